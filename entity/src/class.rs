@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// A section of a course in a term at a school (OneRoster `class`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "classes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub sourced_id: String,
+    pub status: String,
+    pub date_last_modified: ChronoDateTimeUtc,
+    pub org_id: i64,
+    pub course_id: i64,
+    pub term_id: i64,
+    pub title: String,
+    pub class_code: Option<String>,
+    /// `scheduled` or `homeroom`.
+    pub class_type: String,
+    pub subject: Option<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+/// A user in a class with a role (OneRoster `enrollment`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "enrollments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub sourced_id: String,
+    pub status: String,
+    pub date_last_modified: ChronoDateTimeUtc,
+    pub class_id: i64,
+    pub user_id: i64,
+    /// `student`, `teacher` or `administrator`.
+    pub role: String,
+    pub is_primary: bool,
+    pub begin_date: Option<ChronoDate>,
+    pub end_date: Option<ChronoDate>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

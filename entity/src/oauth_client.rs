@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// A registered OAuth 2.0 client (a vendor tool, an LMS plugin, a district front end).
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "oauth_clients")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    /// argon2 PHC string; the clear secret is never stored.
+    pub secret_hash: String,
+    /// Space-separated scopes the client may be granted.
+    pub scopes: String,
+    /// JSON list of org sourcedIds; null means district-wide.
+    pub orgs: Option<Json>,
+    /// Space-separated grant types.
+    pub grant_types: String,
+    pub enabled: bool,
+    pub created_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// A district or a school (OneRoster `org`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orgs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub sourced_id: String,
+    pub status: String,
+    pub date_last_modified: ChronoDateTimeUtc,
+    /// `district` or `school`.
+    pub org_type: String,
+    pub name: String,
+    pub identifier: Option<String>,
+    pub parent_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

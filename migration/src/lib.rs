@@ -1,0 +1,37 @@
+//! Database migrations for learnergraph: one change per file, every one with a `down()`.
+//! Applied migrations are history: never edit one, add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261123_000001_create_orgs;
+mod m20261123_000002_create_academic_sessions;
+mod m20261123_000003_create_courses;
+mod m20261123_000004_create_classes;
+mod m20261123_000005_create_users;
+mod m20261123_000006_create_user_orgs;
+mod m20261123_000007_create_enrollments;
+mod m20261123_000008_create_learner_profiles;
+mod m20261123_000009_create_profile_revisions;
+mod m20261123_000010_create_oauth_clients;
+
+/// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_orgs::Migration),
+            Box::new(m20261123_000002_create_academic_sessions::Migration),
+            Box::new(m20261123_000003_create_courses::Migration),
+            Box::new(m20261123_000004_create_classes::Migration),
+            Box::new(m20261123_000005_create_users::Migration),
+            Box::new(m20261123_000006_create_user_orgs::Migration),
+            Box::new(m20261123_000007_create_enrollments::Migration),
+            Box::new(m20261123_000008_create_learner_profiles::Migration),
+            Box::new(m20261123_000009_create_profile_revisions::Migration),
+            Box::new(m20261123_000010_create_oauth_clients::Migration),
+        ]
+    }
+}
