@@ -1,0 +1,138 @@
+//! OAuth clients: registration (secret shown once, stored as an argon2 hash), lookup and
+//! authentication.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordVerifier,
+    password_hash::{PasswordHasher, SaltString},
+};
+use entity::oauth_client;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+
+use super::{principal::format_scopes, tokens::random_token};
+use crate::{
+    auth::principal::parse_scopes,
+    error::{AppError, AppResult},
+};
+
+/// What `client create` prints: the only time the clear secret is ever shown.
+#[derive(Debug, Serialize)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// Org sourcedIds; empty means district-wide.
+    pub orgs: Vec<String>,
+    pub grant_types: Vec<String>,
+}
+
+/// A client as listed (no secret, not even its hash).
+#[derive(Debug, Serialize)]
+pub struct ClientSummary {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub orgs: Vec<String>,
+    pub enabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Registers a client. Every named org must exist (by sourcedId).
+pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[String]) -> AppResult<CreatedClient> {
+    if name.trim().is_empty() {
+        return Err(AppError::validation("name", "must not be empty"));
+    }
+    let scope_set = parse_scopes(scopes).map_err(|m| AppError::validation("scopes", m))?;
+    if scope_set.is_empty() {
+        return Err(AppError::validation("scopes", "name at least one scope"));
+    }
+    if !orgs.is_empty() {
+        let found = entity::org::Entity::find()
+            .filter(entity::org::Column::SourcedId.is_in(orgs.iter().cloned()))
+            .all(db)
+            .await?;
+        if let Some(missing) = orgs.iter().find(|o| !found.iter().any(|f| &f.sourced_id == *o)) {
+            return Err(AppError::validation("orgs", format!("no org with sourcedId `{missing}`")));
+        }
+    }
+    let client_id = format!("lg_{}", random_token(12)?);
+    let secret = random_token(32)?;
+    let secret_hash = hash_secret(&secret)?;
+    let scopes = format_scopes(&scope_set);
+    oauth_client::Entity::insert(oauth_client::ActiveModel {
+        client_id: Set(client_id.clone()),
+        name: Set(name.trim().to_owned()),
+        secret_hash: Set(secret_hash),
+        scopes: Set(scopes.clone()),
+        orgs: Set((!orgs.is_empty()).then(|| serde_json::json!(orgs))),
+        grant_types: Set("client_credentials".to_owned()),
+        enabled: Set(true),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(CreatedClient {
+        client_id,
+        client_secret: secret,
+        name: name.trim().to_owned(),
+        scopes: scopes.split(' ').map(str::to_owned).collect(),
+        orgs: orgs.to_vec(),
+        grant_types: vec!["client_credentials".to_owned()],
+    })
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
+    let rows = oauth_client::Entity::find().order_by_asc(oauth_client::Column::Id).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| ClientSummary {
+            orgs: client_orgs(&c).unwrap_or_default(),
+            scopes: c.scopes.split_whitespace().map(str::to_owned).collect(),
+            client_id: c.client_id,
+            name: c.name,
+            enabled: c.enabled,
+            created_at: c.created_at,
+        })
+        .collect())
+}
+
+/// The org sourcedIds a client is limited to; `None` for district-wide.
+pub fn client_orgs(client: &oauth_client::Model) -> Option<Vec<String>> {
+    client.orgs.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+/// Returns the enabled client whose id and secret match, or `None`. Takes the same time
+/// whether or not the client exists, so ids can't be probed by timing.
+pub async fn authenticate(db: &DatabaseConnection, client_id: &str, secret: &str) -> AppResult<Option<oauth_client::Model>> {
+    let client = oauth_client::Entity::find()
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?;
+    let hash = client.as_ref().map_or(DUMMY_HASH, |c| c.secret_hash.as_str());
+    let secret = secret.to_owned();
+    let hash = hash.to_owned();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+        .await
+        .map_err(|e| AppError::Server(e.into()))?;
+    Ok(client.filter(|c| ok && c.enabled))
+}
+
+fn hash_secret(secret: &str) -> AppResult<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| AppError::Server(anyhow::anyhow!("no system randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Server(anyhow::anyhow!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Server(anyhow::anyhow!("hashing failed: {e}")))
+}
+
+fn verify_secret(secret: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+}
+
+/// A valid argon2 hash of a random string, verified against when the client id is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Dc0PBnIlx5Ey9O6F6vAuqb2pcGZuFJr7EGO41kd1X8";

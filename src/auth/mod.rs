@@ -1,0 +1,10 @@
+//! Who is calling and what they may see: OAuth clients, access tokens, the request principal,
+//! and the scope and org rules every resolver and store function applies.
+
+pub mod clients;
+pub mod oauth;
+pub mod policy;
+pub mod principal;
+pub mod tokens;
+
+pub use principal::{Actor, OrgAccess, Principal, Scope};

@@ -1,0 +1,152 @@
+//! The principal: the verified identity behind a request, with the scopes its token grants and
+//! the orgs it is limited to. Every resolver and store function receives one; an anonymous
+//! principal holds no scope, so everything is denied by default.
+
+use std::{collections::BTreeSet, fmt, str::FromStr};
+
+use crate::error::AppError;
+
+/// OAuth 2.0 scopes (see PRODUCT.md). Each GraphQL field declares the one it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    RosterRead,
+    RosterWrite,
+    ProfilesRead,
+    ProfilesWrite,
+    ProfilesSensitiveRead,
+    PlaylistsRead,
+    PlaylistsWrite,
+    ProgressRead,
+    ProgressWrite,
+    WinRead,
+    WinWrite,
+    RedesignRead,
+    RedesignWrite,
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 14] = [
+        Scope::RosterRead,
+        Scope::RosterWrite,
+        Scope::ProfilesRead,
+        Scope::ProfilesWrite,
+        Scope::ProfilesSensitiveRead,
+        Scope::PlaylistsRead,
+        Scope::PlaylistsWrite,
+        Scope::ProgressRead,
+        Scope::ProgressWrite,
+        Scope::WinRead,
+        Scope::WinWrite,
+        Scope::RedesignRead,
+        Scope::RedesignWrite,
+        Scope::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::RosterRead => "roster.read",
+            Scope::RosterWrite => "roster.write",
+            Scope::ProfilesRead => "profiles.read",
+            Scope::ProfilesWrite => "profiles.write",
+            Scope::ProfilesSensitiveRead => "profiles.sensitive.read",
+            Scope::PlaylistsRead => "playlists.read",
+            Scope::PlaylistsWrite => "playlists.write",
+            Scope::ProgressRead => "progress.read",
+            Scope::ProgressWrite => "progress.write",
+            Scope::WinRead => "win.read",
+            Scope::WinWrite => "win.write",
+            Scope::RedesignRead => "redesign.read",
+            Scope::RedesignWrite => "redesign.write",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| format!("unknown scope `{s}`"))
+    }
+}
+
+/// Parses a space-separated scope list (RFC 6749 §3.3), refusing unknown scopes.
+pub fn parse_scopes(list: &str) -> Result<BTreeSet<Scope>, String> {
+    list.split_whitespace().map(str::parse).collect()
+}
+
+/// Renders scopes as the space-separated list OAuth uses.
+pub fn format_scopes<'a>(scopes: impl IntoIterator<Item = &'a Scope>) -> String {
+    scopes.into_iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// Who stands behind the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// No credentials: holds no scope.
+    Anonymous,
+    /// A tool acting for itself (client credentials grant).
+    Client { client_id: String },
+    /// The service itself (CLI seeding and maintenance).
+    System,
+}
+
+/// Which orgs a principal's data access is limited to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgAccess {
+    /// The whole district.
+    All,
+    /// These orgs (database ids: the granted orgs and every school below them), and the
+    /// ancestors of those orgs, which may be named but whose other schools stay hidden.
+    Only { orgs: Vec<i64>, ancestors: Vec<i64> },
+}
+
+/// The verified caller.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub actor: Actor,
+    pub scopes: BTreeSet<Scope>,
+    pub orgs: OrgAccess,
+}
+
+impl Principal {
+    pub fn anonymous() -> Self {
+        Principal { actor: Actor::Anonymous, scopes: BTreeSet::new(), orgs: OrgAccess::Only { orgs: vec![], ancestors: vec![] } }
+    }
+
+    /// The CLI's principal: every scope, the whole district.
+    pub fn system() -> Self {
+        Principal { actor: Actor::System, scopes: Scope::ALL.into_iter().collect(), orgs: OrgAccess::All }
+    }
+
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// Fails unless the principal holds `scope`: unauthenticated for an anonymous caller,
+    /// forbidden otherwise.
+    pub fn require(&self, scope: Scope) -> Result<(), AppError> {
+        if self.has(scope) {
+            Ok(())
+        } else if self.actor == Actor::Anonymous {
+            Err(AppError::Unauthenticated)
+        } else {
+            Err(AppError::Forbidden(format!("this operation needs the `{scope}` scope")))
+        }
+    }
+
+    /// `(kind, id)` recorded as the author of a change.
+    pub fn actor_ref(&self) -> (&'static str, String) {
+        match &self.actor {
+            Actor::Anonymous => ("anonymous", String::new()),
+            Actor::Client { client_id } => ("client", client_id.clone()),
+            Actor::System => ("system", "learnergraph".to_owned()),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Typed configuration, read from the environment (and a `.env` file in development).
+//! Every variable is documented in `.env.example`.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+/// A value that must never reach a log line or a `Debug` print.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Development generates and persists a signing key when none is configured; production
+/// refuses to start without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Where the token-signing key comes from.
+#[derive(Clone, Debug)]
+pub enum SigningKeySource {
+    /// A PKCS#8 PEM Ed25519 private key given inline (`LEARNERGRAPH_SIGNING_KEY`).
+    Pem(Secret),
+    /// A file holding that PEM; in development it is created when missing.
+    File(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: Secret,
+    pub db_max_connections: u32,
+    pub bind: SocketAddr,
+    pub environment: Environment,
+    /// `iss` of the access tokens this service issues and accepts.
+    pub issuer: String,
+    /// `aud` of the access tokens.
+    pub audience: String,
+    pub signing_key: SigningKeySource,
+    pub access_token_ttl: Duration,
+    /// Largest request body accepted on any endpoint.
+    pub max_body_bytes: usize,
+    pub shutdown_timeout: Duration,
+    pub log_json: bool,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://learnergraph.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Reads `.env` (if present, without overriding the real environment) and the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key lookup; tests pass a map.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let environment = match get("LEARNERGRAPH_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => bail!("LEARNERGRAPH_ENV must be `development` or `production`, not `{other}`"),
+        };
+        let bind: SocketAddr = get("LEARNERGRAPH_BIND")
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned())
+            .parse()
+            .context("LEARNERGRAPH_BIND must be an address like 127.0.0.1:8080")?;
+        let signing_key = match (get("LEARNERGRAPH_SIGNING_KEY"), get("LEARNERGRAPH_SIGNING_KEY_FILE")) {
+            (Some(pem), _) => SigningKeySource::Pem(Secret::new(pem)),
+            (None, Some(path)) => SigningKeySource::File(path.into()),
+            (None, None) if environment == Environment::Production => bail!(
+                "production mode needs a signing key: set LEARNERGRAPH_SIGNING_KEY or LEARNERGRAPH_SIGNING_KEY_FILE"
+            ),
+            (None, None) => SigningKeySource::File(".learnergraph/signing-key.pem".into()),
+        };
+        let number = |key: &str, default: u64| -> anyhow::Result<u64> {
+            get(key).map_or(Ok(default), |v| v.parse().with_context(|| format!("{key} must be a whole number")))
+        };
+        Ok(Config {
+            database_url: Secret::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
+            db_max_connections: u32::try_from(number("LEARNERGRAPH_DB_MAX_CONNECTIONS", 10)?)
+                .context("LEARNERGRAPH_DB_MAX_CONNECTIONS is too large")?,
+            issuer: get("LEARNERGRAPH_ISSUER").unwrap_or_else(|| format!("http://{bind}")),
+            audience: get("LEARNERGRAPH_AUDIENCE").unwrap_or_else(|| "learnergraph".to_owned()),
+            bind,
+            environment,
+            signing_key,
+            access_token_ttl: Duration::from_secs(number("LEARNERGRAPH_ACCESS_TOKEN_TTL_SECONDS", 900)?),
+            max_body_bytes: usize::try_from(number("LEARNERGRAPH_MAX_BODY_BYTES", 1024 * 1024)?)
+                .context("LEARNERGRAPH_MAX_BODY_BYTES is too large")?,
+            shutdown_timeout: Duration::from_secs(number("LEARNERGRAPH_SHUTDOWN_TIMEOUT_SECONDS", 20)?),
+            log_json: matches!(get("LEARNERGRAPH_LOG_FORMAT").as_deref(), Some("json")),
+        })
+    }
+}

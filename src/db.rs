@@ -1,0 +1,41 @@
+//! Connecting to the database (SQLite by default, PostgreSQL in production) and applying
+//! migrations.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::{config::Config, metrics::Metrics};
+
+/// Opens a pool, with every statement counted in `metrics`.
+pub async fn connect(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url.expose();
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(config.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let mut db = Database::connect(opts).await.context("cannot connect to the database named by DATABASE_URL")?;
+    if url.starts_with("sqlite:") {
+        // WAL (persistent, database-wide) lets readers proceed during a write. sqlx already
+        // turns foreign keys on and sets a busy timeout on every connection it opens.
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await.context("cannot configure SQLite")?;
+    }
+    if let Some(metrics) = metrics {
+        db.set_metric_callback(move |_| {
+            metrics.db_statements.inc();
+        });
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("applying migrations failed")
+}

@@ -1,0 +1,106 @@
+//! The one error type of the service. Client variants carry a stable `extensions.code`; the
+//! server variant logs its cause chain and shows clients only "internal error".
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+/// `extensions.code` of an unexpected server failure; the HTTP layer adds the request id to it.
+pub const INTERNAL_CODE: &str = "INTERNAL_SERVER_ERROR";
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The record does not exist, or the caller may not know that it exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller is known but lacks what the operation needs (a scope, a relationship).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No valid credentials came with the request.
+    #[error("authentication required: send an access token as `Authorization: Bearer <token>`")]
+    Unauthenticated,
+    /// An input the caller can correct.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// The request collides with the current state (a unique key, a stale version).
+    #[error("{0}")]
+    Conflict(String),
+    /// An update was based on a version that is no longer current.
+    #[error("the record changed since version {expected}; it is now at version {current}: reload and reapply your change")]
+    StaleVersion { expected: i32, current: i32 },
+    /// Anything else: logged with its cause chain, never shown to the client.
+    #[error(transparent)]
+    Server(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation { field: field.into(), message: message.into() }
+    }
+
+    /// The `extensions.code` clients see.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Unauthenticated => "UNAUTHENTICATED",
+            AppError::Validation { .. } => "BAD_USER_INPUT",
+            AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
+            AppError::Server(_) => INTERNAL_CODE,
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        AppError::Server(anyhow::Error::new(err).context("database error"))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let message = match &err {
+            AppError::Server(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let AppError::Validation { field, .. } = &err {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+/// Maps a violation of the named unique constraint to another error, leaving every other
+/// database error a server error. Constraint names come from the migrations.
+pub trait OnConstraint<T> {
+    fn on_unique(self, constraint: &str, map: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, DbErr> {
+    fn on_unique(self, constraint: &str, map: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(msg)) if violates(&msg, constraint) => map(),
+            _ => err.into(),
+        })
+    }
+}
+
+/// PostgreSQL names the constraint in its message; SQLite names the columns instead
+/// (`UNIQUE constraint failed: table.col`), so for SQLite any unique violation on the
+/// statement is taken as the named one. Each statement we map touches one unique key.
+fn violates(msg: &str, constraint: &str) -> bool {
+    msg.contains(constraint) || msg.contains("UNIQUE constraint failed")
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// DataLoader failures are database failures: a server error, with the same logging.
+pub fn db_error(err: DbErr) -> async_graphql::Error {
+    AppError::from(err).into()
+}

@@ -1,0 +1,85 @@
+//! Context helpers every resolver uses to reach the principal, the database and the loaders,
+//! the scope guard fields declare, and the `viewer` field.
+
+use async_graphql::{Context, Guard, Object, SimpleObject};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{Actor, OrgAccess, Principal, Scope},
+    error::AppError,
+    roster::loaders::Loaders,
+};
+
+/// The principal of this request. Absent only in a schema executed without the HTTP layer,
+/// which then sees nothing.
+pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    ctx.data::<Principal>()
+}
+
+pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+/// `#[graphql(guard = "needs(Scope::X)")]`: the field resolves only for principals holding X.
+pub struct ScopeGuard(Scope);
+
+pub fn needs(scope: Scope) -> ScopeGuard {
+    ScopeGuard(scope)
+}
+
+impl Guard for ScopeGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        principal(ctx)?.require(self.0).map_err(Into::into)
+    }
+}
+
+/// Fails with the caller-facing error when the principal lacks `scope`.
+pub fn require<'a>(ctx: &Context<'a>, scope: Scope) -> async_graphql::Result<&'a Principal> {
+    let p = principal(ctx)?;
+    p.require(scope).map_err(async_graphql::Error::from)?;
+    Ok(p)
+}
+
+/// Converts any store error into a GraphQL error with its code.
+pub fn gql<T>(r: Result<T, AppError>) -> async_graphql::Result<T> {
+    r.map_err(Into::into)
+}
+
+/// Who is calling, as the server sees it.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// The scopes the caller's access token grants.
+    scopes: Vec<String>,
+    /// `anonymous` or `client` (later: `user` for signed-in people).
+    kind: String,
+    /// The OAuth client the token was issued to.
+    client_id: Option<String>,
+    /// Whether the caller may see every org of the district; otherwise `orgs` lists its orgs.
+    district_wide: bool,
+}
+
+#[derive(Default)]
+pub struct ViewerQuery;
+
+#[Object]
+impl ViewerQuery {
+    /// The caller: which scopes it holds and which orgs it is limited to. Needs no scope.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let p = principal(ctx)?;
+        let (kind, client_id) = match &p.actor {
+            Actor::Anonymous => ("anonymous", None),
+            Actor::Client { client_id } => ("client", Some(client_id.clone())),
+            Actor::System => ("system", None),
+        };
+        Ok(Viewer {
+            scopes: p.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            kind: kind.to_owned(),
+            client_id,
+            district_wide: p.orgs == OrgAccess::All,
+        })
+    }
+}

@@ -1,0 +1,219 @@
+//! GraphQL over HTTP (the GraphQL-over-HTTP specification): POST, and GET for queries only;
+//! `application/graphql-response+json` or `application/json` by the Accept header; request
+//! errors answered 400 under the former; GraphiQL for browsers. The handler reads the body
+//! itself, under the router's body limit.
+
+use std::time::Instant;
+
+use async_graphql::{
+    Request, Response as GqlResponse, Variables,
+    http::GraphiQLSource,
+    parser::{parse_query, types::{DocumentOperations, OperationType}},
+};
+use axum::{
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    app::AppState,
+    auth::{Principal, policy::principal_from_claims},
+    error::INTERNAL_CODE,
+    metrics::{OperationLabels, OutcomeLabels},
+    roster::loaders::Loaders,
+};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+/// Picks the response media type from `Accept`; `None` when the client accepts neither.
+fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Some(Media::Json) };
+    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
+    if types.contains(&GRAPHQL_RESPONSE) {
+        Some(Media::GraphqlResponse)
+    } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*") {
+        Some(Media::Json)
+    } else {
+        None
+    }
+}
+
+fn plain_error(status: StatusCode, media: Media, code: &str, message: &str) -> Response {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    with_media((status, axum::Json(body)).into_response(), media)
+}
+
+fn with_media(mut res: Response, media: Media) -> Response {
+    let ct = if media == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    res
+}
+
+/// The GraphQL request parameters as sent in a GET query string or a POST JSON body.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    query: Option<String>,
+    operation_name: Option<String>,
+    /// A JSON object (POST), or a JSON-encoded object (GET).
+    variables: Option<serde_json::Value>,
+    #[serde(default)]
+    access_token: Option<String>,
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query.
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let mut p = Params::default();
+    for (k, v) in params {
+        match k.as_str() {
+            "query" => p.query = Some(v),
+            "operationName" => p.operation_name = Some(v),
+            "variables" => p.variables = Some(serde_json::Value::String(v)),
+            "access_token" => p.access_token = Some(v),
+            _ => {}
+        }
+    }
+    if p.query.is_none() && wants_html {
+        return Html(GraphiQLSource::build().endpoint("/graphql").title("learnergraph").finish()).into_response();
+    }
+    execute(state, headers, Method::GET, Ok(p)).await
+}
+
+/// `POST /graphql`.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .is_some_and(|ct| ct == JSON);
+    let params = if is_json {
+        serde_json::from_slice::<Params>(&body).map_err(|e| (StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request in JSON: {e}")))
+    } else {
+        Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json".to_owned()))
+    };
+    execute(state, headers, Method::POST, params).await
+}
+
+async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Result<Params, (StatusCode, String)>) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json").into_response();
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err((status, message)) => return plain_error(status, media, "BAD_REQUEST", &message),
+    };
+    if params.access_token.is_some() {
+        return plain_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "BAD_REQUEST",
+            "access tokens in the URL or body are refused: send `Authorization: Bearer <token>`",
+        );
+    }
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
+        return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "the request has no `query`");
+    };
+    let variables = match params.variables {
+        None | Some(serde_json::Value::Null) => Variables::default(),
+        Some(serde_json::Value::String(s)) if method == Method::GET => match serde_json::from_str(&s) {
+            Ok(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+            _ => return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object"),
+        },
+        Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+        Some(_) => return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object"),
+    };
+    let op_type = operation_type(&query, params.operation_name.as_deref());
+    if method == Method::GET && op_type != "query" && op_type != "invalid" {
+        let mut res = plain_error(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_REQUEST", "only queries may be sent with GET; use POST");
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+    let request_id =
+        headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut request = Request::new(query).variables(variables).data(principal).data(Loaders::new(&state.db));
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    let started = Instant::now();
+    let mut response: GqlResponse = state.schema.execute(request).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    for err in &mut response.errors {
+        let internal = err.extensions.as_ref().and_then(|e| e.get("code")).is_some_and(|c| *c == async_graphql::Value::from(INTERNAL_CODE));
+        if internal {
+            err.extensions.get_or_insert_with(Default::default).set("requestId", request_id.clone());
+        }
+    }
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+    state.metrics.graphql_requests.get_or_create(&OutcomeLabels { operation_type: op_type, outcome }).inc();
+    state.metrics.graphql_duration.get_or_create(&OperationLabels { operation_type: op_type }).observe(elapsed);
+    let status = if request_error && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = match serde_json::to_vec(&response) {
+        Ok(b) => b,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    with_media((status, body).into_response(), media)
+}
+
+/// `query`, `mutation`, `subscription` or `invalid` (unparsable, or no such operation).
+fn operation_type(query: &str, name: Option<&str>) -> &'static str {
+    let Ok(doc) = parse_query(query) else { return "invalid" };
+    let ty = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    match ty {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "invalid",
+    }
+}
+
+/// The principal behind the request: anonymous without credentials, 401 for bad ones
+/// (RFC 6750 §3).
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Principal::anonymous()) };
+    let challenge = |description: &str| {
+        let value = format!("Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"", description.replace('"', "'"));
+        let mut res = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"errors": [{"message": description, "extensions": {"code": "UNAUTHENTICATED"}}]})),
+        )
+            .into_response();
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        res
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(|| challenge("use the Bearer authentication scheme"))?;
+    let claims = state.keys.verify(token).map_err(|e| challenge(&e.0))?;
+    principal_from_claims(&state.db, &claims).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot resolve principal");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+    })
+}

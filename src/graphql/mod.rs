@@ -1,0 +1,45 @@
+//! Schema assembly: each domain's Query and Mutation merged into one schema, protected when
+//! it is built (depth and complexity limits, capped page sizes).
+
+pub mod context;
+pub mod http;
+pub mod relay;
+pub mod user_errors;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::{profiles, roster};
+
+#[derive(MergedObject, Default)]
+pub struct Query(relay::RelayQuery, context::ViewerQuery, roster::graphql::RosterQuery, profiles::graphql::ProfilesQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(roster::graphql::RosterMutation, profiles::graphql::ProfilesMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest nesting a document may have.
+pub const MAX_DEPTH: usize = 12;
+/// Largest complexity a document may have: each field costs 1, each list its page size times
+/// its children.
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+/// Builds the schema; the database is shared by every request, the principal and DataLoaders
+/// are added per request.
+pub fn build_schema(db: Option<DatabaseConnection>) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(8);
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    builder.finish()
+}
+
+/// The SDL that `learnergraph schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}

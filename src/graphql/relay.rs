@@ -1,0 +1,233 @@
+//! Relay conventions: opaque global IDs, the `Node` interface with `node`/`nodes`, and cursor
+//! connections paged by keyset on the primary key (stable under inserts: no gaps, no
+//! duplicates).
+
+use async_graphql::{
+    Context, ID, Interface, Object, SimpleObject,
+    connection::{Connection, Edge, EmptyFields},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use super::context::{db, principal};
+use crate::{
+    error::AppError,
+    profiles::graphql::LearnerProfile,
+    roster::graphql::{AcademicSession, Class, Course, District, Educator, Enrollment, Learner, School},
+};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+/// Largest `first`/`last` accepted.
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// Most ids `nodes` accepts at once.
+pub const MAX_NODES: usize = 100;
+
+/// The kinds of record a global ID can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    District,
+    School,
+    AcademicSession,
+    Course,
+    Class,
+    Enrollment,
+    Learner,
+    Educator,
+    LearnerProfile,
+}
+
+impl Kind {
+    const ALL: [Kind; 9] = [
+        Kind::District,
+        Kind::School,
+        Kind::AcademicSession,
+        Kind::Course,
+        Kind::Class,
+        Kind::Enrollment,
+        Kind::Learner,
+        Kind::Educator,
+        Kind::LearnerProfile,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::District => "District",
+            Kind::School => "School",
+            Kind::AcademicSession => "AcademicSession",
+            Kind::Course => "Course",
+            Kind::Class => "Class",
+            Kind::Enrollment => "Enrollment",
+            Kind::Learner => "Learner",
+            Kind::Educator => "Educator",
+            Kind::LearnerProfile => "LearnerProfile",
+        }
+    }
+}
+
+/// Encodes `Kind:id` as an opaque global ID.
+pub fn global_id(kind: Kind, id: i64) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+}
+
+/// Decodes a global ID; any malformed value is a `BAD_USER_INPUT` error naming `field`.
+pub fn decode_id(id: &str, field: &str) -> Result<(Kind, i64), AppError> {
+    let invalid = || AppError::validation(field, "not a valid learnergraph ID");
+    let text = URL_SAFE_NO_PAD.decode(id).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
+    let (name, raw) = text.split_once(':').ok_or_else(invalid)?;
+    let kind = Kind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(invalid)?;
+    let id = raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(invalid)?;
+    Ok((kind, id))
+}
+
+/// Decodes a global ID that must name a record of `kind`.
+pub fn decode_kind(id: &str, kind: Kind, field: &str) -> Result<i64, AppError> {
+    match decode_id(id, field)? {
+        (k, n) if k == kind => Ok(n),
+        _ => Err(AppError::validation(field, format!("expected the ID of a {}", kind.name()))),
+    }
+}
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier, stable for the life of the record."))]
+pub enum Node {
+    District(District),
+    School(School),
+    AcademicSession(AcademicSession),
+    Course(Course),
+    Class(Class),
+    Enrollment(Enrollment),
+    Learner(Learner),
+    Educator(Educator),
+    LearnerProfile(LearnerProfile),
+}
+
+#[derive(Default)]
+pub struct RelayQuery;
+
+#[Object]
+impl RelayQuery {
+    /// Fetches any record by its global ID; null when it does not exist or the caller may not
+    /// see it (the two are indistinguishable on purpose).
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let (kind, n) = decode_id(&id, "id")?;
+        resolve_node(ctx, kind, n).await
+    }
+
+    /// Fetches up to 100 records by global ID, in the order given.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(AppError::validation("ids", format!("at most {MAX_NODES} ids at once")).into());
+        }
+        let decoded = ids.iter().map(|id| decode_id(id, "ids")).collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(decoded.len());
+        for (kind, n) in decoded {
+            out.push(resolve_node(ctx, kind, n).await?);
+        }
+        Ok(out)
+    }
+}
+
+async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::Result<Option<Node>> {
+    let p = principal(ctx)?;
+    let db = db(ctx)?;
+    let node = match kind {
+        Kind::LearnerProfile => crate::profiles::graphql::resolve_node(p, db, id).await,
+        _ => crate::roster::graphql::resolve_node(p, db, kind, id).await,
+    };
+    node.map_err(Into::into)
+}
+
+/// Fields every connection carries besides edges and pageInfo.
+#[derive(SimpleObject)]
+pub struct ConnectionFields {
+    /// Number of records matching the filter across all pages (counted only when asked for).
+    pub total_count: i64,
+}
+
+pub type Conn<T> = Connection<String, T, ConnectionFields, EmptyFields>;
+
+/// `first`/`after`/`last`/`before` as given.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
+        PageArgs { first, after, last, before }
+    }
+}
+
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("c:{id}"))
+}
+
+fn decode_cursor(cursor: &str, field: &str) -> Result<i64, AppError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("c:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| AppError::validation(field, "not a cursor returned by this API"))
+}
+
+/// Pages `select` by keyset on `id_col` and maps each row to its GraphQL type.
+/// `totalCount` costs a COUNT query, run only when the document selects it.
+pub async fn paginate<E, T>(
+    ctx: &Context<'_>,
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id_col: E::Column,
+    args: PageArgs,
+    id_of: fn(&E::Model) -> i64,
+    map: fn(E::Model) -> T,
+) -> Result<Conn<T>, AppError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: async_graphql::OutputType,
+{
+    let (forward, size) = match (args.first, args.last) {
+        (Some(_), Some(_)) => return Err(AppError::validation("first", "give `first` or `last`, not both")),
+        (Some(n), None) => (true, n),
+        (None, Some(n)) => (false, n),
+        (None, None) => (true, DEFAULT_PAGE_SIZE),
+    };
+    if !(0..=MAX_PAGE_SIZE).contains(&size) {
+        let field = if forward { "first" } else { "last" };
+        return Err(AppError::validation(field, format!("must be between 0 and {MAX_PAGE_SIZE}")));
+    }
+    let after = args.after.as_deref().map(|c| decode_cursor(c, "after")).transpose()?;
+    let before = args.before.as_deref().map(|c| decode_cursor(c, "before")).transpose()?;
+    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+        i64::try_from(select.clone().count(db).await?).unwrap_or(i64::MAX)
+    } else {
+        0
+    };
+    let mut q = select;
+    if let Some(a) = after {
+        q = q.filter(id_col.gt(a));
+    }
+    if let Some(b) = before {
+        q = q.filter(id_col.lt(b));
+    }
+    q = if forward { q.order_by_asc(id_col) } else { q.order_by_desc(id_col) };
+    let size = usize::try_from(size).unwrap_or(0);
+    let mut rows = q.limit(u64::try_from(size + 1).unwrap_or(u64::MAX)).all(db).await?;
+    let more = rows.len() > size;
+    rows.truncate(size);
+    if !forward {
+        rows.reverse();
+    }
+    let (has_previous, has_next) = if forward { (after.is_some(), more) } else { (more, before.is_some()) };
+    let mut conn = Connection::with_additional_fields(has_previous, has_next, ConnectionFields { total_count });
+    conn.edges.extend(rows.into_iter().map(|m| Edge::new(encode_cursor(id_of(&m)), map(m))));
+    Ok(conn)
+}

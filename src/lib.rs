@@ -1,0 +1,15 @@
+//! learnergraph: a GraphQL API that lets the tools around a personalized-learning school
+//! district share student learning data safely. See README.md for the tour.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod metrics;
+pub mod profiles;
+pub mod roster;
+pub mod seed;
+pub mod telemetry;

@@ -1,0 +1,101 @@
+//! DataLoaders for the roster's child fields, so a page of N records costs one query per
+//! child field rather than N. Built fresh for each request.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{academic_session, class, course, learner_profile, org, user, user_org};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::error::db_error;
+
+/// A loader of one table's rows by primary key.
+macro_rules! id_loader {
+    ($name:ident, $m:ident) => {
+        pub struct $name(DatabaseConnection);
+
+        impl Loader<i64> for $name {
+            type Value = $m::Model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+                let rows = $m::Entity::find().filter($m::Column::Id.is_in(keys.iter().copied())).all(&self.0).await.map_err(db_error)?;
+                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+            }
+        }
+    };
+}
+
+id_loader!(OrgLoader, org);
+id_loader!(CourseLoader, course);
+id_loader!(SessionLoader, academic_session);
+id_loader!(ClassLoader, class);
+id_loader!(UserLoader, user);
+
+/// The orgs each user belongs to, by user id.
+pub struct UserOrgsLoader(DatabaseConnection);
+
+impl Loader<i64> for UserOrgsLoader {
+    type Value = Vec<org::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = user_org::Entity::find()
+            .filter(user_org::Column::UserId.is_in(keys.iter().copied()))
+            .order_by_asc(user_org::Column::OrgId)
+            .find_also_related(org::Entity)
+            .all(&self.0)
+            .await
+            .map_err(db_error)?;
+        let mut out: HashMap<i64, Vec<org::Model>> = HashMap::new();
+        for (membership, org) in rows {
+            if let Some(org) = org {
+                out.entry(membership.user_id).or_default().push(org);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A learner's profile, by the learner's user id.
+pub struct ProfileLoader(DatabaseConnection);
+
+impl Loader<i64> for ProfileLoader {
+    type Value = learner_profile::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = learner_profile::Entity::find()
+            .filter(learner_profile::Column::UserId.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| (r.user_id, r)).collect())
+    }
+}
+
+/// Every loader of a request.
+pub struct Loaders {
+    pub orgs: DataLoader<OrgLoader>,
+    pub courses: DataLoader<CourseLoader>,
+    pub sessions: DataLoader<SessionLoader>,
+    pub classes: DataLoader<ClassLoader>,
+    pub users: DataLoader<UserLoader>,
+    pub user_orgs: DataLoader<UserOrgsLoader>,
+    pub profiles: DataLoader<ProfileLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        let l = |_: ()| db.clone();
+        Loaders {
+            orgs: DataLoader::new(OrgLoader(l(())), tokio::spawn),
+            courses: DataLoader::new(CourseLoader(l(())), tokio::spawn),
+            sessions: DataLoader::new(SessionLoader(l(())), tokio::spawn),
+            classes: DataLoader::new(ClassLoader(l(())), tokio::spawn),
+            users: DataLoader::new(UserLoader(l(())), tokio::spawn),
+            user_orgs: DataLoader::new(UserOrgsLoader(l(())), tokio::spawn),
+            profiles: DataLoader::new(ProfileLoader(l(())), tokio::spawn),
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Roster data access. Every function takes the principal and filters by its orgs; lookups of
+//! records outside them answer "not found", never "forbidden", so ids can't be probed.
+
+use chrono::{DateTime, Utc};
+use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, academic_session, class, course, enrollment, org, user, user_org};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    TransactionTrait,
+    sea_query::{Expr, Query},
+};
+
+use crate::{
+    auth::{
+        OrgAccess, Principal,
+        policy::{orgs_visible, owned_by_granted_org, owned_by_visible_org, user_id_visible, users_visible},
+    },
+    error::{AppError, AppResult, OnConstraint},
+};
+
+pub const ROLE_STUDENT: &str = "student";
+pub const ROLE_TEACHER: &str = "teacher";
+pub const ROLE_ADMINISTRATOR: &str = "administrator";
+pub const ORG_DISTRICT: &str = "district";
+pub const ORG_SCHOOL: &str = "school";
+
+/// What every roster list accepts to sync: records changed since a time, deletions included.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sync {
+    pub updated_since: Option<DateTime<Utc>>,
+    pub include_deleted: bool,
+}
+
+impl Sync {
+    /// `updatedSince` returns deletions too (a syncing tool must see them); otherwise only
+    /// active records unless `includeDeleted`.
+    fn condition(self, status: impl ColumnTrait, dlm: impl ColumnTrait) -> Condition {
+        let mut c = Condition::all();
+        if let Some(since) = self.updated_since {
+            c = c.add(dlm.gte(since));
+        } else if !self.include_deleted {
+            c = c.add(status.eq(STATUS_ACTIVE));
+        }
+        c
+    }
+}
+
+pub fn orgs(p: &Principal, org_type: &str, parent: Option<i64>, sync: Sync) -> Select<org::Entity> {
+    let mut q = org::Entity::find()
+        .filter(orgs_visible(p))
+        .filter(org::Column::OrgType.eq(org_type))
+        .filter(sync.condition(org::Column::Status, org::Column::DateLastModified));
+    if let Some(parent) = parent {
+        q = q.filter(org::Column::ParentId.eq(parent));
+    }
+    q
+}
+
+/// Users of `role` (student, or staff when `role` is None), optionally only those at a school
+/// or in a class.
+pub fn users(
+    p: &Principal,
+    roles: &[&str],
+    school: Option<i64>,
+    class: Option<i64>,
+    grade: Option<&str>,
+    sync: Sync,
+) -> Select<user::Entity> {
+    let mut q = user::Entity::find()
+        .filter(users_visible(p))
+        .filter(user::Column::Role.is_in(roles.iter().copied()))
+        .filter(sync.condition(user::Column::Status, user::Column::DateLastModified));
+    if let Some(school) = school {
+        q = q.filter(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(user_org::Column::UserId)
+                    .from(user_org::Entity)
+                    .and_where(user_org::Column::OrgId.eq(school))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(class) = class {
+        q = q.filter(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(enrollment::Column::UserId)
+                    .from(enrollment::Entity)
+                    .and_where(enrollment::Column::ClassId.eq(class))
+                    .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(grade) = grade {
+        // `grades` is a comma-separated list; match a whole code.
+        q = q.filter(
+            Condition::any()
+                .add(user::Column::Grades.eq(grade))
+                .add(user::Column::Grades.like(format!("{grade},%")))
+                .add(user::Column::Grades.like(format!("%,{grade}")))
+                .add(user::Column::Grades.like(format!("%,{grade},%"))),
+        );
+    }
+    q
+}
+
+pub fn classes(p: &Principal, school: Option<i64>, course: Option<i64>, term: Option<i64>, sync: Sync) -> Select<class::Entity> {
+    let mut q = class::Entity::find()
+        .filter(owned_by_granted_org(p, (class::Entity, class::Column::OrgId)))
+        .filter(sync.condition(class::Column::Status, class::Column::DateLastModified));
+    if let Some(school) = school {
+        q = q.filter(class::Column::OrgId.eq(school));
+    }
+    if let Some(course) = course {
+        q = q.filter(class::Column::CourseId.eq(course));
+    }
+    if let Some(term) = term {
+        q = q.filter(class::Column::TermId.eq(term));
+    }
+    q
+}
+
+pub fn courses(p: &Principal, org: Option<i64>, sync: Sync) -> Select<course::Entity> {
+    let mut q = course::Entity::find()
+        .filter(owned_by_visible_org(p, (course::Entity, course::Column::OrgId)))
+        .filter(sync.condition(course::Column::Status, course::Column::DateLastModified));
+    if let Some(org) = org {
+        q = q.filter(course::Column::OrgId.eq(org));
+    }
+    q
+}
+
+pub fn academic_sessions(p: &Principal, orgs: Option<Vec<i64>>, sync: Sync) -> Select<academic_session::Entity> {
+    let mut q = academic_session::Entity::find()
+        .filter(owned_by_visible_org(p, (academic_session::Entity, academic_session::Column::OrgId)))
+        .filter(sync.condition(academic_session::Column::Status, academic_session::Column::DateLastModified));
+    if let Some(orgs) = orgs {
+        q = q.filter(academic_session::Column::OrgId.is_in(orgs));
+    }
+    q
+}
+
+/// Enrollments in visible classes of visible users.
+pub fn enrollments(p: &Principal, class: Option<i64>, user: Option<i64>, sync: Sync) -> Select<enrollment::Entity> {
+    let mut q = enrollment::Entity::find()
+        .filter(user_id_visible(p, (enrollment::Entity, enrollment::Column::UserId)))
+        .filter(sync.condition(enrollment::Column::Status, enrollment::Column::DateLastModified));
+    if let OrgAccess::Only { orgs, .. } = &p.orgs {
+        q = q.filter(
+            enrollment::Column::ClassId.in_subquery(
+                Query::select()
+                    .column(class::Column::Id)
+                    .from(class::Entity)
+                    .and_where(class::Column::OrgId.is_in(orgs.iter().copied()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(class) = class {
+        q = q.filter(enrollment::Column::ClassId.eq(class));
+    }
+    if let Some(user) = user {
+        q = q.filter(enrollment::Column::UserId.eq(user));
+    }
+    q
+}
+
+/// Picks one visible record: by primary key or by sourcedId.
+pub enum Key<'a> {
+    Id(i64),
+    Sourced(&'a str),
+}
+
+macro_rules! find_one {
+    ($fn:ident, $m:ident, $select:expr) => {
+        pub async fn $fn(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>) -> AppResult<Option<$m::Model>> {
+            let q: Select<$m::Entity> = $select(p);
+            let q = match key {
+                Key::Id(id) => q.filter($m::Column::Id.eq(id)),
+                Key::Sourced(s) => q.filter($m::Column::SourcedId.eq(s)),
+            };
+            Ok(q.one(db).await?)
+        }
+    };
+}
+
+const ANY: Sync = Sync { updated_since: None, include_deleted: true };
+find_one!(find_org, org, |p| org::Entity::find().filter(orgs_visible(p)));
+find_one!(find_user, user, |p| users(p, &[ROLE_STUDENT, ROLE_TEACHER, ROLE_ADMINISTRATOR], None, None, None, ANY));
+find_one!(find_class, class, |p| classes(p, None, None, None, ANY));
+find_one!(find_course, course, |p| courses(p, None, ANY));
+find_one!(find_session, academic_session, |p| academic_sessions(p, None, ANY));
+find_one!(find_enrollment, enrollment, |p| enrollments(p, None, None, ANY));
+
+/// Fields of a learner as a rostering system sends them.
+#[derive(Clone, Debug)]
+pub struct LearnerFields {
+    pub sourced_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub preferred_name: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub identifier: Option<String>,
+    pub grades: Vec<String>,
+    /// The learner's schools by sourcedId; memberships at schools outside the caller's orgs
+    /// are left as they are.
+    pub schools: Vec<String>,
+}
+
+fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
+    if value.trim().is_empty() {
+        return Err(AppError::validation(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::validation(field, format!("must be at most {max} characters")));
+    }
+    Ok(())
+}
+
+/// Creates or updates a learner by sourcedId, with their school memberships, in one
+/// transaction. Returns the stored learner.
+pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
+    check_len("input.sourcedId", &input.sourced_id, 255)?;
+    check_len("input.givenName", &input.given_name, 128)?;
+    check_len("input.familyName", &input.family_name, 128)?;
+    if let Some(email) = &input.email {
+        if !email.contains('@') || email.len() > 255 {
+            return Err(AppError::validation("input.email", "must be an email address"));
+        }
+    }
+    if let Some(bad) = input.grades.iter().find(|g| g.is_empty() || g.len() > 8 || g.contains(',')) {
+        return Err(AppError::validation("input.grades", format!("`{bad}` is not a grade code")));
+    }
+    if input.schools.is_empty() {
+        return Err(AppError::validation("input.schoolSourcedIds", "name at least one school"));
+    }
+    let txn = db.begin().await?;
+    let mut school_ids = Vec::new();
+    for s in &input.schools {
+        let school = orgs(p, ORG_SCHOOL, None, Sync::default())
+            .filter(org::Column::SourcedId.eq(s.as_str()))
+            .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::validation("input.schoolSourcedIds", format!("no school `{s}` in your orgs")))?;
+        school_ids.push(school.id);
+    }
+    let now = Utc::now();
+    let existing = user::Entity::find().filter(user::Column::SourcedId.eq(input.sourced_id.as_str())).one(&txn).await?;
+    let grades = (!input.grades.is_empty()).then(|| input.grades.join(","));
+    let user_id = match existing {
+        Some(u) => {
+            if u.role != ROLE_STUDENT {
+                return Err(AppError::Conflict(format!("sourcedId `{}` belongs to a non-student user", u.sourced_id)));
+            }
+            if find_user(&txn, p, Key::Id(u.id)).await?.is_none() && p.orgs != OrgAccess::All {
+                return Err(AppError::Conflict(format!(
+                    "sourcedId `{}` is in use by a learner outside your orgs",
+                    u.sourced_id
+                )));
+            }
+            user::Entity::update(user::ActiveModel {
+                id: Set(u.id),
+                status: Set(STATUS_ACTIVE.to_owned()),
+                date_last_modified: Set(now),
+                given_name: Set(input.given_name.trim().to_owned()),
+                family_name: Set(input.family_name.trim().to_owned()),
+                preferred_name: Set(input.preferred_name.clone()),
+                username: Set(input.username.clone()),
+                email: Set(input.email.clone()),
+                identifier: Set(input.identifier.clone()),
+                grades: Set(grades),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+            u.id
+        }
+        None => {
+            user::Entity::insert(user::ActiveModel {
+                sourced_id: Set(input.sourced_id.clone()),
+                status: Set(STATUS_ACTIVE.to_owned()),
+                date_last_modified: Set(now),
+                role: Set(ROLE_STUDENT.to_owned()),
+                given_name: Set(input.given_name.trim().to_owned()),
+                family_name: Set(input.family_name.trim().to_owned()),
+                preferred_name: Set(input.preferred_name.clone()),
+                username: Set(input.username.clone()),
+                email: Set(input.email.clone()),
+                identifier: Set(input.identifier.clone()),
+                grades: Set(grades),
+                enabled_user: Set(true),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await
+            .on_unique("uq_users_sourced_id", || AppError::Conflict("a concurrent request created this learner; retry".into()))?
+            .last_insert_id
+        }
+    };
+    // Memberships within the caller's orgs become exactly `school_ids`.
+    let mut remove = user_org::Entity::delete_many()
+        .filter(user_org::Column::UserId.eq(user_id))
+        .filter(user_org::Column::OrgId.is_not_in(school_ids.iter().copied()));
+    if let OrgAccess::Only { orgs, .. } = &p.orgs {
+        remove = remove.filter(user_org::Column::OrgId.is_in(orgs.iter().copied()));
+    }
+    remove.exec(&txn).await?;
+    user_org::Entity::insert_many(school_ids.iter().enumerate().map(|(i, org_id)| user_org::ActiveModel {
+        user_id: Set(user_id),
+        org_id: Set(*org_id),
+        role: Set(ROLE_STUDENT.to_owned()),
+        is_primary: Set(i == 0),
+    }))
+    .on_conflict_do_nothing_on([user_org::Column::UserId, user_org::Column::OrgId])
+    .exec_without_returning(&txn)
+    .await?;
+    let stored = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound("learner"))?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// Which kind of record `mark_deleted` deletes.
+#[derive(Clone, Copy, Debug)]
+pub enum Deletable {
+    User,
+    Class,
+    Enrollment,
+}
+
+/// Marks a record `tobedeleted` (and the enrollments that hang off a user or class), bumping
+/// `dateLastModified` so that `updatedSince` sync delivers the deletion.
+pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let found = match kind {
+        Deletable::User => find_user(&txn, p, Key::Id(id)).await?.map(|r| r.status),
+        Deletable::Class => find_class(&txn, p, Key::Id(id)).await?.map(|r| r.status),
+        Deletable::Enrollment => find_enrollment(&txn, p, Key::Id(id)).await?.map(|r| r.status),
+    };
+    match found.as_deref() {
+        None => return Err(AppError::NotFound("record")),
+        Some(STATUS_TOBEDELETED) => return Ok(()),
+        Some(_) => {}
+    }
+    match kind {
+        Deletable::User => {
+            user::Entity::update_many()
+                .col_expr(user::Column::Status, Expr::value(STATUS_TOBEDELETED))
+                .col_expr(user::Column::DateLastModified, Expr::value(now))
+                .filter(user::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        Deletable::Class => {
+            class::Entity::update_many()
+                .col_expr(class::Column::Status, Expr::value(STATUS_TOBEDELETED))
+                .col_expr(class::Column::DateLastModified, Expr::value(now))
+                .filter(class::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        Deletable::Enrollment => {}
+    }
+    let enrollments = match kind {
+        Deletable::User => enrollment::Column::UserId.eq(id),
+        Deletable::Class => enrollment::Column::ClassId.eq(id),
+        Deletable::Enrollment => enrollment::Column::Id.eq(id),
+    };
+    enrollment::Entity::update_many()
+        .col_expr(enrollment::Column::Status, Expr::value(STATUS_TOBEDELETED))
+        .col_expr(enrollment::Column::DateLastModified, Expr::value(now))
+        .filter(enrollments)
+        .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
