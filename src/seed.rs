@@ -95,12 +95,14 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
 pub async fn scale(db: &DatabaseConnection, students: u32) -> anyhow::Result<SeedReport> {
     let students = usize::try_from(students)?.max(1);
     let count = students.div_ceil(1000);
-    let schools = (0..count).map(|i| (format!("Scale School {:03}", i + 1), [6, 7, 8])).collect();
-    generate(
-        db,
-        Spec { prefix: "sc", district_name: "Scale District", schools, students_per_school: students.div_ceil(count), seed: 42 },
-    )
-    .await
+    synthetic(db, count, students.div_ceil(count)).await
+}
+
+/// A synthetic district of `schools` middle schools with `students_per_school` students each
+/// (sourcedIds `sc-school-001`, `sc-s-000042`, ...). Tests build their fixtures with it.
+pub async fn synthetic(db: &DatabaseConnection, schools: usize, students_per_school: usize) -> anyhow::Result<SeedReport> {
+    let schools = (0..schools).map(|i| (format!("Scale School {:03}", i + 1), [6, 7, 8])).collect();
+    generate(db, Spec { prefix: "sc", district_name: "Scale District", schools, students_per_school, seed: 42 }).await
 }
 
 async fn insert_all<A>(db: &impl sea_orm::ConnectionTrait, rows: Vec<A>, key: Vec<<A::Entity as EntityTrait>::Column>) -> Result<(), DbErr>
@@ -135,9 +137,9 @@ where
 async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedReport> {
     let started = std::time::Instant::now();
     let mut rng = fastrand::Rng::with_seed(spec.seed);
-    let now = Utc::now();
+    let now = crate::db::now();
     let p = spec.prefix;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
 
     // Orgs.
     let district_sid = format!("{p}-district");

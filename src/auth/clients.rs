@@ -68,7 +68,7 @@ pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[S
         orgs: Set((!orgs.is_empty()).then(|| serde_json::json!(orgs))),
         grant_types: Set("client_credentials".to_owned()),
         enabled: Set(true),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(crate::db::now()),
         ..Default::default()
     })
     .exec(db)

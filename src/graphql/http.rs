@@ -162,6 +162,16 @@ async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Re
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
+    if request_error {
+        // The document never ran: it did not parse, or failed validation or a limit.
+        let code = if op_type == "invalid" { "GRAPHQL_PARSE_FAILED" } else { "GRAPHQL_VALIDATION_FAILED" };
+        for err in &mut response.errors {
+            let ext = err.extensions.get_or_insert_with(Default::default);
+            if ext.get("code").is_none() {
+                ext.set("code", code);
+            }
+        }
+    }
     let outcome = if response.errors.is_empty() { "ok" } else { "error" };
     state.metrics.graphql_requests.get_or_create(&OutcomeLabels { operation_type: op_type, outcome }).inc();
     state.metrics.graphql_duration.get_or_create(&OperationLabels { operation_type: op_type }).observe(elapsed);

@@ -166,9 +166,9 @@ pub async fn create(
     let pace = c.pace.flatten();
     let notes = check_notes(&c.support_notes.flatten())?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     visible_learner(&txn, p, learner_id).await?;
-    let now = Utc::now();
+    let now = crate::db::now();
     let model = learner_profile::ActiveModel {
         user_id: Set(learner_id),
         version: Set(1),
@@ -216,7 +216,7 @@ pub async fn update(
     c: ProfileChanges,
 ) -> AppResult<learner_profile::Model> {
     require_sensitive(p, &c)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = find(&txn, p, profile_id).await?.ok_or(AppError::NotFound("learner profile"))?;
     if current.version != expected_version {
         return Err(AppError::StaleVersion { expected: expected_version, current: current.version });
@@ -262,7 +262,7 @@ pub async fn update(
         // Nothing differs: no new version, no revision.
         return Ok(current);
     }
-    let now = Utc::now();
+    let now = crate::db::now();
     let version = expected_version + 1;
     next.version = Set(version);
     next.date_last_modified = Set(now);

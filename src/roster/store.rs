@@ -236,7 +236,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
     if input.schools.is_empty() {
         return Err(AppError::validation("input.schoolSourcedIds", "name at least one school"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut school_ids = Vec::new();
     for s in &input.schools {
         let school = orgs(p, ORG_SCHOOL, None, Sync::default())
@@ -247,7 +247,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
             .ok_or_else(|| AppError::validation("input.schoolSourcedIds", format!("no school `{s}` in your orgs")))?;
         school_ids.push(school.id);
     }
-    let now = Utc::now();
+    let now = crate::db::now();
     let existing = user::Entity::find().filter(user::Column::SourcedId.eq(input.sourced_id.as_str())).one(&txn).await?;
     let grades = (!input.grades.is_empty()).then(|| input.grades.join(","));
     let user_id = match existing {
@@ -333,8 +333,8 @@ pub enum Deletable {
 /// Marks a record `tobedeleted` (and the enrollments that hang off a user or class), bumping
 /// `dateLastModified` so that `updatedSince` sync delivers the deletion.
 pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
-    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let now = crate::db::now();
     let found = match kind {
         Deletable::User => find_user(&txn, p, Key::Id(id)).await?.map(|r| r.status),
         Deletable::Class => find_class(&txn, p, Key::Id(id)).await?.map(|r| r.status),

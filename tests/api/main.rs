@@ -1,1 +1,12 @@
+//! The one integration-test binary: every test starts the real app on a random port against a
+//! fresh database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and talks HTTP to it.
 
+mod support;
+
+mod auth;
+mod cli;
+mod graphql_http;
+mod migrations;
+mod operations;
+mod profiles;
+mod roster;

@@ -1,0 +1,196 @@
+//! Learner profiles: creation, versioned updates, revisions, stale-version conflicts and the
+//! sensitive fields.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, data, error_code, spawn_app};
+
+const CREATE: &str = "mutation($i: CreateLearnerProfileInput!) { createLearnerProfile(input: $i) { profile { id version strengths goals { id description status targetDate } learningPreferences { modalities pace } } userErrors { field message code } } }";
+const UPDATE: &str = "mutation($i: UpdateLearnerProfileInput!) { updateLearnerProfile(input: $i) { profile { id version strengths interests goals { id description status } } userErrors { field message code } } }";
+
+/// A freshly upserted learner (no profile yet) and its ID.
+async fn new_learner(app: &TestApp, token: &str, sourced_id: &str) -> Value {
+    let d = data(
+        app.gql(
+            token,
+            "mutation($s: String!) { upsertLearner(input: {sourcedId: $s, givenName: \"Rin\", familyName: \"Ito\", schoolSourcedIds: [\"sc-school-001\"]}) { learner { id } userErrors { message } } }",
+            json!({"s": sourced_id}),
+        )
+        .await,
+    );
+    d["upsertLearner"]["learner"]["id"].clone()
+}
+
+#[tokio::test]
+async fn a_profile_is_created_updated_and_its_history_kept() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let token = app.admin_token().await;
+    let learner = new_learner(&app, &token, "p-1").await;
+    let created = data(
+        app.gql(
+            &token,
+            CREATE,
+            json!({"i": {
+                "learnerId": learner,
+                "strengths": ["draws detailed diagrams"],
+                "interests": ["marine biology"],
+                "goals": [{"description": "Read two novels by March", "targetDate": "2027-03-01", "status": "IN_PROGRESS"}],
+                "learningPreferences": {"modalities": ["VISUAL", "HANDS_ON"], "pace": "STEADY"},
+                "accommodations": ["audio versions of texts"],
+                "supportNotes": "Prefers written instructions."
+            }}),
+        )
+        .await,
+    );
+    let profile = &created["createLearnerProfile"]["profile"];
+    assert_eq!(profile["version"], 1);
+    assert_eq!(profile["learningPreferences"]["pace"], "STEADY");
+    let goal_id = profile["goals"][0]["id"].clone();
+
+    // Creating a second profile for the same learner is a conflict.
+    let again = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner}})).await);
+    assert_eq!(again["createLearnerProfile"]["userErrors"][0]["code"], "CONFLICT");
+
+    let updated = data(
+        app.gql(
+            &token,
+            UPDATE,
+            json!({"i": {
+                "profileId": profile["id"],
+                "expectedVersion": 1,
+                "interests": ["marine biology", "chess"],
+                "goals": [{"id": goal_id, "description": "Read two novels by March", "status": "ACHIEVED"}]
+            }}),
+        )
+        .await,
+    );
+    let p2 = &updated["updateLearnerProfile"]["profile"];
+    assert_eq!(p2["version"], 2);
+    assert_eq!(p2["goals"][0]["id"], goal_id, "goal identity kept");
+    assert_eq!(p2["goals"][0]["status"], "ACHIEVED");
+    assert_eq!(p2["strengths"], json!(["draws detailed diagrams"]), "omitted fields unchanged");
+
+    let history = data(
+        app.gql(
+            &token,
+            "query($id: ID!) { node(id: $id) { ... on LearnerProfile { revisions { totalCount edges { node { version actor { kind id } changes { field before after redacted } } } } } } }",
+            json!({"id": profile["id"]}),
+        )
+        .await,
+    );
+    let revisions = &history["node"]["revisions"];
+    assert_eq!(revisions["totalCount"], 2);
+    let r2 = &revisions["edges"][1]["node"];
+    assert_eq!(r2["version"], 2);
+    assert_eq!(r2["actor"]["kind"], "client");
+    assert!(r2["actor"]["id"].as_str().unwrap().starts_with("lg_"));
+    let fields: Vec<&str> = r2["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["interests", "goals"]);
+    assert_eq!(r2["changes"][0]["before"], json!(["marine biology"]));
+    assert_eq!(r2["changes"][0]["after"], json!(["marine biology", "chess"]));
+}
+
+#[tokio::test]
+async fn a_stale_version_changes_nothing() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let token = app.admin_token().await;
+    let learner = new_learner(&app, &token, "p-2").await;
+    let created = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "strengths": ["a"]}})).await);
+    let id = created["createLearnerProfile"]["profile"]["id"].clone();
+    let first = data(app.gql(&token, UPDATE, json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": ["b"]}})).await);
+    assert_eq!(first["updateLearnerProfile"]["profile"]["version"], 2);
+
+    // A second editor still on version 1.
+    let stale = data(app.gql(&token, UPDATE, json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": ["c"]}})).await);
+    let errors = &stale["updateLearnerProfile"]["userErrors"];
+    assert_eq!(errors[0]["code"], "STALE_VERSION");
+    assert_eq!(errors[0]["field"], json!(["input", "expectedVersion"]));
+    assert!(errors[0]["message"].as_str().unwrap().contains("version 2"));
+    assert_eq!(stale["updateLearnerProfile"]["profile"], Value::Null);
+
+    let now = data(app.gql(&token, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { version strengths revisions { totalCount } } } }", json!({"id": id})).await);
+    assert_eq!(now["node"]["version"], 2);
+    assert_eq!(now["node"]["strengths"], json!(["b"]));
+    assert_eq!(now["node"]["revisions"]["totalCount"], 2);
+}
+
+#[tokio::test]
+async fn concurrent_updates_from_the_same_version_let_exactly_one_win() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let token = app.admin_token().await;
+    let learner = new_learner(&app, &token, "p-3").await;
+    let created = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner}})).await);
+    let id = created["createLearnerProfile"]["profile"]["id"].clone();
+    let tries = (0..6).map(|i| {
+        let vars = json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": [format!("s{i}")]}});
+        app.gql(&token, UPDATE, vars)
+    });
+    let results = futures_util::future::join_all(tries).await;
+    let wins = results.iter().filter(|r| r["data"]["updateLearnerProfile"]["profile"]["version"] == 2).count();
+    let stale = results.iter().filter(|r| r["data"]["updateLearnerProfile"]["userErrors"][0]["code"] == "STALE_VERSION").count();
+    assert_eq!((wins, stale), (1, 5), "{results:?}");
+    let now = data(app.gql(&token, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { version revisions { totalCount } } } }", json!({"id": id})).await);
+    assert_eq!(now["node"]["version"], 2);
+    assert_eq!(now["node"]["revisions"]["totalCount"], 2);
+}
+
+#[tokio::test]
+async fn sensitive_fields_need_their_scope() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let admin = app.admin_token().await;
+    let learner = new_learner(&app, &admin, "p-4").await;
+    let created = data(
+        app.gql(&admin, CREATE, json!({"i": {"learnerId": learner, "accommodations": ["extra time"], "supportNotes": "note"}})).await,
+    );
+    let id = created["createLearnerProfile"]["profile"]["id"].clone();
+
+    let reader = app.token("roster.read profiles.read profiles.write", &[]).await;
+    let q = "query($id: ID!) { node(id: $id) { ... on LearnerProfile { strengths accommodations } } }";
+    let body = app.gql(&reader, q, json!({"id": id})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let body = app.gql(&reader, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { supportNotes } } }", json!({"id": id})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    // The revision history names the field but withholds its values.
+    let history = data(
+        app.gql(&reader, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { revisions { edges { node { changes { field before after redacted } } } } } } }", json!({"id": id})).await,
+    );
+    let changes = history["node"]["revisions"]["edges"][0]["node"]["changes"].as_array().unwrap().clone();
+    let acc = changes.iter().find(|c| c["field"] == "accommodations").unwrap();
+    assert_eq!(acc["redacted"], true);
+    assert_eq!(acc["after"], Value::Null);
+    // Writing sensitive fields without reading them is refused too.
+    let body = app.gql(&reader, UPDATE, json!({"i": {"profileId": id, "expectedVersion": 1, "accommodations": []}})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+
+    let sensitive = data(app.gql(&admin, q, json!({"id": id})).await);
+    assert_eq!(sensitive["node"]["accommodations"], json!(["extra time"]));
+}
+
+#[tokio::test]
+async fn profile_inputs_are_validated() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let token = app.admin_token().await;
+    let learner = new_learner(&app, &token, "p-5").await;
+    let cases = [
+        (json!({"learnerId": "bm9wZQ"}), "learnerId"),
+        (json!({"learnerId": learner, "strengths": [""]}), "strengths"),
+        (json!({"learnerId": learner, "goals": [{"description": "  "}]}), "goals"),
+        (json!({"learnerId": learner, "goals": [{"id": "made-up", "description": "x"}]}), "goals"),
+    ];
+    for (input, field) in cases {
+        let d = data(app.gql(&token, CREATE, json!({"i": input})).await);
+        let err = &d["createLearnerProfile"]["userErrors"][0];
+        assert_eq!(err["field"][1], field, "{d}");
+        assert_eq!(d["createLearnerProfile"]["profile"], Value::Null);
+    }
+    // Wrongly typed input is refused by GraphQL validation before anything runs.
+    let body = app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "goals": [{"description": "x", "targetDate": "March"}]}})).await;
+    assert!(body["errors"].is_array());
+    let none = data(app.gql(&token, "query($id: ID!) { node(id: $id) { ... on Learner { profile { id } } } }", json!({"id": learner})).await);
+    assert_eq!(none["node"]["profile"], Value::Null, "nothing was created");
+}
