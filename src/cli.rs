@@ -3,7 +3,11 @@
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "learnergraph", version, about = "GraphQL API for personalized-learning school districts")]
+#[command(
+    name = "learnergraph",
+    version,
+    about = "GraphQL API for personalized-learning school districts"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -12,7 +16,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Apply pending migrations, then serve HTTP on LEARNERGRAPH_BIND.
-    Serve,
+    Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL); `schema.graphql` holds the same text.
@@ -22,6 +26,13 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Load the demo district first (idempotent), for trying the service out.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Args, Debug)]

@@ -75,13 +75,18 @@ impl Config {
         let environment = match get("LEARNERGRAPH_ENV").as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
-            Some(other) => bail!("LEARNERGRAPH_ENV must be `development` or `production`, not `{other}`"),
+            Some(other) => {
+                bail!("LEARNERGRAPH_ENV must be `development` or `production`, not `{other}`")
+            }
         };
         let bind: SocketAddr = get("LEARNERGRAPH_BIND")
             .unwrap_or_else(|| DEFAULT_BIND.to_owned())
             .parse()
             .context("LEARNERGRAPH_BIND must be an address like 127.0.0.1:8080")?;
-        let signing_key = match (get("LEARNERGRAPH_SIGNING_KEY"), get("LEARNERGRAPH_SIGNING_KEY_FILE")) {
+        let signing_key = match (
+            get("LEARNERGRAPH_SIGNING_KEY"),
+            get("LEARNERGRAPH_SIGNING_KEY_FILE"),
+        ) {
             (Some(pem), _) => SigningKeySource::Pem(Secret::new(pem)),
             (None, Some(path)) => SigningKeySource::File(path.into()),
             (None, None) if environment == Environment::Production => bail!(
@@ -90,10 +95,15 @@ impl Config {
             (None, None) => SigningKeySource::File(".learnergraph/signing-key.pem".into()),
         };
         let number = |key: &str, default: u64| -> anyhow::Result<u64> {
-            get(key).map_or(Ok(default), |v| v.parse().with_context(|| format!("{key} must be a whole number")))
+            get(key).map_or(Ok(default), |v| {
+                v.parse()
+                    .with_context(|| format!("{key} must be a whole number"))
+            })
         };
         Ok(Config {
-            database_url: Secret::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
+            database_url: Secret::new(
+                get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            ),
             db_max_connections: u32::try_from(number("LEARNERGRAPH_DB_MAX_CONNECTIONS", 10)?)
                 .context("LEARNERGRAPH_DB_MAX_CONNECTIONS is too large")?,
             issuer: get("LEARNERGRAPH_ISSUER").unwrap_or_else(|| format!("http://{bind}")),
@@ -101,10 +111,16 @@ impl Config {
             bind,
             environment,
             signing_key,
-            access_token_ttl: Duration::from_secs(number("LEARNERGRAPH_ACCESS_TOKEN_TTL_SECONDS", 900)?),
+            access_token_ttl: Duration::from_secs(number(
+                "LEARNERGRAPH_ACCESS_TOKEN_TTL_SECONDS",
+                900,
+            )?),
             max_body_bytes: usize::try_from(number("LEARNERGRAPH_MAX_BODY_BYTES", 1024 * 1024)?)
                 .context("LEARNERGRAPH_MAX_BODY_BYTES is too large")?,
-            shutdown_timeout: Duration::from_secs(number("LEARNERGRAPH_SHUTDOWN_TIMEOUT_SECONDS", 20)?),
+            shutdown_timeout: Duration::from_secs(number(
+                "LEARNERGRAPH_SHUTDOWN_TIMEOUT_SECONDS",
+                20,
+            )?),
             log_json: matches!(get("LEARNERGRAPH_LOG_FORMAT").as_deref(), Some("json")),
         })
     }

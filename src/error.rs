@@ -26,7 +26,9 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     /// An update was based on a version that is no longer current.
-    #[error("the record changed since version {expected}; it is now at version {current}: reload and reapply your change")]
+    #[error(
+        "the record changed since version {expected}; it is now at version {current}: reload and reapply your change"
+    )]
     StaleVersion { expected: i32, current: i32 },
     /// Anything else: logged with its cause chain, never shown to the client.
     #[error(transparent)]
@@ -35,7 +37,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Validation { field: field.into(), message: message.into() }
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The `extensions.code` clients see.

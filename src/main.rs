@@ -13,7 +13,10 @@ use learnergraph::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -38,8 +41,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(config.log_json);
     match command {
-        Command::Serve => {
+        Command::Serve(args) => {
             let app = App::build(config.clone()).await?;
+            if args.demo {
+                let conn = db::connect(&config, None).await?;
+                let report = seed::demo(&conn).await?;
+                tracing::info!(%report, "demo district ready; create a client with `learnergraph client create`");
+            }
             tracing::info!(address = %config.bind, port = app.port(), "learnergraph listening");
             app.run_until(shutdown_signal()).await
         }
@@ -63,9 +71,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
             let out = match cmd {
-                ClientCommand::Create { name, scopes, orgs } => {
-                    serde_json::to_string_pretty(&clients::create(&conn, &name, &scopes, &orgs).await?)?
-                }
+                ClientCommand::Create { name, scopes, orgs } => serde_json::to_string_pretty(
+                    &clients::create(&conn, &name, &scopes, &orgs).await?,
+                )?,
                 ClientCommand::List => serde_json::to_string_pretty(&clients::list(&conn).await?)?,
             };
             println!("{out}");

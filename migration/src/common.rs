@@ -11,12 +11,7 @@ pub fn roster_table(name: &'static str, uq_name: &str) -> TableCreateStatement {
         .col(string_len("sourced_id", 255))
         .col(string_len("status", 16).default("active"))
         .col(timestamp_with_time_zone("date_last_modified"))
-        .index(
-            Index::create()
-                .name(uq_name)
-                .col("sourced_id")
-                .unique(),
-        );
+        .index(Index::create().name(uq_name).col("sourced_id").unique());
     t
 }
 

@@ -25,7 +25,12 @@ impl MigrationTrait for Migration {
             .col(text_null("support_notes"))
             .col(timestamp_with_time_zone("created_at"))
             .col(timestamp_with_time_zone("date_last_modified"))
-            .index(Index::create().name("uq_learner_profiles_user").col("user_id").unique())
+            .index(
+                Index::create()
+                    .name("uq_learner_profiles_user")
+                    .col("user_id")
+                    .unique(),
+            )
             .foreign_key(&mut fk(
                 "fk_learner_profiles_user",
                 "learner_profiles",
@@ -37,12 +42,18 @@ impl MigrationTrait for Migration {
         manager.create_table(t).await?;
         manager
             .create_index(
-                Index::create().name("ix_learner_profiles_dlm").table("learner_profiles").col("date_last_modified").to_owned(),
+                Index::create()
+                    .name("ix_learner_profiles_dlm")
+                    .table("learner_profiles")
+                    .col("date_last_modified")
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("learner_profiles").to_owned()).await
+        manager
+            .drop_table(Table::drop().table("learner_profiles").to_owned())
+            .await
     }
 }

@@ -6,7 +6,9 @@ use argon2::{
     password_hash::{PasswordHasher, SaltString},
 };
 use entity::oauth_client;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 
 use super::{principal::format_scopes, tokens::random_token};
@@ -39,7 +41,12 @@ pub struct ClientSummary {
 }
 
 /// Registers a client. Every named org must exist (by sourcedId).
-pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[String]) -> AppResult<CreatedClient> {
+pub async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    scopes: &str,
+    orgs: &[String],
+) -> AppResult<CreatedClient> {
     if name.trim().is_empty() {
         return Err(AppError::validation("name", "must not be empty"));
     }
@@ -52,8 +59,14 @@ pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[S
             .filter(entity::org::Column::SourcedId.is_in(orgs.iter().cloned()))
             .all(db)
             .await?;
-        if let Some(missing) = orgs.iter().find(|o| !found.iter().any(|f| &f.sourced_id == *o)) {
-            return Err(AppError::validation("orgs", format!("no org with sourcedId `{missing}`")));
+        if let Some(missing) = orgs
+            .iter()
+            .find(|o| !found.iter().any(|f| &f.sourced_id == *o))
+        {
+            return Err(AppError::validation(
+                "orgs",
+                format!("no org with sourcedId `{missing}`"),
+            ));
         }
     }
     let client_id = format!("lg_{}", random_token(12)?);
@@ -84,7 +97,10 @@ pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[S
 }
 
 pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
-    let rows = oauth_client::Entity::find().order_by_asc(oauth_client::Column::Id).all(db).await?;
+    let rows = oauth_client::Entity::find()
+        .order_by_asc(oauth_client::Column::Id)
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|c| ClientSummary {
@@ -100,17 +116,26 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
 
 /// The org sourcedIds a client is limited to; `None` for district-wide.
 pub fn client_orgs(client: &oauth_client::Model) -> Option<Vec<String>> {
-    client.orgs.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
+    client
+        .orgs
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 /// Returns the enabled client whose id and secret match, or `None`. Takes the same time
 /// whether or not the client exists, so ids can't be probed by timing.
-pub async fn authenticate(db: &DatabaseConnection, client_id: &str, secret: &str) -> AppResult<Option<oauth_client::Model>> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    client_id: &str,
+    secret: &str,
+) -> AppResult<Option<oauth_client::Model>> {
     let client = oauth_client::Entity::find()
         .filter(oauth_client::Column::ClientId.eq(client_id))
         .one(db)
         .await?;
-    let hash = client.as_ref().map_or(DUMMY_HASH, |c| c.secret_hash.as_str());
+    let hash = client
+        .as_ref()
+        .map_or(DUMMY_HASH, |c| c.secret_hash.as_str());
     let secret = secret.to_owned();
     let hash = hash.to_owned();
     // argon2 is deliberately slow: keep it off the async workers.
@@ -122,8 +147,10 @@ pub async fn authenticate(db: &DatabaseConnection, client_id: &str, secret: &str
 
 fn hash_secret(secret: &str) -> AppResult<String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| AppError::Server(anyhow::anyhow!("no system randomness: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Server(anyhow::anyhow!("salt: {e}")))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| AppError::Server(anyhow::anyhow!("no system randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| AppError::Server(anyhow::anyhow!("salt: {e}")))?;
     Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -131,7 +158,11 @@ fn hash_secret(secret: &str) -> AppResult<String> {
 }
 
 fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A valid argon2 hash of a random string, verified against when the client id is unknown.

@@ -30,7 +30,12 @@ struct OAuthError {
 
 impl OAuthError {
     fn new(error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { status: StatusCode::BAD_REQUEST, error, description: description.into(), challenge: false }
+        OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+            challenge: false,
+        }
     }
     fn invalid_client() -> Self {
         OAuthError {
@@ -44,11 +49,17 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let mut res =
-            (self.status, Json(json!({"error": self.error, "error_description": self.description}))).into_response();
+        let mut res = (
+            self.status,
+            Json(json!({"error": self.error, "error_description": self.description})),
+        )
+            .into_response();
         no_store(res.headers_mut());
         if self.challenge {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"learnergraph\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"learnergraph\""),
+            );
         }
         res
     }
@@ -60,7 +71,11 @@ fn no_store(headers: &mut HeaderMap) {
 }
 
 /// `POST /oauth/token`.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, form: Result<RawForm, axum::extract::rejection::RawFormRejection>) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<RawForm, axum::extract::rejection::RawFormRejection>,
+) -> Response {
     match issue(&state, &headers, form).await {
         Ok(body) => {
             let mut res = Json(body).into_response();
@@ -81,12 +96,18 @@ async fn issue(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let RawForm(body) = form.ok().filter(|_| is_form).ok_or_else(|| {
-        OAuthError::new("invalid_request", "send the parameters as application/x-www-form-urlencoded in a POST body")
+        OAuthError::new(
+            "invalid_request",
+            "send the parameters as application/x-www-form-urlencoded in a POST body",
+        )
     })?;
     let mut params = std::collections::HashMap::new();
     for (key, value) in form_urlencoded_pairs(&body) {
         if params.insert(key.clone(), value).is_some() {
-            return Err(OAuthError::new("invalid_request", format!("parameter `{key}` given more than once")));
+            return Err(OAuthError::new(
+                "invalid_request",
+                format!("parameter `{key}` given more than once"),
+            ));
         }
     }
     let (client_id, secret) = client_credentials(headers, &params)?;
@@ -95,21 +116,38 @@ async fn issue(
         .ok_or_else(|| OAuthError::new("invalid_request", "missing `grant_type`"))?;
     let client = clients::authenticate(&state.db, &client_id, &secret)
         .await
-        .map_err(|_| OAuthError { status: StatusCode::INTERNAL_SERVER_ERROR, ..OAuthError::new("server_error", "internal error") })?
+        .map_err(|_| OAuthError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            ..OAuthError::new("server_error", "internal error")
+        })?
         .ok_or_else(OAuthError::invalid_client)?;
     if grant_type != "client_credentials" {
-        return Err(OAuthError::new("unsupported_grant_type", format!("grant type `{grant_type}` is not supported")));
+        return Err(OAuthError::new(
+            "unsupported_grant_type",
+            format!("grant type `{grant_type}` is not supported"),
+        ));
     }
-    if !client.grant_types.split_whitespace().any(|g| g == grant_type) {
-        return Err(OAuthError::new("unauthorized_client", "this client may not use this grant type"));
+    if !client
+        .grant_types
+        .split_whitespace()
+        .any(|g| g == grant_type)
+    {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "this client may not use this grant type",
+        ));
     }
     let allowed = parse_scopes(&client.scopes).unwrap_or_default();
     let granted: BTreeSet<_> = match params.get("scope") {
         None => allowed.clone(),
         Some(requested) => {
-            let requested = parse_scopes(requested).map_err(|m| OAuthError::new("invalid_scope", m))?;
+            let requested =
+                parse_scopes(requested).map_err(|m| OAuthError::new("invalid_scope", m))?;
             if let Some(extra) = requested.iter().find(|s| !allowed.contains(s)) {
-                return Err(OAuthError::new("invalid_scope", format!("scope `{extra}` is not granted to this client")));
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("scope `{extra}` is not granted to this client"),
+                ));
             }
             requested
         }
@@ -121,7 +159,10 @@ async fn issue(
     let (token, claims) = state
         .keys
         .issue(&client.client_id, &scope, client_orgs(&client))
-        .map_err(|_| OAuthError { status: StatusCode::INTERNAL_SERVER_ERROR, ..OAuthError::new("server_error", "internal error") })?;
+        .map_err(|_| OAuthError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            ..OAuthError::new("server_error", "internal error")
+        })?;
     Ok(json!({
         "access_token": token,
         "token_type": "Bearer",
@@ -135,14 +176,24 @@ fn client_credentials(
     headers: &HeaderMap,
     params: &std::collections::HashMap<String, String>,
 ) -> Result<(String, String), OAuthError> {
-    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "));
     let body = (params.get("client_id"), params.get("client_secret"));
     match (basic, body) {
-        (Some(_), (_, Some(_))) => Err(OAuthError::new("invalid_request", "use one client authentication method, not two")),
+        (Some(_), (_, Some(_))) => Err(OAuthError::new(
+            "invalid_request",
+            "use one client authentication method, not two",
+        )),
         (Some(encoded), _) => {
-            let decoded = STANDARD.decode(encoded.trim()).map_err(|_| OAuthError::invalid_client())?;
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| OAuthError::invalid_client())?;
             let text = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
-            let (id, secret) = text.split_once(':').ok_or_else(OAuthError::invalid_client)?;
+            let (id, secret) = text
+                .split_once(':')
+                .ok_or_else(OAuthError::invalid_client)?;
             // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
             Ok((percent_decode(id), percent_decode(secret)))
         }
@@ -165,7 +216,10 @@ fn percent_decode(s: &str) -> String {
 /// `GET /.well-known/jwks.json`.
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut res = Json(state.keys.jwks()).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     res
 }
 

@@ -10,36 +10,53 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query},
 };
 
-use super::{
-    Actor, OrgAccess, Principal,
-    principal::parse_scopes,
-    tokens::AccessClaims,
-};
+use super::{Actor, OrgAccess, Principal, principal::parse_scopes, tokens::AccessClaims};
 use crate::error::AppResult;
 
 /// The principal a verified token stands for. Org sourcedIds in the token are resolved to the
 /// orgs, every org below them, and (as names only) the orgs above them.
-pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessClaims) -> AppResult<Principal> {
+pub async fn principal_from_claims(
+    db: &impl ConnectionTrait,
+    claims: &AccessClaims,
+) -> AppResult<Principal> {
     // Unknown scopes in a token we signed can only come from an older version: drop them.
-    let scopes = claims.scope.split_whitespace().filter_map(|s| parse_scopes(s).ok()).flatten().collect();
+    let scopes = claims
+        .scope
+        .split_whitespace()
+        .filter_map(|s| parse_scopes(s).ok())
+        .flatten()
+        .collect();
     let orgs = match &claims.orgs {
         None => OrgAccess::All,
         Some(sourced_ids) => resolve_orgs(db, sourced_ids).await?,
     };
-    Ok(Principal { actor: Actor::Client { client_id: claims.client_id.clone() }, scopes, orgs })
+    Ok(Principal {
+        actor: Actor::Client {
+            client_id: claims.client_id.clone(),
+        },
+        scopes,
+        orgs,
+    })
 }
 
 async fn resolve_orgs(db: &impl ConnectionTrait, sourced_ids: &[String]) -> AppResult<OrgAccess> {
     // A district has tens of orgs: one small read beats a recursive query per request.
     let all: Vec<(i64, Option<i64>, String)> = org::Entity::find()
         .select_only()
-        .columns([org::Column::Id, org::Column::ParentId, org::Column::SourcedId])
+        .columns([
+            org::Column::Id,
+            org::Column::ParentId,
+            org::Column::SourcedId,
+        ])
         .into_tuple()
         .all(db)
         .await?;
     let parent: HashMap<i64, Option<i64>> = all.iter().map(|(id, p, _)| (*id, *p)).collect();
-    let mut granted: BTreeSet<i64> =
-        all.iter().filter(|(_, _, s)| sourced_ids.contains(s)).map(|(id, _, _)| *id).collect();
+    let mut granted: BTreeSet<i64> = all
+        .iter()
+        .filter(|(_, _, s)| sourced_ids.contains(s))
+        .map(|(id, _, _)| *id)
+        .collect();
     // Everything below a granted org is granted (a district grant covers its schools).
     loop {
         let below: Vec<i64> = all
@@ -62,7 +79,10 @@ async fn resolve_orgs(db: &impl ConnectionTrait, sourced_ids: &[String]) -> AppR
             cur = parent.get(&p).copied().flatten();
         }
     }
-    Ok(OrgAccess::Only { orgs: granted.into_iter().collect(), ancestors: ancestors.into_iter().collect() })
+    Ok(OrgAccess::Only {
+        orgs: granted.into_iter().collect(),
+        ancestors: ancestors.into_iter().collect(),
+    })
 }
 
 /// Orgs the principal may read: its own and their ancestors.
@@ -79,7 +99,9 @@ pub fn orgs_visible(p: &Principal) -> Condition {
 pub fn owned_by_granted_org(p: &Principal, col: impl IntoColumnRef) -> Condition {
     match &p.orgs {
         OrgAccess::All => Condition::all(),
-        OrgAccess::Only { orgs, .. } => Condition::all().add(Expr::col(col).is_in(orgs.iter().copied())),
+        OrgAccess::Only { orgs, .. } => {
+            Condition::all().add(Expr::col(col).is_in(orgs.iter().copied()))
+        }
     }
 }
 

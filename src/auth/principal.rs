@@ -72,7 +72,10 @@ impl fmt::Display for Scope {
 impl FromStr for Scope {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| format!("unknown scope `{s}`"))
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| format!("unknown scope `{s}`"))
     }
 }
 
@@ -83,7 +86,11 @@ pub fn parse_scopes(list: &str) -> Result<BTreeSet<Scope>, String> {
 
 /// Renders scopes as the space-separated list OAuth uses.
 pub fn format_scopes<'a>(scopes: impl IntoIterator<Item = &'a Scope>) -> String {
-    scopes.into_iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    scopes
+        .into_iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Who stands behind the request.
@@ -117,12 +124,23 @@ pub struct Principal {
 
 impl Principal {
     pub fn anonymous() -> Self {
-        Principal { actor: Actor::Anonymous, scopes: BTreeSet::new(), orgs: OrgAccess::Only { orgs: vec![], ancestors: vec![] } }
+        Principal {
+            actor: Actor::Anonymous,
+            scopes: BTreeSet::new(),
+            orgs: OrgAccess::Only {
+                orgs: vec![],
+                ancestors: vec![],
+            },
+        }
     }
 
     /// The CLI's principal: every scope, the whole district.
     pub fn system() -> Self {
-        Principal { actor: Actor::System, scopes: Scope::ALL.into_iter().collect(), orgs: OrgAccess::All }
+        Principal {
+            actor: Actor::System,
+            scopes: Scope::ALL.into_iter().collect(),
+            orgs: OrgAccess::All,
+        }
     }
 
     pub fn has(&self, scope: Scope) -> bool {
@@ -137,7 +155,9 @@ impl Principal {
         } else if self.actor == Actor::Anonymous {
             Err(AppError::Unauthenticated)
         } else {
-            Err(AppError::Forbidden(format!("this operation needs the `{scope}` scope")))
+            Err(AppError::Forbidden(format!(
+                "this operation needs the `{scope}` scope"
+            )))
         }
     }
 

@@ -68,15 +68,27 @@ impl Keys {
             SigningKeySource::Pem(pem) => pem.expose().to_owned(),
             SigningKeySource::File(path) => read_or_create(path, config.environment)?,
         };
-        Keys::from_pem(&pem, &config.issuer, &config.audience, config.access_token_ttl)
+        Keys::from_pem(
+            &pem,
+            &config.issuer,
+            &config.audience,
+            config.access_token_ttl,
+        )
     }
 
-    pub fn from_pem(pem: &str, issuer: &str, audience: &str, ttl: Duration) -> anyhow::Result<Self> {
-        let signing_key = SigningKey::from_pkcs8_pem(pem).context("the signing key is not a PKCS#8 PEM Ed25519 key")?;
+    pub fn from_pem(
+        pem: &str,
+        issuer: &str,
+        audience: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<Self> {
+        let signing_key = SigningKey::from_pkcs8_pem(pem)
+            .context("the signing key is not a PKCS#8 PEM Ed25519 key")?;
         let public = signing_key.verifying_key().to_bytes();
         let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(public)[..12]);
         let x = URL_SAFE_NO_PAD.encode(public);
-        let signing = EncodingKey::from_ed_pem(pem.as_bytes()).context("cannot use the signing key")?;
+        let signing =
+            EncodingKey::from_ed_pem(pem.as_bytes()).context("cannot use the signing key")?;
         let key = DecodingKey::from_ed_components(&x).context("cannot derive the verifying key")?;
         let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"});
         let verifying = HashMap::from([(kid.clone(), VerifyingKey { key, jwk })]);
@@ -100,7 +112,12 @@ impl Keys {
     }
 
     /// Signs an access token for a client; returns it with its claims.
-    pub fn issue(&self, client_id: &str, scope: &str, orgs: Option<Vec<String>>) -> anyhow::Result<(String, AccessClaims)> {
+    pub fn issue(
+        &self,
+        client_id: &str,
+        scope: &str,
+        orgs: Option<Vec<String>>,
+    ) -> anyhow::Result<(String, AccessClaims)> {
         let now = chrono::Utc::now().timestamp();
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -117,15 +134,22 @@ impl Keys {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(TOKEN_TYPE.to_owned());
         header.kid = Some(self.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.signing).context("signing failed")?;
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.signing).context("signing failed")?;
         Ok((token, claims))
     }
 
     /// Verifies signature, algorithm, type, issuer, audience and times.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header = check_header(token)?;
-        let kid = header.get("kid").and_then(|k| k.as_str()).ok_or_else(|| TokenError("token has no `kid`".into()))?;
-        let key = self.verifying.get(kid).ok_or_else(|| TokenError("token signed with an unknown key".into()))?;
+        let kid = header
+            .get("kid")
+            .and_then(|k| k.as_str())
+            .ok_or_else(|| TokenError("token has no `kid`".into()))?;
+        let key = self
+            .verifying
+            .get(kid)
+            .ok_or_else(|| TokenError("token signed with an unknown key".into()))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -145,7 +169,12 @@ impl Keys {
 
     /// The public keys as a JWK Set (RFC 7517), for `/.well-known/jwks.json`.
     pub fn jwks(&self) -> serde_json::Value {
-        let keys: Vec<_> = self.jwks_order.iter().filter_map(|kid| self.verifying.get(kid)).map(|k| k.jwk.clone()).collect();
+        let keys: Vec<_> = self
+            .jwks_order
+            .iter()
+            .filter_map(|kid| self.verifying.get(kid))
+            .map(|k| k.jwk.clone())
+            .collect();
         serde_json::json!({ "keys": keys })
     }
 }
@@ -154,19 +183,30 @@ impl Keys {
 /// `at+jwt`, and nothing may point us at another key.
 fn check_header(token: &str) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
     let bad = |why: &str| TokenError(why.to_owned());
-    let encoded = token.split('.').next().ok_or_else(|| bad("malformed token"))?;
-    let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| bad("malformed token header"))?;
+    let encoded = token
+        .split('.')
+        .next()
+        .ok_or_else(|| bad("malformed token"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| bad("malformed token header"))?;
     let header: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&bytes).map_err(|_| bad("malformed token header"))?;
     if header.get("alg").and_then(|a| a.as_str()) != Some("EdDSA") {
         return Err(bad("token algorithm not accepted"));
     }
-    let typ = header.get("typ").and_then(|t| t.as_str()).unwrap_or_default().to_ascii_lowercase();
+    let typ = header
+        .get("typ")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if typ != TOKEN_TYPE && typ != "application/at+jwt" {
         return Err(bad("token type must be at+jwt"));
     }
     if header.contains_key("crit") {
-        return Err(bad("token has critical header parameters this server does not understand"));
+        return Err(bad(
+            "token has critical header parameters this server does not understand",
+        ));
     }
     for key_header in ["jku", "x5u", "jwk", "x5c"] {
         if header.contains_key(key_header) {
@@ -181,7 +221,10 @@ pub fn generate_pem() -> anyhow::Result<String> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
     let key = SigningKey::from_bytes(&seed);
-    Ok(key.to_pkcs8_pem(LineEnding::LF).context("cannot encode key")?.to_string())
+    Ok(key
+        .to_pkcs8_pem(LineEnding::LF)
+        .context("cannot encode key")?
+        .to_string())
 }
 
 fn read_or_create(path: &Path, env: Environment) -> anyhow::Result<String> {
@@ -190,20 +233,28 @@ fn read_or_create(path: &Path, env: Environment) -> anyhow::Result<String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && env == Environment::Development => {
             let pem = generate_pem()?;
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            write_private(path, &pem).with_context(|| format!("cannot write {}", path.display()))?;
+            write_private(path, &pem)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             tracing::warn!(path = %path.display(), "generated a development signing key");
             Ok(pem)
         }
-        Err(e) => Err(e).with_context(|| format!("cannot read the signing key file {}", path.display())),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read the signing key file {}", path.display()))
+        }
     }
 }
 
 #[cfg(unix)]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents.as_bytes())
 }
 

@@ -8,7 +8,10 @@ use std::time::Instant;
 use async_graphql::{
     Request, Response as GqlResponse, Variables,
     http::GraphiQLSource,
-    parser::{parse_query, types::{DocumentOperations, OperationType}},
+    parser::{
+        parse_query,
+        types::{DocumentOperations, OperationType},
+    },
 };
 use axum::{
     body::Bytes,
@@ -38,11 +41,19 @@ enum Media {
 
 /// Picks the response media type from `Accept`; `None` when the client accepts neither.
 fn negotiate(headers: &HeaderMap) -> Option<Media> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Some(Media::Json) };
-    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Media::Json);
+    };
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
     if types.contains(&GRAPHQL_RESPONSE) {
         Some(Media::GraphqlResponse)
-    } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*") {
+    } else if types
+        .iter()
+        .any(|t| *t == JSON || *t == "*/*" || *t == "application/*")
+    {
         Some(Media::Json)
     } else {
         None
@@ -55,8 +66,13 @@ fn plain_error(status: StatusCode, media: Media, code: &str, message: &str) -> R
 }
 
 fn with_media(mut res: Response, media: Media) -> Response {
-    let ct = if media == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    let ct = if media == Media::GraphqlResponse {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     res
 }
 
@@ -73,8 +89,15 @@ pub struct Params {
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query.
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<Vec<(String, String)>>) -> Response {
-    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
     let mut p = Params::default();
     for (k, v) in params {
         match k.as_str() {
@@ -86,7 +109,13 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, Query(params
         }
     }
     if p.query.is_none() && wants_html {
-        return Html(GraphiQLSource::build().endpoint("/graphql").title("learnergraph").finish()).into_response();
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("learnergraph")
+                .finish(),
+        )
+        .into_response();
     }
     execute(state, headers, Method::GET, Ok(p)).await
 }
@@ -96,19 +125,42 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|ct| ct == JSON);
     let params = if is_json {
-        serde_json::from_slice::<Params>(&body).map_err(|e| (StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request in JSON: {e}")))
+        serde_json::from_slice::<Params>(&body).map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("the body is not a GraphQL request in JSON: {e}"),
+            )
+        })
     } else {
-        Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json".to_owned()))
+        Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as Content-Type: application/json".to_owned(),
+        ))
     };
     execute(state, headers, Method::POST, params).await
 }
 
-async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Result<Params, (StatusCode, String)>) -> Response {
+async fn execute(
+    state: AppState,
+    headers: HeaderMap,
+    method: Method,
+    params: Result<Params, (StatusCode, String)>,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json").into_response();
+        return (
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        )
+            .into_response();
     };
     let params = match params {
         Ok(p) => p,
@@ -127,26 +179,59 @@ async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Re
         Err(res) => return res,
     };
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "the request has no `query`");
+        return plain_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "BAD_REQUEST",
+            "the request has no `query`",
+        );
     };
     let variables = match params.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
-        Some(serde_json::Value::String(s)) if method == Method::GET => match serde_json::from_str(&s) {
-            Ok(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
-            _ => return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object"),
-        },
+        Some(serde_json::Value::String(s)) if method == Method::GET => {
+            match serde_json::from_str(&s) {
+                Ok(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+                _ => {
+                    return plain_error(
+                        StatusCode::BAD_REQUEST,
+                        media,
+                        "BAD_REQUEST",
+                        "`variables` must be a JSON object",
+                    );
+                }
+            }
+        }
         Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
-        Some(_) => return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object"),
+        Some(_) => {
+            return plain_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_REQUEST",
+                "`variables` must be a JSON object",
+            );
+        }
     };
     let op_type = operation_type(&query, params.operation_name.as_deref());
     if method == Method::GET && op_type != "query" && op_type != "invalid" {
-        let mut res = plain_error(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_REQUEST", "only queries may be sent with GET; use POST");
-        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut res = plain_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "BAD_REQUEST",
+            "only queries may be sent with GET; use POST",
+        );
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
-    let request_id =
-        headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let mut request = Request::new(query).variables(variables).data(principal).data(Loaders::new(&state.db));
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut request = Request::new(query)
+        .variables(variables)
+        .data(principal)
+        .data(Loaders::new(&state.db));
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -154,9 +239,15 @@ async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Re
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();
     for err in &mut response.errors {
-        let internal = err.extensions.as_ref().and_then(|e| e.get("code")).is_some_and(|c| *c == async_graphql::Value::from(INTERNAL_CODE));
+        let internal = err
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(INTERNAL_CODE));
         if internal {
-            err.extensions.get_or_insert_with(Default::default).set("requestId", request_id.clone());
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", request_id.clone());
         }
     }
     let request_error = response.data == async_graphql::Value::Null
@@ -164,7 +255,11 @@ async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Re
         && response.errors.iter().all(|e| e.path.is_empty());
     if request_error {
         // The document never ran: it did not parse, or failed validation or a limit.
-        let code = if op_type == "invalid" { "GRAPHQL_PARSE_FAILED" } else { "GRAPHQL_VALIDATION_FAILED" };
+        let code = if op_type == "invalid" {
+            "GRAPHQL_PARSE_FAILED"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
         for err in &mut response.errors {
             let ext = err.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
@@ -172,10 +267,31 @@ async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Re
             }
         }
     }
-    let outcome = if response.errors.is_empty() { "ok" } else { "error" };
-    state.metrics.graphql_requests.get_or_create(&OutcomeLabels { operation_type: op_type, outcome }).inc();
-    state.metrics.graphql_duration.get_or_create(&OperationLabels { operation_type: op_type }).observe(elapsed);
-    let status = if request_error && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    state
+        .metrics
+        .graphql_requests
+        .get_or_create(&OutcomeLabels {
+            operation_type: op_type,
+            outcome,
+        })
+        .inc();
+    state
+        .metrics
+        .graphql_duration
+        .get_or_create(&OperationLabels {
+            operation_type: op_type,
+        })
+        .observe(elapsed);
+    let status = if request_error && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let body = match serde_json::to_vec(&response) {
         Ok(b) => b,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -185,10 +301,15 @@ async fn execute(state: AppState, headers: HeaderMap, method: Method, params: Re
 
 /// `query`, `mutation`, `subscription` or `invalid` (unparsable, or no such operation).
 fn operation_type(query: &str, name: Option<&str>) -> &'static str {
-    let Ok(doc) = parse_query(query) else { return "invalid" };
+    let Ok(doc) = parse_query(query) else {
+        return "invalid";
+    };
     let ty = match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| op.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
     };
     match ty {
@@ -202,9 +323,14 @@ fn operation_type(query: &str, name: Option<&str>) -> &'static str {
 /// The principal behind the request: anonymous without credentials, 401 for bad ones
 /// (RFC 6750 §3).
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Principal::anonymous()) };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Principal::anonymous());
+    };
     let challenge = |description: &str| {
-        let value = format!("Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"", description.replace('"', "'"));
+        let value = format!(
+            "Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"",
+            description.replace('"', "'")
+        );
         let mut res = (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"errors": [{"message": description, "extensions": {"code": "UNAUTHENTICATED"}}]})),
@@ -218,12 +344,17 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or_else(|| challenge("use the Bearer authentication scheme"))?;
     let claims = state.keys.verify(token).map_err(|e| challenge(&e.0))?;
-    principal_from_claims(&state.db, &claims).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot resolve principal");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-    })
+    principal_from_claims(&state.db, &claims)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot resolve principal");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        })
 }

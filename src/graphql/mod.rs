@@ -12,10 +12,18 @@ use sea_orm::DatabaseConnection;
 use crate::{profiles, roster};
 
 #[derive(MergedObject, Default)]
-pub struct Query(relay::RelayQuery, context::ViewerQuery, roster::graphql::RosterQuery, profiles::graphql::ProfilesQuery);
+pub struct Query(
+    relay::RelayQuery,
+    context::ViewerQuery,
+    roster::graphql::RosterQuery,
+    profiles::graphql::ProfilesQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(roster::graphql::RosterMutation, profiles::graphql::ProfilesMutation);
+pub struct Mutation(
+    roster::graphql::RosterMutation,
+    profiles::graphql::ProfilesMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

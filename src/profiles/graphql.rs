@@ -52,7 +52,10 @@ pub enum LearningPace {
 }
 
 fn to_name<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn from_name<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
@@ -100,7 +103,11 @@ impl LearnerProfile {
     }
     /// The student this profile belongs to.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
-        Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(Learner))
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.user_id)
+            .await?
+            .map(Learner))
     }
     /// What the student is good at.
     async fn strengths(&self) -> Vec<String> {
@@ -125,7 +132,10 @@ impl LearnerProfile {
     }
     async fn learning_preferences(&self) -> LearningPreferences {
         LearningPreferences {
-            modalities: strings(&self.0.modalities).iter().filter_map(|m| from_name(m)).collect(),
+            modalities: strings(&self.0.modalities)
+                .iter()
+                .filter_map(|m| from_name(m))
+                .collect(),
             pace: self.0.pace.as_deref().and_then(from_name),
         }
     }
@@ -150,9 +160,15 @@ impl LearnerProfile {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<ProfileRevision>> {
         let q = store::revisions(self.0.id);
-        let conn = paginate(ctx, db(ctx)?, q, profile_revision::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, |m| {
-            ProfileRevision(m)
-        });
+        let conn = paginate(
+            ctx,
+            db(ctx)?,
+            q,
+            profile_revision::Column::Id,
+            PageArgs::new(first, after, last, before),
+            |m| m.id,
+            ProfileRevision,
+        );
         gql(conn.await)
     }
 }
@@ -193,7 +209,10 @@ impl ProfileRevision {
         self.0.changed_at
     }
     async fn actor(&self) -> RevisionActor {
-        RevisionActor { kind: self.0.actor_kind.clone(), id: self.0.actor_id.clone() }
+        RevisionActor {
+            kind: self.0.actor_kind.clone(),
+            id: self.0.actor_id.clone(),
+        }
     }
     async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProfileChange>> {
         let sensitive_ok = principal(ctx)?.has(Scope::ProfilesSensitiveRead);
@@ -201,18 +220,34 @@ impl ProfileRevision {
         Ok(items
             .into_iter()
             .map(|c| {
-                let field = c.get("field").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let field = c
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
                 let redacted = SENSITIVE_FIELDS.contains(&field.as_str()) && !sensitive_ok;
-                let value = |k: &str| (!redacted).then(|| Json(c.get(k).cloned().unwrap_or(Value::Null)));
-                ProfileChange { before: value("before"), after: value("after"), field, redacted }
+                let value =
+                    |k: &str| (!redacted).then(|| Json(c.get(k).cloned().unwrap_or(Value::Null)));
+                ProfileChange {
+                    before: value("before"),
+                    after: value("after"),
+                    field,
+                    redacted,
+                }
             })
             .collect())
     }
 }
 
-pub async fn resolve_node(p: &Principal, db: &DatabaseConnection, id: i64) -> AppResult<Option<Node>> {
+pub async fn resolve_node(
+    p: &Principal,
+    db: &DatabaseConnection,
+    id: i64,
+) -> AppResult<Option<Node>> {
     p.require(Scope::ProfilesRead)?;
-    Ok(store::find(db, p, id).await?.map(|m| Node::LearnerProfile(LearnerProfile(m))))
+    Ok(store::find(db, p, id)
+        .await?
+        .map(|m| Node::LearnerProfile(LearnerProfile(m))))
 }
 
 #[derive(Default)]
@@ -222,11 +257,26 @@ pub struct ProfilesQuery;
 impl ProfilesQuery {
     /// A learner's profile by the learner's sourcedId (also reachable as `Learner.profile`).
     #[graphql(guard = "needs(Scope::ProfilesRead)")]
-    async fn learner_profile(&self, ctx: &Context<'_>, learner_sourced_id: String) -> async_graphql::Result<Option<LearnerProfile>> {
+    async fn learner_profile(
+        &self,
+        ctx: &Context<'_>,
+        learner_sourced_id: String,
+    ) -> async_graphql::Result<Option<LearnerProfile>> {
         let p = principal(ctx)?;
-        let learner = gql(crate::roster::store::find_user(db(ctx)?, p, crate::roster::store::Key::Sourced(&learner_sourced_id)).await)?;
-        let Some(learner) = learner else { return Ok(None) };
-        Ok(loaders(ctx)?.profiles.load_one(learner.id).await?.map(LearnerProfile))
+        let learner = gql(crate::roster::store::find_user(
+            db(ctx)?,
+            p,
+            crate::roster::store::Key::Sourced(&learner_sourced_id),
+        )
+        .await)?;
+        let Some(learner) = learner else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .profiles
+            .load_one(learner.id)
+            .await?
+            .map(LearnerProfile))
     }
 }
 
@@ -294,7 +344,12 @@ pub struct LearnerProfilePayload {
 fn goals_in(goals: Vec<GoalInput>) -> Vec<GoalIn> {
     goals
         .into_iter()
-        .map(|g| GoalIn { id: g.id.map(|i| i.0), description: g.description, target_date: g.target_date, status: to_name(g.status) })
+        .map(|g| GoalIn {
+            id: g.id.map(|i| i.0),
+            description: g.description,
+            target_date: g.target_date,
+            status: to_name(g.status),
+        })
         .collect()
 }
 
@@ -308,8 +363,14 @@ fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
 
 fn payload(r: AppResult<learner_profile::Model>) -> async_graphql::Result<LearnerProfilePayload> {
     Ok(match into_user_errors(r)? {
-        Ok(m) => LearnerProfilePayload { profile: Some(LearnerProfile(m)), user_errors: vec![] },
-        Err(user_errors) => LearnerProfilePayload { profile: None, user_errors },
+        Ok(m) => LearnerProfilePayload {
+            profile: Some(LearnerProfile(m)),
+            user_errors: vec![],
+        },
+        Err(user_errors) => LearnerProfilePayload {
+            profile: None,
+            user_errors,
+        },
     })
 }
 
@@ -334,7 +395,9 @@ impl ProfilesMutation {
             strengths: Some(input.strengths),
             interests: Some(input.interests),
             goals: Some(goals_in(input.goals)),
-            modalities: prefs.as_ref().map(|p| p.modalities.iter().map(|m| to_name(*m)).collect()),
+            modalities: prefs
+                .as_ref()
+                .map(|p| p.modalities.iter().map(|m| to_name(*m)).collect()),
             pace: prefs.as_ref().map(|p| p.pace.map(to_name)),
             accommodations: input.accommodations,
             support_notes: input.support_notes.map(Some),
@@ -350,7 +413,8 @@ impl ProfilesMutation {
         input: UpdateLearnerProfileInput,
     ) -> async_graphql::Result<LearnerProfilePayload> {
         let p = require(ctx, Scope::ProfilesWrite)?;
-        let profile = match decode_kind(&input.profile_id, Kind::LearnerProfile, "input.profileId") {
+        let profile = match decode_kind(&input.profile_id, Kind::LearnerProfile, "input.profileId")
+        {
             Ok(id) => id,
             Err(e) => return payload(Err(e)),
         };
@@ -358,7 +422,9 @@ impl ProfilesMutation {
             strengths: input.strengths,
             interests: input.interests,
             goals: input.goals.map(goals_in),
-            modalities: input.modalities.map(|ms| ms.into_iter().map(to_name).collect()),
+            modalities: input
+                .modalities
+                .map(|ms| ms.into_iter().map(to_name).collect()),
             pace: maybe(input.pace).map(|p| p.map(to_name)),
             accommodations: input.accommodations,
             support_notes: maybe(input.support_notes),

@@ -19,7 +19,11 @@ macro_rules! id_loader {
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-                let rows = $m::Entity::find().filter($m::Column::Id.is_in(keys.iter().copied())).all(&self.0).await.map_err(db_error)?;
+                let rows = $m::Entity::find()
+                    .filter($m::Column::Id.is_in(keys.iter().copied()))
+                    .all(&self.0)
+                    .await
+                    .map_err(db_error)?;
                 Ok(rows.into_iter().map(|r| (r.id, r)).collect())
             }
         }

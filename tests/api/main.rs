@@ -1,6 +1,9 @@
 //! The one integration-test binary: every test starts the real app on a random port against a
 //! fresh database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and talks HTTP to it.
 
+// A failed expectation in a test should panic with its message: that is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod auth;

@@ -1,0 +1,188 @@
+//! Read-path benchmark: "50 learners of a school with their profiles" through the whole
+//! stack (HTTP, token verification, principal, GraphQL, DataLoaders, database), against a
+//! floor measured in the same run: the same rows read straight through the same driver.
+//!
+//! `cargo bench --bench read_path` (SQLite); `BENCH_DATABASE_URL=postgres://... cargo bench
+//! --bench read_path` for PostgreSQL (the database named must exist and be disposable).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use entity::{learner_profile, user, user_org};
+use learnergraph::{app::App, auth::clients, auth::tokens::generate_pem, config::Config, seed};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Query,
+};
+use serde_json::json;
+
+const ROUNDS: usize = 300;
+const QUERY: &str = "{ school(sourcedId: \"sc-school-001\") { learners(first: 50) { edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
+
+fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len() as f64;
+    (
+        mean,
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() * 95 / 100]),
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let (url, label) = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => (u, "postgres"),
+        _ => {
+            let path =
+                std::env::temp_dir().join(format!("lg_bench_{}.db", uuid::Uuid::new_v4().simple()));
+            (format!("sqlite://{}?mode=rwc", path.display()), "sqlite")
+        }
+    };
+    let pem = generate_pem().unwrap();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("LEARNERGRAPH_BIND", "127.0.0.1:0"),
+        ("LEARNERGRAPH_SIGNING_KEY", pem.as_str()),
+        ("LEARNERGRAPH_ISSUER", "http://bench"),
+    ];
+    let config = Config::from_lookup(|k| {
+        env.iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
+    let app = App::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let db = Database::connect(&url).await.unwrap();
+    let report = seed::synthetic(&db, 2, 1000).await.unwrap();
+    println!("seeded: {report}");
+
+    let client = clients::create(&db, "bench", "roster.read profiles.read", &[])
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client.client_id, Some(&client.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+
+    // Floor: the school, its first 50 students and their profiles, through the same driver.
+    let floor_once = || async {
+        let school: (i64,) = entity::org::Entity::find()
+            .select_only()
+            .column(entity::org::Column::Id)
+            .filter(entity::org::Column::SourcedId.eq("sc-school-001"))
+            .into_tuple()
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let users = user::Entity::find()
+            .filter(user::Column::Role.eq("student"))
+            .filter(user::Column::Status.eq("active"))
+            .filter(
+                user::Column::Id.in_subquery(
+                    Query::select()
+                        .column(user_org::Column::UserId)
+                        .from(user_org::Entity)
+                        .and_where(user_org::Column::OrgId.eq(school.0))
+                        .to_owned(),
+                ),
+            )
+            .order_by_asc(user::Column::Id)
+            .limit(50)
+            .all(&db)
+            .await
+            .unwrap();
+        let profiles = learner_profile::Entity::find()
+            .filter(learner_profile::Column::UserId.is_in(users.iter().map(|u| u.id)))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(profiles.len(), 50);
+    };
+    let api_once = || async {
+        let res = http
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({"query": QUERY}))
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            body["data"]["school"]["learners"]["edges"]
+                .as_array()
+                .map(Vec::len),
+            Some(50),
+            "{body}"
+        );
+    };
+    for _ in 0..30 {
+        floor_once().await;
+        api_once().await;
+    }
+    let statements = |text: String| {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("learnergraph_db_statements_total ")
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+            })
+            .unwrap_or(0.0)
+    };
+    let before = statements(
+        http.get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let mut floor = Vec::with_capacity(ROUNDS);
+    let mut api = Vec::with_capacity(ROUNDS);
+    // Interleaved, so both see the same machine state.
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        floor_once().await;
+        floor.push(t.elapsed());
+        let t = Instant::now();
+        api_once().await;
+        api.push(t.elapsed());
+    }
+    let after = statements(
+        http.get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let (f_mean, f_p50, f_p95) = stats(floor);
+    let (a_mean, a_p50, a_p95) = stats(api);
+    println!("read path on {label}, {ROUNDS} sequential requests each (ms):");
+    println!(
+        "  floor (3 queries, same driver)   mean {f_mean:7.3}  p50 {f_p50:7.3}  p95 {f_p95:7.3}"
+    );
+    println!(
+        "  API (HTTP+auth+GraphQL+loaders)  mean {a_mean:7.3}  p50 {a_p50:7.3}  p95 {a_p95:7.3}"
+    );
+    println!("  ratio API/floor (p50)            {:.2}x", a_p50 / f_p50);
+    println!(
+        "  SQL statements per API request   {:.1}",
+        (after - before) / ROUNDS as f64
+    );
+    db.execute_unprepared("SELECT 1").await.unwrap();
+}
