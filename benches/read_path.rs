@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use entity::{learner_profile, user, user_org};
 use learnergraph::{app::App, auth::clients, auth::tokens::generate_pem, config::Config, seed};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Query,
+    ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use serde_json::json;
 
@@ -24,11 +23,7 @@ fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len() as f64;
-    (
-        mean,
-        ms(samples[samples.len() / 2]),
-        ms(samples[samples.len() * 95 / 100]),
-    )
+    (mean, ms(samples[samples.len() / 2]), ms(samples[samples.len() * 95 / 100]))
 }
 
 #[tokio::main]
@@ -36,8 +31,7 @@ async fn main() {
     let (url, label) = match std::env::var("BENCH_DATABASE_URL") {
         Ok(u) if !u.is_empty() => (u, "postgres"),
         _ => {
-            let path =
-                std::env::temp_dir().join(format!("lg_bench_{}.db", uuid::Uuid::new_v4().simple()));
+            let path = std::env::temp_dir().join(format!("lg_bench_{}.db", uuid::Uuid::new_v4().simple()));
             (format!("sqlite://{}?mode=rwc", path.display()), "sqlite")
         }
     };
@@ -48,12 +42,7 @@ async fn main() {
         ("LEARNERGRAPH_SIGNING_KEY", pem.as_str()),
         ("LEARNERGRAPH_ISSUER", "http://bench"),
     ];
-    let config = Config::from_lookup(|k| {
-        env.iter()
-            .find(|(key, _)| *key == k)
-            .map(|(_, v)| (*v).to_owned())
-    })
-    .unwrap();
+    let config = Config::from_lookup(|k| env.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())).unwrap();
     let app = App::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
@@ -61,9 +50,7 @@ async fn main() {
     let report = seed::synthetic(&db, 2, 1000).await.unwrap();
     println!("seeded: {report}");
 
-    let client = clients::create(&db, "bench", "roster.read profiles.read", &[])
-        .await
-        .unwrap();
+    let client = clients::create(&db, "bench", "roster.read profiles.read", &[]).await.unwrap();
     let http = reqwest::Client::new();
     let token: serde_json::Value = http
         .post(format!("{base}/oauth/token"))
@@ -121,13 +108,7 @@ async fn main() {
             .await
             .unwrap();
         let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(
-            body["data"]["school"]["learners"]["edges"]
-                .as_array()
-                .map(Vec::len),
-            Some(50),
-            "{body}"
-        );
+        assert_eq!(body["data"]["school"]["learners"]["edges"].as_array().map(Vec::len), Some(50), "{body}");
     };
     for _ in 0..30 {
         floor_once().await;
@@ -136,20 +117,11 @@ async fn main() {
     let statements = |text: String| {
         text.lines()
             .find_map(|l| {
-                l.strip_prefix("learnergraph_db_statements_total ")
-                    .and_then(|v| v.trim().parse::<f64>().ok())
+                l.strip_prefix("learnergraph_db_statements_total ").and_then(|v| v.trim().parse::<f64>().ok())
             })
             .unwrap_or(0.0)
     };
-    let before = statements(
-        http.get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let before = statements(http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap());
     let mut floor = Vec::with_capacity(ROUNDS);
     let mut api = Vec::with_capacity(ROUNDS);
     // Interleaved, so both see the same machine state.
@@ -161,28 +133,13 @@ async fn main() {
         api_once().await;
         api.push(t.elapsed());
     }
-    let after = statements(
-        http.get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let after = statements(http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap());
     let (f_mean, f_p50, f_p95) = stats(floor);
     let (a_mean, a_p50, a_p95) = stats(api);
     println!("read path on {label}, {ROUNDS} sequential requests each (ms):");
-    println!(
-        "  floor (3 queries, same driver)   mean {f_mean:7.3}  p50 {f_p50:7.3}  p95 {f_p95:7.3}"
-    );
-    println!(
-        "  API (HTTP+auth+GraphQL+loaders)  mean {a_mean:7.3}  p50 {a_p50:7.3}  p95 {a_p95:7.3}"
-    );
+    println!("  floor (3 queries, same driver)   mean {f_mean:7.3}  p50 {f_p50:7.3}  p95 {f_p95:7.3}");
+    println!("  API (HTTP+auth+GraphQL+loaders)  mean {a_mean:7.3}  p50 {a_p50:7.3}  p95 {a_p95:7.3}");
     println!("  ratio API/floor (p50)            {:.2}x", a_p50 / f_p50);
-    println!(
-        "  SQL statements per API request   {:.1}",
-        (after - before) / ROUNDS as f64
-    );
+    println!("  SQL statements per API request   {:.1}", (after - before) / ROUNDS as f64);
     db.execute_unprepared("SELECT 1").await.unwrap();
 }

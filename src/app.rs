@@ -35,6 +35,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub keys: Arc<Keys>,
     pub metrics: Arc<Metrics>,
+    pub sign_in: Arc<oauth::SignIn>,
 }
 
 /// A bound, not yet serving, application.
@@ -51,20 +52,15 @@ impl App {
         let db = db::connect(&config, Some(metrics.clone())).await?;
         db::migrate(&db).await?;
         let keys = Arc::new(Keys::load(&config)?);
-        let state = AppState {
-            schema: graphql::build_schema(Some(db.clone())),
-            db,
-            keys,
-            metrics,
-        };
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
-        Ok(App {
-            listener,
-            router: router(state, config.max_body_bytes),
-            shutdown_timeout: config.shutdown_timeout,
-        })
+        let sign_in = Arc::new(oauth::SignIn {
+            dev_signin: config.dev_signin,
+            upstream: config.upstream.clone(),
+            discovered: tokio::sync::OnceCell::new(),
+        });
+        let state = AppState { schema: graphql::build_schema(Some(db.clone())), db, keys, metrics, sign_in };
+        let listener =
+            TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        Ok(App { listener, router: router(state, config.max_body_bytes), shutdown_timeout: config.shutdown_timeout })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,10 +69,7 @@ impl App {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the
     /// configured timeout).
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
@@ -100,35 +93,24 @@ impl App {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .route(
-            "/graphql",
-            get(graphql::http::get).post(graphql::http::post),
-        )
+        .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .route("/oauth/token", post(oauth::token))
+        .route("/oauth/authorize", get(oauth::authorize))
+        .route("/oauth/authorize/dev-signin", post(oauth::dev_signin))
+        .route("/oauth/callback", get(oauth::callback))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/introspect", post(oauth::introspect))
         .route("/.well-known/jwks.json", get(oauth::jwks))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(oauth::metadata),
-        )
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            count_requests,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or(req.uri().path(), |m| m.as_str());
-            let id = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+            let route = req.extensions().get::<MatchedPath>().map_or(req.uri().path(), |m| m.as_str());
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("request", method = %req.method(), route, request_id = id)
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -138,20 +120,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let res = next.run(req).await;
-    state
-        .metrics
-        .http_requests
-        .get_or_create(&HttpLabels {
-            method,
-            route,
-            status: res.status().as_u16(),
-        })
-        .inc();
+    state.metrics.http_requests.get_or_create(&HttpLabels { method, route, status: res.status().as_u16() }).inc();
     res
 }
 
@@ -166,11 +137,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }
 
 /// Resolves on SIGINT or SIGTERM.

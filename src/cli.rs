@@ -3,11 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "learnergraph",
-    version,
-    about = "GraphQL API for personalized-learning school districts"
-)]
+#[command(name = "learnergraph", version, about = "GraphQL API for personalized-learning school districts")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

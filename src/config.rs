@@ -57,6 +57,24 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
     pub log_json: bool,
+    /// Public keys (JWK `x` values) of retired signing keys whose tokens still verify.
+    pub previous_public_keys: Vec<String>,
+    /// The built-in sign-in for seeded users (development and tests only).
+    pub dev_signin: bool,
+    /// The district's OpenID Connect identity provider, when people sign in through it.
+    pub upstream: Option<UpstreamConfig>,
+}
+
+/// The district's identity provider (OpenID Connect, authorization code with PKCE).
+#[derive(Clone, Debug)]
+pub struct UpstreamConfig {
+    /// The provider's issuer URL; endpoints come from its discovery document.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The userinfo claim that names our user: `email` (matched to the user's email) or
+    /// `preferred_username`/`sub` (matched to the user's username or sourcedId).
+    pub user_claim: String,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://learnergraph.db?mode=rwc";
@@ -83,10 +101,7 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_BIND.to_owned())
             .parse()
             .context("LEARNERGRAPH_BIND must be an address like 127.0.0.1:8080")?;
-        let signing_key = match (
-            get("LEARNERGRAPH_SIGNING_KEY"),
-            get("LEARNERGRAPH_SIGNING_KEY_FILE"),
-        ) {
+        let signing_key = match (get("LEARNERGRAPH_SIGNING_KEY"), get("LEARNERGRAPH_SIGNING_KEY_FILE")) {
             (Some(pem), _) => SigningKeySource::Pem(Secret::new(pem)),
             (None, Some(path)) => SigningKeySource::File(path.into()),
             (None, None) if environment == Environment::Production => bail!(
@@ -95,15 +110,10 @@ impl Config {
             (None, None) => SigningKeySource::File(".learnergraph/signing-key.pem".into()),
         };
         let number = |key: &str, default: u64| -> anyhow::Result<u64> {
-            get(key).map_or(Ok(default), |v| {
-                v.parse()
-                    .with_context(|| format!("{key} must be a whole number"))
-            })
+            get(key).map_or(Ok(default), |v| v.parse().with_context(|| format!("{key} must be a whole number")))
         };
         Ok(Config {
-            database_url: Secret::new(
-                get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            ),
+            database_url: Secret::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
             db_max_connections: u32::try_from(number("LEARNERGRAPH_DB_MAX_CONNECTIONS", 10)?)
                 .context("LEARNERGRAPH_DB_MAX_CONNECTIONS is too large")?,
             issuer: get("LEARNERGRAPH_ISSUER").unwrap_or_else(|| format!("http://{bind}")),
@@ -111,17 +121,38 @@ impl Config {
             bind,
             environment,
             signing_key,
-            access_token_ttl: Duration::from_secs(number(
-                "LEARNERGRAPH_ACCESS_TOKEN_TTL_SECONDS",
-                900,
-            )?),
+            access_token_ttl: Duration::from_secs(number("LEARNERGRAPH_ACCESS_TOKEN_TTL_SECONDS", 900)?),
             max_body_bytes: usize::try_from(number("LEARNERGRAPH_MAX_BODY_BYTES", 1024 * 1024)?)
                 .context("LEARNERGRAPH_MAX_BODY_BYTES is too large")?,
-            shutdown_timeout: Duration::from_secs(number(
-                "LEARNERGRAPH_SHUTDOWN_TIMEOUT_SECONDS",
-                20,
-            )?),
+            shutdown_timeout: Duration::from_secs(number("LEARNERGRAPH_SHUTDOWN_TIMEOUT_SECONDS", 20)?),
             log_json: matches!(get("LEARNERGRAPH_LOG_FORMAT").as_deref(), Some("json")),
+            previous_public_keys: get("LEARNERGRAPH_PREVIOUS_PUBLIC_KEYS")
+                .map(|v| v.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            dev_signin: match get("LEARNERGRAPH_DEV_SIGNIN").as_deref() {
+                Some("true") if environment == Environment::Production => {
+                    bail!("LEARNERGRAPH_DEV_SIGNIN cannot be enabled in production mode")
+                }
+                Some("true") => true,
+                None | Some("false") => false,
+                Some(other) => bail!("LEARNERGRAPH_DEV_SIGNIN must be true or false, not `{other}`"),
+            },
+            upstream: match (
+                get("LEARNERGRAPH_OIDC_ISSUER"),
+                get("LEARNERGRAPH_OIDC_CLIENT_ID"),
+                get("LEARNERGRAPH_OIDC_CLIENT_SECRET"),
+            ) {
+                (Some(issuer), Some(client_id), Some(secret)) => Some(UpstreamConfig {
+                    issuer: issuer.trim_end_matches('/').to_owned(),
+                    client_id,
+                    client_secret: Secret::new(secret),
+                    user_claim: get("LEARNERGRAPH_OIDC_USER_CLAIM").unwrap_or_else(|| "email".to_owned()),
+                }),
+                (None, None, None) => None,
+                _ => bail!(
+                    "set all of LEARNERGRAPH_OIDC_ISSUER, LEARNERGRAPH_OIDC_CLIENT_ID and LEARNERGRAPH_OIDC_CLIENT_SECRET, or none"
+                ),
+            },
         })
     }
 }

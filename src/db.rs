@@ -6,22 +6,16 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::{config::Config, metrics::Metrics};
 
 /// Opens a pool, with every statement counted in `metrics`.
-pub async fn connect(
-    config: &Config,
-    metrics: Option<Arc<Metrics>>,
-) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::Result<DatabaseConnection> {
     let url = config.database_url.expose();
-    if !(url.starts_with("sqlite:")
-        || url.starts_with("postgres://")
-        || url.starts_with("postgresql://"))
-    {
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
     }
     let mut opts = ConnectOptions::new(url.to_owned());
@@ -30,15 +24,11 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let mut db = Database::connect(opts)
-        .await
-        .context("cannot connect to the database named by DATABASE_URL")?;
+    let mut db = Database::connect(opts).await.context("cannot connect to the database named by DATABASE_URL")?;
     if url.starts_with("sqlite:") {
         // WAL (persistent, database-wide) lets readers proceed during a write. sqlx already
         // turns foreign keys on and sets a busy timeout on every connection it opens.
-        db.execute_unprepared("PRAGMA journal_mode = WAL")
-            .await
-            .context("cannot configure SQLite")?;
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await.context("cannot configure SQLite")?;
     }
     if let Some(metrics) = metrics {
         db.set_metric_callback(move |_| {
@@ -50,9 +40,7 @@ pub async fn connect(
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
-        .await
-        .context("applying migrations failed")
+    Migrator::up(db, None).await.context("applying migrations failed")
 }
 
 /// The current time at microsecond precision: what both SQLite (as text) and PostgreSQL

@@ -37,10 +37,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Validation {
-            field: field.into(),
-            message: message.into(),
-        }
+        AppError::Validation { field: field.into(), message: message.into() }
     }
 
     /// The `extensions.code` clients see.

@@ -13,10 +13,7 @@ use learnergraph::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -71,9 +68,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
             let out = match cmd {
-                ClientCommand::Create { name, scopes, orgs } => serde_json::to_string_pretty(
-                    &clients::create(&conn, &name, &scopes, &orgs).await?,
-                )?,
+                ClientCommand::Create { name, scopes, orgs } => {
+                    serde_json::to_string_pretty(&clients::create(&conn, &name, &scopes, &orgs).await?)?
+                }
                 ClientCommand::List => serde_json::to_string_pretty(&clients::list(&conn).await?)?,
             };
             println!("{out}");

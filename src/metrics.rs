@@ -44,16 +44,10 @@ impl Metrics {
         let http_requests = Family::<HttpLabels, Counter>::default();
         let graphql_requests = Family::<OutcomeLabels, Counter>::default();
         let graphql_duration = Family::<OperationLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ])
+            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
         });
         let db_statements = Counter::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            http_requests.clone(),
-        );
+        registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
         registry.register(
             "graphql_requests",
             "GraphQL requests by operation type and outcome",
@@ -64,18 +58,8 @@ impl Metrics {
             "GraphQL request latency by operation type",
             graphql_duration.clone(),
         );
-        registry.register(
-            "db_statements",
-            "SQL statements sent to the database",
-            db_statements.clone(),
-        );
-        Arc::new(Metrics {
-            registry,
-            http_requests,
-            graphql_requests,
-            graphql_duration,
-            db_statements,
-        })
+        registry.register("db_statements", "SQL statements sent to the database", db_statements.clone());
+        Arc::new(Metrics { registry, http_requests, graphql_requests, graphql_duration, db_statements })
     }
 
     /// The Prometheus text exposition of every metric.

@@ -6,32 +6,23 @@ use std::{collections::HashMap, fmt};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use entity::{
-    STATUS_ACTIVE, academic_session, class, course, enrollment, learner_profile, org,
-    profile_revision, user, user_org,
+    STATUS_ACTIVE, academic_session, class, course, enrollment, learner_profile, org, profile_revision, user, user_org,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::json;
 
-use crate::roster::store::{
-    ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER,
-};
+use crate::roster::store::{ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER};
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
 const CHUNK: usize = 400;
-const SUBJECTS: [(&str, &str); 4] = [
-    ("MATH", "Mathematics"),
-    ("ELA", "English Language Arts"),
-    ("SCI", "Science"),
-    ("SS", "Social Studies"),
-];
+const SUBJECTS: [(&str, &str); 4] =
+    [("MATH", "Mathematics"), ("ELA", "English Language Arts"), ("SCI", "Science"), ("SS", "Social Studies")];
 const GIVEN: [&str; 40] = [
-    "Ada", "Bea", "Cruz", "Dev", "Elif", "Femi", "Gus", "Hana", "Iker", "Jae", "Kofi", "Lena",
-    "Mika", "Nico", "Oona", "Priya", "Quinn", "Rafa", "Sami", "Tove", "Uma", "Vik", "Wren", "Xio",
-    "Yusuf", "Zara", "Amara", "Bodhi", "Cleo", "Dario", "Esme", "Finn", "Gia", "Hugo", "Ines",
-    "Jonah", "Kira", "Luca", "Maya", "Noor",
+    "Ada", "Bea", "Cruz", "Dev", "Elif", "Femi", "Gus", "Hana", "Iker", "Jae", "Kofi", "Lena", "Mika", "Nico", "Oona",
+    "Priya", "Quinn", "Rafa", "Sami", "Tove", "Uma", "Vik", "Wren", "Xio", "Yusuf", "Zara", "Amara", "Bodhi", "Cleo",
+    "Dario", "Esme", "Finn", "Gia", "Hugo", "Ines", "Jonah", "Kira", "Luca", "Maya", "Noor",
 ];
 const FAMILY: [&str; 30] = [
     "Abara",
@@ -75,24 +66,9 @@ const STRENGTHS: [&str; 8] = [
     "asks good questions",
     "quick with mental math",
 ];
-const INTERESTS: [&str; 8] = [
-    "robotics",
-    "soccer",
-    "drawing",
-    "music",
-    "animals",
-    "space",
-    "cooking",
-    "video game design",
-];
-const MODALITIES: [&str; 6] = [
-    "VISUAL",
-    "AUDITORY",
-    "READING_WRITING",
-    "HANDS_ON",
-    "COLLABORATIVE",
-    "INDEPENDENT",
-];
+const INTERESTS: [&str; 8] =
+    ["robotics", "soccer", "drawing", "music", "animals", "space", "cooking", "video game design"];
+const MODALITIES: [&str; 6] = ["VISUAL", "AUDITORY", "READING_WRITING", "HANDS_ON", "COLLABORATIVE", "INDEPENDENT"];
 const PACES: [&str; 3] = ["ACCELERATED", "STEADY", "NEEDS_MORE_TIME"];
 
 /// What a seed run wrote.
@@ -171,20 +147,8 @@ pub async fn synthetic(
     schools: usize,
     students_per_school: usize,
 ) -> anyhow::Result<SeedReport> {
-    let schools = (0..schools)
-        .map(|i| (format!("Scale School {:03}", i + 1), [6, 7, 8]))
-        .collect();
-    generate(
-        db,
-        Spec {
-            prefix: "sc",
-            district_name: "Scale District",
-            schools,
-            students_per_school,
-            seed: 42,
-        },
-    )
-    .await
+    let schools = (0..schools).map(|i| (format!("Scale School {:03}", i + 1), [6, 7, 8])).collect();
+    generate(db, Spec { prefix: "sc", district_name: "Scale District", schools, students_per_school, seed: 42 }).await
 }
 
 async fn insert_all<A>(
@@ -244,18 +208,12 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         parent_id: Set(None),
         ..Default::default()
     }];
-    insert_all(
-        &txn,
-        std::mem::take(&mut orgs),
-        vec![org::Column::SourcedId],
-    )
-    .await?;
-    let district_id =
-        ids::<org::Entity>(&txn, org::Column::SourcedId, org::Column::Id, &district_sid)
-            .await?
-            .get(&district_sid)
-            .copied()
-            .ok_or_else(|| anyhow::anyhow!("district row missing after insert"))?;
+    insert_all(&txn, std::mem::take(&mut orgs), vec![org::Column::SourcedId]).await?;
+    let district_id = ids::<org::Entity>(&txn, org::Column::SourcedId, org::Column::Id, &district_sid)
+        .await?
+        .get(&district_sid)
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("district row missing after insert"))?;
     for (i, (name, _)) in spec.schools.iter().enumerate() {
         orgs.push(org::ActiveModel {
             sourced_id: Set(format!("{p}-school-{:03}", i + 1)),
@@ -269,41 +227,27 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         });
     }
     insert_all(&txn, orgs, vec![org::Column::SourcedId]).await?;
-    let org_ids = ids::<org::Entity>(
-        &txn,
-        org::Column::SourcedId,
-        org::Column::Id,
-        &format!("{p}-school-"),
-    )
-    .await?;
+    let org_ids = ids::<org::Entity>(&txn, org::Column::SourcedId, org::Column::Id, &format!("{p}-school-")).await?;
 
     // Academic sessions: the school year and its two semesters, district-wide.
     let year_sid = format!("{p}-sy-2027");
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-    let session =
-        |sid: &str, title: &str, kind: &str, start, end, parent| academic_session::ActiveModel {
-            sourced_id: Set(sid.to_owned()),
-            status: Set(STATUS_ACTIVE.into()),
-            date_last_modified: Set(now),
-            org_id: Set(district_id),
-            title: Set(title.to_owned()),
-            session_type: Set(kind.to_owned()),
-            start_date: Set(start),
-            end_date: Set(end),
-            school_year: Set(2027),
-            parent_id: Set(parent),
-            ..Default::default()
-        };
+    let session = |sid: &str, title: &str, kind: &str, start, end, parent| academic_session::ActiveModel {
+        sourced_id: Set(sid.to_owned()),
+        status: Set(STATUS_ACTIVE.into()),
+        date_last_modified: Set(now),
+        org_id: Set(district_id),
+        title: Set(title.to_owned()),
+        session_type: Set(kind.to_owned()),
+        start_date: Set(start),
+        end_date: Set(end),
+        school_year: Set(2027),
+        parent_id: Set(parent),
+        ..Default::default()
+    };
     insert_all(
         &txn,
-        vec![session(
-            &year_sid,
-            "2026-27",
-            "schoolYear",
-            date(2026, 8, 17),
-            date(2027, 6, 11),
-            None,
-        )],
+        vec![session(&year_sid, "2026-27", "schoolYear", date(2026, 8, 17), date(2027, 6, 11), None)],
         vec![academic_session::Column::SourcedId],
     )
     .await?;
@@ -318,25 +262,12 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
     .copied()
     .ok_or_else(|| anyhow::anyhow!("school year row missing after insert"))?;
     let terms = [
-        (
-            format!("{p}-term-2027-fall"),
-            "Fall 2026",
-            date(2026, 8, 17),
-            date(2027, 1, 15),
-        ),
-        (
-            format!("{p}-term-2027-spring"),
-            "Spring 2027",
-            date(2027, 1, 19),
-            date(2027, 6, 11),
-        ),
+        (format!("{p}-term-2027-fall"), "Fall 2026", date(2026, 8, 17), date(2027, 1, 15)),
+        (format!("{p}-term-2027-spring"), "Spring 2027", date(2027, 1, 19), date(2027, 6, 11)),
     ];
     insert_all(
         &txn,
-        terms
-            .iter()
-            .map(|(sid, title, s, e)| session(sid, title, "semester", *s, *e, Some(year_id)))
-            .collect(),
+        terms.iter().map(|(sid, title, s, e)| session(sid, title, "semester", *s, *e, Some(year_id))).collect(),
         vec![academic_session::Column::SourcedId],
     )
     .await?;
@@ -347,10 +278,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         &format!("{p}-term-"),
     )
     .await?;
-    let fall = term_ids
-        .get(&terms[0].0)
-        .copied()
-        .ok_or_else(|| anyhow::anyhow!("term row missing"))?;
+    let fall = term_ids.get(&terms[0].0).copied().ok_or_else(|| anyhow::anyhow!("term row missing"))?;
 
     // People, courses and classes per school.
     let mut users = Vec::new();
@@ -361,40 +289,23 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
     let mut class_teachers: Vec<(String, String)> = Vec::new();
     let mut students = Vec::new();
     let person =
-        |sid: String, role: &str, given: &str, family: &str, grade: Option<String>, n: usize| {
-            user::ActiveModel {
-                sourced_id: Set(sid),
-                status: Set(STATUS_ACTIVE.into()),
-                date_last_modified: Set(now),
-                role: Set(role.to_owned()),
-                given_name: Set(given.to_owned()),
-                family_name: Set(family.to_owned()),
-                preferred_name: Set(None),
-                username: Set(Some(format!(
-                    "{}.{}{n}",
-                    given.to_lowercase(),
-                    family.to_lowercase()
-                ))),
-                email: Set(Some(format!(
-                    "{}.{}{n}@{p}.example.org",
-                    given.to_lowercase(),
-                    family.to_lowercase()
-                ))),
-                identifier: Set(Some(format!("{}{n:06}", p.to_uppercase()))),
-                grades: Set(grade),
-                enabled_user: Set(true),
-                ..Default::default()
-            }
+        |sid: String, role: &str, given: &str, family: &str, grade: Option<String>, n: usize| user::ActiveModel {
+            sourced_id: Set(sid),
+            status: Set(STATUS_ACTIVE.into()),
+            date_last_modified: Set(now),
+            role: Set(role.to_owned()),
+            given_name: Set(given.to_owned()),
+            family_name: Set(family.to_owned()),
+            preferred_name: Set(None),
+            username: Set(Some(format!("{}.{}{n}", given.to_lowercase(), family.to_lowercase()))),
+            email: Set(Some(format!("{}.{}{n}@{p}.example.org", given.to_lowercase(), family.to_lowercase()))),
+            identifier: Set(Some(format!("{}{n:06}", p.to_uppercase()))),
+            grades: Set(grade),
+            enabled_user: Set(true),
+            ..Default::default()
         };
     let admin_sid = format!("{p}-admin-district");
-    users.push(person(
-        admin_sid.clone(),
-        ROLE_ADMINISTRATOR,
-        "Morgan",
-        "Reyes",
-        None,
-        0,
-    ));
+    users.push(person(admin_sid.clone(), ROLE_ADMINISTRATOR, "Morgan", "Reyes", None, 0));
     memberships.push((admin_sid, district_sid.clone(), ROLE_ADMINISTRATOR, true));
     let mut n = 1;
     for (si, (_, grades)) in spec.schools.iter().enumerate() {
@@ -418,8 +329,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
             let mut teachers = Vec::new();
             for (subject, _) in SUBJECTS {
                 for t in 0..sections.div_ceil(2) {
-                    let sid =
-                        format!("{p}-t-{:03}-{grade_code}-{subject}-{t}", si + 1).to_lowercase();
+                    let sid = format!("{p}-t-{:03}-{grade_code}-{subject}-{t}", si + 1).to_lowercase();
                     users.push(person(
                         sid.clone(),
                         ROLE_TEACHER,
@@ -434,8 +344,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
                 }
             }
             for (subject, subject_name) in SUBJECTS {
-                let course_sid =
-                    format!("{p}-c-{:03}-{grade_code}-{subject}", si + 1).to_lowercase();
+                let course_sid = format!("{p}-c-{:03}-{grade_code}-{subject}", si + 1).to_lowercase();
                 courses.push(course::ActiveModel {
                     sourced_id: Set(course_sid.clone()),
                     status: Set(STATUS_ACTIVE.into()),
@@ -447,11 +356,8 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
                     grades: Set(Some(grade_code.clone())),
                     ..Default::default()
                 });
-                let subject_teachers: Vec<&String> = teachers
-                    .iter()
-                    .filter(|(s, _)| *s == subject)
-                    .map(|(_, t)| t)
-                    .collect();
+                let subject_teachers: Vec<&String> =
+                    teachers.iter().filter(|(s, _)| *s == subject).map(|(_, t)| t).collect();
                 for section in 0..sections {
                     let class_sid = format!("{course_sid}-s{}", section + 1);
                     classes.push((
@@ -461,30 +367,19 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
                         format!("Grade {grade} {subject_name} {}", section + 1),
                         subject_name.to_owned(),
                     ));
-                    class_teachers.push((
-                        class_sid,
-                        subject_teachers[section / 2 % subject_teachers.len().max(1)].clone(),
-                    ));
+                    class_teachers
+                        .push((class_sid, subject_teachers[section / 2 % subject_teachers.len().max(1)].clone()));
                 }
             }
             for k in 0..per_grade {
                 let sid = format!("{p}-s-{n:06}");
                 let given = GIVEN[rng.usize(..GIVEN.len())];
                 let family = FAMILY[rng.usize(..FAMILY.len())];
-                users.push(person(
-                    sid.clone(),
-                    ROLE_STUDENT,
-                    given,
-                    family,
-                    Some(grade_code.clone()),
-                    n,
-                ));
+                users.push(person(sid.clone(), ROLE_STUDENT, given, family, Some(grade_code.clone()), n));
                 memberships.push((sid.clone(), school_sid.clone(), ROLE_STUDENT, true));
                 let section = k % sections + 1;
                 for (subject, _) in SUBJECTS {
-                    let class_sid =
-                        format!("{p}-c-{:03}-{grade_code}-{subject}-s{section}", si + 1)
-                            .to_lowercase();
+                    let class_sid = format!("{p}-c-{:03}-{grade_code}-{subject}-s{section}", si + 1).to_lowercase();
                     class_students.push((class_sid, sid.clone()));
                 }
                 students.push(sid);
@@ -494,13 +389,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
     }
     let staff = users.len() - students.len();
     insert_all(&txn, users, vec![user::Column::SourcedId]).await?;
-    let user_ids = ids::<user::Entity>(
-        &txn,
-        user::Column::SourcedId,
-        user::Column::Id,
-        &format!("{p}-"),
-    )
-    .await?;
+    let user_ids = ids::<user::Entity>(&txn, user::Column::SourcedId, user::Column::Id, &format!("{p}-")).await?;
     let mut org_all = org_ids.clone();
     org_all.insert(district_sid.clone(), district_id);
     insert_all(
@@ -518,77 +407,52 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
     )
     .await?;
     insert_all(&txn, courses, vec![course::Column::SourcedId]).await?;
-    let course_ids = ids::<course::Entity>(
-        &txn,
-        course::Column::SourcedId,
-        course::Column::Id,
-        &format!("{p}-c-"),
-    )
-    .await?;
+    let course_ids =
+        ids::<course::Entity>(&txn, course::Column::SourcedId, course::Column::Id, &format!("{p}-c-")).await?;
     let class_count = classes.len();
     insert_all(
         &txn,
         classes
             .iter()
             .enumerate()
-            .map(
-                |(i, (sid, school, course_sid, title, subject))| class::ActiveModel {
-                    sourced_id: Set(sid.clone()),
-                    status: Set(STATUS_ACTIVE.into()),
-                    date_last_modified: Set(now),
-                    org_id: Set(org_ids[school]),
-                    course_id: Set(course_ids[course_sid]),
-                    term_id: Set(fall),
-                    title: Set(title.clone()),
-                    class_code: Set(Some(sid.rsplit('-').take(3).collect::<Vec<_>>().join("-"))),
-                    class_type: Set("scheduled".into()),
-                    subject: Set(Some(subject.clone())),
-                    location: Set(Some(format!("Room {}", 100 + i % 60))),
-                    ..Default::default()
-                },
-            )
+            .map(|(i, (sid, school, course_sid, title, subject))| class::ActiveModel {
+                sourced_id: Set(sid.clone()),
+                status: Set(STATUS_ACTIVE.into()),
+                date_last_modified: Set(now),
+                org_id: Set(org_ids[school]),
+                course_id: Set(course_ids[course_sid]),
+                term_id: Set(fall),
+                title: Set(title.clone()),
+                class_code: Set(Some(sid.rsplit('-').take(3).collect::<Vec<_>>().join("-"))),
+                class_type: Set("scheduled".into()),
+                subject: Set(Some(subject.clone())),
+                location: Set(Some(format!("Room {}", 100 + i % 60))),
+                ..Default::default()
+            })
             .collect(),
         vec![class::Column::SourcedId],
     )
     .await?;
-    let class_ids = ids::<class::Entity>(
-        &txn,
-        class::Column::SourcedId,
-        class::Column::Id,
-        &format!("{p}-c-"),
-    )
-    .await?;
-    let enrollment = |class_sid: &String, user_sid: &String, role: &str, primary: bool| {
-        enrollment::ActiveModel {
-            sourced_id: Set(format!("{p}-e-{class_sid}-{user_sid}")),
-            status: Set(STATUS_ACTIVE.into()),
-            date_last_modified: Set(now),
-            class_id: Set(class_ids[class_sid]),
-            user_id: Set(user_ids[user_sid]),
-            role: Set(role.to_owned()),
-            is_primary: Set(primary),
-            begin_date: Set(Some(terms[0].2)),
-            end_date: Set(Some(terms[0].3)),
-            ..Default::default()
-        }
+    let class_ids = ids::<class::Entity>(&txn, class::Column::SourcedId, class::Column::Id, &format!("{p}-c-")).await?;
+    let enrollment = |class_sid: &String, user_sid: &String, role: &str, primary: bool| enrollment::ActiveModel {
+        sourced_id: Set(format!("{p}-e-{class_sid}-{user_sid}")),
+        status: Set(STATUS_ACTIVE.into()),
+        date_last_modified: Set(now),
+        class_id: Set(class_ids[class_sid]),
+        user_id: Set(user_ids[user_sid]),
+        role: Set(role.to_owned()),
+        is_primary: Set(primary),
+        begin_date: Set(Some(terms[0].2)),
+        end_date: Set(Some(terms[0].3)),
+        ..Default::default()
     };
-    let mut enrollments: Vec<_> = class_teachers
-        .iter()
-        .map(|(c, u)| enrollment(c, u, ROLE_TEACHER, true))
-        .collect();
-    enrollments.extend(
-        class_students
-            .iter()
-            .map(|(c, u)| enrollment(c, u, ROLE_STUDENT, false)),
-    );
+    let mut enrollments: Vec<_> = class_teachers.iter().map(|(c, u)| enrollment(c, u, ROLE_TEACHER, true)).collect();
+    enrollments.extend(class_students.iter().map(|(c, u)| enrollment(c, u, ROLE_STUDENT, false)));
     let enrollment_count = enrollments.len();
     insert_all(&txn, enrollments, vec![enrollment::Column::SourcedId]).await?;
 
     // Profiles, each with the revision that created it.
-    let created = Utc
-        .with_ymd_and_hms(2026, 9, 1, 15, 0, 0)
-        .single()
-        .unwrap_or(now);
+    let created = Utc.with_ymd_and_hms(2026, 9, 1, 15, 0, 0).single().unwrap_or(now);
     let pick = |rng: &mut fastrand::Rng, from: &[&str], k: usize| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         while out.len() < k {
@@ -612,11 +476,8 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
             "targetDate": "2026-12-18",
             "status": "IN_PROGRESS"
         }]);
-        let accommodations: Vec<&str> = if i % 9 == 0 {
-            vec!["extended time on assessments", "preferential seating"]
-        } else {
-            vec![]
-        };
+        let accommodations: Vec<&str> =
+            if i % 9 == 0 { vec!["extended time on assessments", "preferential seating"] } else { vec![] };
         let notes = (i % 9 == 0).then(|| "Check in at the start of each work block.".to_owned());
         contents.insert(
             sid.clone(),
@@ -671,15 +532,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
             ..Default::default()
         })
         .collect();
-    insert_all(
-        &txn,
-        revisions,
-        vec![
-            profile_revision::Column::ProfileId,
-            profile_revision::Column::Version,
-        ],
-    )
-    .await?;
+    insert_all(&txn, revisions, vec![profile_revision::Column::ProfileId, profile_revision::Column::Version]).await?;
     txn.commit().await?;
     Ok(SeedReport {
         district: spec.district_name.to_owned(),

@@ -2,11 +2,17 @@
 //! shapes, not the API: GraphQL types live in the service's domain modules.
 
 pub mod academic_session;
+pub mod audit_event;
+pub mod audit_event_learner;
 pub mod class;
 pub mod course;
 pub mod enrollment;
 pub mod learner_profile;
+pub mod oauth_authorization_request;
 pub mod oauth_client;
+pub mod oauth_code;
+pub mod oauth_refresh_token;
+pub mod oauth_revocation;
 pub mod org;
 pub mod profile_revision;
 pub mod user;

@@ -17,6 +17,8 @@ pub struct Model {
     /// Space-separated grant types.
     pub grant_types: String,
     pub enabled: bool,
+    /// Space-separated redirect URIs, matched exactly.
+    pub redirect_uris: String,
     pub created_at: ChronoDateTimeUtc,
 }
 

@@ -17,11 +17,7 @@ pub fn roster_table(name: &'static str, uq_name: &str) -> TableCreateStatement {
 
 /// Index on `date_last_modified`, which `updatedSince` sync filters on.
 pub fn dlm_index(table: &'static str, name: &str) -> IndexCreateStatement {
-    Index::create()
-        .name(name)
-        .table(table)
-        .col("date_last_modified")
-        .to_owned()
+    Index::create().name(name).table(table).col("date_last_modified").to_owned()
 }
 
 /// A named foreign key `from_col -> to_table.id`.
@@ -32,10 +28,5 @@ pub fn fk(
     to_table: &'static str,
     on_delete: ForeignKeyAction,
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from_table, from_col)
-        .to(to_table, "id")
-        .on_delete(on_delete)
-        .to_owned()
+    ForeignKey::create().name(name).from(from_table, from_col).to(to_table, "id").on_delete(on_delete).to_owned()
 }

@@ -14,6 +14,11 @@ mod m20261123_000007_create_enrollments;
 mod m20261123_000008_create_learner_profiles;
 mod m20261123_000009_create_profile_revisions;
 mod m20261123_000010_create_oauth_clients;
+mod m20261123_000011_alter_oauth_clients_add_redirect_uris;
+mod m20261123_000012_create_oauth_grants;
+mod m20261123_000013_create_oauth_refresh_tokens;
+mod m20261123_000014_create_oauth_revocations;
+mod m20261123_000015_create_audit_events;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -32,6 +37,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_learner_profiles::Migration),
             Box::new(m20261123_000009_create_profile_revisions::Migration),
             Box::new(m20261123_000010_create_oauth_clients::Migration),
+            Box::new(m20261123_000011_alter_oauth_clients_add_redirect_uris::Migration),
+            Box::new(m20261123_000012_create_oauth_grants::Migration),
+            Box::new(m20261123_000013_create_oauth_refresh_tokens::Migration),
+            Box::new(m20261123_000014_create_oauth_revocations::Migration),
+            Box::new(m20261123_000015_create_audit_events::Migration),
         ]
     }
 }

@@ -30,23 +30,15 @@ impl MigrationTrait for Migration {
                 ForeignKeyAction::Restrict,
             ));
         manager.create_table(t).await?;
-        manager
-            .create_index(dlm_index("academic_sessions", "ix_academic_sessions_dlm"))
-            .await?;
+        manager.create_index(dlm_index("academic_sessions", "ix_academic_sessions_dlm")).await?;
         manager
             .create_index(
-                Index::create()
-                    .name("ix_academic_sessions_org")
-                    .table("academic_sessions")
-                    .col("org_id")
-                    .to_owned(),
+                Index::create().name("ix_academic_sessions_org").table("academic_sessions").col("org_id").to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("academic_sessions").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("academic_sessions").to_owned()).await
     }
 }

@@ -16,20 +16,8 @@ impl MigrationTrait for Migration {
             .col(string_len("class_type", 16))
             .col(string_len_null("subject", 128))
             .col(string_len_null("location", 128))
-            .foreign_key(&mut fk(
-                "fk_classes_org",
-                "classes",
-                "org_id",
-                "orgs",
-                ForeignKeyAction::Restrict,
-            ))
-            .foreign_key(&mut fk(
-                "fk_classes_course",
-                "classes",
-                "course_id",
-                "courses",
-                ForeignKeyAction::Restrict,
-            ))
+            .foreign_key(&mut fk("fk_classes_org", "classes", "org_id", "orgs", ForeignKeyAction::Restrict))
+            .foreign_key(&mut fk("fk_classes_course", "classes", "course_id", "courses", ForeignKeyAction::Restrict))
             .foreign_key(&mut fk(
                 "fk_classes_term",
                 "classes",
@@ -38,32 +26,14 @@ impl MigrationTrait for Migration {
                 ForeignKeyAction::Restrict,
             ));
         manager.create_table(t).await?;
+        manager.create_index(dlm_index("classes", "ix_classes_dlm")).await?;
+        manager.create_index(Index::create().name("ix_classes_org").table("classes").col("org_id").to_owned()).await?;
         manager
-            .create_index(dlm_index("classes", "ix_classes_dlm"))
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_classes_org")
-                    .table("classes")
-                    .col("org_id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_classes_course")
-                    .table("classes")
-                    .col("course_id")
-                    .to_owned(),
-            )
+            .create_index(Index::create().name("ix_classes_course").table("classes").col("course_id").to_owned())
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("classes").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("classes").to_owned()).await
     }
 }

@@ -18,23 +18,11 @@ impl MigrationTrait for Migration {
             .col(string_len_null("grades", 64))
             .col(boolean("enabled_user").default(true));
         manager.create_table(t).await?;
-        manager
-            .create_index(dlm_index("users", "ix_users_dlm"))
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_users_role")
-                    .table("users")
-                    .col("role")
-                    .to_owned(),
-            )
-            .await
+        manager.create_index(dlm_index("users", "ix_users_dlm")).await?;
+        manager.create_index(Index::create().name("ix_users_role").table("users").col("role").to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("users").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("users").to_owned()).await
     }
 }

@@ -21,17 +21,9 @@ impl MigrationTrait for Migration {
                 "classes",
                 ForeignKeyAction::Restrict,
             ))
-            .foreign_key(&mut fk(
-                "fk_enrollments_user",
-                "enrollments",
-                "user_id",
-                "users",
-                ForeignKeyAction::Restrict,
-            ));
+            .foreign_key(&mut fk("fk_enrollments_user", "enrollments", "user_id", "users", ForeignKeyAction::Restrict));
         manager.create_table(t).await?;
-        manager
-            .create_index(dlm_index("enrollments", "ix_enrollments_dlm"))
-            .await?;
+        manager.create_index(dlm_index("enrollments", "ix_enrollments_dlm")).await?;
         manager
             .create_index(
                 Index::create()
@@ -43,19 +35,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_enrollments_user")
-                    .table("enrollments")
-                    .col("user_id")
-                    .to_owned(),
-            )
+            .create_index(Index::create().name("ix_enrollments_user").table("enrollments").col("user_id").to_owned())
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("enrollments").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("enrollments").to_owned()).await
     }
 }

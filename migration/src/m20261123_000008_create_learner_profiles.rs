@@ -25,12 +25,7 @@ impl MigrationTrait for Migration {
             .col(text_null("support_notes"))
             .col(timestamp_with_time_zone("created_at"))
             .col(timestamp_with_time_zone("date_last_modified"))
-            .index(
-                Index::create()
-                    .name("uq_learner_profiles_user")
-                    .col("user_id")
-                    .unique(),
-            )
+            .index(Index::create().name("uq_learner_profiles_user").col("user_id").unique())
             .foreign_key(&mut fk(
                 "fk_learner_profiles_user",
                 "learner_profiles",
@@ -52,8 +47,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("learner_profiles").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("learner_profiles").to_owned()).await
     }
 }

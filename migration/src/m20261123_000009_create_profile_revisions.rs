@@ -18,13 +18,7 @@ impl MigrationTrait for Migration {
             .col(string_len_null("actor_name", 255))
             .col(json("changes"))
             .col(timestamp_with_time_zone("changed_at"))
-            .index(
-                Index::create()
-                    .name("uq_profile_revisions_version")
-                    .col("profile_id")
-                    .col("version")
-                    .unique(),
-            )
+            .index(Index::create().name("uq_profile_revisions_version").col("profile_id").col("version").unique())
             .foreign_key(&mut fk(
                 "fk_profile_revisions_profile",
                 "profile_revisions",
@@ -37,8 +31,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("profile_revisions").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("profile_revisions").to_owned()).await
     }
 }

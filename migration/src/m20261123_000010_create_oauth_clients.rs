@@ -19,19 +19,12 @@ impl MigrationTrait for Migration {
             .col(text("grant_types"))
             .col(boolean("enabled").default(true))
             .col(timestamp_with_time_zone("created_at"))
-            .index(
-                Index::create()
-                    .name("uq_oauth_clients_client_id")
-                    .col("client_id")
-                    .unique(),
-            )
+            .index(Index::create().name("uq_oauth_clients_client_id").col("client_id").unique())
             .to_owned();
         manager.create_table(t).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("oauth_clients").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("oauth_clients").to_owned()).await
     }
 }

@@ -6,9 +6,7 @@ use argon2::{
     password_hash::{PasswordHasher, SaltString},
 };
 use entity::oauth_client;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::{principal::format_scopes, tokens::random_token};
@@ -37,16 +35,65 @@ pub struct ClientSummary {
     pub scopes: Vec<String>,
     pub orgs: Vec<String>,
     pub enabled: bool,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Registers a client. Every named org must exist (by sourcedId).
-pub async fn create(
+/// Grant types a client may be registered for.
+pub const GRANT_TYPES: [&str; 3] = ["client_credentials", "authorization_code", "refresh_token"];
+
+/// How a client may obtain tokens.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    pub grant_types: Vec<String>,
+    /// Exact redirect URIs, required for `authorization_code`.
+    pub redirect_uris: Vec<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions { grant_types: vec!["client_credentials".to_owned()], redirect_uris: vec![] }
+    }
+}
+
+/// Registers a client for client credentials. Every named org must exist (by sourcedId).
+pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[String]) -> AppResult<CreatedClient> {
+    create_with(db, name, scopes, orgs, ClientOptions::default()).await
+}
+
+/// Registers a client with explicit grant types and redirect URIs.
+pub async fn create_with(
     db: &DatabaseConnection,
     name: &str,
     scopes: &str,
     orgs: &[String],
+    options: ClientOptions,
 ) -> AppResult<CreatedClient> {
+    if let Some(bad) = options.grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        return Err(AppError::validation("grantTypes", format!("unknown grant type `{bad}`")));
+    }
+    if options.grant_types.is_empty() {
+        return Err(AppError::validation("grantTypes", "name at least one grant type"));
+    }
+    let wants_code = options.grant_types.iter().any(|g| g == "authorization_code");
+    if wants_code && options.redirect_uris.is_empty() {
+        return Err(AppError::validation("redirectUris", "authorization_code needs at least one redirect URI"));
+    }
+    for uri in &options.redirect_uris {
+        let ok = url::Url::parse(uri).is_ok_and(|u| {
+            // RFC 6749 §3.1.2: absolute, no fragment; https except for local development.
+            u.fragment().is_none()
+                && (u.scheme() == "https"
+                    || (u.scheme() == "http" && matches!(u.host_str(), Some("localhost" | "127.0.0.1"))))
+        });
+        if !ok {
+            return Err(AppError::validation(
+                "redirectUris",
+                format!("`{uri}` is not an https URL without a fragment"),
+            ));
+        }
+    }
     if name.trim().is_empty() {
         return Err(AppError::validation("name", "must not be empty"));
     }
@@ -59,14 +106,8 @@ pub async fn create(
             .filter(entity::org::Column::SourcedId.is_in(orgs.iter().cloned()))
             .all(db)
             .await?;
-        if let Some(missing) = orgs
-            .iter()
-            .find(|o| !found.iter().any(|f| &f.sourced_id == *o))
-        {
-            return Err(AppError::validation(
-                "orgs",
-                format!("no org with sourcedId `{missing}`"),
-            ));
+        if let Some(missing) = orgs.iter().find(|o| !found.iter().any(|f| &f.sourced_id == *o)) {
+            return Err(AppError::validation("orgs", format!("no org with sourcedId `{missing}`")));
         }
     }
     let client_id = format!("lg_{}", random_token(12)?);
@@ -79,7 +120,8 @@ pub async fn create(
         secret_hash: Set(secret_hash),
         scopes: Set(scopes.clone()),
         orgs: Set((!orgs.is_empty()).then(|| serde_json::json!(orgs))),
-        grant_types: Set("client_credentials".to_owned()),
+        grant_types: Set(options.grant_types.join(" ")),
+        redirect_uris: Set(options.redirect_uris.join(" ")),
         enabled: Set(true),
         created_at: Set(crate::db::now()),
         ..Default::default()
@@ -92,20 +134,60 @@ pub async fn create(
         name: name.trim().to_owned(),
         scopes: scopes.split(' ').map(str::to_owned).collect(),
         orgs: orgs.to_vec(),
-        grant_types: vec!["client_credentials".to_owned()],
+        grant_types: options.grant_types,
     })
 }
 
-pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
-    let rows = oauth_client::Entity::find()
-        .order_by_asc(oauth_client::Column::Id)
-        .all(db)
+/// Replaces a client's secret; the old one stops working at once. Returns the new secret.
+pub async fn rotate_secret(db: &DatabaseConnection, client_id: &str) -> AppResult<String> {
+    let secret = random_token(32)?;
+    let hash = hash_secret(&secret)?;
+    let result = oauth_client::Entity::update_many()
+        .col_expr(oauth_client::Column::SecretHash, sea_orm::sea_query::Expr::value(hash))
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .exec(db)
         .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound("client"));
+    }
+    Ok(secret)
+}
+
+/// Enables or disables a client. A disabled client gets no tokens, and the tokens it holds
+/// stop working at once.
+pub async fn set_enabled(db: &DatabaseConnection, client_id: &str, enabled: bool) -> AppResult<()> {
+    let result = oauth_client::Entity::update_many()
+        .col_expr(oauth_client::Column::Enabled, sea_orm::sea_query::Expr::value(enabled))
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound("client"));
+    }
+    Ok(())
+}
+
+/// An enabled client by id.
+pub async fn find_enabled(
+    db: &impl sea_orm::ConnectionTrait,
+    client_id: &str,
+) -> AppResult<Option<oauth_client::Model>> {
+    Ok(oauth_client::Entity::find()
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .filter(oauth_client::Column::Enabled.eq(true))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
+    let rows = oauth_client::Entity::find().order_by_asc(oauth_client::Column::Id).all(db).await?;
     Ok(rows
         .into_iter()
         .map(|c| ClientSummary {
             orgs: client_orgs(&c).unwrap_or_default(),
             scopes: c.scopes.split_whitespace().map(str::to_owned).collect(),
+            grant_types: c.grant_types.split_whitespace().map(str::to_owned).collect(),
+            redirect_uris: c.redirect_uris.split_whitespace().map(str::to_owned).collect(),
             client_id: c.client_id,
             name: c.name,
             enabled: c.enabled,
@@ -116,10 +198,7 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
 
 /// The org sourcedIds a client is limited to; `None` for district-wide.
 pub fn client_orgs(client: &oauth_client::Model) -> Option<Vec<String>> {
-    client
-        .orgs
-        .as_ref()
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+    client.orgs.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 /// Returns the enabled client whose id and secret match, or `None`. Takes the same time
@@ -129,13 +208,8 @@ pub async fn authenticate(
     client_id: &str,
     secret: &str,
 ) -> AppResult<Option<oauth_client::Model>> {
-    let client = oauth_client::Entity::find()
-        .filter(oauth_client::Column::ClientId.eq(client_id))
-        .one(db)
-        .await?;
-    let hash = client
-        .as_ref()
-        .map_or(DUMMY_HASH, |c| c.secret_hash.as_str());
+    let client = oauth_client::Entity::find().filter(oauth_client::Column::ClientId.eq(client_id)).one(db).await?;
+    let hash = client.as_ref().map_or(DUMMY_HASH, |c| c.secret_hash.as_str());
     let secret = secret.to_owned();
     let hash = hash.to_owned();
     // argon2 is deliberately slow: keep it off the async workers.
@@ -147,10 +221,8 @@ pub async fn authenticate(
 
 fn hash_secret(secret: &str) -> AppResult<String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|e| AppError::Server(anyhow::anyhow!("no system randomness: {e}")))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| AppError::Server(anyhow::anyhow!("salt: {e}")))?;
+    getrandom::fill(&mut salt).map_err(|e| AppError::Server(anyhow::anyhow!("no system randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Server(anyhow::anyhow!("salt: {e}")))?;
     Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -158,12 +230,9 @@ fn hash_secret(secret: &str) -> AppResult<String> {
 }
 
 fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
 /// A valid argon2 hash of a random string, verified against when the client id is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Dc0PBnIlx5Ey9O6F6vAuqb2pcGZuFJr7EGO41kd1X8";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Dc0PBnIlx5Ey9O6F6vAuqb2pcGZuFJr7EGO41kd1X8";

@@ -2,9 +2,11 @@
 //! and the scope and org rules every resolver and store function applies.
 
 pub mod clients;
+pub mod grants;
 pub mod oauth;
 pub mod policy;
 pub mod principal;
 pub mod tokens;
+pub mod upstream;
 
-pub use principal::{Actor, OrgAccess, Principal, Scope};
+pub use principal::{Actor, OrgAccess, People, Principal, Scope};

@@ -1,23 +1,38 @@
-//! OAuth 2.0 HTTP endpoints: the token endpoint (RFC 6749; `client_credentials` with
-//! `client_secret_basic` or `client_secret_post`), authorization server metadata (RFC 8414)
-//! and the JWK Set that verifies our tokens.
+//! OAuth 2.0 HTTP endpoints: the token endpoint (RFC 6749: `client_credentials`,
+//! `authorization_code` with PKCE S256 required (RFC 7636), `refresh_token` with rotation),
+//! the authorization endpoint with its sign-in (the district's identity provider, or a
+//! development sign-in), revocation (RFC 7009), introspection (RFC 7662), metadata
+//! (RFC 8414) and the JWK Set.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use axum::{
     Json,
-    extract::{RawForm, State},
+    extract::{Query, RawForm, State, rejection::RawFormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{Html, IntoResponse, Redirect, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use entity::{oauth_client, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::{
-    clients::{self, client_orgs},
+    Scope, clients, grants,
+    policy::role_scopes,
     principal::{format_scopes, parse_scopes},
+    tokens::Subject,
+    upstream::Upstream,
 };
-use crate::app::AppState;
+use crate::{app::AppState, roster::store::ROLE_ADMINISTRATOR};
+
+/// Sign-in settings the endpoints need.
+pub struct SignIn {
+    pub dev_signin: bool,
+    pub upstream: Option<crate::config::UpstreamConfig>,
+    /// Discovered on first use, so an identity-provider outage doesn't stop the API starting.
+    pub discovered: tokio::sync::OnceCell<Upstream>,
+}
 
 /// An RFC 6749 §5.2 error response.
 struct OAuthError {
@@ -30,12 +45,7 @@ struct OAuthError {
 
 impl OAuthError {
     fn new(error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError {
-            status: StatusCode::BAD_REQUEST,
-            error,
-            description: description.into(),
-            challenge: false,
-        }
+        OAuthError { status: StatusCode::BAD_REQUEST, error, description: description.into(), challenge: false }
     }
     fn invalid_client() -> Self {
         OAuthError {
@@ -45,21 +55,20 @@ impl OAuthError {
             challenge: true,
         }
     }
+    fn server<E: std::fmt::Display>(e: E) -> Self {
+        tracing::error!(error = %e, "oauth endpoint failed");
+        OAuthError { status: StatusCode::INTERNAL_SERVER_ERROR, ..OAuthError::new("server_error", "internal error") }
+    }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let mut res = (
-            self.status,
-            Json(json!({"error": self.error, "error_description": self.description})),
-        )
-            .into_response();
+        let mut res =
+            (self.status, Json(json!({"error": self.error, "error_description": self.description}))).into_response();
         no_store(res.headers_mut());
         if self.challenge {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"learnergraph\""),
-            );
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"learnergraph\""));
         }
         res
     }
@@ -70,140 +79,60 @@ fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// `POST /oauth/token`.
-pub async fn token(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<RawForm, axum::extract::rejection::RawFormRejection>,
-) -> Response {
-    match issue(&state, &headers, form).await {
-        Ok(body) => {
-            let mut res = Json(body).into_response();
-            no_store(res.headers_mut());
-            res
-        }
-        Err(e) => e.into_response(),
-    }
+fn json_no_store(body: serde_json::Value) -> Response {
+    let mut res = Json(body).into_response();
+    no_store(res.headers_mut());
+    res
 }
 
-async fn issue(
-    state: &AppState,
+/// The form parameters of a POST, refusing anything but a form body and duplicate keys.
+fn form_params(
     headers: &HeaderMap,
-    form: Result<RawForm, axum::extract::rejection::RawFormRejection>,
-) -> Result<serde_json::Value, OAuthError> {
+    form: Result<RawForm, RawFormRejection>,
+) -> Result<HashMap<String, String>, OAuthError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let RawForm(body) = form.ok().filter(|_| is_form).ok_or_else(|| {
-        OAuthError::new(
-            "invalid_request",
-            "send the parameters as application/x-www-form-urlencoded in a POST body",
-        )
+        OAuthError::new("invalid_request", "send the parameters as application/x-www-form-urlencoded in a POST body")
     })?;
-    let mut params = std::collections::HashMap::new();
-    for (key, value) in form_urlencoded_pairs(&body) {
+    let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .map_err(|_| OAuthError::new("invalid_request", "malformed form body"))?;
+    let mut params = HashMap::new();
+    for (key, value) in pairs {
         if params.insert(key.clone(), value).is_some() {
-            return Err(OAuthError::new(
-                "invalid_request",
-                format!("parameter `{key}` given more than once"),
-            ));
+            return Err(OAuthError::new("invalid_request", format!("parameter `{key}` given more than once")));
         }
     }
-    let (client_id, secret) = client_credentials(headers, &params)?;
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::new("invalid_request", "missing `grant_type`"))?;
-    let client = clients::authenticate(&state.db, &client_id, &secret)
-        .await
-        .map_err(|_| OAuthError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            ..OAuthError::new("server_error", "internal error")
-        })?
-        .ok_or_else(OAuthError::invalid_client)?;
-    if grant_type != "client_credentials" {
-        return Err(OAuthError::new(
-            "unsupported_grant_type",
-            format!("grant type `{grant_type}` is not supported"),
-        ));
-    }
-    if !client
-        .grant_types
-        .split_whitespace()
-        .any(|g| g == grant_type)
-    {
-        return Err(OAuthError::new(
-            "unauthorized_client",
-            "this client may not use this grant type",
-        ));
-    }
-    let allowed = parse_scopes(&client.scopes).unwrap_or_default();
-    let granted: BTreeSet<_> = match params.get("scope") {
-        None => allowed.clone(),
-        Some(requested) => {
-            let requested =
-                parse_scopes(requested).map_err(|m| OAuthError::new("invalid_scope", m))?;
-            if let Some(extra) = requested.iter().find(|s| !allowed.contains(s)) {
-                return Err(OAuthError::new(
-                    "invalid_scope",
-                    format!("scope `{extra}` is not granted to this client"),
-                ));
-            }
-            requested
-        }
-    };
-    if granted.is_empty() {
-        return Err(OAuthError::new("invalid_scope", "no scope requested"));
-    }
-    let scope = format_scopes(&granted);
-    let (token, claims) = state
-        .keys
-        .issue(&client.client_id, &scope, client_orgs(&client))
-        .map_err(|_| OAuthError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            ..OAuthError::new("server_error", "internal error")
-        })?;
-    Ok(json!({
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": claims.exp - claims.iat,
-        "scope": scope,
-    }))
+    Ok(params)
 }
 
-/// The client's id and secret from HTTP Basic (preferred) or the body; never both.
-fn client_credentials(
+/// Authenticates the calling client from HTTP Basic or the body (never both).
+async fn authenticate_client(
+    state: &AppState,
     headers: &HeaderMap,
-    params: &std::collections::HashMap<String, String>,
-) -> Result<(String, String), OAuthError> {
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "));
-    let body = (params.get("client_id"), params.get("client_secret"));
-    match (basic, body) {
-        (Some(_), (_, Some(_))) => Err(OAuthError::new(
-            "invalid_request",
-            "use one client authentication method, not two",
-        )),
-        (Some(encoded), _) => {
-            let decoded = STANDARD
-                .decode(encoded.trim())
-                .map_err(|_| OAuthError::invalid_client())?;
-            let text = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
-            let (id, secret) = text
-                .split_once(':')
-                .ok_or_else(OAuthError::invalid_client)?;
-            // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-            Ok((percent_decode(id), percent_decode(secret)))
+    params: &HashMap<String, String>,
+) -> Result<oauth_client::Model, OAuthError> {
+    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    let (id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
+        (Some(_), _, Some(_)) => {
+            return Err(OAuthError::new("invalid_request", "use one client authentication method, not two"));
         }
-        (None, (Some(id), Some(secret))) => Ok((id.clone(), secret.clone())),
-        _ => Err(OAuthError::invalid_client()),
-    }
-}
-
-fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+        (Some(encoded), _, None) => {
+            let decoded = STANDARD.decode(encoded.trim()).map_err(|_| OAuthError::invalid_client())?;
+            let text = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
+            let (id, secret) = text.split_once(':').ok_or_else(OAuthError::invalid_client)?;
+            // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+            (percent_decode(id), percent_decode(secret))
+        }
+        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        _ => return Err(OAuthError::invalid_client()),
+    };
+    clients::authenticate(&state.db, &id, &secret)
+        .await
+        .map_err(OAuthError::server)?
+        .ok_or_else(OAuthError::invalid_client)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -213,13 +142,428 @@ fn percent_decode(s: &str) -> String {
         .map_or_else(|| s.to_owned(), |(_, v)| v)
 }
 
+fn allows(client: &oauth_client::Model, grant: &str) -> bool {
+    client.grant_types.split_whitespace().any(|g| g == grant)
+}
+
+/// The requested scope checked against what the client holds; omitted means all of it.
+fn scope_within(requested: Option<&String>, allowed: &BTreeSet<Scope>) -> Result<BTreeSet<Scope>, String> {
+    let granted = match requested {
+        None => allowed.clone(),
+        Some(requested) => {
+            let requested = parse_scopes(requested)?;
+            if let Some(extra) = requested.iter().find(|s| !allowed.contains(s)) {
+                return Err(format!("scope `{extra}` is not granted to this client"));
+            }
+            requested
+        }
+    };
+    if granted.is_empty() { Err("no scope requested".to_owned()) } else { Ok(granted) }
+}
+
+/// `POST /oauth/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<RawForm, RawFormRejection>,
+) -> Response {
+    match token_grant(&state, &headers, form).await {
+        Ok(body) => json_no_store(body),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn token_grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: Result<RawForm, RawFormRejection>,
+) -> Result<serde_json::Value, OAuthError> {
+    let params = form_params(headers, form)?;
+    let grant_type =
+        params.get("grant_type").ok_or_else(|| OAuthError::new("invalid_request", "missing `grant_type`"))?;
+    let client = authenticate_client(state, headers, &params).await?;
+    if !matches!(grant_type.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
+        return Err(OAuthError::new("unsupported_grant_type", format!("grant type `{grant_type}` is not supported")));
+    }
+    if !allows(&client, grant_type) && !(grant_type == "refresh_token" && allows(&client, "authorization_code")) {
+        return Err(OAuthError::new("unauthorized_client", "this client may not use this grant type"));
+    }
+    let client_orgs = clients::client_orgs(&client);
+    let ttl = state.keys.ttl();
+    match grant_type.as_str() {
+        "client_credentials" => {
+            let allowed = parse_scopes(&client.scopes).unwrap_or_default();
+            let granted =
+                scope_within(params.get("scope"), &allowed).map_err(|m| OAuthError::new("invalid_scope", m))?;
+            let scope = format_scopes(&granted);
+            let subject =
+                Subject { client_id: &client.client_id, user: None, scope: &scope, orgs: client_orgs, family: None };
+            let (token, claims) = state.keys.issue(subject).map_err(OAuthError::server)?;
+            Ok(
+                json!({"access_token": token, "token_type": "Bearer", "expires_in": claims.exp - claims.iat, "scope": scope}),
+            )
+        }
+        "authorization_code" => {
+            let code = params.get("code").ok_or_else(|| OAuthError::new("invalid_request", "missing `code`"))?;
+            let grant = grants::redeem_code(
+                &state.db,
+                &client.client_id,
+                code,
+                params.get("redirect_uri").map(String::as_str),
+                params.get("code_verifier").map(String::as_str),
+                ttl,
+            )
+            .await
+            .map_err(OAuthError::server)?
+            .map_err(|e| OAuthError::new("invalid_grant", e.0))?;
+            user_tokens(state, &client, client_orgs, grant).await
+        }
+        _ => {
+            let token = params
+                .get("refresh_token")
+                .ok_or_else(|| OAuthError::new("invalid_request", "missing `refresh_token`"))?;
+            let grant = grants::rotate_refresh(
+                &state.db,
+                &client.client_id,
+                token,
+                params.get("scope").map(String::as_str),
+                ttl,
+            )
+            .await
+            .map_err(OAuthError::server)?
+            .map_err(|e| OAuthError::new("invalid_grant", e.0))?;
+            user_tokens(state, &client, client_orgs, grant).await
+        }
+    }
+}
+
+async fn user_tokens(
+    state: &AppState,
+    client: &oauth_client::Model,
+    orgs: Option<Vec<String>>,
+    grant: grants::Grant,
+) -> Result<serde_json::Value, OAuthError> {
+    let person = user::Entity::find_by_id(grant.user_id)
+        .filter(user::Column::Status.eq(entity::STATUS_ACTIVE))
+        .filter(user::Column::EnabledUser.eq(true))
+        .one(&state.db)
+        .await
+        .map_err(OAuthError::server)?
+        .ok_or_else(|| OAuthError::new("invalid_grant", "the signed-in user is no longer active"))?;
+    let subject = Subject {
+        client_id: &client.client_id,
+        user: Some(&person.sourced_id),
+        scope: &grant.scope,
+        orgs,
+        family: Some(&grant.family_id),
+    };
+    let (token, claims) = state.keys.issue(subject).map_err(OAuthError::server)?;
+    Ok(json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": claims.exp - claims.iat,
+        "refresh_token": grant.refresh_token,
+        "scope": grant.scope,
+    }))
+}
+
+/// A page for errors that must not be redirected (unknown client, unregistered redirect URI).
+fn error_page(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Html(format!("<!doctype html><title>Sign-in error</title><p>{}</p>", escape(message))))
+        .into_response()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// Sends the browser back to the client with `params` (RFC 6749 §4.1.2).
+fn back_to_client(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(params.iter().filter(|(_, v)| !v.is_empty()));
+            Redirect::to(url.as_str()).into_response()
+        }
+        Err(_) => error_page("the redirect URI is invalid"),
+    }
+}
+
+/// `GET /oauth/authorize`: checks the client's request and starts a sign-in.
+pub async fn authorize(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+    let client = match clients::find_enabled(&state.db, get("client_id")).await {
+        Ok(Some(c)) if allows(&c, "authorization_code") => c,
+        Ok(_) => return error_page("unknown client, or one that may not sign people in"),
+        Err(e) => return OAuthError::server(e).into_response(),
+    };
+    let redirect_uri = get("redirect_uri");
+    if !client.redirect_uris.split_whitespace().any(|u| u == redirect_uri) {
+        return error_page("the redirect_uri is not registered for this client");
+    }
+    let client_state = get("state");
+    let fail = |error: &str, description: &str| {
+        back_to_client(redirect_uri, &[("error", error), ("error_description", description), ("state", client_state)])
+    };
+    if get("response_type") != "code" {
+        return fail("unsupported_response_type", "only response_type=code is supported");
+    }
+    let challenge = get("code_challenge");
+    if get("code_challenge_method") != "S256" || challenge.len() != 43 {
+        return fail("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256");
+    }
+    let allowed = parse_scopes(&client.scopes).unwrap_or_default();
+    let scope = match scope_within(q.get("scope"), &allowed) {
+        Ok(s) => format_scopes(&s),
+        Err(m) => return fail("invalid_scope", &m),
+    };
+    let upstream = match &state.sign_in.upstream {
+        Some(config) => {
+            let callback = format!("{}/oauth/callback", state.keys.issuer().trim_end_matches('/'));
+            match state.sign_in.discovered.get_or_try_init(|| Upstream::discover(config, callback)).await {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "identity provider unavailable");
+                    return fail("temporarily_unavailable", "the district's sign-in service is unavailable");
+                }
+            }
+        }
+        None if state.sign_in.dev_signin => None,
+        None => return fail("temporarily_unavailable", "no sign-in method is configured"),
+    };
+    let mut pending = grants::NewAuthorization {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope,
+        state: q.get("state").cloned(),
+        code_challenge: challenge.to_owned(),
+        upstream_verifier: None,
+    };
+    match upstream {
+        Some(upstream) => {
+            let id = match crate::auth::tokens::random_token(24) {
+                Ok(id) => id,
+                Err(e) => return OAuthError::server(e).into_response(),
+            };
+            let (url, verifier) = upstream.authorize_url(&id);
+            pending.upstream_verifier = Some(verifier);
+            match grants::start_with_id(&state.db, id, pending).await {
+                Ok(_) => Redirect::to(&url).into_response(),
+                Err(e) => OAuthError::server(e).into_response(),
+            }
+        }
+        None => match grants::start(&state.db, pending).await {
+            Ok(id) => Html(format!(
+                "<!doctype html><title>Sign in to learnergraph</title>\
+                 <h1>Development sign-in</h1><p>{} asks to act for you.</p>\
+                 <form method=post action=/oauth/authorize/dev-signin>\
+                 <input type=hidden name=request value=\"{}\">\
+                 <label>User sourcedId <input name=username autofocus></label> <button>Sign in</button></form>",
+                escape(&client.name),
+                escape(&id)
+            ))
+            .into_response(),
+            Err(e) => OAuthError::server(e).into_response(),
+        },
+    }
+}
+
+/// `POST /oauth/authorize/dev-signin`: the development sign-in, by user sourcedId. Off unless
+/// `LEARNERGRAPH_DEV_SIGNIN=true` (refused in production mode).
+pub async fn dev_signin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<RawForm, RawFormRejection>,
+) -> Response {
+    if !state.sign_in.dev_signin {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let params = match form_params(&headers, form) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let (Some(request), Some(username)) = (params.get("request"), params.get("username")) else {
+        return error_page("missing request or username");
+    };
+    let person = user::Entity::find().filter(user::Column::SourcedId.eq(username.as_str())).one(&state.db).await;
+    finish_sign_in(&state, request, person.ok().flatten()).await
+}
+
+/// `GET /oauth/callback`: the identity provider sends the person back here.
+pub async fn callback(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let Some(request_id) = q.get("state") else { return error_page("missing state") };
+    let pending = match grants::pending(&state.db, request_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return error_page("this sign-in expired or was already used; start again"),
+        Err(e) => return OAuthError::server(e).into_response(),
+    };
+    let deny = |why: &str| {
+        back_to_client(
+            &pending.redirect_uri,
+            &[
+                ("error", "access_denied"),
+                ("error_description", why),
+                ("state", pending.state.as_deref().unwrap_or("")),
+            ],
+        )
+    };
+    let (Some(code), Some(verifier), Some(upstream)) =
+        (q.get("code"), pending.upstream_verifier.as_deref(), state.sign_in.discovered.get())
+    else {
+        return deny("the identity provider did not sign you in");
+    };
+    let (claim, value) = match upstream.identify(code, verifier).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "upstream sign-in failed");
+            return deny("the identity provider did not confirm who you are");
+        }
+    };
+    let column = if claim == "email" { user::Column::Email } else { user::Column::Username };
+    let person = user::Entity::find()
+        .filter(
+            sea_orm::Condition::any().add(column.eq(value.as_str())).add(user::Column::SourcedId.eq(value.as_str())),
+        )
+        .one(&state.db)
+        .await;
+    finish_sign_in(&state, request_id, person.ok().flatten()).await
+}
+
+/// Issues the code for an identified person and sends them back to the client.
+async fn finish_sign_in(state: &AppState, request_id: &str, person: Option<user::Model>) -> Response {
+    let pending = match grants::pending(&state.db, request_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return error_page("this sign-in expired or was already used; start again"),
+        Err(e) => return OAuthError::server(e).into_response(),
+    };
+    let client_state = pending.state.clone().unwrap_or_default();
+    let Some(person) = person.filter(|p| p.status == entity::STATUS_ACTIVE && p.enabled_user) else {
+        return back_to_client(
+            &pending.redirect_uri,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "no active learnergraph user matches this sign-in"),
+                ("state", &client_state),
+            ],
+        );
+    };
+    // The person can be granted at most what their role allows.
+    let district_admin = person.role == ROLE_ADMINISTRATOR && person_is_district_admin(state, person.id).await;
+    let capped: BTreeSet<Scope> = parse_scopes(&pending.scope)
+        .unwrap_or_default()
+        .intersection(&role_scopes(&person.role, district_admin))
+        .copied()
+        .collect();
+    if capped.is_empty() {
+        return back_to_client(
+            &pending.redirect_uri,
+            &[
+                ("error", "invalid_scope"),
+                ("error_description", "none of the requested scopes fit your role"),
+                ("state", &client_state),
+            ],
+        );
+    }
+    match grants::complete(&state.db, request_id, person.id, &format_scopes(&capped)).await {
+        Ok(Some((request, code))) => {
+            back_to_client(&request.redirect_uri, &[("code", &code), ("state", &client_state)])
+        }
+        Ok(None) => error_page("this sign-in expired or was already used; start again"),
+        Err(e) => OAuthError::server(e).into_response(),
+    }
+}
+
+async fn person_is_district_admin(state: &AppState, user_id: i64) -> bool {
+    use entity::{org, user_org};
+    let found = user_org::Entity::find()
+        .filter(user_org::Column::UserId.eq(user_id))
+        .find_also_related(org::Entity)
+        .all(&state.db)
+        .await
+        .unwrap_or_default();
+    found.iter().any(|(_, o)| o.as_ref().is_some_and(|o| o.org_type == crate::roster::store::ORG_DISTRICT))
+}
+
+/// `POST /oauth/revoke` (RFC 7009). Answers 200 for tokens it does not know, as the RFC says.
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<RawForm, RawFormRejection>,
+) -> Response {
+    let result: Result<(), OAuthError> = async {
+        let params = form_params(&headers, form)?;
+        let client = authenticate_client(&state, &headers, &params).await?;
+        let token = params.get("token").ok_or_else(|| OAuthError::new("invalid_request", "missing `token`"))?;
+        match params.get("token_type_hint").map(String::as_str) {
+            None | Some("access_token" | "refresh_token") => {}
+            Some(_) => return Err(OAuthError::new("unsupported_token_type", "hint access_token or refresh_token")),
+        }
+        if let Ok(claims) = state.keys.verify(token) {
+            if claims.client_id == client.client_id {
+                let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
+                grants::revoke_access_token(&state.db, &claims.jti, expires).await.map_err(OAuthError::server)?;
+            }
+        } else if let Some(row) = grants::find_refresh(&state.db, token).await.map_err(OAuthError::server)? {
+            if row.client_id == client.client_id {
+                grants::revoke_family(&state.db, &row.family_id, state.keys.ttl()).await.map_err(OAuthError::server)?;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => json_no_store(json!({})),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /oauth/introspect` (RFC 7662), for authenticated clients, about their own tokens.
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<RawForm, RawFormRejection>,
+) -> Response {
+    let result: Result<serde_json::Value, OAuthError> = async {
+        let params = form_params(&headers, form)?;
+        let client = authenticate_client(&state, &headers, &params).await?;
+        let token = params.get("token").ok_or_else(|| OAuthError::new("invalid_request", "missing `token`"))?;
+        let inactive = json!({"active": false});
+        if let Ok(claims) = state.keys.verify(token) {
+            let live = claims.client_id == client.client_id
+                && crate::auth::policy::principal_from_claims(&state.db, &claims).await.map_err(OAuthError::server)?.is_some();
+            return Ok(if live {
+                json!({
+                    "active": true, "token_type": "Bearer", "scope": claims.scope, "client_id": claims.client_id,
+                    "sub": claims.sub, "exp": claims.exp, "iat": claims.iat, "iss": claims.iss, "aud": claims.aud,
+                    "jti": claims.jti, "username": claims.user,
+                })
+            } else {
+                inactive
+            });
+        }
+        let row = grants::find_refresh(&state.db, token).await.map_err(OAuthError::server)?;
+        Ok(match row {
+            Some(r)
+                if r.client_id == client.client_id
+                    && r.used_at.is_none()
+                    && r.revoked_at.is_none()
+                    && r.expires_at > chrono::Utc::now() =>
+            {
+                json!({"active": true, "token_type": "refresh_token", "scope": r.scope, "client_id": r.client_id, "exp": r.expires_at.timestamp()})
+            }
+            _ => inactive,
+        })
+    }
+    .await;
+    match result {
+        Ok(body) => json_no_store(body),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `GET /.well-known/jwks.json`.
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut res = Json(state.keys.jwks()).into_response();
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     res
 }
 
@@ -228,12 +572,18 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
     let issuer = state.keys.issuer().trim_end_matches('/').to_owned();
     Json(json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "response_types_supported": [],
-        "scopes_supported": crate::auth::Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
     }))
     .into_response()
 }

@@ -1,88 +1,164 @@
-//! The tenant rules in one place: turning a verified token into a [`Principal`], and the SQL
-//! conditions that limit every store query to what that principal may see. Deny is the
-//! default: a principal limited to no org sees nothing.
+//! The authorization rules in one place: turning a verified token into a [`Principal`] (scope,
+//! org and relationship), and the SQL conditions that limit every store query to what that
+//! principal may see. Deny is the default: a principal limited to no org sees nothing.
 
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{org, user, user_org};
+use entity::{STATUS_ACTIVE, enrollment, org, user, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, IntoColumnRef, Query},
+    sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
 };
 
-use super::{Actor, OrgAccess, Principal, principal::parse_scopes, tokens::AccessClaims};
-use crate::error::AppResult;
+use super::{
+    Actor, OrgAccess, People, Principal, Scope, clients, grants, principal::parse_scopes, tokens::AccessClaims,
+};
+use crate::{
+    error::AppResult,
+    roster::store::{ORG_DISTRICT, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER},
+};
 
-/// The principal a verified token stands for. Org sourcedIds in the token are resolved to the
-/// orgs, every org below them, and (as names only) the orgs above them.
-pub async fn principal_from_claims(
-    db: &impl ConnectionTrait,
-    claims: &AccessClaims,
-) -> AppResult<Principal> {
-    // Unknown scopes in a token we signed can only come from an older version: drop them.
-    let scopes = claims
-        .scope
-        .split_whitespace()
-        .filter_map(|s| parse_scopes(s).ok())
-        .flatten()
-        .collect();
-    let orgs = match &claims.orgs {
-        None => OrgAccess::All,
-        Some(sourced_ids) => resolve_orgs(db, sourced_ids).await?,
+/// The most a signed-in person of a role can be granted, whatever the client holds.
+pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
+    use Scope::*;
+    let list: &[Scope] = match role {
+        ROLE_STUDENT => {
+            &[RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, ProgressRead, WinRead, WinWrite, RedesignRead]
+        }
+        ROLE_TEACHER => &[
+            RosterRead,
+            ProfilesRead,
+            ProfilesWrite,
+            ProfilesSensitiveRead,
+            PlaylistsRead,
+            PlaylistsWrite,
+            ProgressRead,
+            ProgressWrite,
+            WinRead,
+            WinWrite,
+            RedesignRead,
+        ],
+        ROLE_ADMINISTRATOR if district_admin => &Scope::ALL,
+        ROLE_ADMINISTRATOR => &[
+            RosterRead,
+            RosterWrite,
+            ProfilesRead,
+            ProfilesWrite,
+            ProfilesSensitiveRead,
+            PlaylistsRead,
+            PlaylistsWrite,
+            ProgressRead,
+            ProgressWrite,
+            WinRead,
+            WinWrite,
+            RedesignRead,
+        ],
+        _ => &[],
     };
-    Ok(Principal {
-        actor: Actor::Client {
-            client_id: claims.client_id.clone(),
-        },
-        scopes,
-        orgs,
-    })
+    list.iter().copied().collect()
 }
 
-async fn resolve_orgs(db: &impl ConnectionTrait, sourced_ids: &[String]) -> AppResult<OrgAccess> {
-    // A district has tens of orgs: one small read beats a recursive query per request.
-    let all: Vec<(i64, Option<i64>, String)> = org::Entity::find()
-        .select_only()
-        .columns([
-            org::Column::Id,
-            org::Column::ParentId,
-            org::Column::SourcedId,
-        ])
-        .into_tuple()
-        .all(db)
-        .await?;
-    let parent: HashMap<i64, Option<i64>> = all.iter().map(|(id, p, _)| (*id, *p)).collect();
-    let mut granted: BTreeSet<i64> = all
-        .iter()
-        .filter(|(_, _, s)| sourced_ids.contains(s))
-        .map(|(id, _, _)| *id)
-        .collect();
-    // Everything below a granted org is granted (a district grant covers its schools).
+/// The principal a verified token stands for, or `None` when the token no longer holds: it
+/// was revoked, its client was disabled, or its person is gone.
+pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessClaims) -> AppResult<Option<Principal>> {
+    if grants::is_revoked(db, &claims.jti, claims.fam.as_deref()).await? {
+        return Ok(None);
+    }
+    let Some(client) = clients::find_enabled(db, &claims.client_id).await? else { return Ok(None) };
+    let client_scopes = parse_scopes(&client.scopes).unwrap_or_default();
+    // Unknown scopes in a token we signed can only come from an older version: drop them.
+    let mut scopes: BTreeSet<Scope> =
+        claims.scope.split_whitespace().filter_map(|s| s.parse().ok()).filter(|s| client_scopes.contains(s)).collect();
+    let needs_orgs = claims.orgs.is_some() || claims.user.is_some();
+    let all_orgs: Vec<(i64, Option<i64>, String, String)> = if needs_orgs {
+        org::Entity::find()
+            .select_only()
+            .columns([org::Column::Id, org::Column::ParentId, org::Column::SourcedId, org::Column::OrgType])
+            .into_tuple()
+            .all(db)
+            .await?
+    } else {
+        vec![]
+    };
+    let mut granted: Option<BTreeSet<i64>> = claims.orgs.as_ref().map(|ids| {
+        let roots = all_orgs.iter().filter(|o| ids.contains(&o.2)).map(|o| o.0).collect();
+        with_descendants(&all_orgs, roots)
+    });
+    let (actor, people) = match &claims.user {
+        None => (Actor::Client { client_id: claims.client_id.clone() }, People::All),
+        Some(sourced_id) => {
+            let Some(person) = user::Entity::find()
+                .filter(user::Column::SourcedId.eq(sourced_id.as_str()))
+                .filter(user::Column::Status.eq(STATUS_ACTIVE))
+                .filter(user::Column::EnabledUser.eq(true))
+                .one(db)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let memberships: Vec<(i64, String)> = user_org::Entity::find()
+                .select_only()
+                .columns([user_org::Column::OrgId, user_org::Column::Role])
+                .filter(user_org::Column::UserId.eq(person.id))
+                .into_tuple()
+                .all(db)
+                .await?;
+            let roots: BTreeSet<i64> = memberships.iter().map(|m| m.0).collect();
+            let district_admin = person.role == ROLE_ADMINISTRATOR
+                && all_orgs.iter().any(|o| roots.contains(&o.0) && o.3 == ORG_DISTRICT);
+            let mine = with_descendants(&all_orgs, roots);
+            granted = Some(match granted {
+                None => mine,
+                Some(client_orgs) => client_orgs.intersection(&mine).copied().collect(),
+            });
+            scopes = scopes.intersection(&role_scopes(&person.role, district_admin)).copied().collect();
+            let people = match person.role.as_str() {
+                ROLE_ADMINISTRATOR => People::All,
+                ROLE_TEACHER => People::Taught(person.id),
+                _ => People::Only(person.id),
+            };
+            let actor = Actor::User {
+                client_id: claims.client_id.clone(),
+                user_id: person.id,
+                sourced_id: person.sourced_id,
+                role: person.role,
+            };
+            (actor, people)
+        }
+    };
+    let orgs = match granted {
+        None => OrgAccess::All,
+        Some(granted) => {
+            let parent: HashMap<i64, Option<i64>> = all_orgs.iter().map(|o| (o.0, o.1)).collect();
+            let mut ancestors = BTreeSet::new();
+            for id in &granted {
+                let mut cur = parent.get(id).copied().flatten();
+                while let Some(p) = cur {
+                    if granted.contains(&p) || !ancestors.insert(p) {
+                        break;
+                    }
+                    cur = parent.get(&p).copied().flatten();
+                }
+            }
+            OrgAccess::Only { orgs: granted.into_iter().collect(), ancestors: ancestors.into_iter().collect() }
+        }
+    };
+    Ok(Some(Principal { actor, scopes, orgs, people }))
+}
+
+/// The given orgs and every org below them (a district grant covers its schools).
+fn with_descendants(all: &[(i64, Option<i64>, String, String)], mut granted: BTreeSet<i64>) -> BTreeSet<i64> {
     loop {
         let below: Vec<i64> = all
             .iter()
-            .filter(|(id, p, _)| !granted.contains(id) && p.is_some_and(|p| granted.contains(&p)))
-            .map(|(id, _, _)| *id)
+            .filter(|o| !granted.contains(&o.0) && o.1.is_some_and(|p| granted.contains(&p)))
+            .map(|o| o.0)
             .collect();
         if below.is_empty() {
-            break;
+            return granted;
         }
         granted.extend(below);
     }
-    let mut ancestors = BTreeSet::new();
-    for id in &granted {
-        let mut cur = parent.get(id).copied().flatten();
-        while let Some(p) = cur {
-            if granted.contains(&p) || !ancestors.insert(p) {
-                break;
-            }
-            cur = parent.get(&p).copied().flatten();
-        }
-    }
-    Ok(OrgAccess::Only {
-        orgs: granted.into_iter().collect(),
-        ancestors: ancestors.into_iter().collect(),
-    })
 }
 
 /// Orgs the principal may read: its own and their ancestors.
@@ -95,13 +171,32 @@ pub fn orgs_visible(p: &Principal) -> Condition {
     }
 }
 
+/// Classes an enrolled person is in (as student or teacher).
+fn classes_of(person: i64) -> SelectStatement {
+    Query::select()
+        .column(enrollment::Column::ClassId)
+        .from(enrollment::Entity)
+        .and_where(enrollment::Column::UserId.eq(person))
+        .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .to_owned()
+}
+
+/// For a signed-in teacher or student, only the classes they are enrolled in (as teacher or
+/// student); no limit for anyone else.
+pub fn in_own_classes(p: &Principal, class_id: impl IntoColumnRef) -> Condition {
+    match p.people {
+        People::All => Condition::all(),
+        People::Taught(person) | People::Only(person) => {
+            Condition::all().add(Expr::col(class_id).in_subquery(classes_of(person)))
+        }
+    }
+}
+
 /// Records owned by a school (classes, enrollments through their class): only granted orgs.
 pub fn owned_by_granted_org(p: &Principal, col: impl IntoColumnRef) -> Condition {
     match &p.orgs {
         OrgAccess::All => Condition::all(),
-        OrgAccess::Only { orgs, .. } => {
-            Condition::all().add(Expr::col(col).is_in(orgs.iter().copied()))
-        }
+        OrgAccess::Only { orgs, .. } => Condition::all().add(Expr::col(col).is_in(orgs.iter().copied())),
     }
 }
 
@@ -116,17 +211,19 @@ pub fn owned_by_visible_org(p: &Principal, col: impl IntoColumnRef) -> Condition
     }
 }
 
-/// Users (students and staff) the principal may read: members of a granted org.
+/// Users (students and staff) the principal may read: members of a granted org and, for a
+/// signed-in person, related to them (a student themself; a teacher themself and the
+/// students in their classes).
 pub fn users_visible(p: &Principal) -> Condition {
     user_id_visible(p, (user::Entity, user::Column::Id))
 }
 
 /// The same rule applied to any column holding a user id.
-pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef) -> Condition {
-    match &p.orgs {
+pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condition {
+    let mut c = match &p.orgs {
         OrgAccess::All => Condition::all(),
         OrgAccess::Only { orgs, .. } => Condition::all().add(
-            Expr::col(col).in_subquery(
+            Expr::col(col.clone()).in_subquery(
                 Query::select()
                     .column(user_org::Column::UserId)
                     .from(user_org::Entity)
@@ -134,10 +231,29 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef) -> Condition {
                     .to_owned(),
             ),
         ),
+    };
+    match p.people {
+        People::All => {}
+        People::Only(person) => c = c.add(Expr::col(col).eq(person)),
+        People::Taught(teacher) => {
+            let taught = Query::select()
+                .column(enrollment::Column::ClassId)
+                .from(enrollment::Entity)
+                .and_where(enrollment::Column::UserId.eq(teacher))
+                .and_where(enrollment::Column::Role.eq(ROLE_TEACHER))
+                .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                .to_owned();
+            let students = Query::select()
+                .column(enrollment::Column::UserId)
+                .from(enrollment::Entity)
+                .and_where(enrollment::Column::ClassId.in_subquery(taught))
+                .and_where(enrollment::Column::Role.eq(ROLE_STUDENT))
+                .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                .to_owned();
+            c = c.add(
+                Condition::any().add(Expr::col(col.clone()).eq(teacher)).add(Expr::col(col).in_subquery(students)),
+            );
+        }
     }
-}
-
-/// Apply a visibility condition to a query (a thin helper so call sites read as policy).
-pub fn scoped<Q: QueryFilter>(query: Q, condition: Condition) -> Q {
-    query.filter(condition)
+    c
 }

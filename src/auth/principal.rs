@@ -72,10 +72,7 @@ impl fmt::Display for Scope {
 impl FromStr for Scope {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| format!("unknown scope `{s}`"))
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| format!("unknown scope `{s}`"))
     }
 }
 
@@ -86,11 +83,7 @@ pub fn parse_scopes(list: &str) -> Result<BTreeSet<Scope>, String> {
 
 /// Renders scopes as the space-separated list OAuth uses.
 pub fn format_scopes<'a>(scopes: impl IntoIterator<Item = &'a Scope>) -> String {
-    scopes
-        .into_iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    scopes.into_iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// Who stands behind the request.
@@ -100,6 +93,8 @@ pub enum Actor {
     Anonymous,
     /// A tool acting for itself (client credentials grant).
     Client { client_id: String },
+    /// A person signed in through a front end (authorization code grant).
+    User { client_id: String, user_id: i64, sourced_id: String, role: String },
     /// The service itself (CLI seeding and maintenance).
     System,
 }
@@ -114,12 +109,24 @@ pub enum OrgAccess {
     Only { orgs: Vec<i64>, ancestors: Vec<i64> },
 }
 
+/// Which people a principal may see within its orgs: relationships for signed-in people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum People {
+    /// Everyone in the orgs (tools, administrators).
+    All,
+    /// A teacher: themself and the students enrolled in classes they teach.
+    Taught(i64),
+    /// A student: only themself.
+    Only(i64),
+}
+
 /// The verified caller.
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub actor: Actor,
     pub scopes: BTreeSet<Scope>,
     pub orgs: OrgAccess,
+    pub people: People,
 }
 
 impl Principal {
@@ -127,10 +134,8 @@ impl Principal {
         Principal {
             actor: Actor::Anonymous,
             scopes: BTreeSet::new(),
-            orgs: OrgAccess::Only {
-                orgs: vec![],
-                ancestors: vec![],
-            },
+            orgs: OrgAccess::Only { orgs: vec![], ancestors: vec![] },
+            people: People::Only(0),
         }
     }
 
@@ -140,6 +145,7 @@ impl Principal {
             actor: Actor::System,
             scopes: Scope::ALL.into_iter().collect(),
             orgs: OrgAccess::All,
+            people: People::All,
         }
     }
 
@@ -155,9 +161,7 @@ impl Principal {
         } else if self.actor == Actor::Anonymous {
             Err(AppError::Unauthenticated)
         } else {
-            Err(AppError::Forbidden(format!(
-                "this operation needs the `{scope}` scope"
-            )))
+            Err(AppError::Forbidden(format!("this operation needs the `{scope}` scope")))
         }
     }
 
@@ -166,7 +170,16 @@ impl Principal {
         match &self.actor {
             Actor::Anonymous => ("anonymous", String::new()),
             Actor::Client { client_id } => ("client", client_id.clone()),
+            Actor::User { sourced_id, .. } => ("user", sourced_id.clone()),
             Actor::System => ("system", "learnergraph".to_owned()),
+        }
+    }
+
+    /// The OAuth client the request came through.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::Client { client_id } | Actor::User { client_id, .. } => Some(client_id),
+            Actor::Anonymous | Actor::System => None,
         }
     }
 }

@@ -54,8 +54,12 @@ pub fn gql<T>(r: Result<T, AppError>) -> async_graphql::Result<T> {
 pub struct Viewer {
     /// The scopes the caller's access token grants.
     scopes: Vec<String>,
-    /// `anonymous` or `client` (later: `user` for signed-in people).
+    /// `anonymous`, `client` (a tool acting for itself) or `user` (a signed-in person).
     kind: String,
+    /// For a signed-in person: their sourcedId.
+    user_sourced_id: Option<String>,
+    /// For a signed-in person: `student`, `teacher` or `administrator`.
+    role: Option<String>,
     /// The OAuth client the token was issued to.
     client_id: Option<String>,
     /// Whether the caller may see every org of the district; otherwise `orgs` lists its orgs.
@@ -73,9 +77,16 @@ impl ViewerQuery {
         let (kind, client_id) = match &p.actor {
             Actor::Anonymous => ("anonymous", None),
             Actor::Client { client_id } => ("client", Some(client_id.clone())),
+            Actor::User { client_id, .. } => ("user", Some(client_id.clone())),
             Actor::System => ("system", None),
         };
+        let (user_sourced_id, role) = match &p.actor {
+            Actor::User { sourced_id, role, .. } => (Some(sourced_id.clone()), Some(role.clone())),
+            _ => (None, None),
+        };
         Ok(Viewer {
+            user_sourced_id,
+            role,
             scopes: p.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             kind: kind.to_owned(),
             client_id,

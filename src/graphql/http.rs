@@ -44,16 +44,10 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(Media::Json);
     };
-    let types: Vec<&str> = accept
-        .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .collect();
+    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
     if types.contains(&GRAPHQL_RESPONSE) {
         Some(Media::GraphqlResponse)
-    } else if types
-        .iter()
-        .any(|t| *t == JSON || *t == "*/*" || *t == "application/*")
-    {
+    } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*") {
         Some(Media::Json)
     } else {
         None
@@ -66,13 +60,8 @@ fn plain_error(status: StatusCode, media: Media, code: &str, message: &str) -> R
 }
 
 fn with_media(mut res: Response, media: Media) -> Response {
-    let ct = if media == Media::GraphqlResponse {
-        GRAPHQL_RESPONSE
-    } else {
-        "application/json"
-    };
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    let ct = if media == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     res
 }
 
@@ -94,10 +83,7 @@ pub async fn get(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     let mut p = Params::default();
     for (k, v) in params {
         match k.as_str() {
@@ -109,13 +95,7 @@ pub async fn get(
         }
     }
     if p.query.is_none() && wants_html {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("learnergraph")
-                .finish(),
-        )
-        .into_response();
+        return Html(GraphiQLSource::build().endpoint("/graphql").title("learnergraph").finish()).into_response();
     }
     execute(state, headers, Method::GET, Ok(p)).await
 }
@@ -125,26 +105,13 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .is_some_and(|ct| ct == JSON);
     let params = if is_json {
-        serde_json::from_slice::<Params>(&body).map_err(|e| {
-            (
-                StatusCode::BAD_REQUEST,
-                format!("the body is not a GraphQL request in JSON: {e}"),
-            )
-        })
+        serde_json::from_slice::<Params>(&body)
+            .map_err(|e| (StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request in JSON: {e}")))
     } else {
-        Err((
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as Content-Type: application/json".to_owned(),
-        ))
+        Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json".to_owned()))
     };
     execute(state, headers, Method::POST, params).await
 }
@@ -156,10 +123,7 @@ async fn execute(
     params: Result<Params, (StatusCode, String)>,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return (
-            StatusCode::NOT_ACCEPTABLE,
-            "accept application/graphql-response+json or application/json",
-        )
+        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json")
             .into_response();
     };
     let params = match params {
@@ -179,36 +143,19 @@ async fn execute(
         Err(res) => return res,
     };
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return plain_error(
-            StatusCode::BAD_REQUEST,
-            media,
-            "BAD_REQUEST",
-            "the request has no `query`",
-        );
+        return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "the request has no `query`");
     };
     let variables = match params.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
-        Some(serde_json::Value::String(s)) if method == Method::GET => {
-            match serde_json::from_str(&s) {
-                Ok(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
-                _ => {
-                    return plain_error(
-                        StatusCode::BAD_REQUEST,
-                        media,
-                        "BAD_REQUEST",
-                        "`variables` must be a JSON object",
-                    );
-                }
+        Some(serde_json::Value::String(s)) if method == Method::GET => match serde_json::from_str(&s) {
+            Ok(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+            _ => {
+                return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object");
             }
-        }
+        },
         Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
         Some(_) => {
-            return plain_error(
-                StatusCode::BAD_REQUEST,
-                media,
-                "BAD_REQUEST",
-                "`variables` must be a JSON object",
-            );
+            return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object");
         }
     };
     let op_type = operation_type(&query, params.operation_name.as_deref());
@@ -219,19 +166,11 @@ async fn execute(
             "BAD_REQUEST",
             "only queries may be sent with GET; use POST",
         );
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let mut request = Request::new(query)
-        .variables(variables)
-        .data(principal)
-        .data(Loaders::new(&state.db));
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut request = Request::new(query).variables(variables).data(principal).data(Loaders::new(&state.db));
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -245,9 +184,7 @@ async fn execute(
             .and_then(|e| e.get("code"))
             .is_some_and(|c| *c == async_graphql::Value::from(INTERNAL_CODE));
         if internal {
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("requestId", request_id.clone());
+            err.extensions.get_or_insert_with(Default::default).set("requestId", request_id.clone());
         }
     }
     let request_error = response.data == async_graphql::Value::Null
@@ -255,11 +192,7 @@ async fn execute(
         && response.errors.iter().all(|e| e.path.is_empty());
     if request_error {
         // The document never ran: it did not parse, or failed validation or a limit.
-        let code = if op_type == "invalid" {
-            "GRAPHQL_PARSE_FAILED"
-        } else {
-            "GRAPHQL_VALIDATION_FAILED"
-        };
+        let code = if op_type == "invalid" { "GRAPHQL_PARSE_FAILED" } else { "GRAPHQL_VALIDATION_FAILED" };
         for err in &mut response.errors {
             let ext = err.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
@@ -267,31 +200,11 @@ async fn execute(
             }
         }
     }
-    let outcome = if response.errors.is_empty() {
-        "ok"
-    } else {
-        "error"
-    };
-    state
-        .metrics
-        .graphql_requests
-        .get_or_create(&OutcomeLabels {
-            operation_type: op_type,
-            outcome,
-        })
-        .inc();
-    state
-        .metrics
-        .graphql_duration
-        .get_or_create(&OperationLabels {
-            operation_type: op_type,
-        })
-        .observe(elapsed);
-    let status = if request_error && media == Media::GraphqlResponse {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+    state.metrics.graphql_requests.get_or_create(&OutcomeLabels { operation_type: op_type, outcome }).inc();
+    state.metrics.graphql_duration.get_or_create(&OperationLabels { operation_type: op_type }).observe(elapsed);
+    let status =
+        if request_error && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let body = match serde_json::to_vec(&response) {
         Ok(b) => b,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -306,10 +219,9 @@ fn operation_type(query: &str, name: Option<&str>) -> &'static str {
     };
     let ty = match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty)
+        }
         (DocumentOperations::Multiple(_), None) => None,
     };
     match ty {
@@ -344,17 +256,16 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .ok_or_else(|| challenge("use the Bearer authentication scheme"))?;
     let claims = state.keys.verify(token).map_err(|e| challenge(&e.0))?;
-    principal_from_claims(&state.db, &claims)
-        .await
-        .map_err(|e| {
+    match principal_from_claims(&state.db, &claims).await {
+        Ok(Some(principal)) => Ok(principal),
+        Ok(None) => Err(challenge("token revoked, or its client or user is no longer active")),
+        Err(e) => {
             tracing::error!(error = %e, "cannot resolve principal");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        })
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+        }
+    }
 }

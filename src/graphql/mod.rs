@@ -20,10 +20,7 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(
-    roster::graphql::RosterMutation,
-    profiles::graphql::ProfilesMutation,
-);
+pub struct Mutation(roster::graphql::RosterMutation, profiles::graphql::ProfilesMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -8,17 +8,14 @@ use async_graphql::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::context::{db, principal};
 use crate::{
     error::AppError,
     profiles::graphql::LearnerProfile,
-    roster::graphql::{
-        AcademicSession, Class, Course, District, Educator, Enrollment, Learner, School,
-    },
+    roster::graphql::{AcademicSession, Class, Course, District, Educator, Enrollment, Learner, School},
 };
 
 /// Page size when neither `first` nor `last` is given.
@@ -78,21 +75,10 @@ pub fn global_id(kind: Kind, id: i64) -> ID {
 /// Decodes a global ID; any malformed value is a `BAD_USER_INPUT` error naming `field`.
 pub fn decode_id(id: &str, field: &str) -> Result<(Kind, i64), AppError> {
     let invalid = || AppError::validation(field, "not a valid learnergraph ID");
-    let text = URL_SAFE_NO_PAD
-        .decode(id)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(invalid)?;
+    let text = URL_SAFE_NO_PAD.decode(id).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
     let (name, raw) = text.split_once(':').ok_or_else(invalid)?;
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| k.name() == name)
-        .ok_or_else(invalid)?;
-    let id = raw
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(invalid)?;
+    let kind = Kind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(invalid)?;
+    let id = raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(invalid)?;
     Ok((kind, id))
 }
 
@@ -100,20 +86,13 @@ pub fn decode_id(id: &str, field: &str) -> Result<(Kind, i64), AppError> {
 pub fn decode_kind(id: &str, kind: Kind, field: &str) -> Result<i64, AppError> {
     match decode_id(id, field)? {
         (k, n) if k == kind => Ok(n),
-        _ => Err(AppError::validation(
-            field,
-            format!("expected the ID of a {}", kind.name()),
-        )),
+        _ => Err(AppError::validation(field, format!("expected the ID of a {}", kind.name()))),
     }
 }
 
 /// An object with a global ID.
 #[derive(Interface)]
-#[graphql(field(
-    name = "id",
-    ty = "ID",
-    desc = "Opaque global identifier, stable for the life of the record."
-))]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier, stable for the life of the record."))]
 pub enum Node {
     District(District),
     School(School),
@@ -139,20 +118,11 @@ impl RelayQuery {
     }
 
     /// Fetches up to 100 records by global ID, in the order given.
-    async fn nodes(
-        &self,
-        ctx: &Context<'_>,
-        ids: Vec<ID>,
-    ) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(
-                AppError::validation("ids", format!("at most {MAX_NODES} ids at once")).into(),
-            );
+            return Err(AppError::validation("ids", format!("at most {MAX_NODES} ids at once")).into());
         }
-        let decoded = ids
-            .iter()
-            .map(|id| decode_id(id, "ids"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let decoded = ids.iter().map(|id| decode_id(id, "ids")).collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::with_capacity(decoded.len());
         for (kind, n) in decoded {
             out.push(resolve_node(ctx, kind, n).await?);
@@ -161,11 +131,7 @@ impl RelayQuery {
     }
 }
 
-async fn resolve_node(
-    ctx: &Context<'_>,
-    kind: Kind,
-    id: i64,
-) -> async_graphql::Result<Option<Node>> {
+async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::Result<Option<Node>> {
     let p = principal(ctx)?;
     let db = db(ctx)?;
     let node = match kind {
@@ -194,18 +160,8 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
-    pub fn new(
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Self {
-        PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
+    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
+        PageArgs { first, after, last, before }
     }
 }
 
@@ -240,10 +196,7 @@ where
 {
     let (forward, size) = match (args.first, args.last) {
         (Some(_), Some(_)) => {
-            return Err(AppError::validation(
-                "first",
-                "give `first` or `last`, not both",
-            ));
+            return Err(AppError::validation("first", "give `first` or `last`, not both"));
         }
         (Some(n), None) => (true, n),
         (None, Some(n)) => (false, n),
@@ -251,21 +204,10 @@ where
     };
     if !(0..=MAX_PAGE_SIZE).contains(&size) {
         let field = if forward { "first" } else { "last" };
-        return Err(AppError::validation(
-            field,
-            format!("must be between 0 and {MAX_PAGE_SIZE}"),
-        ));
+        return Err(AppError::validation(field, format!("must be between 0 and {MAX_PAGE_SIZE}")));
     }
-    let after = args
-        .after
-        .as_deref()
-        .map(|c| decode_cursor(c, "after"))
-        .transpose()?;
-    let before = args
-        .before
-        .as_deref()
-        .map(|c| decode_cursor(c, "before"))
-        .transpose()?;
+    let after = args.after.as_deref().map(|c| decode_cursor(c, "after")).transpose()?;
+    let before = args.before.as_deref().map(|c| decode_cursor(c, "before")).transpose()?;
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
         i64::try_from(select.clone().count(db).await?).unwrap_or(i64::MAX)
     } else {
@@ -278,34 +220,16 @@ where
     if let Some(b) = before {
         q = q.filter(id_col.lt(b));
     }
-    q = if forward {
-        q.order_by_asc(id_col)
-    } else {
-        q.order_by_desc(id_col)
-    };
+    q = if forward { q.order_by_asc(id_col) } else { q.order_by_desc(id_col) };
     let size = usize::try_from(size).unwrap_or(0);
-    let mut rows = q
-        .limit(u64::try_from(size + 1).unwrap_or(u64::MAX))
-        .all(db)
-        .await?;
+    let mut rows = q.limit(u64::try_from(size + 1).unwrap_or(u64::MAX)).all(db).await?;
     let more = rows.len() > size;
     rows.truncate(size);
     if !forward {
         rows.reverse();
     }
-    let (has_previous, has_next) = if forward {
-        (after.is_some(), more)
-    } else {
-        (more, before.is_some())
-    };
-    let mut conn = Connection::with_additional_fields(
-        has_previous,
-        has_next,
-        ConnectionFields { total_count },
-    );
-    conn.edges.extend(
-        rows.into_iter()
-            .map(|m| Edge::new(encode_cursor(id_of(&m)), map(m))),
-    );
+    let (has_previous, has_next) = if forward { (after.is_some(), more) } else { (more, before.is_some()) };
+    let mut conn = Connection::with_additional_fields(has_previous, has_next, ConnectionFields { total_count });
+    conn.edges.extend(rows.into_iter().map(|m| Edge::new(encode_cursor(id_of(&m)), map(m))));
     Ok(conn)
 }

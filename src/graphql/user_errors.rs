@@ -27,19 +27,13 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(field: &[&str], message: impl Into<String>, code: UserErrorCode) -> Self {
-        UserError {
-            field: field.iter().map(|s| (*s).to_owned()).collect(),
-            message: message.into(),
-            code,
-        }
+        UserError { field: field.iter().map(|s| (*s).to_owned()).collect(), message: message.into(), code }
     }
 }
 
 /// Splits a store result into caller-fixable user errors and everything else (which stays an
 /// error: auth failures and server errors are not the caller's input).
-pub fn into_user_errors<T>(
-    r: Result<T, AppError>,
-) -> async_graphql::Result<Result<T, Vec<UserError>>> {
+pub fn into_user_errors<T>(r: Result<T, AppError>) -> async_graphql::Result<Result<T, Vec<UserError>>> {
     match r {
         Ok(v) => Ok(Ok(v)),
         Err(AppError::Validation { field, message }) => Ok(Err(vec![UserError {
@@ -47,21 +41,13 @@ pub fn into_user_errors<T>(
             message,
             code: UserErrorCode::Invalid,
         }])),
-        Err(AppError::NotFound(what)) => Ok(Err(vec![UserError::new(
-            &["input"],
-            format!("{what} not found"),
-            UserErrorCode::NotFound,
-        )])),
-        Err(AppError::Conflict(message)) => Ok(Err(vec![UserError::new(
-            &["input"],
-            message,
-            UserErrorCode::Conflict,
-        )])),
-        Err(stale @ AppError::StaleVersion { .. }) => Ok(Err(vec![UserError::new(
-            &["input", "expectedVersion"],
-            stale.to_string(),
-            UserErrorCode::StaleVersion,
-        )])),
+        Err(AppError::NotFound(what)) => {
+            Ok(Err(vec![UserError::new(&["input"], format!("{what} not found"), UserErrorCode::NotFound)]))
+        }
+        Err(AppError::Conflict(message)) => Ok(Err(vec![UserError::new(&["input"], message, UserErrorCode::Conflict)])),
+        Err(stale @ AppError::StaleVersion { .. }) => {
+            Ok(Err(vec![UserError::new(&["input", "expectedVersion"], stale.to_string(), UserErrorCode::StaleVersion)]))
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -52,10 +52,7 @@ pub enum LearningPace {
 }
 
 fn to_name<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn from_name<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
@@ -103,11 +100,7 @@ impl LearnerProfile {
     }
     /// The student this profile belongs to.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.user_id)
-            .await?
-            .map(Learner))
+        Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(Learner))
     }
     /// What the student is good at.
     async fn strengths(&self) -> Vec<String> {
@@ -132,10 +125,7 @@ impl LearnerProfile {
     }
     async fn learning_preferences(&self) -> LearningPreferences {
         LearningPreferences {
-            modalities: strings(&self.0.modalities)
-                .iter()
-                .filter_map(|m| from_name(m))
-                .collect(),
+            modalities: strings(&self.0.modalities).iter().filter_map(|m| from_name(m)).collect(),
             pace: self.0.pace.as_deref().and_then(from_name),
         }
     }
@@ -209,10 +199,7 @@ impl ProfileRevision {
         self.0.changed_at
     }
     async fn actor(&self) -> RevisionActor {
-        RevisionActor {
-            kind: self.0.actor_kind.clone(),
-            id: self.0.actor_id.clone(),
-        }
+        RevisionActor { kind: self.0.actor_kind.clone(), id: self.0.actor_id.clone() }
     }
     async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProfileChange>> {
         let sensitive_ok = principal(ctx)?.has(Scope::ProfilesSensitiveRead);
@@ -220,34 +207,18 @@ impl ProfileRevision {
         Ok(items
             .into_iter()
             .map(|c| {
-                let field = c
-                    .get("field")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let field = c.get("field").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let redacted = SENSITIVE_FIELDS.contains(&field.as_str()) && !sensitive_ok;
-                let value =
-                    |k: &str| (!redacted).then(|| Json(c.get(k).cloned().unwrap_or(Value::Null)));
-                ProfileChange {
-                    before: value("before"),
-                    after: value("after"),
-                    field,
-                    redacted,
-                }
+                let value = |k: &str| (!redacted).then(|| Json(c.get(k).cloned().unwrap_or(Value::Null)));
+                ProfileChange { before: value("before"), after: value("after"), field, redacted }
             })
             .collect())
     }
 }
 
-pub async fn resolve_node(
-    p: &Principal,
-    db: &DatabaseConnection,
-    id: i64,
-) -> AppResult<Option<Node>> {
+pub async fn resolve_node(p: &Principal, db: &DatabaseConnection, id: i64) -> AppResult<Option<Node>> {
     p.require(Scope::ProfilesRead)?;
-    Ok(store::find(db, p, id)
-        .await?
-        .map(|m| Node::LearnerProfile(LearnerProfile(m))))
+    Ok(store::find(db, p, id).await?.map(|m| Node::LearnerProfile(LearnerProfile(m))))
 }
 
 #[derive(Default)]
@@ -263,20 +234,13 @@ impl ProfilesQuery {
         learner_sourced_id: String,
     ) -> async_graphql::Result<Option<LearnerProfile>> {
         let p = principal(ctx)?;
-        let learner = gql(crate::roster::store::find_user(
-            db(ctx)?,
-            p,
-            crate::roster::store::Key::Sourced(&learner_sourced_id),
-        )
-        .await)?;
+        let learner =
+            gql(crate::roster::store::find_user(db(ctx)?, p, crate::roster::store::Key::Sourced(&learner_sourced_id))
+                .await)?;
         let Some(learner) = learner else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .profiles
-            .load_one(learner.id)
-            .await?
-            .map(LearnerProfile))
+        Ok(loaders(ctx)?.profiles.load_one(learner.id).await?.map(LearnerProfile))
     }
 }
 
@@ -363,14 +327,8 @@ fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
 
 fn payload(r: AppResult<learner_profile::Model>) -> async_graphql::Result<LearnerProfilePayload> {
     Ok(match into_user_errors(r)? {
-        Ok(m) => LearnerProfilePayload {
-            profile: Some(LearnerProfile(m)),
-            user_errors: vec![],
-        },
-        Err(user_errors) => LearnerProfilePayload {
-            profile: None,
-            user_errors,
-        },
+        Ok(m) => LearnerProfilePayload { profile: Some(LearnerProfile(m)), user_errors: vec![] },
+        Err(user_errors) => LearnerProfilePayload { profile: None, user_errors },
     })
 }
 
@@ -395,9 +353,7 @@ impl ProfilesMutation {
             strengths: Some(input.strengths),
             interests: Some(input.interests),
             goals: Some(goals_in(input.goals)),
-            modalities: prefs
-                .as_ref()
-                .map(|p| p.modalities.iter().map(|m| to_name(*m)).collect()),
+            modalities: prefs.as_ref().map(|p| p.modalities.iter().map(|m| to_name(*m)).collect()),
             pace: prefs.as_ref().map(|p| p.pace.map(to_name)),
             accommodations: input.accommodations,
             support_notes: input.support_notes.map(Some),
@@ -413,8 +369,7 @@ impl ProfilesMutation {
         input: UpdateLearnerProfileInput,
     ) -> async_graphql::Result<LearnerProfilePayload> {
         let p = require(ctx, Scope::ProfilesWrite)?;
-        let profile = match decode_kind(&input.profile_id, Kind::LearnerProfile, "input.profileId")
-        {
+        let profile = match decode_kind(&input.profile_id, Kind::LearnerProfile, "input.profileId") {
             Ok(id) => id,
             Err(e) => return payload(Err(e)),
         };
@@ -422,9 +377,7 @@ impl ProfilesMutation {
             strengths: input.strengths,
             interests: input.interests,
             goals: input.goals.map(goals_in),
-            modalities: input
-                .modalities
-                .map(|ms| ms.into_iter().map(to_name).collect()),
+            modalities: input.modalities.map(|ms| ms.into_iter().map(to_name).collect()),
             pace: maybe(input.pace).map(|p| p.map(to_name)),
             accommodations: input.accommodations,
             support_notes: maybe(input.support_notes),

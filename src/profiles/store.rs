@@ -4,10 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
 use entity::{learner_profile, profile_revision, user};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Select,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -66,10 +63,7 @@ impl ProfileChanges {
 
 fn check_list(field: &str, items: &[String]) -> AppResult<Vec<String>> {
     if items.len() > MAX_ITEMS {
-        return Err(AppError::validation(
-            field,
-            format!("at most {MAX_ITEMS} entries"),
-        ));
+        return Err(AppError::validation(field, format!("at most {MAX_ITEMS} entries")));
     }
     items
         .iter()
@@ -77,10 +71,7 @@ fn check_list(field: &str, items: &[String]) -> AppResult<Vec<String>> {
         .map(|(i, item)| {
             let item = item.trim();
             if item.is_empty() || item.chars().count() > MAX_ITEM_CHARS {
-                Err(AppError::validation(
-                    format!("{field}.{i}"),
-                    format!("must be 1 to {MAX_ITEM_CHARS} characters"),
-                ))
+                Err(AppError::validation(format!("{field}.{i}"), format!("must be 1 to {MAX_ITEM_CHARS} characters")))
             } else {
                 Ok(item.to_owned())
             }
@@ -90,10 +81,7 @@ fn check_list(field: &str, items: &[String]) -> AppResult<Vec<String>> {
 
 fn check_goals(goals: &[GoalIn], existing: &[Goal]) -> AppResult<Vec<Goal>> {
     if goals.len() > MAX_ITEMS {
-        return Err(AppError::validation(
-            "input.goals",
-            format!("at most {MAX_ITEMS} goals"),
-        ));
+        return Err(AppError::validation("input.goals", format!("at most {MAX_ITEMS} goals")));
     }
     let mut seen = HashSet::new();
     goals
@@ -110,46 +98,30 @@ fn check_goals(goals: &[GoalIn], existing: &[Goal]) -> AppResult<Vec<Goal>> {
             let id = match &g.id {
                 Some(id) if existing.iter().any(|e| &e.id == id) => id.clone(),
                 Some(_) => {
-                    return Err(AppError::validation(
-                        format!("input.goals.{i}.id"),
-                        "no such goal in this profile",
-                    ));
+                    return Err(AppError::validation(format!("input.goals.{i}.id"), "no such goal in this profile"));
                 }
                 None => uuid::Uuid::new_v4().to_string(),
             };
             if !seen.insert(id.clone()) {
-                return Err(AppError::validation(
-                    format!("input.goals.{i}.id"),
-                    "goal listed twice",
-                ));
+                return Err(AppError::validation(format!("input.goals.{i}.id"), "goal listed twice"));
             }
-            Ok(Goal {
-                id,
-                description: description.to_owned(),
-                target_date: g.target_date,
-                status: g.status.clone(),
-            })
+            Ok(Goal { id, description: description.to_owned(), target_date: g.target_date, status: g.status.clone() })
         })
         .collect()
 }
 
 fn check_notes(notes: &Option<String>) -> AppResult<Option<String>> {
     match notes.as_deref().map(str::trim) {
-        Some(n) if n.chars().count() > MAX_NOTES_CHARS => Err(AppError::validation(
-            "input.supportNotes",
-            format!("at most {MAX_NOTES_CHARS} characters"),
-        )),
+        Some(n) if n.chars().count() > MAX_NOTES_CHARS => {
+            Err(AppError::validation("input.supportNotes", format!("at most {MAX_NOTES_CHARS} characters")))
+        }
         Some("") | None => Ok(None),
         Some(n) => Ok(Some(n.to_owned())),
     }
 }
 
 /// The student a profile belongs to, if the principal may see them.
-async fn visible_learner(
-    db: &impl ConnectionTrait,
-    p: &Principal,
-    user_id: i64,
-) -> AppResult<user::Model> {
+async fn visible_learner(db: &impl ConnectionTrait, p: &Principal, user_id: i64) -> AppResult<user::Model> {
     roster::find_user(db, p, Key::Id(user_id))
         .await?
         .filter(|u| u.role == ROLE_STUDENT)
@@ -162,10 +134,7 @@ pub async fn find(
     p: &Principal,
     profile_id: i64,
 ) -> AppResult<Option<learner_profile::Model>> {
-    let Some(profile) = learner_profile::Entity::find_by_id(profile_id)
-        .one(db)
-        .await?
-    else {
+    let Some(profile) = learner_profile::Entity::find_by_id(profile_id).one(db).await? else {
         return Ok(None);
     };
     match visible_learner(db, p, profile.user_id).await {
@@ -197,18 +166,9 @@ pub async fn create(
     c: ProfileChanges,
 ) -> AppResult<learner_profile::Model> {
     require_sensitive(p, &c)?;
-    let strengths = check_list(
-        "input.strengths",
-        c.strengths.as_deref().unwrap_or_default(),
-    )?;
-    let interests = check_list(
-        "input.interests",
-        c.interests.as_deref().unwrap_or_default(),
-    )?;
-    let accommodations = check_list(
-        "input.accommodations",
-        c.accommodations.as_deref().unwrap_or_default(),
-    )?;
+    let strengths = check_list("input.strengths", c.strengths.as_deref().unwrap_or_default())?;
+    let interests = check_list("input.interests", c.interests.as_deref().unwrap_or_default())?;
+    let accommodations = check_list("input.accommodations", c.accommodations.as_deref().unwrap_or_default())?;
     let goals = check_goals(c.goals.as_deref().unwrap_or_default(), &[])?;
     let modalities = c.modalities.unwrap_or_default();
     let pace = c.pace.flatten();
@@ -234,9 +194,7 @@ pub async fn create(
     let id = learner_profile::Entity::insert(model)
         .exec(&txn)
         .await
-        .on_unique("uq_learner_profiles_user", || {
-            AppError::Conflict("this learner already has a profile".into())
-        })?
+        .on_unique("uq_learner_profiles_user", || AppError::Conflict("this learner already has a profile".into()))?
         .last_insert_id;
     let changes: Vec<Value> = [
         change("strengths", json!([]), json!(strengths)),
@@ -251,10 +209,8 @@ pub async fn create(
     .flatten()
     .collect();
     record_revision(&txn, p, id, 1, changes, now).await?;
-    let stored = learner_profile::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("learner profile"))?;
+    let stored =
+        learner_profile::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("learner profile"))?;
     txn.commit().await?;
     Ok(stored)
 }
@@ -270,21 +226,12 @@ pub async fn update(
 ) -> AppResult<learner_profile::Model> {
     require_sensitive(p, &c)?;
     let txn = crate::db::begin_write(db).await?;
-    let current = find(&txn, p, profile_id)
-        .await?
-        .ok_or(AppError::NotFound("learner profile"))?;
+    let current = find(&txn, p, profile_id).await?.ok_or(AppError::NotFound("learner profile"))?;
     if current.version != expected_version {
-        return Err(AppError::StaleVersion {
-            expected: expected_version,
-            current: current.version,
-        });
+        return Err(AppError::StaleVersion { expected: expected_version, current: current.version });
     }
-    let existing_goals: Vec<Goal> =
-        serde_json::from_value(current.goals.clone()).unwrap_or_default();
-    let mut next = learner_profile::ActiveModel {
-        id: Set(current.id),
-        ..Default::default()
-    };
+    let existing_goals: Vec<Goal> = serde_json::from_value(current.goals.clone()).unwrap_or_default();
+    let mut next = learner_profile::ActiveModel { id: Set(current.id), ..Default::default() };
     let mut changes = Vec::new();
     if let Some(v) = &c.strengths {
         let v = json!(check_list("input.strengths", v)?);
@@ -312,20 +259,12 @@ pub async fn update(
     }
     if let Some(v) = &c.accommodations {
         let v = json!(check_list("input.accommodations", v)?);
-        changes.extend(change(
-            "accommodations",
-            current.accommodations.clone(),
-            v.clone(),
-        ));
+        changes.extend(change("accommodations", current.accommodations.clone(), v.clone()));
         next.accommodations = Set(v);
     }
     if let Some(v) = &c.support_notes {
         let v = check_notes(v)?;
-        changes.extend(change(
-            "supportNotes",
-            json!(current.support_notes),
-            json!(v),
-        ));
+        changes.extend(change("supportNotes", json!(current.support_notes), json!(v)));
         next.support_notes = Set(v);
     }
     if changes.is_empty() {
@@ -345,24 +284,14 @@ pub async fn update(
         .exec(&txn)
         .await?;
     if result.rows_affected == 0 {
-        let now_at = learner_profile::Entity::find_by_id(current.id)
-            .one(&txn)
-            .await?
-            .map_or(expected_version, |m| m.version);
-        return Err(AppError::StaleVersion {
-            expected: expected_version,
-            current: now_at,
-        });
+        let now_at =
+            learner_profile::Entity::find_by_id(current.id).one(&txn).await?.map_or(expected_version, |m| m.version);
+        return Err(AppError::StaleVersion { expected: expected_version, current: now_at });
     }
-    record_revision(&txn, p, current.id, version, changes, now)
-        .await
-        .map_err(|e| match e {
-            AppError::Conflict(_) => AppError::StaleVersion {
-                expected: expected_version,
-                current: version,
-            },
-            other => other,
-        })?;
+    record_revision(&txn, p, current.id, version, changes, now).await.map_err(|e| match e {
+        AppError::Conflict(_) => AppError::StaleVersion { expected: expected_version, current: version },
+        other => other,
+    })?;
     let stored = learner_profile::Entity::find_by_id(current.id)
         .one(&txn)
         .await?
@@ -392,9 +321,7 @@ async fn record_revision(
     })
     .exec(db)
     .await
-    .on_unique("uq_profile_revisions_version", || {
-        AppError::Conflict("concurrent update".into())
-    })?;
+    .on_unique("uq_profile_revisions_version", || AppError::Conflict("concurrent update".into()))?;
     Ok(())
 }
 

@@ -7,8 +7,7 @@ use entity::{STATUS_ACTIVE, academic_session, class, course, enrollment, org, us
 use sea_orm::DatabaseConnection;
 
 use super::store::{
-    self, Deletable, Key, ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER,
-    Sync,
+    self, Deletable, Key, ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER, Sync,
 };
 use crate::{
     auth::{Principal, Scope},
@@ -29,17 +28,11 @@ pub enum RecordStatus {
 }
 
 fn status(s: &str) -> RecordStatus {
-    if s == STATUS_ACTIVE {
-        RecordStatus::Active
-    } else {
-        RecordStatus::ToBeDeleted
-    }
+    if s == STATUS_ACTIVE { RecordStatus::Active } else { RecordStatus::ToBeDeleted }
 }
 
 fn list(csv: &Option<String>) -> Vec<String> {
-    csv.as_deref()
-        .map(|s| s.split(',').map(str::to_owned).collect())
-        .unwrap_or_default()
+    csv.as_deref().map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// Filters every roster list accepts.
@@ -56,10 +49,7 @@ pub struct SyncFilter {
 impl From<Option<SyncFilter>> for Sync {
     fn from(f: Option<SyncFilter>) -> Self {
         let f = f.unwrap_or_default();
-        Sync {
-            updated_since: f.updated_since,
-            include_deleted: f.include_deleted,
-        }
+        Sync { updated_since: f.updated_since, include_deleted: f.include_deleted }
     }
 }
 
@@ -100,26 +90,18 @@ pub struct EnrollmentFilter {
 }
 
 fn sync(updated_since: Option<DateTime<Utc>>, include_deleted: bool) -> Sync {
-    Sync {
-        updated_since,
-        include_deleted,
-    }
+    Sync { updated_since, include_deleted }
 }
 
 fn opt_id(id: &Option<ID>, kind: Kind, field: &str) -> AppResult<Option<i64>> {
-    id.as_deref()
-        .map(|id| decode_kind(id, kind, field))
-        .transpose()
+    id.as_deref().map(|id| decode_kind(id, kind, field)).transpose()
 }
 
 fn user_ref(id: &Option<ID>, field: &str) -> AppResult<Option<i64>> {
     match id.as_deref().map(|id| decode_id(id, field)).transpose()? {
         None => Ok(None),
         Some((Kind::Learner | Kind::Educator, n)) => Ok(Some(n)),
-        Some(_) => Err(AppError::validation(
-            field,
-            "expected the ID of a Learner or Educator",
-        )),
+        Some(_) => Err(AppError::validation(field, "expected the ID of a Learner or Educator")),
     }
 }
 
@@ -168,16 +150,8 @@ impl District {
     ) -> async_graphql::Result<Conn<School>> {
         let p = principal(ctx)?;
         let q = store::orgs(p, ORG_SCHOOL, Some(self.0.id), filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            org::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            School,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, org::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, School)
+            .await)
     }
 }
 
@@ -223,24 +197,9 @@ impl School {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Learner>> {
-        let q = store::users(
-            principal(ctx)?,
-            &[ROLE_STUDENT],
-            Some(self.0.id),
-            None,
-            None,
-            filter.into(),
-        );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            user::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Learner,
-        )
-        .await)
+        let q = store::users(principal(ctx)?, &[ROLE_STUDENT], Some(self.0.id), None, None, filter.into());
+        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Learner)
+            .await)
     }
     /// Teachers and administrators of the school.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -261,16 +220,8 @@ impl School {
             None,
             filter.into(),
         );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            user::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Educator,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Educator)
+            .await)
     }
     /// Classes (sections) taught at the school.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -284,16 +235,8 @@ impl School {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Class>> {
         let q = store::classes(principal(ctx)?, Some(self.0.id), None, None, filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            class::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Class,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, class::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Class)
+            .await)
     }
     /// Courses the school offers.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -307,16 +250,8 @@ impl School {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Course>> {
         let q = store::courses(principal(ctx)?, Some(self.0.id), filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            course::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Course,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, course::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Course)
+            .await)
     }
     /// School years and terms that apply to the school: its own and its district's.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -352,11 +287,7 @@ pub enum Org {
 }
 
 fn org_of(m: org::Model) -> Org {
-    if m.org_type == ORG_DISTRICT {
-        Org::District(District(m))
-    } else {
-        Org::School(School(m))
-    }
+    if m.org_type == ORG_DISTRICT { Org::District(District(m)) } else { Org::School(School(m)) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,11 +346,7 @@ impl AcademicSession {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .sessions
-            .load_one(parent)
-            .await?
-            .map(AcademicSession))
+        Ok(loaders(ctx)?.sessions.load_one(parent).await?.map(AcademicSession))
     }
 }
 
@@ -490,11 +417,7 @@ impl Class {
         self.0.class_code.as_deref()
     }
     async fn class_type(&self) -> ClassType {
-        if self.0.class_type == "homeroom" {
-            ClassType::Homeroom
-        } else {
-            ClassType::Scheduled
-        }
+        if self.0.class_type == "homeroom" { ClassType::Homeroom } else { ClassType::Scheduled }
     }
     async fn subject(&self) -> Option<&str> {
         self.0.subject.as_deref()
@@ -506,19 +429,11 @@ impl Class {
         Ok(load_org(ctx, self.0.org_id).await?.map(School))
     }
     async fn course(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Course>> {
-        Ok(loaders(ctx)?
-            .courses
-            .load_one(self.0.course_id)
-            .await?
-            .map(Course))
+        Ok(loaders(ctx)?.courses.load_one(self.0.course_id).await?.map(Course))
     }
     /// The term the class runs in.
     async fn term(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AcademicSession>> {
-        Ok(loaders(ctx)?
-            .sessions
-            .load_one(self.0.term_id)
-            .await?
-            .map(AcademicSession))
+        Ok(loaders(ctx)?.sessions.load_one(self.0.term_id).await?.map(AcademicSession))
     }
     /// Students enrolled in the class.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -531,24 +446,9 @@ impl Class {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Learner>> {
-        let q = store::users(
-            principal(ctx)?,
-            &[ROLE_STUDENT],
-            None,
-            Some(self.0.id),
-            None,
-            filter.into(),
-        );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            user::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Learner,
-        )
-        .await)
+        let q = store::users(principal(ctx)?, &[ROLE_STUDENT], None, Some(self.0.id), None, filter.into());
+        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Learner)
+            .await)
     }
     /// Teachers of the class.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -569,16 +469,8 @@ impl Class {
             None,
             filter.into(),
         );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            user::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Educator,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Educator)
+            .await)
     }
     /// Enrollments in the class, for syncing membership changes.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -665,40 +557,20 @@ impl Enrollment {
         self.0.end_date
     }
     async fn class(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Class>> {
-        Ok(loaders(ctx)?
-            .classes
-            .load_one(self.0.class_id)
-            .await?
-            .map(Class))
+        Ok(loaders(ctx)?.classes.load_one(self.0.class_id).await?.map(Class))
     }
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RosterUser>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.user_id)
-            .await?
-            .map(roster_user))
+        Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(roster_user))
     }
 }
 
 fn roster_user(m: user::Model) -> RosterUser {
-    if m.role == ROLE_STUDENT {
-        RosterUser::Learner(Learner(m))
-    } else {
-        RosterUser::Educator(Educator(m))
-    }
+    if m.role == ROLE_STUDENT { RosterUser::Learner(Learner(m)) } else { RosterUser::Educator(Educator(m)) }
 }
 
 async fn schools_of(ctx: &Context<'_>, user_id: i64) -> async_graphql::Result<Vec<School>> {
-    let orgs = loaders(ctx)?
-        .user_orgs
-        .load_one(user_id)
-        .await?
-        .unwrap_or_default();
-    Ok(orgs
-        .into_iter()
-        .filter(|o| o.org_type == ORG_SCHOOL)
-        .map(School)
-        .collect())
+    let orgs = loaders(ctx)?.user_orgs.load_one(user_id).await?.unwrap_or_default();
+    Ok(orgs.into_iter().filter(|o| o.org_type == ORG_SCHOOL).map(School).collect())
 }
 
 /// A student.
@@ -774,11 +646,7 @@ impl Learner {
     /// Needs `profiles.read`.
     #[graphql(guard = "needs(Scope::ProfilesRead)")]
     async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LearnerProfile>> {
-        Ok(loaders(ctx)?
-            .profiles
-            .load_one(self.0.id)
-            .await?
-            .map(LearnerProfile))
+        Ok(loaders(ctx)?.profiles.load_one(self.0.id).await?.map(LearnerProfile))
     }
 }
 
@@ -800,11 +668,7 @@ impl Educator {
         self.0.date_last_modified
     }
     async fn role(&self) -> EducatorRole {
-        if self.0.role == ROLE_ADMINISTRATOR {
-            EducatorRole::Administrator
-        } else {
-            EducatorRole::Teacher
-        }
+        if self.0.role == ROLE_ADMINISTRATOR { EducatorRole::Administrator } else { EducatorRole::Teacher }
     }
     async fn given_name(&self) -> &str {
         &self.0.given_name
@@ -851,44 +715,29 @@ impl Educator {
 }
 
 /// Resolves a roster global ID for `node`, applying the same visibility as the lists.
-pub async fn resolve_node(
-    p: &Principal,
-    db: &DatabaseConnection,
-    kind: Kind,
-    id: i64,
-) -> AppResult<Option<Node>> {
+pub async fn resolve_node(p: &Principal, db: &DatabaseConnection, kind: Kind, id: i64) -> AppResult<Option<Node>> {
     p.require(Scope::RosterRead)?;
     let key = Key::Id(id);
     Ok(match kind {
         Kind::District | Kind::School => {
-            store::find_org(db, p, key)
-                .await?
-                .and_then(|o| match (kind, o.org_type.as_str()) {
-                    (Kind::District, ORG_DISTRICT) => Some(Node::District(District(o))),
-                    (Kind::School, ORG_SCHOOL) => Some(Node::School(School(o))),
-                    _ => None,
-                })
+            store::find_org(db, p, key).await?.and_then(|o| match (kind, o.org_type.as_str()) {
+                (Kind::District, ORG_DISTRICT) => Some(Node::District(District(o))),
+                (Kind::School, ORG_SCHOOL) => Some(Node::School(School(o))),
+                _ => None,
+            })
         }
-        Kind::AcademicSession => store::find_session(db, p, key)
-            .await?
-            .map(|m| Node::AcademicSession(AcademicSession(m))),
-        Kind::Course => store::find_course(db, p, key)
-            .await?
-            .map(|m| Node::Course(Course(m))),
-        Kind::Class => store::find_class(db, p, key)
-            .await?
-            .map(|m| Node::Class(Class(m))),
-        Kind::Enrollment => store::find_enrollment(db, p, key)
-            .await?
-            .map(|m| Node::Enrollment(Enrollment(m))),
+        Kind::AcademicSession => {
+            store::find_session(db, p, key).await?.map(|m| Node::AcademicSession(AcademicSession(m)))
+        }
+        Kind::Course => store::find_course(db, p, key).await?.map(|m| Node::Course(Course(m))),
+        Kind::Class => store::find_class(db, p, key).await?.map(|m| Node::Class(Class(m))),
+        Kind::Enrollment => store::find_enrollment(db, p, key).await?.map(|m| Node::Enrollment(Enrollment(m))),
         Kind::Learner | Kind::Educator => {
-            store::find_user(db, p, key)
-                .await?
-                .and_then(|u| match (kind, u.role == ROLE_STUDENT) {
-                    (Kind::Learner, true) => Some(Node::Learner(Learner(u))),
-                    (Kind::Educator, false) => Some(Node::Educator(Educator(u))),
-                    _ => None,
-                })
+            store::find_user(db, p, key).await?.and_then(|u| match (kind, u.role == ROLE_STUDENT) {
+                (Kind::Learner, true) => Some(Node::Learner(Learner(u))),
+                (Kind::Educator, false) => Some(Node::Educator(Educator(u))),
+                _ => None,
+            })
         }
         Kind::LearnerProfile => None,
     })
@@ -917,16 +766,8 @@ impl RosterQuery {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<District>> {
         let q = store::orgs(principal(ctx)?, ORG_DISTRICT, None, filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            org::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            District,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, org::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, District)
+            .await)
     }
 
     /// Schools the caller may see.
@@ -944,16 +785,8 @@ impl RosterQuery {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<School>> {
         let q = store::orgs(principal(ctx)?, ORG_SCHOOL, None, filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            org::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            School,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, org::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, School)
+            .await)
     }
 
     /// Students the caller may see, oldest record first.
@@ -981,16 +814,8 @@ impl RosterQuery {
             f.grade.as_deref(),
             sync(f.updated_since, f.include_deleted),
         );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            user::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Learner,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Learner)
+            .await)
     }
 
     /// Teachers and administrators the caller may see.
@@ -1007,24 +832,9 @@ impl RosterQuery {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Educator>> {
-        let q = store::users(
-            principal(ctx)?,
-            &[ROLE_TEACHER, ROLE_ADMINISTRATOR],
-            None,
-            None,
-            None,
-            filter.into(),
-        );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            user::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Educator,
-        )
-        .await)
+        let q = store::users(principal(ctx)?, &[ROLE_TEACHER, ROLE_ADMINISTRATOR], None, None, None, filter.into());
+        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Educator)
+            .await)
     }
 
     /// Classes the caller may see.
@@ -1045,23 +855,9 @@ impl RosterQuery {
         let school = opt_id(&f.school_id, Kind::School, "filter.schoolId")?;
         let course = opt_id(&f.course_id, Kind::Course, "filter.courseId")?;
         let term = opt_id(&f.term_id, Kind::AcademicSession, "filter.termId")?;
-        let q = store::classes(
-            principal(ctx)?,
-            school,
-            course,
-            term,
-            sync(f.updated_since, f.include_deleted),
-        );
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            class::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Class,
-        )
-        .await)
+        let q = store::classes(principal(ctx)?, school, course, term, sync(f.updated_since, f.include_deleted));
+        gql(paginate(ctx, db(ctx)?, q, class::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Class)
+            .await)
     }
 
     /// Courses the caller may see.
@@ -1079,16 +875,8 @@ impl RosterQuery {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Course>> {
         let q = store::courses(principal(ctx)?, None, filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            course::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Course,
-        )
-        .await)
+        gql(paginate(ctx, db(ctx)?, q, course::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Course)
+            .await)
     }
 
     /// School years, terms and grading periods the caller may see.
@@ -1135,12 +923,7 @@ impl RosterQuery {
         let f = filter.unwrap_or_default();
         let class = opt_id(&f.class_id, Kind::Class, "filter.classId")?;
         let user = user_ref(&f.user_id, "filter.userId")?;
-        let q = store::enrollments(
-            principal(ctx)?,
-            class,
-            user,
-            sync(f.updated_since, f.include_deleted),
-        );
+        let q = store::enrollments(principal(ctx)?, class, user, sync(f.updated_since, f.include_deleted));
         gql(paginate(
             ctx,
             db(ctx)?,
@@ -1155,72 +938,42 @@ impl RosterQuery {
 
     /// A school by its sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn school(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<School>> {
+    async fn school(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<School>> {
         let org = gql(store::find_org(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
         Ok(org.filter(|o| o.org_type == ORG_SCHOOL).map(School))
     }
 
     /// A district by its sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn district(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<District>> {
+    async fn district(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<District>> {
         let org = gql(store::find_org(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
         Ok(org.filter(|o| o.org_type == ORG_DISTRICT).map(District))
     }
 
     /// A student by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn learner(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<Learner>> {
+    async fn learner(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Learner>> {
         let u = gql(store::find_user(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
         Ok(u.filter(|u| u.role == ROLE_STUDENT).map(Learner))
     }
 
     /// A teacher or administrator by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn educator(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<Educator>> {
+    async fn educator(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Educator>> {
         let u = gql(store::find_user(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
         Ok(u.filter(|u| u.role != ROLE_STUDENT).map(Educator))
     }
 
     /// A class by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn class(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<Class>> {
-        Ok(
-            gql(store::find_class(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?
-                .map(Class),
-        )
+    async fn class(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Class>> {
+        Ok(gql(store::find_class(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?.map(Class))
     }
 
     /// A course by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn course(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<Course>> {
-        Ok(
-            gql(store::find_course(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?
-                .map(Course),
-        )
+    async fn course(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Course>> {
+        Ok(gql(store::find_course(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?.map(Course))
     }
 
     /// An academic session by sourcedId.
@@ -1230,25 +983,13 @@ impl RosterQuery {
         ctx: &Context<'_>,
         sourced_id: String,
     ) -> async_graphql::Result<Option<AcademicSession>> {
-        Ok(
-            gql(store::find_session(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?
-                .map(AcademicSession),
-        )
+        Ok(gql(store::find_session(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?.map(AcademicSession))
     }
 
     /// An enrollment by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
-    async fn enrollment(
-        &self,
-        ctx: &Context<'_>,
-        sourced_id: String,
-    ) -> async_graphql::Result<Option<Enrollment>> {
-        Ok(
-            gql(
-                store::find_enrollment(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await,
-            )?
-            .map(Enrollment),
-        )
+    async fn enrollment(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Enrollment>> {
+        Ok(gql(store::find_enrollment(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?.map(Enrollment))
     }
 }
 
@@ -1310,18 +1051,10 @@ impl RosterMutation {
             grades: input.grades,
             schools: input.school_sourced_ids,
         };
-        Ok(
-            match into_user_errors(store::upsert_learner(db(ctx)?, p, fields).await)? {
-                Ok(u) => UpsertLearnerPayload {
-                    learner: Some(Learner(u)),
-                    user_errors: vec![],
-                },
-                Err(user_errors) => UpsertLearnerPayload {
-                    learner: None,
-                    user_errors,
-                },
-            },
-        )
+        Ok(match into_user_errors(store::upsert_learner(db(ctx)?, p, fields).await)? {
+            Ok(u) => UpsertLearnerPayload { learner: Some(Learner(u)), user_errors: vec![] },
+            Err(user_errors) => UpsertLearnerPayload { learner: None, user_errors },
+        })
     }
 
     /// Marks a learner, educator, class or enrollment as deleted (`TO_BE_DELETED`), with the
@@ -1346,24 +1079,13 @@ impl RosterMutation {
                     ));
                 }
             };
-            store::mark_deleted(
-                db(ctx).map_err(|e| AppError::Server(anyhow::anyhow!("{}", e.message)))?,
-                p,
-                what,
-                n,
-            )
-            .await
+            store::mark_deleted(db(ctx).map_err(|e| AppError::Server(anyhow::anyhow!("{}", e.message)))?, p, what, n)
+                .await
         }
         .await;
         Ok(match into_user_errors(result)? {
-            Ok(()) => DeleteRosterRecordPayload {
-                deleted_id: Some(id),
-                user_errors: vec![],
-            },
-            Err(user_errors) => DeleteRosterRecordPayload {
-                deleted_id: None,
-                user_errors,
-            },
+            Ok(()) => DeleteRosterRecordPayload { deleted_id: Some(id), user_errors: vec![] },
+            Err(user_errors) => DeleteRosterRecordPayload { deleted_id: None, user_errors },
         })
     }
 }

@@ -2,10 +2,7 @@
 //! records outside them answer "not found", never "forbidden", so ids can't be probed.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    STATUS_ACTIVE, STATUS_TOBEDELETED, academic_session, class, course, enrollment, org, user,
-    user_org,
-};
+use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, academic_session, class, course, enrollment, org, user, user_org};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
@@ -16,8 +13,7 @@ use crate::{
     auth::{
         OrgAccess, Principal,
         policy::{
-            orgs_visible, owned_by_granted_org, owned_by_visible_org, user_id_visible,
-            users_visible,
+            in_own_classes, orgs_visible, owned_by_granted_org, owned_by_visible_org, user_id_visible, users_visible,
         },
     },
     error::{AppError, AppResult, OnConstraint},
@@ -119,10 +115,8 @@ pub fn classes(
     sync: Sync,
 ) -> Select<class::Entity> {
     let mut q = class::Entity::find()
-        .filter(owned_by_granted_org(
-            p,
-            (class::Entity, class::Column::OrgId),
-        ))
+        .filter(owned_by_granted_org(p, (class::Entity, class::Column::OrgId)))
+        .filter(in_own_classes(p, (class::Entity, class::Column::Id)))
         .filter(sync.condition(class::Column::Status, class::Column::DateLastModified));
     if let Some(school) = school {
         q = q.filter(class::Column::OrgId.eq(school));
@@ -138,10 +132,7 @@ pub fn classes(
 
 pub fn courses(p: &Principal, org: Option<i64>, sync: Sync) -> Select<course::Entity> {
     let mut q = course::Entity::find()
-        .filter(owned_by_visible_org(
-            p,
-            (course::Entity, course::Column::OrgId),
-        ))
+        .filter(owned_by_visible_org(p, (course::Entity, course::Column::OrgId)))
         .filter(sync.condition(course::Column::Status, course::Column::DateLastModified));
     if let Some(org) = org {
         q = q.filter(course::Column::OrgId.eq(org));
@@ -149,20 +140,10 @@ pub fn courses(p: &Principal, org: Option<i64>, sync: Sync) -> Select<course::En
     q
 }
 
-pub fn academic_sessions(
-    p: &Principal,
-    orgs: Option<Vec<i64>>,
-    sync: Sync,
-) -> Select<academic_session::Entity> {
+pub fn academic_sessions(p: &Principal, orgs: Option<Vec<i64>>, sync: Sync) -> Select<academic_session::Entity> {
     let mut q = academic_session::Entity::find()
-        .filter(owned_by_visible_org(
-            p,
-            (academic_session::Entity, academic_session::Column::OrgId),
-        ))
-        .filter(sync.condition(
-            academic_session::Column::Status,
-            academic_session::Column::DateLastModified,
-        ));
+        .filter(owned_by_visible_org(p, (academic_session::Entity, academic_session::Column::OrgId)))
+        .filter(sync.condition(academic_session::Column::Status, academic_session::Column::DateLastModified));
     if let Some(orgs) = orgs {
         q = q.filter(academic_session::Column::OrgId.is_in(orgs));
     }
@@ -170,21 +151,11 @@ pub fn academic_sessions(
 }
 
 /// Enrollments in visible classes of visible users.
-pub fn enrollments(
-    p: &Principal,
-    class: Option<i64>,
-    user: Option<i64>,
-    sync: Sync,
-) -> Select<enrollment::Entity> {
+pub fn enrollments(p: &Principal, class: Option<i64>, user: Option<i64>, sync: Sync) -> Select<enrollment::Entity> {
     let mut q = enrollment::Entity::find()
-        .filter(user_id_visible(
-            p,
-            (enrollment::Entity, enrollment::Column::UserId),
-        ))
-        .filter(sync.condition(
-            enrollment::Column::Status,
-            enrollment::Column::DateLastModified,
-        ));
+        .filter(user_id_visible(p, (enrollment::Entity, enrollment::Column::UserId)))
+        .filter(in_own_classes(p, (enrollment::Entity, enrollment::Column::ClassId)))
+        .filter(sync.condition(enrollment::Column::Status, enrollment::Column::DateLastModified));
     if let OrgAccess::Only { orgs, .. } = &p.orgs {
         q = q.filter(
             enrollment::Column::ClassId.in_subquery(
@@ -213,11 +184,7 @@ pub enum Key<'a> {
 
 macro_rules! find_one {
     ($fn:ident, $m:ident, $select:expr) => {
-        pub async fn $fn(
-            db: &impl ConnectionTrait,
-            p: &Principal,
-            key: Key<'_>,
-        ) -> AppResult<Option<$m::Model>> {
+        pub async fn $fn(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>) -> AppResult<Option<$m::Model>> {
             let q: Select<$m::Entity> = $select(p);
             let q = match key {
                 Key::Id(id) => q.filter($m::Column::Id.eq(id)),
@@ -228,28 +195,13 @@ macro_rules! find_one {
     };
 }
 
-const ANY: Sync = Sync {
-    updated_since: None,
-    include_deleted: true,
-};
-find_one!(find_org, org, |p| org::Entity::find()
-    .filter(orgs_visible(p)));
-find_one!(find_user, user, |p| users(
-    p,
-    &[ROLE_STUDENT, ROLE_TEACHER, ROLE_ADMINISTRATOR],
-    None,
-    None,
-    None,
-    ANY
-));
+const ANY: Sync = Sync { updated_since: None, include_deleted: true };
+find_one!(find_org, org, |p| org::Entity::find().filter(orgs_visible(p)));
+find_one!(find_user, user, |p| users(p, &[ROLE_STUDENT, ROLE_TEACHER, ROLE_ADMINISTRATOR], None, None, None, ANY));
 find_one!(find_class, class, |p| classes(p, None, None, None, ANY));
 find_one!(find_course, course, |p| courses(p, None, ANY));
-find_one!(find_session, academic_session, |p| academic_sessions(
-    p, None, ANY
-));
-find_one!(find_enrollment, enrollment, |p| enrollments(
-    p, None, None, ANY
-));
+find_one!(find_session, academic_session, |p| academic_sessions(p, None, ANY));
+find_one!(find_enrollment, enrollment, |p| enrollments(p, None, None, ANY));
 
 /// Fields of a learner as a rostering system sends them.
 #[derive(Clone, Debug)]
@@ -272,47 +224,27 @@ fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
         return Err(AppError::validation(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(AppError::validation(field, format!("must be at most {max} characters")));
     }
     Ok(())
 }
 
 /// Creates or updates a learner by sourcedId, with their school memberships, in one
 /// transaction. Returns the stored learner.
-pub async fn upsert_learner(
-    db: &DatabaseConnection,
-    p: &Principal,
-    input: LearnerFields,
-) -> AppResult<user::Model> {
+pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
     check_len("input.sourcedId", &input.sourced_id, 255)?;
     check_len("input.givenName", &input.given_name, 128)?;
     check_len("input.familyName", &input.family_name, 128)?;
     if let Some(email) = &input.email
         && (!email.contains('@') || email.len() > 255)
     {
-        return Err(AppError::validation(
-            "input.email",
-            "must be an email address",
-        ));
+        return Err(AppError::validation("input.email", "must be an email address"));
     }
-    if let Some(bad) = input
-        .grades
-        .iter()
-        .find(|g| g.is_empty() || g.len() > 8 || g.contains(','))
-    {
-        return Err(AppError::validation(
-            "input.grades",
-            format!("`{bad}` is not a grade code"),
-        ));
+    if let Some(bad) = input.grades.iter().find(|g| g.is_empty() || g.len() > 8 || g.contains(',')) {
+        return Err(AppError::validation("input.grades", format!("`{bad}` is not a grade code")));
     }
     if input.schools.is_empty() {
-        return Err(AppError::validation(
-            "input.schoolSourcedIds",
-            "name at least one school",
-        ));
+        return Err(AppError::validation("input.schoolSourcedIds", "name at least one school"));
     }
     let txn = crate::db::begin_write(db).await?;
     let mut school_ids = Vec::new();
@@ -322,27 +254,16 @@ pub async fn upsert_learner(
             .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
             .one(&txn)
             .await?
-            .ok_or_else(|| {
-                AppError::validation(
-                    "input.schoolSourcedIds",
-                    format!("no school `{s}` in your orgs"),
-                )
-            })?;
+            .ok_or_else(|| AppError::validation("input.schoolSourcedIds", format!("no school `{s}` in your orgs")))?;
         school_ids.push(school.id);
     }
     let now = crate::db::now();
-    let existing = user::Entity::find()
-        .filter(user::Column::SourcedId.eq(input.sourced_id.as_str()))
-        .one(&txn)
-        .await?;
+    let existing = user::Entity::find().filter(user::Column::SourcedId.eq(input.sourced_id.as_str())).one(&txn).await?;
     let grades = (!input.grades.is_empty()).then(|| input.grades.join(","));
     let user_id = match existing {
         Some(u) => {
             if u.role != ROLE_STUDENT {
-                return Err(AppError::Conflict(format!(
-                    "sourcedId `{}` belongs to a non-student user",
-                    u.sourced_id
-                )));
+                return Err(AppError::Conflict(format!("sourcedId `{}` belongs to a non-student user", u.sourced_id)));
             }
             if find_user(&txn, p, Key::Id(u.id)).await?.is_none() && p.orgs != OrgAccess::All {
                 return Err(AppError::Conflict(format!(
@@ -399,21 +320,16 @@ pub async fn upsert_learner(
         remove = remove.filter(user_org::Column::OrgId.is_in(orgs.iter().copied()));
     }
     remove.exec(&txn).await?;
-    user_org::Entity::insert_many(school_ids.iter().enumerate().map(|(i, org_id)| {
-        user_org::ActiveModel {
-            user_id: Set(user_id),
-            org_id: Set(*org_id),
-            role: Set(ROLE_STUDENT.to_owned()),
-            is_primary: Set(i == 0),
-        }
+    user_org::Entity::insert_many(school_ids.iter().enumerate().map(|(i, org_id)| user_org::ActiveModel {
+        user_id: Set(user_id),
+        org_id: Set(*org_id),
+        role: Set(ROLE_STUDENT.to_owned()),
+        is_primary: Set(i == 0),
     }))
     .on_conflict_do_nothing_on([user_org::Column::UserId, user_org::Column::OrgId])
     .exec_without_returning(&txn)
     .await?;
-    let stored = user::Entity::find_by_id(user_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("learner"))?;
+    let stored = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound("learner"))?;
     txn.commit().await?;
     Ok(stored)
 }
@@ -428,20 +344,13 @@ pub enum Deletable {
 
 /// Marks a record `tobedeleted` (and the enrollments that hang off a user or class), bumping
 /// `dateLastModified` so that `updatedSince` sync delivers the deletion.
-pub async fn mark_deleted(
-    db: &DatabaseConnection,
-    p: &Principal,
-    kind: Deletable,
-    id: i64,
-) -> AppResult<()> {
+pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let now = crate::db::now();
     let found = match kind {
         Deletable::User => find_user(&txn, p, Key::Id(id)).await?.map(|r| r.status),
         Deletable::Class => find_class(&txn, p, Key::Id(id)).await?.map(|r| r.status),
-        Deletable::Enrollment => find_enrollment(&txn, p, Key::Id(id))
-            .await?
-            .map(|r| r.status),
+        Deletable::Enrollment => find_enrollment(&txn, p, Key::Id(id)).await?.map(|r| r.status),
     };
     match found.as_deref() {
         None => return Err(AppError::NotFound("record")),

@@ -7,11 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::{AUDIENCE, ISSUER, TestApp, data, spawn_app};
 
-async fn token_request(
-    app: &TestApp,
-    form: &[(&str, &str)],
-    basic: Option<(&str, &str)>,
-) -> reqwest::Response {
+async fn token_request(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::Response {
     let mut req = app.http.post(app.url("/oauth/token")).form(form);
     if let Some((id, secret)) = basic {
         req = req.basic_auth(id, Some(secret));
@@ -42,47 +38,21 @@ async fn client_credentials_issue_a_verifiable_token() {
     assert_eq!(body["scope"], "roster.read");
     assert_eq!(body["expires_in"], 900);
     let token = body["access_token"].as_str().unwrap();
-    let header: Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(token.split('.').next().unwrap())
-            .unwrap(),
-    )
-    .unwrap();
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["alg"], "EdDSA");
 
-    let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
     assert_eq!(jwks["keys"][0]["kty"], "OKP");
 
-    let viewer = data(
-        app.gql(
-            token,
-            "{ viewer { scopes clientId districtWide } }",
-            json!({}),
-        )
-        .await,
-    );
+    let viewer = data(app.gql(token, "{ viewer { scopes clientId districtWide } }", json!({})).await);
     assert_eq!(viewer["viewer"]["scopes"], json!(["roster.read"]));
     assert_eq!(viewer["viewer"]["clientId"], id.as_str());
 
-    let meta: Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: Value =
+        app.http.get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
     assert_eq!(meta["issuer"], ISSUER);
     assert_eq!(meta["token_endpoint"], format!("{ISSUER}/oauth/token"));
 }
@@ -91,84 +61,36 @@ async fn client_credentials_issue_a_verifiable_token() {
 async fn token_endpoint_errors_follow_rfc_6749() {
     let app = spawn_app().await;
     let (id, secret) = app.client("roster.read", &[]).await;
-    let res = token_request(
-        &app,
-        &[("grant_type", "client_credentials")],
-        Some((&id, "wrong")),
-    )
-    .await;
+    let res = token_request(&app, &[("grant_type", "client_credentials")], Some((&id, "wrong"))).await;
     assert_eq!(res.status(), 401);
-    assert!(
-        res.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic")
-    );
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"],
-        "invalid_client"
-    );
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
 
-    let res = token_request(
-        &app,
-        &[("grant_type", "client_credentials")],
-        Some(("lg_nobody", "x")),
-    )
-    .await;
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"],
-        "invalid_client"
-    );
+    let res = token_request(&app, &[("grant_type", "client_credentials")], Some(("lg_nobody", "x"))).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
 
     let cases: [(&[(&str, &str)], &str); 4] = [
         (&[("grant_type", "password")], "unsupported_grant_type"),
-        (
-            &[("grant_type", "client_credentials"), ("scope", "admin")],
-            "invalid_scope",
-        ),
-        (
-            &[("grant_type", "client_credentials"), ("scope", "made.up")],
-            "invalid_scope",
-        ),
+        (&[("grant_type", "client_credentials"), ("scope", "admin")], "invalid_scope"),
+        (&[("grant_type", "client_credentials"), ("scope", "made.up")], "invalid_scope"),
         (&[("scope", "roster.read")], "invalid_request"),
     ];
     for (form, error) in cases {
         let res = token_request(&app, form, Some((&id, &secret))).await;
         assert_eq!(res.status(), 400, "{form:?}");
         assert_eq!(res.headers()["cache-control"], "no-store");
-        assert_eq!(
-            res.json::<Value>().await.unwrap()["error"],
-            error,
-            "{form:?}"
-        );
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], error, "{form:?}");
     }
     // Two authentication methods at once.
-    let res = token_request(
-        &app,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_secret", &secret),
-        ],
-        Some((&id, &secret)),
-    )
-    .await;
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"],
-        "invalid_request"
-    );
+    let res =
+        token_request(&app, &[("grant_type", "client_credentials"), ("client_secret", &secret)], Some((&id, &secret)))
+            .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_request");
     // JSON instead of a form.
-    let res = app
-        .http
-        .post(app.url("/oauth/token"))
-        .json(&json!({"grant_type": "client_credentials"}))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.http.post(app.url("/oauth/token")).json(&json!({"grant_type": "client_credentials"})).send().await.unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"],
-        "invalid_request"
-    );
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_request");
 }
 
 fn now() -> i64 {
@@ -176,12 +98,7 @@ fn now() -> i64 {
 }
 
 fn sign(pem: &str, header: Header, claims: &Value) -> String {
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_pem(pem.as_bytes()).unwrap()).unwrap()
 }
 
 fn at_header(app: &TestApp) -> Header {
@@ -203,17 +120,18 @@ fn kid_of(app: &TestApp) -> String {
     keys.jwks()["keys"][0]["kid"].as_str().unwrap().to_owned()
 }
 
-fn claims() -> Value {
-    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "lg_forged", "client_id": "lg_forged", "exp": now() + 300, "iat": now(), "jti": "j1", "scope": "roster.read"})
+/// Claims of a valid-looking token for `client`.
+fn claims_for(client: &str) -> Value {
+    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": client, "client_id": client, "exp": now() + 300, "iat": now(), "jti": "j1", "scope": "roster.read"})
 }
 
 #[tokio::test]
 async fn bad_tokens_are_refused_with_401() {
     let app = spawn_app().await;
+    let (client, _) = app.client("roster.read", &[]).await;
+    let claims = || claims_for(&client);
     let good = sign(&app.signing_pem, at_header(&app), &claims());
-    let ok = app
-        .gql_raw(Some(&good), "{ viewer { kind } }", json!({}))
-        .await;
+    let ok = app.gql_raw(Some(&good), "{ viewer { kind } }", json!({})).await;
     assert_eq!(ok.status(), 200, "the control token works");
 
     let other_key = generate_pem().unwrap();
@@ -246,20 +164,11 @@ async fn bad_tokens_are_refused_with_401() {
     // alg none, and HS256 keyed with the public key.
     let unsigned = format!(
         "{}.{}.",
-        URL_SAFE_NO_PAD
-            .encode(json!({"alg": "none", "typ": "at+jwt", "kid": kid_of(&app)}).to_string()),
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "at+jwt", "kid": kid_of(&app)}).to_string()),
         URL_SAFE_NO_PAD.encode(claims().to_string())
     );
     bad.push(("alg none", unsigned));
-    let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let public = jwks["keys"][0]["x"].as_str().unwrap().to_owned();
     let mut hs = Header::new(Algorithm::HS256);
     hs.typ = Some("at+jwt".into());
@@ -277,10 +186,8 @@ async fn bad_tokens_are_refused_with_401() {
     // Headers that point at keys, and critical extensions.
     let crit = format!(
         "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(
-            json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid_of(&app), "crit": ["exp"]})
-                .to_string()
-        ),
+        URL_SAFE_NO_PAD
+            .encode(json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid_of(&app), "crit": ["exp"]}).to_string()),
         good.split('.').nth(1).unwrap(),
         good.split('.').nth(2).unwrap()
     );
@@ -291,14 +198,9 @@ async fn bad_tokens_are_refused_with_401() {
     bad.push(("garbage", "not.a.token".into()));
 
     for (what, token) in bad {
-        let res = app
-            .gql_raw(Some(&token), "{ viewer { kind } }", json!({}))
-            .await;
+        let res = app.gql_raw(Some(&token), "{ viewer { kind } }", json!({})).await;
         assert_eq!(res.status(), 401, "{what} must be refused");
-        let challenge = res.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
         assert!(challenge.contains("invalid_token"), "{what}: {challenge}");
     }
     // Not Bearer.

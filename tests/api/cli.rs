@@ -16,37 +16,20 @@ fn schema_graphql_is_in_sync() {
     let out = bin().arg("schema").output().unwrap();
     assert!(out.status.success());
     let printed = String::from_utf8(out.stdout).unwrap();
-    let checked_in =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(
         printed == checked_in,
         "schema.graphql is out of date: run `cargo run -q -- schema > schema.graphql` and commit it"
     );
-    for name in [
-        "District",
-        "School",
-        "Learner",
-        "LearnerProfile",
-        "interface Node",
-        "viewer",
-    ] {
+    for name in ["District", "School", "Learner", "LearnerProfile", "interface Node", "viewer"] {
         assert!(printed.contains(name), "schema names {name}");
     }
 }
 
 #[test]
 fn an_unreachable_database_is_one_clear_line_and_a_failure_exit() {
-    for url in [
-        "postgres://nobody@127.0.0.1:1/nothing",
-        "mysql://nope",
-        "sqlite:///nonexistent-dir/x/y.db",
-    ] {
-        let out = bin()
-            .arg("migrate")
-            .env("DATABASE_URL", url)
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap();
+    for url in ["postgres://nobody@127.0.0.1:1/nothing", "mysql://nope", "sqlite:///nonexistent-dir/x/y.db"] {
+        let out = bin().arg("migrate").env("DATABASE_URL", url).env_remove("RUST_LOG").output().unwrap();
         assert!(!out.status.success(), "{url}");
         let stderr = String::from_utf8(out.stderr).unwrap();
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -97,25 +80,14 @@ async fn counts(url: &str) -> Vec<(String, i64)> {
 async fn seeding_the_demo_twice_changes_nothing() {
     let app = spawn_app().await;
     let run = || {
-        let out = bin()
-            .args(["seed", "--demo"])
-            .env("DATABASE_URL", &app.database_url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = bin().args(["seed", "--demo"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
     let report = run();
     assert!(report.contains("Riverbend"), "{report}");
     let first = counts(&app.database_url).await;
-    assert!(
-        first.iter().find(|(t, _)| t == "users").unwrap().1 > 3000,
-        "{first:?}"
-    );
+    assert!(first.iter().find(|(t, _)| t == "users").unwrap().1 > 3000, "{first:?}");
     run();
     assert_eq!(counts(&app.database_url).await, first);
 }
@@ -138,47 +110,24 @@ async fn client_create_prints_the_contract_fields() {
         .env("DATABASE_URL", &app.database_url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["client_id"].as_str().unwrap().starts_with("lg_"));
     assert!(v["client_secret"].as_str().unwrap().len() >= 40);
-    assert_eq!(
-        v["scopes"],
-        serde_json::json!(["roster.read", "profiles.read"])
-    );
+    assert_eq!(v["scopes"], serde_json::json!(["roster.read", "profiles.read"]));
     assert_eq!(v["orgs"], serde_json::json!(["sc-school-001"]));
 
     let bad = bin()
-        .args([
-            "client",
-            "create",
-            "--name",
-            "Vendor",
-            "--scopes",
-            "roster.read",
-            "--org",
-            "no-such-org",
-        ])
+        .args(["client", "create", "--name", "Vendor", "--scopes", "roster.read", "--org", "no-such-org"])
         .env("DATABASE_URL", &app.database_url)
         .output()
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no-such-org"));
 
-    let listed = bin()
-        .args(["client", "list"])
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
+    let listed = bin().args(["client", "list"]).env("DATABASE_URL", &app.database_url).output().unwrap();
     let text = String::from_utf8(listed.stdout).unwrap();
     assert!(text.contains(v["client_id"].as_str().unwrap()));
-    assert!(
-        !text.contains(v["client_secret"].as_str().unwrap()),
-        "secrets are never listed"
-    );
+    assert!(!text.contains(v["client_secret"].as_str().unwrap()), "secrets are never listed");
     let _ = backend_is_postgres();
 }

@@ -8,9 +8,7 @@ use crate::support::{data, error_code, spawn_app};
 async fn post_and_get_queries_work() {
     let app = spawn_app().await;
     let token = app.admin_token().await;
-    let body = app
-        .gql(&token, "{ viewer { scopes kind } }", json!({}))
-        .await;
+    let body = app.gql(&token, "{ viewer { scopes kind } }", json!({})).await;
     let scopes = data(body)["viewer"]["scopes"].as_array().unwrap().len();
     assert_eq!(scopes, 6);
 
@@ -18,10 +16,7 @@ async fn post_and_get_queries_work() {
         .http
         .get(app.url("/graphql"))
         .query(&[
-            (
-                "query",
-                "query Q($n: Int) { viewer { kind } learners(first: $n) { totalCount } }",
-            ),
+            ("query", "query Q($n: Int) { viewer { kind } learners(first: $n) { totalCount } }"),
             ("variables", "{\"n\": 1}"),
         ])
         .bearer_auth(&token)
@@ -39,10 +34,7 @@ async fn mutations_over_get_are_refused_with_405() {
     let res = app
         .http
         .get(app.url("/graphql"))
-        .query(&[(
-            "query",
-            "mutation { deleteRosterRecord(id: \"x\") { deletedId } }",
-        )])
+        .query(&[("query", "mutation { deleteRosterRecord(id: \"x\") { deletedId } }")])
         .send()
         .await
         .unwrap();
@@ -53,10 +45,7 @@ async fn mutations_over_get_are_refused_with_405() {
 #[tokio::test]
 async fn graphql_response_media_type_gets_400_for_request_errors() {
     let app = spawn_app().await;
-    for (query, code) in [
-        ("{ viewer { ", "GRAPHQL_PARSE_FAILED"),
-        ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
-    ] {
+    for (query, code) in [("{ viewer { ", "GRAPHQL_PARSE_FAILED"), ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED")] {
         let res = app
             .http
             .post(app.url("/graphql"))
@@ -66,10 +55,7 @@ async fn graphql_response_media_type_gets_400_for_request_errors() {
             .await
             .unwrap();
         assert_eq!(res.status(), 400, "{query}");
-        assert_eq!(
-            res.headers()["content-type"],
-            "application/graphql-response+json"
-        );
+        assert_eq!(res.headers()["content-type"], "application/graphql-response+json");
         let body: Value = res.json().await.unwrap();
         assert_eq!(error_code(&body), code);
 
@@ -113,13 +99,7 @@ async fn malformed_requests_get_clear_errors() {
         .unwrap();
     assert_eq!(res.status(), 415);
     // No query.
-    let res = app
-        .http
-        .post(app.url("/graphql"))
-        .json(&json!({"variables": {}}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.post(app.url("/graphql")).json(&json!({"variables": {}})).send().await.unwrap();
     assert_eq!(res.status(), 400);
     // Variables not an object.
     let res = app
@@ -163,10 +143,7 @@ async fn tokens_in_the_url_are_refused() {
     let res = app
         .http
         .get(app.url("/graphql"))
-        .query(&[
-            ("query", "{ viewer { kind } }"),
-            ("access_token", token.as_str()),
-        ])
+        .query(&[("query", "{ viewer { kind } }"), ("access_token", token.as_str())])
         .send()
         .await
         .unwrap();
@@ -176,21 +153,9 @@ async fn tokens_in_the_url_are_refused() {
 #[tokio::test]
 async fn browsers_get_graphiql() {
     let app = spawn_app().await;
-    let res = app
-        .http
-        .get(app.url("/graphql"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
-    );
+    assert!(res.text().await.unwrap().to_lowercase().contains("graphiql"));
 }
 
 #[tokio::test]
@@ -200,23 +165,11 @@ async fn invalid_global_ids_are_bad_user_input() {
     let token = app.admin_token().await;
     for id in ["garbage!", "", "TGVhcm5lcjphYmM", "Tm9wZTox"] {
         // garbage, empty, "Learner:abc", "Nope:1"
-        let body = app
-            .gql(
-                &token,
-                "query($id: ID!) { node(id: $id) { id } }",
-                json!({"id": id}),
-            )
-            .await;
+        let body = app.gql(&token, "query($id: ID!) { node(id: $id) { id } }", json!({"id": id})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{id}: {body}");
     }
     // A well-formed ID of a record that doesn't exist is null, not an error.
-    let body = app
-        .gql(
-            &token,
-            "query($id: ID!) { node(id: $id) { id } }",
-            json!({"id": "TGVhcm5lcjo5OTk5OTk"}),
-        )
-        .await;
+    let body = app.gql(&token, "query($id: ID!) { node(id: $id) { id } }", json!({"id": "TGVhcm5lcjo5OTk5OTk"})).await;
     assert_eq!(data(body)["node"], Value::Null);
 }
 
@@ -227,19 +180,7 @@ async fn deep_and_expensive_documents_are_refused() {
     let expensive = "{ schools(first: 100) { edges { node { learners(first: 100) { edges { node { enrollments(first: 100) { edges { node { sourcedId } } } } } } } } } }";
     let body = app.gql(&token, expensive, json!({})).await;
     assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("omplex"),
-        "{body}"
-    );
-    let too_big = app
-        .gql(
-            &token,
-            "{ learners(first: 101) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await;
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("omplex"), "{body}");
+    let too_big = app.gql(&token, "{ learners(first: 101) { edges { node { id } } } }", json!({})).await;
     assert_eq!(error_code(&too_big), "BAD_USER_INPUT");
 }

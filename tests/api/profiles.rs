@@ -49,14 +49,8 @@ async fn a_profile_is_created_updated_and_its_history_kept() {
     let goal_id = profile["goals"][0]["id"].clone();
 
     // Creating a second profile for the same learner is a conflict.
-    let again = data(
-        app.gql(&token, CREATE, json!({"i": {"learnerId": learner}}))
-            .await,
-    );
-    assert_eq!(
-        again["createLearnerProfile"]["userErrors"][0]["code"],
-        "CONFLICT"
-    );
+    let again = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner}})).await);
+    assert_eq!(again["createLearnerProfile"]["userErrors"][0]["code"], "CONFLICT");
 
     let updated = data(
         app.gql(
@@ -75,11 +69,7 @@ async fn a_profile_is_created_updated_and_its_history_kept() {
     assert_eq!(p2["version"], 2);
     assert_eq!(p2["goals"][0]["id"], goal_id, "goal identity kept");
     assert_eq!(p2["goals"][0]["status"], "ACHIEVED");
-    assert_eq!(
-        p2["strengths"],
-        json!(["draws detailed diagrams"]),
-        "omitted fields unchanged"
-    );
+    assert_eq!(p2["strengths"], json!(["draws detailed diagrams"]), "omitted fields unchanged");
 
     let history = data(
         app.gql(
@@ -95,18 +85,10 @@ async fn a_profile_is_created_updated_and_its_history_kept() {
     assert_eq!(r2["version"], 2);
     assert_eq!(r2["actor"]["kind"], "client");
     assert!(r2["actor"]["id"].as_str().unwrap().starts_with("lg_"));
-    let fields: Vec<&str> = r2["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = r2["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
     assert_eq!(fields, vec!["interests", "goals"]);
     assert_eq!(r2["changes"][0]["before"], json!(["marine biology"]));
-    assert_eq!(
-        r2["changes"][0]["after"],
-        json!(["marine biology", "chess"])
-    );
+    assert_eq!(r2["changes"][0]["after"], json!(["marine biology", "chess"]));
 }
 
 #[tokio::test]
@@ -115,34 +97,15 @@ async fn a_stale_version_changes_nothing() {
     app.seed(1, 3).await;
     let token = app.admin_token().await;
     let learner = new_learner(&app, &token, "p-2").await;
-    let created = data(
-        app.gql(
-            &token,
-            CREATE,
-            json!({"i": {"learnerId": learner, "strengths": ["a"]}}),
-        )
-        .await,
-    );
+    let created = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "strengths": ["a"]}})).await);
     let id = created["createLearnerProfile"]["profile"]["id"].clone();
-    let first = data(
-        app.gql(
-            &token,
-            UPDATE,
-            json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": ["b"]}}),
-        )
-        .await,
-    );
+    let first =
+        data(app.gql(&token, UPDATE, json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": ["b"]}})).await);
     assert_eq!(first["updateLearnerProfile"]["profile"]["version"], 2);
 
     // A second editor still on version 1.
-    let stale = data(
-        app.gql(
-            &token,
-            UPDATE,
-            json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": ["c"]}}),
-        )
-        .await,
-    );
+    let stale =
+        data(app.gql(&token, UPDATE, json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": ["c"]}})).await);
     let errors = &stale["updateLearnerProfile"]["userErrors"];
     assert_eq!(errors[0]["code"], "STALE_VERSION");
     assert_eq!(errors[0]["field"], json!(["input", "expectedVersion"]));
@@ -161,27 +124,27 @@ async fn concurrent_updates_from_the_same_version_let_exactly_one_win() {
     app.seed(1, 3).await;
     let token = app.admin_token().await;
     let learner = new_learner(&app, &token, "p-3").await;
-    let created = data(
-        app.gql(&token, CREATE, json!({"i": {"learnerId": learner}}))
-            .await,
-    );
+    let created = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner}})).await);
     let id = created["createLearnerProfile"]["profile"]["id"].clone();
     let tries = (0..6).map(|i| {
-        let vars =
-            json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": [format!("s{i}")]}});
+        let vars = json!({"i": {"profileId": id, "expectedVersion": 1, "strengths": [format!("s{i}")]}});
         app.gql(&token, UPDATE, vars)
     });
     let results = futures_util::future::join_all(tries).await;
-    let wins = results
-        .iter()
-        .filter(|r| r["data"]["updateLearnerProfile"]["profile"]["version"] == 2)
-        .count();
+    let wins = results.iter().filter(|r| r["data"]["updateLearnerProfile"]["profile"]["version"] == 2).count();
     let stale = results
         .iter()
         .filter(|r| r["data"]["updateLearnerProfile"]["userErrors"][0]["code"] == "STALE_VERSION")
         .count();
     assert_eq!((wins, stale), (1, 5), "{results:?}");
-    let now = data(app.gql(&token, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { version revisions { totalCount } } } }", json!({"id": id})).await);
+    let now = data(
+        app.gql(
+            &token,
+            "query($id: ID!) { node(id: $id) { ... on LearnerProfile { version revisions { totalCount } } } }",
+            json!({"id": id}),
+        )
+        .await,
+    );
     assert_eq!(now["node"]["version"], 2);
     assert_eq!(now["node"]["revisions"]["totalCount"], 2);
 }
@@ -193,47 +156,34 @@ async fn sensitive_fields_need_their_scope() {
     let admin = app.admin_token().await;
     let learner = new_learner(&app, &admin, "p-4").await;
     let created = data(
-        app.gql(&admin, CREATE, json!({"i": {"learnerId": learner, "accommodations": ["extra time"], "supportNotes": "note"}})).await,
+        app.gql(
+            &admin,
+            CREATE,
+            json!({"i": {"learnerId": learner, "accommodations": ["extra time"], "supportNotes": "note"}}),
+        )
+        .await,
     );
     let id = created["createLearnerProfile"]["profile"]["id"].clone();
 
-    let reader = app
-        .token("roster.read profiles.read profiles.write", &[])
-        .await;
-    let q =
-        "query($id: ID!) { node(id: $id) { ... on LearnerProfile { strengths accommodations } } }";
+    let reader = app.token("roster.read profiles.read profiles.write", &[]).await;
+    let q = "query($id: ID!) { node(id: $id) { ... on LearnerProfile { strengths accommodations } } }";
     let body = app.gql(&reader, q, json!({"id": id})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
     let body = app
-        .gql(
-            &reader,
-            "query($id: ID!) { node(id: $id) { ... on LearnerProfile { supportNotes } } }",
-            json!({"id": id}),
-        )
+        .gql(&reader, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { supportNotes } } }", json!({"id": id}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
     // The revision history names the field but withholds its values.
     let history = data(
         app.gql(&reader, "query($id: ID!) { node(id: $id) { ... on LearnerProfile { revisions { edges { node { changes { field before after redacted } } } } } } }", json!({"id": id})).await,
     );
-    let changes = history["node"]["revisions"]["edges"][0]["node"]["changes"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let acc = changes
-        .iter()
-        .find(|c| c["field"] == "accommodations")
-        .unwrap();
+    let changes = history["node"]["revisions"]["edges"][0]["node"]["changes"].as_array().unwrap().clone();
+    let acc = changes.iter().find(|c| c["field"] == "accommodations").unwrap();
     assert_eq!(acc["redacted"], true);
     assert_eq!(acc["after"], Value::Null);
     // Writing sensitive fields without reading them is refused too.
-    let body = app
-        .gql(
-            &reader,
-            UPDATE,
-            json!({"i": {"profileId": id, "expectedVersion": 1, "accommodations": []}}),
-        )
-        .await;
+    let body =
+        app.gql(&reader, UPDATE, json!({"i": {"profileId": id, "expectedVersion": 1, "accommodations": []}})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 
     let sensitive = data(app.gql(&admin, q, json!({"id": id})).await);
@@ -248,18 +198,9 @@ async fn profile_inputs_are_validated() {
     let learner = new_learner(&app, &token, "p-5").await;
     let cases = [
         (json!({"learnerId": "bm9wZQ"}), "learnerId"),
-        (
-            json!({"learnerId": learner, "strengths": [""]}),
-            "strengths",
-        ),
-        (
-            json!({"learnerId": learner, "goals": [{"description": "  "}]}),
-            "goals",
-        ),
-        (
-            json!({"learnerId": learner, "goals": [{"id": "made-up", "description": "x"}]}),
-            "goals",
-        ),
+        (json!({"learnerId": learner, "strengths": [""]}), "strengths"),
+        (json!({"learnerId": learner, "goals": [{"description": "  "}]}), "goals"),
+        (json!({"learnerId": learner, "goals": [{"id": "made-up", "description": "x"}]}), "goals"),
     ];
     for (input, field) in cases {
         let d = data(app.gql(&token, CREATE, json!({"i": input})).await);
@@ -268,7 +209,13 @@ async fn profile_inputs_are_validated() {
         assert_eq!(d["createLearnerProfile"]["profile"], Value::Null);
     }
     // Wrongly typed input is refused by GraphQL validation before anything runs.
-    let body = app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "goals": [{"description": "x", "targetDate": "March"}]}})).await;
+    let body = app
+        .gql(
+            &token,
+            CREATE,
+            json!({"i": {"learnerId": learner, "goals": [{"description": "x", "targetDate": "March"}]}}),
+        )
+        .await;
     assert!(body["errors"].is_array());
     let none = data(
         app.gql(

@@ -44,36 +44,17 @@ pub fn backend_is_postgres() -> bool {
 
 async fn fresh_database() -> (String, Cleanup) {
     let name = format!("lg_test_{}", uuid::Uuid::new_v4().simple());
-    match std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
         Some(admin_url) => {
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
+            let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
             admin.close().await.ok();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            (
-                format!("{base}/{name}"),
-                Cleanup::PostgresDb {
-                    admin_url: admin_url.clone(),
-                    name,
-                },
-            )
+            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+            (format!("{base}/{name}"), Cleanup::PostgresDb { admin_url: admin_url.clone(), name })
         }
         None => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
-            (
-                format!("sqlite://{}?mode=rwc", path.display()),
-                Cleanup::SqliteFile(path),
-            )
+            (format!("sqlite://{}?mode=rwc", path.display()), Cleanup::SqliteFile(path))
         }
     }
 }
@@ -104,17 +85,13 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     }
     let (database_url, cleanup) = fresh_database().await;
     let pem = generate_pem().expect("key");
-    let app = App::build(test_config(&database_url, &pem, overrides))
-        .await
-        .expect("app builds");
+    let app = App::build(test_config(&database_url, &pem, overrides)).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
-    let db = Database::connect(&database_url)
-        .await
-        .expect("test db connection");
+    let db = Database::connect(&database_url).await.expect("test db connection");
     TestApp {
         address,
         http: reqwest::Client::new(),
@@ -142,17 +119,13 @@ impl TestApp {
     /// A small district: `schools` schools of `per_school` students each (sourcedIds
     /// `sc-school-001`..., `sc-s-000001`...).
     pub async fn seed(&self, schools: usize, per_school: usize) {
-        seed::synthetic(&self.db, schools, per_school)
-            .await
-            .expect("seed");
+        seed::synthetic(&self.db, schools, per_school).await.expect("seed");
     }
 
     /// Registers a client and returns `(client_id, client_secret)`.
     pub async fn client(&self, scopes: &str, orgs: &[&str]) -> (String, String) {
         let orgs: Vec<String> = orgs.iter().map(|s| (*s).to_owned()).collect();
-        let c = clients::create(&self.db, "test client", scopes, &orgs)
-            .await
-            .expect("client");
+        let c = clients::create(&self.db, "test client", scopes, &orgs).await.expect("client");
         (c.client_id, c.client_secret)
     }
 
@@ -169,19 +142,12 @@ impl TestApp {
             .expect("token request");
         assert_eq!(res.status(), 200, "token endpoint refused a valid client");
         let body: Value = res.json().await.expect("token json");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
+        body["access_token"].as_str().expect("access_token").to_owned()
     }
 
     /// A district-wide token holding every scope.
     pub async fn admin_token(&self) -> String {
-        self.token(
-            "roster.read roster.write profiles.read profiles.write profiles.sensitive.read admin",
-            &[],
-        )
-        .await
+        self.token("roster.read roster.write profiles.read profiles.write profiles.sensitive.read admin", &[]).await
     }
 
     /// POSTs a GraphQL request and returns the JSON response body (asserting HTTP 200).
@@ -191,16 +157,8 @@ impl TestApp {
         res.json().await.expect("graphql json")
     }
 
-    pub async fn gql_raw(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> reqwest::Response {
-        let mut req = self
-            .http
-            .post(self.url("/graphql"))
-            .json(&json!({"query": query, "variables": variables}));
+    pub async fn gql_raw(&self, token: Option<&str>, query: &str, variables: Value) -> reqwest::Response {
+        let mut req = self.http.post(self.url("/graphql")).json(&json!({"query": query, "variables": variables}));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -209,21 +167,8 @@ impl TestApp {
 
     /// The value of a counter in `/metrics`.
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find_map(|l| {
-                l.strip_prefix(name)
-                    .and_then(|rest| rest.trim().parse::<f64>().ok())
-            })
-            .unwrap_or(0.0)
+        let text = self.http.get(self.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse::<f64>().ok())).unwrap_or(0.0)
     }
 
     /// SQL statements the app sent so far.
@@ -234,10 +179,7 @@ impl TestApp {
 
 /// The `extensions.code` of the first error, or panics with the body.
 pub fn error_code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error code in {body}"))
-        .to_owned()
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_owned()
 }
 
 /// Asserts the response has no errors and returns `data`.
@@ -262,16 +204,12 @@ impl Drop for TestApp {
                 // Drop on a separate thread: Drop can't await, and the test's runtime may be
                 // shutting down.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build();
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                     if let Ok(rt) = rt {
                         rt.block_on(async {
                             if let Ok(admin) = Database::connect(&admin_url).await {
                                 let _ = admin
-                                    .execute_unprepared(&format!(
-                                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                    ))
+                                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                                     .await;
                             }
                         });
