@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod graphql_http;
 mod migrations;
+mod oauth_flows;
 mod operations;
 mod profiles;
 mod roster;

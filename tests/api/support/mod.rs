@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod idp;
+
 use std::collections::HashMap;
 
 use learnergraph::{
