@@ -20,6 +20,7 @@ use tower_http::{
 };
 
 use crate::{
+    audit::{AuditLog, AuditWriter},
     auth::{oauth, tokens::Keys},
     config::Config,
     db,
@@ -36,6 +37,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub metrics: Arc<Metrics>,
     pub sign_in: Arc<oauth::SignIn>,
+    pub audit: AuditLog,
 }
 
 /// A bound, not yet serving, application.
@@ -43,6 +45,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     shutdown_timeout: Duration,
+    audit_writer: AuditWriter,
 }
 
 impl App {
@@ -52,15 +55,31 @@ impl App {
         let db = db::connect(&config, Some(metrics.clone())).await?;
         db::migrate(&db).await?;
         let keys = Arc::new(Keys::load(&config)?);
+        // The audit writer has a small pool of its own: its batches never wait behind requests
+        // for a connection, and its statements don't count as the requests'.
+        let audit_db = db::connect(&Config { db_max_connections: 2, ..config.clone() }, None).await?;
+        let (audit, audit_writer) = AuditLog::start(audit_db);
         let sign_in = Arc::new(oauth::SignIn {
             dev_signin: config.dev_signin,
             upstream: config.upstream.clone(),
             discovered: tokio::sync::OnceCell::new(),
         });
-        let state = AppState { schema: graphql::build_schema(Some(db.clone())), db, keys, metrics, sign_in };
+        let state = AppState {
+            schema: graphql::build_schema(Some(db.clone()), Some(audit.clone())),
+            db,
+            keys,
+            metrics,
+            sign_in,
+            audit,
+        };
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
-        Ok(App { listener, router: router(state, config.max_body_bytes), shutdown_timeout: config.shutdown_timeout })
+        Ok(App {
+            listener,
+            router: router(state, config.max_body_bytes),
+            shutdown_timeout: config.shutdown_timeout,
+            audit_writer,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -68,7 +87,7 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the
-    /// configured timeout).
+    /// configured timeout) and writes the audit events still queued.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
@@ -77,7 +96,7 @@ impl App {
             let _ = stopping_tx.send(true);
         });
         let timeout = self.shutdown_timeout;
-        tokio::select! {
+        let served = tokio::select! {
             result = server => result.context("server error"),
             _ = async move {
                 let _ = stopping_rx.wait_for(|stopping| *stopping).await;
@@ -86,7 +105,12 @@ impl App {
                 tracing::warn!("in-flight requests did not finish within {timeout:?}; exiting");
                 Ok(())
             }
+        };
+        // The server and its state are gone, so the audit queue's senders are too.
+        if tokio::time::timeout(timeout, self.audit_writer.close()).await.is_err() {
+            tracing::error!("audit events still queued at exit could not be written in time");
         }
+        served
     }
 }
 

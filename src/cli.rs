@@ -22,6 +22,25 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Read the access audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Write audit events as CSV to standard output, one row per event and student.
+    Export {
+        /// Only events that touched this student (sourcedId).
+        #[arg(long)]
+        learner: Option<String>,
+        /// Only events of this OAuth client.
+        #[arg(long)]
+        client: Option<String>,
+        /// Only events at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -54,7 +73,19 @@ pub enum ClientCommand {
         /// Limit the client to an org (by sourcedId); repeat for several. None: district-wide.
         #[arg(long = "org", value_name = "ORG_SOURCED_ID")]
         orgs: Vec<String>,
+        /// Grant types: client_credentials (default), authorization_code, refresh_token.
+        #[arg(long = "grant-type", value_name = "GRANT_TYPE")]
+        grant_types: Vec<String>,
+        /// An exact redirect URI for authorization_code; repeat for several.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
     },
+    /// Replace a client's secret (the old one stops working); prints the new one as JSON.
+    RotateSecret { client_id: String },
+    /// Disable a client: no new tokens, and its tokens stop working.
+    Disable { client_id: String },
+    /// Enable a disabled client again.
+    Enable { client_id: String },
     /// List clients as JSON (never their secrets).
     List,
 }

@@ -1,7 +1,9 @@
 //! learnergraph: a GraphQL API that lets the tools around a personalized-learning school
 //! district share student learning data safely. See README.md for the tour.
 
+pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -6,10 +6,11 @@ use clap::Parser;
 use learnergraph::{
     app::{App, shutdown_signal},
     auth::clients,
-    cli::{Cli, ClientCommand, Command},
+    cli::{AuditCommand, Cli, ClientCommand, Command},
     config::Config,
     db, graphql, seed, telemetry,
 };
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -64,12 +65,48 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::Audit(AuditCommand::Export { learner, client, since }) => {
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let learner = match learner {
+                None => None,
+                Some(sid) => Some(
+                    entity::user::Entity::find()
+                        .filter(entity::user::Column::SourcedId.eq(sid.as_str()))
+                        .one(&conn)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user with sourcedId `{sid}`"))?
+                        .id,
+                ),
+            };
+            let filter = learnergraph::audit::store::Filter { learner, client_id: client, since, until: None };
+            let rows = learnergraph::audit::store::export(&conn, &filter, std::io::stdout().lock()).await?;
+            eprintln!("{rows} rows");
+            Ok(())
+        }
         Command::Client(cmd) => {
+            let cmd_kind = match &cmd {
+                ClientCommand::Enable { .. } => "enable",
+                _ => "other",
+            };
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
             let out = match cmd {
-                ClientCommand::Create { name, scopes, orgs } => {
-                    serde_json::to_string_pretty(&clients::create(&conn, &name, &scopes, &orgs).await?)?
+                ClientCommand::Create { name, scopes, orgs, grant_types, redirect_uris } => {
+                    let mut options = clients::ClientOptions { redirect_uris, ..Default::default() };
+                    if !grant_types.is_empty() {
+                        options.grant_types = grant_types;
+                    }
+                    serde_json::to_string_pretty(&clients::create_with(&conn, &name, &scopes, &orgs, options).await?)?
+                }
+                ClientCommand::RotateSecret { client_id } => {
+                    let secret = clients::rotate_secret(&conn, &client_id).await?;
+                    serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "client_secret": secret}))?
+                }
+                ClientCommand::Disable { client_id } | ClientCommand::Enable { client_id } => {
+                    let enable = matches!(cmd_kind, "enable");
+                    clients::set_enabled(&conn, &client_id, enable).await?;
+                    serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "enabled": enable}))?
                 }
                 ClientCommand::List => serde_json::to_string_pretty(&clients::list(&conn).await?)?,
             };

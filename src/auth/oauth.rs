@@ -185,7 +185,9 @@ async fn token_grant(
     if !matches!(grant_type.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
         return Err(OAuthError::new("unsupported_grant_type", format!("grant type `{grant_type}` is not supported")));
     }
-    if !allows(&client, grant_type) && !(grant_type == "refresh_token" && allows(&client, "authorization_code")) {
+    // A client signing people in may refresh their tokens.
+    let refreshing = grant_type == "refresh_token" && allows(&client, "authorization_code");
+    if !(allows(&client, grant_type) || refreshing) {
         return Err(OAuthError::new("unauthorized_client", "this client may not use this grant type"));
     }
     let client_orgs = clients::client_orgs(&client);
@@ -502,10 +504,10 @@ pub async fn revoke(
                 let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
                 grants::revoke_access_token(&state.db, &claims.jti, expires).await.map_err(OAuthError::server)?;
             }
-        } else if let Some(row) = grants::find_refresh(&state.db, token).await.map_err(OAuthError::server)? {
-            if row.client_id == client.client_id {
-                grants::revoke_family(&state.db, &row.family_id, state.keys.ttl()).await.map_err(OAuthError::server)?;
-            }
+        } else if let Some(row) = grants::find_refresh(&state.db, token).await.map_err(OAuthError::server)?
+            && row.client_id == client.client_id
+        {
+            grants::revoke_family(&state.db, &row.family_id, state.keys.ttl()).await.map_err(OAuthError::server)?;
         }
         Ok(())
     }

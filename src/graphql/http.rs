@@ -24,6 +24,7 @@ use serde_json::json;
 
 use crate::{
     app::AppState,
+    audit::{Event, Touched},
     auth::{Principal, policy::principal_from_claims},
     error::INTERNAL_CODE,
     metrics::{OperationLabels, OutcomeLabels},
@@ -158,7 +159,7 @@ async fn execute(
             return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object");
         }
     };
-    let op_type = operation_type(&query, params.operation_name.as_deref());
+    let (op_type, op_name, root_fields) = operation_info(&query, params.operation_name.as_deref());
     if method == Method::GET && op_type != "query" && op_type != "invalid" {
         let mut res = plain_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -170,13 +171,34 @@ async fn execute(
         return res;
     }
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let mut request = Request::new(query).variables(variables).data(principal).data(Loaders::new(&state.db));
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
+    let touched = Touched::default();
+    let (actor_kind, actor_id) = principal.actor_ref();
+    let client_id = principal.client_id().map(str::to_owned);
+    let mut request =
+        Request::new(query).variables(variables).data(principal).data(Loaders::new(&state.db)).data(touched.clone());
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
     }
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();
+    let learners = touched.take();
+    if !learners.is_empty() {
+        state
+            .audit
+            .record(Event {
+                occurred_at: crate::db::now(),
+                actor_kind: actor_kind.to_owned(),
+                actor_id,
+                client_id,
+                operation_type: op_type.to_owned(),
+                operation_name: op_name,
+                fields: root_fields.join(" "),
+                request_id: Some(request_id.clone()).filter(|r| !r.is_empty()),
+                learners,
+            })
+            .await;
+    }
     for err in &mut response.errors {
         let internal = err
             .extensions
@@ -212,24 +234,40 @@ async fn execute(
     with_media((status, body).into_response(), media)
 }
 
-/// `query`, `mutation`, `subscription` or `invalid` (unparsable, or no such operation).
-fn operation_type(query: &str, name: Option<&str>) -> &'static str {
-    let Ok(doc) = parse_query(query) else {
-        return "invalid";
-    };
-    let ty = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+/// The operation's type (`query`, `mutation`, `subscription`, or `invalid` when it does not
+/// parse or names no operation) and its root fields.
+fn operation_info(query: &str, name: Option<&str>) -> (&'static str, Option<String>, Vec<String>) {
+    use async_graphql::parser::types::Selection;
+    let Ok(doc) = parse_query(query) else { return ("invalid", None, vec![]) };
+    let op = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some((None, op)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty)
+            ops.iter().find(|(n, _)| n.as_str() == name).map(|(n, op)| (Some(n.to_string()), op))
+        }
+        // A lone named operation may be run without naming it.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.iter().next().map(|(n, op)| (Some(n.to_string()), op))
         }
         (DocumentOperations::Multiple(_), None) => None,
     };
-    match ty {
-        Some(OperationType::Query) => "query",
-        Some(OperationType::Mutation) => "mutation",
-        Some(OperationType::Subscription) => "subscription",
-        None => "invalid",
-    }
+    let Some((op_name, op)) = op else { return ("invalid", None, vec![]) };
+    let ty = match op.node.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    let fields = op
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .filter_map(|s| match &s.node {
+            Selection::Field(f) => Some(f.node.name.node.to_string()),
+            _ => None,
+        })
+        .collect();
+    (ty, op_name, fields)
 }
 
 /// The principal behind the request: anonymous without credentials, 401 for bad ones

@@ -9,18 +9,24 @@ pub mod user_errors;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::{profiles, roster};
+use crate::{admin, audit, profiles, roster};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
     relay::RelayQuery,
     context::ViewerQuery,
+    admin::graphql::AdminQuery,
+    audit::graphql::AuditQuery,
     roster::graphql::RosterQuery,
     profiles::graphql::ProfilesQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(roster::graphql::RosterMutation, profiles::graphql::ProfilesMutation);
+pub struct Mutation(
+    roster::graphql::RosterMutation,
+    profiles::graphql::ProfilesMutation,
+    admin::graphql::AdminMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -32,7 +38,7 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// Builds the schema; the database is shared by every request, the principal and DataLoaders
 /// are added per request.
-pub fn build_schema(db: Option<DatabaseConnection>) -> AppSchema {
+pub fn build_schema(db: Option<DatabaseConnection>, audit: Option<crate::audit::AuditLog>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -41,10 +47,13 @@ pub fn build_schema(db: Option<DatabaseConnection>) -> AppSchema {
     if let Some(db) = db {
         builder = builder.data(db);
     }
+    if let Some(audit) = audit {
+        builder = builder.data(audit);
+    }
     builder.finish()
 }
 
 /// The SDL that `learnergraph schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None, None).sdl()
 }

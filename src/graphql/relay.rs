@@ -138,7 +138,13 @@ async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::
         Kind::LearnerProfile => crate::profiles::graphql::resolve_node(p, db, id).await,
         _ => crate::roster::graphql::resolve_node(p, db, kind, id).await,
     };
-    node.map_err(Into::into)
+    let node = node?;
+    match &node {
+        Some(Node::Learner(l)) => crate::audit::note(ctx, [l.0.id]),
+        Some(Node::LearnerProfile(lp)) => crate::audit::note(ctx, [lp.0.user_id]),
+        _ => {}
+    }
+    Ok(node)
 }
 
 /// Fields every connection carries besides edges and pageInfo.

@@ -240,7 +240,11 @@ impl ProfilesQuery {
         let Some(learner) = learner else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.profiles.load_one(learner.id).await?.map(LearnerProfile))
+        let profile = loaders(ctx)?.profiles.load_one(learner.id).await?;
+        if profile.is_some() {
+            crate::audit::note(ctx, [learner.id]);
+        }
+        Ok(profile.map(LearnerProfile))
     }
 }
 
@@ -325,9 +329,12 @@ fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-fn payload(r: AppResult<learner_profile::Model>) -> async_graphql::Result<LearnerProfilePayload> {
+fn payload(ctx: &Context<'_>, r: AppResult<learner_profile::Model>) -> async_graphql::Result<LearnerProfilePayload> {
     Ok(match into_user_errors(r)? {
-        Ok(m) => LearnerProfilePayload { profile: Some(LearnerProfile(m)), user_errors: vec![] },
+        Ok(m) => {
+            crate::audit::note(ctx, [m.user_id]);
+            LearnerProfilePayload { profile: Some(LearnerProfile(m)), user_errors: vec![] }
+        }
         Err(user_errors) => LearnerProfilePayload { profile: None, user_errors },
     })
 }
@@ -346,7 +353,7 @@ impl ProfilesMutation {
         let p = require(ctx, Scope::ProfilesWrite)?;
         let learner = match decode_kind(&input.learner_id, Kind::Learner, "input.learnerId") {
             Ok(id) => id,
-            Err(e) => return payload(Err(e)),
+            Err(e) => return payload(ctx, Err(e)),
         };
         let prefs = input.learning_preferences;
         let changes = ProfileChanges {
@@ -358,7 +365,7 @@ impl ProfilesMutation {
             accommodations: input.accommodations,
             support_notes: input.support_notes.map(Some),
         };
-        payload(store::create(db(ctx)?, p, learner, changes).await)
+        payload(ctx, store::create(db(ctx)?, p, learner, changes).await)
     }
 
     /// Updates a profile if it is still at `expectedVersion`, recording a revision of what
@@ -371,7 +378,7 @@ impl ProfilesMutation {
         let p = require(ctx, Scope::ProfilesWrite)?;
         let profile = match decode_kind(&input.profile_id, Kind::LearnerProfile, "input.profileId") {
             Ok(id) => id,
-            Err(e) => return payload(Err(e)),
+            Err(e) => return payload(ctx, Err(e)),
         };
         let changes = ProfileChanges {
             strengths: input.strengths,
@@ -382,6 +389,6 @@ impl ProfilesMutation {
             accommodations: input.accommodations,
             support_notes: maybe(input.support_notes),
         };
-        payload(store::update(db(ctx)?, p, profile, input.expected_version, changes).await)
+        payload(ctx, store::update(db(ctx)?, p, profile, input.expected_version, changes).await)
     }
 }

@@ -4,12 +4,13 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{STATUS_ACTIVE, academic_session, class, course, enrollment, org, user};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, Select};
 
 use super::store::{
     self, Deletable, Key, ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER, Sync,
 };
 use crate::{
+    audit,
     auth::{Principal, Scope},
     error::{AppError, AppResult},
     graphql::{
@@ -105,6 +106,28 @@ fn user_ref(id: &Option<ID>, field: &str) -> AppResult<Option<i64>> {
     }
 }
 
+/// A page of learners, noted in the audit trail.
+async fn learner_page(
+    ctx: &Context<'_>,
+    q: Select<user::Entity>,
+    args: PageArgs,
+) -> async_graphql::Result<Conn<Learner>> {
+    let conn = gql(paginate(ctx, db(ctx)?, q, user::Column::Id, args, |m| m.id, Learner).await)?;
+    audit::note(ctx, conn.edges.iter().map(|e| e.node.0.id));
+    Ok(conn)
+}
+
+/// A page of enrollments; those of students are noted in the audit trail.
+async fn enrollment_page(
+    ctx: &Context<'_>,
+    q: Select<enrollment::Entity>,
+    args: PageArgs,
+) -> async_graphql::Result<Conn<Enrollment>> {
+    let conn = gql(paginate(ctx, db(ctx)?, q, enrollment::Column::Id, args, |m| m.id, Enrollment).await)?;
+    audit::note(ctx, conn.edges.iter().filter(|e| e.node.0.role == ROLE_STUDENT).map(|e| e.node.0.user_id));
+    Ok(conn)
+}
+
 async fn load_org(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<org::Model>> {
     loaders(ctx)?.orgs.load_one(id).await
 }
@@ -198,8 +221,7 @@ impl School {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Learner>> {
         let q = store::users(principal(ctx)?, &[ROLE_STUDENT], Some(self.0.id), None, None, filter.into());
-        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Learner)
-            .await)
+        learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// Teachers and administrators of the school.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -447,8 +469,7 @@ impl Class {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Learner>> {
         let q = store::users(principal(ctx)?, &[ROLE_STUDENT], None, Some(self.0.id), None, filter.into());
-        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Learner)
-            .await)
+        learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// Teachers of the class.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
@@ -484,16 +505,7 @@ impl Class {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Enrollment>> {
         let q = store::enrollments(principal(ctx)?, Some(self.0.id), None, filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            enrollment::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Enrollment,
-        )
-        .await)
+        enrollment_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
 }
 
@@ -560,7 +572,11 @@ impl Enrollment {
         Ok(loaders(ctx)?.classes.load_one(self.0.class_id).await?.map(Class))
     }
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RosterUser>> {
-        Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(roster_user))
+        let user = loaders(ctx)?.users.load_one(self.0.user_id).await?;
+        if let Some(u) = user.as_ref().filter(|u| u.role == ROLE_STUDENT) {
+            audit::note(ctx, [u.id]);
+        }
+        Ok(user.map(roster_user))
     }
 }
 
@@ -631,16 +647,7 @@ impl Learner {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Enrollment>> {
         let q = store::enrollments(principal(ctx)?, None, Some(self.0.id), filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            enrollment::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Enrollment,
-        )
-        .await)
+        enrollment_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// The learner profile the student and their teachers build together; null until created.
     /// Needs `profiles.read`.
@@ -701,16 +708,7 @@ impl Educator {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Enrollment>> {
         let q = store::enrollments(principal(ctx)?, None, Some(self.0.id), filter.into());
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            enrollment::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Enrollment,
-        )
-        .await)
+        enrollment_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
 }
 
@@ -814,8 +812,7 @@ impl RosterQuery {
             f.grade.as_deref(),
             sync(f.updated_since, f.include_deleted),
         );
-        gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Learner)
-            .await)
+        learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
 
     /// Teachers and administrators the caller may see.
@@ -924,16 +921,7 @@ impl RosterQuery {
         let class = opt_id(&f.class_id, Kind::Class, "filter.classId")?;
         let user = user_ref(&f.user_id, "filter.userId")?;
         let q = store::enrollments(principal(ctx)?, class, user, sync(f.updated_since, f.include_deleted));
-        gql(paginate(
-            ctx,
-            db(ctx)?,
-            q,
-            enrollment::Column::Id,
-            PageArgs::new(first, after, last, before),
-            |m| m.id,
-            Enrollment,
-        )
-        .await)
+        enrollment_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
 
     /// A school by its sourcedId.
@@ -954,7 +942,9 @@ impl RosterQuery {
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn learner(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Learner>> {
         let u = gql(store::find_user(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
-        Ok(u.filter(|u| u.role == ROLE_STUDENT).map(Learner))
+        let learner = u.filter(|u| u.role == ROLE_STUDENT);
+        audit::note(ctx, learner.iter().map(|u| u.id));
+        Ok(learner.map(Learner))
     }
 
     /// A teacher or administrator by sourcedId.
@@ -1052,7 +1042,10 @@ impl RosterMutation {
             schools: input.school_sourced_ids,
         };
         Ok(match into_user_errors(store::upsert_learner(db(ctx)?, p, fields).await)? {
-            Ok(u) => UpsertLearnerPayload { learner: Some(Learner(u)), user_errors: vec![] },
+            Ok(u) => {
+                audit::note(ctx, [u.id]);
+                UpsertLearnerPayload { learner: Some(Learner(u)), user_errors: vec![] }
+            }
             Err(user_errors) => UpsertLearnerPayload { learner: None, user_errors },
         })
     }
@@ -1069,7 +1062,11 @@ impl RosterMutation {
         let result = async {
             let (kind, n) = decode_id(&id, "id")?;
             let what = match kind {
-                Kind::Learner | Kind::Educator => Deletable::User,
+                Kind::Learner => {
+                    audit::note(ctx, [n]);
+                    Deletable::User
+                }
+                Kind::Educator => Deletable::User,
                 Kind::Class => Deletable::Class,
                 Kind::Enrollment => Deletable::Enrollment,
                 _ => {

@@ -40,6 +40,15 @@ async fn mutations_over_get_are_refused_with_405() {
         .unwrap();
     assert_eq!(res.status(), 405);
     assert_eq!(res.headers()["allow"], "POST");
+    // Also when the mutation is named.
+    let res = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", "mutation Del { deleteRosterRecord(id: \"x\") { deletedId } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
 }
 
 #[tokio::test]

@@ -1,0 +1,161 @@
+//! GraphQL for managing OAuth clients.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    auth::{
+        OrgAccess, Principal, Scope,
+        clients::{self, ClientOptions, ClientSummary},
+    },
+    error::AppError,
+    graphql::{
+        context::{db, require},
+        user_errors::{UserError, into_user_errors},
+    },
+};
+
+fn district_admin<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    let p = require(ctx, Scope::Admin)?;
+    if p.orgs != OrgAccess::All {
+        return Err(AppError::Forbidden("managing clients needs district-wide access".into()).into());
+    }
+    Ok(p)
+}
+
+/// A registered OAuth client (its secret is never shown after creation).
+#[derive(SimpleObject)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// Org sourcedIds the client is limited to; empty means district-wide.
+    pub orgs: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ClientSummary> for OAuthClient {
+    fn from(c: ClientSummary) -> Self {
+        OAuthClient {
+            client_id: c.client_id,
+            name: c.name,
+            scopes: c.scopes,
+            orgs: c.orgs,
+            grant_types: c.grant_types,
+            redirect_uris: c.redirect_uris,
+            enabled: c.enabled,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateOAuthClientInput {
+    pub name: String,
+    /// Scopes the client may be granted.
+    pub scopes: Vec<String>,
+    /// Org sourcedIds to limit the client to; empty for district-wide.
+    #[graphql(default)]
+    pub orgs: Vec<String>,
+    /// `client_credentials` (default), `authorization_code`, `refresh_token`.
+    #[graphql(default_with = "vec![\"client_credentials\".to_owned()]")]
+    pub grant_types: Vec<String>,
+    /// Exact redirect URIs (needed for `authorization_code`).
+    #[graphql(default)]
+    pub redirect_uris: Vec<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct OAuthClientSecretPayload {
+    pub client: Option<OAuthClient>,
+    /// The client secret: shown this once, stored only as a hash.
+    pub client_secret: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct OAuthClientPayload {
+    pub client: Option<OAuthClient>,
+    pub user_errors: Vec<UserError>,
+}
+
+async fn summary(ctx: &Context<'_>, client_id: &str) -> async_graphql::Result<Option<OAuthClient>> {
+    let all = clients::list(db(ctx)?).await?;
+    Ok(all.into_iter().find(|c| c.client_id == client_id).map(OAuthClient::from))
+}
+
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// Every registered OAuth client. Needs `admin`, district-wide.
+    #[graphql(name = "oauthClients")]
+    async fn oauth_clients(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OAuthClient>> {
+        district_admin(ctx)?;
+        Ok(clients::list(db(ctx)?).await?.into_iter().map(OAuthClient::from).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Registers a client; the payload carries its secret, shown this once. Needs `admin`.
+    #[graphql(name = "createOAuthClient")]
+    async fn create_oauth_client(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOAuthClientInput,
+    ) -> async_graphql::Result<OAuthClientSecretPayload> {
+        district_admin(ctx)?;
+        let options = ClientOptions { grant_types: input.grant_types, redirect_uris: input.redirect_uris };
+        let created = clients::create_with(db(ctx)?, &input.name, &input.scopes.join(" "), &input.orgs, options).await;
+        Ok(match into_user_errors(created)? {
+            Ok(c) => OAuthClientSecretPayload {
+                client: summary(ctx, &c.client_id).await?,
+                client_secret: Some(c.client_secret),
+                user_errors: vec![],
+            },
+            Err(user_errors) => OAuthClientSecretPayload { client: None, client_secret: None, user_errors },
+        })
+    }
+
+    /// Replaces a client's secret; the old one stops working at once. Needs `admin`.
+    #[graphql(name = "rotateOAuthClientSecret")]
+    async fn rotate_oauth_client_secret(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+    ) -> async_graphql::Result<OAuthClientSecretPayload> {
+        district_admin(ctx)?;
+        Ok(match into_user_errors(clients::rotate_secret(db(ctx)?, &client_id).await)? {
+            Ok(secret) => OAuthClientSecretPayload {
+                client: summary(ctx, &client_id).await?,
+                client_secret: Some(secret),
+                user_errors: vec![],
+            },
+            Err(user_errors) => OAuthClientSecretPayload { client: None, client_secret: None, user_errors },
+        })
+    }
+
+    /// Enables or disables a client; a disabled client's tokens stop working at once.
+    /// Needs `admin`.
+    #[graphql(name = "setOAuthClientEnabled")]
+    async fn set_oauth_client_enabled(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+        enabled: bool,
+    ) -> async_graphql::Result<OAuthClientPayload> {
+        district_admin(ctx)?;
+        Ok(match into_user_errors(clients::set_enabled(db(ctx)?, &client_id, enabled).await)? {
+            Ok(()) => OAuthClientPayload { client: summary(ctx, &client_id).await?, user_errors: vec![] },
+            Err(user_errors) => OAuthClientPayload { client: None, user_errors },
+        })
+    }
+}

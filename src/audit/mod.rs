@@ -1,0 +1,137 @@
+//! The access audit trail: every request that reads or writes student records is recorded
+//! (who, through which client, which students, which operation, when), so a district can
+//! answer "which vendor saw this child's data". Resolvers note the students they reveal; the
+//! HTTP layer hands one event per request to a background writer that batches inserts, so the
+//! request path only pays for a channel send.
+
+pub mod graphql;
+pub mod store;
+
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_graphql::Context;
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+/// Events waiting to be written; when full, requests wait rather than drop events.
+const QUEUE: usize = 10_000;
+/// Events written per transaction at most.
+const BATCH: usize = 500;
+
+/// One audited request.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub occurred_at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub client_id: Option<String>,
+    pub operation_type: String,
+    pub operation_name: Option<String>,
+    pub fields: String,
+    pub request_id: Option<String>,
+    /// User ids of the students whose records the request touched.
+    pub learners: Vec<i64>,
+}
+
+/// The students a request touched, collected while it resolves.
+#[derive(Clone, Default)]
+pub struct Touched(Arc<Mutex<BTreeSet<i64>>>);
+
+impl Touched {
+    pub fn take(&self) -> Vec<i64> {
+        self.0.lock().map(|mut set| std::mem::take(&mut *set).into_iter().collect()).unwrap_or_default()
+    }
+}
+
+/// Notes that the request revealed or changed these students' records.
+pub fn note(ctx: &Context<'_>, learners: impl IntoIterator<Item = i64>) {
+    if let Ok(touched) = ctx.data::<Touched>()
+        && let Ok(mut set) = touched.0.lock()
+    {
+        set.extend(learners);
+    }
+}
+
+enum Msg {
+    Event(Event),
+    /// Answered once every event queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle requests send events through.
+#[derive(Clone)]
+pub struct AuditLog {
+    tx: mpsc::Sender<Msg>,
+}
+
+/// The background writer; `close` flushes what is queued.
+pub struct AuditWriter {
+    handle: JoinHandle<()>,
+}
+
+impl AuditLog {
+    pub fn start(db: DatabaseConnection) -> (AuditLog, AuditWriter) {
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
+        let handle = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                let mut events = Vec::with_capacity(batch.len());
+                let mut flushes = Vec::new();
+                for msg in batch.drain(..) {
+                    match msg {
+                        Msg::Event(e) => events.push(e),
+                        Msg::Flush(done) => flushes.push(done),
+                    }
+                }
+                // A failed write is retried a few times; the events are not dropped silently.
+                let attempts = if events.is_empty() { 0 } else { 5u32 };
+                for attempt in 0..attempts {
+                    match store::write(&db, &events).await {
+                        Ok(()) => break,
+                        Err(e) if attempt < 4 => {
+                            tracing::warn!(error = %e, attempt, "audit write failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, events = ?events, "audit events could not be written")
+                        }
+                    }
+                }
+                for done in flushes {
+                    let _ = done.send(());
+                }
+            }
+        });
+        (AuditLog { tx }, AuditWriter { handle })
+    }
+
+    /// Queues an event (waits only if the writer is far behind).
+    pub async fn record(&self, event: Event) {
+        if let Err(mpsc::error::SendError(Msg::Event(e))) = self.tx.send(Msg::Event(event)).await {
+            tracing::error!(event = ?e, "audit writer has stopped; event logged here instead");
+        }
+    }
+
+    /// Waits until every event this process queued so far is written.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+impl AuditWriter {
+    /// Waits until every queued event is written (the senders must be dropped first).
+    pub async fn close(self) {
+        let _ = self.handle.await;
+    }
+}

@@ -1,0 +1,145 @@
+//! Writing and reading audit events.
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event, audit_event_learner, user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, sea_query::Query,
+};
+
+use super::Event;
+use crate::db::begin_write;
+
+/// Writes a batch of events and the students they touched in one transaction.
+pub async fn write(db: &DatabaseConnection, events: &[Event]) -> Result<(), DbErr> {
+    let txn = begin_write(db).await?;
+    let mut links = Vec::new();
+    for e in events {
+        let id = audit_event::Entity::insert(audit_event::ActiveModel {
+            occurred_at: Set(e.occurred_at),
+            actor_kind: Set(e.actor_kind.clone()),
+            actor_id: Set(e.actor_id.clone()),
+            client_id: Set(e.client_id.clone()),
+            operation_type: Set(e.operation_type.clone()),
+            operation_name: Set(e.operation_name.clone()),
+            fields: Set(e.fields.clone()),
+            request_id: Set(e.request_id.clone()),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?
+        .last_insert_id;
+        links.extend(
+            e.learners.iter().map(|u| audit_event_learner::ActiveModel { event_id: Set(id), user_id: Set(*u) }),
+        );
+    }
+    for chunk in links.chunks(1000) {
+        audit_event_learner::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await
+}
+
+/// Which events to list.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only events that touched this student (user id).
+    pub learner: Option<i64>,
+    pub client_id: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+pub fn events(f: &Filter) -> Select<audit_event::Entity> {
+    let mut q = audit_event::Entity::find();
+    if let Some(learner) = f.learner {
+        q = q.filter(
+            audit_event::Column::Id.in_subquery(
+                Query::select()
+                    .column(audit_event_learner::Column::EventId)
+                    .from(audit_event_learner::Entity)
+                    .and_where(audit_event_learner::Column::UserId.eq(learner))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(c) = &f.client_id {
+        q = q.filter(audit_event::Column::ClientId.eq(c.as_str()));
+    }
+    if let Some(s) = f.since {
+        q = q.filter(audit_event::Column::OccurredAt.gte(s));
+    }
+    if let Some(u) = f.until {
+        q = q.filter(audit_event::Column::OccurredAt.lt(u));
+    }
+    q
+}
+
+/// `(event id, learner user id, learner sourcedId)` for the given events.
+pub async fn learners_of(db: &impl ConnectionTrait, events: &[i64]) -> Result<Vec<(i64, i64, String)>, DbErr> {
+    audit_event_learner::Entity::find()
+        .select_only()
+        .column(audit_event_learner::Column::EventId)
+        .column(audit_event_learner::Column::UserId)
+        .column_as(user::Column::SourcedId, "sourced_id")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            audit_event_learner::Entity::belongs_to(user::Entity)
+                .from(audit_event_learner::Column::UserId)
+                .to(user::Column::Id)
+                .into(),
+        )
+        .filter(audit_event_learner::Column::EventId.is_in(events.iter().copied()))
+        .order_by_asc(audit_event_learner::Column::EventId)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Every matching event with its students, oldest first, for the CSV export.
+pub async fn export(db: &DatabaseConnection, f: &Filter, out: impl std::io::Write) -> anyhow::Result<usize> {
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record([
+        "occurred_at",
+        "actor_kind",
+        "actor_id",
+        "client_id",
+        "operation_type",
+        "operation_name",
+        "fields",
+        "request_id",
+        "learner_sourced_id",
+    ])?;
+    let mut rows = 0;
+    let mut after = 0i64;
+    loop {
+        let page = events(f)
+            .filter(audit_event::Column::Id.gt(after))
+            .order_by_asc(audit_event::Column::Id)
+            .limit(1000)
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = page.iter().map(|e| e.id).collect();
+        let learners = learners_of(db, &ids).await?;
+        for e in &page {
+            let of_event = learners.iter().filter(|(id, user, _)| *id == e.id && f.learner.is_none_or(|l| l == *user));
+            for (_, _, learner) in of_event {
+                csv.write_record([
+                    e.occurred_at.to_rfc3339().as_str(),
+                    &e.actor_kind,
+                    &e.actor_id,
+                    e.client_id.as_deref().unwrap_or(""),
+                    &e.operation_type,
+                    e.operation_name.as_deref().unwrap_or(""),
+                    &e.fields,
+                    e.request_id.as_deref().unwrap_or(""),
+                    learner,
+                ])?;
+                rows += 1;
+            }
+        }
+    }
+    csv.flush()?;
+    Ok(rows)
+}
