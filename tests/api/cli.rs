@@ -131,3 +131,74 @@ async fn client_create_prints_the_contract_fields() {
     assert!(!text.contains(v["client_secret"].as_str().unwrap()), "secrets are never listed");
     let _ = backend_is_postgres();
 }
+
+#[tokio::test]
+async fn client_secrets_never_reach_the_logs() {
+    use std::io::{BufRead, BufReader};
+    let app = spawn_app().await;
+    let created = bin()
+        .args(["client", "create", "--name", "Logged", "--scopes", "roster.read"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let (id, secret) = (v["client_id"].as_str().unwrap().to_owned(), v["client_secret"].as_str().unwrap().to_owned());
+
+    let mut child = bin()
+        .arg("serve")
+        .env("DATABASE_URL", &app.database_url)
+        .env("LEARNERGRAPH_BIND", "127.0.0.1:0")
+        .env("LEARNERGRAPH_SIGNING_KEY", &app.signing_pem)
+        .env("RUST_LOG", "trace")
+        .env("LEARNERGRAPH_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Logs go to stdout; read them on a thread and learn the port from the startup line.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut logs = Vec::new();
+    let port = loop {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the server starts and logs");
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        let port = parsed["fields"]["port"].as_u64();
+        logs.push(line);
+        if let Some(port) = port {
+            break port;
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for (user, pass) in [(id.as_str(), secret.as_str()), (id.as_str(), "wrong-secret-value")] {
+        http.post(format!("{base}/oauth/token"))
+            .basic_auth(user, Some(pass))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+    }
+    http.post(format!("{base}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", id.as_str()), ("client_secret", secret.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let served = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(served.contains("route=\"/oauth/token\",status=\"200\"} 2"), "both good requests were served: {served}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    logs.extend(rx.iter());
+    let all = logs.join("\n");
+    assert!(all.contains("/oauth/token"), "requests were logged at trace level");
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{id}:{secret}"));
+    for leak in [secret.as_str(), basic.as_str(), "wrong-secret-value"] {
+        assert!(!all.contains(leak), "a secret reached the logs");
+    }
+}

@@ -8,6 +8,7 @@ mod support;
 
 mod audit;
 mod auth;
+mod authz_matrix;
 mod cli;
 mod graphql_http;
 mod migrations;
