@@ -7,49 +7,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use entity::{learner_profile, user, user_org};
-use learnergraph::{app::App, auth::clients, auth::tokens::generate_pem, config::Config, seed};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
-};
+use learnergraph::{app::App, auth::clients};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query};
 use serde_json::json;
 
-const ROUNDS: usize = 300;
-const QUERY: &str = "{ school(sourcedId: \"sc-school-001\") { learners(first: 50) { edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
+mod common;
 
-fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len() as f64;
-    (mean, ms(samples[samples.len() / 2]), ms(samples[samples.len() * 95 / 100]))
-}
+const ROUNDS: usize = 300;
+use common::{QUERY, setup, stats};
 
 #[tokio::main]
 async fn main() {
-    let (url, label) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => (u, "postgres"),
-        _ => {
-            let path = std::env::temp_dir().join(format!("lg_bench_{}.db", uuid::Uuid::new_v4().simple()));
-            (format!("sqlite://{}?mode=rwc", path.display()), "sqlite")
-        }
-    };
-    let pem = generate_pem().unwrap();
-    let env = [
-        ("DATABASE_URL", url.as_str()),
-        ("LEARNERGRAPH_BIND", "127.0.0.1:0"),
-        ("LEARNERGRAPH_SIGNING_KEY", pem.as_str()),
-        ("LEARNERGRAPH_ISSUER", "http://bench"),
-    ];
-    let config = Config::from_lookup(|k| env.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())).unwrap();
+    let (config, db, label) = setup().await;
     let app = App::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
-    let db = Database::connect(&url).await.unwrap();
-    let report = seed::synthetic(&db, 2, 1000).await.unwrap();
-    println!("seeded: {report}");
-
     let client = clients::create(&db, "bench", "roster.read profiles.read", &[]).await.unwrap();
     let http = reqwest::Client::new();
     let token: serde_json::Value = http

@@ -1,0 +1,118 @@
+//! What authorization and the audit trail cost per request: the same GraphQL query executed
+//! in-process (no HTTP) twice per round, once as the system principal with no audit (the
+//! floor), once through the request path's auth and audit steps: token verification,
+//! principal resolution (revocation, client, orgs), the org-filtered query, and queueing the
+//! audit event.
+//!
+//! `cargo bench --bench auth_overhead` (SQLite); `BENCH_DATABASE_URL=postgres://... cargo
+//! bench --bench auth_overhead` for PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use async_graphql::Request;
+use common::{QUERY, setup, stats};
+use learnergraph::{
+    audit::{AuditLog, Event, Touched},
+    auth::{
+        Principal, clients,
+        policy::principal_from_claims,
+        tokens::{Keys, Subject},
+    },
+    graphql::build_schema,
+    roster::loaders::Loaders,
+};
+
+const ROUNDS: usize = 300;
+
+#[tokio::main]
+async fn main() {
+    let (config, db, label) = setup().await;
+    let keys = Keys::load(&config).unwrap();
+    let (audit, writer) = AuditLog::start(db.clone());
+    let schema = build_schema(Some(db.clone()), Some(audit.clone()));
+    let wide = clients::create(&db, "wide", "roster.read profiles.read", &[]).await.unwrap();
+    let narrow =
+        clients::create(&db, "narrow", "roster.read profiles.read", &["sc-school-001".to_owned()]).await.unwrap();
+    let token_of = |id: &str, orgs: Option<Vec<String>>| {
+        keys.issue(Subject { client_id: id, user: None, scope: "roster.read profiles.read", orgs, family: None })
+            .unwrap()
+            .0
+    };
+    let wide_token = token_of(&wide.client_id, None);
+    let narrow_token = token_of(&narrow.client_id, Some(vec!["sc-school-001".to_owned()]));
+
+    let floor = || async {
+        let req = Request::new(QUERY).data(Principal::system()).data(Loaders::new(&db));
+        let res = schema.execute(req).await;
+        assert!(res.errors.is_empty(), "{:?}", res.errors);
+    };
+    let guarded = |token: String| {
+        let (db, schema, keys, audit) = (&db, &schema, &keys, &audit);
+        async move {
+            let claims = keys.verify(&token).unwrap();
+            let principal = principal_from_claims(db, &claims).await.unwrap().unwrap();
+            let touched = Touched::default();
+            let (kind, actor) = principal.actor_ref();
+            let client = principal.client_id().map(str::to_owned);
+            let req = Request::new(QUERY).data(principal).data(Loaders::new(db)).data(touched.clone());
+            let res = schema.execute(req).await;
+            assert!(res.errors.is_empty(), "{:?}", res.errors);
+            let learners = touched.take();
+            assert_eq!(learners.len(), 50);
+            audit
+                .record(Event {
+                    occurred_at: chrono::Utc::now(),
+                    actor_kind: kind.to_owned(),
+                    actor_id: actor,
+                    client_id: client,
+                    operation_type: "query".into(),
+                    operation_name: None,
+                    fields: "school".into(),
+                    request_id: None,
+                    learners,
+                })
+                .await;
+        }
+    };
+    for _ in 0..30 {
+        floor().await;
+        guarded(wide_token.clone()).await;
+        guarded(narrow_token.clone()).await;
+    }
+    let (mut f, mut w, mut n) = (Vec::new(), Vec::new(), Vec::new());
+    let time = |v: &mut Vec<Duration>, t: Instant| v.push(t.elapsed());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        floor().await;
+        time(&mut f, t);
+        let t = Instant::now();
+        guarded(wide_token.clone()).await;
+        time(&mut w, t);
+        let t = Instant::now();
+        guarded(narrow_token.clone()).await;
+        time(&mut n, t);
+    }
+    audit.flush().await;
+    let (fm, fp, f95) = stats(f);
+    let (wm, wp, w95) = stats(w);
+    let (nm, np, n95) = stats(n);
+    println!("authorization + audit overhead on {label}, {ROUNDS} rounds, in-process (ms):");
+    println!("  floor: system principal, no auth, no audit  mean {fm:7.3}  p50 {fp:7.3}  p95 {f95:7.3}");
+    println!(
+        "  district-wide client token                  mean {wm:7.3}  p50 {wp:7.3}  p95 {w95:7.3}  (+{:.3} ms, {:.2}x)",
+        wp - fp,
+        wp / fp
+    );
+    println!(
+        "  client limited to one school                mean {nm:7.3}  p50 {np:7.3}  p95 {n95:7.3}  (+{:.3} ms, {:.2}x)",
+        np - fp,
+        np / fp
+    );
+    drop(audit);
+    drop(schema);
+    let _ = tokio::time::timeout(Duration::from_secs(10), writer.close()).await;
+}

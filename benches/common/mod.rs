@@ -1,0 +1,40 @@
+//! What the benchmarks share: a seeded database and a configuration for it.
+
+use learnergraph::{auth::tokens::generate_pem, config::Config, seed};
+use sea_orm::{Database, DatabaseConnection};
+
+/// The query every read benchmark runs: 50 learners of a school with their profiles.
+pub const QUERY: &str = "{ school(sourcedId: \"sc-school-001\") { learners(first: 50) { edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
+
+/// A fresh database (SQLite in the temp dir, or `BENCH_DATABASE_URL`) with two schools of
+/// 1,000 students, and a configuration pointing at it.
+pub async fn setup() -> (Config, DatabaseConnection, &'static str) {
+    let (url, label) = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => (u, "postgres"),
+        _ => {
+            let path = std::env::temp_dir().join(format!("lg_bench_{}.db", uuid::Uuid::new_v4().simple()));
+            (format!("sqlite://{}?mode=rwc", path.display()), "sqlite")
+        }
+    };
+    let pem = generate_pem().unwrap();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("LEARNERGRAPH_BIND", "127.0.0.1:0"),
+        ("LEARNERGRAPH_SIGNING_KEY", pem.as_str()),
+        ("LEARNERGRAPH_ISSUER", "http://bench"),
+    ];
+    let config = Config::from_lookup(|k| env.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())).unwrap();
+    let db = Database::connect(&url).await.unwrap();
+    learnergraph::db::migrate(&db).await.unwrap();
+    let report = seed::synthetic(&db, 2, 1000).await.unwrap();
+    println!("seeded: {report}");
+    (config, db, label)
+}
+
+/// Mean, median and 95th percentile in milliseconds.
+pub fn stats(mut samples: Vec<std::time::Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len() as f64;
+    (mean, ms(samples[samples.len() / 2]), ms(samples[samples.len() * 95 / 100]))
+}
