@@ -31,8 +31,9 @@ pub async fn connect(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::
         db.execute_unprepared("PRAGMA journal_mode = WAL").await.context("cannot configure SQLite")?;
     }
     if let Some(metrics) = metrics {
-        db.set_metric_callback(move |_| {
+        db.set_metric_callback(move |info| {
             metrics.db_statements.inc();
+            tracing::trace!(target: "learnergraph::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
         });
     }
     Ok(db)

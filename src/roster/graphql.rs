@@ -1,7 +1,7 @@
 //! GraphQL types, queries and mutations of the roster. Every entry point needs `roster.read`
 //! (writes `roster.write`); lists go through the principal-filtering store.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union, dataloader::Loader};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{STATUS_ACTIVE, academic_session, class, course, enrollment, org, user};
 use sea_orm::{DatabaseConnection, Select};
@@ -106,14 +106,30 @@ fn user_ref(id: &Option<ID>, field: &str) -> AppResult<Option<i64>> {
     }
 }
 
-/// A page of learners, noted in the audit trail.
+/// A page of learners, noted in the audit trail. The children the document asks for
+/// (profiles, schools) are loaded for the whole page with one query each and fed to the
+/// request's loader cache, so what a page costs depends neither on its size nor on DataLoader
+/// batch timing.
 async fn learner_page(
     ctx: &Context<'_>,
     q: Select<user::Entity>,
     args: PageArgs,
 ) -> async_graphql::Result<Conn<Learner>> {
     let conn = gql(paginate(ctx, db(ctx)?, q, user::Column::Id, args, |m| m.id, Learner).await)?;
-    audit::note(ctx, conn.edges.iter().map(|e| e.node.0.id));
+    let ids: Vec<i64> = conn.edges.iter().map(|e| e.node.0.id).collect();
+    audit::note(ctx, ids.iter().copied());
+    let node = ctx.look_ahead().field("edges").field("node");
+    let loaders = loaders(ctx)?;
+    if !ids.is_empty() && node.field("profile").exists() && principal(ctx)?.has(Scope::ProfilesRead) {
+        let found = loaders.profiles.loader().load(&ids).await?;
+        loaders.profiles.feed_many(found).await;
+    }
+    if !ids.is_empty() && node.field("schools").exists() {
+        let mut found = loaders.user_orgs.loader().load(&ids).await?;
+        // Users without orgs are cached too, as having none.
+        let all: Vec<_> = ids.iter().map(|id| (*id, found.remove(id).unwrap_or_default())).collect();
+        loaders.user_orgs.feed_many(all).await;
+    }
     Ok(conn)
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{academic_session, class, course, learner_profile, org, user, user_org};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -78,28 +78,32 @@ impl Loader<i64> for ProfileLoader {
     }
 }
 
+/// A loader whose results are kept for the rest of the request, so a page can prime it with
+/// one batch and its items' fields read from it.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
 /// Every loader of a request.
 pub struct Loaders {
-    pub orgs: DataLoader<OrgLoader>,
-    pub courses: DataLoader<CourseLoader>,
-    pub sessions: DataLoader<SessionLoader>,
-    pub classes: DataLoader<ClassLoader>,
-    pub users: DataLoader<UserLoader>,
-    pub user_orgs: DataLoader<UserOrgsLoader>,
-    pub profiles: DataLoader<ProfileLoader>,
+    pub orgs: Cached<OrgLoader>,
+    pub courses: Cached<CourseLoader>,
+    pub sessions: Cached<SessionLoader>,
+    pub classes: Cached<ClassLoader>,
+    pub users: Cached<UserLoader>,
+    pub user_orgs: Cached<UserOrgsLoader>,
+    pub profiles: Cached<ProfileLoader>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         let l = |_: ()| db.clone();
         Loaders {
-            orgs: DataLoader::new(OrgLoader(l(())), tokio::spawn),
-            courses: DataLoader::new(CourseLoader(l(())), tokio::spawn),
-            sessions: DataLoader::new(SessionLoader(l(())), tokio::spawn),
-            classes: DataLoader::new(ClassLoader(l(())), tokio::spawn),
-            users: DataLoader::new(UserLoader(l(())), tokio::spawn),
-            user_orgs: DataLoader::new(UserOrgsLoader(l(())), tokio::spawn),
-            profiles: DataLoader::new(ProfileLoader(l(())), tokio::spawn),
+            orgs: DataLoader::with_cache(OrgLoader(l(())), tokio::spawn, HashMapCache::default()),
+            courses: DataLoader::with_cache(CourseLoader(l(())), tokio::spawn, HashMapCache::default()),
+            sessions: DataLoader::with_cache(SessionLoader(l(())), tokio::spawn, HashMapCache::default()),
+            classes: DataLoader::with_cache(ClassLoader(l(())), tokio::spawn, HashMapCache::default()),
+            users: DataLoader::with_cache(UserLoader(l(())), tokio::spawn, HashMapCache::default()),
+            user_orgs: DataLoader::with_cache(UserOrgsLoader(l(())), tokio::spawn, HashMapCache::default()),
+            profiles: DataLoader::with_cache(ProfileLoader(l(())), tokio::spawn, HashMapCache::default()),
         }
     }
 }
