@@ -18,44 +18,28 @@ use crate::{
     roster::store::{ORG_DISTRICT, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER},
 };
 
-/// The most a signed-in person of a role can be granted, whatever the client holds.
+/// The most a signed-in person of a role can be granted, whatever the client holds. Students
+/// read and take part; teachers also write learning data and read sensitive notes; school
+/// administrators also edit the roster; only district administrators administer.
 pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
     use Scope::*;
-    let list: &[Scope] = match role {
-        ROLE_STUDENT => {
-            &[RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, ProgressRead, WinRead, WinWrite, RedesignRead]
-        }
-        ROLE_TEACHER => &[
-            RosterRead,
-            ProfilesRead,
-            ProfilesWrite,
-            ProfilesSensitiveRead,
-            PlaylistsRead,
-            PlaylistsWrite,
-            ProgressRead,
-            ProgressWrite,
-            WinRead,
-            WinWrite,
-            RedesignRead,
-        ],
-        ROLE_ADMINISTRATOR if district_admin => &Scope::ALL,
-        ROLE_ADMINISTRATOR => &[
-            RosterRead,
-            RosterWrite,
-            ProfilesRead,
-            ProfilesWrite,
-            ProfilesSensitiveRead,
-            PlaylistsRead,
-            PlaylistsWrite,
-            ProgressRead,
-            ProgressWrite,
-            WinRead,
-            WinWrite,
-            RedesignRead,
-        ],
-        _ => &[],
+    const STUDENT: [Scope; 8] =
+        [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, ProgressRead, WinRead, WinWrite, RedesignRead];
+    const TEACHER_EXTRA: [Scope; 3] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite];
+    let mut scopes: BTreeSet<Scope> = match role {
+        ROLE_STUDENT | ROLE_TEACHER | ROLE_ADMINISTRATOR => STUDENT.into_iter().collect(),
+        _ => BTreeSet::new(),
     };
-    list.iter().copied().collect()
+    if role == ROLE_TEACHER || role == ROLE_ADMINISTRATOR {
+        scopes.extend(TEACHER_EXTRA);
+    }
+    if role == ROLE_ADMINISTRATOR {
+        scopes.insert(RosterWrite);
+        if district_admin {
+            scopes.extend(Scope::ALL);
+        }
+    }
+    scopes
 }
 
 /// The principal a verified token stands for, or `None` when the token no longer holds: it

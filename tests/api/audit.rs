@@ -10,17 +10,7 @@ async fn reads_of_student_records_are_audited_by_client_and_student() {
     app.seed(1, 9).await;
     let admin = app.admin_token().await;
     let (vendor_id, vendor_secret) = app.client("roster.read profiles.read", &[]).await;
-    let vendor = {
-        let res = app
-            .http
-            .post(app.url("/oauth/token"))
-            .basic_auth(&vendor_id, Some(&vendor_secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
-        res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
-    };
+    let vendor = app.token_for(&vendor_id, &vendor_secret).await;
     let seen = data(
         app.gql(
             &vendor,

@@ -308,18 +308,7 @@ async fn bad_tokens(app: &TestApp, client: &str) -> Vec<(&'static str, String)> 
     tampered[1] = URL_SAFE_NO_PAD.encode(more.to_string());
     // A real token, then revoked.
     let (id, secret) = app.client(&ALL_SCOPES.join(" "), &[]).await;
-    let issued: Value = app
-        .http
-        .post(app.url("/oauth/token"))
-        .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let revoked = issued["access_token"].as_str().unwrap().to_owned();
+    let revoked = app.token_for(&id, &secret).await;
     let res = app
         .http
         .post(app.url("/oauth/revoke"))

@@ -134,10 +134,15 @@ impl TestApp {
     /// An access token from the real token endpoint for a new client with these scopes.
     pub async fn token(&self, scopes: &str, orgs: &[&str]) -> String {
         let (id, secret) = self.client(scopes, orgs).await;
+        self.token_for(&id, &secret).await
+    }
+
+    /// An access token from the real token endpoint for an existing client.
+    pub async fn token_for(&self, id: &str, secret: &str) -> String {
         let res = self
             .http
             .post(self.url("/oauth/token"))
-            .basic_auth(&id, Some(&secret))
+            .basic_auth(id, Some(secret))
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
