@@ -5,7 +5,7 @@ use std::process::Command;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 
-use crate::support::{backend_is_postgres, spawn_app};
+use crate::support::spawn_app;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_learnergraph"))
@@ -129,7 +129,24 @@ async fn client_create_prints_the_contract_fields() {
     let text = String::from_utf8(listed.stdout).unwrap();
     assert!(text.contains(v["client_id"].as_str().unwrap()));
     assert!(!text.contains(v["client_secret"].as_str().unwrap()), "secrets are never listed");
-    let _ = backend_is_postgres();
+
+    let id = v["client_id"].as_str().unwrap();
+    let rotated = bin().args(["client", "rotate-secret", id]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    assert!(rotated.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    let new_secret = r["client_secret"].as_str().unwrap();
+    assert_ne!(new_secret, v["client_secret"].as_str().unwrap());
+    let status = |secret: String| {
+        let req = app.http.post(app.url("/oauth/token")).basic_auth(id, Some(secret)).form(&[("grant_type", "client_credentials")]);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(v["client_secret"].as_str().unwrap().to_owned()).await, 401);
+    assert_eq!(status(new_secret.to_owned()).await, 200);
+    let disabled = bin().args(["client", "disable", id]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    assert!(disabled.status.success());
+    assert_eq!(status(new_secret.to_owned()).await, 401);
+    let missing = bin().args(["client", "disable", "lg_nobody"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    assert!(!missing.status.success());
 }
 
 #[tokio::test]
