@@ -290,6 +290,20 @@ fn back_to_client(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     }
 }
 
+/// The district's identity provider, discovered on first use; `Ok(None)` when none is
+/// configured, `Err` when it can't be reached.
+async fn upstream(state: &AppState) -> Result<Option<&Upstream>, ()> {
+    let Some(config) = &state.sign_in.upstream else { return Ok(None) };
+    let callback = format!("{}/oauth/callback", state.keys.issuer().trim_end_matches('/'));
+    match state.sign_in.discovered.get_or_try_init(|| Upstream::discover(config, callback)).await {
+        Ok(u) => Ok(Some(u)),
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "identity provider unavailable");
+            Err(())
+        }
+    }
+}
+
 /// `GET /oauth/authorize`: checks the client's request and starts a sign-in.
 pub async fn authorize(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
@@ -318,19 +332,11 @@ pub async fn authorize(State(state): State<AppState>, Query(q): Query<HashMap<St
         Ok(s) => format_scopes(&s),
         Err(m) => return fail("invalid_scope", &m),
     };
-    let upstream = match &state.sign_in.upstream {
-        Some(config) => {
-            let callback = format!("{}/oauth/callback", state.keys.issuer().trim_end_matches('/'));
-            match state.sign_in.discovered.get_or_try_init(|| Upstream::discover(config, callback)).await {
-                Ok(u) => Some(u),
-                Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "identity provider unavailable");
-                    return fail("temporarily_unavailable", "the district's sign-in service is unavailable");
-                }
-            }
-        }
-        None if state.sign_in.dev_signin => None,
-        None => return fail("temporarily_unavailable", "no sign-in method is configured"),
+    let upstream = match upstream(&state).await {
+        Ok(Some(u)) => Some(u),
+        Ok(None) if state.sign_in.dev_signin => None,
+        Ok(None) => return fail("temporarily_unavailable", "no sign-in method is configured"),
+        Err(()) => return fail("temporarily_unavailable", "the district's sign-in service is unavailable"),
     };
     let mut pending = grants::NewAuthorization {
         client_id: client.client_id.clone(),
@@ -408,8 +414,10 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<HashMap<Str
             ],
         )
     };
+    // Any replica may receive the callback, whichever one started the sign-in.
+    let discovered = upstream(&state).await.ok().flatten();
     let (Some(code), Some(verifier), Some(upstream)) =
-        (q.get("code"), pending.upstream_verifier.as_deref(), state.sign_in.discovered.get())
+        (q.get("code"), pending.upstream_verifier.as_deref(), discovered)
     else {
         return deny("the identity provider did not sign you in");
     };

@@ -137,7 +137,11 @@ async fn client_create_prints_the_contract_fields() {
     let new_secret = r["client_secret"].as_str().unwrap();
     assert_ne!(new_secret, v["client_secret"].as_str().unwrap());
     let status = |secret: String| {
-        let req = app.http.post(app.url("/oauth/token")).basic_auth(id, Some(secret)).form(&[("grant_type", "client_credentials")]);
+        let req = app
+            .http
+            .post(app.url("/oauth/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
         async move { req.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(status(v["client_secret"].as_str().unwrap().to_owned()).await, 401);
@@ -145,7 +149,8 @@ async fn client_create_prints_the_contract_fields() {
     let disabled = bin().args(["client", "disable", id]).env("DATABASE_URL", &app.database_url).output().unwrap();
     assert!(disabled.status.success());
     assert_eq!(status(new_secret.to_owned()).await, 401);
-    let missing = bin().args(["client", "disable", "lg_nobody"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let missing =
+        bin().args(["client", "disable", "lg_nobody"]).env("DATABASE_URL", &app.database_url).output().unwrap();
     assert!(!missing.status.success());
 }
 
