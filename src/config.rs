@@ -73,7 +73,7 @@ pub struct UpstreamConfig {
     pub client_id: String,
     pub client_secret: Secret,
     /// The userinfo claim that names our user: `email` (matched to the user's email) or
-    /// `preferred_username`/`sub` (matched to the user's username or sourcedId).
+    /// another claim such as `preferred_username` (matched to the user's username).
     pub user_claim: String,
 }
 

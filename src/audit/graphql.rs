@@ -69,7 +69,7 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// Who read or wrote which students' records, oldest first. Needs `admin` and
     /// district-wide access. Events are written moments after their request.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -101,7 +101,13 @@ impl AuditLog {
                             tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
                         }
                         Err(e) => {
-                            tracing::error!(error = %e, events = ?events, "audit events could not be written")
+                            // One bad event must not cost the others: write them one by one.
+                            tracing::error!(error = %e, "audit batch could not be written; writing events singly");
+                            for event in &events {
+                                if let Err(e) = store::write(&db, std::slice::from_ref(event)).await {
+                                    tracing::error!(error = %e, event = ?event, "audit event could not be written");
+                                }
+                            }
                         }
                     }
                 }

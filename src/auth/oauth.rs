@@ -14,7 +14,7 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use entity::{oauth_client, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use super::{
@@ -428,14 +428,12 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<HashMap<Str
             return deny("the identity provider did not confirm who you are");
         }
     };
+    // The configured claim names exactly one user, or nobody signs in.
     let column = if claim == "email" { user::Column::Email } else { user::Column::Username };
-    let person = user::Entity::find()
-        .filter(
-            sea_orm::Condition::any().add(column.eq(value.as_str())).add(user::Column::SourcedId.eq(value.as_str())),
-        )
-        .one(&state.db)
-        .await;
-    finish_sign_in(&state, request_id, person.ok().flatten()).await
+    let matches =
+        user::Entity::find().filter(column.eq(value.as_str())).limit(2).all(&state.db).await.unwrap_or_default();
+    let person = if matches.len() == 1 { matches.into_iter().next() } else { None };
+    finish_sign_in(&state, request_id, person).await
 }
 
 /// Issues the code for an identified person and sends them back to the client.

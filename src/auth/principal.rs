@@ -149,6 +149,14 @@ impl Principal {
         }
     }
 
+    /// Whether an org is one the principal may read (its own orgs and their ancestors).
+    pub fn may_see_org(&self, org_id: i64) -> bool {
+        match &self.orgs {
+            OrgAccess::All => true,
+            OrgAccess::Only { orgs, ancestors } => orgs.contains(&org_id) || ancestors.contains(&org_id),
+        }
+    }
+
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
     }

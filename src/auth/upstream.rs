@@ -90,6 +90,10 @@ impl Upstream {
             .json()
             .await
             .context("bad userinfo response")?;
+        // An email the provider has not verified does not identify anyone.
+        if self.user_claim == "email" && info.get("email_verified").and_then(|v| v.as_bool()) == Some(false) {
+            anyhow::bail!("the identity provider has not verified this email");
+        }
         let value = info
             .get(&self.user_claim)
             .and_then(|v| v.as_str())

@@ -192,9 +192,10 @@ async fn execute(
                 actor_id,
                 client_id,
                 operation_type: op_type.to_owned(),
-                operation_name: op_name,
+                operation_name: op_name.map(|n| n.chars().take(255).collect()),
                 fields: root_fields.join(" "),
-                request_id: Some(request_id.clone()).filter(|r| !r.is_empty()),
+                // The id may come from the caller: keep it within the column.
+                request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
                 learners,
             })
             .await;

@@ -147,6 +147,13 @@ async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::
     Ok(node)
 }
 
+/// The complexity of a connection field: its page size (as `paginate` will clamp it) times the
+/// complexity of one item, saturating so that huge `first` values can't overflow the check.
+pub fn list_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = usize::try_from(first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).clamp(0, MAX_PAGE_SIZE)).unwrap_or(0);
+    size.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// Fields every connection carries besides edges and pageInfo.
 #[derive(SimpleObject)]
 pub struct ConnectionFields {

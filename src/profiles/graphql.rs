@@ -98,7 +98,9 @@ impl LearnerProfile {
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified
     }
-    /// The student this profile belongs to.
+    /// The student this profile belongs to. Needs `roster.read`: a profile reader does not
+    /// get the roster through it.
+    #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(Learner))
     }
@@ -140,7 +142,7 @@ impl LearnerProfile {
         self.0.support_notes.as_deref()
     }
     /// Every change to the profile, oldest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn revisions(
         &self,
         ctx: &Context<'_>,

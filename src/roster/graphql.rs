@@ -177,7 +177,7 @@ impl District {
         self.0.identifier.as_deref()
     }
     /// The district's schools the caller may see.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn schools(
         &self,
         ctx: &Context<'_>,
@@ -226,7 +226,7 @@ impl School {
         Ok(load_org(ctx, parent).await?.map(District))
     }
     /// Students of the school.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn learners(
         &self,
         ctx: &Context<'_>,
@@ -240,7 +240,7 @@ impl School {
         learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// Teachers and administrators of the school.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn educators(
         &self,
         ctx: &Context<'_>,
@@ -262,7 +262,7 @@ impl School {
             .await)
     }
     /// Classes (sections) taught at the school.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn classes(
         &self,
         ctx: &Context<'_>,
@@ -277,7 +277,7 @@ impl School {
             .await)
     }
     /// Courses the school offers.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn courses(
         &self,
         ctx: &Context<'_>,
@@ -292,7 +292,7 @@ impl School {
             .await)
     }
     /// School years and terms that apply to the school: its own and its district's.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn academic_sessions(
         &self,
         ctx: &Context<'_>,
@@ -474,7 +474,7 @@ impl Class {
         Ok(loaders(ctx)?.sessions.load_one(self.0.term_id).await?.map(AcademicSession))
     }
     /// Students enrolled in the class.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn learners(
         &self,
         ctx: &Context<'_>,
@@ -488,7 +488,7 @@ impl Class {
         learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// Teachers of the class.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn educators(
         &self,
         ctx: &Context<'_>,
@@ -510,7 +510,7 @@ impl Class {
             .await)
     }
     /// Enrollments in the class, for syncing membership changes.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,
@@ -600,9 +600,12 @@ fn roster_user(m: user::Model) -> RosterUser {
     if m.role == ROLE_STUDENT { RosterUser::Learner(Learner(m)) } else { RosterUser::Educator(Educator(m)) }
 }
 
+/// The schools a user belongs to that the caller may see: a learner shared by two schools
+/// shows a caller limited to one only that one.
 async fn schools_of(ctx: &Context<'_>, user_id: i64) -> async_graphql::Result<Vec<School>> {
     let orgs = loaders(ctx)?.user_orgs.load_one(user_id).await?.unwrap_or_default();
-    Ok(orgs.into_iter().filter(|o| o.org_type == ORG_SCHOOL).map(School).collect())
+    let p = principal(ctx)?;
+    Ok(orgs.into_iter().filter(|o| o.org_type == ORG_SCHOOL && p.may_see_org(o.id)).map(School).collect())
 }
 
 /// A student.
@@ -652,7 +655,7 @@ impl Learner {
         schools_of(ctx, self.0.id).await
     }
     /// The student's enrollments in classes.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,
@@ -713,7 +716,7 @@ impl Educator {
         schools_of(ctx, self.0.id).await
     }
     /// The educator's class enrollments (the classes they teach).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,
@@ -768,7 +771,7 @@ impl RosterQuery {
     /// Districts the caller may see (normally the one district that runs this service).
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn districts(
         &self,
@@ -787,7 +790,7 @@ impl RosterQuery {
     /// Schools the caller may see.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn schools(
         &self,
@@ -806,7 +809,7 @@ impl RosterQuery {
     /// Students the caller may see, oldest record first.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn learners(
         &self,
@@ -834,7 +837,7 @@ impl RosterQuery {
     /// Teachers and administrators the caller may see.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn educators(
         &self,
@@ -853,7 +856,7 @@ impl RosterQuery {
     /// Classes the caller may see.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn classes(
         &self,
@@ -876,7 +879,7 @@ impl RosterQuery {
     /// Courses the caller may see.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn courses(
         &self,
@@ -895,7 +898,7 @@ impl RosterQuery {
     /// School years, terms and grading periods the caller may see.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn academic_sessions(
         &self,
@@ -922,7 +925,7 @@ impl RosterQuery {
     /// Enrollments the caller may see: the feed a tool syncs class membership from.
     #[graphql(
         guard = "needs(Scope::RosterRead)",
-        complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity + 1"
+        complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)"
     )]
     async fn enrollments(
         &self,
@@ -1078,11 +1081,8 @@ impl RosterMutation {
         let result = async {
             let (kind, n) = decode_id(&id, "id")?;
             let what = match kind {
-                Kind::Learner => {
-                    audit::note(ctx, [n]);
-                    Deletable::User
-                }
-                Kind::Educator => Deletable::User,
+                Kind::Learner => Deletable::User { student: true },
+                Kind::Educator => Deletable::User { student: false },
                 Kind::Class => Deletable::Class,
                 Kind::Enrollment => Deletable::Enrollment,
                 _ => {
@@ -1093,7 +1093,11 @@ impl RosterMutation {
                 }
             };
             store::mark_deleted(db(ctx).map_err(|e| AppError::Server(anyhow::anyhow!("{}", e.message)))?, p, what, n)
-                .await
+                .await?;
+            if let Deletable::User { student: true } = what {
+                audit::note(ctx, [n]);
+            }
+            Ok(())
         }
         .await;
         Ok(match into_user_errors(result)? {

@@ -203,6 +203,8 @@ find_one!(find_course, course, |p| courses(p, None, ANY));
 find_one!(find_session, academic_session, |p| academic_sessions(p, None, ANY));
 find_one!(find_enrollment, enrollment, |p| enrollments(p, None, None, ANY));
 
+const SOURCED_ID_TAKEN: &str = "this sourcedId is already in use and cannot be assigned to this learner";
+
 /// Fields of a learner as a rostering system sends them.
 #[derive(Clone, Debug)]
 pub struct LearnerFields {
@@ -220,6 +222,9 @@ pub struct LearnerFields {
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
+    if value.contains('\0') {
+        return Err(AppError::validation(field, "must not contain NUL characters"));
+    }
     if value.trim().is_empty() {
         return Err(AppError::validation(field, "must not be empty"));
     }
@@ -235,6 +240,18 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
     check_len("input.sourcedId", &input.sourced_id, 255)?;
     check_len("input.givenName", &input.given_name, 128)?;
     check_len("input.familyName", &input.family_name, 128)?;
+    for (field, value, max) in [
+        ("input.preferredName", &input.preferred_name, 128),
+        ("input.username", &input.username, 255),
+        ("input.identifier", &input.identifier, 255),
+    ] {
+        if let Some(v) = value {
+            check_len(field, v, max)?;
+        }
+    }
+    if input.grades.join(",").len() > 64 {
+        return Err(AppError::validation("input.grades", "too many grades"));
+    }
     if let Some(email) = &input.email
         && (!email.contains('@') || email.len() > 255)
     {
@@ -262,14 +279,11 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
     let grades = (!input.grades.is_empty()).then(|| input.grades.join(","));
     let user_id = match existing {
         Some(u) => {
-            if u.role != ROLE_STUDENT {
-                return Err(AppError::Conflict(format!("sourcedId `{}` belongs to a non-student user", u.sourced_id)));
-            }
-            if find_user(&txn, p, Key::Id(u.id)).await?.is_none() && p.orgs != OrgAccess::All {
-                return Err(AppError::Conflict(format!(
-                    "sourcedId `{}` is in use by a learner outside your orgs",
-                    u.sourced_id
-                )));
+            // One answer for "someone else's" and "not a student", so other orgs' records
+            // can't be probed through it.
+            let visible = find_user(&txn, p, Key::Id(u.id)).await?.is_some();
+            if u.role != ROLE_STUDENT || !visible {
+                return Err(AppError::Conflict(SOURCED_ID_TAKEN.into()));
             }
             user::Entity::update(user::ActiveModel {
                 id: Set(u.id),
@@ -337,18 +351,25 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
 /// Which kind of record `mark_deleted` deletes.
 #[derive(Clone, Copy, Debug)]
 pub enum Deletable {
-    User,
+    /// A learner (`true`) or an educator (`false`).
+    User {
+        student: bool,
+    },
     Class,
     Enrollment,
 }
 
 /// Marks a record `tobedeleted` (and the enrollments that hang off a user or class), bumping
-/// `dateLastModified` so that `updatedSince` sync delivers the deletion.
+/// `dateLastModified` so that `updatedSince` sync delivers the deletion. A caller limited to
+/// some orgs deletes only what lies within them: a user who also belongs to other orgs loses
+/// their memberships and enrollments in the caller's orgs and stays active elsewhere.
 pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let now = crate::db::now();
     let found = match kind {
-        Deletable::User => find_user(&txn, p, Key::Id(id)).await?.map(|r| r.status),
+        Deletable::User { student } => {
+            find_user(&txn, p, Key::Id(id)).await?.filter(|u| (u.role == ROLE_STUDENT) == student).map(|r| r.status)
+        }
         Deletable::Class => find_class(&txn, p, Key::Id(id)).await?.map(|r| r.status),
         Deletable::Enrollment => find_enrollment(&txn, p, Key::Id(id)).await?.map(|r| r.status),
     };
@@ -357,8 +378,37 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
         Some(STATUS_TOBEDELETED) => return Ok(()),
         Some(_) => {}
     }
+    let mut enrollments = enrollment::Entity::update_many()
+        .col_expr(enrollment::Column::Status, Expr::value(STATUS_TOBEDELETED))
+        .col_expr(enrollment::Column::DateLastModified, Expr::value(now))
+        .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .filter(match kind {
+            Deletable::User { .. } => enrollment::Column::UserId.eq(id),
+            Deletable::Class => enrollment::Column::ClassId.eq(id),
+            Deletable::Enrollment => enrollment::Column::Id.eq(id),
+        });
+    let mut delete_user = true;
+    if let (Deletable::User { .. }, OrgAccess::Only { orgs, .. }) = (kind, &p.orgs) {
+        enrollments = enrollments.filter(
+            enrollment::Column::ClassId.in_subquery(
+                Query::select()
+                    .column(class::Column::Id)
+                    .from(class::Entity)
+                    .and_where(class::Column::OrgId.is_in(orgs.iter().copied()))
+                    .to_owned(),
+            ),
+        );
+        user_org::Entity::delete_many()
+            .filter(user_org::Column::UserId.eq(id))
+            .filter(user_org::Column::OrgId.is_in(orgs.iter().copied()))
+            .exec(&txn)
+            .await?;
+        let elsewhere = user_org::Entity::find().filter(user_org::Column::UserId.eq(id)).one(&txn).await?;
+        delete_user = elsewhere.is_none();
+    }
+    enrollments.exec(&txn).await?;
     match kind {
-        Deletable::User => {
+        Deletable::User { .. } if delete_user => {
             user::Entity::update_many()
                 .col_expr(user::Column::Status, Expr::value(STATUS_TOBEDELETED))
                 .col_expr(user::Column::DateLastModified, Expr::value(now))
@@ -374,20 +424,8 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
                 .exec(&txn)
                 .await?;
         }
-        Deletable::Enrollment => {}
+        _ => {}
     }
-    let enrollments = match kind {
-        Deletable::User => enrollment::Column::UserId.eq(id),
-        Deletable::Class => enrollment::Column::ClassId.eq(id),
-        Deletable::Enrollment => enrollment::Column::Id.eq(id),
-    };
-    enrollment::Entity::update_many()
-        .col_expr(enrollment::Column::Status, Expr::value(STATUS_TOBEDELETED))
-        .col_expr(enrollment::Column::DateLastModified, Expr::value(now))
-        .filter(enrollments)
-        .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -183,15 +183,24 @@ async fn bad_tokens_are_refused_with_401() {
     c["scope"] = json!("roster.read admin");
     parts[1] = URL_SAFE_NO_PAD.encode(c.to_string());
     bad.push(("tampered", parts.join(".")));
-    // Headers that point at keys, and critical extensions.
-    let crit = format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD
-            .encode(json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid_of(&app), "crit": ["exp"]}).to_string()),
-        good.split('.').nth(1).unwrap(),
-        good.split('.').nth(2).unwrap()
-    );
-    bad.push(("crit", crit));
+    // Headers that point at keys, and critical extensions: each re-signed with the right key,
+    // so only the header itself can be the reason for refusal.
+    let key = EncodingKey::from_ed_pem(app.signing_pem.as_bytes()).unwrap();
+    let signed_with_header = |extra: (&str, Value)| {
+        let mut header = json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid_of(&app)});
+        header[extra.0] = extra.1;
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims().to_string()));
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::EdDSA).unwrap();
+        format!("{input}.{signature}")
+    };
+    bad.push(("crit", signed_with_header(("crit", json!(["exp"])))));
+    bad.push(("jwk", signed_with_header(("jwk", json!({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"})))));
+    bad.push(("x5u", signed_with_header(("x5u", json!("https://evil.example/cert.pem")))));
+    bad.push(("x5c", signed_with_header(("x5c", json!(["MIIB"])))));
+    // The same construction with a harmless header verifies, so the refusals above are real.
+    let plain = signed_with_header(("cty", json!("JWT")));
+    assert_eq!(app.gql_raw(Some(&plain), "{ viewer { kind } }", json!({})).await.status(), 200);
     let mut jku = at_header(&app);
     jku.jku = Some("https://evil.example/jwks".into());
     bad.push(("jku", sign(&app.signing_pem, jku, &claims())));

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, data, error_code, spawn_app};
@@ -279,6 +281,12 @@ async fn roster_needs_its_scope() {
         .gql(&token, "mutation { upsertLearner(input: {sourcedId: \"x\", givenName: \"a\", familyName: \"b\", schoolSourcedIds: [\"sc-school-001\"]}) { userErrors { message } } }", json!({}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
+    // A profile reader can't walk from a profile into the roster.
+    let admin = app.admin_token().await;
+    let sid = data(app.gql(&admin, "{ learners(first: 1) { edges { node { sourcedId } } } }", json!({})).await)["learners"]["edges"][0]["node"]["sourcedId"].clone();
+    let body = app.gql(&token, "query($s: String!) { learnerProfile(learnerSourcedId: $s) { strengths learner { schools { learners { totalCount } } } } }", json!({"s": sid})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(body["data"]["learnerProfile"]["learner"], Value::Null);
 }
 
 #[tokio::test]
@@ -309,8 +317,9 @@ async fn upsert_validates_and_writes_nothing_on_error() {
         assert_eq!(errors[0]["field"][1], field);
         assert_eq!(d["upsertLearner"]["learner"], Value::Null);
     }
-    let d = data(app.gql(&token, "{ learner(sourcedId: \"v1\") { id } }", json!({})).await);
-    assert_eq!(d["learner"], Value::Null, "nothing was written");
+    let admin = app.admin_token().await;
+    let d = data(app.gql(&admin, "{ learner(sourcedId: \"v1\") { id } }", json!({})).await);
+    assert_eq!(d["learner"], Value::Null, "nothing was written, in any school");
 }
 
 #[tokio::test]
@@ -334,4 +343,63 @@ async fn fifty_learners_with_profiles_cost_a_bounded_number_of_statements() {
     assert_eq!(costs[0], costs[1], "cost independent of page size: {costs:?}");
     assert!(costs[1] <= 7.0, "statements for 50 learners with profiles: {}", costs[1]);
     eprintln!("SQL statements for 50 learners of a school with their profiles: {}", costs[1]);
+}
+
+#[tokio::test]
+async fn a_learner_shared_by_two_schools_is_seen_and_deleted_school_by_school() {
+    let app = spawn_app().await;
+    app.seed(2, 3).await;
+    let admin = app.admin_token().await;
+    let shared = data(
+        app.gql(
+            &admin,
+            "mutation { upsertLearner(input: {sourcedId: \"shared-1\", givenName: \"Ana\", familyName: \"Ruiz\", schoolSourcedIds: [\"sc-school-001\", \"sc-school-002\"]}) { learner { id schools { sourcedId } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let id = shared["upsertLearner"]["learner"]["id"].clone();
+    assert_eq!(shared["upsertLearner"]["learner"]["schools"].as_array().unwrap().len(), 2);
+    let first = app.token("roster.read roster.write", &["sc-school-001"]).await;
+    let seen = data(app.gql(&first, "{ learner(sourcedId: \"shared-1\") { schools { sourcedId } } }", json!({})).await);
+    assert_eq!(seen["learner"]["schools"], json!([{"sourcedId": "sc-school-001"}]), "the other school stays hidden");
+    // Deleting through school 001 removes the learner from 001 only.
+    let d = data(
+        app.gql(
+            &first,
+            "mutation($id: ID!) { deleteRosterRecord(id: $id) { deletedId userErrors { message } } }",
+            json!({"id": id}),
+        )
+        .await,
+    );
+    assert_eq!(d["deleteRosterRecord"]["deletedId"], id);
+    let after =
+        data(app.gql(&admin, "{ learner(sourcedId: \"shared-1\") { status schools { sourcedId } } }", json!({})).await);
+    assert_eq!(after["learner"]["status"], "ACTIVE");
+    assert_eq!(after["learner"]["schools"], json!([{"sourcedId": "sc-school-002"}]));
+    let gone = data(app.gql(&first, "{ learner(sourcedId: \"shared-1\") { id } }", json!({})).await);
+    assert_eq!(gone["learner"], Value::Null);
+    // An educator's ID relabelled as a learner's does not delete the educator.
+    let t = data(app.gql(&admin, "{ educator(sourcedId: \"sc-t-001-06-math-0\") { id } }", json!({})).await);
+    let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(t["educator"]["id"].as_str().unwrap()).unwrap()).unwrap();
+    let forged = URL_SAFE_NO_PAD.encode(decoded.replace("Educator", "Learner"));
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($id: ID!) { deleteRosterRecord(id: $id) { deletedId userErrors { code } } }",
+            json!({"id": forged}),
+        )
+        .await,
+    );
+    assert_eq!(d["deleteRosterRecord"]["userErrors"][0]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn huge_page_sizes_cannot_overflow_the_complexity_check() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let q = "{ schools(first: 2147483647) { edges { node { learners(first: 2147483647) { edges { node { enrollments(first: 2147483647) { edges { node { sourcedId } } } } } } } } } }";
+    let body = app.gql(&token, q, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "the server is still up");
 }
