@@ -479,16 +479,22 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         let accommodations: Vec<&str> =
             if i % 9 == 0 { vec!["extended time on assessments", "preferential seating"] } else { vec![] };
         let notes = (i % 9 == 0).then(|| "Check in at the start of each work block.".to_owned());
-        contents.insert(
-            sid.clone(),
-            json!([
-                {"field": "strengths", "before": [], "after": strengths},
-                {"field": "interests", "before": [], "after": interests},
-                {"field": "goals", "before": [], "after": goals},
-                {"field": "modalities", "before": [], "after": modalities},
-                {"field": "pace", "before": null, "after": pace},
-            ]),
-        );
+        // The first revision records everything the profile was created with, as
+        // `createLearnerProfile` does.
+        let mut changes = vec![
+            json!({"field": "strengths", "before": [], "after": strengths}),
+            json!({"field": "interests", "before": [], "after": interests}),
+            json!({"field": "goals", "before": [], "after": goals}),
+            json!({"field": "modalities", "before": [], "after": modalities}),
+            json!({"field": "pace", "before": null, "after": pace}),
+        ];
+        if !accommodations.is_empty() {
+            changes.push(json!({"field": "accommodations", "before": [], "after": accommodations}));
+        }
+        if let Some(n) = &notes {
+            changes.push(json!({"field": "supportNotes", "before": null, "after": n}));
+        }
+        contents.insert(sid.clone(), serde_json::Value::Array(changes));
         profiles.push(learner_profile::ActiveModel {
             user_id: Set(user_ids[sid]),
             version: Set(1),
