@@ -57,8 +57,10 @@ pub async fn start(db: &DatabaseConnection, a: NewAuthorization) -> AppResult<St
     start_with_id(db, random_token(24)?, a).await
 }
 
-/// Records a pending sign-in under a given id (the `state` sent upstream).
+/// Records a pending sign-in under a given id (the `state` sent upstream). Sign-ins are rare
+/// next to API calls, so this is where expired grant state is cleared away.
 pub async fn start_with_id(db: &DatabaseConnection, id: String, a: NewAuthorization) -> AppResult<String> {
+    prune_expired(db).await?;
     authz::Entity::insert(authz::ActiveModel {
         id: Set(id.clone()),
         client_id: Set(a.client_id),
@@ -287,4 +289,15 @@ pub async fn is_revoked(db: &impl ConnectionTrait, jti: &str, family: Option<&st
 /// A refresh token as the introspection endpoint describes it.
 pub async fn find_refresh(db: &impl ConnectionTrait, token: &str) -> AppResult<Option<refresh::Model>> {
     Ok(refresh::Entity::find().filter(refresh::Column::TokenHash.eq(hash(token))).one(db).await?)
+}
+
+/// Deletes grant state past its expiry: pending sign-ins, codes, refresh tokens (a reused one
+/// can no longer be presented once expired) and revocations of tokens that have expired.
+pub async fn prune_expired(db: &DatabaseConnection) -> AppResult<()> {
+    let at = now();
+    authz::Entity::delete_many().filter(authz::Column::ExpiresAt.lt(at)).exec(db).await?;
+    oauth_code::Entity::delete_many().filter(oauth_code::Column::ExpiresAt.lt(at)).exec(db).await?;
+    refresh::Entity::delete_many().filter(refresh::Column::ExpiresAt.lt(at)).exec(db).await?;
+    oauth_revocation::Entity::delete_many().filter(oauth_revocation::Column::ExpiresAt.lt(at)).exec(db).await?;
+    Ok(())
 }

@@ -531,3 +531,40 @@ async fn people_sign_in_through_the_district_identity_provider() {
     let to_client = http.get(&callback).send().await.unwrap();
     assert_eq!(query_of(to_client.headers()["location"].to_str().unwrap())["error"], "access_denied");
 }
+
+#[tokio::test]
+async fn expired_grant_state_is_pruned() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = dev_app().await;
+    let fe = front_end(&app, "roster.read").await;
+    let (_, refresh) = sign_in(&app, &fe, TEACHER, "roster.read").await;
+    // Age everything: the code, the refresh token, and a revocation.
+    let backend = app.db.get_database_backend();
+    for table in ["oauth_codes", "oauth_refresh_tokens"] {
+        app.db
+            .execute_raw(Statement::from_string(
+                backend,
+                format!("UPDATE {table} SET expires_at = '2020-01-01T00:00:00+00:00'"),
+            ))
+            .await
+            .unwrap();
+    }
+    let count = |table: &'static str| {
+        let db = &app.db;
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(count("oauth_refresh_tokens").await, 1);
+    // An expired refresh token is refused, and the next sign-in clears expired state away.
+    let (_, body) = token_form(&app, &fe, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!(body["error"], "invalid_grant");
+    let _ = sign_in(&app, &fe, TEACHER, "roster.read").await;
+    assert_eq!(count("oauth_codes").await, 1, "only the new sign-in's code is left");
+    assert_eq!(count("oauth_refresh_tokens").await, 1, "only the new sign-in's refresh token is left");
+}
