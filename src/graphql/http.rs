@@ -8,10 +8,7 @@ use std::time::Instant;
 use async_graphql::{
     Request, Response as GqlResponse, Variables,
     http::GraphiQLSource,
-    parser::{
-        parse_query,
-        types::{DocumentOperations, OperationType},
-    },
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 use axum::{
     body::Bytes,
@@ -159,7 +156,12 @@ async fn execute(
             return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object");
         }
     };
-    let (op_type, op_name, root_fields) = operation_info(&query, params.operation_name.as_deref());
+    // Parsed once here; execution reuses the parsed document.
+    let mut request = Request::new(query).variables(variables);
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
+    }
+    let (op_type, op_name, root_fields) = operation_info(request.parsed_query().ok(), params.operation_name.as_deref());
     if method == Method::GET && op_type != "query" && op_type != "invalid" {
         let mut res = plain_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -174,11 +176,7 @@ async fn execute(
     let touched = Touched::default();
     let (actor_kind, actor_id) = principal.actor_ref();
     let client_id = principal.client_id().map(str::to_owned);
-    let mut request =
-        Request::new(query).variables(variables).data(principal).data(Loaders::new(&state.db)).data(touched.clone());
-    if let Some(name) = &params.operation_name {
-        request = request.operation_name(name.clone());
-    }
+    let request = request.data(principal).data(Loaders::new(&state.db)).data(touched.clone());
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -237,9 +235,9 @@ async fn execute(
 
 /// The operation's type (`query`, `mutation`, `subscription`, or `invalid` when it does not
 /// parse or names no operation) and its root fields.
-fn operation_info(query: &str, name: Option<&str>) -> (&'static str, Option<String>, Vec<String>) {
+fn operation_info(doc: Option<&ExecutableDocument>, name: Option<&str>) -> (&'static str, Option<String>, Vec<String>) {
     use async_graphql::parser::types::Selection;
-    let Ok(doc) = parse_query(query) else { return ("invalid", None, vec![]) };
+    let Some(doc) = doc else { return ("invalid", None, vec![]) };
     let op = match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some((None, op)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
