@@ -278,12 +278,20 @@ async fn remember_revocation(db: &impl ConnectionTrait, key: String, expires_at:
     Ok(())
 }
 
-/// Whether an access token (by its jti, and its refresh family if any) was revoked.
-pub async fn is_revoked(db: &impl ConnectionTrait, jti: &str, family: Option<&str>) -> AppResult<bool> {
+/// A condition that holds while an access token (by its jti, and its refresh family if any)
+/// is not revoked, to be combined with the client lookup every request makes.
+pub fn not_revoked(jti: &str, family: Option<&str>) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{ExprTrait, Query};
     let mut keys = vec![format!("jti:{jti}")];
     keys.extend(family.map(|f| format!("family:{f}")));
-    let hit = oauth_revocation::Entity::find().filter(oauth_revocation::Column::Key.is_in(keys)).one(db).await?;
-    Ok(hit.is_some())
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(oauth_revocation::Entity)
+            .and_where(oauth_revocation::Column::Key.is_in(keys))
+            .to_owned(),
+    )
+    .not()
 }
 
 /// A refresh token as the introspection endpoint describes it.

@@ -4,15 +4,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{STATUS_ACTIVE, enrollment, org, user, user_org};
+use entity::{STATUS_ACTIVE, enrollment, oauth_client, org, user, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
 };
 
-use super::{
-    Actor, OrgAccess, People, Principal, Scope, clients, grants, principal::parse_scopes, tokens::AccessClaims,
-};
+use super::{Actor, OrgAccess, People, Principal, Scope, grants, principal::parse_scopes, tokens::AccessClaims};
 use crate::{
     error::AppResult,
     roster::store::{ORG_DISTRICT, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER},
@@ -45,10 +43,14 @@ pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
 /// The principal a verified token stands for, or `None` when the token no longer holds: it
 /// was revoked, its client was disabled, or its person is gone.
 pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessClaims) -> AppResult<Option<Principal>> {
-    if grants::is_revoked(db, &claims.jti, claims.fam.as_deref()).await? {
-        return Ok(None);
-    }
-    let Some(client) = clients::find_enabled(db, &claims.client_id).await? else { return Ok(None) };
+    // One statement: the client must still be enabled and the token not revoked.
+    let client = oauth_client::Entity::find()
+        .filter(oauth_client::Column::ClientId.eq(claims.client_id.as_str()))
+        .filter(oauth_client::Column::Enabled.eq(true))
+        .filter(grants::not_revoked(&claims.jti, claims.fam.as_deref()))
+        .one(db)
+        .await?;
+    let Some(client) = client else { return Ok(None) };
     let client_scopes = parse_scopes(&client.scopes).unwrap_or_default();
     // Unknown scopes in a token we signed can only come from an older version: drop them.
     let mut scopes: BTreeSet<Scope> =
