@@ -22,7 +22,8 @@ use crate::{
 const AUTHORIZATION_TTL_MINUTES: i64 = 10;
 /// Authorization codes are short-lived (RFC 6749 §4.1.2 recommends at most 10 minutes).
 const CODE_TTL_SECONDS: i64 = 60;
-/// Refresh tokens live for a school day's worth of sessions, then sign-in is needed again.
+/// A refresh family lives for a school day's worth of sessions from sign-in, then sign-in is
+/// needed again; rotation does not extend it.
 pub const REFRESH_TTL_HOURS: i64 = 12;
 
 /// Hex SHA-256 of a secret value: what is stored instead of the value.
@@ -156,6 +157,9 @@ pub async fn redeem_code(
     if !pkce_matches(verifier, &row.code_challenge) {
         return Ok(Err(InvalidGrant("code_verifier does not match the code_challenge")));
     }
+    if !active_user(&txn, row.user_id).await? {
+        return Ok(Err(InvalidGrant("the signed-in user is no longer active")));
+    }
     let family_id = random_token(18)?;
     let used = oauth_code::Entity::update_many()
         .col_expr(oauth_code::Column::UsedAt, Expr::value(now()))
@@ -167,7 +171,9 @@ pub async fn redeem_code(
     if used.rows_affected != 1 {
         return Ok(Err(InvalidGrant("authorization code already used")));
     }
-    let refresh_token = insert_refresh(&txn, &family_id, client_id, row.user_id, &row.scope).await?;
+    // The family's lifetime starts now and is not extended by rotation.
+    let family_expiry = now() + Duration::hours(REFRESH_TTL_HOURS);
+    let refresh_token = insert_refresh(&txn, &family_id, client_id, row.user_id, &row.scope, family_expiry).await?;
     txn.commit().await?;
     Ok(Ok(Grant { user_id: row.user_id, scope: row.scope, family_id, refresh_token }))
 }
@@ -178,6 +184,7 @@ async fn insert_refresh(
     client_id: &str,
     user_id: i64,
     scope: &str,
+    expires_at: DateTime<Utc>,
 ) -> AppResult<String> {
     let token = random_token(32)?;
     let at = now();
@@ -188,7 +195,7 @@ async fn insert_refresh(
         user_id: Set(user_id),
         scope: Set(scope.to_owned()),
         created_at: Set(at),
-        expires_at: Set(at + Duration::hours(REFRESH_TTL_HOURS)),
+        expires_at: Set(expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
         ..Default::default()
@@ -196,6 +203,17 @@ async fn insert_refresh(
     .exec(db)
     .await?;
     Ok(token)
+}
+
+/// Whether the user may still sign in: active at the source and enabled. Checked inside the
+/// grant's transaction, before anything is spent.
+async fn active_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<bool> {
+    let found = entity::user::Entity::find_by_id(user_id)
+        .filter(entity::user::Column::Status.eq(entity::STATUS_ACTIVE))
+        .filter(entity::user::Column::EnabledUser.eq(true))
+        .one(db)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Exchanges a refresh token for a new one in the same family (RFC 6749 §6, rotation per
@@ -237,6 +255,9 @@ pub async fn rotate_refresh(
             req.split_whitespace().collect::<Vec<_>>().join(" ")
         }
     };
+    if !active_user(&txn, row.user_id).await? {
+        return Ok(Err(InvalidGrant("the signed-in user is no longer active")));
+    }
     let used = refresh::Entity::update_many()
         .col_expr(refresh::Column::UsedAt, Expr::value(now()))
         .filter(refresh::Column::Id.eq(row.id))
@@ -248,7 +269,7 @@ pub async fn rotate_refresh(
         txn.commit().await?;
         return Ok(Err(InvalidGrant("refresh token reused; its family is revoked")));
     }
-    let refresh_token = insert_refresh(&txn, &row.family_id, client_id, row.user_id, &scope).await?;
+    let refresh_token = insert_refresh(&txn, &row.family_id, client_id, row.user_id, &scope, row.expires_at).await?;
     txn.commit().await?;
     Ok(Ok(Grant { user_id: row.user_id, scope, family_id: row.family_id, refresh_token }))
 }

@@ -252,10 +252,20 @@ async fn user_tokens(
         .await
         .map_err(OAuthError::server)?
         .ok_or_else(|| OAuthError::new("invalid_grant", "the signed-in user is no longer active"))?;
+    // What the grant holds, narrowed to what the client and the person's role allow today.
+    let district_admin = person.role == ROLE_ADMINISTRATOR && person_is_district_admin(state, person.id).await;
+    let client_scopes = parse_scopes(&client.scopes).unwrap_or_default();
+    let role_cap = role_scopes(&person.role, district_admin);
+    let scopes: BTreeSet<Scope> = parse_scopes(&grant.scope)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| client_scopes.contains(s) && role_cap.contains(s))
+        .collect();
+    let scope = format_scopes(&scopes);
     let subject = Subject {
         client_id: &client.client_id,
         user: Some(&person.sourced_id),
-        scope: &grant.scope,
+        scope: &scope,
         orgs,
         family: Some(&grant.family_id),
     };
@@ -265,8 +275,19 @@ async fn user_tokens(
         "token_type": "Bearer",
         "expires_in": claims.exp - claims.iat,
         "refresh_token": grant.refresh_token,
-        "scope": grant.scope,
+        "scope": scope,
     }))
+}
+
+/// Query parameters as a map, or `None` when one is repeated (RFC 6749 §3.1).
+fn unique_params(pairs: Vec<(String, String)>) -> Option<HashMap<String, String>> {
+    let mut map = HashMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if map.insert(k, v).is_some() {
+            return None;
+        }
+    }
+    Some(map)
 }
 
 /// A page for errors that must not be redirected (unknown client, unregistered redirect URI).
@@ -305,7 +326,8 @@ async fn upstream(state: &AppState) -> Result<Option<&Upstream>, ()> {
 }
 
 /// `GET /oauth/authorize`: checks the client's request and starts a sign-in.
-pub async fn authorize(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn authorize(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    let Some(q) = unique_params(pairs) else { return error_page("a parameter was given more than once") };
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
     let client = match clients::find_enabled(&state.db, get("client_id")).await {
         Ok(Some(c)) if allows(&c, "authorization_code") => c,
@@ -397,7 +419,8 @@ pub async fn dev_signin(
 }
 
 /// `GET /oauth/callback`: the identity provider sends the person back here.
-pub async fn callback(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn callback(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    let Some(q) = unique_params(pairs) else { return error_page("a parameter was given more than once") };
     let Some(request_id) = q.get("state") else { return error_page("missing state") };
     let pending = match grants::pending(&state.db, request_id).await {
         Ok(Some(p)) => p,
@@ -501,10 +524,8 @@ pub async fn revoke(
         let params = form_params(&headers, form)?;
         let client = authenticate_client(&state, &headers, &params).await?;
         let token = params.get("token").ok_or_else(|| OAuthError::new("invalid_request", "missing `token`"))?;
-        match params.get("token_type_hint").map(String::as_str) {
-            None | Some("access_token" | "refresh_token") => {}
-            Some(_) => return Err(OAuthError::new("unsupported_token_type", "hint access_token or refresh_token")),
-        }
+        // Any `token_type_hint` is only a hint: every kind of token we issue is searched
+        // (RFC 7009 §2.1).
         if let Ok(claims) = state.keys.verify(token) {
             if claims.client_id == client.client_id {
                 let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
@@ -536,11 +557,15 @@ pub async fn introspect(
         let token = params.get("token").ok_or_else(|| OAuthError::new("invalid_request", "missing `token`"))?;
         let inactive = json!({"active": false});
         if let Ok(claims) = state.keys.verify(token) {
-            let live = claims.client_id == client.client_id
-                && crate::auth::policy::principal_from_claims(&state.db, &claims).await.map_err(OAuthError::server)?.is_some();
-            return Ok(if live {
+            let principal = if claims.client_id == client.client_id {
+                crate::auth::policy::principal_from_claims(&state.db, &claims).await.map_err(OAuthError::server)?
+            } else {
+                None
+            };
+            return Ok(if let Some(principal) = principal {
+                // The scopes the token carries today: narrowed by the client's and role's caps.
                 json!({
-                    "active": true, "token_type": "Bearer", "scope": claims.scope, "client_id": claims.client_id,
+                    "active": true, "token_type": "Bearer", "scope": format_scopes(&principal.scopes), "client_id": claims.client_id,
                     "sub": claims.sub, "exp": claims.exp, "iat": claims.iat, "iss": claims.iss, "aud": claims.aud,
                     "jti": claims.jti, "username": claims.user,
                 })

@@ -90,8 +90,9 @@ impl Upstream {
             .json()
             .await
             .context("bad userinfo response")?;
-        // An email the provider has not verified does not identify anyone.
-        if self.user_claim == "email" && info.get("email_verified").and_then(|v| v.as_bool()) == Some(false) {
+        // Only an email the provider says it verified identifies anyone.
+        let verified = matches!(info.get("email_verified"), Some(v) if v == true || v == "true");
+        if self.user_claim == "email" && !verified {
             anyhow::bail!("the identity provider has not verified this email");
         }
         let value = info

@@ -522,6 +522,15 @@ async fn people_sign_in_through_the_district_identity_provider() {
     let me = data(app.gql(tokens.access_token().secret(), "{ viewer { kind userSourcedId } }", json!({})).await);
     assert_eq!(me["viewer"]["userSourcedId"], TEACHER);
 
+    // A matching email the provider has not verified identifies nobody.
+    idp.login_as(&format!("unverified:{}", teacher["educator"]["email"].as_str().unwrap()));
+    let (_, challenge) = pkce();
+    let to_idp = http.get(authorize_url(&app, &fe, &challenge, "roster.read")).send().await.unwrap();
+    let back = http.get(to_idp.headers()["location"].to_str().unwrap()).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().replace(ISSUER, &app.address);
+    let to_client = http.get(&callback).send().await.unwrap();
+    assert_eq!(query_of(to_client.headers()["location"].to_str().unwrap())["error"], "access_denied");
+
     // Someone the district's provider knows but learnergraph doesn't: access_denied.
     idp.login_as("stranger@elsewhere.example");
     let (_, challenge) = pkce();
@@ -567,4 +576,44 @@ async fn expired_grant_state_is_pruned() {
     let _ = sign_in(&app, &fe, TEACHER, "roster.read").await;
     assert_eq!(count("oauth_codes").await, 1, "only the new sign-in's code is left");
     assert_eq!(count("oauth_refresh_tokens").await, 1, "only the new sign-in's refresh token is left");
+}
+
+#[tokio::test]
+async fn repeated_authorization_parameters_are_refused() {
+    let app = dev_app().await;
+    let fe = front_end(&app, "roster.read").await;
+    let (_, challenge) = pkce();
+    let url = format!("{}&scope=admin", authorize_url(&app, &fe, &challenge, "roster.read"));
+    let res = no_redirects().get(url).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn refresh_rotation_does_not_extend_the_family_and_rechecks_caps() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = dev_app().await;
+    let fe = front_end(&app, "roster.read profiles.read").await;
+    let (_, refresh) = sign_in(&app, &fe, TEACHER, "roster.read profiles.read").await;
+    let backend = app.db.get_database_backend();
+    let expiry = || {
+        let stmt = Statement::from_string(backend, "SELECT MAX(expires_at) AS e FROM oauth_refresh_tokens".to_owned());
+        let db = &app.db;
+        async move {
+            db.query_one_raw(stmt).await.unwrap().unwrap().try_get::<chrono::DateTime<chrono::Utc>>("", "e").unwrap()
+        }
+    };
+    let before = expiry().await;
+    // The client loses a scope: the next refresh no longer carries it.
+    app.db
+        .execute_raw(Statement::from_string(
+            backend,
+            format!("UPDATE oauth_clients SET scopes = 'roster.read' WHERE client_id = '{}'", fe.id),
+        ))
+        .await
+        .unwrap();
+    let (status, body) = token_form(&app, &fe, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "roster.read");
+    assert_eq!(expiry().await, before, "rotation keeps the family's expiry");
 }

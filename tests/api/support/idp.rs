@@ -106,7 +106,13 @@ async fn userinfo(State(s): State<Arc<Idp>>, headers: HeaderMap) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     match s.tokens.lock().unwrap().get(token) {
-        Some(email) => Json(json!({"sub": format!("idp-{email}"), "email": email})).into_response(),
+        Some(email) if email.starts_with("unverified:") => {
+            Json(json!({"sub": "idp-x", "email": email.trim_start_matches("unverified:"), "email_verified": false}))
+                .into_response()
+        }
+        Some(email) => {
+            Json(json!({"sub": format!("idp-{email}"), "email": email, "email_verified": true})).into_response()
+        }
         None => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
