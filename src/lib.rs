@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod metrics;
 pub mod profiles;
+pub mod redesign;
 pub mod roster;
 pub mod seed;
 pub mod telemetry;

@@ -9,7 +9,8 @@ use entity::{
     STATUS_ACTIVE, academic_session, class, course, enrollment, learner_profile, org, profile_revision, user, user_org,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
 };
 use serde_json::json;
 
@@ -120,7 +121,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
         ("Elmstone High School".to_owned(), [9, 10, 11]),
         ("Foxglove Academy".to_owned(), [9, 10, 11]),
     ];
-    generate(
+    let report = generate(
         db,
         Spec {
             prefix: "rb",
@@ -130,7 +131,131 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
             seed: 2015,
         },
     )
-    .await
+    .await?;
+    demo_redesign(db).await?;
+    Ok(report)
+}
+
+/// Riverbend's redesign: three cohorts, a school implementing its plan (goals, indicators,
+/// milestones, grants), one planning, one scheduled to present, one declined. Written once:
+/// skipped when the district has cohorts already.
+async fn demo_redesign(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use crate::redesign::{
+        money::Money,
+        stages::RedesignStage as S,
+        store::{self as rd, CohortFields},
+    };
+    let p = crate::auth::Principal::system();
+    let district = rd::resolve_district(db, &p, Some("rb-district")).await?;
+    let existing = entity::redesign_cohort::Entity::find()
+        .filter(entity::redesign_cohort::Column::DistrictOrgId.eq(district))
+        .count(db)
+        .await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| anyhow::anyhow!("bad date"));
+    for (year, target) in [(2025, 6), (2026, 7), (2027, 8)] {
+        let f = CohortFields {
+            year: Some(year),
+            name: None,
+            target_size: Some(target),
+            application_opens_on: Some(date(year - 1, 9, 1)?),
+            application_closes_on: Some(date(year, 1, 31)?),
+        };
+        rd::create_cohort(db, &p, Some("rb-district"), f).await?;
+    }
+    let to = |to| rd::StageMove {
+        to,
+        note: None,
+        presentation_at: Utc.with_ymd_and_hms(2024, 11, 14, 16, 0, 0).single(),
+        presentation_outcome: Some("Clear mission; the panel asked for a sharper plan for grades 7 and 8.".into()),
+        decline_reasons: Some("The application did not yet show staff agreement; please reapply next year.".into()),
+    };
+    let path = [S::PresentationScheduled, S::Presented, S::Accepted, S::Planning, S::Implementing];
+    let plans = [
+        ("rb-school-003", 2025, &path[..]),
+        ("rb-school-005", 2026, &path[..4]),
+        ("rb-school-004", 2027, &path[..1]),
+        ("rb-school-006", 2026, &[S::PresentationScheduled, S::Presented, S::Declined][..]),
+    ];
+    let mut cedar = None;
+    for (school, year, moves) in plans {
+        let application = "Our students want more say in how and when they learn; our staff voted to redesign.";
+        let plan = rd::apply(db, &p, school, year, application, date(year - 1, 10, 1)?).await?;
+        for stage in moves {
+            rd::move_plan(db, &p, plan.id, to(*stage)).await?;
+        }
+        if school == "rb-school-003" {
+            cedar = Some(plan.id);
+        }
+    }
+    let Some(cedar) = cedar else { return Ok(()) };
+    let content = rd::PlanContent {
+        application: None,
+        mission: Some("Every Cedar Hollow student leaves knowing how they learn best.".into()),
+        vision: Some("Learning that fits each student: their pace, their path, their voice.".into()),
+    };
+    rd::update_content(db, &p, cedar, content).await?;
+    let pillars: Vec<i64> = rd::pillars(&p, false)?
+        .filter(entity::redesign_pillar::Column::DistrictOrgId.eq(district))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let goal = |title: &str, pillar_idx: &[usize]| rd::GoalFields {
+        title: Some(title.into()),
+        description: None,
+        owner: Some("Principal Okafor".into()),
+        pillar_ids: Some(pillar_idx.iter().filter_map(|i| pillars.get(*i).copied()).collect()),
+    };
+    let g1 = rd::create_goal(db, &p, cedar, goal("Every student keeps a living learner profile", &[0, 4])).await?;
+    let g2 = rd::create_goal(db, &p, cedar, goal("Students move on when they show mastery", &[2, 1])).await?;
+    let ind = |name: &str, baseline, target| rd::IndicatorFields {
+        name: name.into(),
+        unit: Some("%".into()),
+        baseline,
+        baseline_on: NaiveDate::from_ymd_opt(2025, 8, 15).unwrap_or_default(),
+        target,
+        target_on: NaiveDate::from_ymd_opt(2027, 6, 15).unwrap_or_default(),
+    };
+    let i1 = rd::add_indicator(db, &p, g1.id, ind("Students with a profile updated this term", 20.0, 95.0)).await?;
+    rd::record_measurement(db, &p, i1.id, date(2026, 1, 20)?, 48.0, None).await?;
+    rd::record_measurement(db, &p, i1.id, date(2026, 6, 10)?, 71.0, None).await?;
+    let i2 = rd::add_indicator(db, &p, g2.id, ind("Math units completed at own pace", 5.0, 60.0)).await?;
+    rd::record_measurement(db, &p, i2.id, date(2026, 6, 10)?, 9.0, Some("Scheduling got in the way".into())).await?;
+    let milestone = |title: &str, due: NaiveDate, done: Option<NaiveDate>| rd::MilestoneFields {
+        title: Some(title.into()),
+        owner: Some("Ms. Delgado".into()),
+        due_on: Some(due),
+        completed_on: Some(done),
+    };
+    rd::add_milestone(
+        db,
+        &p,
+        g1.id,
+        milestone("Profile template agreed", date(2025, 9, 30)?, Some(date(2025, 9, 26)?)),
+    )
+    .await?;
+    rd::add_milestone(db, &p, g2.id, milestone("Competency map for grade 7 math", date(2026, 3, 1)?, None)).await?;
+    let grant = |kind, fiscal_year, dollars: i64| rd::GrantFields {
+        kind,
+        fiscal_year,
+        amount: Money(dollars * 100),
+        awarded_on: NaiveDate::from_ymd_opt(fiscal_year - 1, 8, 1).unwrap_or_default(),
+    };
+    let planning = rd::award_grant(db, &p, cedar, grant(rd::GRANT_PLANNING, 2025, 25_000)).await?;
+    let implementation = rd::award_grant(db, &p, cedar, grant(rd::GRANT_IMPLEMENTATION, 2026, 60_000)).await?;
+    let pay = |fiscal_year, dollars: i64, on: NaiveDate| rd::DisbursementFields {
+        fiscal_year,
+        amount: Money(dollars * 100),
+        disbursed_on: on,
+        note: None,
+    };
+    rd::disburse(db, &p, planning.id, pay(2025, 25_000, date(2024, 9, 15)?)).await?;
+    rd::disburse(db, &p, implementation.id, pay(2026, 35_000, date(2025, 9, 15)?)).await?;
+    Ok(())
 }
 
 /// A synthetic district with about `students` students, in schools of 1,000.
@@ -227,6 +352,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         });
     }
     insert_all(&txn, orgs, vec![org::Column::SourcedId]).await?;
+    crate::redesign::store::create_default_pillars(&txn, district_id).await?;
     let org_ids = ids::<org::Entity>(&txn, org::Column::SourcedId, org::Column::Id, &format!("{p}-school-")).await?;
 
     // Academic sessions: the school year and its two semesters, district-wide.

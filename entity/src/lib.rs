@@ -15,6 +15,17 @@ pub mod oauth_refresh_token;
 pub mod oauth_revocation;
 pub mod org;
 pub mod profile_revision;
+pub mod redesign_cohort;
+pub mod redesign_disbursement;
+pub mod redesign_goal;
+pub mod redesign_goal_pillar;
+pub mod redesign_grant;
+pub mod redesign_indicator;
+pub mod redesign_measurement;
+pub mod redesign_milestone;
+pub mod redesign_pillar;
+pub mod redesign_plan;
+pub mod redesign_stage_change;
 pub mod user;
 pub mod user_org;
 

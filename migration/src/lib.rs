@@ -19,6 +19,14 @@ mod m20261123_000012_create_oauth_grants;
 mod m20261123_000013_create_oauth_refresh_tokens;
 mod m20261123_000014_create_oauth_revocations;
 mod m20261123_000015_create_audit_events;
+mod m20261123_000016_create_redesign_pillars;
+mod m20261123_000017_create_redesign_cohorts;
+mod m20261123_000018_create_redesign_plans;
+mod m20261123_000019_create_redesign_stage_changes;
+mod m20261123_000020_create_redesign_goals;
+mod m20261123_000021_create_redesign_indicators;
+mod m20261123_000022_create_redesign_milestones;
+mod m20261123_000023_create_redesign_grants;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -42,6 +50,14 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_create_oauth_refresh_tokens::Migration),
             Box::new(m20261123_000014_create_oauth_revocations::Migration),
             Box::new(m20261123_000015_create_audit_events::Migration),
+            Box::new(m20261123_000016_create_redesign_pillars::Migration),
+            Box::new(m20261123_000017_create_redesign_cohorts::Migration),
+            Box::new(m20261123_000018_create_redesign_plans::Migration),
+            Box::new(m20261123_000019_create_redesign_stage_changes::Migration),
+            Box::new(m20261123_000020_create_redesign_goals::Migration),
+            Box::new(m20261123_000021_create_redesign_indicators::Migration),
+            Box::new(m20261123_000022_create_redesign_milestones::Migration),
+            Box::new(m20261123_000023_create_redesign_grants::Migration),
         ]
     }
 }

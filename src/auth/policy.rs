@@ -18,7 +18,8 @@ use crate::{
 
 /// The most a signed-in person of a role can be granted, whatever the client holds. Students
 /// read and take part; teachers also write learning data and read sensitive notes; school
-/// administrators also edit the roster; only district administrators administer.
+/// administrators also edit the roster and their school's redesign plan (the redesign store
+/// keeps stages and money to the district); only district administrators administer.
 pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
     use Scope::*;
     const STUDENT: [Scope; 8] =
@@ -33,6 +34,7 @@ pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
     }
     if role == ROLE_ADMINISTRATOR {
         scopes.insert(RosterWrite);
+        scopes.insert(RedesignWrite);
         if district_admin {
             scopes.extend(Scope::ALL);
         }

@@ -176,7 +176,11 @@ async fn execute(
     let touched = Touched::default();
     let (actor_kind, actor_id) = principal.actor_ref();
     let client_id = principal.client_id().map(str::to_owned);
-    let request = request.data(principal).data(Loaders::new(&state.db)).data(touched.clone());
+    let request = request
+        .data(principal)
+        .data(Loaders::new(&state.db))
+        .data(crate::redesign::loaders::RedesignLoaders::new(&state.db))
+        .data(touched.clone());
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();

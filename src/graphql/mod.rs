@@ -9,7 +9,7 @@ pub mod user_errors;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::{admin, audit, profiles, roster};
+use crate::{admin, audit, profiles, redesign, roster};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -19,6 +19,7 @@ pub struct Query(
     audit::graphql::AuditQuery,
     roster::graphql::RosterQuery,
     profiles::graphql::ProfilesQuery,
+    redesign::graphql::RedesignQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -26,6 +27,7 @@ pub struct Mutation(
     roster::graphql::RosterMutation,
     profiles::graphql::ProfilesMutation,
     admin::graphql::AdminMutation,
+    redesign::graphql::RedesignMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

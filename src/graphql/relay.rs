@@ -15,6 +15,9 @@ use super::context::{db, principal};
 use crate::{
     error::AppError,
     profiles::graphql::LearnerProfile,
+    redesign::graphql::{
+        Grant, RedesignCohort, RedesignGoal, RedesignIndicator, RedesignMilestone, RedesignPillar, RedesignPlan,
+    },
     roster::graphql::{AcademicSession, Class, Course, District, Educator, Enrollment, Learner, School},
 };
 
@@ -37,10 +40,17 @@ pub enum Kind {
     Learner,
     Educator,
     LearnerProfile,
+    RedesignPillar,
+    RedesignCohort,
+    RedesignPlan,
+    RedesignGoal,
+    RedesignIndicator,
+    RedesignMilestone,
+    Grant,
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 16] = [
         Kind::District,
         Kind::School,
         Kind::AcademicSession,
@@ -50,6 +60,13 @@ impl Kind {
         Kind::Learner,
         Kind::Educator,
         Kind::LearnerProfile,
+        Kind::RedesignPillar,
+        Kind::RedesignCohort,
+        Kind::RedesignPlan,
+        Kind::RedesignGoal,
+        Kind::RedesignIndicator,
+        Kind::RedesignMilestone,
+        Kind::Grant,
     ];
 
     fn name(self) -> &'static str {
@@ -63,6 +80,13 @@ impl Kind {
             Kind::Learner => "Learner",
             Kind::Educator => "Educator",
             Kind::LearnerProfile => "LearnerProfile",
+            Kind::RedesignPillar => "RedesignPillar",
+            Kind::RedesignCohort => "RedesignCohort",
+            Kind::RedesignPlan => "RedesignPlan",
+            Kind::RedesignGoal => "RedesignGoal",
+            Kind::RedesignIndicator => "RedesignIndicator",
+            Kind::RedesignMilestone => "RedesignMilestone",
+            Kind::Grant => "Grant",
         }
     }
 }
@@ -103,6 +127,13 @@ pub enum Node {
     Learner(Learner),
     Educator(Educator),
     LearnerProfile(LearnerProfile),
+    RedesignPillar(RedesignPillar),
+    RedesignCohort(RedesignCohort),
+    RedesignPlan(RedesignPlan),
+    RedesignGoal(RedesignGoal),
+    RedesignIndicator(RedesignIndicator),
+    RedesignMilestone(RedesignMilestone),
+    Grant(Grant),
 }
 
 #[derive(Default)]
@@ -136,6 +167,13 @@ async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::
     let db = db(ctx)?;
     let node = match kind {
         Kind::LearnerProfile => crate::profiles::graphql::resolve_node(p, db, id).await,
+        Kind::RedesignPillar
+        | Kind::RedesignCohort
+        | Kind::RedesignPlan
+        | Kind::RedesignGoal
+        | Kind::RedesignIndicator
+        | Kind::RedesignMilestone
+        | Kind::Grant => crate::redesign::graphql::resolve_node(p, db, kind, id).await,
         _ => crate::roster::graphql::resolve_node(p, db, kind, id).await,
     };
     let node = node?;

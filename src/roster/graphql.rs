@@ -756,7 +756,7 @@ pub async fn resolve_node(p: &Principal, db: &DatabaseConnection, kind: Kind, id
                 _ => None,
             })
         }
-        Kind::LearnerProfile => None,
+        _ => None,
     })
 }
 

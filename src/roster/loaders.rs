@@ -30,6 +30,8 @@ macro_rules! id_loader {
     };
 }
 
+pub(crate) use id_loader;
+
 id_loader!(OrgLoader, org);
 id_loader!(CourseLoader, course);
 id_loader!(SessionLoader, academic_session);

@@ -166,6 +166,117 @@ const RULES: &[Rule] = &[
         scope: Some("admin"),
         doc: "mutation($client: String!) { setOAuthClientEnabled(clientId: $client, enabled: true) { client { clientId } userErrors { code } } }",
     },
+    Rule {
+        field: "redesignPillars",
+        scope: Some("redesign.read"),
+        doc: "{ redesignPillars(includeArchived: true) { id name position } }",
+    },
+    Rule { field: "redesignCohorts", scope: Some("redesign.read"), doc: "{ redesignCohorts { id year targetSize } }" },
+    Rule {
+        field: "redesignPlans",
+        scope: Some("redesign.read"),
+        doc: "{ redesignPlans(first: 10) { edges { node { schoolSourcedId mission goals { title } } } } }",
+    },
+    Rule {
+        field: "redesignPlan",
+        scope: Some("redesign.read"),
+        doc: "{ redesignPlan(schoolSourcedId: \"sc-school-001\") { schoolSourcedId mission stage } }",
+    },
+    Rule {
+        field: "redesignFunding",
+        scope: Some("redesign.read"),
+        doc: "{ redesignFunding(schoolSourcedId: \"sc-school-001\") { committed disbursed byFiscalYear { fiscalYear committed } } }",
+    },
+    Rule {
+        field: "redesignDashboard",
+        scope: Some("redesign.read"),
+        doc: "{ redesignDashboard(asOf: \"2100-01-01\") { stageCounts { cohortYear stage schools } overdueMilestones { title goal { plan { schoolSourcedId mission } } } offTrackIndicators { name goal { plan { schoolSourcedId } } } transition { startedSchools schools } } }",
+    },
+    Rule {
+        field: "createRedesignPillar",
+        scope: Some("redesign.write"),
+        doc: "mutation { createRedesignPillar(input: {name: \"Matrix pillar\"}) { pillar { id } userErrors { code } } }",
+    },
+    Rule {
+        field: "updateRedesignPillar",
+        scope: Some("redesign.write"),
+        doc: "mutation($pillar: ID!) { updateRedesignPillar(input: {pillarId: $pillar, description: \"changed\"}) { pillar { id } userErrors { code } } }",
+    },
+    Rule {
+        field: "createRedesignCohort",
+        scope: Some("redesign.write"),
+        doc: "mutation { createRedesignCohort(input: {year: 2031, targetSize: 6, applicationOpensOn: \"2030-09-01\", applicationClosesOn: \"2031-01-31\"}) { cohort { id } userErrors { code } } }",
+    },
+    Rule {
+        field: "updateRedesignCohort",
+        scope: Some("redesign.write"),
+        doc: "mutation($cohort: ID!) { updateRedesignCohort(input: {cohortId: $cohort, targetSize: 9}) { cohort { id } userErrors { code } } }",
+    },
+    Rule {
+        field: "applyForRedesign",
+        scope: Some("redesign.write"),
+        doc: "mutation($year: Int!) { applyForRedesign(input: {schoolSourcedId: \"sc-school-003\", cohortYear: $year, application: \"We want in.\"}) { plan { id } userErrors { code } } }",
+    },
+    Rule {
+        field: "moveRedesignPlan",
+        scope: Some("redesign.write"),
+        doc: "mutation($plan: ID!) { moveRedesignPlan(input: {planId: $plan, to: PLANNING}) { plan { schoolSourcedId mission } userErrors { code } } }",
+    },
+    Rule {
+        field: "updateRedesignPlan",
+        scope: Some("redesign.write"),
+        doc: "mutation($plan: ID!) { updateRedesignPlan(input: {planId: $plan, vision: \"changed\"}) { plan { schoolSourcedId mission } userErrors { code } } }",
+    },
+    Rule {
+        field: "createRedesignGoal",
+        scope: Some("redesign.write"),
+        doc: "mutation($plan: ID!, $pillar: ID!) { createRedesignGoal(input: {planId: $plan, title: \"More\", pillarIds: [$pillar]}) { goal { id plan { mission } } userErrors { code } } }",
+    },
+    Rule {
+        field: "updateRedesignGoal",
+        scope: Some("redesign.write"),
+        doc: "mutation($goal: ID!) { updateRedesignGoal(input: {goalId: $goal, owner: \"Someone\"}) { goal { id plan { mission } } userErrors { code } } }",
+    },
+    Rule {
+        field: "deleteRedesignGoal",
+        scope: Some("redesign.write"),
+        doc: "mutation($goal2: ID!) { deleteRedesignGoal(goalId: $goal2) { deletedId userErrors { code } } }",
+    },
+    Rule {
+        field: "addRedesignIndicator",
+        scope: Some("redesign.write"),
+        doc: "mutation($goal: ID!) { addRedesignIndicator(input: {goalId: $goal, name: \"Attendance\", baseline: 90, baselineOn: \"2026-01-01\", target: 95, targetOn: \"2027-01-01\"}) { indicator { id goal { plan { mission } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "recordIndicatorMeasurement",
+        scope: Some("redesign.write"),
+        doc: "mutation($indicator: ID!) { recordIndicatorMeasurement(input: {indicatorId: $indicator, measuredOn: \"2026-06-01\", value: 50}) { indicator { id goal { plan { mission } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "addRedesignMilestone",
+        scope: Some("redesign.write"),
+        doc: "mutation($goal: ID!) { addRedesignMilestone(input: {goalId: $goal, title: \"Kickoff\", dueOn: \"2026-09-01\"}) { milestone { id goal { plan { mission } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "updateRedesignMilestone",
+        scope: Some("redesign.write"),
+        doc: "mutation($milestone: ID!) { updateRedesignMilestone(input: {milestoneId: $milestone, completedOn: \"2026-08-01\"}) { milestone { id goal { plan { mission } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "setRedesignFunding",
+        scope: Some("redesign.write"),
+        doc: "mutation($plan: ID!) { setRedesignFunding(input: {planId: $plan, spanYears: 4}) { plan { schoolSourcedId mission } userErrors { code } } }",
+    },
+    Rule {
+        field: "awardRedesignGrant",
+        scope: Some("redesign.write"),
+        doc: "mutation($plan: ID!, $year: Int!) { awardRedesignGrant(input: {planId: $plan, kind: IMPLEMENTATION, fiscalYear: $year, amount: \"1000.00\"}) { grant { id plan { mission } } userErrors { code } } }",
+    },
+    Rule {
+        field: "recordGrantDisbursement",
+        scope: Some("redesign.write"),
+        doc: "mutation($grant: ID!, $year: Int!) { recordGrantDisbursement(input: {grantId: $grant, fiscalYear: $year, amount: \"10.00\", disbursedOn: \"2026-10-01\"}) { grant { plan { mission } } userErrors { code } } }",
+    },
 ];
 
 async fn root_fields(app: &TestApp) -> BTreeSet<String> {
@@ -196,8 +307,9 @@ fn denied(body: &Value, secrets: &[String]) -> bool {
 #[tokio::test]
 async fn every_field_denies_every_caller_that_may_not_use_it() {
     let app = spawn_app().await;
-    app.seed(2, 3).await;
-    let admin = app.admin_token().await;
+    app.seed(3, 3).await;
+    let admin = app.token(&ALL_SCOPES.join(" "), &[]).await;
+    let redesign = redesign_fixtures(&app, &admin).await;
 
     // Fixtures in school 001 that the other-school principal must never reach.
     let d = data(
@@ -228,12 +340,22 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
         "profile": learner["profile"]["id"],
         "fresh": fresh["id"],
         "client": client_id,
+        "year": redesign["year"],
+        "pillar": redesign["pillar"],
+        "cohort": redesign["cohort"],
+        "plan": redesign["plan"],
+        "goal": redesign["goal"],
+        "goal2": redesign["goal2"],
+        "indicator": redesign["indicator"],
+        "milestone": redesign["milestone"],
+        "grant": redesign["grant"],
     });
     let secrets: Vec<String> =
         [&learner["sourcedId"], &fresh["sourcedId"], &learner["enrollments"]["edges"][0]["node"]["sourcedId"]]
             .iter()
             .map(|v| v.as_str().unwrap().to_owned())
             .chain(["sc-school-001".to_owned(), "sc-t-001-06-math-0".to_owned(), "sc-c-001-06-math".to_owned()])
+            .chain([SECRET_MISSION.to_owned()])
             .collect();
 
     // Every root field has a rule, and every rule names a real field.
@@ -264,6 +386,81 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
         assert!(body.get("errors").is_none(), "{}: control run failed: {body}", rule.field);
         assert!(!body["data"].to_string().contains("\"userErrors\":[{"), "{}: control run failed: {body}", rule.field);
     }
+}
+
+/// The mission of school 001's plan: no caller limited to another school may ever see it.
+const SECRET_MISSION: &str = "Mission of school one, for its eyes only";
+
+/// School 001's redesign plan at ACCEPTED, with a goal (and a second one to delete), an
+/// indicator, a milestone and a grant; returns their ids and the cohort year.
+async fn redesign_fixtures(app: &TestApp, admin: &str) -> Value {
+    let today = chrono::Utc::now().date_naive();
+    let year = chrono::Datelike::year(&today);
+    let window = json!({"opens": (today - chrono::Days::new(30)).to_string(), "closes": (today + chrono::Days::new(30)).to_string()});
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($year: Int!, $opens: NaiveDate!, $closes: NaiveDate!) { createRedesignCohort(input: {year: $year, targetSize: 6, applicationOpensOn: $opens, applicationClosesOn: $closes}) { cohort { id } userErrors { message } } }",
+            json!({"year": year, "opens": window["opens"], "closes": window["closes"]}),
+        )
+        .await,
+    );
+    let cohort = d["createRedesignCohort"]["cohort"]["id"].clone();
+    let pillar =
+        data(app.gql(admin, "{ redesignPillars { id } }", json!({})).await)["redesignPillars"][0]["id"].clone();
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($year: Int!) { applyForRedesign(input: {schoolSourcedId: \"sc-school-001\", cohortYear: $year, application: \"Please\"}) { plan { id } userErrors { message } } }",
+            json!({"year": year}),
+        )
+        .await,
+    );
+    let plan = d["applyForRedesign"]["plan"]["id"].clone();
+    assert!(plan.is_string(), "fixture plan: {d}");
+    for (to, extra) in [
+        ("PRESENTATION_SCHEDULED", ", presentationAt: \"2026-01-01T10:00:00Z\""),
+        ("PRESENTED", ", presentationOutcome: \"Good\""),
+        ("ACCEPTED", ""),
+    ] {
+        let doc = format!(
+            "mutation($plan: ID!) {{ moveRedesignPlan(input: {{planId: $plan, to: {to}{extra}}}) {{ userErrors {{ message }} }} }}"
+        );
+        let d = data(app.gql(admin, &doc, json!({"plan": plan})).await);
+        assert_eq!(d["moveRedesignPlan"]["userErrors"], json!([]), "fixture move to {to}");
+    }
+    let vars = json!({"plan": plan, "pillar": pillar, "mission": SECRET_MISSION, "year": year});
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($plan: ID!, $pillar: ID!, $mission: String!, $year: Int!) {
+               u: updateRedesignPlan(input: {planId: $plan, mission: $mission}) { userErrors { message } }
+               g: createRedesignGoal(input: {planId: $plan, title: \"One\", pillarIds: [$pillar]}) { goal { id } }
+               g2: createRedesignGoal(input: {planId: $plan, title: \"Two\", pillarIds: [$pillar]}) { goal { id } }
+               a: awardRedesignGrant(input: {planId: $plan, kind: PLANNING, fiscalYear: $year, amount: \"20000.00\"}) { grant { id } userErrors { message } }
+             }",
+            vars,
+        )
+        .await,
+    );
+    let goal = d["g"]["goal"]["id"].clone();
+    let d2 = data(
+        app.gql(
+            admin,
+            "mutation($goal: ID!) {
+               i: addRedesignIndicator(input: {goalId: $goal, name: \"Reading\", baseline: 10, baselineOn: \"2026-01-01\", target: 80, targetOn: \"2027-01-01\"}) { indicator { id } }
+               m: addRedesignMilestone(input: {goalId: $goal, title: \"Plan written\", dueOn: \"2026-03-01\"}) { milestone { id } }
+             }",
+            json!({"goal": goal}),
+        )
+        .await,
+    );
+    let out = json!({
+        "year": year, "cohort": cohort, "pillar": pillar, "plan": plan, "goal": goal, "goal2": d["g2"]["goal"]["id"],
+        "grant": d["a"]["grant"]["id"], "indicator": d2["i"]["indicator"]["id"], "milestone": d2["m"]["milestone"]["id"],
+    });
+    assert!(out.as_object().unwrap().values().all(|v| !v.is_null()), "redesign fixtures: {out} {d} {d2}");
+    out
 }
 
 /// Tokens that must all be refused, each for its own reason.

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// Money committed to a plan: its planning grant or implementation funds for a fiscal year.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "redesign_grants")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub plan_id: i64,
+    pub kind: String,
+    pub fiscal_year: i32,
+    pub amount_cents: i64,
+    pub awarded_on: Date,
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub created_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
