@@ -654,10 +654,8 @@ impl RedesignQuery {
         let db = db(ctx)?;
         let mut filter = store::PlanFilter { cohort_year, stage, school: None };
         if let Some(sid) = school_sourced_id {
-            match gql(store::plan_of_school(db, p, &sid).await)? {
-                Some(plan) => filter.school = Some(plan.school_org_id),
-                None => filter.school = Some(0),
-            }
+            // An unknown or hidden school matches no plan.
+            filter.school = Some(gql(store::school_id(db, p, &sid).await)?.unwrap_or(0));
         }
         let q = gql(store::plans(p, &filter))?;
         let args = PageArgs::new(first, after, last, before);

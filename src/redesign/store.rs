@@ -100,6 +100,21 @@ pub fn visible_plan_ids(p: &Principal) -> SelectStatement {
         .to_owned()
 }
 
+/// Goals of visible plans that are not declined: what the dashboard looks at.
+fn live_goal_ids(p: &Principal) -> SelectStatement {
+    Query::select()
+        .column(redesign_goal::Column::Id)
+        .from(redesign_goal::Entity)
+        .and_where(
+            Expr::col(redesign_goal::Column::PlanId).in_subquery(
+                visible_plan_ids(p)
+                    .and_where(redesign_plan::Column::Stage.ne(RedesignStage::Declined.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
+}
+
 fn visible_goal_ids(p: &Principal) -> SelectStatement {
     Query::select()
         .column(redesign_goal::Column::Id)
@@ -441,6 +456,15 @@ async fn granted_school(db: &impl ConnectionTrait, p: &Principal, sourced_id: &s
         .one(db)
         .await?
         .ok_or(AppError::NotFound("school"))
+}
+
+/// The id of a school in the principal's granted orgs.
+pub async fn school_id(db: &impl ConnectionTrait, p: &Principal, sourced_id: &str) -> AppResult<Option<i64>> {
+    match granted_school(db, p, sourced_id).await {
+        Ok(s) => Ok(Some(s.id)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The current plan of a school: the one not declined, else the latest.
@@ -1024,13 +1048,14 @@ pub async fn update_milestone(
 /// Takes the plan's money lock: bumping `funds_version` row-locks the plan on PostgreSQL
 /// until the transaction ends (SQLite's `BEGIN IMMEDIATE` already serializes writers), so
 /// the sums read next can't be changed by a concurrent writer before this one commits.
-async fn lock_funds(db: &impl ConnectionTrait, plan_id: i64) -> AppResult<()> {
+/// Returns the plan as it is once the lock is held (its terms may have changed meanwhile).
+async fn lock_funds(db: &impl ConnectionTrait, plan_id: i64) -> AppResult<redesign_plan::Model> {
     redesign_plan::Entity::update_many()
         .col_expr(redesign_plan::Column::FundsVersion, Expr::col(redesign_plan::Column::FundsVersion).add(1))
         .filter(redesign_plan::Column::Id.eq(plan_id))
         .exec(db)
         .await?;
-    Ok(())
+    redesign_plan::Entity::find_by_id(plan_id).one(db).await?.ok_or(AppError::NotFound("plan"))
 }
 
 /// A plan's money read inside its lock.
@@ -1095,7 +1120,7 @@ pub async fn set_funding(
     let txn = crate::db::begin_write(db).await?;
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
     require_district(p, plan.district_org_id)?;
-    lock_funds(&txn, plan.id).await?;
+    let plan = lock_funds(&txn, plan.id).await?;
     let money = plan_money(&txn, plan.id).await?;
     let ceiling = t.ceiling.map_or(plan.funding_ceiling_cents, |m| m.0);
     let first = t.first_fiscal_year.unwrap_or(plan.first_fiscal_year);
@@ -1169,8 +1194,8 @@ pub async fn award_grant(
     if !RedesignStage::from_db(&plan.stage).funded() {
         return Err(AppError::Conflict(format!("a plan at `{}` can't receive money: accept it first", plan.stage)));
     }
+    let plan = lock_funds(&txn, plan.id).await?;
     check_fiscal_year(&plan, f.fiscal_year, "input.fiscalYear")?;
-    lock_funds(&txn, plan.id).await?;
     let money = plan_money(&txn, plan.id).await?;
     if f.kind == GRANT_PLANNING && money.grant_rows.iter().any(|g| g.kind == GRANT_PLANNING) {
         return Err(AppError::Conflict("this plan already has its planning grant".into()));
@@ -1243,6 +1268,7 @@ pub async fn disburse(
     let grant = find_grant(&txn, p, grant_id).await?.ok_or(AppError::NotFound("grant"))?;
     let plan = find_plan(&txn, p, grant.plan_id).await?.ok_or(AppError::NotFound("plan"))?;
     require_district(p, plan.district_org_id)?;
+    let plan = lock_funds(&txn, plan.id).await?;
     check_fiscal_year(&plan, f.fiscal_year, "input.fiscalYear")?;
     if f.fiscal_year < grant.fiscal_year {
         return Err(AppError::validation(
@@ -1250,7 +1276,6 @@ pub async fn disburse(
             format!("this grant is for FY{}; it can't be paid out earlier", grant.fiscal_year),
         ));
     }
-    lock_funds(&txn, plan.id).await?;
     let money = plan_money(&txn, plan.id).await?;
     if money.disbursed + f.amount.0 > plan.funding_ceiling_cents {
         return Err(AppError::validation(
@@ -1399,7 +1424,7 @@ pub fn overdue_milestones(p: &Principal, as_of: NaiveDate) -> AppResult<Select<r
     Ok(redesign_milestone::Entity::find()
         .filter(redesign_milestone::Column::CompletedOn.is_null())
         .filter(redesign_milestone::Column::DueOn.lt(as_of))
-        .filter(redesign_milestone::Column::GoalId.in_subquery(visible_goal_ids(p)))
+        .filter(redesign_milestone::Column::GoalId.in_subquery(live_goal_ids(p)))
         .order_by_asc(redesign_milestone::Column::DueOn)
         .order_by_asc(redesign_milestone::Column::Id))
 }
@@ -1451,24 +1476,7 @@ pub async fn off_track_indicators(
 ) -> AppResult<Vec<redesign_indicator::Model>> {
     require_read(p)?;
     let indicators = redesign_indicator::Entity::find()
-        .filter(redesign_indicator::Column::GoalId.in_subquery(visible_goal_ids(p)))
-        .filter(
-            redesign_indicator::Column::GoalId.in_subquery(
-                Query::select()
-                    .column(redesign_goal::Column::Id)
-                    .from(redesign_goal::Entity)
-                    .and_where(
-                        Expr::col(redesign_goal::Column::PlanId).in_subquery(
-                            Query::select()
-                                .column(redesign_plan::Column::Id)
-                                .from(redesign_plan::Entity)
-                                .and_where(redesign_plan::Column::Stage.ne(RedesignStage::Declined.as_str()))
-                                .to_owned(),
-                        ),
-                    )
-                    .to_owned(),
-            ),
-        )
+        .filter(redesign_indicator::Column::GoalId.in_subquery(live_goal_ids(p)))
         .order_by_asc(redesign_indicator::Column::Id)
         .all(db)
         .await?;
