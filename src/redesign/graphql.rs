@@ -135,6 +135,8 @@ pub struct FiscalYearFunding {
     pub committed: Money,
     /// Disbursements paid in this fiscal year.
     pub disbursed: Money,
+    /// The balance at the end of this fiscal year: committed through it minus paid through it.
+    pub remaining: Money,
 }
 
 /// Money committed and paid out, overall and by fiscal year.
@@ -164,10 +166,15 @@ impl From<Totals> for FundingTotals {
             by_fiscal_year: t
                 .by_year
                 .into_iter()
-                .map(|(fiscal_year, (c, d))| FiscalYearFunding {
-                    fiscal_year,
-                    committed: Money(c),
-                    disbursed: Money(d),
+                .scan((0, 0), |running, (fiscal_year, (c, d))| {
+                    running.0 += c;
+                    running.1 += d;
+                    Some(FiscalYearFunding {
+                        fiscal_year,
+                        committed: Money(c),
+                        disbursed: Money(d),
+                        remaining: Money(running.0 - running.1),
+                    })
                 })
                 .collect(),
         }

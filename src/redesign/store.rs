@@ -105,13 +105,9 @@ fn live_goal_ids(p: &Principal) -> SelectStatement {
     Query::select()
         .column(redesign_goal::Column::Id)
         .from(redesign_goal::Entity)
-        .and_where(
-            Expr::col(redesign_goal::Column::PlanId).in_subquery(
-                visible_plan_ids(p)
-                    .and_where(redesign_plan::Column::Stage.ne(RedesignStage::Declined.as_str()))
-                    .to_owned(),
-            ),
-        )
+        .and_where(Expr::col(redesign_goal::Column::PlanId).in_subquery(
+            visible_plan_ids(p).and_where(redesign_plan::Column::Stage.ne(RedesignStage::Declined.as_str())).to_owned(),
+        ))
         .to_owned()
 }
 
