@@ -142,7 +142,8 @@ pub struct FiscalYearFunding {
 /// Money committed and paid out, overall and by fiscal year.
 #[derive(SimpleObject)]
 pub struct FundingTotals {
-    /// The sum of the funding ceilings of the plans counted.
+    /// The sum of the funding ceilings of the plans counted that may receive money (accepted
+    /// or beyond).
     pub ceiling: Money,
     /// Grants awarded.
     pub committed: Money,

@@ -470,8 +470,8 @@ pub async fn plan_of_school(
     school_sourced_id: &str,
 ) -> AppResult<Option<redesign_plan::Model>> {
     require_read(p)?;
-    let Ok(school) = granted_school(db, p, school_sourced_id).await else { return Ok(None) };
-    let all = plans(p, &PlanFilter { school: Some(school.id), ..Default::default() })?
+    let Some(school) = school_id(db, p, school_sourced_id).await? else { return Ok(None) };
+    let all = plans(p, &PlanFilter { school: Some(school), ..Default::default() })?
         .order_by_desc(redesign_plan::Column::Id)
         .all(db)
         .await?;
@@ -1265,6 +1265,9 @@ pub async fn disburse(
     let plan = find_plan(&txn, p, grant.plan_id).await?.ok_or(AppError::NotFound("plan"))?;
     require_district(p, plan.district_org_id)?;
     let plan = lock_funds(&txn, plan.id).await?;
+    if !RedesignStage::from_db(&plan.stage).funded() {
+        return Err(AppError::Conflict(format!("a plan at `{}` can't be paid: it is not accepted", plan.stage)));
+    }
     check_fiscal_year(&plan, f.fiscal_year, "input.fiscalYear")?;
     if f.fiscal_year < grant.fiscal_year {
         return Err(AppError::validation(
@@ -1333,7 +1336,8 @@ impl Totals {
 }
 
 /// Totals over the plans the principal may see, optionally of one cohort or one school: three
-/// aggregate statements, however many plans.
+/// aggregate statements, however many plans. The ceiling counts only plans that may receive
+/// money (accepted or beyond).
 pub async fn totals(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -1351,8 +1355,15 @@ pub async fn totals(
     }
     let ids = plans(p, &filter)?.select_only().column(redesign_plan::Column::Id).into_query();
     let sum = |col: &str| Expr::cust(format!("CAST(COALESCE(SUM({col}), 0) AS BIGINT)"));
-    let ceiling: Option<i64> =
-        plans(p, &filter)?.select_only().column_as(sum("funding_ceiling_cents"), "s").into_tuple().one(db).await?;
+    // Only plans that may receive money have a ceiling to count.
+    let funded: Vec<&str> = RedesignStage::ALL.into_iter().filter(|s| s.funded()).map(RedesignStage::as_str).collect();
+    let ceiling: Option<i64> = plans(p, &filter)?
+        .filter(redesign_plan::Column::Stage.is_in(funded))
+        .select_only()
+        .column_as(sum("funding_ceiling_cents"), "s")
+        .into_tuple()
+        .one(db)
+        .await?;
     let committed: Vec<(i32, i64)> = entity::redesign_grant::Entity::find()
         .select_only()
         .column(entity::redesign_grant::Column::FiscalYear)

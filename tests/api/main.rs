@@ -15,5 +15,5 @@ mod migrations;
 mod oauth_flows;
 mod operations;
 mod profiles;
-mod redesign_reads;
+mod redesign;
 mod roster;

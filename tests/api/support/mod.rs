@@ -6,18 +6,25 @@ pub mod idp;
 
 use std::collections::HashMap;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use learnergraph::{
     app::App,
-    auth::{clients, tokens::generate_pem},
+    auth::{
+        clients::{self, ClientOptions},
+        tokens::generate_pem,
+    },
     config::Config,
     seed,
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 pub const ISSUER: &str = "http://learnergraph.test";
 pub const AUDIENCE: &str = "learnergraph";
+/// The redirect URI of the front end `dev_sign_in` registers.
+pub const DEV_REDIRECT: &str = "http://localhost:3000/callback";
 
 /// A running app and what a test needs to talk to it.
 pub struct TestApp {
@@ -176,6 +183,69 @@ impl TestApp {
     pub async fn metric(&self, name: &str) -> f64 {
         let text = self.http.get(self.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
         text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse::<f64>().ok())).unwrap_or(0.0)
+    }
+
+    /// An access token for a person signed in through a front end: the authorization code flow
+    /// with PKCE and the development sign-in (the app must run with `LEARNERGRAPH_DEV_SIGNIN`).
+    /// The front end's client holds `roster.read profiles.read redesign.read redesign.write`.
+    pub async fn dev_sign_in(&self, user: &str, scope: &str) -> String {
+        let app = self;
+        let fe = clients::create_with(
+            &app.db,
+            "front end",
+            "roster.read profiles.read redesign.read redesign.write",
+            &[],
+            ClientOptions {
+                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                redirect_uris: vec![DEV_REDIRECT.into()],
+            },
+        )
+        .await
+        .unwrap();
+        let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &fe.client_id)
+            .append_pair("redirect_uri", DEV_REDIRECT)
+            .append_pair("scope", scope)
+            .append_pair("state", "st")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let page = http.get(url.as_str()).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let request = html.split("name=request value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let res = http
+            .post(app.url("/oauth/authorize/dev-signin"))
+            .form(&[("request", request.as_str()), ("username", user)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code for {user}: {location}"));
+        let res = http
+            .post(app.url("/oauth/token"))
+            .basic_auth(&fe.client_id, Some(&fe.client_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", DEV_REDIRECT),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
     }
 
     /// SQL statements the app sent so far.
