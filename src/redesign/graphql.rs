@@ -330,8 +330,8 @@ impl RedesignGoal {
     }
     /// The plan the goal belongs to.
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RedesignPlan>> {
-        let p = principal(ctx)?;
-        Ok(gql(store::find_plan(db(ctx)?, p, self.0.plan_id).await)?.map(RedesignPlan))
+        // This record was reached through a plan the caller may see: its plan is that one.
+        Ok(rl(ctx)?.plans.load_one(self.0.plan_id).await?.map(RedesignPlan))
     }
 }
 
@@ -408,8 +408,8 @@ impl RedesignIndicator {
         Ok(store::indicator_status(&self.0, &rows, as_of.unwrap_or_else(today)))
     }
     async fn goal(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RedesignGoal>> {
-        let p = principal(ctx)?;
-        Ok(gql(store::find_goal(db(ctx)?, p, self.0.goal_id).await)?.map(RedesignGoal))
+        // This record was reached through a plan the caller may see: its goal is in that plan.
+        Ok(rl(ctx)?.goals_by_id.load_one(self.0.goal_id).await?.map(RedesignGoal))
     }
 }
 
@@ -439,8 +439,8 @@ impl RedesignMilestone {
         self.0.completed_on.is_none() && self.0.due_on < as_of.unwrap_or_else(today)
     }
     async fn goal(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RedesignGoal>> {
-        let p = principal(ctx)?;
-        Ok(gql(store::find_goal(db(ctx)?, p, self.0.goal_id).await)?.map(RedesignGoal))
+        // This record was reached through a plan the caller may see: its goal is in that plan.
+        Ok(rl(ctx)?.goals_by_id.load_one(self.0.goal_id).await?.map(RedesignGoal))
     }
 }
 
@@ -506,8 +506,8 @@ impl Grant {
         Ok(self.paid(ctx).await?.into_iter().map(GrantDisbursement).collect())
     }
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RedesignPlan>> {
-        let p = principal(ctx)?;
-        Ok(gql(store::find_plan(db(ctx)?, p, self.0.plan_id).await)?.map(RedesignPlan))
+        // This record was reached through a plan the caller may see: its plan is that one.
+        Ok(rl(ctx)?.plans.load_one(self.0.plan_id).await?.map(RedesignPlan))
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     redesign_cohort, redesign_disbursement, redesign_goal, redesign_goal_pillar, redesign_grant, redesign_indicator,
-    redesign_measurement, redesign_milestone, redesign_pillar, redesign_stage_change,
+    redesign_measurement, redesign_milestone, redesign_pillar, redesign_plan, redesign_stage_change,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -40,6 +40,8 @@ macro_rules! children_loader {
 
 id_loader!(CohortLoader, redesign_cohort);
 id_loader!(PillarLoader, redesign_pillar);
+id_loader!(PlanLoader, redesign_plan);
+id_loader!(GoalLoader, redesign_goal);
 children_loader!(GoalsByPlan, redesign_goal, PlanId, plan_id, Id);
 children_loader!(StageChangesByPlan, redesign_stage_change, PlanId, plan_id, Id);
 children_loader!(GrantsByPlan, redesign_grant, PlanId, plan_id, Id);
@@ -55,6 +57,9 @@ type Cached<T> = DataLoader<T, HashMapCache>;
 pub struct RedesignLoaders {
     pub cohorts: Cached<CohortLoader>,
     pub pillars: Cached<PillarLoader>,
+    /// By id: only for parents of records the caller already reached through a visible plan.
+    pub plans: Cached<PlanLoader>,
+    pub goals_by_id: Cached<GoalLoader>,
     pub goals: Cached<GoalsByPlan>,
     pub stage_changes: Cached<StageChangesByPlan>,
     pub grants: Cached<GrantsByPlan>,
@@ -73,6 +78,8 @@ impl RedesignLoaders {
         RedesignLoaders {
             cohorts: cached(CohortLoader(db.clone())),
             pillars: cached(PillarLoader(db.clone())),
+            plans: cached(PlanLoader(db.clone())),
+            goals_by_id: cached(GoalLoader(db.clone())),
             goals: cached(GoalsByPlan(db.clone())),
             stage_changes: cached(StageChangesByPlan(db.clone())),
             grants: cached(GrantsByPlan(db.clone())),

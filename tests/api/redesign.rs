@@ -1206,4 +1206,24 @@ async fn a_page_of_plans_with_their_children_takes_a_bounded_number_of_statement
     }
     assert_eq!(costs[0], costs[1], "statements must not grow with the page: {costs:?}");
     assert!(costs[1] <= 14.0, "a page of plans with every child took {} statements", costs[1]);
+
+    // The dashboard's lists reach their goals and plans in batches too.
+    let doc = "query($n: Int!) { redesignDashboard(asOf: \"2100-01-01\") {
+        stageCounts { stage schools }
+        overdueMilestones(first: $n) { title goal { title plan { schoolName cohort { year } } } }
+        offTrackIndicators { name latest { value } goal { plan { schoolName } } }
+        transition { startedSchools schools }
+    } }";
+    let mut costs = Vec::new();
+    for n in [1, 8] {
+        let before = app.statements().await;
+        let d = data(app.gql(&admin, doc, json!({"n": n})).await);
+        costs.push(app.statements().await - before);
+        let dash = &d["redesignDashboard"];
+        assert_eq!(dash["overdueMilestones"].as_array().unwrap().len(), n as usize);
+        assert_eq!(dash["offTrackIndicators"].as_array().unwrap().len(), 8);
+        assert!(dash["overdueMilestones"][0]["goal"]["plan"]["schoolName"].is_string());
+        assert_eq!(dash["transition"], json!({"startedSchools": 4, "schools": 4}));
+    }
+    assert_eq!(costs[0], costs[1], "dashboard statements must not grow with its lists: {costs:?}");
 }
