@@ -22,9 +22,10 @@ use crate::{
 /// keeps stages and money to the district); only district administrators administer.
 pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
     use Scope::*;
-    const STUDENT: [Scope; 8] =
-        [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, ProgressRead, WinRead, WinWrite, RedesignRead];
-    const TEACHER_EXTRA: [Scope; 3] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite];
+    const STUDENT: [Scope; 7] =
+        [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, ProgressRead, WinRead, WinWrite];
+    // A school's redesign plan (its money, its decline reasons) is for its staff.
+    const TEACHER_EXTRA: [Scope; 4] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, RedesignRead];
     let mut scopes: BTreeSet<Scope> = match role {
         ROLE_STUDENT | ROLE_TEACHER | ROLE_ADMINISTRATOR => STUDENT.into_iter().collect(),
         _ => BTreeSet::new(),

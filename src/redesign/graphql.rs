@@ -32,6 +32,14 @@ fn rl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RedesignLoaders> {
     ctx.data::<RedesignLoaders>()
 }
 
+/// The principal of a redesign write, after dropping what this request's loaders cached: a
+/// document may run several writes, and each payload must show the data as that write left it.
+fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    let p = require(ctx, Scope::RedesignWrite)?;
+    rl(ctx)?.clear();
+    Ok(p)
+}
+
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
@@ -143,7 +151,7 @@ pub struct FiscalYearFunding {
 #[derive(SimpleObject)]
 pub struct FundingTotals {
     /// The sum of the funding ceilings of the plans counted that may receive money (accepted
-    /// or beyond).
+    /// or beyond) or hold some.
     pub ceiling: Money,
     /// Grants awarded.
     pub committed: Money,
@@ -695,8 +703,9 @@ impl RedesignQuery {
 
     /// The district dashboard as of `asOf` (default today, UTC).
     #[graphql(guard = "needs(Scope::RedesignRead)")]
-    async fn redesign_dashboard(&self, as_of: Option<NaiveDate>) -> RedesignDashboard {
-        RedesignDashboard { as_of: as_of.unwrap_or_else(today) }
+    async fn redesign_dashboard(&self, as_of: Option<NaiveDate>) -> async_graphql::Result<RedesignDashboard> {
+        let as_of = gql(store::check_date("asOf", as_of.unwrap_or_else(today)))?;
+        Ok(RedesignDashboard { as_of })
     }
 }
 
@@ -917,7 +926,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: CreateRedesignPillarInput,
     ) -> async_graphql::Result<RedesignPillarPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let f = store::PillarFields {
             name: Some(input.name),
             description: input.description,
@@ -934,7 +943,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: UpdateRedesignPillarInput,
     ) -> async_graphql::Result<RedesignPillarPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.pillar_id, Kind::RedesignPillar, "input.pillarId")?;
@@ -955,7 +964,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: CreateRedesignCohortInput,
     ) -> async_graphql::Result<RedesignCohortPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let f = store::CohortFields {
             year: Some(input.year),
             name: input.name,
@@ -974,7 +983,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: UpdateRedesignCohortInput,
     ) -> async_graphql::Result<RedesignCohortPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.cohort_id, Kind::RedesignCohort, "input.cohortId")?;
@@ -997,7 +1006,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: ApplyForRedesignInput,
     ) -> async_graphql::Result<RedesignPlanPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let r =
             store::apply(db(ctx)?, p, &input.school_sourced_id, input.cohort_year, &input.application, today()).await;
         RedesignPlanPayload::from_result(r, RedesignPlan)
@@ -1011,7 +1020,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: MoveRedesignPlanInput,
     ) -> async_graphql::Result<RedesignPlanPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.plan_id, Kind::RedesignPlan, "input.planId")?;
@@ -1033,7 +1042,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: UpdateRedesignPlanInput,
     ) -> async_graphql::Result<RedesignPlanPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.plan_id, Kind::RedesignPlan, "input.planId")?;
@@ -1049,7 +1058,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: CreateRedesignGoalInput,
     ) -> async_graphql::Result<RedesignGoalPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let plan = decode(&input.plan_id, Kind::RedesignPlan, "input.planId")?;
@@ -1071,7 +1080,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: UpdateRedesignGoalInput,
     ) -> async_graphql::Result<RedesignGoalPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.goal_id, Kind::RedesignGoal, "input.goalId")?;
@@ -1093,7 +1102,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         goal_id: ID,
     ) -> async_graphql::Result<DeleteRedesignGoalPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&goal_id, Kind::RedesignGoal, "goalId")?;
@@ -1111,7 +1120,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: AddRedesignIndicatorInput,
     ) -> async_graphql::Result<RedesignIndicatorPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let goal = decode(&input.goal_id, Kind::RedesignGoal, "input.goalId")?;
@@ -1134,7 +1143,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: RecordIndicatorMeasurementInput,
     ) -> async_graphql::Result<RedesignIndicatorPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.indicator_id, Kind::RedesignIndicator, "input.indicatorId")?;
@@ -1149,7 +1158,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: AddRedesignMilestoneInput,
     ) -> async_graphql::Result<RedesignMilestonePayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let goal = decode(&input.goal_id, Kind::RedesignGoal, "input.goalId")?;
@@ -1171,7 +1180,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: UpdateRedesignMilestoneInput,
     ) -> async_graphql::Result<RedesignMilestonePayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.milestone_id, Kind::RedesignMilestone, "input.milestoneId")?;
@@ -1193,7 +1202,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: SetRedesignFundingInput,
     ) -> async_graphql::Result<RedesignPlanPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.plan_id, Kind::RedesignPlan, "input.planId")?;
@@ -1214,7 +1223,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: AwardRedesignGrantInput,
     ) -> async_graphql::Result<GrantPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.plan_id, Kind::RedesignPlan, "input.planId")?;
@@ -1237,7 +1246,7 @@ impl RedesignMutation {
         ctx: &Context<'_>,
         input: RecordGrantDisbursementInput,
     ) -> async_graphql::Result<GrantDisbursementPayload> {
-        let p = require(ctx, Scope::RedesignWrite)?;
+        let p = writer(ctx)?;
         let db = db(ctx)?;
         let r = async {
             let id = decode(&input.grant_id, Kind::Grant, "input.grantId")?;

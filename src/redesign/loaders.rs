@@ -71,6 +71,22 @@ pub struct RedesignLoaders {
 }
 
 impl RedesignLoaders {
+    /// Forgets everything loaded so far (after a write).
+    pub fn clear(&self) {
+        self.cohorts.clear::<i64>();
+        self.pillars.clear::<i64>();
+        self.plans.clear::<i64>();
+        self.goals_by_id.clear::<i64>();
+        self.goals.clear::<i64>();
+        self.stage_changes.clear::<i64>();
+        self.grants.clear::<i64>();
+        self.disbursements.clear::<i64>();
+        self.indicators.clear::<i64>();
+        self.milestones.clear::<i64>();
+        self.measurements.clear::<i64>();
+        self.pillar_links.clear::<i64>();
+    }
+
     pub fn new(db: &DatabaseConnection) -> Self {
         fn cached<T: Loader<i64>>(loader: T) -> Cached<T> {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())

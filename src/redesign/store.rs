@@ -141,6 +141,32 @@ fn opt_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<St
     }
 }
 
+const MAX_POSITION: i32 = 1000;
+
+fn check_position(pos: i32) -> AppResult<i32> {
+    if (1..=MAX_POSITION).contains(&pos) {
+        Ok(pos)
+    } else {
+        Err(AppError::validation("input.position", format!("must be between 1 and {MAX_POSITION}")))
+    }
+}
+
+/// Dates the redesign accepts: 1900 to 2200, so that SQLite's text order and PostgreSQL's
+/// date order agree (and no caller plans for the year 10000).
+pub fn check_date(field: &str, d: NaiveDate) -> AppResult<NaiveDate> {
+    use chrono::Datelike;
+    if (1900..=2200).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(AppError::validation(field, "must be a date between 1900 and 2200"))
+    }
+}
+
+/// A sourcedId to look up: one PostgreSQL can compare (no NUL); anything else matches nothing.
+fn lookup_key(s: &str) -> Option<&str> {
+    (!s.contains('\0') && s.len() <= 255).then_some(s)
+}
+
 fn finite(field: &str, v: f64) -> AppResult<f64> {
     if v.is_finite() { Ok(v) } else { Err(AppError::validation(field, "must be a finite number")) }
 }
@@ -161,6 +187,7 @@ pub async fn resolve_district(db: &impl ConnectionTrait, p: &Principal, sourced_
         .filter(org::Column::Status.eq(STATUS_ACTIVE))
         .filter(crate::auth::policy::orgs_visible(p));
     if let Some(sid) = sourced_id {
+        let sid = lookup_key(sid).ok_or(AppError::NotFound("district"))?;
         q = q.filter(org::Column::SourcedId.eq(sid));
     }
     let found = q.limit(2).all(db).await?;
@@ -244,7 +271,10 @@ pub async fn create_pillar(
     let now = crate::db::now();
     let id = redesign_pillar::Entity::insert(redesign_pillar::ActiveModel {
         district_org_id: Set(district_id),
-        position: Set(f.position.unwrap_or(last.unwrap_or(0) + 1)),
+        position: Set(match f.position {
+            Some(pos) => check_position(pos)?,
+            None => Ord::min(last.unwrap_or(0).saturating_add(1), MAX_POSITION),
+        }),
         name: Set(name),
         description: Set(description),
         archived: Set(false),
@@ -280,7 +310,7 @@ pub async fn update_pillar(
         next.description = Set(opt_text("input.description", Some(d), MAX_TEXT)?.unwrap_or_default());
     }
     if let Some(pos) = f.position {
-        next.position = Set(pos);
+        next.position = Set(check_position(pos)?);
     }
     if let Some(a) = f.archived {
         next.archived = Set(a);
@@ -318,6 +348,8 @@ pub struct CohortFields {
 }
 
 fn check_cohort(year: i32, target: i32, opens: NaiveDate, closes: NaiveDate) -> AppResult<()> {
+    check_date("input.applicationOpensOn", opens)?;
+    check_date("input.applicationClosesOn", closes)?;
     if !(2000..=2100).contains(&year) {
         return Err(AppError::validation("input.year", "must be a year between 2000 and 2100"));
     }
@@ -444,6 +476,7 @@ pub async fn find_plan(db: &impl ConnectionTrait, p: &Principal, id: i64) -> App
 
 /// A school by sourcedId if the principal's granted orgs include it.
 async fn granted_school(db: &impl ConnectionTrait, p: &Principal, sourced_id: &str) -> AppResult<org::Model> {
+    let sourced_id = lookup_key(sourced_id).ok_or(AppError::NotFound("school"))?;
     org::Entity::find()
         .filter(org::Column::SourcedId.eq(sourced_id))
         .filter(org::Column::OrgType.eq(ORG_SCHOOL))
@@ -665,6 +698,10 @@ pub async fn move_plan(
 async fn editable_plan(db: &impl ConnectionTrait, p: &Principal, plan_id: i64) -> AppResult<redesign_plan::Model> {
     p.require(Scope::RedesignWrite)?;
     let plan = find_plan(db, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
+    // Lock the plan's row first (PostgreSQL; SQLite's writer is already alone), so that edits
+    // of one plan, and a decline, happen one after another; then read it as it now is.
+    touch_plan(db, plan.id).await?;
+    let plan = redesign_plan::Entity::find_by_id(plan.id).one(db).await?.ok_or(AppError::NotFound("plan"))?;
     if plan.stage == RedesignStage::Declined.as_str() {
         return Err(AppError::Conflict("a declined plan can't be edited".into()));
     }
@@ -808,6 +845,8 @@ async fn editable_goal(
     p.require(Scope::RedesignWrite)?;
     let goal = find_goal(db, p, goal_id).await?.ok_or(AppError::NotFound("goal"))?;
     let plan = editable_plan(db, p, goal.plan_id).await?;
+    // A concurrent delete may have won the plan's lock first.
+    let goal = redesign_goal::Entity::find_by_id(goal.id).one(db).await?.ok_or(AppError::NotFound("goal"))?;
     Ok((plan, goal))
 }
 
@@ -869,6 +908,8 @@ pub async fn add_indicator(
     let unit = opt_text("input.unit", f.unit.as_deref(), 50)?;
     let baseline = finite("input.baseline", f.baseline)?;
     let target = finite("input.target", f.target)?;
+    check_date("input.baselineOn", f.baseline_on)?;
+    check_date("input.targetOn", f.target_on)?;
     if f.target_on <= f.baseline_on {
         return Err(AppError::validation("input.targetOn", "must be after baselineOn"));
     }
@@ -917,6 +958,7 @@ pub async fn record_measurement(
     note: Option<String>,
 ) -> AppResult<redesign_indicator::Model> {
     let value = finite("input.value", value)?;
+    check_date("input.measuredOn", measured_on)?;
     let note = opt_text("input.note", note.as_deref(), MAX_TEXT)?;
     let txn = crate::db::begin_write(db).await?;
     let indicator = find_indicator(&txn, p, indicator_id).await?.ok_or(AppError::NotFound("indicator"))?;
@@ -972,6 +1014,10 @@ pub async fn add_milestone(
     let title = text("input.title", f.title.as_deref().unwrap_or_default(), MAX_TITLE)?;
     let owner = opt_text("input.owner", f.owner.as_deref(), MAX_NAME)?;
     let due_on = f.due_on.ok_or_else(|| AppError::validation("input.dueOn", "a milestone needs a due date"))?;
+    check_date("input.dueOn", due_on)?;
+    if let Some(Some(done)) = f.completed_on {
+        check_date("input.completedOn", done)?;
+    }
     let txn = crate::db::begin_write(db).await?;
     let (plan, goal) = editable_goal(&txn, p, goal_id).await?;
     let now = crate::db::now();
@@ -1024,10 +1070,10 @@ pub async fn update_milestone(
         next.owner = Set(opt_text("input.owner", Some(o), MAX_NAME)?);
     }
     if let Some(d) = f.due_on {
-        next.due_on = Set(d);
+        next.due_on = Set(check_date("input.dueOn", d)?);
     }
     if let Some(c) = f.completed_on {
-        next.completed_on = Set(c);
+        next.completed_on = Set(c.map(|d| check_date("input.completedOn", d)).transpose()?);
     }
     next.date_last_modified = Set(crate::db::now());
     redesign_milestone::Entity::update(next).exec(&txn).await?;
@@ -1056,36 +1102,47 @@ async fn lock_funds(db: &impl ConnectionTrait, plan_id: i64) -> AppResult<redesi
 
 /// A plan's money read inside its lock.
 struct PlanMoney {
+    /// Committed to the school over all its plans.
     committed: i64,
+    /// Paid to the school over all its plans.
     disbursed: i64,
-    /// Per grant: (amount, disbursed).
+    /// Per grant of the school: (amount, disbursed).
     grants: BTreeMap<i64, (i64, i64)>,
+    /// The grants of this plan.
     grant_rows: Vec<entity::redesign_grant::Model>,
 }
 
-async fn plan_money(db: &impl ConnectionTrait, plan_id: i64) -> AppResult<PlanMoney> {
-    let grant_rows = entity::redesign_grant::Entity::find()
-        .filter(entity::redesign_grant::Column::PlanId.eq(plan_id))
+/// The money of every plan the plan's school ever had: the ceiling is the school's, so an
+/// earlier plan's grants count against it too. Only the current plan can receive money (one
+/// open plan per school, and declined plans are not funded), so its lock covers the sums.
+async fn plan_money(db: &impl ConnectionTrait, plan: &redesign_plan::Model) -> AppResult<PlanMoney> {
+    let school_plans = Query::select()
+        .column(redesign_plan::Column::Id)
+        .from(redesign_plan::Entity)
+        .and_where(redesign_plan::Column::SchoolOrgId.eq(plan.school_org_id))
+        .to_owned();
+    let school_grants = entity::redesign_grant::Entity::find()
+        .filter(entity::redesign_grant::Column::PlanId.in_subquery(school_plans.clone()))
         .all(db)
         .await?;
     let disb: Vec<(i64, i64)> = redesign_disbursement::Entity::find()
         .select_only()
         .columns([redesign_disbursement::Column::GrantId, redesign_disbursement::Column::AmountCents])
-        .filter(redesign_disbursement::Column::PlanId.eq(plan_id))
+        .filter(redesign_disbursement::Column::PlanId.in_subquery(school_plans))
         .into_tuple()
         .all(db)
         .await?;
-    let mut grants: BTreeMap<i64, (i64, i64)> = grant_rows.iter().map(|g| (g.id, (g.amount_cents, 0))).collect();
+    let mut grants: BTreeMap<i64, (i64, i64)> = school_grants.iter().map(|g| (g.id, (g.amount_cents, 0))).collect();
     for (grant, amount) in &disb {
         if let Some(e) = grants.get_mut(grant) {
             e.1 += amount;
         }
     }
     Ok(PlanMoney {
-        committed: grant_rows.iter().map(|g| g.amount_cents).sum(),
+        committed: school_grants.iter().map(|g| g.amount_cents).sum(),
         disbursed: disb.iter().map(|d| d.1).sum(),
         grants,
-        grant_rows,
+        grant_rows: school_grants.into_iter().filter(|g| g.plan_id == plan.id).collect(),
     })
 }
 
@@ -1117,7 +1174,7 @@ pub async fn set_funding(
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
     require_district(p, plan.district_org_id)?;
     let plan = lock_funds(&txn, plan.id).await?;
-    let money = plan_money(&txn, plan.id).await?;
+    let money = plan_money(&txn, &plan).await?;
     let ceiling = t.ceiling.map_or(plan.funding_ceiling_cents, |m| m.0);
     let first = t.first_fiscal_year.unwrap_or(plan.first_fiscal_year);
     let span = t.span_years.unwrap_or(plan.span_years);
@@ -1184,15 +1241,16 @@ pub async fn award_grant(
     if f.amount.0 <= 0 {
         return Err(AppError::validation("input.amount", "must be more than zero"));
     }
+    check_date("input.awardedOn", f.awarded_on)?;
     let txn = crate::db::begin_write(db).await?;
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
     require_district(p, plan.district_org_id)?;
+    let plan = lock_funds(&txn, plan.id).await?;
     if !RedesignStage::from_db(&plan.stage).funded() {
         return Err(AppError::Conflict(format!("a plan at `{}` can't receive money: accept it first", plan.stage)));
     }
-    let plan = lock_funds(&txn, plan.id).await?;
     check_fiscal_year(&plan, f.fiscal_year, "input.fiscalYear")?;
-    let money = plan_money(&txn, plan.id).await?;
+    let money = plan_money(&txn, &plan).await?;
     if f.kind == GRANT_PLANNING && money.grant_rows.iter().any(|g| g.kind == GRANT_PLANNING) {
         return Err(AppError::Conflict("this plan already has its planning grant".into()));
     }
@@ -1201,7 +1259,7 @@ pub async fn award_grant(
         return Err(AppError::validation(
             "input.amount",
             format!(
-                "would commit {} to this school, over its ceiling of {} ({} left to commit)",
+                "would commit {} to this school in all, over its ceiling of {} ({} left to commit)",
                 Money(after),
                 Money(plan.funding_ceiling_cents),
                 Money(plan.funding_ceiling_cents - money.committed)
@@ -1260,6 +1318,7 @@ pub async fn disburse(
         return Err(AppError::validation("input.amount", "must be more than zero"));
     }
     let note = opt_text("input.note", f.note.as_deref(), MAX_TEXT)?;
+    check_date("input.disbursedOn", f.disbursed_on)?;
     let txn = crate::db::begin_write(db).await?;
     let grant = find_grant(&txn, p, grant_id).await?.ok_or(AppError::NotFound("grant"))?;
     let plan = find_plan(&txn, p, grant.plan_id).await?.ok_or(AppError::NotFound("plan"))?;
@@ -1275,7 +1334,7 @@ pub async fn disburse(
             format!("this grant is for FY{}; it can't be paid out earlier", grant.fiscal_year),
         ));
     }
-    let money = plan_money(&txn, plan.id).await?;
+    let money = plan_money(&txn, &plan).await?;
     if money.disbursed + f.amount.0 > plan.funding_ceiling_cents {
         return Err(AppError::validation(
             "input.amount",
@@ -1337,7 +1396,7 @@ impl Totals {
 
 /// Totals over the plans the principal may see, optionally of one cohort or one school: three
 /// aggregate statements, however many plans. The ceiling counts only plans that may receive
-/// money (accepted or beyond).
+/// money (accepted or beyond) or hold some.
 pub async fn totals(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -1355,10 +1414,16 @@ pub async fn totals(
     }
     let ids = plans(p, &filter)?.select_only().column(redesign_plan::Column::Id).into_query();
     let sum = |col: &str| Expr::cust(format!("CAST(COALESCE(SUM({col}), 0) AS BIGINT)"));
-    // Only plans that may receive money have a ceiling to count.
+    // Only plans that may receive money, or did, have a ceiling to count.
     let funded: Vec<&str> = RedesignStage::ALL.into_iter().filter(|s| s.funded()).map(RedesignStage::as_str).collect();
+    let with_grants =
+        Query::select().column(entity::redesign_grant::Column::PlanId).from(entity::redesign_grant::Entity).to_owned();
     let ceiling: Option<i64> = plans(p, &filter)?
-        .filter(redesign_plan::Column::Stage.is_in(funded))
+        .filter(
+            sea_orm::Condition::any()
+                .add(redesign_plan::Column::Stage.is_in(funded))
+                .add(redesign_plan::Column::Id.in_subquery(with_grants)),
+        )
         .select_only()
         .column_as(sum("funding_ceiling_cents"), "s")
         .into_tuple()
@@ -1488,7 +1553,15 @@ pub async fn off_track_indicators(
         .all(db)
         .await?;
     let measurements = redesign_measurement::Entity::find()
-        .filter(redesign_measurement::Column::IndicatorId.is_in(indicators.iter().map(|i| i.id)))
+        .filter(
+            redesign_measurement::Column::IndicatorId.in_subquery(
+                Query::select()
+                    .column(redesign_indicator::Column::Id)
+                    .from(redesign_indicator::Entity)
+                    .and_where(Expr::col(redesign_indicator::Column::GoalId).in_subquery(live_goal_ids(p)))
+                    .to_owned(),
+            ),
+        )
         .all(db)
         .await?;
     let mut by: BTreeMap<i64, Vec<redesign_measurement::Model>> = BTreeMap::new();

@@ -1227,3 +1227,65 @@ async fn a_page_of_plans_with_their_children_takes_a_bounded_number_of_statement
     }
     assert_eq!(costs[0], costs[1], "dashboard statements must not grow with its lists: {costs:?}");
 }
+
+/// The ceiling is the school's: a plan declined after it got money doesn't hand the school a
+/// fresh ceiling when it reapplies. And each write of a document shows its own result.
+#[tokio::test]
+async fn the_ceiling_is_the_schools_across_its_plans_and_each_write_shows_its_own_result() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    app.seed(1, 2).await;
+    let district = app.token(WRITE, &[]).await;
+    open_cohort(&app, &district, 2030).await;
+    open_cohort(&app, &district, 2031).await;
+    let first = apply(&app, &district, "sc-school-001", 2030).await["id"].clone();
+    advance(&app, &district, &first, "ACCEPTED").await;
+    mutate(&app, &district, SET_FUNDING, json!({ "planId": first, "ceiling": "100000.00" }), "setRedesignFunding")
+        .await;
+    let grant = award(&app, &district, &first, "PLANNING", 2030, "80000.00").await;
+    assert_eq!(grant["userErrors"], json!([]), "{grant}");
+    let grant = grant["grant"]["id"].clone();
+
+    // Two payments in one document: each payload shows the grant as its own write left it.
+    let two = ok(
+        &app,
+        &district,
+        "mutation($g: ID!) {
+           a: recordGrantDisbursement(input: {grantId: $g, fiscalYear: 2030, amount: \"1000.00\", disbursedOn: \"2030-09-01\"}) { grant { disbursed remaining } }
+           b: recordGrantDisbursement(input: {grantId: $g, fiscalYear: 2030, amount: \"2000.00\", disbursedOn: \"2030-09-02\"}) { grant { disbursed remaining } }
+         }",
+        json!({ "g": grant }),
+    )
+    .await;
+    assert_eq!(two["a"]["grant"], json!({ "disbursed": "1000.00", "remaining": "79000.00" }));
+    assert_eq!(two["b"]["grant"], json!({ "disbursed": "3000.00", "remaining": "77000.00" }));
+
+    // The district administrator sends the plan back and declines it; the school reapplies.
+    let admin = app.dev_sign_in("sc-admin-district", WRITE).await;
+    let back = json!({ "planId": first, "to": "PRESENTED", "note": "Staffing changed" });
+    mutate(&app, &admin, MOVE, back, "moveRedesignPlan").await;
+    mutate(&app, &admin, MOVE, move_input(&first, "DECLINED"), "moveRedesignPlan").await;
+    let second = apply(&app, &district, "sc-school-001", 2031).await["id"].clone();
+    advance(&app, &district, &second, "ACCEPTED").await;
+    mutate(&app, &district, SET_FUNDING, json!({ "planId": second, "ceiling": "100000.00" }), "setRedesignFunding")
+        .await;
+    let over = award(&app, &district, &second, "PLANNING", 2031, "30000.00").await;
+    assert_user_error(&over, "INVALID", "input.amount");
+    assert!(over["grant"].is_null());
+    let within = award(&app, &district, &second, "PLANNING", 2031, "20000.00").await;
+    assert_eq!(within["userErrors"], json!([]), "{within}");
+    let lower =
+        payload(&app, &district, SET_FUNDING, json!({ "planId": second, "ceiling": "90000.00" }), "setRedesignFunding")
+            .await;
+    assert_user_error(&lower, "INVALID", "input.ceiling");
+    let school = funding(&app, &district, None, Some("sc-school-001")).await;
+    assert_eq!(school["committed"], "100000.00");
+    assert_eq!(school["disbursed"], "3000.00");
+    assert_eq!(school["ceiling"], "200000.00", "both plans held money, so both ceilings count: {school}");
+
+    // Dates far outside a plan's life are refused, not stored.
+    let far = json!({ "year": 2032, "targetSize": 5, "applicationOpensOn": "2031-09-01", "applicationClosesOn": "2999-01-01" });
+    let bad = payload(&app, &district, CREATE_COHORT, far, "createRedesignCohort").await;
+    assert_user_error(&bad, "INVALID", "input.applicationClosesOn");
+    let cohorts = ok(&app, &district, "{ redesignCohorts { year } }", json!({})).await;
+    assert_eq!(cohorts["redesignCohorts"], json!([{ "year": 2030 }, { "year": 2031 }]));
+}
