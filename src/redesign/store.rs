@@ -739,7 +739,8 @@ pub async fn update_content(
     Ok(out)
 }
 
-/// The "touch" that makes a plan's edits serialize (and its `dateLastModified` move).
+/// The "touch" that makes a plan's edits serialize (and its `dateLastModified` move): every
+/// content edit takes it first, through `editable_plan`.
 async fn touch_plan(db: &impl ConnectionTrait, plan_id: i64) -> AppResult<()> {
     redesign_plan::Entity::update_many()
         .col_expr(redesign_plan::Column::DateLastModified, Expr::value(crate::db::now()))
@@ -821,7 +822,6 @@ pub async fn create_goal(
     .await?
     .last_insert_id;
     set_goal_pillars(&txn, &plan, id, f.pillar_ids.as_deref().unwrap_or_default()).await?;
-    touch_plan(&txn, plan.id).await?;
     let m = redesign_goal::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("goal"))?;
     txn.commit().await?;
     Ok(m)
@@ -873,7 +873,6 @@ pub async fn update_goal(
     if let Some(ids) = &f.pillar_ids {
         set_goal_pillars(&txn, &plan, goal.id, ids).await?;
     }
-    touch_plan(&txn, plan.id).await?;
     let m = redesign_goal::Entity::find_by_id(goal.id).one(&txn).await?.ok_or(AppError::NotFound("goal"))?;
     txn.commit().await?;
     Ok(m)
@@ -882,9 +881,8 @@ pub async fn update_goal(
 /// Deletes a goal with its indicators, measurements and milestones.
 pub async fn delete_goal(db: &DatabaseConnection, p: &Principal, goal_id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
-    let (plan, goal) = editable_goal(&txn, p, goal_id).await?;
+    let (_, goal) = editable_goal(&txn, p, goal_id).await?;
     redesign_goal::Entity::delete_by_id(goal.id).exec(&txn).await?;
-    touch_plan(&txn, plan.id).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -914,7 +912,7 @@ pub async fn add_indicator(
         return Err(AppError::validation("input.targetOn", "must be after baselineOn"));
     }
     let txn = crate::db::begin_write(db).await?;
-    let (plan, goal) = editable_goal(&txn, p, goal_id).await?;
+    let (_, goal) = editable_goal(&txn, p, goal_id).await?;
     let id = redesign_indicator::Entity::insert(redesign_indicator::ActiveModel {
         goal_id: Set(goal.id),
         name: Set(name),
@@ -929,7 +927,6 @@ pub async fn add_indicator(
     .exec(&txn)
     .await?
     .last_insert_id;
-    touch_plan(&txn, plan.id).await?;
     let m = redesign_indicator::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("indicator"))?;
     txn.commit().await?;
     Ok(m)
@@ -962,7 +959,7 @@ pub async fn record_measurement(
     let note = opt_text("input.note", note.as_deref(), MAX_TEXT)?;
     let txn = crate::db::begin_write(db).await?;
     let indicator = find_indicator(&txn, p, indicator_id).await?.ok_or(AppError::NotFound("indicator"))?;
-    let (plan, _) = editable_goal(&txn, p, indicator.goal_id).await?;
+    editable_goal(&txn, p, indicator.goal_id).await?;
     if measured_on < indicator.baseline_on {
         return Err(AppError::validation("input.measuredOn", "must not be before the indicator's baselineOn"));
     }
@@ -992,7 +989,6 @@ pub async fn record_measurement(
             redesign_measurement::Entity::insert(row).exec(&txn).await?;
         }
     }
-    touch_plan(&txn, plan.id).await?;
     txn.commit().await?;
     Ok(indicator)
 }
@@ -1019,7 +1015,7 @@ pub async fn add_milestone(
         check_date("input.completedOn", done)?;
     }
     let txn = crate::db::begin_write(db).await?;
-    let (plan, goal) = editable_goal(&txn, p, goal_id).await?;
+    let (_, goal) = editable_goal(&txn, p, goal_id).await?;
     let now = crate::db::now();
     let id = redesign_milestone::Entity::insert(redesign_milestone::ActiveModel {
         goal_id: Set(goal.id),
@@ -1034,7 +1030,6 @@ pub async fn add_milestone(
     .exec(&txn)
     .await?
     .last_insert_id;
-    touch_plan(&txn, plan.id).await?;
     let m = redesign_milestone::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("milestone"))?;
     txn.commit().await?;
     Ok(m)
@@ -1061,7 +1056,7 @@ pub async fn update_milestone(
 ) -> AppResult<redesign_milestone::Model> {
     let txn = crate::db::begin_write(db).await?;
     let current = find_milestone(&txn, p, id).await?.ok_or(AppError::NotFound("milestone"))?;
-    let (plan, _) = editable_goal(&txn, p, current.goal_id).await?;
+    editable_goal(&txn, p, current.goal_id).await?;
     let mut next = redesign_milestone::ActiveModel { id: Set(current.id), ..Default::default() };
     if let Some(t) = &f.title {
         next.title = Set(text("input.title", t, MAX_TITLE)?);
@@ -1077,7 +1072,6 @@ pub async fn update_milestone(
     }
     next.date_last_modified = Set(crate::db::now());
     redesign_milestone::Entity::update(next).exec(&txn).await?;
-    touch_plan(&txn, plan.id).await?;
     let m =
         redesign_milestone::Entity::find_by_id(current.id).one(&txn).await?.ok_or(AppError::NotFound("milestone"))?;
     txn.commit().await?;
