@@ -79,6 +79,11 @@ impl RedesignStage {
         }
     }
 
+    /// The stored names of the stages that may receive money.
+    pub fn funded_names() -> Vec<&'static str> {
+        RedesignStage::ALL.into_iter().filter(|s| s.funded()).map(RedesignStage::as_str).collect()
+    }
+
     /// Whether the school was taken into redesign (and may receive money).
     pub fn funded(self) -> bool {
         matches!(

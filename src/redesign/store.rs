@@ -25,7 +25,7 @@ use crate::{
         policy::{owned_by_granted_org, owned_by_visible_org},
     },
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR},
+    roster::store::{ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, check_len},
 };
 
 /// The five pillars a district starts with (the migration gives existing districts the same).
@@ -122,14 +122,10 @@ fn visible_goal_ids(p: &Principal) -> SelectStatement {
 // ---------------------------------------------------------------------------------------------
 // Validation helpers.
 
+/// A required text, trimmed, checked as the roster checks its texts.
 fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(AppError::validation(field, format!("must be 1 to {max} characters")));
-    }
-    if v.contains('\0') {
-        return Err(AppError::validation(field, "must not contain NUL characters"));
-    }
+    check_len(field, v, max)?;
     Ok(v.to_owned())
 }
 
@@ -1409,7 +1405,7 @@ pub async fn totals(
     let ids = plans(p, &filter)?.select_only().column(redesign_plan::Column::Id).into_query();
     let sum = |col: &str| Expr::cust(format!("CAST(COALESCE(SUM({col}), 0) AS BIGINT)"));
     // Only plans that may receive money, or did, have a ceiling to count.
-    let funded: Vec<&str> = RedesignStage::ALL.into_iter().filter(|s| s.funded()).map(RedesignStage::as_str).collect();
+    let funded = RedesignStage::funded_names();
     let with_grants =
         Query::select().column(entity::redesign_grant::Column::PlanId).from(entity::redesign_grant::Entity).to_owned();
     let ceiling: Option<i64> = plans(p, &filter)?
@@ -1572,7 +1568,7 @@ pub async fn off_track_indicators(
 /// principal may see.
 pub async fn transition(db: &impl ConnectionTrait, p: &Principal) -> AppResult<(i64, i64)> {
     require_read(p)?;
-    let funded: Vec<&str> = RedesignStage::ALL.into_iter().filter(|s| s.funded()).map(RedesignStage::as_str).collect();
+    let funded = RedesignStage::funded_names();
     let started = plans(p, &PlanFilter::default())?
         .filter(redesign_plan::Column::Stage.is_in(funded))
         .select_only()

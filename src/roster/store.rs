@@ -221,7 +221,8 @@ pub struct LearnerFields {
     pub schools: Vec<String>,
 }
 
-fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
+/// A caller's text: no NUL, not blank, at most `max` characters.
+pub(crate) fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
     if value.contains('\0') {
         return Err(AppError::validation(field, "must not contain NUL characters"));
     }

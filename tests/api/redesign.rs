@@ -1106,42 +1106,12 @@ async fn a_page_of_plans_with_their_children_takes_a_bounded_number_of_statement
     let app = spawn_app().await;
     app.seed(4, 2).await;
     let admin = app.token("redesign.read redesign.write", &[]).await;
-    let today = chrono::Utc::now().date_naive();
-    let year = chrono::Datelike::year(&today);
-    let d = data(
-        app.gql(
-            &admin,
-            "mutation($year: Int!, $opens: NaiveDate!, $closes: NaiveDate!) { createRedesignCohort(input: {year: $year, targetSize: 6, applicationOpensOn: $opens, applicationClosesOn: $closes}) { userErrors { message } } }",
-            json!({"year": year, "opens": (today - chrono::Days::new(1)).to_string(), "closes": (today + chrono::Days::new(1)).to_string()}),
-        )
-        .await,
-    );
-    assert_eq!(d["createRedesignCohort"]["userErrors"], json!([]));
-    let pillar =
-        data(app.gql(&admin, "{ redesignPillars { id } }", json!({})).await)["redesignPillars"][0]["id"].clone();
+    let year = chrono::Datelike::year(&today());
+    open_cohort(&app, &admin, year).await;
+    let pillar = pillar_ids(&app, &admin).await[0].clone();
     for school in 1..=4 {
-        let d = data(
-            app.gql(
-                &admin,
-                "mutation($school: String!, $year: Int!) { applyForRedesign(input: {schoolSourcedId: $school, cohortYear: $year, application: \"Yes\"}) { plan { id } } }",
-                json!({"school": format!("sc-school-{school:03}"), "year": year}),
-            )
-            .await,
-        );
-        let plan = d["applyForRedesign"]["plan"]["id"].clone();
-        for (to, extra) in [
-            ("PRESENTATION_SCHEDULED", ", presentationAt: \"2026-01-01T10:00:00Z\""),
-            ("PRESENTED", ", presentationOutcome: \"Good\""),
-            ("ACCEPTED", ""),
-        ] {
-            let doc = format!(
-                "mutation($plan: ID!) {{ moveRedesignPlan(input: {{planId: $plan, to: {to}{extra}}}) {{ userErrors {{ message }} }} }}"
-            );
-            assert_eq!(
-                data(app.gql(&admin, &doc, json!({"plan": plan})).await)["moveRedesignPlan"]["userErrors"],
-                json!([])
-            );
-        }
+        let plan = apply(&app, &admin, &format!("sc-school-{school:03}"), year).await["id"].clone();
+        advance(&app, &admin, &plan, "ACCEPTED").await;
         let d = data(
             app.gql(
                 &admin,
