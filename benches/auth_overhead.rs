@@ -33,7 +33,7 @@ async fn main() {
     let (config, db, label) = setup().await;
     let keys = Keys::load(&config).unwrap();
     let (audit, writer) = AuditLog::start(db.clone());
-    let schema = build_schema(Some(db.clone()), Some(audit.clone()));
+    let schema = build_schema(Some(db.clone()), Some(audit.clone()), Some(learnergraph::sync::Bus::new()));
     let wide = clients::create(&db, "wide", "roster.read profiles.read", &[]).await.unwrap();
     let narrow =
         clients::create(&db, "narrow", "roster.read profiles.read", &["sc-school-001".to_owned()]).await.unwrap();

@@ -38,6 +38,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub sign_in: Arc<oauth::SignIn>,
     pub audit: AuditLog,
+    pub bus: crate::sync::Bus,
 }
 
 /// A bound, not yet serving, application.
@@ -64,8 +65,12 @@ impl App {
             upstream: config.upstream.clone(),
             discovered: tokio::sync::OnceCell::new(),
         });
+        let bus = crate::sync::Bus::new();
+        bus.listen(&db);
+        spawn_pruning(db.clone(), config.sync_retention);
         let state = AppState {
-            schema: graphql::build_schema(Some(db.clone()), Some(audit.clone())),
+            schema: graphql::build_schema(Some(db.clone()), Some(audit.clone()), Some(bus.clone())),
+            bus,
             db,
             keys,
             metrics,
@@ -118,6 +123,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/graphql", get(graphql::http::get).post(graphql::http::post))
+        .route("/graphql/ws", get(graphql::ws::subscribe))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/authorize", get(oauth::authorize))
         .route("/oauth/authorize/dev-signin", post(oauth::dev_signin))
@@ -181,4 +187,21 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Prunes the changes feed past its retention, hourly. Every replica may run it: deleting
+/// what is already gone changes nothing.
+fn spawn_pruning(db: DatabaseConnection, retention: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let before = chrono::Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+            match crate::sync::store::prune(&db, before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, "changes feed pruned past its retention"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune the changes feed"),
+            }
+        }
+    });
 }

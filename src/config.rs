@@ -56,6 +56,8 @@ pub struct Config {
     /// Largest request body accepted on any endpoint.
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
+    /// How long the changes feed keeps changes (and so deletions): at least a school year.
+    pub sync_retention: Duration,
     pub log_json: bool,
     /// Public keys (JWK `x` values) of retired signing keys whose tokens still verify.
     pub previous_public_keys: Vec<String>,
@@ -125,6 +127,13 @@ impl Config {
             max_body_bytes: usize::try_from(number("LEARNERGRAPH_MAX_BODY_BYTES", 1024 * 1024)?)
                 .context("LEARNERGRAPH_MAX_BODY_BYTES is too large")?,
             shutdown_timeout: Duration::from_secs(number("LEARNERGRAPH_SHUTDOWN_TIMEOUT_SECONDS", 20)?),
+            sync_retention: {
+                let days = number("LEARNERGRAPH_SYNC_RETENTION_DAYS", 400)?;
+                if days < 365 {
+                    bail!("LEARNERGRAPH_SYNC_RETENTION_DAYS must be at least 365: tools sync at least once a school year");
+                }
+                Duration::from_secs(days * 86_400)
+            },
             log_json: matches!(get("LEARNERGRAPH_LOG_FORMAT").as_deref(), Some("json")),
             previous_public_keys: get("LEARNERGRAPH_PREVIOUS_PUBLIC_KEYS")
                 .map(|v| v.split_whitespace().map(str::to_owned).collect())

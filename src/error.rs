@@ -30,6 +30,9 @@ pub enum AppError {
         "the record changed since version {expected}; it is now at version {current}: reload and reapply your change"
     )]
     StaleVersion { expected: i32, current: i32 },
+    /// A sync cursor older than the retained changes: the caller must resync fully.
+    #[error("{0}")]
+    CursorExpired(String),
     /// Anything else: logged with its cause chain, never shown to the client.
     #[error(transparent)]
     Server(#[from] anyhow::Error),
@@ -48,6 +51,7 @@ impl AppError {
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Validation { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
+            AppError::CursorExpired(_) => "CURSOR_EXPIRED",
             AppError::Server(_) => INTERNAL_CODE,
         }
     }

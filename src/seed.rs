@@ -146,7 +146,7 @@ async fn demo_redesign(db: &DatabaseConnection) -> anyhow::Result<()> {
         store::{self as rd, CohortFields},
     };
     let p = crate::auth::Principal::system();
-    let district = rd::resolve_district(db, &p, Some("rb-district")).await?;
+    let district = crate::roster::store::resolve_district(db, &p, Some("rb-district")).await?;
     let existing = entity::redesign_cohort::Entity::find()
         .filter(entity::redesign_cohort::Column::DistrictOrgId.eq(district))
         .count(db)

@@ -27,6 +27,13 @@ mod m20261123_000020_create_redesign_goals;
 mod m20261123_000021_create_redesign_indicators;
 mod m20261123_000022_create_redesign_milestones;
 mod m20261123_000023_create_redesign_grants;
+mod m20261123_000024_create_competency_frameworks;
+mod m20261123_000025_create_competencies;
+mod m20261123_000026_create_playlists;
+mod m20261123_000027_create_playlist_items;
+mod m20261123_000028_create_results;
+mod m20261123_000029_create_masteries;
+mod m20261123_000030_create_sync_changes;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -58,6 +65,13 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000021_create_redesign_indicators::Migration),
             Box::new(m20261123_000022_create_redesign_milestones::Migration),
             Box::new(m20261123_000023_create_redesign_grants::Migration),
+            Box::new(m20261123_000024_create_competency_frameworks::Migration),
+            Box::new(m20261123_000025_create_competencies::Migration),
+            Box::new(m20261123_000026_create_playlists::Migration),
+            Box::new(m20261123_000027_create_playlist_items::Migration),
+            Box::new(m20261123_000028_create_results::Migration),
+            Box::new(m20261123_000029_create_masteries::Migration),
+            Box::new(m20261123_000030_create_sync_changes::Migration),
         ]
     }
 }

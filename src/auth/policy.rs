@@ -12,7 +12,7 @@ use sea_orm::{
 
 use super::{Actor, OrgAccess, People, Principal, Scope, grants, principal::parse_scopes, tokens::AccessClaims};
 use crate::{
-    error::AppResult,
+    error::{AppError, AppResult},
     roster::store::{ORG_DISTRICT, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER},
 };
 
@@ -245,4 +245,29 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
         }
     }
     c
+}
+
+/// Decisions that belong to the district (redesign stages and money, competency frameworks):
+/// `scope` and authority over the whole district, meaning a district-wide tool, a tool granted
+/// the district org, or a district administrator. A school's people never qualify.
+pub fn require_district(p: &Principal, scope: Scope, district_id: i64) -> AppResult<()> {
+    p.require(scope)?;
+    let over_district = match &p.orgs {
+        OrgAccess::All => true,
+        OrgAccess::Only { orgs, .. } => orgs.contains(&district_id),
+    };
+    let role_ok = match &p.actor {
+        Actor::User { role, .. } => role == ROLE_ADMINISTRATOR,
+        Actor::Client { .. } | Actor::System => true,
+        Actor::Anonymous => false,
+    };
+    if over_district && role_ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the district (a district administrator or a district-wide tool) may do this; a school's people \
+             and tools limited to schools may not"
+                .into(),
+        ))
+    }
 }

@@ -94,3 +94,22 @@ impl ViewerQuery {
         })
     }
 }
+
+/// `#[graphql(guard = "needs_any(&[Scope::X, Scope::Y])")]`: any one of the scopes will do
+/// (for reference data several kinds of tool read, such as competencies).
+pub struct AnyScopeGuard(&'static [Scope]);
+
+pub fn needs_any(scopes: &'static [Scope]) -> AnyScopeGuard {
+    AnyScopeGuard(scopes)
+}
+
+impl Guard for AnyScopeGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let p = principal(ctx)?;
+        if self.0.iter().any(|s| p.has(*s)) {
+            return Ok(());
+        }
+        let first = self.0.first().copied().unwrap_or(Scope::Admin);
+        p.require(first).map_err(Into::into)
+    }
+}

@@ -180,6 +180,9 @@ async fn execute(
         .data(principal)
         .data(Loaders::new(&state.db))
         .data(crate::redesign::loaders::RedesignLoaders::new(&state.db))
+        .data(crate::playlists::loaders::PlaylistLoaders::new(&state.db))
+        .data(crate::progress::loaders::ProgressLoaders::new(&state.db))
+        .data(crate::sync::graphql::FeedLoaders::new(&state.db))
         .data(touched.clone());
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;

@@ -5,11 +5,12 @@ pub mod context;
 pub mod http;
 pub mod relay;
 pub mod user_errors;
+pub mod ws;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::{admin, audit, profiles, redesign, roster};
+use crate::{admin, audit, competencies, playlists, profiles, progress, redesign, roster, sync};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -20,6 +21,10 @@ pub struct Query(
     roster::graphql::RosterQuery,
     profiles::graphql::ProfilesQuery,
     redesign::graphql::RedesignQuery,
+    competencies::graphql::CompetenciesQuery,
+    playlists::graphql::PlaylistsQuery,
+    progress::graphql::ProgressQuery,
+    sync::graphql::SyncQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -28,9 +33,15 @@ pub struct Mutation(
     profiles::graphql::ProfilesMutation,
     admin::graphql::AdminMutation,
     redesign::graphql::RedesignMutation,
+    competencies::graphql::CompetenciesMutation,
+    playlists::graphql::PlaylistsMutation,
+    progress::graphql::ProgressMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(sync::graphql::SyncSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest nesting a document may have.
 pub const MAX_DEPTH: usize = 12;
@@ -40,8 +51,12 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// Builds the schema; the database is shared by every request, the principal and DataLoaders
 /// are added per request.
-pub fn build_schema(db: Option<DatabaseConnection>, audit: Option<crate::audit::AuditLog>) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn build_schema(
+    db: Option<DatabaseConnection>,
+    audit: Option<crate::audit::AuditLog>,
+    bus: Option<sync::Bus>,
+) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
@@ -52,10 +67,13 @@ pub fn build_schema(db: Option<DatabaseConnection>, audit: Option<crate::audit::
     if let Some(audit) = audit {
         builder = builder.data(audit);
     }
+    if let Some(bus) = bus {
+        builder = builder.data(bus);
+    }
     builder.finish()
 }
 
 /// The SDL that `learnergraph schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    build_schema(None, None).sdl()
+    build_schema(None, None, None).sdl()
 }

@@ -13,7 +13,10 @@ use sea_orm::{
 
 use super::context::{db, principal};
 use crate::{
+    competencies::graphql::{Competency, CompetencyFramework},
     error::AppError,
+    playlists::graphql::{Playlist, PlaylistItem},
+    progress::graphql::ResultNode,
     profiles::graphql::LearnerProfile,
     redesign::graphql::{
         Grant, RedesignCohort, RedesignGoal, RedesignIndicator, RedesignMilestone, RedesignPillar, RedesignPlan,
@@ -47,10 +50,15 @@ pub enum Kind {
     RedesignIndicator,
     RedesignMilestone,
     Grant,
+    CompetencyFramework,
+    Competency,
+    Playlist,
+    PlaylistItem,
+    Result,
 }
 
 impl Kind {
-    const ALL: [Kind; 16] = [
+    const ALL: [Kind; 21] = [
         Kind::District,
         Kind::School,
         Kind::AcademicSession,
@@ -67,6 +75,11 @@ impl Kind {
         Kind::RedesignIndicator,
         Kind::RedesignMilestone,
         Kind::Grant,
+        Kind::CompetencyFramework,
+        Kind::Competency,
+        Kind::Playlist,
+        Kind::PlaylistItem,
+        Kind::Result,
     ];
 
     fn name(self) -> &'static str {
@@ -87,6 +100,11 @@ impl Kind {
             Kind::RedesignIndicator => "RedesignIndicator",
             Kind::RedesignMilestone => "RedesignMilestone",
             Kind::Grant => "Grant",
+            Kind::CompetencyFramework => "CompetencyFramework",
+            Kind::Competency => "Competency",
+            Kind::Playlist => "Playlist",
+            Kind::PlaylistItem => "PlaylistItem",
+            Kind::Result => "Result",
         }
     }
 }
@@ -134,6 +152,11 @@ pub enum Node {
     RedesignIndicator(RedesignIndicator),
     RedesignMilestone(RedesignMilestone),
     Grant(Grant),
+    CompetencyFramework(CompetencyFramework),
+    Competency(Competency),
+    Playlist(Playlist),
+    PlaylistItem(PlaylistItem),
+    Result(ResultNode),
 }
 
 #[derive(Default)]
@@ -174,12 +197,19 @@ async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::
         | Kind::RedesignIndicator
         | Kind::RedesignMilestone
         | Kind::Grant => crate::redesign::graphql::resolve_node(p, db, kind, id).await,
+        Kind::CompetencyFramework | Kind::Competency => {
+            crate::competencies::graphql::resolve_node(p, db, kind, id).await
+        }
+        Kind::Playlist | Kind::PlaylistItem => crate::playlists::graphql::resolve_node(p, db, kind, id).await,
+        Kind::Result => crate::progress::graphql::resolve_node(p, db, id).await,
         _ => crate::roster::graphql::resolve_node(p, db, kind, id).await,
     };
     let node = node?;
     match &node {
         Some(Node::Learner(l)) => crate::audit::note(ctx, [l.0.id]),
         Some(Node::LearnerProfile(lp)) => crate::audit::note(ctx, [lp.0.user_id]),
+        Some(Node::Playlist(pl)) => crate::audit::note(ctx, pl.0.learner_id),
+        Some(Node::Result(r)) => crate::audit::note(ctx, [r.0.learner_id]),
         _ => {}
     }
     Ok(node)

@@ -211,6 +211,7 @@ pub async fn create(
     record_revision(&txn, p, id, 1, changes, now).await?;
     let stored =
         learner_profile::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("learner profile"))?;
+    crate::sync::record(&txn, &[profile_change(&stored)]).await?;
     txn.commit().await?;
     Ok(stored)
 }
@@ -296,8 +297,19 @@ pub async fn update(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("learner profile"))?;
+    crate::sync::record(&txn, &[profile_change(&stored)]).await?;
     txn.commit().await?;
     Ok(stored)
+}
+
+fn profile_change(m: &learner_profile::Model) -> crate::sync::Change {
+    crate::sync::Change {
+        entity: crate::sync::ChangeEntity::LearnerProfile,
+        id: m.id,
+        org_id: None,
+        person_id: Some(m.user_id),
+        deleted: false,
+    }
 }
 
 async fn record_revision(

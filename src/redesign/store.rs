@@ -21,11 +21,11 @@ use sea_orm::{
 use super::{money::Money, stages::RedesignStage};
 use crate::{
     auth::{
-        Actor, OrgAccess, Principal, Scope,
-        policy::{owned_by_granted_org, owned_by_visible_org},
+        Actor, Principal, Scope,
+        policy::{owned_by_granted_org, owned_by_visible_org, require_district},
     },
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, check_len},
+    roster::store::{ORG_SCHOOL, ROLE_ADMINISTRATOR, check_len, lookup_key, resolve_district},
 };
 
 /// The five pillars a district starts with (the migration gives existing districts the same).
@@ -56,30 +56,6 @@ const MAX_TEXT: usize = 20_000;
 /// Reading anything of the redesign needs `redesign.read`.
 fn require_read(p: &Principal) -> AppResult<()> {
     p.require(Scope::RedesignRead)
-}
-
-/// The district's own decisions (stages, money, pillars, cohorts): `redesign.write` and
-/// authority over the whole district: a district-wide tool, a tool granted the district org,
-/// or a district administrator. A school's administrators hold `redesign.write` for their
-/// plan's content only.
-fn require_district(p: &Principal, district_id: i64) -> AppResult<()> {
-    p.require(Scope::RedesignWrite)?;
-    let over_district = match &p.orgs {
-        OrgAccess::All => true,
-        OrgAccess::Only { orgs, .. } => orgs.contains(&district_id),
-    };
-    let role_ok = match &p.actor {
-        Actor::User { role, .. } => role == ROLE_ADMINISTRATOR,
-        Actor::Client { .. } | Actor::System => true,
-        Actor::Anonymous => false,
-    };
-    if over_district && role_ok {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only the district (a district administrator or a district-wide tool) may do this; a school may edit its plan's content".into(),
-        ))
-    }
 }
 
 /// Moving a plan back needs a signed-in district administrator (or the service itself).
@@ -158,11 +134,6 @@ pub fn check_date(field: &str, d: NaiveDate) -> AppResult<NaiveDate> {
     }
 }
 
-/// A sourcedId to look up: one PostgreSQL can compare (no NUL); anything else matches nothing.
-fn lookup_key(s: &str) -> Option<&str> {
-    (!s.contains('\0') && s.len() <= 255).then_some(s)
-}
-
 fn finite(field: &str, v: f64) -> AppResult<f64> {
     if v.is_finite() { Ok(v) } else { Err(AppError::validation(field, "must be a finite number")) }
 }
@@ -174,25 +145,6 @@ fn actor(p: &Principal) -> (String, String) {
 
 // ---------------------------------------------------------------------------------------------
 // Districts, pillars and cohorts.
-
-/// The district a district-level record belongs to: the named one if visible, else the only
-/// district the principal can see.
-pub async fn resolve_district(db: &impl ConnectionTrait, p: &Principal, sourced_id: Option<&str>) -> AppResult<i64> {
-    let mut q = org::Entity::find()
-        .filter(org::Column::OrgType.eq(ORG_DISTRICT))
-        .filter(org::Column::Status.eq(STATUS_ACTIVE))
-        .filter(crate::auth::policy::orgs_visible(p));
-    if let Some(sid) = sourced_id {
-        let sid = lookup_key(sid).ok_or(AppError::NotFound("district"))?;
-        q = q.filter(org::Column::SourcedId.eq(sid));
-    }
-    let found = q.limit(2).all(db).await?;
-    match found.as_slice() {
-        [one] => Ok(one.id),
-        [] => Err(AppError::NotFound("district")),
-        _ => Err(AppError::validation("input.districtSourcedId", "name the district: there is more than one")),
-    }
-}
 
 /// Gives a new district the default pillars (idempotent).
 pub async fn create_default_pillars(db: &impl ConnectionTrait, district_id: i64) -> AppResult<()> {
@@ -255,7 +207,7 @@ pub async fn create_pillar(
     let description = opt_text("input.description", f.description.as_deref(), MAX_TEXT)?.unwrap_or_default();
     let txn = crate::db::begin_write(db).await?;
     let district_id = resolve_district(&txn, p, district).await?;
-    require_district(p, district_id)?;
+    require_district(p, Scope::RedesignWrite, district_id)?;
     let last: Option<i32> = redesign_pillar::Entity::find()
         .select_only()
         .column_as(redesign_pillar::Column::Position.max(), "m")
@@ -297,7 +249,7 @@ pub async fn update_pillar(
 ) -> AppResult<redesign_pillar::Model> {
     let txn = crate::db::begin_write(db).await?;
     let current = find_pillar(&txn, p, id).await?.ok_or(AppError::NotFound("pillar"))?;
-    require_district(p, current.district_org_id)?;
+    require_district(p, Scope::RedesignWrite, current.district_org_id)?;
     let mut next = redesign_pillar::ActiveModel { id: Set(id), ..Default::default() };
     if let Some(name) = &f.name {
         next.name = Set(text("input.name", name, MAX_NAME)?);
@@ -376,7 +328,7 @@ pub async fn create_cohort(
     };
     let txn = crate::db::begin_write(db).await?;
     let district_id = resolve_district(&txn, p, district).await?;
-    require_district(p, district_id)?;
+    require_district(p, Scope::RedesignWrite, district_id)?;
     let now = crate::db::now();
     let id = redesign_cohort::Entity::insert(redesign_cohort::ActiveModel {
         district_org_id: Set(district_id),
@@ -406,7 +358,7 @@ pub async fn update_cohort(
 ) -> AppResult<redesign_cohort::Model> {
     let txn = crate::db::begin_write(db).await?;
     let current = find_cohort(&txn, p, id).await?.ok_or(AppError::NotFound("cohort"))?;
-    require_district(p, current.district_org_id)?;
+    require_district(p, Scope::RedesignWrite, current.district_org_id)?;
     if f.year.is_some_and(|y| y != current.year) {
         return Err(AppError::validation("input.year", "a cohort's year can't change; create another cohort"));
     }
@@ -620,7 +572,7 @@ pub async fn move_plan(
     let note = opt_text("input.note", m.note.as_deref(), MAX_TEXT)?;
     let txn = crate::db::begin_write(db).await?;
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
-    require_district(p, plan.district_org_id)?;
+    require_district(p, Scope::RedesignWrite, plan.district_org_id)?;
     let from = RedesignStage::from_db(&plan.stage);
     let mut next = redesign_plan::ActiveModel { id: Set(plan.id), ..Default::default() };
     let backward = match super::stages::classify(from, m.to) {
@@ -1162,7 +1114,7 @@ pub async fn set_funding(
 ) -> AppResult<redesign_plan::Model> {
     let txn = crate::db::begin_write(db).await?;
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
-    require_district(p, plan.district_org_id)?;
+    require_district(p, Scope::RedesignWrite, plan.district_org_id)?;
     let plan = lock_funds(&txn, plan.id).await?;
     let money = plan_money(&txn, &plan).await?;
     let ceiling = t.ceiling.map_or(plan.funding_ceiling_cents, |m| m.0);
@@ -1234,7 +1186,7 @@ pub async fn award_grant(
     check_date("input.awardedOn", f.awarded_on)?;
     let txn = crate::db::begin_write(db).await?;
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
-    require_district(p, plan.district_org_id)?;
+    require_district(p, Scope::RedesignWrite, plan.district_org_id)?;
     let plan = lock_funds(&txn, plan.id).await?;
     if !RedesignStage::from_db(&plan.stage).funded() {
         return Err(AppError::Conflict(format!("a plan at `{}` can't receive money: accept it first", plan.stage)));
@@ -1312,7 +1264,7 @@ pub async fn disburse(
     let txn = crate::db::begin_write(db).await?;
     let grant = find_grant(&txn, p, grant_id).await?.ok_or(AppError::NotFound("grant"))?;
     let plan = find_plan(&txn, p, grant.plan_id).await?.ok_or(AppError::NotFound("plan"))?;
-    require_district(p, plan.district_org_id)?;
+    require_district(p, Scope::RedesignWrite, plan.district_org_id)?;
     let plan = lock_funds(&txn, plan.id).await?;
     if !RedesignStage::from_db(&plan.stage).funded() {
         return Err(AppError::Conflict(format!("a plan at `{}` can't be paid: it is not accepted", plan.stage)));

@@ -28,7 +28,7 @@ pub enum RecordStatus {
     ToBeDeleted,
 }
 
-fn status(s: &str) -> RecordStatus {
+pub(crate) fn status(s: &str) -> RecordStatus {
     if s == STATUS_ACTIVE { RecordStatus::Active } else { RecordStatus::ToBeDeleted }
 }
 
@@ -673,6 +673,21 @@ impl Learner {
     #[graphql(guard = "needs(Scope::ProfilesRead)")]
     async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LearnerProfile>> {
         Ok(loaders(ctx)?.profiles.load_one(self.0.id).await?.map(LearnerProfile))
+    }
+    /// The learner's playlists (optionally of one subject). Needs `playlists.read`.
+    #[graphql(guard = "needs(Scope::PlaylistsRead)")]
+    async fn playlists(
+        &self,
+        ctx: &Context<'_>,
+        subject: Option<String>,
+    ) -> async_graphql::Result<Vec<crate::playlists::graphql::Playlist>> {
+        crate::playlists::graphql::of_learner(ctx, self.0.id, subject.as_deref()).await
+    }
+    /// The learner's mastery of each competency they have evidence on, with that evidence.
+    /// Needs `progress.read`.
+    #[graphql(guard = "needs(Scope::ProgressRead)")]
+    async fn mastery(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::progress::graphql::Mastery>> {
+        crate::progress::graphql::of_learner(ctx, self.0.id).await
     }
 }
 

@@ -14,16 +14,20 @@ macro_rules! id_loader {
     ($name:ident, $m:ident) => {
         pub struct $name(DatabaseConnection);
 
-        impl Loader<i64> for $name {
+        impl ::async_graphql::dataloader::Loader<i64> for $name {
             type Value = $m::Model;
-            type Error = async_graphql::Error;
+            type Error = ::async_graphql::Error;
 
-            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+            async fn load(
+                &self,
+                keys: &[i64],
+            ) -> ::std::result::Result<::std::collections::HashMap<i64, Self::Value>, Self::Error> {
+                use ::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
                 let rows = $m::Entity::find()
                     .filter($m::Column::Id.is_in(keys.iter().copied()))
                     .all(&self.0)
                     .await
-                    .map_err(db_error)?;
+                    .map_err($crate::error::db_error)?;
                 Ok(rows.into_iter().map(|r| (r.id, r)).collect())
             }
         }

@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, academic_session, class, course, enrollment, org, user, user_org};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Expr, Query},
 };
 
 use crate::{
+    sync::{Change, ChangeEntity},
     auth::{
         OrgAccess, Principal,
         policy::{
@@ -345,6 +346,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
     .exec_without_returning(&txn)
     .await?;
     let stored = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound("learner"))?;
+    crate::sync::record(&txn, &[Change::person(ChangeEntity::Learner, user_id, false)]).await?;
     txn.commit().await?;
     Ok(stored)
 }
@@ -408,6 +410,35 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
         delete_user = elsewhere.is_none();
     }
     enrollments.exec(&txn).await?;
+    // The enrollments this call ended carry its timestamp: they go to the changes feed.
+    let ended: Vec<(i64, i64)> = enrollment::Entity::find()
+        .select_only()
+        .columns([enrollment::Column::Id, enrollment::Column::UserId])
+        .filter(enrollment::Column::Status.eq(STATUS_TOBEDELETED))
+        .filter(enrollment::Column::DateLastModified.eq(now))
+        .filter(match kind {
+            Deletable::User { .. } => enrollment::Column::UserId.eq(id),
+            Deletable::Class => enrollment::Column::ClassId.eq(id),
+            Deletable::Enrollment => enrollment::Column::Id.eq(id),
+        })
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut changes: Vec<Change> = ended
+        .into_iter()
+        .map(|(e, u)| Change { entity: ChangeEntity::Enrollment, id: e, org_id: None, person_id: Some(u), deleted: true })
+        .collect();
+    match kind {
+        Deletable::User { student } if delete_user => {
+            let entity = if student { ChangeEntity::Learner } else { ChangeEntity::Educator };
+            changes.push(Change::person(entity, id, true));
+        }
+        Deletable::Class => {
+            let org = class::Entity::find_by_id(id).one(&txn).await?.map(|c| c.org_id);
+            changes.push(Change { entity: ChangeEntity::Class, id, org_id: org, person_id: None, deleted: true });
+        }
+        _ => {}
+    }
     match kind {
         Deletable::User { .. } if delete_user => {
             user::Entity::update_many()
@@ -427,6 +458,31 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
         }
         _ => {}
     }
+    crate::sync::record(&txn, &changes).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A sourcedId to look up: one PostgreSQL can compare (no NUL); anything else matches nothing.
+pub(crate) fn lookup_key(s: &str) -> Option<&str> {
+    (!s.contains('\0') && s.len() <= 255).then_some(s)
+}
+
+/// The district a district-level record belongs to: the named one if visible, else the only
+/// district the principal can see.
+pub async fn resolve_district(db: &impl ConnectionTrait, p: &Principal, sourced_id: Option<&str>) -> AppResult<i64> {
+    let mut q = org::Entity::find()
+        .filter(org::Column::OrgType.eq(ORG_DISTRICT))
+        .filter(org::Column::Status.eq(STATUS_ACTIVE))
+        .filter(crate::auth::policy::orgs_visible(p));
+    if let Some(sid) = sourced_id {
+        let sid = lookup_key(sid).ok_or(AppError::NotFound("district"))?;
+        q = q.filter(org::Column::SourcedId.eq(sid));
+    }
+    let found = q.limit(2).all(db).await?;
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(AppError::NotFound("district")),
+        _ => Err(AppError::validation("input.districtSourcedId", "name the district: there is more than one")),
+    }
 }

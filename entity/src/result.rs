@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+/// A result posted for a learner, with its provenance and an optional teacher override.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "results")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub poster: String,
+    pub sourced_id: String,
+    pub learner_id: i64,
+    pub item_id: Option<i64>,
+    pub competency_id: Option<i64>,
+    pub score: Option<f64>,
+    pub score_max: Option<f64>,
+    pub mastery_level: Option<String>,
+    pub value: f64,
+    pub evidence: String,
+    pub occurred_at: ChronoDateTimeUtc,
+    pub comment: Option<String>,
+    pub content_hash: String,
+    pub override_value: Option<f64>,
+    pub override_level: Option<String>,
+    pub override_by: Option<String>,
+    pub override_note: Option<String>,
+    pub overridden_at: Option<ChronoDateTimeUtc>,
+    pub status: String,
+    pub created_at: ChronoDateTimeUtc,
+    pub date_last_modified: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,51 @@
+//! GraphQL subscriptions over WebSocket at `/graphql/ws` (the graphql-transport-ws protocol,
+//! and the older graphql-ws). The access token travels in the `connection_init` payload as
+//! `{"Authorization": "Bearer <token>"}`; it is verified like a bearer header, and every
+//! subscription ends when the token expires.
+
+use async_graphql::{Data, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    extract::{State, WebSocketUpgrade},
+    response::Response,
+};
+
+use crate::{
+    app::AppState, auth::policy::principal_from_claims, audit::Touched, playlists::loaders::PlaylistLoaders,
+    progress::loaders::ProgressLoaders, roster::loaders::Loaders, sync::graphql::{FeedLoaders, TokenExpiry},
+};
+
+/// `GET /graphql/ws`.
+pub async fn subscribe(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        let schema = state.schema.clone();
+        GraphQLWebSocket::new(socket, schema, protocol)
+            .on_connection_init(move |payload| async move { connection_data(&state, payload).await })
+            .serve()
+    })
+}
+
+async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
+    let header = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+        .ok_or_else(|| async_graphql::Error::new("send `{\"Authorization\": \"Bearer <token>\"}` in connection_init"))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| async_graphql::Error::new("use the Bearer scheme"))?;
+    let claims = state.keys.verify(token.trim()).map_err(|e| async_graphql::Error::new(e.0))?;
+    let principal = principal_from_claims(&state.db, &claims)
+        .await
+        .map_err(async_graphql::Error::from)?
+        .ok_or_else(|| async_graphql::Error::new("token revoked, or its client or user is no longer active"))?;
+    let mut data = Data::default();
+    data.insert(principal);
+    data.insert(TokenExpiry(claims.exp));
+    data.insert(Loaders::new(&state.db));
+    data.insert(PlaylistLoaders::new(&state.db));
+    data.insert(ProgressLoaders::new(&state.db));
+    data.insert(FeedLoaders::new(&state.db));
+    data.insert(Touched::default());
+    Ok(data)
+}

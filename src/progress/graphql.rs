@@ -1,0 +1,444 @@
+//! GraphQL types, queries and mutations of results and mastery. Reading needs
+//! `progress.read`; posting needs `progress.write`; overriding needs a signed-in teacher.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{mastery, result};
+
+use super::{
+    loaders::ProgressLoaders,
+    store::{self, Override, PostOutcome, ResultInput},
+};
+use crate::{
+    auth::Scope,
+    competencies::graphql::Competency,
+    error::AppError,
+    graphql::{
+        context::{db, loaders, needs, principal, require},
+        relay::{Conn, Kind, Node, PageArgs, decode_kind, global_id, list_complexity, paginate},
+        user_errors::{UserError, UserErrorCode, into_user_errors},
+    },
+    playlists::{
+        graphql::{PlaylistItem, pl},
+        store::MasteryEvidence,
+    },
+    profiles::graphql::RevisionActor,
+    roster::{
+        graphql::{Learner, RecordStatus, status},
+        store::Sync,
+    },
+    sync::Bus,
+};
+
+pub(crate) fn prl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ProgressLoaders> {
+    ctx.data::<ProgressLoaders>()
+}
+
+/// A teacher's override of a result.
+#[derive(SimpleObject)]
+pub struct ResultOverride {
+    /// The value that counts, normalised to 0..1.
+    pub value: f64,
+    /// The level chosen, when the teacher gave a level.
+    pub mastery_level: Option<String>,
+    /// The teacher's sourcedId.
+    pub by: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A result: what a learner achieved on an item and/or a competency, posted by a tool or a
+/// person.
+pub struct ResultNode(pub result::Model);
+
+#[Object(name = "Result")]
+impl ResultNode {
+    pub async fn id(&self) -> ID {
+        global_id(Kind::Result, self.0.id)
+    }
+    /// The poster's own identifier for the result (unique per poster).
+    async fn sourced_id(&self) -> &str {
+        &self.0.sourced_id
+    }
+    async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
+        Ok(loaders(ctx)?.users.load_one(self.0.learner_id).await?.map(Learner))
+    }
+    async fn item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PlaylistItem>> {
+        let Some(id) = self.0.item_id else { return Ok(None) };
+        Ok(pl(ctx)?.item.load_one(id).await?.map(PlaylistItem))
+    }
+    async fn competency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Competency>> {
+        let Some(id) = self.0.competency_id else { return Ok(None) };
+        Ok(prl(ctx)?.competencies.load_one(id).await?.map(Competency))
+    }
+    async fn score(&self) -> Option<f64> {
+        self.0.score
+    }
+    async fn score_max(&self) -> Option<f64> {
+        self.0.score_max
+    }
+    /// The level posted, on the competency's scale.
+    async fn mastery_level(&self) -> Option<&str> {
+        self.0.mastery_level.as_deref()
+    }
+    /// The posted result normalised to 0..1 (score / scoreMax, or the level's threshold).
+    async fn value(&self) -> f64 {
+        self.0.value
+    }
+    /// What counts toward mastery: the override when there is one, else `value`.
+    async fn effective_value(&self) -> f64 {
+        super::mastery::effective(&self.0)
+    }
+    async fn evidence_type(&self) -> MasteryEvidence {
+        MasteryEvidence::parse(&self.0.evidence)
+    }
+    /// When the learner did the work: later results replace earlier ones of the same sourcedId.
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+    /// Who posted it.
+    async fn posted_by(&self) -> RevisionActor {
+        let (kind, id) = self.0.poster.split_once(':').unwrap_or(("system", "learnergraph"));
+        RevisionActor { kind: kind.to_owned(), id: id.to_owned() }
+    }
+    /// Whether a teacher overrode it.
+    async fn overridden(&self) -> bool {
+        self.0.override_value.is_some()
+    }
+    /// The teacher's override, which wins over the posted value.
+    #[graphql(name = "override")]
+    async fn override_(&self) -> Option<ResultOverride> {
+        let value = self.0.override_value?;
+        Some(ResultOverride {
+            value,
+            mastery_level: self.0.override_level.clone(),
+            by: self.0.override_by.clone().unwrap_or_default(),
+            note: self.0.override_note.clone(),
+            at: self.0.overridden_at.unwrap_or(self.0.date_last_modified),
+        })
+    }
+    async fn status(&self) -> RecordStatus {
+        status(&self.0.status)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn date_last_modified(&self) -> DateTime<Utc> {
+        self.0.date_last_modified
+    }
+}
+
+/// A learner's mastery of one competency, with the evidence behind it.
+pub struct Mastery(pub mastery::Model);
+
+#[Object]
+impl Mastery {
+    async fn competency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Competency>> {
+        Ok(prl(ctx)?.competencies.load_one(self.0.competency_id).await?.map(Competency))
+    }
+    /// The calculated value, 0..1; null while there is not enough evidence (`N_TIMES_AT_MASTERY`).
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    /// The level of the framework's scale the value reaches.
+    async fn level(&self) -> Option<&str> {
+        self.0.level.as_deref()
+    }
+    /// At or above the framework's mastered level.
+    async fn mastered(&self) -> bool {
+        self.0.mastered
+    }
+    async fn evidence_count(&self) -> i32 {
+        self.0.evidence_count
+    }
+    async fn last_evidence_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_evidence_at
+    }
+    /// The results it was calculated from, newest first.
+    async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ResultNode>> {
+        let all = prl(ctx)?.results_by_learner.load_one(self.0.learner_id).await?.unwrap_or_default();
+        let items: Vec<i64> = all.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
+        let links = pl(ctx)?.competencies.load_many(items).await?;
+        Ok(all
+            .into_iter()
+            .filter(|r| match (r.competency_id, r.item_id) {
+                (Some(c), _) => c == self.0.competency_id,
+                (None, Some(i)) => links.get(&i).is_some_and(|cs| cs.iter().any(|c| c.id == self.0.competency_id)),
+                (None, None) => false,
+            })
+            .map(ResultNode)
+            .collect())
+    }
+}
+
+/// A learner's masteries, for `Learner.mastery`.
+pub async fn of_learner(ctx: &Context<'_>, learner_id: i64) -> async_graphql::Result<Vec<Mastery>> {
+    Ok(prl(ctx)?.mastery.load_one(learner_id).await?.unwrap_or_default().into_iter().map(Mastery).collect())
+}
+
+pub async fn resolve_node(
+    p: &crate::auth::Principal,
+    db: &sea_orm::DatabaseConnection,
+    id: i64,
+) -> crate::error::AppResult<Option<Node>> {
+    if !p.has(Scope::ProgressRead) {
+        return Ok(None);
+    }
+    Ok(store::find(db, p, id).await?.map(|m| Node::Result(ResultNode(m))))
+}
+
+/// Filters for `results`.
+#[derive(InputObject, Default)]
+pub struct ResultsFilter {
+    pub learner_id: Option<ID>,
+    pub item_id: Option<ID>,
+    /// Only results changed at or after this time, deletions included (for sync).
+    pub updated_since: Option<DateTime<Utc>>,
+    #[graphql(default)]
+    pub include_deleted: bool,
+}
+
+#[derive(Default)]
+pub struct ProgressQuery;
+
+#[Object]
+impl ProgressQuery {
+    /// Results of learners the caller may see. Needs `progress.read`.
+    #[graphql(guard = "needs(Scope::ProgressRead)", complexity = "list_complexity(first, last, child_complexity)")]
+    async fn results(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ResultsFilter>,
+    ) -> async_graphql::Result<Conn<ResultNode>> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let f = filter.unwrap_or_default();
+        let mut q = store::results(
+            principal(ctx)?,
+            Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
+        );
+        if let Some(l) = &f.learner_id {
+            q = q.filter(result::Column::LearnerId.eq(decode_kind(l, Kind::Learner, "filter.learnerId")?));
+        }
+        if let Some(i) = &f.item_id {
+            q = q.filter(result::Column::ItemId.eq(decode_kind(i, Kind::PlaylistItem, "filter.itemId")?));
+        }
+        let args = PageArgs::new(first, after, last, before);
+        let conn = paginate(ctx, db(ctx)?, q, result::Column::Id, args, |m| m.id, ResultNode).await?;
+        crate::audit::note(ctx, conn.edges.iter().map(|e| e.node.0.learner_id));
+        Ok(conn)
+    }
+}
+
+/// One result to post.
+#[derive(InputObject)]
+pub struct PostResultInput {
+    /// Your identifier for this result. Posting the same sourcedId again is safe: the same
+    /// content is a no-op, different content replaces the stored result only if it happened later.
+    pub sourced_id: String,
+    pub learner_sourced_id: String,
+    /// The playlist item the result is for.
+    pub item_id: Option<ID>,
+    /// The competency (its CASE identifier) the result is for.
+    pub competency_id: Option<String>,
+    /// A score, with `scoreMax`...
+    pub score: Option<f64>,
+    pub score_max: Option<f64>,
+    /// ...or a level of the competency's mastery scale.
+    pub mastery_level: Option<String>,
+    pub evidence_type: MasteryEvidence,
+    /// When the learner did the work.
+    pub occurred_at: DateTime<Utc>,
+    pub comment: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct PostResultsInput {
+    /// Up to 1,000 results.
+    pub results: Vec<PostResultInput>,
+}
+
+/// What happened to one posted result.
+#[derive(SimpleObject)]
+pub struct PostedResult {
+    /// The row's index in `input.results`.
+    pub index: i32,
+    pub outcome: PostOutcome,
+    /// The result as stored (for `IGNORED_STALE`, the newer one that was kept).
+    pub result: ResultNode,
+}
+
+#[derive(SimpleObject)]
+pub struct PostResultsPayload {
+    /// One entry per accepted row, in input order.
+    pub results: Vec<PostedResult>,
+    /// Rows refused, each naming its index (`["input", "results", "3", "score"]`); the other
+    /// rows were stored.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct OverrideResultInput {
+    pub result_id: ID,
+    pub score: Option<f64>,
+    pub score_max: Option<f64>,
+    pub mastery_level: Option<String>,
+    pub note: Option<String>,
+    /// Removes the override instead (the posted value counts again).
+    #[graphql(default)]
+    pub clear: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct ResultPayload {
+    pub result: Option<ResultNode>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteResultInput {
+    pub result_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteResultPayload {
+    pub deleted_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn row_error(index: usize, e: AppError) -> UserError {
+    match e {
+        AppError::Validation { field, message } => UserError {
+            field: field.split('.').map(str::to_owned).collect(),
+            message,
+            code: UserErrorCode::Invalid,
+        },
+        other => UserError {
+            field: vec!["input".into(), "results".into(), index.to_string()],
+            message: other.to_string(),
+            code: UserErrorCode::Invalid,
+        },
+    }
+}
+
+#[derive(Default)]
+pub struct ProgressMutation;
+
+#[Object]
+impl ProgressMutation {
+    /// Posts up to 1,000 results. Each row is checked on its own: bad rows come back in
+    /// `userErrors` with their index, good rows are stored, each with its outcome. Needs
+    /// `progress.write`.
+    async fn post_results(&self, ctx: &Context<'_>, input: PostResultsInput) -> async_graphql::Result<PostResultsPayload> {
+        let p = require(ctx, Scope::ProgressWrite)?;
+        let mut rows = Vec::with_capacity(input.results.len());
+        let mut early = Vec::new();
+        for (i, r) in input.results.into_iter().enumerate() {
+            let item_id = match r.item_id.as_ref().map(|id| decode_kind(id, Kind::PlaylistItem, &format!("input.results.{i}.itemId"))) {
+                Some(Err(e)) => {
+                    early.push((i, e));
+                    None
+                }
+                Some(Ok(id)) => Some(id),
+                None => None,
+            };
+            rows.push((
+                i,
+                ResultInput {
+                    sourced_id: r.sourced_id,
+                    learner: r.learner_sourced_id,
+                    item_id,
+                    competency: r.competency_id,
+                    score: r.score,
+                    score_max: r.score_max,
+                    mastery_level: r.mastery_level,
+                    evidence: r.evidence_type,
+                    occurred_at: r.occurred_at,
+                    comment: r.comment,
+                },
+            ));
+        }
+        // Rows whose IDs did not decode are refused here; the rest keep their original index.
+        let bad: std::collections::BTreeSet<usize> = early.iter().map(|e| e.0).collect();
+        let kept: Vec<(usize, ResultInput)> = rows.into_iter().filter(|(i, _)| !bad.contains(i)).collect();
+        let index_of: Vec<usize> = kept.iter().map(|(i, _)| *i).collect();
+        let (posted, errors) = if kept.is_empty() {
+            (vec![], vec![])
+        } else {
+            match store::post(db(ctx)?, ctx.data::<Bus>()?, p, kept.into_iter().map(|(_, r)| r).collect()).await {
+                Ok(x) => x,
+                Err(e @ AppError::Validation { .. }) => {
+                    return Ok(PostResultsPayload { results: vec![], user_errors: vec![row_error(0, e)] });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let remap = |i: usize| index_of.get(i).copied().unwrap_or(i);
+        let fix = |e: AppError, i: usize| match e {
+            AppError::Validation { field, message } => AppError::Validation {
+                field: field.replacen(&format!("input.results.{i}."), &format!("input.results.{}.", remap(i)), 1),
+                message,
+            },
+            other => other,
+        };
+        let mut user_errors: Vec<(usize, UserError)> = early.into_iter().map(|(i, e)| (i, row_error(i, e))).collect();
+        user_errors.extend(errors.into_iter().map(|(i, e)| (remap(i), row_error(remap(i), fix(e, i)))));
+        user_errors.sort_by_key(|e| e.0);
+        crate::audit::note(ctx, posted.iter().map(|p| p.result.learner_id));
+        Ok(PostResultsPayload {
+            results: posted
+                .into_iter()
+                .map(|p| PostedResult {
+                    index: i32::try_from(remap(p.index)).unwrap_or(i32::MAX),
+                    outcome: p.outcome,
+                    result: ResultNode(p.result),
+                })
+                .collect(),
+            user_errors: user_errors.into_iter().map(|e| e.1).collect(),
+        })
+    }
+
+    /// A teacher's judgement replacing a result's value in mastery (the posted values stay
+    /// visible, and the poster sees the override). Needs `progress.write` and a signed-in
+    /// teacher or administrator.
+    async fn override_result(&self, ctx: &Context<'_>, input: OverrideResultInput) -> async_graphql::Result<ResultPayload> {
+        let p = require(ctx, Scope::ProgressWrite)?;
+        let id = decode_kind(&input.result_id, Kind::Result, "input.resultId")?;
+        let value = match (input.clear, input.score, input.score_max, input.mastery_level) {
+            (true, None, None, None) => Ok(None),
+            (false, Some(score), Some(max), None) => Ok(Some(Override::Score { score, max })),
+            (false, None, None, Some(level)) => Ok(Some(Override::Level(level))),
+            (true, ..) => Err(AppError::validation("input.clear", "clear the override or give a new one, not both")),
+            _ => Err(AppError::validation("input.score", "give a score with scoreMax, or a masteryLevel")),
+        };
+        let r = match value {
+            Ok(v) => {
+                let bus = ctx.data::<Bus>()?;
+                store::set_override(db(ctx)?, bus, p, id, v, input.note).await
+            }
+            Err(e) => Err(e),
+        };
+        prl(ctx)?.mastery.clear();
+        Ok(match into_user_errors(r)? {
+            Ok(m) => ResultPayload { result: Some(ResultNode(m)), user_errors: vec![] },
+            Err(user_errors) => ResultPayload { result: None, user_errors },
+        })
+    }
+
+    /// Deletes a result (its poster, or a teacher); mastery is recomputed without it. Needs
+    /// `progress.write`.
+    async fn delete_result(&self, ctx: &Context<'_>, input: DeleteResultInput) -> async_graphql::Result<DeleteResultPayload> {
+        let p = require(ctx, Scope::ProgressWrite)?;
+        let id = decode_kind(&input.result_id, Kind::Result, "input.resultId")?;
+        Ok(match into_user_errors(store::delete(db(ctx)?, ctx.data::<Bus>()?, p, id).await)? {
+            Ok(()) => DeleteResultPayload { deleted_id: Some(input.result_id), user_errors: vec![] },
+            Err(user_errors) => DeleteResultPayload { deleted_id: None, user_errors },
+        })
+    }
+}

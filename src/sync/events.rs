@@ -1,0 +1,162 @@
+//! Live events for subscriptions: a result changed, a playlist item changed state. Writers
+//! stage events inside their transaction. On PostgreSQL they become a `NOTIFY`, which
+//! PostgreSQL delivers at commit (and never for a rolled-back transaction) to the listener of
+//! every replica, so a subscriber sees writes made through any replica. On SQLite, which has
+//! one process by nature, they are handed to local subscribers once the commit succeeded.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use tokio::sync::broadcast;
+
+use crate::error::AppResult;
+
+/// The PostgreSQL channel events travel on.
+pub const CHANNEL: &str = "learnergraph_events";
+/// PostgreSQL caps a notification payload at 8000 bytes: events go in batches well under it.
+const EVENTS_PER_NOTIFY: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Result,
+    ItemState,
+}
+
+/// Something a subscriber may want to hear about: which record, and whose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    pub id: i64,
+    pub learner_id: i64,
+}
+
+impl Event {
+    fn encode(&self) -> String {
+        let k = match self.kind {
+            EventKind::Result => 'r',
+            EventKind::ItemState => 'i',
+        };
+        format!("{k}:{}:{}", self.id, self.learner_id)
+    }
+
+    fn decode(s: &str) -> Option<Event> {
+        let mut parts = s.split(':');
+        let kind = match parts.next()? {
+            "r" => EventKind::Result,
+            "i" => EventKind::ItemState,
+            _ => return None,
+        };
+        let id = parts.next()?.parse().ok()?;
+        let learner_id = parts.next()?.parse().ok()?;
+        Some(Event { kind, id, learner_id })
+    }
+}
+
+/// The process's end of the event stream. Cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    tx: broadcast::Sender<Event>,
+}
+
+/// Events of a transaction, to hand to local subscribers once it committed (SQLite only;
+/// PostgreSQL delivers through the listener).
+#[must_use = "call `sent()` after the commit"]
+pub struct Staged {
+    tx: broadcast::Sender<Event>,
+    events: Vec<Event>,
+}
+
+impl Staged {
+    pub fn sent(self) {
+        for e in self.events {
+            // No subscriber is not an error.
+            let _ = self.tx.send(e);
+        }
+    }
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bus {
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(4096);
+        Bus { tx }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+
+    /// Stages `events` in the transaction `txn`.
+    pub async fn stage(&self, txn: &impl ConnectionTrait, events: Vec<Event>) -> AppResult<Staged> {
+        if txn.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(Staged { tx: self.tx.clone(), events });
+        }
+        for chunk in events.chunks(EVENTS_PER_NOTIFY) {
+            let payload = chunk.iter().map(Event::encode).collect::<Vec<_>>().join(",");
+            txn.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), payload.into()],
+            ))
+            .await?;
+        }
+        Ok(Staged { tx: self.tx.clone(), events: vec![] })
+    }
+
+    /// On PostgreSQL, listens on [`CHANNEL`] for as long as the process runs, forwarding what
+    /// every replica commits to this process's subscribers. Reconnects after a lost
+    /// connection (notifications sent while it was down are lost; subscribers that must not
+    /// miss anything resume from the changes feed).
+    pub fn listen(&self, db: &DatabaseConnection) {
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        let pool = db.get_postgres_connection_pool().clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(CHANNEL).await {
+                            tracing::error!(error = %e, "cannot LISTEN for events");
+                        } else {
+                            loop {
+                                match listener.recv().await {
+                                    Ok(n) => {
+                                        for e in n.payload().split(',').filter_map(Event::decode) {
+                                            let _ = tx.send(e);
+                                        }
+                                    }
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "event listener lost its connection");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot connect the event listener"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_survive_their_encoding() {
+        let e = Event { kind: EventKind::ItemState, id: 42, learner_id: 7 };
+        assert_eq!(Event::decode(&e.encode()), Some(e));
+        assert_eq!(Event::decode("x:1:2"), None);
+        assert_eq!(Event::decode("r:1"), None);
+    }
+}
