@@ -130,7 +130,9 @@ impl Config {
             sync_retention: {
                 let days = number("LEARNERGRAPH_SYNC_RETENTION_DAYS", 400)?;
                 if days < 365 {
-                    bail!("LEARNERGRAPH_SYNC_RETENTION_DAYS must be at least 365: tools sync at least once a school year");
+                    bail!(
+                        "LEARNERGRAPH_SYNC_RETENTION_DAYS must be at least 365: tools sync at least once a school year"
+                    );
                 }
                 Duration::from_secs(days * 86_400)
             },

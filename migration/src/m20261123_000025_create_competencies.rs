@@ -27,12 +27,20 @@ impl MigrationTrait for Migration {
                 "competency_frameworks",
                 ForeignKeyAction::Cascade,
             ))
-            .foreign_key(&mut fk("fk_competencies_parent", "competencies", "parent_id", "competencies", ForeignKeyAction::SetNull))
+            .foreign_key(&mut fk(
+                "fk_competencies_parent",
+                "competencies",
+                "parent_id",
+                "competencies",
+                ForeignKeyAction::SetNull,
+            ))
             .index(Index::create().name("uq_competencies_source").col("framework_id").col("source_id").unique())
             .to_owned();
         manager.create_table(t).await?;
         manager
-            .create_index(Index::create().name("ix_competencies_source_id").table("competencies").col("source_id").to_owned())
+            .create_index(
+                Index::create().name("ix_competencies_source_id").table("competencies").col("source_id").to_owned(),
+            )
             .await
     }
 

@@ -26,7 +26,13 @@ impl MigrationTrait for Migration {
             .col(timestamp_with_time_zone("created_at"))
             .col(timestamp_with_time_zone("date_last_modified"))
             .foreign_key(&mut fk("fk_playlists_org", "playlists", "org_id", "orgs", ForeignKeyAction::Restrict))
-            .foreign_key(&mut fk("fk_playlists_learner", "playlists", "learner_id", "users", ForeignKeyAction::Restrict))
+            .foreign_key(&mut fk(
+                "fk_playlists_learner",
+                "playlists",
+                "learner_id",
+                "users",
+                ForeignKeyAction::Restrict,
+            ))
             .foreign_key(&mut fk("fk_playlists_class", "playlists", "class_id", "classes", ForeignKeyAction::SetNull))
             .foreign_key(&mut fk(
                 "fk_playlists_term",
@@ -35,7 +41,13 @@ impl MigrationTrait for Migration {
                 "academic_sessions",
                 ForeignKeyAction::SetNull,
             ))
-            .foreign_key(&mut fk("fk_playlists_template", "playlists", "template_id", "playlists", ForeignKeyAction::SetNull))
+            .foreign_key(&mut fk(
+                "fk_playlists_template",
+                "playlists",
+                "template_id",
+                "playlists",
+                ForeignKeyAction::SetNull,
+            ))
             .index(Index::create().name("uq_playlists_template_learner").col("template_id").col("learner_id").unique())
             .to_owned();
         manager.create_table(t).await?;

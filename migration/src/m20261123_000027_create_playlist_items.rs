@@ -37,7 +37,11 @@ impl MigrationTrait for Migration {
         manager.create_table(items).await?;
         manager
             .create_index(
-                Index::create().name("ix_playlist_items_playlist").table("playlist_items").col("playlist_id").to_owned(),
+                Index::create()
+                    .name("ix_playlist_items_playlist")
+                    .table("playlist_items")
+                    .col("playlist_id")
+                    .to_owned(),
             )
             .await?;
         manager.create_index(dlm_index("playlist_items", "ix_playlist_items_dlm")).await?;

@@ -135,9 +135,17 @@ pub fn parse(json: &str) -> AppResult<Package> {
         identifier: text("package.CFDocument.identifier", &doc.identifier, 255)?,
         uri: opt_text("package.CFDocument.uri", doc.uri.clone(), 1000)?,
         title: text("package.CFDocument.title", &doc.title, 500)?,
-        subject: opt_text("package.CFDocument.subject", (!doc.subject.is_empty()).then(|| doc.subject.join(", ")), 200)?,
+        subject: opt_text(
+            "package.CFDocument.subject",
+            (!doc.subject.is_empty()).then(|| doc.subject.join(", ")),
+            200,
+        )?,
         grade_band: grade_band(&raw.items),
-        publisher: opt_text("package.CFDocument.publisher", doc.publisher.clone().or_else(|| doc.creator.clone()), 300)?,
+        publisher: opt_text(
+            "package.CFDocument.publisher",
+            doc.publisher.clone().or_else(|| doc.creator.clone()),
+            300,
+        )?,
         version: opt_text("package.CFDocument.version", doc.version.clone(), 100)?,
     };
     let mut ids = HashSet::new();
@@ -200,7 +208,11 @@ pub fn parse(json: &str) -> AppResult<Package> {
                 i,
                 Item {
                     identifier: id.to_owned(),
-                    code: opt_text(&format!("package.CFItems.{i}.humanCodingScheme"), item.human_coding_scheme.clone(), 100)?,
+                    code: opt_text(
+                        &format!("package.CFItems.{i}.humanCodingScheme"),
+                        item.human_coding_scheme.clone(),
+                        100,
+                    )?,
                     statement: text(&format!("package.CFItems.{i}.fullStatement"), &item.full_statement, 10_000)?,
                     item_type: opt_text(&format!("package.CFItems.{i}.CFItemType"), item.item_type.clone(), 100)?,
                     parent: up,

@@ -110,16 +110,15 @@ impl CompetencyFramework {
         #[graphql(default)] top_level: bool,
         #[graphql(default)] include_retired: bool,
     ) -> async_graphql::Result<Conn<Competency>> {
-        let mut q = store::competencies(principal(ctx)?, include_retired)
-            .filter(competency::Column::FrameworkId.eq(self.0.id));
+        let mut q =
+            store::competencies(principal(ctx)?, include_retired).filter(competency::Column::FrameworkId.eq(self.0.id));
         if let Some(parent) = parent_id {
             q = q.filter(competency::Column::ParentId.eq(decode_kind(&parent, Kind::Competency, "parentId")?));
         } else if top_level {
             q = q.filter(competency::Column::ParentId.is_null());
         }
         let args = PageArgs::new(first, after, last, before);
-        Ok(paginate(ctx, db(ctx)?, q, competency::Column::Id, args, |m| m.id, Competency)
-            .await?)
+        Ok(paginate(ctx, db(ctx)?, q, competency::Column::Id, args, |m| m.id, Competency).await?)
     }
 }
 
@@ -311,9 +310,9 @@ impl CompetenciesMutation {
         let scale = ScaleInput {
             calculation: input.calculation,
             parameter: input.parameter,
-            levels: input
-                .levels
-                .map(|ls| ls.into_iter().map(|l| Level { name: l.name.trim().to_owned(), threshold: l.threshold }).collect()),
+            levels: input.levels.map(|ls| {
+                ls.into_iter().map(|l| Level { name: l.name.trim().to_owned(), threshold: l.threshold }).collect()
+            }),
             mastered_level: input.mastered_level,
         };
         let done = store::set_scale(db(ctx)?, ctx.data::<Bus>()?, p, id, scale).await;

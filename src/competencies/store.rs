@@ -416,7 +416,8 @@ pub async fn set_scale(
     })
     .exec(&txn)
     .await?;
-    let updated = competency_framework::Entity::find_by_id(f.id).one(&txn).await?.ok_or(AppError::NotFound("framework"))?;
+    let updated =
+        competency_framework::Entity::find_by_id(f.id).one(&txn).await?.ok_or(AppError::NotFound("framework"))?;
     let effects = crate::progress::mastery::recompute_framework(&txn, f.id).await?;
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;

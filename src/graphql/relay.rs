@@ -16,8 +16,8 @@ use crate::{
     competencies::graphql::{Competency, CompetencyFramework},
     error::AppError,
     playlists::graphql::{Playlist, PlaylistItem},
-    progress::graphql::ResultNode,
     profiles::graphql::LearnerProfile,
+    progress::graphql::ResultNode,
     redesign::graphql::{
         Grant, RedesignCohort, RedesignGoal, RedesignIndicator, RedesignMilestone, RedesignPillar, RedesignPlan,
     },

@@ -11,12 +11,21 @@ use axum::{
 };
 
 use crate::{
-    app::AppState, auth::policy::principal_from_claims, audit::Touched, playlists::loaders::PlaylistLoaders,
-    progress::loaders::ProgressLoaders, roster::loaders::Loaders, sync::graphql::{FeedLoaders, TokenExpiry},
+    app::AppState,
+    audit::Touched,
+    auth::policy::principal_from_claims,
+    playlists::loaders::PlaylistLoaders,
+    progress::loaders::ProgressLoaders,
+    roster::loaders::Loaders,
+    sync::graphql::{FeedLoaders, TokenExpiry},
 };
 
 /// `GET /graphql/ws`.
-pub async fn subscribe(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+pub async fn subscribe(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
         let schema = state.schema.clone();
         GraphQLWebSocket::new(socket, schema, protocol)
@@ -26,10 +35,10 @@ pub async fn subscribe(State(state): State<AppState>, protocol: GraphQLProtocol,
 }
 
 async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
-    let header = ["Authorization", "authorization"]
-        .iter()
-        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
-        .ok_or_else(|| async_graphql::Error::new("send `{\"Authorization\": \"Bearer <token>\"}` in connection_init"))?;
+    let header =
+        ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str())).ok_or_else(
+            || async_graphql::Error::new("send `{\"Authorization\": \"Bearer <token>\"}` in connection_init"),
+        )?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))

@@ -203,7 +203,11 @@ impl PlaylistItem {
 }
 
 /// A learner's playlists, for `Learner.playlists`.
-pub async fn of_learner(ctx: &Context<'_>, learner_id: i64, subject: Option<&str>) -> async_graphql::Result<Vec<Playlist>> {
+pub async fn of_learner(
+    ctx: &Context<'_>,
+    learner_id: i64,
+    subject: Option<&str>,
+) -> async_graphql::Result<Vec<Playlist>> {
     let rows = pl(ctx)?.by_learner.load_one(learner_id).await?.unwrap_or_default();
     Ok(rows.into_iter().filter(|p| subject.is_none_or(|s| p.subject == s)).map(Playlist).collect())
 }
@@ -511,7 +515,11 @@ pub struct PlaylistsMutation;
 impl PlaylistsMutation {
     /// Creates a learner's playlist, or a template (no learner), with its items. Needs
     /// `playlists.write`; learners can't.
-    async fn create_playlist(&self, ctx: &Context<'_>, input: CreatePlaylistInput) -> async_graphql::Result<PlaylistPayload> {
+    async fn create_playlist(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePlaylistInput,
+    ) -> async_graphql::Result<PlaylistPayload> {
         let p = writer(ctx)?;
         let input = PlaylistInput {
             learner: input.learner_sourced_id,
@@ -530,7 +538,11 @@ impl PlaylistsMutation {
     }
 
     /// Renames a playlist or changes its subject. Needs `playlists.write`.
-    async fn update_playlist(&self, ctx: &Context<'_>, input: UpdatePlaylistInput) -> async_graphql::Result<PlaylistPayload> {
+    async fn update_playlist(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePlaylistInput,
+    ) -> async_graphql::Result<PlaylistPayload> {
         let p = writer(ctx)?;
         let id = decode_kind(&input.playlist_id, Kind::Playlist, "input.playlistId")?;
         let c = PlaylistChanges { title: input.title, subject: input.subject };
@@ -538,7 +550,11 @@ impl PlaylistsMutation {
     }
 
     /// Deletes a playlist and its items (syncing tools see the deletion). Needs `playlists.write`.
-    async fn delete_playlist(&self, ctx: &Context<'_>, input: DeletePlaylistInput) -> async_graphql::Result<DeletePayload> {
+    async fn delete_playlist(
+        &self,
+        ctx: &Context<'_>,
+        input: DeletePlaylistInput,
+    ) -> async_graphql::Result<DeletePayload> {
         let p = writer(ctx)?;
         let id = decode_kind(&input.playlist_id, Kind::Playlist, "input.playlistId")?;
         Ok(match into_user_errors(store::delete(db(ctx)?, ctx.data::<Bus>()?, p, id).await)? {

@@ -6,12 +6,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use entity::{
-    STATUS_ACTIVE, STATUS_TOBEDELETED, class, enrollment, playlist, playlist_item,
-    playlist_item_competency, playlist_item_transition, user,
+    STATUS_ACTIVE, STATUS_TOBEDELETED, class, enrollment, playlist, playlist_item, playlist_item_competency,
+    playlist_item_transition, user,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Select,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
     sea_query::{Expr, Query},
 };
 
@@ -30,6 +30,7 @@ const MAX_COMPETENCIES_PER_ITEM: usize = 50;
 
 /// Where a playlist item stands.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[graphql(name = "PlaylistItemState")]
 pub enum ItemState {
     NotStarted,
     InProgress,
@@ -39,8 +40,13 @@ pub enum ItemState {
 }
 
 impl ItemState {
-    pub const ALL: [ItemState; 5] =
-        [ItemState::NotStarted, ItemState::InProgress, ItemState::Submitted, ItemState::Mastered, ItemState::NeedsRevision];
+    pub const ALL: [ItemState; 5] = [
+        ItemState::NotStarted,
+        ItemState::InProgress,
+        ItemState::Submitted,
+        ItemState::Mastered,
+        ItemState::NeedsRevision,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -256,7 +262,10 @@ async fn check_items(
         if let Some(u) = &item.resource_url {
             let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) && u.len() <= 2000;
             if !ok {
-                return Err(AppError::validation(f("resourceUrl"), "must be an http(s) URL of at most 2000 characters"));
+                return Err(AppError::validation(
+                    f("resourceUrl"),
+                    "must be an http(s) URL of at most 2000 characters",
+                ));
             }
         }
         if let Some(t) = &item.tool {
@@ -325,10 +334,9 @@ async fn insert_items(
         .iter()
         .zip(items)
         .flat_map(|(id, item)| {
-            item.competency_ids.iter().map(|c| playlist_item_competency::ActiveModel {
-                item_id: Set(*id),
-                competency_id: Set(*c),
-            })
+            item.competency_ids
+                .iter()
+                .map(|c| playlist_item_competency::ActiveModel { item_id: Set(*id), competency_id: Set(*c) })
         })
         .collect();
     for chunk in links.chunks(5000) {
@@ -389,7 +397,12 @@ async fn visible_student(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>)
 }
 
 /// Creates a playlist (a learner's, or a template) with its items.
-pub async fn create(db: &DatabaseConnection, bus: &Bus, p: &Principal, input: PlaylistInput) -> AppResult<playlist::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    p: &Principal,
+    input: PlaylistInput,
+) -> AppResult<playlist::Model> {
     require_editor(p)?;
     check_len("input.title", &input.title, 300)?;
     check_len("input.subject", &input.subject, 100)?;
@@ -634,7 +647,9 @@ pub async fn update_item(
     )
     .await
     .map_err(|e| match e {
-        AppError::Validation { field, message } => AppError::Validation { field: field.replace("input.0.", "input."), message },
+        AppError::Validation { field, message } => {
+            AppError::Validation { field: field.replace("input.0.", "input."), message }
+        }
         other => other,
     })?;
     let Some(checked) = checked.pop() else { return Err(AppError::NotFound("item")) };
@@ -993,10 +1008,7 @@ pub async fn class_progress(
 }
 
 /// The transitions of an item, oldest first.
-pub async fn transitions(
-    db: &DatabaseConnection,
-    item_id: i64,
-) -> AppResult<Vec<playlist_item_transition::Model>> {
+pub async fn transitions(db: &DatabaseConnection, item_id: i64) -> AppResult<Vec<playlist_item_transition::Model>> {
     Ok(playlist_item_transition::Entity::find()
         .filter(playlist_item_transition::Column::ItemId.eq(item_id))
         .order_by_asc(playlist_item_transition::Column::Id)

@@ -314,11 +314,9 @@ pub struct DeleteResultPayload {
 
 fn row_error(index: usize, e: AppError) -> UserError {
     match e {
-        AppError::Validation { field, message } => UserError {
-            field: field.split('.').map(str::to_owned).collect(),
-            message,
-            code: UserErrorCode::Invalid,
-        },
+        AppError::Validation { field, message } => {
+            UserError { field: field.split('.').map(str::to_owned).collect(), message, code: UserErrorCode::Invalid }
+        }
         other => UserError {
             field: vec!["input".into(), "results".into(), index.to_string()],
             message: other.to_string(),
@@ -335,12 +333,20 @@ impl ProgressMutation {
     /// Posts up to 1,000 results. Each row is checked on its own: bad rows come back in
     /// `userErrors` with their index, good rows are stored, each with its outcome. Needs
     /// `progress.write`.
-    async fn post_results(&self, ctx: &Context<'_>, input: PostResultsInput) -> async_graphql::Result<PostResultsPayload> {
+    async fn post_results(
+        &self,
+        ctx: &Context<'_>,
+        input: PostResultsInput,
+    ) -> async_graphql::Result<PostResultsPayload> {
         let p = require(ctx, Scope::ProgressWrite)?;
         let mut rows = Vec::with_capacity(input.results.len());
         let mut early = Vec::new();
         for (i, r) in input.results.into_iter().enumerate() {
-            let item_id = match r.item_id.as_ref().map(|id| decode_kind(id, Kind::PlaylistItem, &format!("input.results.{i}.itemId"))) {
+            let item_id = match r
+                .item_id
+                .as_ref()
+                .map(|id| decode_kind(id, Kind::PlaylistItem, &format!("input.results.{i}.itemId")))
+            {
                 Some(Err(e)) => {
                     early.push((i, e));
                     None
@@ -407,7 +413,11 @@ impl ProgressMutation {
     /// A teacher's judgement replacing a result's value in mastery (the posted values stay
     /// visible, and the poster sees the override). Needs `progress.write` and a signed-in
     /// teacher or administrator.
-    async fn override_result(&self, ctx: &Context<'_>, input: OverrideResultInput) -> async_graphql::Result<ResultPayload> {
+    async fn override_result(
+        &self,
+        ctx: &Context<'_>,
+        input: OverrideResultInput,
+    ) -> async_graphql::Result<ResultPayload> {
         let p = require(ctx, Scope::ProgressWrite)?;
         let id = decode_kind(&input.result_id, Kind::Result, "input.resultId")?;
         let value = match (input.clear, input.score, input.score_max, input.mastery_level) {
@@ -433,7 +443,11 @@ impl ProgressMutation {
 
     /// Deletes a result (its poster, or a teacher); mastery is recomputed without it. Needs
     /// `progress.write`.
-    async fn delete_result(&self, ctx: &Context<'_>, input: DeleteResultInput) -> async_graphql::Result<DeleteResultPayload> {
+    async fn delete_result(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteResultInput,
+    ) -> async_graphql::Result<DeleteResultPayload> {
         let p = require(ctx, Scope::ProgressWrite)?;
         let id = decode_kind(&input.result_id, Kind::Result, "input.resultId")?;
         Ok(match into_user_errors(store::delete(db(ctx)?, ctx.data::<Bus>()?, p, id).await)? {

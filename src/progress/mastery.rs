@@ -11,7 +11,8 @@ use entity::{
     playlist_item_transition, result,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, OnConflict, Query},
 };
 
@@ -84,7 +85,8 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
     }
     let learners: BTreeSet<i64> = pairs.iter().map(|p| p.0).collect();
     let comps: BTreeSet<i64> = pairs.iter().map(|p| p.1).collect();
-    let competencies = competency::Entity::find().filter(competency::Column::Id.is_in(comps.iter().copied())).all(txn).await?;
+    let competencies =
+        competency::Entity::find().filter(competency::Column::Id.is_in(comps.iter().copied())).all(txn).await?;
     let framework_ids: BTreeSet<i64> = competencies.iter().map(|c| c.framework_id).collect();
     let scales: HashMap<i64, Scale> = competency_framework::Entity::find()
         .filter(competency_framework::Column::Id.is_in(framework_ids))
@@ -115,7 +117,8 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
         )
         .all(txn)
         .await?;
-    let item_ids: BTreeSet<i64> = results.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
+    let item_ids: BTreeSet<i64> =
+        results.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
     let links = item_links(txn, &item_ids).await?;
     let mut evidence: HashMap<(i64, i64), Vec<Evidence>> = HashMap::new();
     for r in &results {
@@ -199,7 +202,11 @@ pub async fn item_links(txn: &impl ConnectionTrait, items: &BTreeSet<i64>) -> Ap
 
 /// Moves to `MASTERED` the learners' open items that build one of `comps` and whose
 /// competencies are now all mastered.
-async fn master_items(txn: &impl ConnectionTrait, learners: &BTreeSet<i64>, comps: &BTreeSet<i64>) -> AppResult<Effects> {
+async fn master_items(
+    txn: &impl ConnectionTrait,
+    learners: &BTreeSet<i64>,
+    comps: &BTreeSet<i64>,
+) -> AppResult<Effects> {
     let mut effects = Effects::default();
     let candidates: Vec<playlist_item::Model> = playlist_item::Entity::find()
         .filter(playlist_item::Column::Status.eq(STATUS_ACTIVE))

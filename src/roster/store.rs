@@ -10,7 +10,6 @@ use sea_orm::{
 };
 
 use crate::{
-    sync::{Change, ChangeEntity},
     auth::{
         OrgAccess, Principal,
         policy::{
@@ -18,6 +17,7 @@ use crate::{
         },
     },
     error::{AppError, AppResult, OnConstraint},
+    sync::{Change, ChangeEntity},
 };
 
 pub const ROLE_STUDENT: &str = "student";
@@ -426,7 +426,13 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
         .await?;
     let mut changes: Vec<Change> = ended
         .into_iter()
-        .map(|(e, u)| Change { entity: ChangeEntity::Enrollment, id: e, org_id: None, person_id: Some(u), deleted: true })
+        .map(|(e, u)| Change {
+            entity: ChangeEntity::Enrollment,
+            id: e,
+            org_id: None,
+            person_id: Some(u),
+            deleted: true,
+        })
         .collect();
     match kind {
         Deletable::User { student } if delete_user => {

@@ -1,7 +1,6 @@
 //! The changes feed (`syncCursor`, `changes`) and the subscriptions (`resultChanged`,
 //! `playlistItemStateChanged`, over graphql-transport-ws at `/graphql/ws`).
 
-
 use async_graphql::{
     Context, Enum, ID, Object, SimpleObject, Subscription,
     dataloader::{DataLoader, HashMapCache},
@@ -127,7 +126,9 @@ impl Change {
             Some(ChangeEntity::Learner) => l.users.load_one(id).await?.map(|u| Node::Learner(Learner(u))),
             Some(ChangeEntity::Educator) => l.users.load_one(id).await?.map(|u| Node::Educator(Educator(u))),
             Some(ChangeEntity::Class) => l.classes.load_one(id).await?.map(|c| Node::Class(Class(c))),
-            Some(ChangeEntity::Enrollment) => f.enrollments.load_one(id).await?.map(|e| Node::Enrollment(Enrollment(e))),
+            Some(ChangeEntity::Enrollment) => {
+                f.enrollments.load_one(id).await?.map(|e| Node::Enrollment(Enrollment(e)))
+            }
             Some(ChangeEntity::LearnerProfile) => {
                 f.profiles.load_one(id).await?.map(|p| Node::LearnerProfile(LearnerProfile(p)))
             }
@@ -243,8 +244,9 @@ impl SyncSubscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = PlaylistItem> + use<>> {
         events(ctx, EventKind::ItemState, |db, p, id| {
-            Box::pin(async move { crate::playlists::store::find_item(&db, &p, id).await.ok().flatten().map(PlaylistItem) })
+            Box::pin(
+                async move { crate::playlists::store::find_item(&db, &p, id).await.ok().flatten().map(PlaylistItem) },
+            )
         })
     }
 }
-

@@ -277,7 +277,170 @@ const RULES: &[Rule] = &[
         scope: Some("redesign.write"),
         doc: "mutation($grant: ID!, $year: Int!) { recordGrantDisbursement(input: {grantId: $grant, fiscalYear: $year, amount: \"10.00\", disbursedOn: \"2026-10-01\"}) { grant { plan { mission } } userErrors { code } } }",
     },
+    // Competencies are the district's reference data: readable with progress.read or
+    // playlists.read (either will do, so there is no single scope to withhold).
+    Rule {
+        field: "competencyFrameworks",
+        scope: None,
+        doc: "{ competencyFrameworks { edges { node { title competencies(first: 5) { edges { node { code parent { code } } } } } } } }",
+    },
+    Rule {
+        field: "competency",
+        scope: None,
+        doc: "query($comp: String!) { competency(sourcedId: $comp) { code statement } }",
+    },
+    Rule {
+        field: "playlists",
+        scope: Some("playlists.read"),
+        doc: "{ playlists(first: 50) { edges { node { title learner { sourcedId } items { title competencies { code } } } } } }",
+    },
+    Rule {
+        field: "playlistItems",
+        scope: Some("playlists.read"),
+        doc: "{ playlistItems(first: 50) { edges { node { title playlist { learner { sourcedId } } } } } }",
+    },
+    Rule {
+        field: "classPlaylistProgress",
+        scope: Some("playlists.read"),
+        doc: "query($class: ID!) { classPlaylistProgress(classId: $class) { learner { sourcedId } itemsDone itemsTotal } }",
+    },
+    Rule {
+        field: "results",
+        scope: Some("progress.read"),
+        doc: "{ results(first: 50) { edges { node { sourcedId learner { sourcedId } } } } }",
+    },
+    Rule { field: "syncCursor", scope: None, doc: "{ syncCursor }" },
+    // The feed needs no scope itself: each kind of record in it needs the scope that reads it.
+    Rule {
+        field: "changes",
+        scope: None,
+        doc: "{ changes(first: 500) { cursor changes { entityType node { ... on Learner { sourcedId } ... on Playlist { learner { sourcedId } } ... on PlaylistItem { playlist { learner { sourcedId } } } ... on Result { learner { sourcedId } } } } } }",
+    },
+    Rule {
+        field: "importCaseFramework",
+        scope: Some("progress.write"),
+        doc: "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { framework { title } userErrors { code } } }",
+    },
+    Rule {
+        field: "setMasteryCalculation",
+        scope: Some("progress.write"),
+        doc: "mutation($fw: ID!) { setMasteryCalculation(input: {frameworkId: $fw, calculation: HIGHEST}) { framework { title } userErrors { code } } }",
+    },
+    Rule {
+        field: "reorderPlaylistItems",
+        scope: Some("playlists.write"),
+        doc: "mutation($pl: ID!, $item: ID!, $item2: ID!, $item3: ID!) { reorderPlaylistItems(input: {playlistId: $pl, itemIds: [$item3, $item2, $item]}) { items { playlist { learner { sourcedId } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "setPlaylistItemState",
+        scope: Some("playlists.write"),
+        doc: "mutation($item: ID!) { setPlaylistItemState(input: {itemId: $item, state: IN_PROGRESS}) { item { playlist { learner { sourcedId } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "removePlaylistItem",
+        scope: Some("playlists.write"),
+        doc: "mutation($item3: ID!) { removePlaylistItem(input: {itemId: $item3}) { deletedId userErrors { code } } }",
+    },
+    Rule {
+        field: "addPlaylistItems",
+        scope: Some("playlists.write"),
+        doc: "mutation($pl: ID!) { addPlaylistItems(input: {playlistId: $pl, items: [{title: \"B\", evidence: PROJECT}]}) { items { playlist { learner { sourcedId } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "updatePlaylistItem",
+        scope: Some("playlists.write"),
+        doc: "mutation($item: ID!) { updatePlaylistItem(input: {itemId: $item, title: \"Edited\"}) { item { playlist { learner { sourcedId } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "updatePlaylist",
+        scope: Some("playlists.write"),
+        doc: "mutation($pl: ID!) { updatePlaylist(input: {playlistId: $pl, title: \"Renamed\"}) { playlist { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "createPlaylist",
+        scope: Some("playlists.write"),
+        doc: "mutation($psid: String!, $comp: String!) { createPlaylist(input: {learnerSourcedId: $psid, subject: \"Math\", title: \"Extra\", items: [{title: \"A\", evidence: TEST, competencyIds: [$comp]}]}) { playlist { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "assignPlaylistTemplate",
+        scope: Some("playlists.write"),
+        doc: "mutation($template: ID!) { assignPlaylistTemplate(input: {templateId: $template, classSourcedId: \"sc-c-001-06-math-s1\"}) { playlists { learner { sourcedId } } alreadyAssigned userErrors { code } } }",
+    },
+    Rule {
+        field: "postResults",
+        scope: Some("progress.write"),
+        doc: "mutation($psid: String!, $comp: String!) { postResults(input: {results: [{sourcedId: \"matrix-1\", learnerSourcedId: $psid, competencyId: $comp, score: 8, scoreMax: 10, evidenceType: TEST, occurredAt: \"2026-01-05T10:00:00Z\"}]}) { results { outcome result { learner { sourcedId } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "overrideResult",
+        scope: Some("progress.write"),
+        doc: "mutation($result: ID!) { overrideResult(input: {resultId: $result, score: 9, scoreMax: 10, note: \"seen in class\"}) { result { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "deleteResult",
+        scope: Some("progress.write"),
+        doc: "mutation($result: ID!) { deleteResult(input: {resultId: $result}) { deletedId userErrors { code } } }",
+    },
+    Rule {
+        field: "deletePlaylist",
+        scope: Some("playlists.write"),
+        doc: "mutation($pl: ID!) { deletePlaylist(input: {playlistId: $pl}) { deletedId userErrors { code } } }",
+    },
 ];
+
+/// A small CASE package: a document, a cluster and two standards below it.
+pub const CASE_PACKAGE: &str = r#"{
+  "CFDocument": {"identifier": "fw-math-6", "title": "Grade 6 Mathematics", "subject": ["Mathematics"], "publisher": "Riverbend", "version": "1.0"},
+  "CFItems": [
+    {"identifier": "c-rp", "fullStatement": "Ratios and proportional relationships", "humanCodingScheme": "MATH.6.RP", "CFItemType": "Cluster", "educationLevel": ["06"]},
+    {"identifier": "c-rp-1", "fullStatement": "Understand the concept of a ratio", "humanCodingScheme": "MATH.6.RP.1", "CFItemType": "Standard", "educationLevel": ["06"]},
+    {"identifier": "c-rp-2", "fullStatement": "Understand the concept of a unit rate", "humanCodingScheme": "MATH.6.RP.2", "CFItemType": "Standard", "educationLevel": ["06"]}
+  ],
+  "CFAssociations": [
+    {"associationType": "isChildOf", "originNodeURI": {"identifier": "c-rp"}, "destinationNodeURI": {"identifier": "fw-math-6"}, "sequenceNumber": 1},
+    {"associationType": "isChildOf", "originNodeURI": {"identifier": "c-rp-1"}, "destinationNodeURI": {"identifier": "c-rp"}, "sequenceNumber": 1},
+    {"associationType": "isChildOf", "originNodeURI": {"identifier": "c-rp-2"}, "destinationNodeURI": {"identifier": "c-rp"}, "sequenceNumber": 2}
+  ]
+}"#;
+
+/// School 001's learner with a playlist of three items, a template, and a posted result.
+async fn progress_fixtures(app: &TestApp, admin: &str, learner_sid: &str) -> Value {
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { framework { id } userErrors { message } } }",
+            json!({"pkg": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    let fw = d["importCaseFramework"]["framework"]["id"].clone();
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($sid: String!) {
+               p: createPlaylist(input: {learnerSourcedId: $sid, subject: \"Math\", title: \"Ratios\", items: [
+                 {title: \"One\", evidence: TEST, competencyIds: [\"c-rp-1\"]},
+                 {title: \"Two\", evidence: PROJECT},
+                 {title: \"Three\", evidence: OTHER}]}) { playlist { id items { id } } userErrors { message } }
+               t: createPlaylist(input: {schoolSourcedId: \"sc-school-001\", subject: \"Math\", title: \"Template\", items: [{title: \"T\", evidence: TEST}]}) { playlist { id } userErrors { message } }
+               r: postResults(input: {results: [{sourcedId: \"fixture-1\", learnerSourcedId: $sid, competencyId: \"c-rp-2\", score: 6, scoreMax: 10, evidenceType: TEST, occurredAt: \"2026-01-02T10:00:00Z\"}]}) { results { result { id } } userErrors { message } }
+             }",
+            json!({"sid": learner_sid}),
+        )
+        .await,
+    );
+    let items = &d["p"]["playlist"]["items"];
+    let class = data(app.gql(admin, "{ class(sourcedId: \"sc-c-001-06-math-s1\") { id } }", json!({})).await)["class"]
+        ["id"]
+        .clone();
+    let out = json!({
+        "fw": fw, "comp": "c-rp-1", "pkg": CASE_PACKAGE, "pl": d["p"]["playlist"]["id"], "item": items[0]["id"],
+        "item2": items[1]["id"], "item3": items[2]["id"], "template": d["t"]["playlist"]["id"],
+        "result": d["r"]["results"][0]["result"]["id"], "class": class,
+    });
+    assert!(out.as_object().unwrap().values().all(|v| !v.is_null()), "progress fixtures: {out} {d}");
+    out
+}
 
 async fn root_fields(app: &TestApp) -> BTreeSet<String> {
     let body: Value = app
@@ -333,7 +496,8 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
     .await
     .unwrap();
     let (client_id, _) = app.client("roster.read", &[]).await;
-    let vars = json!({
+    let progress = progress_fixtures(&app, &admin, &fresh_sid).await;
+    let mut vars = json!({
         "learner": learner["id"],
         "sid": learner["sourcedId"],
         "enr": learner["enrollments"]["edges"][0]["node"]["sourcedId"],
@@ -350,6 +514,10 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
         "milestone": redesign["milestone"],
         "grant": redesign["grant"],
     });
+    vars["psid"] = json!(fresh_sid);
+    for (k, v) in progress.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
     let secrets: Vec<String> =
         [&learner["sourcedId"], &fresh["sourcedId"], &learner["enrollments"]["edges"][0]["node"]["sourcedId"]]
             .iter()

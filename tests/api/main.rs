@@ -15,5 +15,6 @@ mod migrations;
 mod oauth_flows;
 mod operations;
 mod profiles;
+mod progress;
 mod redesign;
 mod roster;

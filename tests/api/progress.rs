@@ -1,0 +1,398 @@
+//! Competencies, playlists, results and mastery, and the changes feed, through HTTP.
+
+use serde_json::{Value, json};
+
+use crate::{
+    authz_matrix::CASE_PACKAGE,
+    support::{TestApp, data, spawn_app},
+};
+
+const ALL: &str = "roster.read profiles.read playlists.read playlists.write progress.read progress.write admin";
+
+async fn setup(app: &TestApp) -> (String, Vec<String>) {
+    app.seed(2, 20).await;
+    let admin = app.token(ALL, &[]).await;
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created userErrors { message } } }",
+            json!({"pkg": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    assert_eq!(d["importCaseFramework"]["created"], 3, "{d}");
+    let d = data(
+        app.gql(
+            &admin,
+            "{ class(sourcedId: \"sc-c-001-06-math-s1\") { learners(first: 100) { edges { node { sourcedId } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let learners = d["class"]["learners"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["sourcedId"].as_str().unwrap().to_owned())
+        .collect();
+    (admin, learners)
+}
+
+fn row(sid: &str, learner: &str, score: f64, at: &str) -> Value {
+    json!({"sourcedId": sid, "learnerSourcedId": learner, "competencyId": "c-rp-1", "score": score, "scoreMax": 10,
+           "evidenceType": "TEST", "occurredAt": at})
+}
+
+const POST: &str = "mutation($rows: [PostResultInput!]!) { postResults(input: {results: $rows}) { results { index outcome result { id score value } } userErrors { field code message } } }";
+
+async fn post(app: &TestApp, token: &str, rows: Value) -> Value {
+    data(app.gql(token, POST, json!({"rows": rows})).await)["postResults"].clone()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        &app.db,
+        sea_orm::Statement::from_string(app.db.get_database_backend(), sql.to_owned()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let l = &learners[0];
+    let first = post(&app, &admin, json!([row("r1", l, 5.0, "2026-01-01T10:00:00Z")])).await;
+    assert_eq!(first["results"][0]["outcome"], "CREATED");
+    let again = post(&app, &admin, json!([row("r1", l, 5.0, "2026-01-01T10:00:00Z")])).await;
+    assert_eq!(again["results"][0]["outcome"], "UNCHANGED");
+    let newer = post(&app, &admin, json!([row("r1", l, 7.0, "2026-01-02T10:00:00Z")])).await;
+    assert_eq!(newer["results"][0]["outcome"], "UPDATED");
+    assert_eq!(newer["results"][0]["result"]["score"], 7.0);
+    let older = post(&app, &admin, json!([row("r1", l, 2.0, "2026-01-01T12:00:00Z")])).await;
+    assert_eq!(older["results"][0]["outcome"], "IGNORED_STALE");
+    assert_eq!(older["results"][0]["result"]["score"], 7.0, "the stored, newer result is kept");
+
+    // One bad row does not lose the good ones; each error names its row.
+    let mixed = post(
+        &app,
+        &admin,
+        json!([
+            row("r2", l, 4.0, "2026-01-03T10:00:00Z"),
+            row("r3", l, 11.0, "2026-01-03T10:00:00Z"),
+            row("r4", "nobody", 4.0, "2026-01-03T10:00:00Z"),
+            row("r5", &learners[1], 9.0, "2026-01-03T10:00:00Z"),
+        ]),
+    )
+    .await;
+    let indexes: Vec<i64> = mixed["results"].as_array().unwrap().iter().map(|r| r["index"].as_i64().unwrap()).collect();
+    assert_eq!(indexes, [0, 3], "{mixed}");
+    assert_eq!(mixed["userErrors"][0]["field"], json!(["input", "results", "1", "score"]), "{mixed}");
+    assert_eq!(mixed["userErrors"][1]["field"], json!(["input", "results", "2", "learnerSourcedId"]), "{mixed}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 3);
+
+    // Another tool's sourcedIds are its own.
+    let other = app.token("progress.write progress.read", &[]).await;
+    let theirs = post(&app, &other, json!([row("r1", l, 1.0, "2026-01-01T10:00:00Z")])).await;
+    assert_eq!(theirs["results"][0]["outcome"], "CREATED");
+    // A learner can't be named by a tool limited to another school.
+    let elsewhere = app.token("progress.write progress.read", &["sc-school-002"]).await;
+    let refused = post(&app, &elsewhere, json!([row("x1", l, 1.0, "2026-01-01T10:00:00Z")])).await;
+    assert_eq!(refused["results"], json!([]));
+    assert_eq!(refused["userErrors"][0]["code"], "INVALID");
+}
+
+#[tokio::test]
+async fn concurrent_retries_of_one_batch_store_each_result_once() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let rows: Vec<Value> = (0..40)
+        .map(|i| row(&format!("c{i}"), &learners[i % learners.len()], (i % 10) as f64, "2026-02-01T10:00:00Z"))
+        .collect();
+    let rows = Value::Array(rows);
+    let posts = (0..6).map(|_| post(&app, &admin, rows.clone()));
+    let answers = futures_util::future::join_all(posts).await;
+    let created: usize = answers
+        .iter()
+        .map(|a| a["results"].as_array().unwrap().iter().filter(|r| r["outcome"] == "CREATED").count())
+        .sum();
+    let unchanged: usize = answers
+        .iter()
+        .map(|a| a["results"].as_array().unwrap().iter().filter(|r| r["outcome"] == "UNCHANGED").count())
+        .sum();
+    assert_eq!((created, unchanged), (40, 200), "every row answered once as created, the rest unchanged");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 40);
+}
+
+#[tokio::test]
+async fn results_roll_up_into_mastery_and_master_items() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let l = &learners[0];
+    let fw = data(app.gql(&admin, "{ competencyFrameworks { edges { node { id gradeBand } } } }", json!({})).await);
+    assert_eq!(fw["competencyFrameworks"]["edges"][0]["node"]["gradeBand"], "06");
+    let fw = fw["competencyFrameworks"]["edges"][0]["node"]["id"].clone();
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($fw: ID!) { setMasteryCalculation(input: {frameworkId: $fw, calculation: MOST_RECENT}) { framework { masteryCalculation { calculation masteredLevel } } userErrors { message } } }",
+            json!({"fw": fw}),
+        )
+        .await,
+    );
+    assert_eq!(d["setMasteryCalculation"]["framework"]["masteryCalculation"]["calculation"], "MOST_RECENT");
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($l: String!) { createPlaylist(input: {learnerSourcedId: $l, subject: \"Math\", title: \"Ratios\", items: [{title: \"Ratios\", evidence: TEST, competencyIds: [\"c-rp-1\"]}]}) { playlist { items { id state } } userErrors { message } } }",
+            json!({"l": l}),
+        )
+        .await,
+    );
+    let item = d["createPlaylist"]["playlist"]["items"][0]["id"].clone();
+    let mastery = "query($l: String!) { learner(sourcedId: $l) { mastery { competency { code } value level mastered evidenceCount evidence { sourcedId } } playlists { items { state transitions { to by { kind id } } } } } }";
+
+    post(&app, &admin, json!([row("m1", l, 5.0, "2026-03-01T10:00:00Z")])).await;
+    let d = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    let m = &d["learner"]["mastery"][0];
+    assert_eq!(
+        (m["competency"]["code"].as_str(), m["level"].as_str(), m["mastered"].as_bool()),
+        (Some("MATH.6.RP.1"), Some("DEVELOPING"), Some(false))
+    );
+    assert_eq!(d["learner"]["playlists"][0]["items"][0]["state"], "NOT_STARTED");
+
+    // A result posted against the item counts for its competency.
+    let on_item = json!([{"sourcedId": "m2", "learnerSourcedId": l, "itemId": item, "score": 9, "scoreMax": 10, "evidenceType": "TEST", "occurredAt": "2026-03-02T10:00:00Z"}]);
+    let r = post(&app, &admin, on_item).await;
+    let result_id = r["results"][0]["result"]["id"].clone();
+    let d = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    let m = &d["learner"]["mastery"][0];
+    assert_eq!(
+        (m["level"].as_str(), m["mastered"].as_bool(), m["evidenceCount"].as_i64()),
+        (Some("ADVANCED"), Some(true), Some(2))
+    );
+    assert_eq!(m["evidence"].as_array().unwrap().len(), 2);
+    let item_now = &d["learner"]["playlists"][0]["items"][0];
+    assert_eq!(item_now["state"], "MASTERED", "mastering the item's competencies masters the item: {d}");
+    assert_eq!(item_now["transitions"][0]["by"], json!({"kind": "system", "id": "mastery"}));
+
+    // A teacher's override wins, and the poster sees it.
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($r: ID!) { overrideResult(input: {resultId: $r, score: 3, scoreMax: 10, note: \"copied\"}) { result { overridden effectiveValue value override { note } } userErrors { message } } }",
+            json!({"r": result_id}),
+        )
+        .await,
+    );
+    let r = &d["overrideResult"]["result"];
+    assert_eq!(
+        (r["overridden"].as_bool(), r["effectiveValue"].as_f64(), r["value"].as_f64()),
+        (Some(true), Some(0.3), Some(0.9))
+    );
+    let d = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    assert_eq!(d["learner"]["mastery"][0]["level"], "BEGINNING");
+    // A vendor tool may not override.
+    let vendor = app.token("progress.write progress.read", &[]).await;
+    let body = app
+        .gql(&vendor, "mutation($r: ID!) { overrideResult(input: {resultId: $r, score: 9, scoreMax: 10}) { userErrors { message } } }", json!({"r": result_id}))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+}
+
+#[tokio::test]
+async fn templates_assign_once_per_learner_and_states_are_validated() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation { createPlaylist(input: {classSourcedId: \"sc-c-001-06-math-s1\", subject: \"Math\", title: \"Unit 1\", items: [{title: \"A\", evidence: TEST, targetDate: \"2020-01-01\"}, {title: \"B\", evidence: PROJECT}]}) { playlist { id isTemplate } userErrors { message } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let template = d["createPlaylist"]["playlist"]["id"].clone();
+    assert_eq!(d["createPlaylist"]["playlist"]["isTemplate"], true);
+    let assign = "mutation($t: ID!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: \"sc-c-001-06-math-s1\"}) { playlists { items { id } } alreadyAssigned userErrors { message } } }";
+    let first = data(app.gql(&admin, assign, json!({"t": template})).await);
+    assert_eq!(first["assignPlaylistTemplate"]["playlists"].as_array().unwrap().len(), learners.len());
+    let again = data(app.gql(&admin, assign, json!({"t": template})).await);
+    assert_eq!(again["assignPlaylistTemplate"]["playlists"], json!([]));
+    assert_eq!(again["assignPlaylistTemplate"]["alreadyAssigned"], learners.len());
+
+    let item = first["assignPlaylistTemplate"]["playlists"][0]["items"][0]["id"].clone();
+    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field message } } }";
+    let bad = data(app.gql(&admin, set, json!({"i": item, "s": "NEEDS_REVISION"})).await);
+    assert_eq!(bad["setPlaylistItemState"]["userErrors"][0]["field"], json!(["input", "state"]));
+    for s in ["IN_PROGRESS", "SUBMITTED", "MASTERED"] {
+        let ok = data(app.gql(&admin, set, json!({"i": item, "s": s})).await);
+        assert_eq!(ok["setPlaylistItemState"]["item"]["state"], s);
+    }
+    let class = data(app.gql(&admin, "{ class(sourcedId: \"sc-c-001-06-math-s1\") { id } }", json!({})).await)["class"]
+        ["id"]
+        .clone();
+    let d = data(
+        app.gql(
+            &admin,
+            "query($c: ID!) { classPlaylistProgress(classId: $c) { itemsDone itemsTotal overdueItems { title } } }",
+            json!({"c": class}),
+        )
+        .await,
+    );
+    let rows = d["classPlaylistProgress"].as_array().unwrap();
+    assert_eq!(rows.len(), learners.len());
+    assert_eq!(rows.iter().map(|r| r["itemsDone"].as_i64().unwrap()).sum::<i64>(), 1);
+    assert!(rows.iter().all(|r| r["itemsTotal"] == 2));
+    // Item A is past its target date for everyone but the learner who mastered it.
+    let overdue: usize = rows.iter().map(|r| r["overdueItems"].as_array().unwrap().len()).sum();
+    assert_eq!(overdue, learners.len() - 1);
+}
+
+#[tokio::test]
+async fn the_changes_feed_follows_commit_order_keeps_deletions_and_expires_old_cursors() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let start = data(app.gql(&admin, "{ syncCursor }", json!({})).await)["syncCursor"].clone();
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($l: String!) { createPlaylist(input: {learnerSourcedId: $l, subject: \"Math\", title: \"P\", items: [{title: \"A\", evidence: TEST}]}) { playlist { id } } }",
+            json!({"l": learners[0]}),
+        )
+        .await,
+    );
+    let pl = d["createPlaylist"]["playlist"]["id"].clone();
+    post(&app, &admin, json!([row("f1", &learners[0], 5.0, "2026-01-01T10:00:00Z")])).await;
+    data(
+        app.gql(
+            &admin,
+            "mutation($p: ID!) { deletePlaylist(input: {playlistId: $p}) { deletedId } }",
+            json!({"p": pl}),
+        )
+        .await,
+    );
+
+    let feed = "query($after: String, $n: Int!) { changes(after: $after, first: $n) { cursor hasMore changes { entityType type id node { id } } } }";
+    let mut after = start.clone();
+    let mut seen = Vec::new();
+    loop {
+        let d = data(app.gql(&admin, feed, json!({"after": after, "n": 2})).await);
+        for c in d["changes"]["changes"].as_array().unwrap() {
+            seen.push((c["entityType"].as_str().unwrap().to_owned(), c["type"].as_str().unwrap().to_owned()));
+        }
+        after = d["changes"]["cursor"].clone();
+        if d["changes"]["hasMore"] == false {
+            break;
+        }
+    }
+    let expected: Vec<(String, String)> = [
+        ("PLAYLIST", "UPSERTED"),
+        ("PLAYLIST_ITEM", "UPSERTED"),
+        ("RESULT", "UPSERTED"),
+        ("PLAYLIST", "DELETED"),
+        ("PLAYLIST_ITEM", "DELETED"),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    .collect();
+    assert_eq!(seen, expected);
+    // Nothing new: the cursor stays.
+    let d = data(app.gql(&admin, feed, json!({"after": after, "n": 10})).await);
+    assert_eq!(d["changes"]["changes"], json!([]));
+    assert_eq!(d["changes"]["cursor"], after);
+
+    // A tool limited to the other school sees none of it; one without progress.read no results.
+    let elsewhere = app.token(ALL, &["sc-school-002"]).await;
+    let d = data(app.gql(&elsewhere, feed, json!({"after": start, "n": 100})).await);
+    assert_eq!(d["changes"]["changes"], json!([]));
+    let no_progress = app.token("playlists.read", &[]).await;
+    let d = data(app.gql(&no_progress, feed, json!({"after": start, "n": 100})).await);
+    assert_eq!(d["changes"]["changes"].as_array().unwrap().len(), 4);
+
+    // Retention pruned what the old cursor had not seen: resync fully.
+    learnergraph::sync::store::prune(&app.db, chrono::Utc::now() + chrono::Duration::seconds(1)).await.unwrap();
+    let body = app.gql(&admin, feed, json!({"after": start, "n": 10})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "CURSOR_EXPIRED", "{body}");
+    let d = data(app.gql(&admin, feed, json!({"after": after, "n": 10})).await);
+    assert_eq!(d["changes"]["changes"], json!([]), "a cursor at the head is still good");
+    // updatedSince on the lists delivers the deletion too.
+    let d = data(
+        app.gql(
+            &admin,
+            "{ playlists(filter: {updatedSince: \"2000-01-01T00:00:00Z\"}) { edges { node { status } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(d["playlists"]["edges"][0]["node"]["status"], "TO_BE_DELETED");
+}
+
+#[tokio::test]
+async fn a_page_of_learners_with_playlists_items_and_results_takes_a_bounded_number_of_statements() {
+    let app = spawn_app().await;
+    app.seed(1, 60).await;
+    let admin = app.token(ALL, &[]).await;
+    data(
+        app.gql(
+            &admin,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created } }",
+            json!({"pkg": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation { createPlaylist(input: {schoolSourcedId: \"sc-school-001\", subject: \"Math\", title: \"T\", items: [{title: \"A\", evidence: TEST, competencyIds: [\"c-rp-1\"]}, {title: \"B\", evidence: TEST}]}) { playlist { id } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let template = d["createPlaylist"]["playlist"]["id"].clone();
+    let classes = data(app.gql(&admin, "{ classes(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
+    for c in classes["classes"]["edges"].as_array().unwrap() {
+        app.gql(
+            &admin,
+            "mutation($t: ID!, $c: String!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: $c}) { alreadyAssigned } }",
+            json!({"t": template, "c": c["node"]["sourcedId"]}),
+        )
+        .await;
+    }
+    let items = data(
+        app.gql(
+            &admin,
+            "{ playlistItems(first: 100) { edges { node { id playlist { learner { sourcedId } } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let rows: Vec<Value> = items["playlistItems"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["node"]["playlist"]["learner"].is_null())
+        .enumerate()
+        .map(|(i, e)| json!({"sourcedId": format!("b{i}"), "learnerSourcedId": e["node"]["playlist"]["learner"]["sourcedId"], "itemId": e["node"]["id"], "score": 8, "scoreMax": 10, "evidenceType": "TEST", "occurredAt": "2026-01-01T10:00:00Z"}))
+        .collect();
+    let posted = post(&app, &admin, Value::Array(rows)).await;
+    assert_eq!(posted["userErrors"], json!([]));
+    let doc = "query($n: Int!) { learners(first: $n) { edges { node { sourcedId playlists { title items { title state competencies { code } latestResult { score } } } mastery { level competency { code } } } } } }";
+    let mut counts = Vec::new();
+    for n in [5, 50] {
+        let before = app.statements().await;
+        let d = data(app.gql(&admin, doc, json!({"n": n})).await);
+        counts.push(app.statements().await - before);
+        let with_results = d["learners"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| !e["node"]["playlists"][0]["items"][0]["latestResult"].is_null())
+            .count();
+        assert!(with_results > 0, "the page shows results: {d}");
+    }
+    assert_eq!(counts[0], counts[1], "statements for 5 and 50 learners: {counts:?}");
+}
