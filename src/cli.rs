@@ -25,6 +25,23 @@ pub enum Command {
     /// Read the access audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import a competency framework from a CASE 1.0 JSON package (CFDocument, CFItems,
+    /// CFAssociations). Importing an updated package again updates the framework in place.
+    /// Prints what changed as JSON.
+    Case {
+        /// The package file; `-` reads standard input.
+        file: std::path::PathBuf,
+        /// The district (sourcedId) adopting the framework; needed only when there are several.
+        #[arg(long, value_name = "DISTRICT_SOURCED_ID")]
+        district: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,11 +2,12 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 use learnergraph::{
     app::{App, shutdown_signal},
     auth::clients,
-    cli::{AuditCommand, Cli, ClientCommand, Command},
+    cli::{AuditCommand, Cli, ClientCommand, Command, ImportCommand},
     config::Config,
     db, graphql, seed, telemetry,
 };
@@ -82,6 +83,28 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let filter = learnergraph::audit::store::Filter { learner, client_id: client, since, until: None };
             let rows = learnergraph::audit::store::export(&conn, &filter, std::io::stdout().lock()).await?;
             eprintln!("{rows} rows");
+            Ok(())
+        }
+        Command::Import(ImportCommand::Case { file, district }) => {
+            let json = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let package = learnergraph::competencies::case::parse(&json)?;
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let p = learnergraph::auth::Principal::system();
+            let s = learnergraph::competencies::store::import(&conn, &p, district.as_deref(), package).await?;
+            let framework = s
+                .framework
+                .as_ref()
+                .map(|f| serde_json::json!({"identifier": f.source_id, "title": f.title, "version": f.version}));
+            let out = serde_json::json!({
+                "framework": framework, "created": s.created, "updated": s.updated,
+                "unchanged": s.unchanged, "retired": s.retired,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
         }
         Command::Client(cmd) => {

@@ -4,6 +4,7 @@
 
 use std::{collections::HashMap, fmt};
 
+use anyhow::Context;
 use chrono::{NaiveDate, TimeZone, Utc};
 use entity::{
     STATUS_ACTIVE, academic_session, class, course, enrollment, learner_profile, org, profile_revision, user, user_org,
@@ -132,9 +133,131 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
         },
     )
     .await?;
-    demo_redesign(db).await?;
+    demo_redesign(db).await.context("the demo redesign plans")?;
+    demo_progress(db).await?;
     Ok(report)
 }
+
+/// Riverbend's grade 6 mathematics framework (the CASE package in `data/`, which
+/// `learnergraph import case` also takes), a "Ratios and rates" template given to every student
+/// of Cedar Hollow's first grade 6 math section, and a practice tool's results for those
+/// students. Running it again changes nothing: the import updates in place, the template is
+/// made once, assigning skips students who have their copy, and reposting a result under its
+/// sourcedId is a no-op.
+async fn demo_progress(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use crate::{
+        competencies::{case, store as cs},
+        playlists::store::{self as ps, ItemInput, MasteryEvidence as E, PlaylistInput},
+        progress::store::{self as rs, ResultInput},
+        sync::Bus,
+    };
+    let p = crate::auth::Principal::system();
+    let bus = Bus::new();
+    cs::import(db, &p, Some("rb-district"), case::parse(DEMO_CASE_PACKAGE)?).await.context("the demo framework")?;
+    let class = "rb-c-003-06-math-s1";
+    let title = "Ratios and rates";
+    let existing = entity::playlist::Entity::find()
+        .filter(entity::playlist::Column::IsTemplate.eq(true))
+        .filter(entity::playlist::Column::Title.eq(title))
+        .one(db)
+        .await?;
+    let target = |m, d| NaiveDate::from_ymd_opt(2026, m, d);
+    let item = |title: &str, tool: Option<&str>, minutes, evidence, due, comps: &[&str]| ItemInput {
+        title: title.into(),
+        description: None,
+        resource_url: tool.map(|t| format!("https://{}.example/lessons/{}", t.to_lowercase(), title.len())),
+        tool: tool.map(Into::into),
+        estimated_minutes: Some(minutes),
+        evidence,
+        target_date: due,
+        competencies: comps.iter().map(|c| (*c).to_owned()).collect(),
+    };
+    let template = match existing {
+        Some(t) => t.id,
+        None => {
+            let items = vec![
+                item("What is a ratio?", Some("PracticeLab"), 30, E::Test, target(10, 2), &["rb-m6-rp-1"]),
+                item(
+                    "Unit rates at the grocery store",
+                    Some("PracticeLab"),
+                    40,
+                    E::Test,
+                    target(10, 16),
+                    &["rb-m6-rp-2"],
+                ),
+                item("Design a scale model", None, 120, E::Project, target(11, 6), &["rb-m6-rp-3"]),
+                item("Explain your model to the class", None, 15, E::Presentation, target(12, 18), &["rb-m6-rp-3"]),
+            ];
+            let input = PlaylistInput {
+                learner: None,
+                school: Some("rb-school-003".into()),
+                class: Some(class.into()),
+                term: None,
+                subject: "Mathematics".into(),
+                title: title.into(),
+                items,
+            };
+            ps::create(db, &bus, &p, input).await.context("the demo playlist template")?.id
+        }
+    };
+    ps::assign_template(db, &bus, &p, template, class).await.context("assigning the demo playlists")?;
+    let learners: Vec<String> = entity::user::Entity::find()
+        .filter(entity::user::Column::Role.eq(ROLE_STUDENT))
+        .filter(
+            entity::user::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(enrollment::Column::UserId)
+                    .from(enrollment::Entity)
+                    .and_where(
+                        enrollment::Column::ClassId.in_subquery(
+                            sea_orm::sea_query::Query::select()
+                                .column(class::Column::Id)
+                                .from(class::Entity)
+                                .and_where(class::Column::SourcedId.eq(class))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.sourced_id)
+        .collect();
+    let mut rows = Vec::new();
+    for (n, learner) in learners.iter().enumerate() {
+        // Scores spread deterministically: some students mastered ratios, some are still on them.
+        let scores = [(n * 7 % 11) as f64, (n * 5 % 11) as f64];
+        for (k, (competency, day)) in [("rb-m6-rp-1", 1), ("rb-m6-rp-2", 15)].into_iter().enumerate() {
+            rows.push(ResultInput {
+                sourced_id: format!("demo-practicelab-{learner}-{k}"),
+                learner: learner.clone(),
+                item_id: None,
+                competency: Some(competency.into()),
+                score: Some(scores[k].min(10.0)),
+                score_max: Some(10.0),
+                mastery_level: None,
+                evidence: E::Test,
+                occurred_at: Utc
+                    .with_ymd_and_hms(2026, 10, day, 15, 0, 0)
+                    .single()
+                    .ok_or_else(|| anyhow::anyhow!("bad date"))?,
+                comment: None,
+            });
+        }
+    }
+    if !rows.is_empty() {
+        let (_, errors) = rs::post(db, &bus, &p, rows).await.context("the demo results")?;
+        if let Some((i, e)) = errors.first() {
+            anyhow::bail!("demo result {i} was refused: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// The demo district's competency framework, as a CASE 1.0 package.
+pub const DEMO_CASE_PACKAGE: &str = include_str!("../data/riverbend-math-6.case.json");
 
 /// Riverbend's redesign: three cohorts, a school implementing its plan (goals, indicators,
 /// milestones, grants), one planning, one scheduled to present, one declined. Written once:

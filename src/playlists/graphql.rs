@@ -21,6 +21,7 @@ use crate::{
     progress::graphql::ResultNode,
     roster::{
         graphql::{AcademicSession, Class, Learner, RecordStatus, School, status},
+        loaders::prime,
         store::Sync,
     },
     sync::Bus,
@@ -200,6 +201,43 @@ impl PlaylistItem {
         let rows = ctx.data::<crate::progress::loaders::ProgressLoaders>()?.results_by_item.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().next().map(ResultNode))
     }
+}
+
+/// Primes the request's caches for a page of learners: their playlists and, as far as the
+/// document asks, the playlists' items and the items' competencies, transitions and results,
+/// one statement per level whatever the page's size.
+pub async fn prime_for_learners(
+    ctx: &Context<'_>,
+    node: &async_graphql::Lookahead<'_>,
+    learners: &[i64],
+) -> async_graphql::Result<()> {
+    let playlists = node.field("playlists");
+    let p = principal(ctx)?;
+    if learners.is_empty() || !playlists.exists() || !p.has(Scope::PlaylistsRead) {
+        return Ok(());
+    }
+    let l = pl(ctx)?;
+    let found = prime(&l.by_learner, learners).await?;
+    let ids: Vec<i64> = found.values().flatten().map(|p| p.id).collect();
+    let items = playlists.field("items");
+    if ids.is_empty() || !items.exists() {
+        return Ok(());
+    }
+    let found = prime(&l.items, &ids).await?;
+    let ids: Vec<i64> = found.values().flatten().map(|i| i.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if items.field("competencies").exists() {
+        prime(&l.competencies, &ids).await?;
+    }
+    if items.field("transitions").exists() {
+        prime(&l.transitions, &ids).await?;
+    }
+    if (items.field("latestResult").exists() || items.field("results").exists()) && p.has(Scope::ProgressRead) {
+        prime(&crate::progress::graphql::prl(ctx)?.results_by_item, &ids).await?;
+    }
+    Ok(())
 }
 
 /// A learner's playlists, for `Learner.playlists`.

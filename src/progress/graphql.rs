@@ -25,6 +25,7 @@ use crate::{
     profiles::graphql::RevisionActor,
     roster::{
         graphql::{Learner, RecordStatus, status},
+        loaders::prime,
         store::Sync,
     },
     sync::Bus,
@@ -175,6 +176,33 @@ impl Mastery {
 }
 
 /// A learner's masteries, for `Learner.mastery`.
+/// Primes the request's caches for a page of learners: their masteries and, as the document
+/// asks, the masteries' competencies and evidence, one statement each whatever the page's size.
+pub async fn prime_for_learners(
+    ctx: &Context<'_>,
+    node: &async_graphql::Lookahead<'_>,
+    learners: &[i64],
+) -> async_graphql::Result<()> {
+    let m = node.field("mastery");
+    if learners.is_empty() || !m.exists() || !principal(ctx)?.has(Scope::ProgressRead) {
+        return Ok(());
+    }
+    let l = prl(ctx)?;
+    let found = prime(&l.mastery, learners).await?;
+    if m.field("competency").exists() {
+        let ids: std::collections::BTreeSet<i64> = found.values().flatten().map(|m| m.competency_id).collect();
+        if !ids.is_empty() {
+            let ids: Vec<i64> = ids.into_iter().collect();
+            let comps = async_graphql::dataloader::Loader::load(l.competencies.loader(), &ids).await?;
+            l.competencies.feed_many(comps).await;
+        }
+    }
+    if m.field("evidence").exists() {
+        prime(&l.results_by_learner, learners).await?;
+    }
+    Ok(())
+}
+
 pub async fn of_learner(ctx: &Context<'_>, learner_id: i64) -> async_graphql::Result<Vec<Mastery>> {
     Ok(prl(ctx)?.mastery.load_one(learner_id).await?.unwrap_or_default().into_iter().map(Mastery).collect())
 }

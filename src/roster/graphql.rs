@@ -107,7 +107,7 @@ fn user_ref(id: &Option<ID>, field: &str) -> AppResult<Option<i64>> {
 }
 
 /// A page of learners, noted in the audit trail. The children the document asks for
-/// (profiles, schools) are loaded for the whole page with one query each and fed to the
+/// (profiles, schools, playlists and their items, mastery) are loaded for the whole page with one query each and fed to the
 /// request's loader cache, so what a page costs depends neither on its size nor on DataLoader
 /// batch timing.
 async fn learner_page(
@@ -130,6 +130,8 @@ async fn learner_page(
         let all: Vec<_> = ids.iter().map(|id| (*id, found.remove(id).unwrap_or_default())).collect();
         loaders.user_orgs.feed_many(all).await;
     }
+    crate::playlists::graphql::prime_for_learners(ctx, &node, &ids).await?;
+    crate::progress::graphql::prime_for_learners(ctx, &node, &ids).await?;
     Ok(conn)
 }
 

@@ -88,6 +88,22 @@ impl Loader<i64> for ProfileLoader {
 /// one batch and its items' fields read from it.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
+/// Loads `keys` with one call of `cache`'s loader and feeds every key to the cache, a key
+/// with no rows as having none, so the fields of a page read from the cache instead of
+/// batching by timing. Returns what was loaded.
+pub async fn prime<T, V>(cache: &Cached<T>, keys: &[i64]) -> async_graphql::Result<HashMap<i64, Vec<V>>>
+where
+    T: Loader<i64, Value = Vec<V>, Error = async_graphql::Error>,
+    V: Clone + Send + Sync + 'static,
+{
+    let mut found = cache.loader().load(keys).await?;
+    for k in keys {
+        found.entry(*k).or_default();
+    }
+    cache.feed_many(found.clone()).await;
+    Ok(found)
+}
+
 /// Every loader of a request.
 pub struct Loaders {
     pub orgs: Cached<OrgLoader>,

@@ -11,6 +11,13 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_learnergraph"))
 }
 
+/// Runs a command off the test's runtime thread: the app under test shares that thread, and a
+/// blocked runtime would stall the app in the middle of a transaction the command then waits on.
+async fn run(cmd: &mut Command) -> std::process::Output {
+    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap()
+}
+
 #[test]
 fn schema_graphql_is_in_sync() {
     let out = bin().arg("schema").output().unwrap();
@@ -52,6 +59,14 @@ async fn counts(url: &str) -> Vec<(String, i64)> {
         "enrollments",
         "learner_profiles",
         "profile_revisions",
+        "competency_frameworks",
+        "competencies",
+        "playlists",
+        "playlist_items",
+        "playlist_item_transitions",
+        "results",
+        "masteries",
+        "sync_changes",
     ] {
         let row = db
             .query_one_raw(Statement::from_string(
@@ -79,24 +94,84 @@ async fn counts(url: &str) -> Vec<(String, i64)> {
 #[tokio::test]
 async fn seeding_the_demo_twice_changes_nothing() {
     let app = spawn_app().await;
-    let run = || {
-        let out = bin().args(["seed", "--demo"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let seed = async || {
+        let out = run(bin().args(["seed", "--demo"]).env("DATABASE_URL", &app.database_url)).await;
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
-    let report = run();
+    let report = seed().await;
     assert!(report.contains("Riverbend"), "{report}");
     let first = counts(&app.database_url).await;
     assert!(first.iter().find(|(t, _)| t == "users").unwrap().1 > 3000, "{first:?}");
-    run();
+    seed().await;
     assert_eq!(counts(&app.database_url).await, first);
+}
+
+#[tokio::test]
+async fn import_case_creates_then_updates_in_place() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let dir = std::env::temp_dir().join(format!("lg-case-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("package.json");
+    let package = learnergraph::seed::DEMO_CASE_PACKAGE;
+    std::fs::write(&file, package).unwrap();
+    let import = async |file: &std::path::Path| {
+        let out = run(bin().args(["import", "case"]).arg(file).env("DATABASE_URL", &app.database_url)).await;
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = import(&file).await;
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["created"].as_i64(), v["updated"].as_i64()), (Some(12), Some(0)), "{v}");
+    assert_eq!(v["framework"]["identifier"], "rb-fw-math-6");
+
+    // An updated package: one statement reworded, one standard dropped.
+    let mut pkg: serde_json::Value = serde_json::from_str(package).unwrap();
+    let items = pkg["CFItems"].as_array_mut().unwrap();
+    items[1]["fullStatement"] =
+        serde_json::json!("Use ratio language to describe a relationship between two quantities.");
+    items.retain(|i| i["identifier"] != "rb-m6-ee-3");
+    pkg["CFAssociations"].as_array_mut().unwrap().retain(|a| a["originNodeURI"]["identifier"] != "rb-m6-ee-3");
+    std::fs::write(&file, pkg.to_string()).unwrap();
+    let (ok, out, err) = import(&file).await;
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["created"].as_i64(), v["updated"].as_i64(), v["unchanged"].as_i64(), v["retired"].as_i64()),
+        (Some(0), Some(1), Some(10), Some(1)),
+        "{v}"
+    );
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM competency_frameworks".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "re-importing never duplicates the framework");
+
+    // A file that is not a CASE package is one clear error and changes nothing.
+    std::fs::write(&file, "{\"CFItems\": []}").unwrap();
+    let (ok, _, err) = import(&file).await;
+    assert!(!ok);
+    assert!(err.starts_with("error: ") && err.contains("CASE"), "{err}");
+    let (ok, _, err) = import(&dir.join("missing.json")).await;
+    assert!(!ok && err.contains("missing.json"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[tokio::test]
 async fn client_create_prints_the_contract_fields() {
     let app = spawn_app().await;
     app.seed(1, 3).await;
-    let out = bin()
+    let out = run(bin()
         .args([
             "client",
             "create",
@@ -107,9 +182,8 @@ async fn client_create_prints_the_contract_fields() {
             "--org",
             "sc-school-001",
         ])
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
+        .env("DATABASE_URL", &app.database_url))
+    .await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["client_id"].as_str().unwrap().starts_with("lg_"));
@@ -117,21 +191,20 @@ async fn client_create_prints_the_contract_fields() {
     assert_eq!(v["scopes"], serde_json::json!(["roster.read", "profiles.read"]));
     assert_eq!(v["orgs"], serde_json::json!(["sc-school-001"]));
 
-    let bad = bin()
+    let bad = run(bin()
         .args(["client", "create", "--name", "Vendor", "--scopes", "roster.read", "--org", "no-such-org"])
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
+        .env("DATABASE_URL", &app.database_url))
+    .await;
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no-such-org"));
 
-    let listed = bin().args(["client", "list"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let listed = run(bin().args(["client", "list"]).env("DATABASE_URL", &app.database_url)).await;
     let text = String::from_utf8(listed.stdout).unwrap();
     assert!(text.contains(v["client_id"].as_str().unwrap()));
     assert!(!text.contains(v["client_secret"].as_str().unwrap()), "secrets are never listed");
 
     let id = v["client_id"].as_str().unwrap();
-    let rotated = bin().args(["client", "rotate-secret", id]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let rotated = run(bin().args(["client", "rotate-secret", id]).env("DATABASE_URL", &app.database_url)).await;
     assert!(rotated.status.success());
     let r: serde_json::Value = serde_json::from_slice(&rotated.stdout).unwrap();
     let new_secret = r["client_secret"].as_str().unwrap();
@@ -146,11 +219,10 @@ async fn client_create_prints_the_contract_fields() {
     };
     assert_eq!(status(v["client_secret"].as_str().unwrap().to_owned()).await, 401);
     assert_eq!(status(new_secret.to_owned()).await, 200);
-    let disabled = bin().args(["client", "disable", id]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let disabled = run(bin().args(["client", "disable", id]).env("DATABASE_URL", &app.database_url)).await;
     assert!(disabled.status.success());
     assert_eq!(status(new_secret.to_owned()).await, 401);
-    let missing =
-        bin().args(["client", "disable", "lg_nobody"]).env("DATABASE_URL", &app.database_url).output().unwrap();
+    let missing = run(bin().args(["client", "disable", "lg_nobody"]).env("DATABASE_URL", &app.database_url)).await;
     assert!(!missing.status.success());
 }
 
@@ -158,11 +230,10 @@ async fn client_create_prints_the_contract_fields() {
 async fn client_secrets_never_reach_the_logs() {
     use std::io::{BufRead, BufReader};
     let app = spawn_app().await;
-    let created = bin()
+    let created = run(bin()
         .args(["client", "create", "--name", "Logged", "--scopes", "roster.read"])
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
+        .env("DATABASE_URL", &app.database_url))
+    .await;
     let v: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let (id, secret) = (v["client_id"].as_str().unwrap().to_owned(), v["client_secret"].as_str().unwrap().to_owned());
 

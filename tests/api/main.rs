@@ -18,3 +18,4 @@ mod profiles;
 mod progress;
 mod redesign;
 mod roster;
+mod sync;

@@ -7,9 +7,9 @@ use crate::{
     support::{TestApp, data, spawn_app},
 };
 
-const ALL: &str = "roster.read profiles.read playlists.read playlists.write progress.read progress.write admin";
+pub const ALL: &str = "roster.read profiles.read playlists.read playlists.write progress.read progress.write admin";
 
-async fn setup(app: &TestApp) -> (String, Vec<String>) {
+pub async fn setup(app: &TestApp) -> (String, Vec<String>) {
     app.seed(2, 20).await;
     let admin = app.token(ALL, &[]).await;
     let d = data(
@@ -38,14 +38,14 @@ async fn setup(app: &TestApp) -> (String, Vec<String>) {
     (admin, learners)
 }
 
-fn row(sid: &str, learner: &str, score: f64, at: &str) -> Value {
+pub fn row(sid: &str, learner: &str, score: f64, at: &str) -> Value {
     json!({"sourcedId": sid, "learnerSourcedId": learner, "competencyId": "c-rp-1", "score": score, "scoreMax": 10,
            "evidenceType": "TEST", "occurredAt": at})
 }
 
 const POST: &str = "mutation($rows: [PostResultInput!]!) { postResults(input: {results: $rows}) { results { index outcome result { id score value } } userErrors { field code message } } }";
 
-async fn post(app: &TestApp, token: &str, rows: Value) -> Value {
+pub async fn post(app: &TestApp, token: &str, rows: Value) -> Value {
     data(app.gql(token, POST, json!({"rows": rows})).await)["postResults"].clone()
 }
 

@@ -94,6 +94,10 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     }
     let (database_url, cleanup) = fresh_database().await;
     let pem = generate_pem().expect("key");
+    start(database_url, pem, overrides, Some(cleanup)).await
+}
+
+async fn start(database_url: String, pem: String, overrides: &[(&str, &str)], cleanup: Option<Cleanup>) -> TestApp {
     let app = App::build(test_config(&database_url, &pem, overrides)).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = oneshot::channel::<()>();
@@ -109,11 +113,17 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         signing_pem: pem,
         shutdown: Some(tx),
         server: Some(server),
-        cleanup: Some(cleanup),
+        cleanup,
     }
 }
 
 impl TestApp {
+    /// A second replica of the service: its own process state, the same database and signing
+    /// key (as replicas behind a load balancer share them).
+    pub async fn replica(&self) -> TestApp {
+        start(self.database_url.clone(), self.signing_pem.clone(), &[], None).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

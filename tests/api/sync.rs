@@ -1,0 +1,178 @@
+//! Live subscriptions over WebSocket (graphql-transport-ws): results and item state changes
+//! reach subscribers of the caller's orgs, across replicas sharing one PostgreSQL.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, client::IntoClientRequest},
+};
+
+use crate::{
+    progress::{ALL, post, row, setup},
+    support::{TestApp, backend_is_postgres, data, spawn_app},
+};
+
+/// A graphql-transport-ws client. Messages of one subscription read while waiting for
+/// another's are kept for later.
+struct Ws(WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>, Vec<Value>);
+
+impl Ws {
+    /// Connects and initialises with `token`; `Err` carries the server's refusal.
+    async fn connect(app: &TestApp, token: &str) -> Result<Ws, String> {
+        let url = app.url("/graphql/ws").replacen("http://", "ws://", 1);
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (stream, res) = tokio_tungstenite::connect_async(req).await.unwrap();
+        assert_eq!(res.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+        let mut ws = Ws(stream, Vec::new());
+        ws.send(json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}})).await;
+        match ws.recv(Duration::from_secs(10)).await {
+            Some(m) if m["type"] == "connection_ack" => Ok(ws),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.0.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str) {
+        self.send(json!({"id": id, "type": "subscribe", "payload": {"query": query}})).await;
+    }
+
+    /// The next protocol message within `within` (`None`: nothing came, or the socket closed).
+    async fn recv(&mut self, within: Duration) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(within, self.0.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "ping" {
+                        self.send(json!({"type": "pong"})).await;
+                        continue;
+                    }
+                    return Some(v);
+                }
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Err(_) => return None,
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(e))) => panic!("websocket error: {e}"),
+            }
+        }
+    }
+
+    /// The next event of subscription `id` that is not a warm-up result.
+    async fn next_event(&mut self, id: &str) -> Value {
+        let wanted = |m: &Value| {
+            m["id"] == id
+                && !m["payload"]["data"]["resultChanged"]["sourcedId"].as_str().is_some_and(|s| s.starts_with("warm"))
+        };
+        if let Some(at) = self.1.iter().position(wanted) {
+            return self.1.remove(at)["payload"].clone();
+        }
+        loop {
+            let m = self.recv(Duration::from_secs(15)).await.unwrap_or_else(|| panic!("no event for {id}"));
+            assert_ne!(m["type"], "error", "{m}");
+            if wanted(&m) {
+                return m["payload"].clone();
+            }
+            self.1.push(m);
+        }
+    }
+}
+
+const RESULTS: &str = "subscription { resultChanged { sourcedId score learner { sourcedId } } }";
+const ITEMS: &str = "subscription { playlistItemStateChanged { id state } }";
+
+/// Posts warm-up results for `learner` until every subscriber has heard one: a subscription
+/// (and, on PostgreSQL, the replica's LISTEN) is live only some time after it was asked for.
+async fn warm_up(app: &TestApp, token: &str, learner: &str, subscribers: &mut [&mut Ws]) {
+    let mut heard = vec![false; subscribers.len()];
+    for i in 0..100 {
+        post(app, token, json!([row(&format!("warm{i}"), learner, 1.0, "2026-01-01T10:00:00Z")])).await;
+        for (n, ws) in subscribers.iter_mut().enumerate() {
+            while !heard[n] {
+                match ws.recv(Duration::from_millis(200)).await {
+                    Some(m) if m["payload"]["data"]["resultChanged"]["sourcedId"].is_string() => heard[n] = true,
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+        if heard.iter().all(|h| *h) {
+            return;
+        }
+    }
+    panic!("subscribers never heard a result");
+}
+
+#[tokio::test]
+async fn subscribers_hear_results_and_item_states_of_their_orgs_from_any_replica() {
+    // Subscribers talk to a second replica on PostgreSQL, where events travel through
+    // LISTEN/NOTIFY; SQLite is one process by nature, so there they talk to the same app.
+    let primary = &spawn_app().await;
+    let replica = if backend_is_postgres() { Some(primary.replica().await) } else { None };
+    let subscribed = replica.as_ref().unwrap_or(primary);
+    let (admin, learners) = setup(primary).await;
+    let other = data(
+        primary
+            .gql(
+                &admin,
+                "{ school(sourcedId: \"sc-school-002\") { learners(first: 1) { edges { node { sourcedId } } } } }",
+                json!({}),
+            )
+            .await,
+    )["school"]["learners"]["edges"][0]["node"]["sourcedId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut district = Ws::connect(subscribed, &admin).await.unwrap();
+    district.subscribe("r", RESULTS).await;
+    district.subscribe("i", ITEMS).await;
+    let school2 = primary.token(ALL, &["sc-school-002"]).await;
+    let mut limited = Ws::connect(subscribed, &school2).await.unwrap();
+    limited.subscribe("r", RESULTS).await;
+    warm_up(primary, &admin, &other, &mut [&mut district, &mut limited]).await;
+
+    // A result mastering an item on school 001's learner: the district hears both changes.
+    let d = data(
+        primary
+            .gql(
+                &admin,
+                "mutation($l: String!) { createPlaylist(input: {learnerSourcedId: $l, subject: \"Math\", title: \"P\", items: [{title: \"A\", evidence: TEST, competencyIds: [\"c-rp-1\"]}]}) { playlist { items { id } } } }",
+                json!({"l": learners[0]}),
+            )
+            .await,
+    );
+    let item = d["createPlaylist"]["playlist"]["items"][0]["id"].clone();
+    let live = json!([{"sourcedId": "live-1", "learnerSourcedId": learners[0], "itemId": item, "score": 10, "scoreMax": 10, "evidenceType": "TEST", "occurredAt": "2026-03-02T10:00:00Z"}]);
+    assert_eq!(post(primary, &admin, live).await["results"][0]["outcome"], "CREATED");
+    let r = district.next_event("r").await;
+    assert_eq!(
+        r["data"]["resultChanged"],
+        json!({"sourcedId": "live-1", "score": 10.0, "learner": {"sourcedId": learners[0]}})
+    );
+    let i = district.next_event("i").await;
+    assert_eq!(i["data"]["playlistItemStateChanged"], json!({"id": item, "state": "MASTERED"}));
+
+    // The tool limited to school 002 hears its own school's next result, and never school 001's.
+    post(primary, &admin, json!([row("live-2", &other, 4.0, "2026-03-03T10:00:00Z")])).await;
+    let r = limited.next_event("r").await;
+    assert_eq!(r["data"]["resultChanged"]["sourcedId"], "live-2", "school 001's result must not reach it: {r}");
+}
+
+#[tokio::test]
+async fn subscriptions_check_the_token_and_the_scope() {
+    let app = spawn_app().await;
+    app.seed(1, 2).await;
+    let refused = Ws::connect(&app, "not-a-token").await;
+    assert!(refused.is_err(), "a bad token gets no connection_ack");
+    let playlists_only = app.token("playlists.read", &[]).await;
+    let mut ws = Ws::connect(&app, &playlists_only).await.unwrap();
+    ws.subscribe("r", RESULTS).await;
+    let m = ws.recv(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
+    assert_eq!(m["payload"]["data"], Value::Null, "{m}");
+}
