@@ -4,6 +4,7 @@ use learnergraph::{auth::tokens::generate_pem, config::Config, seed};
 use sea_orm::{Database, DatabaseConnection};
 
 /// The query every read benchmark runs: 50 learners of a school with their profiles.
+#[allow(dead_code)] // each bench compiles this module on its own; not all read
 pub const QUERY: &str = "{ school(sourcedId: \"sc-school-001\") { learners(first: 50) { edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
 
 /// A fresh database (SQLite in the temp dir, or `BENCH_DATABASE_URL`) with two schools of

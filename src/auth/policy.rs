@@ -22,8 +22,10 @@ use crate::{
 /// keeps stages and money to the district); only district administrators administer.
 pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
     use Scope::*;
-    const STUDENT: [Scope; 7] =
-        [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, ProgressRead, WinRead, WinWrite];
+    // A student's `playlists.write` moves their own items forward (started, submitted); the
+    // playlists store keeps every other playlist write to staff and tools.
+    const STUDENT: [Scope; 8] =
+        [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, PlaylistsWrite, ProgressRead, WinRead, WinWrite];
     // A school's redesign plan (its money, its decline reasons) is for its staff.
     const TEACHER_EXTRA: [Scope; 4] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, RedesignRead];
     let mut scopes: BTreeSet<Scope> = match role {

@@ -157,6 +157,15 @@ impl Principal {
         }
     }
 
+    /// Whether records owned by an org are the principal's: one of its granted orgs (not their
+    /// ancestors). The in-memory twin of `policy::owned_by_granted_org`.
+    pub fn owns_org(&self, org_id: i64) -> bool {
+        match &self.orgs {
+            OrgAccess::All => true,
+            OrgAccess::Only { orgs, .. } => orgs.contains(&org_id),
+        }
+    }
+
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
     }

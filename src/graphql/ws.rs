@@ -17,7 +17,7 @@ use crate::{
     playlists::loaders::PlaylistLoaders,
     progress::loaders::ProgressLoaders,
     roster::loaders::Loaders,
-    sync::graphql::{FeedLoaders, TokenExpiry},
+    sync::graphql::{FeedLoaders, FreshLoaders, TokenExpiry},
 };
 
 /// `GET /graphql/ws`.
@@ -51,10 +51,19 @@ async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_
     let mut data = Data::default();
     data.insert(principal);
     data.insert(TokenExpiry(claims.exp));
-    data.insert(Loaders::new(&state.db));
-    data.insert(PlaylistLoaders::new(&state.db));
-    data.insert(ProgressLoaders::new(&state.db));
-    data.insert(FeedLoaders::new(&state.db));
+    let (roster, playlists) = (Loaders::new(&state.db), PlaylistLoaders::new(&state.db));
+    let (progress, feed) = (ProgressLoaders::new(&state.db), FeedLoaders::new(&state.db));
+    let all = (roster.clone(), playlists.clone(), progress.clone(), feed.clone());
+    data.insert(FreshLoaders(std::sync::Arc::new(move || {
+        all.0.clear();
+        all.1.clear();
+        all.2.clear();
+        all.3.clear();
+    })));
+    data.insert(roster);
+    data.insert(playlists);
+    data.insert(progress);
+    data.insert(feed);
     data.insert(Touched::default());
     Ok(data)
 }

@@ -247,7 +247,13 @@ pub async fn of_learner(
     subject: Option<&str>,
 ) -> async_graphql::Result<Vec<Playlist>> {
     let rows = pl(ctx)?.by_learner.load_one(learner_id).await?.unwrap_or_default();
-    Ok(rows.into_iter().filter(|p| subject.is_none_or(|s| p.subject == s)).map(Playlist).collect())
+    // A learner shared by two schools has playlists at both; a caller sees its own schools'.
+    let p = principal(ctx)?;
+    Ok(rows
+        .into_iter()
+        .filter(|pl| p.owns_org(pl.org_id) && subject.is_none_or(|s| pl.subject == s))
+        .map(Playlist)
+        .collect())
 }
 
 pub async fn resolve_node(

@@ -2,7 +2,7 @@
 //! items costs one statement per level, not one per row. The parent was authorized when it
 //! was read; children are read by the parent's id.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{STATUS_ACTIVE, competency, playlist, playlist_item, playlist_item_competency, playlist_item_transition};
@@ -119,24 +119,51 @@ crate::roster::loaders::id_loader!(PlaylistLoader, playlist);
 crate::roster::loaders::id_loader!(ItemLoader, playlist_item);
 
 /// Every playlist loader of a request.
+#[derive(Clone)]
 pub struct PlaylistLoaders {
-    pub by_learner: Cached<PlaylistsByLearner>,
-    pub items: Cached<ItemsByPlaylist>,
-    pub competencies: Cached<CompetenciesByItem>,
-    pub playlists: Cached<PlaylistLoader>,
-    pub item: Cached<ItemLoader>,
-    pub transitions: Cached<TransitionsByItem>,
+    pub by_learner: Arc<Cached<PlaylistsByLearner>>,
+    pub items: Arc<Cached<ItemsByPlaylist>>,
+    pub competencies: Arc<Cached<CompetenciesByItem>>,
+    pub playlists: Arc<Cached<PlaylistLoader>>,
+    pub item: Arc<Cached<ItemLoader>>,
+    pub transitions: Arc<Cached<TransitionsByItem>>,
 }
 
 impl PlaylistLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         PlaylistLoaders {
-            by_learner: DataLoader::with_cache(PlaylistsByLearner(db.clone()), tokio::spawn, HashMapCache::default()),
-            items: DataLoader::with_cache(ItemsByPlaylist(db.clone()), tokio::spawn, HashMapCache::default()),
-            competencies: DataLoader::with_cache(CompetenciesByItem(db.clone()), tokio::spawn, HashMapCache::default()),
-            playlists: DataLoader::with_cache(PlaylistLoader(db.clone()), tokio::spawn, HashMapCache::default()),
-            item: DataLoader::with_cache(ItemLoader(db.clone()), tokio::spawn, HashMapCache::default()),
-            transitions: DataLoader::with_cache(TransitionsByItem(db.clone()), tokio::spawn, HashMapCache::default()),
+            by_learner: Arc::new(DataLoader::with_cache(
+                PlaylistsByLearner(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            items: Arc::new(DataLoader::with_cache(ItemsByPlaylist(db.clone()), tokio::spawn, HashMapCache::default())),
+            competencies: Arc::new(DataLoader::with_cache(
+                CompetenciesByItem(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            playlists: Arc::new(DataLoader::with_cache(
+                PlaylistLoader(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            item: Arc::new(DataLoader::with_cache(ItemLoader(db.clone()), tokio::spawn, HashMapCache::default())),
+            transitions: Arc::new(DataLoader::with_cache(
+                TransitionsByItem(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
         }
+    }
+
+    /// Forgets everything loaded, so the next read sees the database as it is now.
+    pub fn clear(&self) {
+        self.by_learner.clear();
+        self.items.clear();
+        self.competencies.clear();
+        self.playlists.clear();
+        self.item.clear();
+        self.transitions.clear();
     }
 }

@@ -254,10 +254,9 @@ async fn check_items(
         let f = |name: &str| format!("{field}.{i}.{name}");
         check_len(&f("title"), &item.title, 300)?;
         item.title = item.title.trim().to_owned();
-        if let Some(d) = &item.description
-            && d.chars().count() > 10_000
-        {
-            return Err(AppError::validation(f("description"), "at most 10000 characters"));
+        item.description = item.description.filter(|d| !d.trim().is_empty());
+        if let Some(d) = &item.description {
+            check_len(&f("description"), d, 10_000)?;
         }
         if let Some(u) = &item.resource_url {
             let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) && u.len() <= 2000;
@@ -963,6 +962,8 @@ pub async fn class_progress(
     class_id: i64,
     today: NaiveDate,
 ) -> AppResult<Vec<LearnerProgress>> {
+    // A class the caller may not see is not found, rather than an empty class.
+    roster::find_class(db, p, Key::Id(class_id)).await?.ok_or(AppError::NotFound("class"))?;
     let students: Vec<user::Model> = roster::users(p, &[ROLE_STUDENT], None, Some(class_id), None, Sync::default())
         .order_by_asc(user::Column::FamilyName)
         .order_by_asc(user::Column::GivenName)

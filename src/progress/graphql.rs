@@ -64,9 +64,16 @@ impl ResultNode {
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         Ok(loaders(ctx)?.users.load_one(self.0.learner_id).await?.map(Learner))
     }
+    /// The playlist item the result is for; null when it is for a competency alone, or when
+    /// the caller lacks `playlists.read` or the item's school.
     async fn item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PlaylistItem>> {
         let Some(id) = self.0.item_id else { return Ok(None) };
-        Ok(pl(ctx)?.item.load_one(id).await?.map(PlaylistItem))
+        let l = pl(ctx)?;
+        let Some(item) = l.item.load_one(id).await? else { return Ok(None) };
+        // The item's playlist may belong to another school of a shared learner.
+        let p = principal(ctx)?;
+        let playlist = l.playlists.load_one(item.playlist_id).await?;
+        Ok(playlist.filter(|pl| p.owns_org(pl.org_id) && p.has(Scope::PlaylistsRead)).map(|_| PlaylistItem(item)))
     }
     async fn competency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Competency>> {
         let Some(id) = self.0.competency_id else { return Ok(None) };

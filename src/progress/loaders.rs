@@ -1,6 +1,6 @@
 //! DataLoaders for results and mastery below learners and items.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{STATUS_ACTIVE, competency, competency_framework, mastery, result};
@@ -83,26 +83,52 @@ impl Loader<i64> for ResultsByLearner {
 crate::roster::loaders::id_loader!(CompetencyLoader, competency);
 crate::roster::loaders::id_loader!(FrameworkLoader, competency_framework);
 
+#[derive(Clone)]
 pub struct ProgressLoaders {
-    pub results_by_item: Cached<ResultsByItem>,
-    pub results_by_learner: Cached<ResultsByLearner>,
-    pub mastery: Cached<MasteryByLearner>,
-    pub competencies: Cached<CompetencyLoader>,
-    pub frameworks: Cached<FrameworkLoader>,
+    pub results_by_item: Arc<Cached<ResultsByItem>>,
+    pub results_by_learner: Arc<Cached<ResultsByLearner>>,
+    pub mastery: Arc<Cached<MasteryByLearner>>,
+    pub competencies: Arc<Cached<CompetencyLoader>>,
+    pub frameworks: Arc<Cached<FrameworkLoader>>,
 }
 
 impl ProgressLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         ProgressLoaders {
-            results_by_item: DataLoader::with_cache(ResultsByItem(db.clone()), tokio::spawn, HashMapCache::default()),
-            results_by_learner: DataLoader::with_cache(
+            results_by_item: Arc::new(DataLoader::with_cache(
+                ResultsByItem(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            results_by_learner: Arc::new(DataLoader::with_cache(
                 ResultsByLearner(db.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
-            ),
-            mastery: DataLoader::with_cache(MasteryByLearner(db.clone()), tokio::spawn, HashMapCache::default()),
-            competencies: DataLoader::with_cache(CompetencyLoader(db.clone()), tokio::spawn, HashMapCache::default()),
-            frameworks: DataLoader::with_cache(FrameworkLoader(db.clone()), tokio::spawn, HashMapCache::default()),
+            )),
+            mastery: Arc::new(DataLoader::with_cache(
+                MasteryByLearner(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            competencies: Arc::new(DataLoader::with_cache(
+                CompetencyLoader(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            frameworks: Arc::new(DataLoader::with_cache(
+                FrameworkLoader(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
         }
+    }
+
+    /// Forgets everything loaded, so the next read sees the database as it is now.
+    pub fn clear(&self) {
+        self.results_by_item.clear();
+        self.results_by_learner.clear();
+        self.mastery.clear();
+        self.competencies.clear();
+        self.frameworks.clear();
     }
 }

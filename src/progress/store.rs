@@ -8,8 +8,9 @@ use entity::{
     STATUS_ACTIVE, STATUS_TOBEDELETED, competency, competency_framework, playlist, playlist_item, result, user,
 };
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait, Select,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    Select,
     sea_query::{Expr, OnConflict, Query},
 };
 use sha2::{Digest, Sha256};
@@ -206,6 +207,12 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         ),
         None => None,
     };
+    // An item tied to competencies takes evidence for those; one tied to none takes any.
+    if let (Some(c), Some(i)) = (comp, item)
+        && l.links.get(&i.id).is_some_and(|cs| !cs.is_empty() && !cs.contains(&c.id))
+    {
+        return Err(AppError::validation(f("competencyId"), "the item does not build this competency"));
+    }
     let pairs: Vec<i64> = match (comp, item) {
         (Some(c), _) => vec![c.id],
         (None, Some(i)) => l.links.get(&i.id).cloned().unwrap_or_default(),
@@ -356,9 +363,13 @@ pub async fn post(
             ));
             continue;
         }
-        seen.insert(&r.sourced_id, i);
         match resolve(i, r, &l, &poster, now) {
-            Ok(x) => good.push(x),
+            Ok(x) => {
+                // Only a row that is kept claims its sourcedId: a bad first row does not cost
+                // a good second one with the same id.
+                seen.insert(&r.sourced_id, i);
+                good.push(x);
+            }
             Err(e @ AppError::Validation { .. }) => errors.push((i, e)),
             Err(e) => return Err(e),
         }
@@ -373,7 +384,11 @@ pub async fn post(
     // committing concurrently) is skipped here and compared below.
     let by_sid: HashMap<&str, &Resolved> = good.iter().map(|g| (g.sourced_id.as_str(), g)).collect();
     let backend = txn.get_database_backend();
-    for chunk in good.chunks(500) {
+    // In sourcedId order, as are the updates below: concurrent batches sharing results then
+    // take their row locks in one order and wait for each other instead of deadlocking.
+    let mut ordered: Vec<&Resolved> = good.iter().collect();
+    ordered.sort_by(|a, b| a.sourced_id.cmp(&b.sourced_id));
+    for chunk in ordered.chunks(500) {
         let mut insert = result::Entity::insert_many(chunk.iter().map(|g| g.model.clone()).collect::<Vec<_>>())
             .on_conflict(
                 OnConflict::columns([result::Column::Poster, result::Column::SourcedId]).do_nothing().to_owned(),
@@ -390,22 +405,32 @@ pub async fn post(
     }
     let mut pairs: BTreeSet<(i64, i64)> = BTreeSet::new();
     let existing_sids: Vec<&str> =
-        good.iter().filter(|g| !outcomes.contains_key(&g.index)).map(|g| g.sourced_id.as_str()).collect();
+        ordered.iter().filter(|g| !outcomes.contains_key(&g.index)).map(|g| g.sourced_id.as_str()).collect();
     for chunk in existing_sids.chunks(500) {
         let stored = result::Entity::find()
             .filter(result::Column::Poster.eq(poster.as_str()))
             .filter(result::Column::SourcedId.is_in(chunk.iter().copied()))
+            .order_by_asc(result::Column::SourcedId)
             .all(&txn)
             .await?;
         for old in stored {
             let Some(g) = by_sid.get(old.sourced_id.as_str()) else { continue };
             let revived = old.status != STATUS_ACTIVE;
-            let outcome = if old.content_hash == g.hash && !revived {
+            // The same post again changes nothing, even for a result deleted since: a retry
+            // must not bring back what a teacher removed.
+            let outcome = if old.content_hash == g.hash {
                 PostOutcome::Unchanged
             } else if g.occurred_at > old.occurred_at || revived {
                 let mut m = g.model.clone();
                 m.id = Set(old.id);
                 m.created_at = Set(old.created_at);
+                // A teacher's override outlives the tool's newer posts: it wins until the
+                // teacher lifts it.
+                m.override_value = NotSet;
+                m.override_level = NotSet;
+                m.override_by = NotSet;
+                m.override_note = NotSet;
+                m.overridden_at = NotSet;
                 // The conditional UPDATE settles a race between two newer posts: the later
                 // timestamp wins whichever commits first.
                 let updated = result::Entity::update_many()

@@ -1,7 +1,7 @@
 //! DataLoaders for the roster's child fields, so a page of N records costs one query per
 //! child field rather than N. Built fresh for each request.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{academic_session, class, course, learner_profile, org, user, user_org};
@@ -105,27 +105,39 @@ where
 }
 
 /// Every loader of a request.
+#[derive(Clone)]
 pub struct Loaders {
-    pub orgs: Cached<OrgLoader>,
-    pub courses: Cached<CourseLoader>,
-    pub sessions: Cached<SessionLoader>,
-    pub classes: Cached<ClassLoader>,
-    pub users: Cached<UserLoader>,
-    pub user_orgs: Cached<UserOrgsLoader>,
-    pub profiles: Cached<ProfileLoader>,
+    pub orgs: Arc<Cached<OrgLoader>>,
+    pub courses: Arc<Cached<CourseLoader>>,
+    pub sessions: Arc<Cached<SessionLoader>>,
+    pub classes: Arc<Cached<ClassLoader>>,
+    pub users: Arc<Cached<UserLoader>>,
+    pub user_orgs: Arc<Cached<UserOrgsLoader>>,
+    pub profiles: Arc<Cached<ProfileLoader>>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         let l = |_: ()| db.clone();
         Loaders {
-            orgs: DataLoader::with_cache(OrgLoader(l(())), tokio::spawn, HashMapCache::default()),
-            courses: DataLoader::with_cache(CourseLoader(l(())), tokio::spawn, HashMapCache::default()),
-            sessions: DataLoader::with_cache(SessionLoader(l(())), tokio::spawn, HashMapCache::default()),
-            classes: DataLoader::with_cache(ClassLoader(l(())), tokio::spawn, HashMapCache::default()),
-            users: DataLoader::with_cache(UserLoader(l(())), tokio::spawn, HashMapCache::default()),
-            user_orgs: DataLoader::with_cache(UserOrgsLoader(l(())), tokio::spawn, HashMapCache::default()),
-            profiles: DataLoader::with_cache(ProfileLoader(l(())), tokio::spawn, HashMapCache::default()),
+            orgs: Arc::new(DataLoader::with_cache(OrgLoader(l(())), tokio::spawn, HashMapCache::default())),
+            courses: Arc::new(DataLoader::with_cache(CourseLoader(l(())), tokio::spawn, HashMapCache::default())),
+            sessions: Arc::new(DataLoader::with_cache(SessionLoader(l(())), tokio::spawn, HashMapCache::default())),
+            classes: Arc::new(DataLoader::with_cache(ClassLoader(l(())), tokio::spawn, HashMapCache::default())),
+            users: Arc::new(DataLoader::with_cache(UserLoader(l(())), tokio::spawn, HashMapCache::default())),
+            user_orgs: Arc::new(DataLoader::with_cache(UserOrgsLoader(l(())), tokio::spawn, HashMapCache::default())),
+            profiles: Arc::new(DataLoader::with_cache(ProfileLoader(l(())), tokio::spawn, HashMapCache::default())),
         }
+    }
+
+    /// Forgets everything loaded, so the next read sees the database as it is now.
+    pub fn clear(&self) {
+        self.orgs.clear();
+        self.courses.clear();
+        self.sessions.clear();
+        self.classes.clear();
+        self.users.clear();
+        self.user_orgs.clear();
+        self.profiles.clear();
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::{enrollment, learner_profile, sync_change};
 use futures_util::{Stream, StreamExt, stream};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 use super::{
     events::{Bus, EventKind},
@@ -40,19 +41,31 @@ crate::roster::loaders::id_loader!(ResultById, result_entity);
 use entity::result as result_entity;
 
 /// Loaders for the feed's records that other domains load only by parent.
+#[derive(Clone)]
 pub struct FeedLoaders {
-    profiles: Cached<ProfileById>,
-    enrollments: Cached<EnrollmentById>,
-    results: Cached<ResultById>,
+    profiles: Arc<Cached<ProfileById>>,
+    enrollments: Arc<Cached<EnrollmentById>>,
+    results: Arc<Cached<ResultById>>,
 }
 
 impl FeedLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         FeedLoaders {
-            profiles: DataLoader::with_cache(ProfileById(db.clone()), tokio::spawn, HashMapCache::default()),
-            enrollments: DataLoader::with_cache(EnrollmentById(db.clone()), tokio::spawn, HashMapCache::default()),
-            results: DataLoader::with_cache(ResultById(db.clone()), tokio::spawn, HashMapCache::default()),
+            profiles: Arc::new(DataLoader::with_cache(ProfileById(db.clone()), tokio::spawn, HashMapCache::default())),
+            enrollments: Arc::new(DataLoader::with_cache(
+                EnrollmentById(db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            )),
+            results: Arc::new(DataLoader::with_cache(ResultById(db.clone()), tokio::spawn, HashMapCache::default())),
         }
+    }
+
+    /// Forgets everything loaded, so the next read sees the database as it is now.
+    pub fn clear(&self) {
+        self.profiles.clear();
+        self.enrollments.clear();
+        self.results.clear();
     }
 }
 
@@ -170,7 +183,8 @@ impl SyncQuery {
     /// it) in commit order, deletions included. A change committed while you page is never
     /// skipped: it comes after the cursor you hold. Deletions are kept for the configured
     /// retention (`LEARNERGRAPH_SYNC_RETENTION_DAYS`, default 400 days); an older cursor fails
-    /// with `CURSOR_EXPIRED`, telling you to resync fully.
+    /// with `CURSOR_EXPIRED`, telling you to resync fully. Without `after`, the feed starts at
+    /// the oldest change it still keeps.
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -196,6 +210,11 @@ impl SyncQuery {
 #[derive(Clone, Copy)]
 pub struct TokenExpiry(pub i64);
 
+/// Empties the loaders of a WebSocket connection. A connection lives long, and each event's
+/// fields must show the data as it is when the event happens, not as it was first loaded.
+#[derive(Clone)]
+pub struct FreshLoaders(pub Arc<dyn Fn() + Send + Sync>);
+
 fn events<T: Send + 'static>(
     ctx: &Context<'_>,
     kind: EventKind,
@@ -205,6 +224,7 @@ fn events<T: Send + 'static>(
     let db = db(ctx)?.clone();
     let expiry = ctx.data::<TokenExpiry>().ok().map(|e| e.0);
     let rx = ctx.data::<Bus>()?.subscribe();
+    let fresh = ctx.data::<FreshLoaders>().ok().cloned();
     let s = stream::unfold(rx, move |mut rx| async move {
         loop {
             match rx.recv().await {
@@ -218,7 +238,12 @@ fn events<T: Send + 'static>(
     })
     .take_while(move |_| futures_util::future::ready(expiry.is_none_or(|exp| Utc::now().timestamp() < exp)))
     .filter(move |e| futures_util::future::ready(e.kind == kind))
-    .filter_map(move |e| load(db.clone(), p.clone(), e.id));
+    .filter_map(move |e| {
+        if let Some(f) = &fresh {
+            (f.0)();
+        }
+        load(db.clone(), p.clone(), e.id)
+    });
     Ok(s)
 }
 

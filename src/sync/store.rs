@@ -168,7 +168,7 @@ fn visible(p: &Principal) -> Condition {
 /// caller has not seen.
 pub async fn page(db: &DatabaseConnection, p: &Principal, after: Option<i64>, limit: u64) -> AppResult<Page> {
     let (head, pruned) = clock(db).await?;
-    let after = after.unwrap_or(0);
+    let after = after.unwrap_or(pruned);
     if after < pruned {
         return Err(AppError::CursorExpired(format!(
             "changes up to {pruned} were pruned by retention after this cursor was issued; resync fully \

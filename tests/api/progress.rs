@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::{
     authz_matrix::CASE_PACKAGE,
-    support::{TestApp, data, spawn_app},
+    support::{TestApp, data, error_code, spawn_app, spawn_app_with},
 };
 
 pub const ALL: &str = "roster.read profiles.read playlists.read playlists.write progress.read progress.write admin";
@@ -395,4 +395,216 @@ async fn a_page_of_learners_with_playlists_items_and_results_takes_a_bounded_num
         assert!(with_results > 0, "the page shows results: {d}");
     }
     assert_eq!(counts[0], counts[1], "statements for 5 and 50 learners: {counts:?}");
+}
+
+#[tokio::test]
+async fn a_teachers_override_outlives_newer_tool_posts_and_a_retry_does_not_revive_a_deleted_result() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    let (admin, learners) = setup(&app).await;
+    let l = &learners[0];
+    let first = post(&app, &admin, json!([row("o1", l, 9.0, "2026-04-01T10:00:00Z")])).await;
+    let id = first["results"][0]["result"]["id"].clone();
+    let teacher = app.dev_sign_in("sc-t-001-06-math-0", "progress.read progress.write").await;
+    let d = data(
+        app.gql(
+            &teacher,
+            "mutation($r: ID!) { overrideResult(input: {resultId: $r, score: 2, scoreMax: 10, note: \"not their work\"}) { result { overridden } userErrors { message } } }",
+            json!({"r": id}),
+        )
+        .await,
+    );
+    assert_eq!(d["overrideResult"]["result"]["overridden"], true, "{d}");
+    // The tool posts a newer score for the same result: its values change, the override stays.
+    let newer = post(&app, &admin, json!([row("o1", l, 10.0, "2026-04-02T10:00:00Z")])).await;
+    assert_eq!(newer["results"][0]["outcome"], "UPDATED");
+    let q =
+        "query($r: ID!) { node(id: $r) { ... on Result { score overridden effectiveValue override { note by } } } }";
+    let d = data(app.gql(&admin, q, json!({"r": id})).await);
+    assert_eq!(
+        d["node"],
+        json!({"score": 10.0, "overridden": true, "effectiveValue": 0.2, "override": {"note": "not their work", "by": "sc-t-001-06-math-0"}})
+    );
+    let m = data(
+        app.gql(&admin, "query($l: String!) { learner(sourcedId: $l) { mastery { value } } }", json!({"l": l})).await,
+    );
+    assert_eq!(m["learner"]["mastery"][0]["value"], 0.2, "mastery follows the override: {m}");
+
+    // Deleted by the teacher, then the tool's retry of its last post: nothing comes back.
+    let d = data(
+        app.gql(&teacher, "mutation($r: ID!) { deleteResult(input: {resultId: $r}) { deletedId } }", json!({"r": id}))
+            .await,
+    );
+    assert_eq!(d["deleteResult"]["deletedId"], id);
+    let retry = post(&app, &admin, json!([row("o1", l, 10.0, "2026-04-02T10:00:00Z")])).await;
+    assert_eq!(retry["results"][0]["outcome"], "UNCHANGED", "{retry}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE status = 'active'").await, 0);
+    let m = data(
+        app.gql(&admin, "query($l: String!) { learner(sourcedId: $l) { mastery { value } } }", json!({"l": l})).await,
+    );
+    assert_eq!(m["learner"]["mastery"], json!([]), "no evidence left: {m}");
+}
+
+#[tokio::test]
+async fn signed_in_students_and_teachers_reach_only_their_own_learning_data() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    let (admin, learners) = setup(&app).await;
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation { createPlaylist(input: {classSourcedId: \"sc-c-001-06-math-s1\", subject: \"Math\", title: \"Unit\", items: [{title: \"A\", evidence: TEST, competencyIds: [\"c-rp-1\"]}]}) { playlist { id } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let template = d["createPlaylist"]["playlist"]["id"].clone();
+    data(
+        app.gql(
+            &admin,
+            "mutation($t: ID!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: \"sc-c-001-06-math-s1\"}) { alreadyAssigned } }",
+            json!({"t": template}),
+        )
+        .await,
+    );
+    post(
+        &app,
+        &admin,
+        json!([
+            row("s1", &learners[0], 4.0, "2026-01-01T10:00:00Z"),
+            row("s2", &learners[1], 6.0, "2026-01-01T10:00:00Z")
+        ]),
+    )
+    .await;
+    let mine = "query($l: String!) { learner(sourcedId: $l) { playlists { items { id state } } mastery { value } } }";
+    let items_of = async |token: &str, l: &str| {
+        let d = data(app.gql(&admin, mine, json!({"l": l})).await);
+        let _ = token;
+        d["learner"]["playlists"][0]["items"][0]["id"].clone()
+    };
+    let own_item = items_of(&admin, &learners[0]).await;
+    let other_item = items_of(&admin, &learners[1]).await;
+
+    let student =
+        app.dev_sign_in(&learners[0], "roster.read playlists.read playlists.write progress.read progress.write").await;
+    let d = data(app.gql(&student, mine, json!({"l": learners[0]})).await);
+    assert_eq!(d["learner"]["playlists"][0]["items"][0]["id"], own_item);
+    assert_eq!(d["learner"]["mastery"][0]["value"], 0.4);
+    let body = app.gql(&student, mine, json!({"l": learners[1]})).await;
+    assert!(body["data"]["learner"].is_null(), "a student sees no classmate: {body}");
+
+    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { code message } } }";
+    for s in ["IN_PROGRESS", "SUBMITTED"] {
+        let d = data(app.gql(&student, set, json!({"i": own_item, "s": s})).await);
+        assert_eq!(d["setPlaylistItemState"]["item"]["state"], s, "{d}");
+    }
+    let body = app.gql(&student, set, json!({"i": own_item, "s": "MASTERED"})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "the teacher decides mastery");
+    let body = app.gql(&student, set, json!({"i": other_item, "s": "IN_PROGRESS"})).await;
+    assert!(body["data"]["setPlaylistItemState"]["item"].is_null(), "{body}");
+    assert!(
+        body.get("errors").is_some() || body["data"]["setPlaylistItemState"]["userErrors"][0]["code"].is_string(),
+        "{body}"
+    );
+    let body = app
+        .gql(&student, "mutation { createPlaylist(input: {learnerSourcedId: \"x\", subject: \"Math\", title: \"Mine\", items: []}) { playlist { id } } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let body =
+        app.gql(&student, POST, json!({"rows": [row("self", &learners[0], 10.0, "2026-01-02T10:00:00Z")]})).await;
+    assert!(body["data"]["postResults"]["results"] == json!([]) || body.get("errors").is_some(), "{body}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'self'").await, 0);
+
+    // The class's teacher sees and moves their students' work; a student of another school is
+    // out of reach.
+    let teacher = app
+        .dev_sign_in("sc-t-001-06-math-0", "roster.read playlists.read playlists.write progress.read progress.write")
+        .await;
+    let class = data(app.gql(&admin, "{ class(sourcedId: \"sc-c-001-06-math-s1\") { id } }", json!({})).await)["class"]
+        ["id"]
+        .clone();
+    let d = data(
+        app.gql(
+            &teacher,
+            "query($c: ID!) { classPlaylistProgress(classId: $c) { learner { sourcedId } itemsTotal } }",
+            json!({"c": class}),
+        )
+        .await,
+    );
+    assert_eq!(d["classPlaylistProgress"].as_array().unwrap().len(), learners.len(), "{d}");
+    let d = data(app.gql(&teacher, set, json!({"i": own_item, "s": "MASTERED"})).await);
+    assert_eq!(d["setPlaylistItemState"]["item"]["state"], "MASTERED", "{d}");
+    let far = data(
+        app.gql(
+            &admin,
+            "{ school(sourcedId: \"sc-school-002\") { learners(first: 1) { edges { node { sourcedId } } } } }",
+            json!({}),
+        )
+        .await,
+    )["school"]["learners"]["edges"][0]["node"]["sourcedId"]
+        .clone();
+    let body = app.gql(&teacher, mine, json!({"l": far})).await;
+    assert!(body["data"]["learner"].is_null(), "{body}");
+    let other_class =
+        data(app.gql(&admin, "{ class(sourcedId: \"sc-c-002-06-math-s1\") { id } }", json!({})).await)["class"]["id"]
+            .clone();
+    let body = app
+        .gql(
+            &teacher,
+            "query($c: ID!) { classPlaylistProgress(classId: $c) { itemsTotal } }",
+            json!({"c": other_class}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+}
+
+#[tokio::test]
+async fn every_mastery_calculation_rolls_up_through_the_api() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let l = &learners[0];
+    // Scores 0.2, 0.9, 0.6, in time order.
+    post(
+        &app,
+        &admin,
+        json!([
+            row("k1", l, 2.0, "2026-01-01T10:00:00Z"),
+            row("k2", l, 9.0, "2026-01-02T10:00:00Z"),
+            row("k3", l, 6.0, "2026-01-03T10:00:00Z"),
+        ]),
+    )
+    .await;
+    let fw = data(app.gql(&admin, "{ competencyFrameworks { edges { node { id } } } }", json!({})).await)
+        ["competencyFrameworks"]["edges"][0]["node"]["id"]
+        .clone();
+    let set = "mutation($fw: ID!, $c: Calculation!, $p: Float) { setMasteryCalculation(input: {frameworkId: $fw, calculation: $c, parameter: $p}) { userErrors { field message } } }";
+    let value = async |calc: &str, param: Option<f64>| {
+        let d = data(app.gql(&admin, set, json!({"fw": fw, "c": calc, "p": param})).await);
+        assert_eq!(d["setMasteryCalculation"]["userErrors"], json!([]), "{calc}: {d}");
+        let d = data(
+            app.gql(
+                &admin,
+                "query($l: String!) { learner(sourcedId: $l) { mastery { value mastered } } }",
+                json!({"l": l}),
+            )
+            .await,
+        );
+        let m = &d["learner"]["mastery"][0];
+        (m["value"].as_f64().unwrap(), m["mastered"].as_bool().unwrap())
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let (v, _) = value("MOST_RECENT", None).await;
+    assert!(close(v, 0.6), "most recent {v}");
+    let (v, _) = value("HIGHEST", None).await;
+    assert!(close(v, 0.9), "highest {v}");
+    let (v, _) = value("AVERAGE", None).await;
+    assert!(close(v, (0.2 + 0.9 + 0.6) / 3.0), "average {v}");
+    // Decaying average with weight 0.75: each new score weighs 75% against what came before.
+    let (v, _) = value("DECAYING_AVERAGE", Some(0.75)).await;
+    assert!(close(v, (0.2 * 0.25 + 0.9 * 0.75) * 0.25 + 0.6 * 0.75), "decaying average {v}");
+    // The n-th best score: mastered once (0.9), but not twice (0.6 is below proficient).
+    let (v, mastered) = value("N_TIMES_AT_MASTERY", Some(1.0)).await;
+    assert!(close(v, 0.9) && mastered, "once {v} {mastered}");
+    let (v, mastered) = value("N_TIMES_AT_MASTERY", Some(2.0)).await;
+    assert!(close(v, 0.6) && !mastered, "twice {v} {mastered}");
+    let bad = data(app.gql(&admin, set, json!({"fw": fw, "c": "DECAYING_AVERAGE", "p": 1.5})).await);
+    assert_eq!(bad["setMasteryCalculation"]["userErrors"][0]["field"], json!(["input", "parameter"]), "{bad}");
 }
