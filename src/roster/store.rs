@@ -391,7 +391,18 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
             Deletable::Enrollment => enrollment::Column::Id.eq(id),
         });
     let mut delete_user = true;
+    // The schools a caller limited to some orgs takes a person out of: each gets a tombstone
+    // of its own, since the person is no longer theirs to see afterwards.
+    let mut left: Vec<i64> = Vec::new();
     if let (Deletable::User { .. }, OrgAccess::Only { orgs, .. }) = (kind, &p.orgs) {
+        left = user_org::Entity::find()
+            .select_only()
+            .column(user_org::Column::OrgId)
+            .filter(user_org::Column::UserId.eq(id))
+            .filter(user_org::Column::OrgId.is_in(orgs.iter().copied()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
         enrollments = enrollments.filter(
             enrollment::Column::ClassId.in_subquery(
                 Query::select()
@@ -411,9 +422,9 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
     }
     enrollments.exec(&txn).await?;
     // The enrollments this call ended carry its timestamp: they go to the changes feed.
-    let ended: Vec<(i64, i64)> = enrollment::Entity::find()
+    let ended: Vec<(i64, i64, i64)> = enrollment::Entity::find()
         .select_only()
-        .columns([enrollment::Column::Id, enrollment::Column::UserId])
+        .columns([enrollment::Column::Id, enrollment::Column::UserId, enrollment::Column::ClassId])
         .filter(enrollment::Column::Status.eq(STATUS_TOBEDELETED))
         .filter(enrollment::Column::DateLastModified.eq(now))
         .filter(match kind {
@@ -424,16 +435,41 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
         .into_tuple()
         .all(&txn)
         .await?;
+    // An enrollment's tombstone names its class's school, so that school's tools still see it
+    // once the person is gone from their view.
+    let class_orgs: std::collections::HashMap<i64, i64> = if ended.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        class::Entity::find()
+            .select_only()
+            .columns([class::Column::Id, class::Column::OrgId])
+            .filter(class::Column::Id.is_in(ended.iter().map(|e| e.2)))
+            .into_tuple::<(i64, i64)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let mut changes: Vec<Change> = ended
         .into_iter()
-        .map(|(e, u)| Change {
+        .map(|(e, u, c)| Change {
             entity: ChangeEntity::Enrollment,
             id: e,
-            org_id: None,
+            org_id: class_orgs.get(&c).copied(),
             person_id: Some(u),
             deleted: true,
         })
         .collect();
+    if let Deletable::User { student } = kind {
+        let entity = if student { ChangeEntity::Learner } else { ChangeEntity::Educator };
+        changes.extend(left.iter().map(|org| Change {
+            entity,
+            id,
+            org_id: Some(*org),
+            person_id: Some(id),
+            deleted: true,
+        }));
+    }
     match kind {
         Deletable::User { student } if delete_user => {
             let entity = if student { ChangeEntity::Learner } else { ChangeEntity::Educator };

@@ -157,9 +157,23 @@ fn visible(p: &Principal) -> Condition {
         );
     }
     let people = user_id_visible(p, (sync_change::Entity, sync_change::Column::LearnerId));
-    c.add(match p.people {
-        People::All => Condition::any().add(sync_change::Column::LearnerId.is_null()).add(people),
-        _ => Condition::all().add(sync_change::Column::LearnerId.is_not_null()).add(people),
+    // A tombstone naming a school reaches that school's tools even though the person it is
+    // about is no longer theirs to see (the deletion took them out). A person's tombstone for
+    // leaving one school is only for that school: district-wide callers see the person as they
+    // are (and get a tombstone of their own when the person is deleted altogether).
+    let school_tombstone =
+        Condition::all().add(sync_change::Column::Deleted.eq(true)).add(sync_change::Column::OrgId.is_not_null());
+    let left_a_school = Condition::all()
+        .add(sync_change::Column::Entity.is_in([ChangeEntity::Learner.as_str(), ChangeEntity::Educator.as_str()]))
+        .add(school_tombstone.clone());
+    c.add(match (p.people, &p.orgs) {
+        (People::All, OrgAccess::All) => Condition::all()
+            .add(Condition::any().add(sync_change::Column::LearnerId.is_null()).add(people))
+            .add(left_a_school.not()),
+        (People::All, OrgAccess::Only { .. }) => {
+            Condition::any().add(sync_change::Column::LearnerId.is_null()).add(people).add(school_tombstone)
+        }
+        _ => Condition::all().add(sync_change::Column::LearnerId.is_not_null()).add(people).add(left_a_school.not()),
     })
 }
 

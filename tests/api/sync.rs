@@ -176,3 +176,77 @@ async fn subscriptions_check_the_token_and_the_scope() {
     assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
     assert_eq!(m["payload"]["data"], Value::Null, "{m}");
 }
+
+/// Every change a token sees after `after`, as `(entityType, type, id)`.
+async fn feed(app: &TestApp, token: &str, after: &Value) -> Vec<(String, String, String)> {
+    let q = "query($after: String) { changes(after: $after, first: 500) { hasMore changes { entityType type id } } }";
+    let d = data(app.gql(token, q, json!({"after": after})).await);
+    assert_eq!(d["changes"]["hasMore"], false);
+    d["changes"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("entityType"), s("type"), s("id"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn deletions_reach_the_tools_of_the_school_a_learner_left() {
+    let app = spawn_app().await;
+    app.seed(2, 3).await;
+    let admin = app.admin_token().await;
+    let shared = data(
+        app.gql(
+            &admin,
+            "mutation { upsertLearner(input: {sourcedId: \"shared-1\", givenName: \"Ana\", familyName: \"Ruiz\", schoolSourcedIds: [\"sc-school-001\", \"sc-school-002\"]}) { learner { id } } }",
+            json!({}),
+        )
+        .await,
+    )["upsertLearner"]["learner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let only = data(
+        app.gql(
+            &admin,
+            "{ school(sourcedId: \"sc-school-001\") { learners(first: 1) { edges { node { id } } } } }",
+            json!({}),
+        )
+        .await,
+    )["school"]["learners"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = data(app.gql(&admin, "{ syncCursor }", json!({})).await)["syncCursor"].clone();
+
+    // A rostering tool of school 001 takes both learners out of its school.
+    let writer = app.token("roster.read roster.write", &["sc-school-001"]).await;
+    for id in [&shared, &only] {
+        let d = data(
+            app.gql(&writer, "mutation($id: ID!) { deleteRosterRecord(id: $id) { deletedId } }", json!({"id": id}))
+                .await,
+        );
+        assert_eq!(d["deleteRosterRecord"]["deletedId"], json!(id));
+    }
+    let deleted = |seen: &[(String, String, String)], kind: &str, id: &str| {
+        seen.iter().filter(|(k, t, i)| k == kind && t == "DELETED" && i == id).count()
+    };
+
+    // Another tool of school 001 hears that both are gone, and their enrollments with them.
+    let school1 = app.token("roster.read", &["sc-school-001"]).await;
+    let seen = feed(&app, &school1, &start).await;
+    assert_eq!((deleted(&seen, "LEARNER", &shared), deleted(&seen, "LEARNER", &only)), (1, 1), "{seen:?}");
+    assert!(seen.iter().any(|(k, t, _)| k == "ENROLLMENT" && t == "DELETED"), "{seen:?}");
+    // School 002 still has the shared learner: no deletion for it there, nothing of the other.
+    let school2 = app.token("roster.read", &["sc-school-002"]).await;
+    let seen = feed(&app, &school2, &start).await;
+    assert_eq!((deleted(&seen, "LEARNER", &shared), deleted(&seen, "LEARNER", &only)), (0, 0), "{seen:?}");
+    assert!(seen.iter().all(|(k, _, _)| k != "ENROLLMENT"), "{seen:?}");
+    // District-wide, the learner who left every school is deleted; the shared one is not.
+    let district = app.token("roster.read", &[]).await;
+    let seen = feed(&app, &district, &start).await;
+    assert_eq!((deleted(&seen, "LEARNER", &shared), deleted(&seen, "LEARNER", &only)), (0, 1), "{seen:?}");
+}
