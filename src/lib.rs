@@ -20,3 +20,4 @@ pub mod roster;
 pub mod seed;
 pub mod sync;
 pub mod telemetry;
+pub mod win;

@@ -37,6 +37,13 @@ pub mod result;
 pub mod sync_change;
 pub mod user;
 pub mod user_org;
+pub mod win_assignment;
+pub mod win_block;
+pub mod win_choice;
+pub mod win_review;
+pub mod win_session;
+pub mod win_session_competency;
+pub mod win_session_invite;
 
 /// `status` of a OneRoster record that is live.
 pub const STATUS_ACTIVE: &str = "active";

@@ -34,6 +34,13 @@ mod m20261123_000027_create_playlist_items;
 mod m20261123_000028_create_results;
 mod m20261123_000029_create_masteries;
 mod m20261123_000030_create_sync_changes;
+mod m20261201_000031_create_win_blocks;
+mod m20261201_000032_create_win_sessions;
+mod m20261201_000033_create_win_session_competencies;
+mod m20261201_000034_create_win_session_invites;
+mod m20261201_000035_create_win_choices;
+mod m20261201_000036_create_win_reviews;
+mod m20261201_000037_create_win_assignments;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -72,6 +79,13 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000028_create_results::Migration),
             Box::new(m20261123_000029_create_masteries::Migration),
             Box::new(m20261123_000030_create_sync_changes::Migration),
+            Box::new(m20261201_000031_create_win_blocks::Migration),
+            Box::new(m20261201_000032_create_win_sessions::Migration),
+            Box::new(m20261201_000033_create_win_session_competencies::Migration),
+            Box::new(m20261201_000034_create_win_session_invites::Migration),
+            Box::new(m20261201_000035_create_win_choices::Migration),
+            Box::new(m20261201_000036_create_win_reviews::Migration),
+            Box::new(m20261201_000037_create_win_assignments::Migration),
         ]
     }
 }

@@ -183,6 +183,7 @@ async fn execute(
         .data(crate::playlists::loaders::PlaylistLoaders::new(&state.db))
         .data(crate::progress::loaders::ProgressLoaders::new(&state.db))
         .data(crate::sync::graphql::FeedLoaders::new(&state.db))
+        .data(crate::win::loaders::WinLoaders::new(&state.db))
         .data(touched.clone());
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;

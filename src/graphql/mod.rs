@@ -10,7 +10,7 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::{admin, audit, competencies, playlists, profiles, progress, redesign, roster, sync};
+use crate::{admin, audit, competencies, playlists, profiles, progress, redesign, roster, sync, win};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -25,6 +25,7 @@ pub struct Query(
     playlists::graphql::PlaylistsQuery,
     progress::graphql::ProgressQuery,
     sync::graphql::SyncQuery,
+    win::graphql::WinQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,6 +37,7 @@ pub struct Mutation(
     competencies::graphql::CompetenciesMutation,
     playlists::graphql::PlaylistsMutation,
     progress::graphql::ProgressMutation,
+    win::graphql::WinMutation,
 );
 
 #[derive(MergedSubscription, Default)]

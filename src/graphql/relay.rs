@@ -22,6 +22,7 @@ use crate::{
         Grant, RedesignCohort, RedesignGoal, RedesignIndicator, RedesignMilestone, RedesignPillar, RedesignPlan,
     },
     roster::graphql::{AcademicSession, Class, Course, District, Educator, Enrollment, Learner, School},
+    win::graphql::{WinAssignment, WinBlock, WinSession},
 };
 
 /// Page size when neither `first` nor `last` is given.
@@ -55,10 +56,13 @@ pub enum Kind {
     Playlist,
     PlaylistItem,
     Result,
+    WinBlock,
+    WinSession,
+    WinAssignment,
 }
 
 impl Kind {
-    const ALL: [Kind; 21] = [
+    const ALL: [Kind; 24] = [
         Kind::District,
         Kind::School,
         Kind::AcademicSession,
@@ -80,6 +84,9 @@ impl Kind {
         Kind::Playlist,
         Kind::PlaylistItem,
         Kind::Result,
+        Kind::WinBlock,
+        Kind::WinSession,
+        Kind::WinAssignment,
     ];
 
     fn name(self) -> &'static str {
@@ -105,6 +112,9 @@ impl Kind {
             Kind::Playlist => "Playlist",
             Kind::PlaylistItem => "PlaylistItem",
             Kind::Result => "Result",
+            Kind::WinBlock => "WinBlock",
+            Kind::WinSession => "WinSession",
+            Kind::WinAssignment => "WinAssignment",
         }
     }
 }
@@ -157,6 +167,9 @@ pub enum Node {
     Playlist(Playlist),
     PlaylistItem(PlaylistItem),
     Result(ResultNode),
+    WinBlock(WinBlock),
+    WinSession(WinSession),
+    WinAssignment(WinAssignment),
 }
 
 #[derive(Default)]
@@ -202,6 +215,9 @@ async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::
         }
         Kind::Playlist | Kind::PlaylistItem => crate::playlists::graphql::resolve_node(p, db, kind, id).await,
         Kind::Result => crate::progress::graphql::resolve_node(p, db, id).await,
+        Kind::WinBlock | Kind::WinSession | Kind::WinAssignment => {
+            crate::win::graphql::resolve_node(p, db, kind, id).await
+        }
         _ => crate::roster::graphql::resolve_node(p, db, kind, id).await,
     };
     let node = node?;
@@ -210,6 +226,7 @@ async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::
         Some(Node::LearnerProfile(lp)) => crate::audit::note(ctx, [lp.0.user_id]),
         Some(Node::Playlist(pl)) => crate::audit::note(ctx, pl.0.learner_id),
         Some(Node::Result(r)) => crate::audit::note(ctx, [r.0.learner_id]),
+        Some(Node::WinAssignment(a)) => crate::audit::note(ctx, [a.0.learner_id]),
         _ => {}
     }
     Ok(node)

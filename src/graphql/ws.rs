@@ -53,13 +53,16 @@ async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_
     data.insert(TokenExpiry(claims.exp));
     let (roster, playlists) = (Loaders::new(&state.db), PlaylistLoaders::new(&state.db));
     let (progress, feed) = (ProgressLoaders::new(&state.db), FeedLoaders::new(&state.db));
-    let all = (roster.clone(), playlists.clone(), progress.clone(), feed.clone());
+    let win = crate::win::loaders::WinLoaders::new(&state.db);
+    let all = (roster.clone(), playlists.clone(), progress.clone(), feed.clone(), win.clone());
     data.insert(FreshLoaders(std::sync::Arc::new(move || {
         all.0.clear();
         all.1.clear();
         all.2.clear();
         all.3.clear();
+        all.4.clear();
     })));
+    data.insert(win);
     data.insert(roster);
     data.insert(playlists);
     data.insert(progress);

@@ -691,6 +691,12 @@ impl Learner {
     async fn mastery(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::progress::graphql::Mastery>> {
         crate::progress::graphql::of_learner(ctx, self.0.id).await
     }
+    /// The learner's WIN placements in the caller's schools, newest first, with attendance and
+    /// notes. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
+    async fn win_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::win::graphql::WinAssignment>> {
+        crate::win::graphql::history_of(ctx, self.0.id).await
+    }
 }
 
 /// A teacher or administrator.

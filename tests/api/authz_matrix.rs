@@ -382,6 +382,56 @@ const RULES: &[Rule] = &[
         doc: "mutation($result: ID!) { deleteResult(input: {resultId: $result}) { deletedId userErrors { code } } }",
     },
     Rule {
+        field: "winBlocks",
+        scope: Some("win.read"),
+        doc: "{ winBlocks(schoolSourcedId: \"sc-school-001\") { school { sourcedId } placements { learner { sourcedId } } } }",
+    },
+    Rule {
+        field: "winSummary",
+        scope: Some("win.read"),
+        doc: "{ winSummary(schoolSourcedId: \"sc-school-001\") { blocks placed } }",
+    },
+    Rule {
+        field: "createWinBlock",
+        scope: Some("win.write"),
+        doc: "mutation { createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2031-01-06\"}) { block { school { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "repeatWinBlock",
+        scope: Some("win.write"),
+        doc: "mutation($wtemplate: ID!) { repeatWinBlock(input: {templateBlockId: $wtemplate, termSourcedId: \"sc-term-2027-spring\"}) { blocks { school { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "createWinSession",
+        scope: Some("win.write"),
+        doc: "mutation($wblock: ID!) { createWinSession(input: {blockId: $wblock, title: \"Extra\", subject: \"Math\", mode: SMALL_GROUP, capacity: 4}) { session { block { school { sourcedId } } } userErrors { code } } }",
+    },
+    Rule {
+        field: "submitWinChoices",
+        scope: Some("win.write"),
+        doc: "mutation($wblock: ID!, $psid: String!, $wsession: ID!) { submitWinChoices(input: {blockId: $wblock, learnerSourcedId: $psid, sessionIds: [$wsession]}) { preferences { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "reviewWinChoice",
+        scope: Some("win.write"),
+        doc: "mutation($wblock: ID!, $psid: String!, $wsession: ID!) { reviewWinChoice(input: {blockId: $wblock, learnerSourcedId: $psid, decision: REQUIRED, sessionId: $wsession}) { review { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "runWinPlacement",
+        scope: Some("win.write"),
+        doc: "mutation($wblock: ID!) { runWinPlacement(input: {blockId: $wblock}) { placed block { school { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "adjustWinPlacement",
+        scope: Some("win.write"),
+        doc: "mutation($wblock: ID!, $psid: String!, $wlab: ID!) { adjustWinPlacement(input: {blockId: $wblock, learnerSourcedId: $psid, sessionId: $wlab}) { placement { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
+        field: "recordWinAttendance",
+        scope: Some("win.write"),
+        doc: "mutation($wblock: ID!, $psid: String!) { recordWinAttendance(input: {blockId: $wblock, records: [{learnerSourcedId: $psid, attendance: PRESENT}]}) { placements { learner { sourcedId } } userErrors { code } } }",
+    },
+    Rule {
         field: "deletePlaylist",
         scope: Some("playlists.write"),
         doc: "mutation($pl: ID!) { deletePlaylist(input: {playlistId: $pl}) { deletedId userErrors { code } } }",
@@ -518,6 +568,9 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
     for (k, v) in progress.as_object().unwrap() {
         vars[k] = v.clone();
     }
+    for (k, v) in win_fixtures(&app, &admin, &fresh_sid).await.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
     let secrets: Vec<String> =
         [&learner["sourcedId"], &fresh["sourcedId"], &learner["enrollments"]["edges"][0]["node"]["sourcedId"]]
             .iter()
@@ -554,6 +607,53 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
         assert!(body.get("errors").is_none(), "{}: control run failed: {body}", rule.field);
         assert!(!body["data"].to_string().contains("\"userErrors\":[{"), "{}: control run failed: {body}", rule.field);
     }
+}
+
+/// A WIN block of school 001 open for choices, with two sessions, the fresh learner's choice
+/// and a placement run; and a template block in the spring 2027 term.
+async fn win_fixtures(app: &TestApp, admin: &str, learner_sid: &str) -> Value {
+    let close = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($close: DateTime!) {
+               b: createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2030-03-04\", choicesCloseAt: $close}) { block { id } userErrors { message } }
+               t: createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2027-05-03\"}) { block { id } userErrors { message } }
+             }",
+            json!({"close": close}),
+        )
+        .await,
+    );
+    let (block, template) = (d["b"]["block"]["id"].clone(), d["t"]["block"]["id"].clone());
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($b: ID!) {
+               s: createWinSession(input: {blockId: $b, title: \"Ratios\", subject: \"Math\", mode: SMALL_GROUP, capacity: 10}) { session { id } userErrors { message } }
+               l: createWinSession(input: {blockId: $b, title: \"Lab\", subject: \"Math\", mode: INDEPENDENT, capacity: 30}) { session { id } userErrors { message } }
+             }",
+            json!({"b": block}),
+        )
+        .await,
+    );
+    let (session, lab) = (d["s"]["session"]["id"].clone(), d["l"]["session"]["id"].clone());
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($b: ID!, $l: String!, $s: ID!) {
+               c: submitWinChoices(input: {blockId: $b, learnerSourcedId: $l, sessionIds: [$s]}) { userErrors { message } }
+               r: runWinPlacement(input: {blockId: $b}) { placed userErrors { message } }
+             }",
+            json!({"b": block, "l": learner_sid, "s": session}),
+        )
+        .await,
+    );
+    let out = json!({"wblock": block, "wtemplate": template, "wsession": session, "wlab": lab});
+    assert!(
+        out.as_object().unwrap().values().all(|v| !v.is_null()) && d["r"]["placed"].as_i64() > Some(0),
+        "win fixtures: {out} {d}"
+    );
+    out
 }
 
 /// The mission of school 001's plan: no caller limited to another school may ever see it.

@@ -19,3 +19,4 @@ mod progress;
 mod redesign;
 mod roster;
 mod sync;
+mod win;

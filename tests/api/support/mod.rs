@@ -198,13 +198,13 @@ impl TestApp {
     /// An access token for a person signed in through a front end: the authorization code flow
     /// with PKCE and the development sign-in (the app must run with `LEARNERGRAPH_DEV_SIGNIN`).
     /// The front end's client holds `roster.read profiles.read redesign.read redesign.write
-    /// playlists.read playlists.write progress.read progress.write`.
+    /// playlists.read playlists.write progress.read progress.write win.read win.write`.
     pub async fn dev_sign_in(&self, user: &str, scope: &str) -> String {
         let app = self;
         let fe = clients::create_with(
             &app.db,
             "front end",
-            "roster.read profiles.read redesign.read redesign.write playlists.read playlists.write progress.read progress.write",
+            "roster.read profiles.read redesign.read redesign.write playlists.read playlists.write progress.read progress.write win.read win.write",
             &[],
             ClientOptions {
                 grant_types: vec!["authorization_code".into(), "refresh_token".into()],

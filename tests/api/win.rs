@@ -1,0 +1,388 @@
+//! "What I Need" sessions through HTTP: offerings, choices until the deadline, teacher review,
+//! placement honouring capacity, requirements, preferences and need, adjustments,
+//! attendance, history and the school summary; and who may do each.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::{
+    authz_matrix::CASE_PACKAGE,
+    progress::{post, row},
+    support::{TestApp, data, error_code, spawn_app, spawn_app_with},
+};
+
+pub const WIN: &str = "roster.read progress.read progress.write win.read win.write";
+
+async fn learners_of(app: &TestApp, token: &str, school: &str) -> Vec<String> {
+    let d = data(
+        app.gql(
+            token,
+            "query($s: String!) { school(sourcedId: $s) { learners(first: 100) { edges { node { sourcedId } } } } }",
+            json!({"s": school}),
+        )
+        .await,
+    );
+    d["school"]["learners"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["sourcedId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const BLOCK: &str = "mutation($s: String!, $d: NaiveDate!, $c: DateTime, $m: Int) { createWinBlock(input: {schoolSourcedId: $s, date: $d, choicesCloseAt: $c, maxChoices: $m}) { block { id choicesOpen maxChoices } userErrors { field code message } } }";
+const SESSION: &str = "mutation($b: ID!, $t: String!, $mode: WinMode!, $cap: Int, $f: [String!]!, $inv: [String!]) { createWinSession(input: {blockId: $b, title: $t, subject: \"Math\", mode: $mode, room: \"101\", capacity: $cap, focusCompetencyIds: $f, invitedLearnerSourcedIds: $inv}) { session { id capacity inviteOnly focusCompetencies { code } } userErrors { field code message } } }";
+const CHOOSE: &str = "mutation($b: ID!, $l: String!, $s: [ID!]!) { submitWinChoices(input: {blockId: $b, learnerSourcedId: $l, sessionIds: $s}) { preferences { rank session { title } } userErrors { field code message } } }";
+const RUN: &str = "mutation($b: ID!) { runWinPlacement(input: {blockId: $b}) { students placed unplaced { sourcedId } choiceShares { first second third } userErrors { field code message } } }";
+const PLACEMENTS: &str = "query($b: ID!) { node(id: $b) { ... on WinBlock { sessions { title capacity seatsTaken } placements { learner { sourcedId } session { title } source choiceRank explanation attendance } } } }";
+
+async fn block(app: &TestApp, token: &str, date: chrono::NaiveDate, close: chrono::DateTime<Utc>) -> Value {
+    let d = data(app.gql(token, BLOCK, json!({"s": "sc-school-001", "d": date, "c": close, "m": 2})).await);
+    assert_eq!(d["createWinBlock"]["userErrors"], json!([]), "{d}");
+    d["createWinBlock"]["block"]["id"].clone()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn session(
+    app: &TestApp,
+    token: &str,
+    b: &Value,
+    title: &str,
+    mode: &str,
+    cap: Option<i64>,
+    focus: &[&str],
+    invited: Option<Vec<&str>>,
+) -> Value {
+    let d = data(
+        app.gql(token, SESSION, json!({"b": b, "t": title, "mode": mode, "cap": cap, "f": focus, "inv": invited}))
+            .await,
+    );
+    assert_eq!(d["createWinSession"]["userErrors"], json!([]), "{d}");
+    d["createWinSession"]["session"]["id"].clone()
+}
+
+fn placement_of<'a>(d: &'a Value, learner: &str) -> &'a Value {
+    d["node"]["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["learner"]["sourcedId"] == learner)
+        .unwrap_or_else(|| panic!("{learner} not placed: {d}"))
+}
+
+#[tokio::test]
+async fn a_block_runs_from_offerings_through_choices_review_placement_and_attendance() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    app.seed(2, 12).await;
+    let admin = app.token(WIN, &[]).await;
+    let imported = data(
+        app.gql(
+            &admin,
+            "mutation($p: String!) { importCaseFramework(input: {package: $p}) { created } }",
+            json!({"p": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    assert_eq!(imported["importCaseFramework"]["created"], 3);
+    let s = learners_of(&app, &admin, "sc-school-001").await;
+    assert_eq!(s.len(), 12);
+    let today = Utc::now().date_naive();
+    let b = block(&app, &admin, today + Duration::days(14), Utc::now() + Duration::days(7)).await;
+
+    // Offerings: capacity rules, invitations.
+    let bad = data(
+        app.gql(&admin, SESSION, json!({"b": b, "t": "One", "mode": "ONE_ON_ONE", "cap": 3, "f": [], "inv": null}))
+            .await,
+    );
+    assert_eq!(bad["createWinSession"]["userErrors"][0]["field"], json!(["input", "capacity"]));
+    let bad = data(
+        app.gql(
+            &admin,
+            SESSION,
+            json!({"b": b, "t": "X", "mode": "SMALL_GROUP", "cap": 2, "f": ["nope"], "inv": null}),
+        )
+        .await,
+    );
+    assert_eq!(bad["createWinSession"]["userErrors"][0]["field"], json!(["input", "focusCompetencyIds", "0"]));
+    let ratios = session(&app, &admin, &b, "Ratios help", "SMALL_GROUP", Some(2), &["c-rp-1"], None).await;
+    let rates = session(&app, &admin, &b, "Unit rates", "SMALL_GROUP", Some(3), &["c-rp-2"], None).await;
+    let lab = session(&app, &admin, &b, "Independent practice", "INDEPENDENT", Some(20), &[], None).await;
+    let tutor = session(&app, &admin, &b, "Tutoring", "ONE_ON_ONE", None, &["c-rp-1"], Some(vec![&s[11]])).await;
+
+    // Mastery data: s0 far from ratios, s1 has them, s2 half way.
+    post(
+        &app,
+        &admin,
+        json!([
+            row("w0", &s[0], 1.0, "2026-01-01T10:00:00Z"),
+            row("w1", &s[1], 10.0, "2026-01-01T10:00:00Z"),
+            row("w2", &s[2], 5.0, "2026-01-01T10:00:00Z")
+        ]),
+    )
+    .await;
+
+    // Choices: all three want the small ratios group first, the lab second.
+    for l in &s[..3] {
+        let d = data(app.gql(&admin, CHOOSE, json!({"b": b, "l": l, "s": [ratios, lab]})).await);
+        assert_eq!(d["submitWinChoices"]["preferences"].as_array().unwrap().len(), 2, "{d}");
+    }
+    for (sessions, field) in [(json!([tutor]), "0"), (json!([ratios, ratios]), "1"), (json!([ratios, rates, lab]), "")]
+    {
+        let d = data(app.gql(&admin, CHOOSE, json!({"b": b, "l": s[3], "s": sessions})).await);
+        let f = &d["submitWinChoices"]["userErrors"][0]["field"];
+        assert!(f.as_array().unwrap().last().unwrap().as_str().unwrap().ends_with(field), "{d}");
+    }
+    // A student chooses for themself, and only for themself.
+    let student = app.dev_sign_in(&s[4], "roster.read win.read win.write").await;
+    let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[4], "s": [rates]})).await);
+    assert_eq!(d["submitWinChoices"]["preferences"][0]["session"]["title"], "Unit rates", "{d}");
+    let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[5], "s": [rates]})).await);
+    assert_eq!(d["submitWinChoices"]["userErrors"][0]["code"], "INVALID", "{d}");
+    let body = app.gql(&student, RUN, json!({"b": b})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+
+    // Review: the teacher sees the gaps; s5 is required in rates; s6 redirected needs a note.
+    let review = "mutation($b: ID!, $l: String!, $d: WinDecision!, $s: ID!, $n: String) { reviewWinChoice(input: {blockId: $b, learnerSourcedId: $l, decision: $d, sessionId: $s, note: $n}) { review { decision note session { title } } userErrors { field code } } }";
+    let d = data(app.gql(&admin, review, json!({"b": b, "l": s[5], "d": "REQUIRED", "s": rates})).await);
+    assert_eq!(d["reviewWinChoice"]["review"]["decision"], "REQUIRED", "{d}");
+    let d = data(app.gql(&admin, review, json!({"b": b, "l": s[6], "d": "REDIRECTED", "s": lab})).await);
+    assert_eq!(d["reviewWinChoice"]["userErrors"][0]["field"], json!(["input", "note"]));
+    let d = data(
+        app.gql(&admin, review, json!({"b": b, "l": s[6], "d": "REDIRECTED", "s": lab, "n": "Finish the lab work"}))
+            .await,
+    );
+    assert_eq!(d["reviewWinChoice"]["review"]["session"]["title"], "Independent practice");
+    let d = data(app.gql(&admin, review, json!({"b": b, "l": s[7], "d": "APPROVED", "s": ratios})).await);
+    assert_eq!(
+        d["reviewWinChoice"]["userErrors"][0]["field"],
+        json!(["input", "sessionId"]),
+        "approve only a choice: {d}"
+    );
+    let gaps = data(
+        app.gql(&admin, "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview { learner { sourcedId } choices { rank session { title } gaps { competency { code } value masteredAt } } decision { decision } } } } }", json!({"b": b}))
+            .await,
+    );
+    let rows = gaps["node"]["choiceReview"].as_array().unwrap();
+    let of = |l: &str| rows.iter().find(|r| r["learner"]["sourcedId"] == l).unwrap().clone();
+    assert_eq!(of(&s[0])["choices"][0]["gaps"][0]["competency"]["code"], "MATH.6.RP.1");
+    assert_eq!(of(&s[0])["choices"][0]["gaps"][0]["value"], 0.1);
+    assert_eq!(of(&s[1])["choices"][0]["gaps"], json!([]), "no gap where the student is proficient");
+    assert_eq!(of(&s[5])["decision"]["decision"], "REQUIRED");
+
+    // Placement.
+    let d = data(app.gql(&admin, RUN, json!({"b": b})).await);
+    let run = &d["runWinPlacement"];
+    assert_eq!(
+        (run["students"].as_i64(), run["placed"].as_i64(), run["unplaced"].clone()),
+        (Some(12), Some(12), json!([])),
+        "{d}"
+    );
+    let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    for sess in d["node"]["sessions"].as_array().unwrap() {
+        assert!(sess["seatsTaken"].as_i64() <= sess["capacity"].as_i64(), "capacity is never exceeded: {d}");
+    }
+    // The two seats of the ratios group go to the two with the largest gaps.
+    assert_eq!(placement_of(&d, &s[0])["session"]["title"], "Ratios help");
+    assert_eq!(placement_of(&d, &s[2])["session"]["title"], "Ratios help");
+    let s1 = placement_of(&d, &s[1]);
+    assert_eq!((s1["session"]["title"].as_str(), s1["choiceRank"].as_i64()), (Some("Independent practice"), Some(2)));
+    let why = s1["explanation"].as_str().unwrap();
+    assert!(why.contains("2nd choice") && why.contains("1st (Ratios help) was full"), "{why}");
+    assert_eq!(placement_of(&d, &s[5])["source"], "REQUIRED");
+    assert_eq!(placement_of(&d, &s[5])["session"]["title"], "Unit rates");
+    assert_eq!(placement_of(&d, &s[4])["session"]["title"], "Unit rates");
+    assert_eq!(placement_of(&d, &s[6])["session"]["title"], "Independent practice");
+    // Only the invited student may be in the tutoring session.
+    for p in d["node"]["placements"].as_array().unwrap() {
+        if p["session"]["title"] == "Tutoring" {
+            assert_eq!(p["learner"]["sourcedId"], s[11]);
+        }
+    }
+    // The same input places everyone the same way again.
+    data(app.gql(&admin, RUN, json!({"b": b})).await);
+    let again = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(again["node"]["placements"], d["node"]["placements"], "placement is deterministic");
+
+    // Adjustments stay within capacity.
+    let adjust = "mutation($b: ID!, $l: String!, $s: ID!) { adjustWinPlacement(input: {blockId: $b, learnerSourcedId: $l, sessionId: $s, note: \"swap\"}) { placement { source session { title } } userErrors { code message } } }";
+    let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[1], "s": ratios})).await);
+    assert_eq!(d["adjustWinPlacement"]["userErrors"][0]["code"], "CONFLICT", "the ratios group is full: {d}");
+    let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[2], "s": lab})).await);
+    assert_eq!(d["adjustWinPlacement"]["placement"]["source"], "ADJUSTED", "{d}");
+    let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[1], "s": ratios})).await);
+    assert_eq!(d["adjustWinPlacement"]["placement"]["session"]["title"], "Ratios help", "{d}");
+
+    // Attendance, then history.
+    let attend = "mutation($b: ID!, $r: [WinAttendanceRecordInput!]!) { recordWinAttendance(input: {blockId: $b, records: $r}) { placements { attendance outcomeNote } userErrors { field code } } }";
+    let d = data(app.gql(&admin, attend, json!({"b": b, "r": [{"learnerSourcedId": s[1], "attendance": "PRESENT", "note": "Worked through ratio tables"}, {"learnerSourcedId": "nobody", "attendance": "ABSENT"}]})).await);
+    assert_eq!(
+        d["recordWinAttendance"]["userErrors"][0]["field"],
+        json!(["input", "records", "1", "learnerSourcedId"]),
+        "{d}"
+    );
+    let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert!(placement_of(&d, &s[1])["attendance"].is_null(), "a bad row writes nothing");
+    let d = data(app.gql(&admin, attend, json!({"b": b, "r": [{"learnerSourcedId": s[1], "attendance": "PRESENT", "note": "Worked through ratio tables"}, {"learnerSourcedId": s[0], "attendance": "ABSENT"}]})).await);
+    assert_eq!(d["recordWinAttendance"]["placements"].as_array().unwrap().len(), 2, "{d}");
+    let h = data(app.gql(&admin, "query($l: String!) { learner(sourcedId: $l) { winHistory { block { date } session { title } attendance outcomeNote } } }", json!({"l": s[1]})).await);
+    assert_eq!(h["learner"]["winHistory"][0]["outcomeNote"], "Worked through ratio tables");
+    assert_eq!(h["learner"]["winHistory"][0]["attendance"], "PRESENT");
+
+    // A second block whose choices closed an hour ago: locked, nothing written.
+    let closed = block(&app, &admin, today + Duration::days(1), Utc::now() - Duration::hours(1)).await;
+    let closed_lab = session(&app, &admin, &closed, "Lab", "INDEPENDENT", Some(40), &[], None).await;
+    let d = data(app.gql(&admin, CHOOSE, json!({"b": closed, "l": s[0], "s": [closed_lab]})).await);
+    assert_eq!(d["submitWinChoices"]["userErrors"][0]["code"], "CONFLICT", "{d}");
+    let d = data(
+        app.gql(
+            &admin,
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { choicesOpen preferences { rank } } } }",
+            json!({"b": closed}),
+        )
+        .await,
+    );
+    assert_eq!(d["node"], json!({"choicesOpen": false, "preferences": []}));
+    // Placed by need there too; s0 is absent again and shows in the summary.
+    data(app.gql(&admin, RUN, json!({"b": closed})).await);
+    data(
+        app.gql(&admin, attend, json!({"b": closed, "r": [{"learnerSourcedId": s[0], "attendance": "ABSENT"}]})).await,
+    );
+    let sum = data(app.gql(&admin, "{ winSummary(schoolSourcedId: \"sc-school-001\") { blocks placed seats seatsUsed choiceShares { first second } repeatedlyAbsent { learner { sourcedId } absences } } }", json!({})).await);
+    let w = &sum["winSummary"];
+    assert_eq!(
+        (w["blocks"].as_i64(), w["placed"].as_i64(), w["seats"].as_i64()),
+        (Some(2), Some(24), Some(2 + 3 + 20 + 1 + 40)),
+        "{sum}"
+    );
+    assert_eq!(w["repeatedlyAbsent"], json!([{"learner": {"sourcedId": s[0]}, "absences": 2}]));
+    assert!(w["choiceShares"]["first"].as_f64().unwrap() > 0.0);
+
+    // Another school's tool sees none of it.
+    let other = app.token(WIN, &["sc-school-002"]).await;
+    let d = data(app.gql(&other, "{ winBlocks(schoolSourcedId: \"sc-school-001\") { id } }", json!({})).await);
+    assert_eq!(d["winBlocks"], json!([]));
+    let d = data(app.gql(&other, "query($b: ID!) { node(id: $b) { id } }", json!({"b": b})).await);
+    assert!(d["node"].is_null());
+    let d = data(app.gql(&other, RUN, json!({"b": b})).await);
+    assert_eq!(d["runWinPlacement"]["userErrors"][0]["code"], "NOT_FOUND", "{d}");
+}
+
+#[tokio::test]
+async fn teachers_review_their_own_students_and_placement_honours_what_they_require() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    app.seed(1, 12).await;
+    let admin = app.token(WIN, &[]).await;
+    let b = block(&app, &admin, Utc::now().date_naive() + Duration::days(10), Utc::now() + Duration::days(5)).await;
+    let small = session(&app, &admin, &b, "Small", "SMALL_GROUP", Some(1), &[], None).await;
+    let big = session(&app, &admin, &b, "Big", "INDEPENDENT", Some(30), &[], None).await;
+    let teacher = app.dev_sign_in("sc-t-001-06-math-0", "roster.read win.read win.write").await;
+    let mine = data(app.gql(&teacher, "{ learners(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
+    let mine: Vec<String> = mine["learners"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["sourcedId"].as_str().unwrap().to_owned())
+        .collect();
+    let all = learners_of(&app, &admin, "sc-school-001").await;
+    let not_mine = all.iter().find(|l| !mine.contains(l)).expect("a student the teacher doesn't teach").clone();
+    let ours = mine.first().expect("the teacher teaches someone").clone();
+    // Everyone wants the small session; the teacher requires their student there.
+    for l in &all {
+        data(app.gql(&admin, CHOOSE, json!({"b": b, "l": l, "s": [small, big]})).await);
+    }
+    let review = "mutation($b: ID!, $l: String!, $s: ID!) { reviewWinChoice(input: {blockId: $b, learnerSourcedId: $l, decision: REQUIRED, sessionId: $s}) { review { decision } userErrors { code field } } }";
+    let d = data(app.gql(&teacher, review, json!({"b": b, "l": not_mine, "s": small})).await);
+    assert_eq!(
+        d["reviewWinChoice"]["userErrors"][0]["field"],
+        json!(["input", "learnerSourcedId"]),
+        "not their student: {d}"
+    );
+    let d = data(app.gql(&teacher, review, json!({"b": b, "l": ours, "s": small})).await);
+    assert_eq!(d["reviewWinChoice"]["review"]["decision"], "REQUIRED", "{d}");
+    let seen = data(
+        app.gql(
+            &teacher,
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences { learner { sourcedId } } } } }",
+            json!({"b": b}),
+        )
+        .await,
+    );
+    assert!(
+        seen["node"]["preferences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| mine.contains(&p["learner"]["sourcedId"].as_str().unwrap().to_owned())),
+        "a teacher sees their students' choices only: {seen}"
+    );
+    let body = app.gql(&teacher, RUN, json!({"b": b})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "a whole-school run is not one teacher's");
+
+    data(app.gql(&admin, RUN, json!({"b": b})).await);
+    let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    let p = placement_of(&d, &ours);
+    assert_eq!(
+        (p["session"]["title"].as_str(), p["source"].as_str()),
+        (Some("Small"), Some("REQUIRED")),
+        "a requirement beats every preference: {d}"
+    );
+    let others_in_small =
+        d["node"]["placements"].as_array().unwrap().iter().filter(|p| p["session"]["title"] == "Small").count();
+    assert_eq!(others_in_small, 1);
+
+    // Requiring a second student in the one-seat session makes the run refuse, writing nothing.
+    let other_ours = mine.get(1).expect("the teacher teaches two").clone();
+    data(app.gql(&teacher, review, json!({"b": b, "l": other_ours, "s": small})).await);
+    let refused = data(app.gql(&admin, RUN, json!({"b": b})).await);
+    assert_eq!(refused["runWinPlacement"]["userErrors"][0]["code"], "INVALID", "{refused}");
+    let after = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(after["node"]["placements"], d["node"]["placements"], "the earlier placement stands");
+}
+
+#[tokio::test]
+async fn a_weekly_block_repeats_through_the_term_with_its_sessions_once() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let admin = app.token(&format!("{WIN} roster.read"), &[]).await;
+    data(
+        app.gql(
+            &admin,
+            "mutation($p: String!) { importCaseFramework(input: {package: $p}) { created } }",
+            json!({"p": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    // A Monday in May 2027; the spring term ends on Friday 11 June.
+    let template = block(
+        &app,
+        &admin,
+        chrono::NaiveDate::from_ymd_opt(2027, 5, 3).unwrap(),
+        "2027-05-01T12:00:00Z".parse().unwrap(),
+    )
+    .await;
+    session(&app, &admin, &template, "Ratios", "SMALL_GROUP", Some(6), &["c-rp-1"], None).await;
+    let repeat = "mutation($t: ID!) { repeatWinBlock(input: {templateBlockId: $t, termSourcedId: \"sc-term-2027-spring\"}) { blocks { date choicesCloseAt sessions { title capacity focusCompetencies { code } } } userErrors { code message } } }";
+    let d = data(app.gql(&admin, repeat, json!({"t": template})).await);
+    let blocks = d["repeatWinBlock"]["blocks"].as_array().unwrap();
+    let dates: Vec<&str> = blocks.iter().map(|b| b["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2027-05-10", "2027-05-17", "2027-05-24", "2027-05-31", "2027-06-07"], "{d}");
+    assert_eq!(blocks[0]["choicesCloseAt"], "2027-05-08T12:00:00+00:00");
+    assert!(
+        blocks.iter().all(|b| b["sessions"]
+            == json!([{"title": "Ratios", "capacity": 6, "focusCompetencies": [{"code": "MATH.6.RP.1"}]}])),
+        "{d}"
+    );
+    let again = data(app.gql(&admin, repeat, json!({"t": template})).await);
+    assert_eq!(again["repeatWinBlock"]["blocks"], json!([]), "weeks with a block are skipped");
+    let listed = data(
+        app.gql(
+            &admin,
+            "{ winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2027-05-01\", to: \"2027-05-31\") { date } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(listed["winBlocks"].as_array().unwrap().len(), 5);
+    let dup = data(app.gql(&admin, BLOCK, json!({"s": "sc-school-001", "d": "2027-05-10", "c": null, "m": 3})).await);
+    assert_eq!(dup["createWinBlock"]["userErrors"][0]["code"], "CONFLICT", "one block per school and date: {dup}");
+}
