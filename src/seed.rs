@@ -135,7 +135,97 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     .await?;
     demo_redesign(db).await.context("the demo redesign plans")?;
     demo_progress(db).await?;
+    demo_win(db).await.context("the demo WIN block")?;
     Ok(report)
+}
+
+/// A WIN block at Cedar Hollow on Monday 11 January 2027: four sessions on the grade 6 math
+/// framework, the first math section's students' choices, and a placement run. Written once:
+/// skipped when the block exists. Choices are written as they were made before the deadline.
+async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use crate::win::store::{self as ws, BlockInput, SessionInput, WinMode};
+    let p = crate::auth::Principal::system();
+    let school = crate::roster::store::find_org(db, &p, crate::roster::store::Key::Sourced("rb-school-003"))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no Cedar Hollow"))?;
+    let date = NaiveDate::from_ymd_opt(2027, 1, 11).ok_or_else(|| anyhow::anyhow!("bad date"))?;
+    let exists = entity::win_block::Entity::find()
+        .filter(entity::win_block::Column::OrgId.eq(school.id))
+        .filter(entity::win_block::Column::BlockDate.eq(date))
+        .count(db)
+        .await?;
+    if exists > 0 {
+        return Ok(());
+    }
+    let block = ws::create_block(
+        db,
+        &p,
+        BlockInput { school: "rb-school-003".into(), date, choices_close_at: None, max_choices: Some(3) },
+    )
+    .await?;
+    let offer = |title: &str, mode, capacity, teacher: &str, focus: &[&str]| SessionInput {
+        block: block.id,
+        title: title.into(),
+        subject: "Mathematics".into(),
+        mode,
+        room: Some(format!("Room {}", 100 + title.len())),
+        capacity: Some(capacity),
+        teacher: Some(teacher.into()),
+        competencies: focus.iter().map(|c| (*c).to_owned()).collect(),
+        invited: None,
+    };
+    let mut sessions = Vec::new();
+    for s in [
+        offer("Ratio tables, step by step", WinMode::SmallGroup, 6, "rb-t-003-06-math-0", &["rb-m6-rp-1"]),
+        offer("Unit rates in the real world", WinMode::SmallGroup, 8, "rb-t-003-06-math-1", &["rb-m6-rp-2"]),
+        offer("Math lab: practice at your pace", WinMode::Independent, 500, "rb-t-003-06-math-0", &[]),
+        offer("One-on-one: ratio reasoning", WinMode::OneOnOne, 1, "rb-t-003-06-math-1", &["rb-m6-rp-3"]),
+    ] {
+        sessions.push(ws::create_session(db, &p, s).await?.id);
+    }
+    let learners: Vec<i64> = entity::enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::UserId)
+        .filter(enrollment::Column::Role.eq(ROLE_STUDENT))
+        .filter(
+            enrollment::Column::ClassId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(class::Column::Id)
+                    .from(class::Entity)
+                    .and_where(class::Column::SourcedId.eq("rb-c-003-06-math-s1"))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let chosen_at = Utc.with_ymd_and_hms(2027, 1, 8, 15, 0, 0).single().ok_or_else(|| anyhow::anyhow!("bad date"))?;
+    let mut choices = Vec::new();
+    for (n, l) in learners.iter().enumerate() {
+        // Most want the ratio tables group first; every fifth student chose nothing.
+        let order: &[usize] = match n % 5 {
+            0 => &[],
+            1 | 2 => &[0, 2],
+            3 => &[1, 0, 2],
+            _ => &[0, 1],
+        };
+        for (rank, k) in order.iter().enumerate() {
+            choices.push(entity::win_choice::ActiveModel {
+                block_id: Set(block.id),
+                learner_id: Set(*l),
+                session_id: Set(sessions[*k]),
+                rank: Set(i32::try_from(rank).unwrap_or(0) + 1),
+                chosen_by: Set("learnergraph".into()),
+                chosen_at: Set(chosen_at),
+                ..Default::default()
+            });
+        }
+    }
+    if !choices.is_empty() {
+        entity::win_choice::Entity::insert_many(choices).exec(db).await?;
+    }
+    ws::run_placement(db, &p, block.id).await?;
+    Ok(())
 }
 
 /// Riverbend's grade 6 mathematics framework (the CASE package in `data/`, which

@@ -654,7 +654,8 @@ pub struct WinMutation;
 
 #[Object]
 impl WinMutation {
-    /// Creates a school's WIN block on a date. Needs `win.write`; staff and tools.
+    /// Creates a school's WIN block on a date. Needs `win.write`; a school administrator or a
+    /// tool.
     async fn create_win_block(
         &self,
         ctx: &Context<'_>,

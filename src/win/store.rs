@@ -243,7 +243,7 @@ pub struct BlockInput {
 const BLOCK_TAKEN: &str = "the school already has a WIN block on that date";
 
 pub async fn create_block(db: &DatabaseConnection, p: &Principal, input: BlockInput) -> AppResult<win_block::Model> {
-    require_staff(p)?;
+    require_school_wide(p)?;
     check_date("input.date", input.date)?;
     let max = input.max_choices.unwrap_or(3);
     if !(1..=MAX_CHOICES).contains(&max) {

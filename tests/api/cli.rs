@@ -67,6 +67,10 @@ async fn counts(url: &str) -> Vec<(String, i64)> {
         "results",
         "masteries",
         "sync_changes",
+        "win_blocks",
+        "win_sessions",
+        "win_choices",
+        "win_assignments",
     ] {
         let row = db
             .query_one_raw(Statement::from_string(
