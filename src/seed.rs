@@ -141,7 +141,8 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
 
 /// A WIN block at Cedar Hollow on Monday 11 January 2027: four sessions on the grade 6 math
 /// framework, the first math section's students' choices, and a placement run. Written once:
-/// skipped when the block exists. Choices are written as they were made before the deadline.
+/// skipped when the block is placed (a block left unplaced by a failed run is made again).
+/// Choices are written as they were made before the deadline.
 async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
     use crate::win::store::{self as ws, BlockInput, SessionInput, WinMode};
     let p = crate::auth::Principal::system();
@@ -149,13 +150,18 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("no Cedar Hollow"))?;
     let date = NaiveDate::from_ymd_opt(2027, 1, 11).ok_or_else(|| anyhow::anyhow!("bad date"))?;
-    let exists = entity::win_block::Entity::find()
+    let existing = entity::win_block::Entity::find()
         .filter(entity::win_block::Column::OrgId.eq(school.id))
         .filter(entity::win_block::Column::BlockDate.eq(date))
-        .count(db)
+        .one(db)
         .await?;
-    if exists > 0 {
-        return Ok(());
+    match existing {
+        Some(b) if b.placed_at.is_some() => return Ok(()),
+        // A run that stopped half way: start the block again (its rows go with it).
+        Some(b) => {
+            entity::win_block::Entity::delete_by_id(b.id).exec(db).await?;
+        }
+        None => {}
     }
     let block = ws::create_block(
         db,

@@ -82,7 +82,8 @@ impl WinBlock {
     async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinSession>> {
         Ok(wl(ctx)?.sessions.load_one(self.0.id).await?.unwrap_or_default().into_iter().map(WinSession).collect())
     }
-    /// Ranked choices of the students the caller may see.
+    /// Ranked choices of the students the caller may see. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
     async fn preferences(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinPreference>> {
         let see = learner_filter(ctx).await?;
         let rows = wl(ctx)?.choices.load_one(self.0.id).await?.unwrap_or_default();
@@ -92,7 +93,9 @@ impl WinBlock {
     }
     /// For each student the caller may see who chose or was decided on: their choices with the
     /// mastery gaps bearing on each (focus competencies below the mastered level), and the
-    /// teacher's decision. What a teacher reviews before placement.
+    /// teacher's decision. What a teacher reviews before placement. Needs `win.read`; meant for
+    /// one block at a time (each block reads its students' mastery).
+    #[graphql(guard = "needs(Scope::WinRead)")]
     async fn choice_review(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinChoiceReview>> {
         let see = learner_filter(ctx).await?;
         let l = wl(ctx)?;
@@ -144,7 +147,8 @@ impl WinBlock {
             })
             .collect())
     }
-    /// Where the students the caller may see are placed.
+    /// Where the students the caller may see are placed. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
     async fn placements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinAssignment>> {
         let see = learner_filter(ctx).await?;
         let rows = wl(ctx)?.placements.load_one(self.0.id).await?.unwrap_or_default();
@@ -194,7 +198,8 @@ impl WinSession {
         let n = wl(ctx)?.session_placements.load_one(self.0.id).await?.map_or(0, |v| v.len());
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
-    /// Placements in it of the students the caller may see.
+    /// Placements in it of the students the caller may see. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
     async fn placements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinAssignment>> {
         let see = learner_filter(ctx).await?;
         let rows = wl(ctx)?.session_placements.load_one(self.0.id).await?.unwrap_or_default();

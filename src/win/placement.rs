@@ -2,31 +2,36 @@
 //! when every seat they may take is full, stays unplaced); no session takes more students than
 //! its capacity; a required student is fixed in their session before anyone else is placed.
 //!
-//! The objective, minimised over all feasible placements, is the sum of each student's cost:
+//! The objective is lexicographic, folded into one integer sum minimised over all feasible
+//! placements:
 //!
-//! - `RANK_STEP × (rank − 1)` in a session the student ranked (first choice costs 0); a session
-//!   they did not rank costs `UNRANKED`; a student who ranked nothing costs `NO_CHOICE` anywhere;
-//! - minus `NEED_SCALE × need`, where `need` (0 to 1) is the student's mastery gap in the
-//!   session's focus competencies;
-//! - `UNPLACED` for a student left without a seat.
+//! 1. place as many students as possible (`UNPLACED` per student left without a seat);
+//! 2. then the least total rank: `RANK_STEP × (rank − 1)` in a session the student ranked
+//!    (first choice costs 0), `UNRANKED` in one they did not rank when they ranked others,
+//!    `NO_CHOICE` anywhere for a student who ranked nothing;
+//! 3. then the most need served: minus `NEED_SCALE × need`, where `need` (0 to 1) is the
+//!    student's mastery gap in the session's focus competencies.
 //!
-//! `NEED_SCALE` is below `RANK_STEP`, so need never outweighs a step of preference: it decides
-//! who gets a contested seat among students who ranked it alike, and where students who chose
-//! nothing go. It is solved exactly by successive shortest augmenting paths (one student at a
-//! time, on the residual graph of sessions, where moving a placed student from session `a` to
-//! `b` is an edge of cost `cost(b) − cost(a)`): each augmentation keeps the placement optimal
-//! for the students placed so far. Ties break by input order, so a run is deterministic.
+//! The weights are far enough apart that no amount of a lower term can buy a unit of a higher
+//! one for up to `MAX_STUDENTS` students: need decides who gets a contested seat among
+//! placements equally good for preferences, and where students who chose nothing go. It is
+//! solved exactly by successive shortest augmenting paths (one student at a time, on the
+//! residual graph of sessions, where moving a placed student from session `a` to `b` is an
+//! edge of cost `cost(b) − cost(a)`): each augmentation keeps the placement optimal for the
+//! students placed so far. Ties break by input order, so a run is deterministic.
 
-/// Cost of one step down a student's ranking.
-pub const RANK_STEP: i64 = 1000;
-/// Most weight need can carry: less than one step of preference.
-pub const NEED_SCALE: f64 = 999.0;
+/// Most students one run places; the weights below keep the objective lexicographic up to it.
+pub const MAX_STUDENTS: usize = 20_000;
+/// Most weight need can carry in one student's cost.
+pub const NEED_SCALE: f64 = 1000.0;
+/// One step down a student's ranking: more than all students' need together.
+pub const RANK_STEP: i64 = 1000 * (MAX_STUDENTS as i64 + 1);
 /// A session the student did not rank, when they ranked others.
 pub const UNRANKED: i64 = 20 * RANK_STEP;
 /// Any session, for a student who ranked none: only need tells sessions apart.
 pub const NO_CHOICE: i64 = 10 * RANK_STEP;
-/// A student left without a seat.
-pub const UNPLACED: i64 = 1_000_000_000;
+/// A student left without a seat: more than all students' ranks together.
+pub const UNPLACED: i64 = (UNRANKED + RANK_STEP) * (MAX_STUDENTS as i64 + 1);
 
 /// One student's side of the problem.
 #[derive(Clone, Debug, Default)]
@@ -61,6 +66,8 @@ pub struct Placement {
 pub enum Infeasible {
     /// More students are required in the session than it has seats.
     OverRequired { session: usize, required: usize, capacity: u32 },
+    /// More students than `MAX_STUDENTS`.
+    TooMany(usize),
 }
 
 impl Student {
@@ -88,6 +95,9 @@ impl Student {
 pub fn place(problem: &Problem) -> Result<Placement, Infeasible> {
     let k = problem.capacity.len();
     let n = problem.students.len();
+    if n > MAX_STUDENTS {
+        return Err(Infeasible::TooMany(n));
+    }
     // Node `k` stands for "unplaced": unlimited room, at a cost no seat reaches.
     let dummy = k;
     let cost =
@@ -308,6 +318,7 @@ mod tests {
                     checked += 1;
                 }
                 Err(Infeasible::OverRequired { .. }) => assert_eq!(expected, None, "{p:?}"),
+                Err(Infeasible::TooMany(_)) => unreachable!(),
             }
         }
         assert!(checked > 500, "most random problems are feasible: {checked}");
@@ -327,6 +338,28 @@ mod tests {
         let placed = place(&p).expect("feasible");
         assert_eq!(placed.session, vec![Some(1), Some(0), Some(1)]);
         assert_eq!(place(&p).expect("feasible"), placed);
+    }
+
+    #[test]
+    fn need_never_costs_a_student_their_ranked_seat() {
+        // A ranked session 0 first (no need there); B chose nothing but needs session 0 badly.
+        let p = Problem {
+            capacity: vec![1, 1],
+            students: vec![
+                Student { ranks: vec![(0, 1), (1, 2)], need: vec![0.0, 1.0], ..Default::default() },
+                Student { ranks: vec![], need: vec![1.0, 0.0], ..Default::default() },
+            ],
+        };
+        assert_eq!(place(&p).expect("feasible").session, vec![Some(0), Some(1)]);
+        // Likewise against a student who ranked it lower.
+        let p = Problem {
+            capacity: vec![1, 1],
+            students: vec![
+                Student { ranks: vec![(0, 1), (1, 2)], need: vec![0.0, 1.0], ..Default::default() },
+                Student { ranks: vec![(1, 1), (0, 2)], need: vec![1.0, 0.0], ..Default::default() },
+            ],
+        };
+        assert_eq!(place(&p).expect("feasible").session, vec![Some(0), Some(1)]);
     }
 
     #[test]

@@ -340,6 +340,19 @@ pub async fn create_session(
         }
         (None, _) => None,
     };
+    if let Some(t) = &teacher {
+        let at_school = user_org::Entity::find()
+            .filter(user_org::Column::UserId.eq(t.id))
+            .filter(user_org::Column::OrgId.eq(b.org_id))
+            .count(&txn)
+            .await?;
+        if at_school == 0 {
+            return Err(AppError::validation(
+                "input.teacherSourcedId",
+                "the teacher does not work at the block's school",
+            ));
+        }
+    }
     if let People::Taught(me) = p.people
         && teacher.as_ref().is_some_and(|t| t.id != me)
     {
@@ -422,6 +435,10 @@ pub async fn repeat_block(
         .await?
         .ok_or_else(|| AppError::validation("input.termSourcedId", format!("no term `{term_sid}`")))?;
     let term: academic_session::Model = term;
+    let school = entity::org::Entity::find_by_id(t.org_id).one(&txn).await?.ok_or(AppError::NotFound("school"))?;
+    if term.org_id != school.id && Some(term.org_id) != school.parent_id {
+        return Err(AppError::validation("input.termSourcedId", "not a term of the block's school or its district"));
+    }
     let taken: HashSet<NaiveDate> = win_block::Entity::find()
         .filter(win_block::Column::OrgId.eq(t.org_id))
         .all(&txn)
@@ -463,7 +480,8 @@ pub async fn repeat_block(
             ..Default::default()
         })
         .exec(&txn)
-        .await?
+        .await
+        .on_unique("uq_win_blocks_school_date", || AppError::Conflict(BLOCK_TAKEN.into()))?
         .last_insert_id;
         for s in &sessions {
             let sid = win_session::Entity::insert(win_session::ActiveModel {
@@ -523,7 +541,8 @@ pub async fn submit_choices(
     sessions: Vec<i64>,
 ) -> AppResult<Vec<win_choice::Model>> {
     p.require(Scope::WinWrite)?;
-    if matches!(p.people, People::Taught(_)) {
+    // The student themself, or a tool relaying their choices; staff review instead.
+    if matches!(p.actor, crate::auth::Actor::User { .. }) && !matches!(p.people, People::Only(_)) {
         return Err(AppError::Forbidden("students make their own choices; review them with reviewWinChoice".into()));
     }
     let txn = crate::db::begin_write(db).await?;
@@ -587,7 +606,8 @@ pub async fn submit_choices(
             ..Default::default()
         }))
         .exec(&txn)
-        .await?;
+        .await
+        .on_unique("uq_win_choices", || AppError::Conflict("the choices changed meanwhile: submit again".into()))?;
     }
     let out = win_choice::Entity::find()
         .filter(win_choice::Column::BlockId.eq(b.id))
@@ -625,6 +645,19 @@ pub async fn review(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::validation("input.sessionId", "not a session of this block"))?;
+    if session.invite_only && decision != WinDecision::Required {
+        let invited = win_session_invite::Entity::find()
+            .filter(win_session_invite::Column::SessionId.eq(session.id))
+            .filter(win_session_invite::Column::LearnerId.eq(learner.id))
+            .count(&txn)
+            .await?;
+        if invited == 0 {
+            return Err(AppError::validation(
+                "input.sessionId",
+                "this session is by invitation only: require the student there instead",
+            ));
+        }
+    }
     if decision == WinDecision::Approved {
         let chose = win_choice::Entity::find()
             .filter(win_choice::Column::BlockId.eq(b.id))
@@ -653,7 +686,8 @@ pub async fn review(
         ..Default::default()
     })
     .exec(&txn)
-    .await?
+    .await
+    .on_unique("uq_win_reviews_learner", || AppError::Conflict("the decision changed meanwhile: reload it".into()))?
     .last_insert_id;
     let m = win_review::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("review"))?;
     txn.commit().await?;
@@ -823,12 +857,26 @@ pub async fn run_placement(db: &DatabaseConnection, p: &Principal, block_id: i64
     require_school_wide(p)?;
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
+    // Concurrent runs of one block take turns: the first statement locks its row.
+    win_block::Entity::update_many()
+        .col_expr(win_block::Column::DateLastModified, sea_orm::sea_query::Expr::value(crate::db::now()))
+        .filter(win_block::Column::Id.eq(b.id))
+        .exec(&txn)
+        .await?;
     let learners = school_students(&txn, b.org_id).await?;
     let f = facts(&txn, b.id, &learners).await?;
     if f.sessions.is_empty() {
         return Err(AppError::validation("input.blockId", "the block has no sessions to place students in"));
     }
     let index: HashMap<i64, usize> = f.sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    // Teachers' adjustments from an earlier run stand: they are fixed like requirements.
+    let previous: HashMap<i64, win_assignment::Model> = win_assignment::Entity::find()
+        .filter(win_assignment::Column::BlockId.eq(b.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.learner_id, a))
+        .collect();
     let mut choices: HashMap<i64, Vec<(i64, i32)>> = HashMap::new();
     for c in win_choice::Entity::find()
         .filter(win_choice::Column::BlockId.eq(b.id))
@@ -866,12 +914,17 @@ pub async fn run_placement(db: &DatabaseConnection, p: &Principal, block_id: i64
                         .chain(ranks.into_iter().enumerate().map(|(n, (k, _))| (k, n as u32 + 2)))
                         .collect();
                 }
+                let adjusted = previous
+                    .get(l)
+                    .filter(|a| a.source == PlacementSource::Adjusted.as_str())
+                    .and_then(|a| index.get(&a.session_id).copied());
                 Student {
                     ranks,
                     need: f.sessions.iter().map(|s| f.need(*l, s.id)).collect(),
                     required: review
                         .filter(|r| r.decision == WinDecision::Required.as_str())
-                        .and_then(|r| index.get(&r.session_id).copied()),
+                        .and_then(|r| index.get(&r.session_id).copied())
+                        .or(adjusted),
                     barred: f
                         .sessions
                         .iter()
@@ -887,20 +940,16 @@ pub async fn run_placement(db: &DatabaseConnection, p: &Principal, block_id: i64
         Infeasible::OverRequired { session, required, capacity } => AppError::validation(
             "input.blockId",
             format!(
-                "{required} students are required in `{}`, which has {capacity} seats: raise its capacity or move a requirement",
+                "{required} students are required in (or were moved to) `{}`, which has {capacity} seats: raise its capacity or move a requirement",
                 f.sessions[session].title
             ),
         ),
+        Infeasible::TooMany(n) => {
+            AppError::validation("input.blockId", format!("{n} students is more than one run places"))
+        }
     })?;
     let full: Vec<bool> = (0..f.sessions.len())
         .map(|k| placed.session.iter().filter(|s| **s == Some(k)).count() >= problem.capacity[k] as usize)
-        .collect();
-    let previous: HashMap<i64, win_assignment::Model> = win_assignment::Entity::find()
-        .filter(win_assignment::Column::BlockId.eq(b.id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|a| (a.learner_id, a))
         .collect();
     win_assignment::Entity::delete_many().filter(win_assignment::Column::BlockId.eq(b.id)).exec(&txn).await?;
     let now = crate::db::now();
@@ -914,46 +963,65 @@ pub async fn run_placement(db: &DatabaseConnection, p: &Principal, block_id: i64
             continue;
         };
         let session = &f.sessions[k];
+        // The rank the student gave (a teacher's approval or redirect moved a session first
+        // for placement, but the student's own ranking is what is reported).
+        let own_rank: Option<i32> =
+            choices.get(l).and_then(|c| c.iter().find(|(s, _)| *s == session.id).map(|(_, r)| *r));
         let rank = st.rank_of(k);
-        let (source, explanation) = if st.required == Some(k) {
-            (PlacementSource::Required, format!("required by your teacher: {}", session.title))
-        } else if let Some(r) = rank {
-            if let Some(slot) = by_rank.get_mut(r as usize - 1) {
-                *slot += 1;
-            }
-            let mut why = format!("placed in your {} choice ({})", ordinal(r), session.title);
-            let higher: Vec<String> = st
-                .ranks
-                .iter()
-                .filter(|(_, hr)| *hr < r)
-                .map(|(hk, hr)| {
-                    let reason = if st.barred.contains(hk) {
-                        "is by invitation"
-                    } else if full[*hk] {
-                        "was full of students who ranked it as high or with larger needs"
-                    } else {
-                        "could not take you without moving a student further from their choices"
-                    };
-                    format!("your {} ({}) {reason}", ordinal(*hr), f.sessions[*hk].title)
-                })
-                .collect();
-            if !higher.is_empty() {
-                why.push_str("; ");
-                why.push_str(&higher.join("; "));
-            }
-            (PlacementSource::Placed, why)
-        } else if st.ranks.is_empty() {
-            (PlacementSource::Placed, format!("you chose no session; placed by need in {}", session.title))
-        } else {
-            (PlacementSource::Placed, format!("your choices were full; placed by need in {}", session.title))
-        };
+        let review = reviews.get(l).filter(|r| r.session_id == session.id);
+        let was_adjusted = previous
+            .get(l)
+            .is_some_and(|a| a.source == PlacementSource::Adjusted.as_str() && a.session_id == session.id);
+        let (source, explanation) =
+            if was_adjusted && review.is_none_or(|r| r.decision != WinDecision::Required.as_str()) {
+                let before = previous.get(l).map(|a| a.explanation.clone()).unwrap_or_default();
+                (PlacementSource::Adjusted, before)
+            } else if st.required == Some(k) {
+                (PlacementSource::Required, format!("required by your teacher: {}", session.title))
+            } else if let Some(r) = review.filter(|r| r.decision == WinDecision::Redirected.as_str()) {
+                let note = r.note.as_deref().unwrap_or_default();
+                (PlacementSource::Placed, format!("your teacher directed you to {}: {note}", session.title))
+            } else if let Some(r) = rank {
+                if let Some(slot) = own_rank.and_then(|x| by_rank.get_mut(usize::try_from(x - 1).ok()?)) {
+                    *slot += 1;
+                }
+                let shown = own_rank.and_then(|x| u32::try_from(x).ok()).unwrap_or(r);
+                let mut why = format!("placed in your {} choice ({})", ordinal(shown), session.title);
+                if review.is_some_and(|x| x.decision == WinDecision::Approved.as_str()) {
+                    why.push_str(", approved by your teacher");
+                }
+                let higher: Vec<String> = st
+                    .ranks
+                    .iter()
+                    .filter(|(_, hr)| *hr < r)
+                    .map(|(hk, hr)| {
+                        let reason = if st.barred.contains(hk) {
+                            "is by invitation"
+                        } else if full[*hk] {
+                            "was full"
+                        } else {
+                            "could not take you without moving a student further from their choices"
+                        };
+                        format!("your {} ({}) {reason}", ordinal(*hr), f.sessions[*hk].title)
+                    })
+                    .collect();
+                if !higher.is_empty() {
+                    why.push_str("; ");
+                    why.push_str(&higher.join("; "));
+                }
+                (PlacementSource::Placed, why)
+            } else if st.ranks.is_empty() {
+                (PlacementSource::Placed, format!("you chose no session; placed by need in {}", session.title))
+            } else {
+                (PlacementSource::Placed, format!("your choices were full; placed by need in {}", session.title))
+            };
         let kept = previous.get(l).filter(|a| a.session_id == session.id);
         rows.push(win_assignment::ActiveModel {
             block_id: Set(b.id),
             learner_id: Set(*l),
             session_id: Set(session.id),
             source: Set(source.as_str().to_owned()),
-            choice_rank: Set(rank.map(|r| i32::try_from(r).unwrap_or(0))),
+            choice_rank: Set(own_rank),
             explanation: Set(explanation.chars().take(500).collect()),
             attendance: Set(kept.and_then(|a| a.attendance.clone())),
             outcome_note: Set(kept.and_then(|a| a.outcome_note.clone())),
@@ -1056,6 +1124,8 @@ pub async fn adjust(
         explanation: Set(why.chars().take(500).collect()),
         attendance: Set(if keep_attendance { current.attendance.clone() } else { None }),
         outcome_note: Set(if keep_attendance { current.outcome_note.clone() } else { None }),
+        attendance_by: Set(if keep_attendance { current.attendance_by.clone() } else { None }),
+        attendance_at: Set(if keep_attendance { current.attendance_at } else { None }),
         date_last_modified: Set(crate::db::now()),
         ..Default::default()
     })
@@ -1122,18 +1192,24 @@ pub async fn record_attendance(
     }
     let (_, by) = p.actor_ref();
     let now = crate::db::now();
+    // One UPDATE per distinct (attendance, note): most rows share one, so a class's record
+    // costs a few statements, not one per student.
+    let mut groups: HashMap<(&'static str, Option<String>), Vec<i64>> = HashMap::new();
     for (id, att, note) in &updates {
-        win_assignment::Entity::update(win_assignment::ActiveModel {
-            id: Set(*id),
-            attendance: Set(Some(att.as_str().to_owned())),
-            outcome_note: Set(note.clone()),
-            attendance_by: Set(Some(by.clone())),
-            attendance_at: Set(Some(now)),
-            date_last_modified: Set(now),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
+        groups.entry((att.as_str(), note.clone())).or_default().push(*id);
+    }
+    for ((att, note), ids) in groups {
+        for chunk in ids.chunks(500) {
+            win_assignment::Entity::update_many()
+                .col_expr(win_assignment::Column::Attendance, sea_orm::sea_query::Expr::value(att))
+                .col_expr(win_assignment::Column::OutcomeNote, sea_orm::sea_query::Expr::value(note.clone()))
+                .col_expr(win_assignment::Column::AttendanceBy, sea_orm::sea_query::Expr::value(by.clone()))
+                .col_expr(win_assignment::Column::AttendanceAt, sea_orm::sea_query::Expr::value(now))
+                .col_expr(win_assignment::Column::DateLastModified, sea_orm::sea_query::Expr::value(now))
+                .filter(win_assignment::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
     }
     let out = win_assignment::Entity::find()
         .filter(win_assignment::Column::Id.is_in(updates.iter().map(|u| u.0)))

@@ -140,6 +140,29 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert_eq!(d["submitWinChoices"]["userErrors"][0]["code"], "INVALID", "{d}");
     let body = app.gql(&student, RUN, json!({"b": b})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
+    let own = data(
+        app.gql(
+            &student,
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences { learner { sourcedId } } } } }",
+            json!({"b": b}),
+        )
+        .await,
+    );
+    assert_eq!(
+        own["node"]["preferences"],
+        json!([{"learner": {"sourcedId": s[4]}}]),
+        "a student sees their own choices only: {own}"
+    );
+    // A signed-in administrator reviews choices but does not make them for a student.
+    let principal = app.dev_sign_in("sc-admin-001", "roster.read win.read win.write").await;
+    let body = app.gql(&principal, CHOOSE, json!({"b": b, "l": s[5], "s": [rates]})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    // A token that may write but not read WIN gets no placements back from a payload.
+    let write_only = app.token("win.write", &[]).await;
+    let body = app
+        .gql(&write_only, "mutation($b: ID!) { createWinSession(input: {blockId: $b, title: \"Peek\", subject: \"Math\", mode: SMALL_GROUP, capacity: 2}) { session { block { preferences { learner { sourcedId } } } } } }", json!({"b": b}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // Review: the teacher sees the gaps; s5 is required in rates; s6 redirected needs a note.
     let review = "mutation($b: ID!, $l: String!, $d: WinDecision!, $s: ID!, $n: String) { reviewWinChoice(input: {blockId: $b, learnerSourcedId: $l, decision: $d, sessionId: $s, note: $n}) { review { decision note session { title } } userErrors { field code } } }";
@@ -212,6 +235,16 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[1], "s": ratios})).await);
     assert_eq!(d["adjustWinPlacement"]["placement"]["session"]["title"], "Ratios help", "{d}");
 
+    // A teacher's adjustment survives another run.
+    data(app.gql(&admin, RUN, json!({"b": b})).await);
+    let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(
+        (placement_of(&d, &s[1])["session"]["title"].as_str(), placement_of(&d, &s[1])["source"].as_str()),
+        (Some("Ratios help"), Some("ADJUSTED")),
+        "{d}"
+    );
+    assert_eq!(placement_of(&d, &s[1])["choiceRank"], 1);
+
     // Attendance, then history.
     let attend = "mutation($b: ID!, $r: [WinAttendanceRecordInput!]!) { recordWinAttendance(input: {blockId: $b, records: $r}) { placements { attendance outcomeNote } userErrors { field code } } }";
     let d = data(app.gql(&admin, attend, json!({"b": b, "r": [{"learnerSourcedId": s[1], "attendance": "PRESENT", "note": "Worked through ratio tables"}, {"learnerSourcedId": "nobody", "attendance": "ABSENT"}]})).await);
@@ -251,7 +284,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let w = &sum["winSummary"];
     assert_eq!(
         (w["blocks"].as_i64(), w["placed"].as_i64(), w["seats"].as_i64()),
-        (Some(2), Some(24), Some(2 + 3 + 20 + 1 + 40)),
+        (Some(2), Some(24), Some(2 + 3 + 20 + 1 + 2 + 40)),
         "{sum}"
     );
     assert_eq!(w["repeatedlyAbsent"], json!([{"learner": {"sourcedId": s[0]}, "absences": 2}]));
