@@ -531,6 +531,40 @@ pub async fn repeat_block(
     Ok(out)
 }
 
+/// A session of the block, or a validation error naming `sessionId`.
+async fn block_session(db: &impl ConnectionTrait, block: i64, id: i64) -> AppResult<win_session::Model> {
+    win_session::Entity::find_by_id(id)
+        .filter(win_session::Column::BlockId.eq(block))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("input.sessionId", "not a session of this block"))
+}
+
+/// Whether the student is on the session's invitation list.
+async fn invited(db: &impl ConnectionTrait, session: i64, learner: i64) -> AppResult<bool> {
+    Ok(win_session_invite::Entity::find()
+        .filter(win_session_invite::Column::SessionId.eq(session))
+        .filter(win_session_invite::Column::LearnerId.eq(learner))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The student's own choice of the session in the block, if they ranked it.
+async fn own_choice(
+    db: &impl ConnectionTrait,
+    block: i64,
+    learner: i64,
+    session: i64,
+) -> AppResult<Option<win_choice::Model>> {
+    Ok(win_choice::Entity::find()
+        .filter(win_choice::Column::BlockId.eq(block))
+        .filter(win_choice::Column::LearnerId.eq(learner))
+        .filter(win_choice::Column::SessionId.eq(session))
+        .one(db)
+        .await?)
+}
+
 /// Replaces a student's ranked choices for a block (first = rank 1). Refused, changing nothing,
 /// once the block's choices have closed.
 pub async fn submit_choices(
@@ -640,34 +674,15 @@ pub async fn review(
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
     let learner = student(&txn, p, b.org_id, "input.learnerSourcedId", learner_sid).await?;
-    let session = win_session::Entity::find_by_id(session_id)
-        .filter(win_session::Column::BlockId.eq(b.id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::validation("input.sessionId", "not a session of this block"))?;
-    if session.invite_only && decision != WinDecision::Required {
-        let invited = win_session_invite::Entity::find()
-            .filter(win_session_invite::Column::SessionId.eq(session.id))
-            .filter(win_session_invite::Column::LearnerId.eq(learner.id))
-            .count(&txn)
-            .await?;
-        if invited == 0 {
-            return Err(AppError::validation(
-                "input.sessionId",
-                "this session is by invitation only: require the student there instead",
-            ));
-        }
+    let session = block_session(&txn, b.id, session_id).await?;
+    if session.invite_only && decision != WinDecision::Required && !invited(&txn, session.id, learner.id).await? {
+        return Err(AppError::validation(
+            "input.sessionId",
+            "this session is by invitation only: require the student there instead",
+        ));
     }
-    if decision == WinDecision::Approved {
-        let chose = win_choice::Entity::find()
-            .filter(win_choice::Column::BlockId.eq(b.id))
-            .filter(win_choice::Column::LearnerId.eq(learner.id))
-            .filter(win_choice::Column::SessionId.eq(session.id))
-            .count(&txn)
-            .await?;
-        if chose == 0 {
-            return Err(AppError::validation("input.sessionId", "approve one of the student's choices"));
-        }
+    if decision == WinDecision::Approved && own_choice(&txn, b.id, learner.id, session.id).await?.is_none() {
+        return Err(AppError::validation("input.sessionId", "approve one of the student's choices"));
     }
     win_review::Entity::delete_many()
         .filter(win_review::Column::BlockId.eq(b.id))
@@ -1066,11 +1081,7 @@ pub async fn adjust(
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
     let learner = student(&txn, p, b.org_id, "input.learnerSourcedId", learner_sid).await?;
-    let session = win_session::Entity::find_by_id(session_id)
-        .filter(win_session::Column::BlockId.eq(b.id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::validation("input.sessionId", "not a session of this block"))?;
+    let session = block_session(&txn, b.id, session_id).await?;
     let current = win_assignment::Entity::find()
         .filter(win_assignment::Column::BlockId.eq(b.id))
         .filter(win_assignment::Column::LearnerId.eq(learner.id))
@@ -1092,24 +1103,11 @@ pub async fn adjust(
         if taken >= u64::try_from(session.capacity).unwrap_or(0) {
             return Err(AppError::Conflict(format!("`{}` is full ({} seats)", session.title, session.capacity)));
         }
-        if session.invite_only {
-            let invited = win_session_invite::Entity::find()
-                .filter(win_session_invite::Column::SessionId.eq(session.id))
-                .filter(win_session_invite::Column::LearnerId.eq(learner.id))
-                .count(&txn)
-                .await?;
-            if invited == 0 {
-                return Err(AppError::validation("input.sessionId", "this session is by invitation only"));
-            }
+        if session.invite_only && !invited(&txn, session.id, learner.id).await? {
+            return Err(AppError::validation("input.sessionId", "this session is by invitation only"));
         }
     }
-    let rank: Option<i32> = win_choice::Entity::find()
-        .filter(win_choice::Column::BlockId.eq(b.id))
-        .filter(win_choice::Column::LearnerId.eq(learner.id))
-        .filter(win_choice::Column::SessionId.eq(session.id))
-        .one(&txn)
-        .await?
-        .map(|c| c.rank);
+    let rank = own_choice(&txn, b.id, learner.id, session.id).await?.map(|c| c.rank);
     let (_, by) = p.actor_ref();
     let why = match note {
         Some(n) => format!("moved to {} by {by}: {}", session.title, n.trim()),
