@@ -1,21 +1,24 @@
 //! The application: state, router, and a server bound to a port before it runs (tests bind
 //! port 0 and read the port back).
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, StatusCode},
+    http::{HeaderName, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use hyper_util::{rt::TokioIo, rt::TokioTimer, service::TowerToHyperService};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tower::ServiceExt;
 use tokio::net::TcpListener;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::RequestBodyTimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -23,7 +26,7 @@ use crate::{
     audit::{AuditLog, AuditWriter},
     auth::{oauth, tokens::Keys},
     config::Config,
-    db,
+    db, error,
     graphql::{self, AppSchema},
     metrics::{HttpLabels, Metrics},
 };
@@ -39,6 +42,11 @@ pub struct AppState {
     pub sign_in: Arc<oauth::SignIn>,
     pub audit: AuditLog,
     pub bus: crate::sync::Bus,
+    /// Limits on GraphQL documents, checked before parsing.
+    pub doc_limits: crate::graphql::limits::DocumentLimits,
+    /// Permits for requests in flight: none left means answer 503 at once.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    pub request_timeout: Duration,
 }
 
 /// A bound, not yet serving, application.
@@ -46,6 +54,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     shutdown_timeout: Duration,
+    header_timeout: Duration,
     audit_writer: AuditWriter,
 }
 
@@ -69,7 +78,15 @@ impl App {
         bus.listen(&db);
         spawn_pruning(db.clone(), config.sync_retention);
         let state = AppState {
-            schema: graphql::build_schema(Some(db.clone()), Some(audit.clone()), Some(bus.clone())),
+            schema: graphql::build_schema_with(
+                Some(db.clone()),
+                Some(audit.clone()),
+                Some(bus.clone()),
+                &config.graphql,
+            ),
+            doc_limits: config.graphql.limits,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight)),
+            request_timeout: config.request_timeout,
             bus,
             db,
             keys,
@@ -81,8 +98,9 @@ impl App {
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
         Ok(App {
             listener,
-            router: router(state, config.max_body_bytes),
+            router: router(state, config.max_body_bytes, config.body_timeout),
             shutdown_timeout: config.shutdown_timeout,
+            header_timeout: config.header_timeout,
             audit_writer,
         })
     }
@@ -91,37 +109,94 @@ impl App {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the
-    /// configured timeout) and writes the audit events still queued.
+    /// Serves until `shutdown` resolves; then stops accepting (connections already waiting in
+    /// the listen backlog are still served), lets in-flight requests finish for up to the
+    /// configured grace period, and writes the audit events still queued.
+    ///
+    /// Connections are served by hyper directly rather than `axum::serve`, for its header
+    /// timer: a client gets `header_timeout` to send a request's headers, and an idle
+    /// keep-alive connection is closed after the same time.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = stopping_tx.send(true);
-        });
-        let timeout = self.shutdown_timeout;
-        let served = tokio::select! {
-            result = server => result.context("server error"),
-            _ = async move {
-                let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-                tokio::time::sleep(timeout).await;
-            } => {
-                tracing::warn!("in-flight requests did not finish within {timeout:?}; exiting");
-                Ok(())
+        let App { listener, router, shutdown_timeout, header_timeout, audit_writer } = self;
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+        // Each connection holds a clone of `open`; `closed` yields None once all are gone.
+        let (open, mut closed) = tokio::sync::mpsc::channel::<()>(1);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => serve_connection(&http, &router, stream, peer, &open, &stop_rx),
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                () = &mut shutdown => break,
             }
-        };
+        }
+        // Connections the kernel already accepted for us are in-flight requests too.
+        while let Some(Ok((stream, peer))) = futures_util::FutureExt::now_or_never(listener.accept()) {
+            serve_connection(&http, &router, stream, peer, &open, &stop_rx);
+        }
+        drop(listener);
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+        drop(open);
+        if tokio::time::timeout(shutdown_timeout, closed.recv()).await.is_err() {
+            tracing::warn!("in-flight requests did not finish within {shutdown_timeout:?}; exiting");
+        }
+        drop(router);
         // The server and its state are gone, so the audit queue's senders are too.
-        if tokio::time::timeout(timeout, self.audit_writer.close()).await.is_err() {
+        if tokio::time::timeout(shutdown_timeout, audit_writer.close()).await.is_err() {
             tracing::error!("audit events still queued at exit could not be written in time");
         }
-        served
+        Ok(())
     }
 }
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// Serves one accepted connection on its own task until it closes, or until shutdown asks
+/// it to finish its current request and close.
+fn serve_connection(
+    http: &hyper::server::conn::http1::Builder,
+    router: &Router,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    open: &tokio::sync::mpsc::Sender<()>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = router.clone().map_request(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        req
+    });
+    let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).with_upgrades();
+    let (open, mut stop) = (open.clone(), stop.clone());
+    tokio::spawn(async move {
+        let _open = open;
+        tokio::pin!(conn);
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = stop.wait_for(|s| *s) => conn.as_mut().graceful_shutdown(),
+        }
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    });
+}
+
+pub fn router(state: AppState, max_body_bytes: usize, body_timeout: Duration) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    // The API: bounded in flight and in time. Health and metrics stay outside those bounds,
+    // so a replica that is merely busy still answers its probes.
+    let api = Router::new()
         .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .route("/graphql/ws", get(graphql::ws::subscribe))
         .route("/oauth/token", post(oauth::token))
@@ -132,6 +207,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .route_layer(middleware::from_fn_with_state(state.clone(), bound_request))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout));
+    Router::new()
+        .merge(api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -145,7 +224,65 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(sanitize_request_id))
         .with_state(state)
+}
+
+/// Longest caller-chosen request id kept; longer ones, or ones with characters outside
+/// `A-Za-z0-9._:-`, are replaced by a generated one.
+pub const MAX_REQUEST_ID: usize = 64;
+
+/// Drops a caller's request id that is too long or holds unexpected characters, so that a
+/// generated one takes its place (it is echoed back and written to logs and the audit).
+async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let ok = req.headers().get("x-request-id").is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= MAX_REQUEST_ID
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'))
+    });
+    if !ok {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// A 503 in the shape of the endpoint asked: RFC 6749's for OAuth endpoints, GraphQL's
+/// otherwise; always with `Retry-After`.
+pub fn unavailable(path: &str, code: &str, message: &str) -> Response {
+    let body = if path.starts_with("/oauth") {
+        serde_json::json!({"error": "temporarily_unavailable", "error_description": message})
+    } else {
+        serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]})
+    };
+    let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    res.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Refuses a request at once when too many are in flight, and answers 503 when one runs
+/// past the request timeout (its work is dropped with it: a write's transaction rolls back).
+async fn bound_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let Ok(_permit) = state.in_flight.try_acquire() else {
+        state.metrics.overloaded.inc();
+        return unavailable(&path, error::UNAVAILABLE_CODE, "too many requests in flight; retry in a moment");
+    };
+    match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(path, timeout = ?state.request_timeout, "request timed out");
+            unavailable(
+                &path,
+                "REQUEST_TIMEOUT",
+                &format!("the request took longer than {} s and was abandoned", state.request_timeout.as_secs()),
+            )
+        }
+    }
 }
 
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -156,12 +293,38 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
     res
 }
 
+/// Ready when the database answers. A pool with every connection in use but a database that
+/// answers is "busy", and still ready: taking a busy replica out of rotation would only push
+/// its load onto the others. Only an unreachable database makes it unready (503).
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => "ready".into_response(),
-        Err(e) => {
+    let (size, idle, max) = pool_usage(&state.db);
+    let saturated = idle == 0 && size >= max;
+    let ping = tokio::time::timeout(Duration::from_secs(2), state.db.execute_unprepared("SELECT 1")).await;
+    match ping {
+        Ok(Ok(_)) if saturated => "ready (busy: every database connection is in use)".into_response(),
+        Ok(Ok(_)) => "ready".into_response(),
+        Err(_) if saturated => "ready (busy: no database connection free within 2 s)".into_response(),
+        Ok(Err(e)) if matches!(e, sea_orm::DbErr::ConnectionAcquire(_)) && saturated => {
+            "ready (busy: no database connection free)".into_response()
+        }
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable: no answer within 2 s").into_response(),
+    }
+}
+
+/// Connections open, idle, and the most the pool may open.
+fn pool_usage(db: &DatabaseConnection) -> (u32, usize, u32) {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
         }
     }
 }

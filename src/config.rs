@@ -65,6 +65,21 @@ pub struct Config {
     pub dev_signin: bool,
     /// The district's OpenID Connect identity provider, when people sign in through it.
     pub upstream: Option<UpstreamConfig>,
+    /// Document limits, complexity, introspection and suggestions.
+    pub graphql: crate::graphql::GraphqlOptions,
+    /// Time a client has to send a request's headers; also how long an idle keep-alive
+    /// connection is kept.
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body.
+    pub body_timeout: Duration,
+    /// Time a whole request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// PostgreSQL `statement_timeout` on every connection of the pool.
+    pub statement_timeout: Duration,
+    /// Requests served at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+    /// How long a request waits for a database connection before it is answered 503.
+    pub db_acquire_timeout: Duration,
 }
 
 /// The district's identity provider (OpenID Connect, authorization code with PKCE).
@@ -114,7 +129,44 @@ impl Config {
         let number = |key: &str, default: u64| -> anyhow::Result<u64> {
             get(key).map_or(Ok(default), |v| v.parse().with_context(|| format!("{key} must be a whole number")))
         };
+        let limit = |key: &str, default: u64| -> anyhow::Result<u64> {
+            let v = number(key, default)?;
+            if v == 0 {
+                bail!("{key} must be at least 1");
+            }
+            Ok(v)
+        };
+        let defaults = crate::graphql::limits::DocumentLimits::default();
+        let as_usize = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        let graphql = crate::graphql::GraphqlOptions {
+            limits: crate::graphql::limits::DocumentLimits {
+                bytes: as_usize(limit("LEARNERGRAPH_LIMIT_DOCUMENT_BYTES", defaults.bytes as u64)?),
+                tokens: as_usize(limit("LEARNERGRAPH_LIMIT_TOKENS", defaults.tokens as u64)?),
+                fields: limit("LEARNERGRAPH_LIMIT_FIELDS", defaults.fields)?,
+                aliases: number("LEARNERGRAPH_LIMIT_ALIASES", defaults.aliases)?,
+                depth: u32::try_from(limit("LEARNERGRAPH_LIMIT_DEPTH", u64::from(defaults.depth))?)
+                    .context("LEARNERGRAPH_LIMIT_DEPTH is too large")?,
+                directives: number("LEARNERGRAPH_LIMIT_DIRECTIVES", defaults.directives)?,
+                string_chars: as_usize(limit("LEARNERGRAPH_LIMIT_STRING_CHARS", defaults.string_chars as u64)?),
+            },
+            complexity: as_usize(limit("LEARNERGRAPH_LIMIT_COMPLEXITY", crate::graphql::MAX_COMPLEXITY as u64)?),
+            introspection: match get("LEARNERGRAPH_INTROSPECTION").as_deref() {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(other) => bail!("LEARNERGRAPH_INTROSPECTION must be true or false, not `{other}`"),
+            },
+            suggestions: environment == Environment::Development,
+        };
+        let seconds = |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_secs(limit(key, default)?)) };
+        let millis = |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_millis(limit(key, default)?)) };
         Ok(Config {
+            graphql,
+            header_timeout: seconds("LEARNERGRAPH_HEADER_TIMEOUT_SECONDS", 10)?,
+            body_timeout: seconds("LEARNERGRAPH_BODY_TIMEOUT_SECONDS", 10)?,
+            request_timeout: seconds("LEARNERGRAPH_REQUEST_TIMEOUT_SECONDS", 30)?,
+            statement_timeout: millis("LEARNERGRAPH_STATEMENT_TIMEOUT_MS", 15_000)?,
+            max_in_flight: as_usize(limit("LEARNERGRAPH_MAX_IN_FLIGHT", 256)?),
+            db_acquire_timeout: millis("LEARNERGRAPH_DB_ACQUIRE_TIMEOUT_MS", 2_000)?,
             database_url: Secret::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())),
             db_max_connections: u32::try_from(number("LEARNERGRAPH_DB_MAX_CONNECTIONS", 10)?)
                 .context("LEARNERGRAPH_DB_MAX_CONNECTIONS is too large")?,

@@ -22,7 +22,12 @@ pub async fn connect(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        // A request that can't get a connection soon is answered 503 rather than queued
+        // behind a slow database (see `error::is_unavailable`).
+        .acquire_timeout(config.db_acquire_timeout)
+        // PostgreSQL aborts any statement running longer: no request holds a connection
+        // for ever. (SQLite ignores it.)
+        .statement_timeout(config.statement_timeout)
         .sqlx_logging(false);
     let mut db = Database::connect(opts).await.context("cannot connect to the database named by DATABASE_URL")?;
     if url.starts_with("sqlite:") {

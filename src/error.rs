@@ -2,10 +2,13 @@
 //! server variant logs its cause chain and shows clients only "internal error".
 
 use async_graphql::ErrorExtensions;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// `extensions.code` of an unexpected server failure; the HTTP layer adds the request id to it.
 pub const INTERNAL_CODE: &str = "INTERNAL_SERVER_ERROR";
+/// `extensions.code` of a request refused because the database is busy or unreachable; the
+/// HTTP layer answers it 503 with `Retry-After`.
+pub const UNAVAILABLE_CODE: &str = "SERVICE_UNAVAILABLE";
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,10 @@ pub enum AppError {
     /// A sync cursor older than the retained changes: the caller must resync fully.
     #[error("{0}")]
     CursorExpired(String),
+    /// The database is overloaded or unreachable: the client should retry shortly (HTTP 503
+    /// with `Retry-After`).
+    #[error("the service is busy or cannot reach its database; retry in a moment")]
+    Unavailable,
     /// Anything else: logged with its cause chain, never shown to the client.
     #[error(transparent)]
     Server(#[from] anyhow::Error),
@@ -52,6 +59,7 @@ impl AppError {
             AppError::Validation { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
             AppError::CursorExpired(_) => "CURSOR_EXPIRED",
+            AppError::Unavailable => UNAVAILABLE_CODE,
             AppError::Server(_) => INTERNAL_CODE,
         }
     }
@@ -59,7 +67,38 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database busy or unreachable");
+            return AppError::Unavailable;
+        }
         AppError::Server(anyhow::Error::new(err).context("database error"))
+    }
+}
+
+/// Whether a database error means "busy or unreachable, try again" rather than a fault: no
+/// connection free in time, a connection refused or lost, a statement cancelled by the
+/// statement timeout, too many connections, or SQLite's lock still held after its busy
+/// timeout.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => return !matches!(&**e, sqlx::Error::Configuration(_)),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => &**e,
+        _ => return false,
+    };
+    match sqlx {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            // 57014 query_canceled (statement timeout), 57P01-57P03 shutdown / cannot
+            // connect now, 53300 too many connections; SQLite 5 / 6: busy / locked.
+            matches!(db.code().as_deref(), Some("57014" | "57P01" | "57P02" | "57P03" | "53300" | "5" | "6" | "517"))
+        }
+        _ => false,
     }
 }
 

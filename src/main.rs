@@ -129,6 +129,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ClientCommand::Disable { client_id } | ClientCommand::Enable { client_id } => {
                     let enable = matches!(cmd_kind, "enable");
                     clients::set_enabled(&conn, &client_id, enable).await?;
+                    if !enable {
+                        // On PostgreSQL every replica hears it; on SQLite the server's
+                        // subscriptions notice at their periodic re-check.
+                        learnergraph::sync::Bus::new().revoked(&conn, &client_id).await;
+                    }
                     serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "enabled": enable}))?
                 }
                 ClientCommand::List => serde_json::to_string_pretty(&clients::list(&conn).await?)?,

@@ -36,6 +36,10 @@ pub struct Metrics {
     pub graphql_duration: Family<OperationLabels, Histogram>,
     /// Every SQL statement the service sends; tests read it to bound statements per request.
     pub db_statements: Counter,
+    /// Requests refused 503 because too many were in flight.
+    pub overloaded: Counter,
+    /// GraphQL documents refused by a document limit, before they ran.
+    pub refused_documents: Counter,
 }
 
 impl Metrics {
@@ -59,7 +63,23 @@ impl Metrics {
             graphql_duration.clone(),
         );
         registry.register("db_statements", "SQL statements sent to the database", db_statements.clone());
-        Arc::new(Metrics { registry, http_requests, graphql_requests, graphql_duration, db_statements })
+        let overloaded = Counter::default();
+        registry.register("overloaded", "Requests refused because too many were in flight", overloaded.clone());
+        let refused_documents = Counter::default();
+        registry.register(
+            "refused_documents",
+            "GraphQL documents refused by a document limit before they ran",
+            refused_documents.clone(),
+        );
+        Arc::new(Metrics {
+            registry,
+            http_requests,
+            graphql_requests,
+            graphql_duration,
+            db_statements,
+            overloaded,
+            refused_documents,
+        })
     }
 
     /// The Prometheus text exposition of every metric.

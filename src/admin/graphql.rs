@@ -154,6 +154,11 @@ impl AdminMutation {
     ) -> async_graphql::Result<OAuthClientPayload> {
         district_admin(ctx)?;
         Ok(match into_user_errors(clients::set_enabled(db(ctx)?, &client_id, enabled).await)? {
+            Ok(()) if !enabled => {
+                // Its live subscriptions end at once, on every replica.
+                ctx.data::<crate::sync::Bus>()?.revoked(db(ctx)?, &client_id).await;
+                OAuthClientPayload { client: summary(ctx, &client_id).await?, user_errors: vec![] }
+            }
             Ok(()) => OAuthClientPayload { client: summary(ctx, &client_id).await?, user_errors: vec![] },
             Err(user_errors) => OAuthClientPayload { client: None, user_errors },
         })

@@ -61,7 +61,8 @@ pub fn note(ctx: &Context<'_>, learners: impl IntoIterator<Item = i64>) {
 }
 
 enum Msg {
-    Event(Event),
+    /// An event, and who waits to hear it was stored (a write's request, before it answers).
+    Event(Event, Option<oneshot::Sender<bool>>),
     /// Answered once every event queued before it is written.
     Flush(oneshot::Sender<()>),
 }
@@ -84,18 +85,27 @@ impl AuditLog {
             let mut batch = Vec::with_capacity(BATCH);
             while rx.recv_many(&mut batch, BATCH).await > 0 {
                 let mut events = Vec::with_capacity(batch.len());
+                let mut waiting = Vec::with_capacity(batch.len());
                 let mut flushes = Vec::new();
                 for msg in batch.drain(..) {
                     match msg {
-                        Msg::Event(e) => events.push(e),
+                        Msg::Event(e, ack) => {
+                            events.push(e);
+                            waiting.push(ack);
+                        }
                         Msg::Flush(done) => flushes.push(done),
                     }
                 }
-                // A failed write is retried a few times; the events are not dropped silently.
+                // Whether each event was stored. A failed write is retried a few times; the
+                // events are not dropped silently.
+                let mut stored = vec![false; events.len()];
                 let attempts = if events.is_empty() { 0 } else { 5u32 };
                 for attempt in 0..attempts {
                     match store::write(&db, &events).await {
-                        Ok(()) => break,
+                        Ok(()) => {
+                            stored.fill(true);
+                            break;
+                        }
                         Err(e) if attempt < 4 => {
                             tracing::warn!(error = %e, attempt, "audit write failed; retrying");
                             tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
@@ -103,12 +113,20 @@ impl AuditLog {
                         Err(e) => {
                             // One bad event must not cost the others: write them one by one.
                             tracing::error!(error = %e, "audit batch could not be written; writing events singly");
-                            for event in &events {
-                                if let Err(e) = store::write(&db, std::slice::from_ref(event)).await {
-                                    tracing::error!(error = %e, event = ?event, "audit event could not be written");
+                            for (i, event) in events.iter().enumerate() {
+                                match store::write(&db, std::slice::from_ref(event)).await {
+                                    Ok(()) => stored[i] = true,
+                                    Err(e) => {
+                                        tracing::error!(error = %e, event = ?event, "audit event could not be written")
+                                    }
                                 }
                             }
                         }
+                    }
+                }
+                for (ack, ok) in waiting.into_iter().zip(stored) {
+                    if let Some(ack) = ack {
+                        let _ = ack.send(ok);
                     }
                 }
                 for done in flushes {
@@ -119,10 +137,26 @@ impl AuditLog {
         (AuditLog { tx }, AuditWriter { handle })
     }
 
-    /// Queues an event (waits only if the writer is far behind).
+    /// Queues an event (waits only if the writer is far behind). Reads use this: their
+    /// events are written within moments, in batches, and all of them at shutdown.
     pub async fn record(&self, event: Event) {
-        if let Err(mpsc::error::SendError(Msg::Event(e))) = self.tx.send(Msg::Event(event)).await {
+        if let Err(mpsc::error::SendError(Msg::Event(e, _))) = self.tx.send(Msg::Event(event, None)).await {
             tracing::error!(event = ?e, "audit writer has stopped; event logged here instead");
+        }
+    }
+
+    /// Queues an event and waits until it is stored: a write is not acknowledged before its
+    /// audit event is durable. Concurrent writes still share the writer's batches (one commit
+    /// for many requests). `Err` when it could not be stored.
+    pub async fn record_durable(&self, event: Event) -> Result<(), ()> {
+        let (ack, stored) = oneshot::channel();
+        if let Err(mpsc::error::SendError(Msg::Event(e, _))) = self.tx.send(Msg::Event(event, Some(ack))).await {
+            tracing::error!(event = ?e, "audit writer has stopped; event logged here instead");
+            return Err(());
+        }
+        match stored.await {
+            Ok(true) => Ok(()),
+            _ => Err(()),
         }
     }
 

@@ -55,7 +55,18 @@ impl OAuthError {
             challenge: true,
         }
     }
-    fn server<E: std::fmt::Display>(e: E) -> Self {
+    fn server<E: std::fmt::Display + 'static>(e: E) -> Self {
+        // A busy or unreachable database is the client's to retry, not a server fault.
+        let any = &e as &dyn std::any::Any;
+        let unavailable = any.downcast_ref::<crate::error::AppError>().is_some_and(|e| matches!(e, crate::error::AppError::Unavailable))
+            || any.downcast_ref::<sea_orm::DbErr>().is_some_and(crate::error::is_unavailable);
+        if unavailable {
+            tracing::warn!(error = %e, "oauth endpoint: database busy or unreachable");
+            return OAuthError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                ..OAuthError::new("temporarily_unavailable", "the service is busy; retry in a moment")
+            };
+        }
         tracing::error!(error = %e, "oauth endpoint failed");
         OAuthError { status: StatusCode::INTERNAL_SERVER_ERROR, ..OAuthError::new("server_error", "internal error") }
     }
@@ -66,6 +77,9 @@ impl IntoResponse for OAuthError {
         let mut res =
             (self.status, Json(json!({"error": self.error, "error_description": self.description}))).into_response();
         no_store(res.headers_mut());
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::app::RETRY_AFTER_SECONDS));
+        }
         if self.challenge {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"learnergraph\""));
@@ -101,6 +115,9 @@ fn form_params(
         .map_err(|_| OAuthError::new("invalid_request", "malformed form body"))?;
     let mut params = HashMap::new();
     for (key, value) in pairs {
+        if let Some(why) = bad_param(&key, &value) {
+            return Err(OAuthError::new("invalid_request", why));
+        }
         if params.insert(key.clone(), value).is_some() {
             return Err(OAuthError::new("invalid_request", format!("parameter `{key}` given more than once")));
         }
@@ -114,7 +131,13 @@ async fn authenticate_client(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
 ) -> Result<oauth_client::Model, OAuthError> {
-    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, credentials)| credentials);
     let (id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
         (Some(_), _, Some(_)) => {
             return Err(OAuthError::new("invalid_request", "use one client authentication method, not two"));
@@ -124,7 +147,11 @@ async fn authenticate_client(
             let text = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
             let (id, secret) = text.split_once(':').ok_or_else(OAuthError::invalid_client)?;
             // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-            (percent_decode(id), percent_decode(secret))
+            let (id, secret) = (percent_decode(id), percent_decode(secret));
+            if let Some(why) = bad_param("client_id", &id).or_else(|| bad_param("client_secret", &secret)) {
+                return Err(OAuthError::new("invalid_request", why));
+            }
+            (id, secret)
         }
         (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
         _ => return Err(OAuthError::invalid_client()),
@@ -216,8 +243,15 @@ async fn token_grant(
                 ttl,
             )
             .await
-            .map_err(OAuthError::server)?
-            .map_err(|e| OAuthError::new("invalid_grant", e.0))?;
+            .map_err(OAuthError::server)?;
+            let grant = match grant {
+                Ok(grant) => grant,
+                Err(e) => {
+                    // A reused code or refresh token revokes its family: end its subscriptions.
+                    state.bus.revoked(&state.db, &client.client_id).await;
+                    return Err(OAuthError::new("invalid_grant", e.0));
+                }
+            };
             user_tokens(state, &client, client_orgs, grant).await
         }
         _ => {
@@ -232,8 +266,15 @@ async fn token_grant(
                 ttl,
             )
             .await
-            .map_err(OAuthError::server)?
-            .map_err(|e| OAuthError::new("invalid_grant", e.0))?;
+            .map_err(OAuthError::server)?;
+            let grant = match grant {
+                Ok(grant) => grant,
+                Err(e) => {
+                    // A reused code or refresh token revokes its family: end its subscriptions.
+                    state.bus.revoked(&state.db, &client.client_id).await;
+                    return Err(OAuthError::new("invalid_grant", e.0));
+                }
+            };
             user_tokens(state, &client, client_orgs, grant).await
         }
     }
@@ -280,10 +321,25 @@ async fn user_tokens(
 }
 
 /// Query parameters as a map, or `None` when one is repeated (RFC 6749 §3.1).
+/// Longest parameter value accepted (codes, tokens, URIs and verifiers are far shorter).
+const MAX_PARAM_CHARS: usize = 4096;
+
+/// Why a parameter is refused: a control character (PostgreSQL refuses NUL in text, and none
+/// belongs in any OAuth parameter) or an unreasonable length.
+fn bad_param(key: &str, value: &str) -> Option<String> {
+    let key_shown: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+    [key, value]
+        .iter()
+        .find_map(|s| crate::graphql::limits::bad_string(s, MAX_PARAM_CHARS))
+        .map(|why| format!("parameter `{key_shown}` {why}"))
+}
+
+/// The query parameters, or `None` when one is repeated or holds a control character or an
+/// unreasonable length.
 fn unique_params(pairs: Vec<(String, String)>) -> Option<HashMap<String, String>> {
     let mut map = HashMap::with_capacity(pairs.len());
     for (k, v) in pairs {
-        if map.insert(k, v).is_some() {
+        if bad_param(&k, &v).is_some() || map.insert(k, v).is_some() {
             return None;
         }
     }
@@ -327,7 +383,9 @@ async fn upstream(state: &AppState) -> Result<Option<&Upstream>, ()> {
 
 /// `GET /oauth/authorize`: checks the client's request and starts a sign-in.
 pub async fn authorize(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
-    let Some(q) = unique_params(pairs) else { return error_page("a parameter was given more than once") };
+    let Some(q) = unique_params(pairs) else {
+        return error_page("a parameter was given more than once, or holds a control character or is too long");
+    };
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
     let client = match clients::find_enabled(&state.db, get("client_id")).await {
         Ok(Some(c)) if allows(&c, "authorization_code") => c,
@@ -420,7 +478,9 @@ pub async fn dev_signin(
 
 /// `GET /oauth/callback`: the identity provider sends the person back here.
 pub async fn callback(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
-    let Some(q) = unique_params(pairs) else { return error_page("a parameter was given more than once") };
+    let Some(q) = unique_params(pairs) else {
+        return error_page("a parameter was given more than once, or holds a control character or is too long");
+    };
     let Some(request_id) = q.get("state") else { return error_page("missing state") };
     let pending = match grants::pending(&state.db, request_id).await {
         Ok(Some(p)) => p,
@@ -536,6 +596,8 @@ pub async fn revoke(
         {
             grants::revoke_family(&state.db, &row.family_id, state.keys.ttl()).await.map_err(OAuthError::server)?;
         }
+        // Live subscriptions of this client check their tokens again at once.
+        state.bus.revoked(&state.db, &client.client_id).await;
         Ok(())
     }
     .await;

@@ -60,7 +60,12 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
     // Unknown scopes in a token we signed can only come from an older version: drop them.
     let mut scopes: BTreeSet<Scope> =
         claims.scope.split_whitespace().filter_map(|s| s.parse().ok()).filter(|s| client_scopes.contains(s)).collect();
-    let needs_orgs = claims.orgs.is_some() || claims.user.is_some();
+    // The client's registration as it is now limits the token as much as the token's own
+    // claim: narrowing a client's orgs takes effect on tokens already issued. A registration
+    // that can't be read limits the client to nothing.
+    let registered: Option<Vec<String>> =
+        client.orgs.as_ref().map(|v| serde_json::from_value(v.clone()).unwrap_or_default());
+    let needs_orgs = claims.orgs.is_some() || claims.user.is_some() || registered.is_some();
     let all_orgs: Vec<(i64, Option<i64>, String, String)> = if needs_orgs {
         org::Entity::find()
             .select_only()
@@ -71,10 +76,14 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
     } else {
         vec![]
     };
-    let mut granted: Option<BTreeSet<i64>> = claims.orgs.as_ref().map(|ids| {
+    let limit_of = |ids: &Vec<String>| {
         let roots = all_orgs.iter().filter(|o| ids.contains(&o.2)).map(|o| o.0).collect();
         with_descendants(&all_orgs, roots)
-    });
+    };
+    let mut granted: Option<BTreeSet<i64>> = match (claims.orgs.as_ref().map(limit_of), registered.as_ref().map(limit_of)) {
+        (Some(token), Some(client)) => Some(token.intersection(&client).copied().collect()),
+        (token, client) => token.or(client),
+    };
     let (actor, people) = match &claims.user {
         None => (Actor::Client { client_id: claims.client_id.clone() }, People::All),
         Some(sourced_id) => {

@@ -19,11 +19,12 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
+use super::limits;
 use crate::{
-    app::AppState,
+    app::{AppState, RETRY_AFTER_SECONDS, unavailable},
     audit::{Event, Touched},
-    auth::{Principal, policy::principal_from_claims},
-    error::INTERNAL_CODE,
+    auth::{Actor, Principal, policy::principal_from_claims},
+    error::{AppError, INTERNAL_CODE, UNAVAILABLE_CODE},
     metrics::{OperationLabels, OutcomeLabels},
     roster::loaders::Loaders,
 };
@@ -140,9 +141,21 @@ async fn execute(
         Ok(p) => p,
         Err(res) => return res,
     };
+    if principal.actor == Actor::Anonymous {
+        // Nothing in the schema is for anonymous callers (signing in happens at /oauth), so
+        // an anonymous document is refused before it is even read.
+        return unauthenticated("authentication required: send an access token as `Authorization: Bearer <token>`");
+    }
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "the request has no `query`");
     };
+    // Counted before it is parsed: a megabyte of tokens costs a scan, not a parse.
+    if let Err(e) = limits::check_tokens(&query, &state.doc_limits) {
+        state.metrics.refused_documents.inc();
+        let err = e.into_server_error(None);
+        let body = json!({"errors": [err]});
+        return with_media((StatusCode::BAD_REQUEST, axum::Json(body)).into_response(), media);
+    }
     let variables = match params.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
         Some(serde_json::Value::String(s)) if method == Method::GET => match serde_json::from_str(&s) {
@@ -189,10 +202,9 @@ async fn execute(
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();
     let learners = touched.take();
+    let mut audit_failed = false;
     if !learners.is_empty() {
-        state
-            .audit
-            .record(Event {
+        let event = Event {
                 occurred_at: crate::db::now(),
                 actor_kind: actor_kind.to_owned(),
                 actor_id,
@@ -203,8 +215,20 @@ async fn execute(
                 // The id may come from the caller: keep it within the column.
                 request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
                 learners,
-            })
-            .await;
+        };
+        if op_type == "mutation" {
+            // A write is acknowledged only once its audit event is stored.
+            audit_failed = state.audit.record_durable(event).await.is_err();
+        } else {
+            state.audit.record(event).await;
+        }
+    }
+    if audit_failed {
+        return unavailable(
+            "/graphql",
+            UNAVAILABLE_CODE,
+            "the change was made but its audit record could not be stored; retry in a moment",
+        );
     }
     for err in &mut response.errors {
         let internal = err
@@ -223,22 +247,51 @@ async fn execute(
         // The document never ran: it did not parse, or failed validation or a limit.
         let code = if op_type == "invalid" { "GRAPHQL_PARSE_FAILED" } else { "GRAPHQL_VALIDATION_FAILED" };
         for err in &mut response.errors {
+            let complex = err.message.contains("too complex");
             let ext = err.extensions.get_or_insert_with(Default::default);
-            if ext.get("code").is_none() {
+            if complex {
+                ext.set("code", limits::LIMIT_CODE);
+                ext.set("limit", "complexity");
+            } else if ext.get("code").is_none() {
                 ext.set("code", code);
             }
+        }
+    }
+    let mut unavailable_now = false;
+    for err in &mut response.errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        match ext.get("code") {
+            None => {
+                // Errors async-graphql raises itself while coercing arguments and variables
+                // (an Int out of range, a scalar that does not parse) carry no code.
+                ext.set("code", "BAD_USER_INPUT");
+            }
+            Some(c) if *c == async_graphql::Value::from(UNAVAILABLE_CODE) => unavailable_now = true,
+            Some(c) if *c == async_graphql::Value::from(limits::LIMIT_CODE) => {
+                state.metrics.refused_documents.inc();
+            }
+            Some(_) => {}
         }
     }
     let outcome = if response.errors.is_empty() { "ok" } else { "error" };
     state.metrics.graphql_requests.get_or_create(&OutcomeLabels { operation_type: op_type, outcome }).inc();
     state.metrics.graphql_duration.get_or_create(&OperationLabels { operation_type: op_type }).observe(elapsed);
-    let status =
-        if request_error && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if unavailable_now {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if request_error && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let body = match serde_json::to_vec(&response) {
         Ok(b) => b,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    with_media((status, body).into_response(), media)
+    let mut res = with_media((status, body).into_response(), media);
+    if unavailable_now {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    res
 }
 
 /// The operation's type (`query`, `mutation`, `subscription`, or `invalid` when it does not
@@ -283,34 +336,45 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Principal::anonymous());
     };
-    let challenge = |description: &str| {
-        let value = format!(
-            "Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"",
-            description.replace('"', "'")
-        );
-        let mut res = (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"errors": [{"message": description, "extensions": {"code": "UNAUTHENTICATED"}}]})),
-        )
-            .into_response();
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-        res
-    };
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or_else(|| challenge("use the Bearer authentication scheme"))?;
-    let claims = state.keys.verify(token).map_err(|e| challenge(&e.0))?;
+        .and_then(bearer_token)
+        .ok_or_else(|| unauthenticated("use the Bearer authentication scheme"))?;
+    let claims = state.keys.verify(token).map_err(|e| unauthenticated(&e.0))?;
     match principal_from_claims(&state.db, &claims).await {
         Ok(Some(principal)) => Ok(principal),
-        Ok(None) => Err(challenge("token revoked, or its client or user is no longer active")),
+        Ok(None) => Err(unauthenticated("token revoked, or its client or user is no longer active")),
+        Err(AppError::Unavailable) => {
+            Err(unavailable("/graphql", UNAVAILABLE_CODE, &AppError::Unavailable.to_string()))
+        }
         Err(e) => {
-            tracing::error!(error = %e, "cannot resolve principal");
-            Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+            let err: async_graphql::Error = e.into();
+            Err((StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"errors": [{"message": err.message, "extensions": {"code": INTERNAL_CODE}}]})))
+                .into_response())
         }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110 §11.1).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// 401 with the RFC 6750 §3 challenge.
+fn unauthenticated(description: &str) -> Response {
+    let value =
+        format!("Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"", description.replace('"', "'"));
+    let mut res = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"errors": [{"message": description, "extensions": {"code": "UNAUTHENTICATED"}}]})),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
 }

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod http;
+pub mod limits;
 pub mod relay;
 pub mod user_errors;
 pub mod ws;
@@ -45,24 +46,64 @@ pub struct Subscription(sync::graphql::SyncSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// Deepest nesting a document may have.
-pub const MAX_DEPTH: usize = 12;
 /// Largest complexity a document may have: each field costs 1, each list its page size times
-/// its children.
+/// its children. Checked by async-graphql's validation, after [`limits::Guard`] has bounded
+/// the document's size.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
-/// Builds the schema; the database is shared by every request, the principal and DataLoaders
-/// are added per request.
+/// How the schema treats documents; from [`crate::config::Config`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphqlOptions {
+    pub limits: limits::DocumentLimits,
+    pub complexity: usize,
+    /// Whether authenticated callers may introspect the schema (anonymous callers never run
+    /// a document at all).
+    pub introspection: bool,
+    /// "Did you mean ...?" in validation errors: helpful in development, a map of the schema
+    /// for a prober in production.
+    pub suggestions: bool,
+}
+
+impl Default for GraphqlOptions {
+    fn default() -> Self {
+        GraphqlOptions {
+            limits: limits::DocumentLimits::default(),
+            complexity: MAX_COMPLEXITY,
+            introspection: true,
+            suggestions: true,
+        }
+    }
+}
+
+/// Builds the schema with the default options.
 pub fn build_schema(
     db: Option<DatabaseConnection>,
     audit: Option<crate::audit::AuditLog>,
     bus: Option<sync::Bus>,
 ) -> AppSchema {
+    build_schema_with(db, audit, bus, &GraphqlOptions::default())
+}
+
+/// Builds the schema; the database is shared by every request, the principal and DataLoaders
+/// are added per request. Document limits run first ([`limits::Guard`]); async-graphql's own
+/// checks (recursion, directives per location, complexity) then see only bounded documents.
+pub fn build_schema_with(
+    db: Option<DatabaseConnection>,
+    audit: Option<crate::audit::AuditLog>,
+    bus: Option<sync::Bus>,
+    options: &GraphqlOptions,
+) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+        .extension(limits::Guard(options.limits))
+        .limit_complexity(options.complexity)
         .limit_recursive_depth(32)
         .limit_directives(8);
+    if !options.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !options.suggestions {
+        builder = builder.disable_suggestions();
+    }
     if let Some(db) = db {
         builder = builder.data(db);
     }

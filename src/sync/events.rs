@@ -56,7 +56,13 @@ impl Event {
 #[derive(Clone)]
 pub struct Bus {
     tx: broadcast::Sender<Event>,
+    /// Client ids whose tokens were revoked or which were disabled: live subscriptions of
+    /// that client check their token again. Carried on the same channel as events.
+    revoked: broadcast::Sender<String>,
 }
+
+/// The notification prefix of a revocation (events use single letters and ids).
+const REVOKED: &str = "v:";
 
 /// Events of a transaction, to hand to local subscribers once it committed (SQLite only;
 /// PostgreSQL delivers through the listener).
@@ -84,7 +90,35 @@ impl Default for Bus {
 impl Bus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(4096);
-        Bus { tx }
+        let (revoked, _) = broadcast::channel(256);
+        Bus { tx, revoked }
+    }
+
+    pub fn subscribe_revocations(&self) -> broadcast::Receiver<String> {
+        self.revoked.subscribe()
+    }
+
+    /// Tells every replica's live subscriptions of `client_id` that a token of that client
+    /// was revoked or the client disabled, so they check their token again at once. Sent
+    /// after the revocation committed; a lost notice is caught by the subscriptions' periodic
+    /// re-check.
+    pub async fn revoked(&self, db: &impl ConnectionTrait, client_id: &str) {
+        // Client ids never hold commas (they separate items of a notification); be safe.
+        let client_id: String = client_id.chars().filter(|c| *c != ',').collect();
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            let _ = self.revoked.send(client_id);
+            return;
+        }
+        let sent = db
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), format!("{REVOKED}{client_id}").into()],
+            ))
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "cannot announce a revocation; subscriptions will notice at their next check");
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -117,7 +151,7 @@ impl Bus {
             return;
         }
         let pool = db.get_postgres_connection_pool().clone();
-        let tx = self.tx.clone();
+        let (tx, revoked) = (self.tx.clone(), self.revoked.clone());
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(&pool).await {
@@ -128,8 +162,12 @@ impl Bus {
                             loop {
                                 match listener.recv().await {
                                     Ok(n) => {
-                                        for e in n.payload().split(',').filter_map(Event::decode) {
-                                            let _ = tx.send(e);
+                                        for item in n.payload().split(',') {
+                                            if let Some(client_id) = item.strip_prefix(REVOKED) {
+                                                let _ = revoked.send(client_id.to_owned());
+                                            } else if let Some(e) = Event::decode(item) {
+                                                let _ = tx.send(e);
+                                            }
                                         }
                                     }
                                     Err(e) => {
