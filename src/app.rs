@@ -14,8 +14,8 @@ use axum::{
 };
 use hyper_util::{rt::TokioIo, rt::TokioTimer, service::TowerToHyperService};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use tower::ServiceExt;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::RequestBodyTimeoutLayer,

@@ -157,8 +157,10 @@ impl Config {
             },
             suggestions: environment == Environment::Development,
         };
-        let seconds = |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_secs(limit(key, default)?)) };
-        let millis = |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_millis(limit(key, default)?)) };
+        let seconds =
+            |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_secs(limit(key, default)?)) };
+        let millis =
+            |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_millis(limit(key, default)?)) };
         Ok(Config {
             graphql,
             header_timeout: seconds("LEARNERGRAPH_HEADER_TIMEOUT_SECONDS", 10)?,

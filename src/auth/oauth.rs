@@ -58,7 +58,9 @@ impl OAuthError {
     fn server<E: std::fmt::Display + 'static>(e: E) -> Self {
         // A busy or unreachable database is the client's to retry, not a server fault.
         let any = &e as &dyn std::any::Any;
-        let unavailable = any.downcast_ref::<crate::error::AppError>().is_some_and(|e| matches!(e, crate::error::AppError::Unavailable))
+        let unavailable = any
+            .downcast_ref::<crate::error::AppError>()
+            .is_some_and(|e| matches!(e, crate::error::AppError::Unavailable))
             || any.downcast_ref::<sea_orm::DbErr>().is_some_and(crate::error::is_unavailable);
         if unavailable {
             tracing::warn!(error = %e, "oauth endpoint: database busy or unreachable");

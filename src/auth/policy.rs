@@ -80,10 +80,11 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
         let roots = all_orgs.iter().filter(|o| ids.contains(&o.2)).map(|o| o.0).collect();
         with_descendants(&all_orgs, roots)
     };
-    let mut granted: Option<BTreeSet<i64>> = match (claims.orgs.as_ref().map(limit_of), registered.as_ref().map(limit_of)) {
-        (Some(token), Some(client)) => Some(token.intersection(&client).copied().collect()),
-        (token, client) => token.or(client),
-    };
+    let mut granted: Option<BTreeSet<i64>> =
+        match (claims.orgs.as_ref().map(limit_of), registered.as_ref().map(limit_of)) {
+            (Some(token), Some(client)) => Some(token.intersection(&client).copied().collect()),
+            (token, client) => token.or(client),
+        };
     let (actor, people) = match &claims.user {
         None => (Actor::Client { client_id: claims.client_id.clone() }, People::All),
         Some(sourced_id) => {

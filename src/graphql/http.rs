@@ -154,7 +154,9 @@ async fn execute(
         state.metrics.refused_documents.inc();
         let err = e.into_server_error(None);
         let body = json!({"errors": [err]});
-        return with_media((StatusCode::BAD_REQUEST, axum::Json(body)).into_response(), media);
+        // A request error, answered as async-graphql's own are (GraphQL over HTTP §6.4).
+        let status = if media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        return with_media((status, axum::Json(body)).into_response(), media);
     }
     let variables = match params.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
@@ -205,16 +207,16 @@ async fn execute(
     let mut audit_failed = false;
     if !learners.is_empty() {
         let event = Event {
-                occurred_at: crate::db::now(),
-                actor_kind: actor_kind.to_owned(),
-                actor_id,
-                client_id,
-                operation_type: op_type.to_owned(),
-                operation_name: op_name.map(|n| n.chars().take(255).collect()),
-                fields: root_fields.join(" "),
-                // The id may come from the caller: keep it within the column.
-                request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
-                learners,
+            occurred_at: crate::db::now(),
+            actor_kind: actor_kind.to_owned(),
+            actor_id,
+            client_id,
+            operation_type: op_type.to_owned(),
+            operation_name: op_name.map(|n| n.chars().take(255).collect()),
+            fields: root_fields.join(" "),
+            // The id may come from the caller: keep it within the column.
+            request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
+            learners,
         };
         if op_type == "mutation" {
             // A write is acknowledged only once its audit event is stored.
@@ -350,7 +352,10 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         }
         Err(e) => {
             let err: async_graphql::Error = e.into();
-            Err((StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"errors": [{"message": err.message, "extensions": {"code": INTERNAL_CODE}}]})))
+            Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"errors": [{"message": err.message, "extensions": {"code": INTERNAL_CODE}}]})),
+            )
                 .into_response())
         }
     }
@@ -366,8 +371,10 @@ pub fn bearer_token(value: &str) -> Option<&str> {
 
 /// 401 with the RFC 6750 §3 challenge.
 fn unauthenticated(description: &str) -> Response {
-    let value =
-        format!("Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"", description.replace('"', "'"));
+    let value = format!(
+        "Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"",
+        description.replace('"', "'")
+    );
     let mut res = (
         StatusCode::UNAUTHORIZED,
         axum::Json(json!({"errors": [{"message": description, "extensions": {"code": "UNAUTHENTICATED"}}]})),

@@ -64,11 +64,20 @@ impl Default for DocumentLimits {
 /// (`actual` is a lower bound when the count stopped early).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LimitError {
-    Exceeded { limit: &'static str, max: u64, actual: u64 },
+    Exceeded {
+        limit: &'static str,
+        max: u64,
+        actual: u64,
+    },
     /// A fragment spreads itself, directly or through others.
-    FragmentCycle { fragment: String },
+    FragmentCycle {
+        fragment: String,
+    },
     /// A string input holding a control character or too long; `at` says where.
-    BadString { at: String, reason: &'static str },
+    BadString {
+        at: String,
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for LimitError {
@@ -335,8 +344,7 @@ pub fn check_document(query: &str, limits: &DocumentLimits) -> Result<DocumentSt
 /// Why a string may not be stored or looked up: PostgreSQL refuses NUL in text, and control
 /// characters other than tab and line breaks are never meaningful in this API's data.
 pub fn bad_string(s: &str, max_chars: usize) -> Option<&'static str> {
-    if s.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{2028}' || c == '\u{2029}')
-    {
+    if s.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{2028}' || c == '\u{2029}') {
         return Some("contains a NUL or other control character");
     }
     // Byte length bounds the character count from above: count only when it could matter.
@@ -428,15 +436,42 @@ pub fn check_document_strings(doc: &ExecutableDocument, limits: &DocumentLimits)
 
 /// The schema extension that applies every check above before async-graphql touches the
 /// document (see the module docs).
-pub struct Guard(pub DocumentLimits);
+/// With `introspection` false, a document asking for `__schema` or `__type` is refused with
+/// `INTROSPECTION_DISABLED` (async-graphql alone would answer them null, which reads like a
+/// bug to the caller).
+pub struct Guard {
+    pub limits: DocumentLimits,
+    pub introspection: bool,
+}
 
 impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension(self.0))
+        Arc::new(GuardExtension(self.limits, self.introspection))
     }
 }
 
-struct GuardExtension(DocumentLimits);
+struct GuardExtension(DocumentLimits, bool);
+
+/// Whether an operation's root selects `__schema` or `__type` (directly or through fragments).
+fn introspects(doc: &ExecutableDocument) -> bool {
+    fn root(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<String>) -> bool {
+        set.items.iter().any(|s| match &s.node {
+            Selection::Field(f) => matches!(f.node.name.node.as_str(), "__schema" | "__type"),
+            Selection::InlineFragment(i) => root(doc, &i.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.to_string();
+                if seen.contains(&name) {
+                    return false;
+                }
+                seen.push(name);
+                doc.fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| root(doc, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    doc.operations.iter().any(|(_, op)| root(doc, &op.node.selection_set.node, &mut Vec::new()))
+}
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for GuardExtension {
@@ -451,9 +486,17 @@ impl Extension for GuardExtension {
         // Before the parse (the HTTP transport counted already; a second scan of at most
         // `limits.bytes` is cheaper than knowing).
         check_tokens(&request.query, limits).map_err(|e| e.into_server_error(None))?;
+        let introspection = self.1;
         if let Ok(doc) = request.parsed_query() {
             check_parsed(doc, limits).map_err(|e| e.into_server_error(None))?;
             check_document_strings(doc, limits).map_err(|e| e.into_server_error(None))?;
+            if !introspection && introspects(doc) {
+                let mut err = ServerError::new("introspection is disabled on this server", None);
+                let mut ext = ErrorExtensionValues::default();
+                ext.set("code", "INTROSPECTION_DISABLED");
+                err.extensions = Some(ext);
+                return Err(err);
+            }
         }
         next.run(ctx, request).await
     }
@@ -513,7 +556,10 @@ mod tests {
             check_document("query{...F ...F} fragment F on Query{x:a y:a}", &limits).unwrap_err().limit(),
             "aliases"
         );
-        assert_eq!(check_document("{a @skip(if:false) b @skip(if:false) c @skip(if:false)}", &limits).unwrap_err().limit(), "directives");
+        assert_eq!(
+            check_document("{a @skip(if:false) b @skip(if:false) c @skip(if:false)}", &limits).unwrap_err().limit(),
+            "directives"
+        );
         assert_eq!(
             check_document("query{...A} fragment A on Query{...B} fragment B on Query{...A}", &limits),
             Err(LimitError::FragmentCycle { fragment: "A".into() })
@@ -524,13 +570,22 @@ mod tests {
     fn strings_with_control_characters_are_refused_wherever_they_are() {
         let limits = DocumentLimits { string_chars: 5, ..Default::default() };
         let err = check_document("{ a(x: \"b\\u0000\") }", &limits).unwrap_err();
-        assert_eq!(err, LimitError::BadString { at: "argument `x` of `a`".into(), reason: "contains a NUL or other control character" });
+        assert_eq!(
+            err,
+            LimitError::BadString {
+                at: "argument `x` of `a`".into(),
+                reason: "contains a NUL or other control character"
+            }
+        );
         assert_eq!(check_document("{ a(x: {y: [\"ok\", \"toolong\"]}) }", &limits).unwrap_err().limit(), "string");
         assert!(check_document("{ a(x: \"t\\tk\") }", &limits).is_ok());
         let vars = Variables::from_json(serde_json::json!({"rows": [{"id": "a\u{1}"}]}));
         assert_eq!(
             check_variables(&vars, &limits),
-            Err(LimitError::BadString { at: "$rows[0].id".into(), reason: "contains a NUL or other control character" })
+            Err(LimitError::BadString {
+                at: "$rows[0].id".into(),
+                reason: "contains a NUL or other control character"
+            })
         );
     }
 }

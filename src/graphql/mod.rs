@@ -94,7 +94,7 @@ pub fn build_schema_with(
     options: &GraphqlOptions,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .extension(limits::Guard(options.limits))
+        .extension(limits::Guard { limits: options.limits, introspection: options.introspection })
         .limit_complexity(options.complexity)
         .limit_recursive_depth(32)
         .limit_directives(8);

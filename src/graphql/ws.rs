@@ -48,7 +48,8 @@ pub async fn subscribe(State(state): State<AppState>, headers: HeaderMap, upgrad
         .and_then(|v| v.to_str().ok())
         .and_then(|list| list.split(',').find_map(|p| WebSocketProtocols::from_str(p.trim()).ok()));
     let Some(protocol) = protocol else {
-        return (StatusCode::BAD_REQUEST, "ask for the graphql-transport-ws (or graphql-ws) subprotocol").into_response();
+        return (StatusCode::BAD_REQUEST, "ask for the graphql-transport-ws (or graphql-ws) subprotocol")
+            .into_response();
     };
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| serve(state, protocol, socket))
 }
@@ -57,14 +58,12 @@ pub async fn subscribe(State(state): State<AppState>, headers: HeaderMap, upgrad
 /// code when the token it was opened with expires or is revoked.
 async fn serve(state: AppState, protocol: WebSocketProtocols, socket: WebSocket) {
     let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|res| future::ready(res.is_ok()))
-        .filter_map(|msg| {
-            future::ready(match msg {
-                Ok(msg @ (Message::Text(_) | Message::Binary(_))) => Some(msg.into_data()),
-                _ => None,
-            })
-        });
+    let input = stream.take_while(|res| future::ready(res.is_ok())).filter_map(|msg| {
+        future::ready(match msg {
+            Ok(msg @ (Message::Text(_) | Message::Binary(_))) => Some(msg.into_data()),
+            _ => None,
+        })
+    });
     // The claims of the token the connection was opened with, once `connection_init` is in.
     let (opened_tx, opened_rx) = watch::channel::<Option<Arc<AccessClaims>>>(None);
     let init_state = state.clone();
@@ -134,10 +133,7 @@ async fn token_ends(state: &AppState, mut opened: watch::Receiver<Option<Arc<Acc
     }
 }
 
-async fn connection_data(
-    state: &AppState,
-    payload: serde_json::Value,
-) -> async_graphql::Result<(Data, AccessClaims)> {
+async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_graphql::Result<(Data, AccessClaims)> {
     let header =
         ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str())).ok_or_else(
             || async_graphql::Error::new("send `{\"Authorization\": \"Bearer <token>\"}` in connection_init"),

@@ -493,8 +493,13 @@ async fn progress_fixtures(app: &TestApp, admin: &str, learner_sid: &str) -> Val
 }
 
 async fn root_fields(app: &TestApp) -> BTreeSet<String> {
+    let token = app.token("roster.read", &[]).await;
     let body: Value = app
-        .gql_raw(None, "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({}))
+        .gql_raw(
+            Some(&token),
+            "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
+            json!({}),
+        )
         .await
         .json()
         .await

@@ -400,6 +400,7 @@ async fn huge_page_sizes_cannot_overflow_the_complexity_check() {
     let token = app.admin_token().await;
     let q = "{ schools(first: 2147483647) { edges { node { learners(first: 2147483647) { edges { node { enrollments(first: 2147483647) { edges { node { sourcedId } } } } } } } } } }";
     let body = app.gql(&token, q, json!({})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_LIMIT_EXCEEDED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["limit"], "complexity", "{body}");
     assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "the server is still up");
 }

@@ -12,7 +12,7 @@ use tokio_tungstenite::{
 
 use crate::{
     progress::{ALL, post, row, setup},
-    support::{TestApp, backend_is_postgres, data, spawn_app},
+    support::{TestApp, backend_is_postgres, data, spawn_app, spawn_app_with},
 };
 
 /// A graphql-transport-ws client. Messages of one subscription read while waiting for
@@ -60,6 +60,26 @@ impl Ws {
                 Ok(Some(Err(e))) => panic!("websocket error: {e}"),
             }
         }
+    }
+
+    /// The close code the server ends the connection with, reading past other messages;
+    /// `None` when it did not close within `within`.
+    async fn close_code(&mut self, within: Duration) -> Option<u16> {
+        let wait = async {
+            loop {
+                match self.0.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_) | Message::Frame(_))) => {}
+                    Some(Ok(Message::Text(t))) => {
+                        if serde_json::from_str::<Value>(&t).is_ok_and(|v| v["type"] == "ping") {
+                            self.send(json!({"type": "pong"})).await;
+                        }
+                    }
+                    Some(Err(_)) | None => return None,
+                }
+            }
+        };
+        tokio::time::timeout(within, wait).await.ok().flatten()
     }
 
     /// The next event of subscription `id` that is not a warm-up result.
@@ -175,6 +195,53 @@ async fn subscriptions_check_the_token_and_the_scope() {
     let m = ws.recv(Duration::from_secs(10)).await.unwrap();
     assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
     assert_eq!(m["payload"]["data"], Value::Null, "{m}");
+}
+
+#[tokio::test]
+async fn a_revoked_token_or_a_disabled_client_ends_its_subscriptions_at_once() {
+    let app = spawn_app().await;
+    app.seed(1, 2).await;
+    let (id, secret) = app.client("progress.read", &[]).await;
+    let token = app.token_for(&id, &secret).await;
+    let mut ws = Ws::connect(&app, &token).await.unwrap();
+    ws.subscribe("r", RESULTS).await;
+    let res = app
+        .http
+        .post(app.url("/oauth/revoke"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(ws.close_code(Duration::from_secs(10)).await, Some(4403), "closed as forbidden");
+
+    // Disabling the client ends the subscriptions of its other tokens; on PostgreSQL through
+    // a second replica, which hears it on the notification channel.
+    let other = app.token_for(&id, &secret).await;
+    let replica = if backend_is_postgres() { Some(app.replica().await) } else { None };
+    let mut ws = Ws::connect(replica.as_ref().unwrap_or(&app), &other).await.unwrap();
+    ws.subscribe("r", RESULTS).await;
+    let admin = app.admin_token().await;
+    let body = app
+        .gql(
+            &admin,
+            "mutation($c: String!) { setOAuthClientEnabled(clientId: $c, enabled: false) { userErrors { message } } }",
+            json!({"c": id}),
+        )
+        .await;
+    assert_eq!(data(body)["setOAuthClientEnabled"]["userErrors"], json!([]));
+    assert_eq!(ws.close_code(Duration::from_secs(10)).await, Some(4403));
+}
+
+#[tokio::test]
+async fn an_expired_token_ends_its_subscriptions() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_ACCESS_TOKEN_TTL_SECONDS", "2")]).await;
+    app.seed(1, 2).await;
+    let token = app.token("progress.read", &[]).await;
+    let mut ws = Ws::connect(&app, &token).await.unwrap();
+    ws.subscribe("r", RESULTS).await;
+    assert_eq!(ws.close_code(Duration::from_secs(15)).await, Some(4401), "closed as unauthorized");
 }
 
 /// Every change a token sees after `after`, as `(entityType, type, id)`.
