@@ -7,12 +7,13 @@ use anyhow::Context;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, StatusCode},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -22,7 +23,7 @@ use tower_http::{
 use crate::{
     audit::{AuditLog, AuditWriter},
     auth::{oauth, tokens::Keys},
-    config::Config,
+    config::{Config, Environment},
     db,
     graphql::{self, AppSchema},
     metrics::{HttpLabels, Metrics},
@@ -39,12 +40,39 @@ pub struct AppState {
     pub sign_in: Arc<oauth::SignIn>,
     pub audit: AuditLog,
     pub bus: crate::sync::Bus,
+    pub web: WebSettings,
+}
+
+/// What the service shows besides the API, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct WebSettings {
+    /// GraphiQL at `GET /graphql` and its assets under `/graphiql/`.
+    pub graphiql: bool,
+    /// `/metrics` on the main listener: in development, or in production with a token, and
+    /// never when metrics have a listener of their own.
+    pub metrics_on_main: bool,
+    /// SHA-256 of the bearer token `/metrics` requires, if one is configured.
+    pub metrics_token: Option<[u8; 32]>,
+}
+
+impl WebSettings {
+    fn new(config: &Config) -> Self {
+        let metrics_token = config.metrics_token.as_ref().map(|t| Sha256::digest(t.expose().as_bytes()).into());
+        WebSettings {
+            graphiql: config.graphiql,
+            metrics_on_main: config.metrics_bind.is_none()
+                && (config.environment == Environment::Development || metrics_token.is_some()),
+            metrics_token,
+        }
+    }
 }
 
 /// A bound, not yet serving, application.
 pub struct App {
     listener: TcpListener,
     router: Router,
+    /// The listener that serves only `/metrics`, when `LEARNERGRAPH_METRICS_BIND` is set.
+    metrics: Option<(TcpListener, Router)>,
     shutdown_timeout: Duration,
     audit_writer: AuditWriter,
 }
@@ -76,11 +104,23 @@ impl App {
             metrics,
             sign_in,
             audit,
+            web: WebSettings::new(&config),
         };
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        let metrics = match config.metrics_bind {
+            Some(addr) => Some((
+                TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} for metrics"))?,
+                Router::new()
+                    .route("/metrics", get(metrics_alone))
+                    .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
+                    .with_state(state.clone()),
+            )),
+            None => None,
+        };
         Ok(App {
             listener,
+            metrics,
             router: router(state, config.max_body_bytes),
             shutdown_timeout: config.shutdown_timeout,
             audit_writer,
@@ -91,10 +131,29 @@ impl App {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// The port of the metrics listener, when metrics have one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok()).map(|a| a.port())
+    }
+
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the
     /// configured timeout) and writes the audit events still queued.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        // The metrics listener lives as long as the main one; it is polled from this task, so
+        // it ends with it.
+        let mut metrics_stopping = stopping_tx.subscribe();
+        let metrics = self.metrics;
+        let metrics_server = async move {
+            if let Some((listener, router)) = metrics {
+                let stopped = async move {
+                    let _ = metrics_stopping.wait_for(|stopping| *stopping).await;
+                };
+                if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            }
+        };
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
@@ -102,7 +161,7 @@ impl App {
         });
         let timeout = self.shutdown_timeout;
         let served = tokio::select! {
-            result = server => result.context("server error"),
+            (result, ()) = async { tokio::join!(server, metrics_server) } => result.context("server error"),
             _ = async move {
                 let _ = stopping_rx.wait_for(|stopping| *stopping).await;
                 tokio::time::sleep(timeout).await;
@@ -124,6 +183,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .route("/graphql/ws", get(graphql::ws::subscribe))
+        .route("/graphiql/{file}", get(graphql::graphiql::asset))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/authorize", get(oauth::authorize))
         .route("/oauth/authorize/dev-signin", post(oauth::dev_signin))
@@ -166,7 +226,32 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics` on the main listener: 404 where it is not served there (see [`WebSettings`]).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.web.metrics_on_main {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    metrics_alone(State(state), headers).await
+}
+
+/// `/metrics`, behind the bearer token when one is configured.
+async fn metrics_alone(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.web.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| Sha256::digest(token.trim().as_bytes()));
+        // Digests of equal length, compared without an early exit: the time taken says nothing
+        // about how much of the token was right.
+        let matches = given.is_some_and(|g| g.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+        if !matches {
+            let mut res = (StatusCode::UNAUTHORIZED, "metrics need `Authorization: Bearer <token>`").into_response();
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));
+            return res;
+        }
+    }
     ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }
 

@@ -19,4 +19,5 @@ mod progress;
 mod redesign;
 mod roster;
 mod sync;
+mod web;
 mod win;
