@@ -7,13 +7,14 @@ use anyhow::Context;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, HeaderValue, StatusCode},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use hyper_util::{rt::TokioIo, rt::TokioTimer, service::TowerToHyperService};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::{
@@ -25,7 +26,7 @@ use tower_http::{
 use crate::{
     audit::{AuditLog, AuditWriter},
     auth::{oauth, tokens::Keys},
-    config::Config,
+    config::{Config, Environment},
     db, error,
     graphql::{self, AppSchema},
     metrics::{HttpLabels, Metrics},
@@ -47,12 +48,39 @@ pub struct AppState {
     /// Permits for requests in flight: none left means answer 503 at once.
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub request_timeout: Duration,
+    pub web: WebSettings,
+}
+
+/// What the service shows besides the API, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct WebSettings {
+    /// GraphiQL at `GET /graphql` and its assets under `/graphiql/`.
+    pub graphiql: bool,
+    /// `/metrics` on the main listener: in development, or in production with a token, and
+    /// never when metrics have a listener of their own.
+    pub metrics_on_main: bool,
+    /// SHA-256 of the bearer token `/metrics` requires, if one is configured.
+    pub metrics_token: Option<[u8; 32]>,
+}
+
+impl WebSettings {
+    fn new(config: &Config) -> Self {
+        let metrics_token = config.metrics_token.as_ref().map(|t| Sha256::digest(t.expose().as_bytes()).into());
+        WebSettings {
+            graphiql: config.graphiql,
+            metrics_on_main: config.metrics_bind.is_none()
+                && (config.environment == Environment::Development || metrics_token.is_some()),
+            metrics_token,
+        }
+    }
 }
 
 /// A bound, not yet serving, application.
 pub struct App {
     listener: TcpListener,
     router: Router,
+    /// The listener that serves only `/metrics`, when `LEARNERGRAPH_METRICS_BIND` is set.
+    metrics: Option<(TcpListener, Router)>,
     shutdown_timeout: Duration,
     header_timeout: Duration,
     audit_writer: AuditWriter,
@@ -93,11 +121,23 @@ impl App {
             metrics,
             sign_in,
             audit,
+            web: WebSettings::new(&config),
         };
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        let metrics = match config.metrics_bind {
+            Some(addr) => Some((
+                TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} for metrics"))?,
+                Router::new()
+                    .route("/metrics", get(metrics_alone))
+                    .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
+                    .with_state(state.clone()),
+            )),
+            None => None,
+        };
         Ok(App {
             listener,
+            metrics,
             router: router(state, config.max_body_bytes, config.body_timeout),
             shutdown_timeout: config.shutdown_timeout,
             header_timeout: config.header_timeout,
@@ -109,6 +149,11 @@ impl App {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// The port of the metrics listener, when metrics have one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok()).map(|a| a.port())
+    }
+
     /// Serves until `shutdown` resolves; then stops accepting (connections already waiting in
     /// the listen backlog are still served), lets in-flight requests finish for up to the
     /// configured grace period, and writes the audit events still queued.
@@ -117,7 +162,16 @@ impl App {
     /// timer: a client gets `header_timeout` to send a request's headers, and an idle
     /// keep-alive connection is closed after the same time.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let App { listener, router, shutdown_timeout, header_timeout, audit_writer } = self;
+        let App { listener, router, metrics, shutdown_timeout, header_timeout, audit_writer } = self;
+        // The metrics listener, if any, is served by the same loop with the same timeouts.
+        let (metrics_listener, metrics_router) = match metrics {
+            Some((l, r)) => (Some(l), Some(r)),
+            None => (None, None),
+        };
+        let metrics_accept = async |l: &Option<TcpListener>| match l {
+            Some(l) => l.accept().await,
+            None => std::future::pending().await,
+        };
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
         // Each connection holds a clone of `open`; `closed` yields None once all are gone.
@@ -134,6 +188,11 @@ impl App {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
+                accepted = metrics_accept(&metrics_listener) => match (accepted, &metrics_router) {
+                    (Ok((stream, peer)), Some(r)) => serve_connection(&http, r, stream, peer, &open, &stop_rx),
+                    (Err(e), _) => tracing::warn!(error = %e, "metrics accept failed"),
+                    _ => {}
+                },
                 () = &mut shutdown => break,
             }
         }
@@ -142,6 +201,7 @@ impl App {
             serve_connection(&http, &router, stream, peer, &open, &stop_rx);
         }
         drop(listener);
+        drop(metrics_listener);
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stop_tx.send(true);
         drop(open);
@@ -149,6 +209,7 @@ impl App {
             tracing::warn!("in-flight requests did not finish within {shutdown_timeout:?}; exiting");
         }
         drop(router);
+        drop(metrics_router);
         // The server and its state are gone, so the audit queue's senders are too.
         if tokio::time::timeout(shutdown_timeout, audit_writer.close()).await.is_err() {
             tracing::error!("audit events still queued at exit could not be written in time");
@@ -199,6 +260,7 @@ pub fn router(state: AppState, max_body_bytes: usize, body_timeout: Duration) ->
     let api = Router::new()
         .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .route("/graphql/ws", get(graphql::ws::subscribe))
+        .route("/graphiql/{file}", get(graphql::graphiql::asset))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/authorize", get(oauth::authorize))
         .route("/oauth/authorize/dev-signin", post(oauth::dev_signin))
@@ -329,7 +391,32 @@ fn pool_usage(db: &DatabaseConnection) -> (u32, usize, u32) {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics` on the main listener: 404 where it is not served there (see [`WebSettings`]).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.web.metrics_on_main {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    metrics_alone(State(state), headers).await
+}
+
+/// `/metrics`, behind the bearer token when one is configured.
+async fn metrics_alone(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.web.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| Sha256::digest(token.trim().as_bytes()));
+        // Digests of equal length, compared without an early exit: the time taken says nothing
+        // about how much of the token was right.
+        let matches = given.is_some_and(|g| g.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+        if !matches {
+            let mut res = (StatusCode::UNAUTHORIZED, "metrics need `Authorization: Bearer <token>`").into_response();
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));
+            return res;
+        }
+    }
     ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }
 

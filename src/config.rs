@@ -80,6 +80,12 @@ pub struct Config {
     pub max_in_flight: usize,
     /// How long a request waits for a database connection before it is answered 503.
     pub db_acquire_timeout: Duration,
+    /// GraphiQL at `GET /graphql` for browsers (default: on in development, off in production).
+    pub graphiql: bool,
+    /// A second listener that serves only `/metrics`; the main listener's `/metrics` then 404s.
+    pub metrics_bind: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires wherever it is served.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The district's identity provider (OpenID Connect, authorization code with PKCE).
@@ -217,6 +223,20 @@ impl Config {
                 _ => bail!(
                     "set all of LEARNERGRAPH_OIDC_ISSUER, LEARNERGRAPH_OIDC_CLIENT_ID and LEARNERGRAPH_OIDC_CLIENT_SECRET, or none"
                 ),
+            },
+            graphiql: match get("LEARNERGRAPH_GRAPHIQL").as_deref() {
+                None => environment == Environment::Development,
+                Some("true") => true,
+                Some("false") => false,
+                Some(other) => bail!("LEARNERGRAPH_GRAPHIQL must be true or false, not `{other}`"),
+            },
+            metrics_bind: get("LEARNERGRAPH_METRICS_BIND")
+                .map(|v| v.parse())
+                .transpose()
+                .context("LEARNERGRAPH_METRICS_BIND must be an address like 127.0.0.1:9090")?,
+            metrics_token: match get("LEARNERGRAPH_METRICS_TOKEN") {
+                Some(t) if t.trim().len() < 16 => bail!("LEARNERGRAPH_METRICS_TOKEN must be at least 16 characters"),
+                token => token.map(|t| Secret::new(t.trim())),
             },
         })
     }

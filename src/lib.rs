@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod html;
 pub mod metrics;
 pub mod playlists;
 pub mod profiles;

@@ -10,7 +10,7 @@ use axum::{
     Json,
     extract::{Query, RawForm, State, rejection::RawFormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use entity::{oauth_client, user};
@@ -350,8 +350,10 @@ fn unique_params(pairs: Vec<(String, String)>) -> Option<HashMap<String, String>
 
 /// A page for errors that must not be redirected (unknown client, unregistered redirect URI).
 fn error_page(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Html(format!("<!doctype html><title>Sign-in error</title><p>{}</p>", escape(message))))
-        .into_response()
+    crate::html::page(
+        StatusCode::BAD_REQUEST,
+        format!("<!doctype html><title>Sign-in error</title><p>{}</p>", escape(message)),
+    )
 }
 
 fn escape(s: &str) -> String {
@@ -442,16 +444,20 @@ pub async fn authorize(State(state): State<AppState>, Query(pairs): Query<Vec<(S
             }
         }
         None => match grants::start(&state.db, pending).await {
-            Ok(id) => Html(format!(
-                "<!doctype html><title>Sign in to learnergraph</title>\
-                 <h1>Development sign-in</h1><p>{} asks to act for you.</p>\
-                 <form method=post action=/oauth/authorize/dev-signin>\
-                 <input type=hidden name=request value=\"{}\">\
-                 <label>User sourcedId <input name=username autofocus></label> <button>Sign in</button></form>",
-                escape(&client.name),
-                escape(&id)
-            ))
-            .into_response(),
+            // The form's answer redirects to the client, so its origin joins `form-action`.
+            Ok(id) => crate::html::page_posting_to(
+                StatusCode::OK,
+                format!(
+                    "<!doctype html><title>Sign in to learnergraph</title>\
+                     <h1>Development sign-in</h1><p>{} asks to act for you.</p>\
+                     <form method=post action=/oauth/authorize/dev-signin>\
+                     <input type=hidden name=request value=\"{}\">\
+                     <label>User sourcedId <input name=username autofocus></label> <button>Sign in</button></form>",
+                    escape(&client.name),
+                    escape(&id)
+                ),
+                Some(redirect_uri),
+            ),
             Err(e) => OAuthError::server(e).into_response(),
         },
     }

@@ -7,14 +7,13 @@ use std::time::Instant;
 
 use async_graphql::{
     Request, Response as GqlResponse, Variables,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 use axum::{
     body::Bytes,
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -76,7 +75,7 @@ pub struct Params {
     access_token: Option<String>,
 }
 
-/// `GET /graphql`: GraphiQL for a browser, otherwise a query.
+/// `GET /graphql`: GraphiQL for a browser (when enabled), otherwise a query.
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -93,8 +92,8 @@ pub async fn get(
             _ => {}
         }
     }
-    if p.query.is_none() && wants_html {
-        return Html(GraphiQLSource::build().endpoint("/graphql").title("learnergraph").finish()).into_response();
+    if p.query.is_none() && wants_html && state.web.graphiql {
+        return super::graphiql::page();
     }
     execute(state, headers, Method::GET, Ok(p)).await
 }

@@ -20,4 +20,5 @@ mod progress;
 mod redesign;
 mod roster;
 mod sync;
+mod web;
 mod win;

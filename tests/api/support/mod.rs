@@ -29,6 +29,8 @@ pub const DEV_REDIRECT: &str = "http://localhost:3000/callback";
 /// A running app and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
+    /// The metrics listener's base URL, when the app runs with `LEARNERGRAPH_METRICS_BIND`.
+    pub metrics_address: Option<String>,
     pub http: reqwest::Client,
     /// A separate connection to the app's database, for fixtures and for checking what was
     /// (not) written.
@@ -100,6 +102,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 async fn start(database_url: String, pem: String, overrides: &[(&str, &str)], cleanup: Option<Cleanup>) -> TestApp {
     let app = App::build(test_config(&database_url, &pem, overrides)).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -107,6 +110,7 @@ async fn start(database_url: String, pem: String, overrides: &[(&str, &str)], cl
     let db = Database::connect(&database_url).await.expect("test db connection");
     TestApp {
         address,
+        metrics_address,
         http: reqwest::Client::new(),
         db,
         database_url,
