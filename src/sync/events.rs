@@ -150,7 +150,10 @@ impl Bus {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return;
         }
-        let pool = db.get_postgres_connection_pool().clone();
+        // The listener holds its connection for as long as it listens: give it a pool of its
+        // own, so that it never takes one of the requests' connections.
+        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
         let (tx, revoked) = (self.tx.clone(), self.revoked.clone());
         tokio::spawn(async move {
             loop {
