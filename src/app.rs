@@ -39,6 +39,10 @@ pub struct AppState {
     pub sign_in: Arc<oauth::SignIn>,
     pub audit: AuditLog,
     pub bus: crate::sync::Bus,
+    /// Fair sharing: rate limits and the failed-secret lockout (`src/ratelimit`).
+    pub limits: crate::ratelimit::Limits,
+    /// Where secret hashes are computed, a bounded few at a time.
+    pub hashing: crate::ratelimit::HashPool,
 }
 
 /// A bound, not yet serving, application.
@@ -68,7 +72,15 @@ impl App {
         let bus = crate::sync::Bus::new();
         bus.listen(&db);
         spawn_pruning(db.clone(), config.sync_retention);
+        let limits = crate::ratelimit::Limits::new(&config.limits, metrics.clone())?;
+        let hashing = crate::ratelimit::HashPool::new(
+            config.limits.hashing_concurrency,
+            config.limits.hashing_max_wait,
+            Some(metrics.clone()),
+        );
         let state = AppState {
+            limits,
+            hashing,
             schema: graphql::build_schema(Some(db.clone()), Some(audit.clone()), Some(bus.clone())),
             bus,
             db,
@@ -95,11 +107,13 @@ impl App {
     /// configured timeout) and writes the audit events still queued.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = stopping_tx.send(true);
-        });
+        let server =
+            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    tracing::info!("shutting down: finishing in-flight requests");
+                    let _ = stopping_tx.send(true);
+                });
         let timeout = self.shutdown_timeout;
         let served = tokio::select! {
             result = server => result.context("server error"),
@@ -121,12 +135,14 @@ impl App {
 
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    // The sign-in endpoints' budget per IP.
+    let per_ip = middleware::from_fn_with_state(state.clone(), crate::ratelimit::http::per_ip);
     Router::new()
         .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .route("/graphql/ws", get(graphql::ws::subscribe))
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/authorize", get(oauth::authorize))
-        .route("/oauth/authorize/dev-signin", post(oauth::dev_signin))
+        .route("/oauth/token", post(oauth::token).route_layer(per_ip.clone()))
+        .route("/oauth/authorize", get(oauth::authorize).route_layer(per_ip.clone()))
+        .route("/oauth/authorize/dev-signin", post(oauth::dev_signin).route_layer(per_ip.clone()))
         .route("/oauth/callback", get(oauth::callback))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))

@@ -33,6 +33,9 @@ pub enum AppError {
     /// A sync cursor older than the retained changes: the caller must resync fully.
     #[error("{0}")]
     CursorExpired(String),
+    /// The service is too busy for this now (e.g. every secret-hashing slot is taken).
+    #[error("the service is busy: retry after {retry_after} seconds")]
+    Unavailable { retry_after: u64 },
     /// Anything else: logged with its cause chain, never shown to the client.
     #[error(transparent)]
     Server(#[from] anyhow::Error),
@@ -52,6 +55,7 @@ impl AppError {
             AppError::Validation { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
             AppError::CursorExpired(_) => "CURSOR_EXPIRED",
+            AppError::Unavailable { .. } => "SERVICE_UNAVAILABLE",
             AppError::Server(_) => INTERNAL_CODE,
         }
     }
@@ -77,6 +81,9 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", code);
             if let AppError::Validation { field, .. } = &err {
                 ext.set("field", field.as_str());
+            }
+            if let AppError::Unavailable { retry_after } = &err {
+                ext.set("retryAfter", *retry_after);
             }
         })
     }

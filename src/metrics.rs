@@ -29,6 +29,13 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// `client_requests`, `client_cost`, `ip_requests`, `secret_delay`, `secret_lockout` or
+    /// `hashing_busy`.
+    pub limit: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
@@ -36,6 +43,10 @@ pub struct Metrics {
     pub graphql_duration: Family<OperationLabels, Histogram>,
     /// Every SQL statement the service sends; tests read it to bound statements per request.
     pub db_statements: Counter,
+    /// Requests refused by a fair-sharing limit, by limit.
+    pub ratelimit_refusals: Family<RefusalLabels, Counter>,
+    /// Decisions made without the shared rate-limit store (Redis unreachable: failed open).
+    pub ratelimit_backend_errors: Counter,
 }
 
 impl Metrics {
@@ -59,7 +70,23 @@ impl Metrics {
             graphql_duration.clone(),
         );
         registry.register("db_statements", "SQL statements sent to the database", db_statements.clone());
-        Arc::new(Metrics { registry, http_requests, graphql_requests, graphql_duration, db_statements })
+        let ratelimit_refusals = Family::<RefusalLabels, Counter>::default();
+        let ratelimit_backend_errors = Counter::default();
+        registry.register("ratelimit_refusals", "Requests refused by a fair-sharing limit", ratelimit_refusals.clone());
+        registry.register(
+            "ratelimit_backend_errors",
+            "Rate-limit decisions that failed open because the shared store was unreachable",
+            ratelimit_backend_errors.clone(),
+        );
+        Arc::new(Metrics {
+            registry,
+            http_requests,
+            graphql_requests,
+            graphql_duration,
+            db_statements,
+            ratelimit_refusals,
+            ratelimit_backend_errors,
+        })
     }
 
     /// The Prometheus text exposition of every metric.

@@ -62,7 +62,8 @@ pub fn build_schema(
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
-        .limit_directives(8);
+        .limit_directives(8)
+        .extension(crate::ratelimit::graphql::CostLimit);
     if let Some(db) = db {
         builder = builder.data(db);
     }

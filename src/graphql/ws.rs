@@ -23,18 +23,23 @@ use crate::{
 /// `GET /graphql/ws`.
 pub async fn subscribe(
     State(state): State<AppState>,
+    ip: crate::ratelimit::ClientIp,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
         let schema = state.schema.clone();
         GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move { connection_data(&state, payload).await })
+            .on_connection_init(move |payload| async move { connection_data(&state, ip, payload).await })
             .serve()
     })
 }
 
-async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
+async fn connection_data(
+    state: &AppState,
+    ip: crate::ratelimit::ClientIp,
+    payload: serde_json::Value,
+) -> async_graphql::Result<Data> {
     let header =
         ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str())).ok_or_else(
             || async_graphql::Error::new("send `{\"Authorization\": \"Bearer <token>\"}` in connection_init"),
@@ -48,7 +53,12 @@ async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_
         .await
         .map_err(async_graphql::Error::from)?
         .ok_or_else(|| async_graphql::Error::new("token revoked, or its client or user is no longer active"))?;
+    let charge = crate::ratelimit::graphql::admit_connection(&state.limits, &principal, ip).await?;
     let mut data = Data::default();
+    if let Some(charge) = charge {
+        data.insert(charge);
+    }
+    data.insert(state.hashing.clone());
     data.insert(principal);
     data.insert(TokenExpiry(claims.exp));
     let (roster, playlists) = (Loaders::new(&state.db), PlaylistLoaders::new(&state.db));
