@@ -106,7 +106,8 @@ struct Inner {
 }
 
 enum Backend {
-    Memory(memory::Memory),
+    // Boxed: the limiters are large, and the enum is built once per app.
+    Memory(Box<memory::Memory>),
     Redis(shared::Redis),
 }
 
@@ -116,7 +117,7 @@ impl Limits {
     pub fn new(config: &LimitsConfig, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
         let backend = match &config.redis_url {
             Some(url) => Backend::Redis(shared::Redis::new(url.expose(), &config.redis_prefix)?),
-            None => Backend::Memory(memory::Memory::new(config)),
+            None => Backend::Memory(Box::new(memory::Memory::new(config))),
         };
         let limits = Limits(Arc::new(Inner { config: config.clone(), backend, metrics }));
         if let Backend::Memory(_) = limits.0.backend {
