@@ -43,6 +43,10 @@ pub struct AppState {
     pub sign_in: Arc<oauth::SignIn>,
     pub audit: AuditLog,
     pub bus: crate::sync::Bus,
+    /// Fair sharing: rate limits and the failed-secret lockout (`src/ratelimit`).
+    pub limits: crate::ratelimit::Limits,
+    /// Where secret hashes are computed, a bounded few at a time.
+    pub hashing: crate::ratelimit::HashPool,
     /// Limits on GraphQL documents, checked before parsing.
     pub doc_limits: crate::graphql::limits::DocumentLimits,
     /// Permits for requests in flight: none left means answer 503 at once.
@@ -105,6 +109,12 @@ impl App {
         let bus = crate::sync::Bus::new();
         bus.listen(&db);
         spawn_pruning(db.clone(), config.sync_retention);
+        let limits = crate::ratelimit::Limits::new(&config.limits, metrics.clone())?;
+        let hashing = crate::ratelimit::HashPool::new(
+            config.limits.hashing_concurrency,
+            config.limits.hashing_max_wait,
+            Some(metrics.clone()),
+        );
         let state = AppState {
             schema: graphql::build_schema_with(
                 Some(db.clone()),
@@ -115,6 +125,8 @@ impl App {
             doc_limits: config.graphql.limits,
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight)),
             request_timeout: config.request_timeout,
+            limits,
+            hashing,
             bus,
             db,
             keys,
@@ -257,13 +269,15 @@ pub fn router(state: AppState, max_body_bytes: usize, body_timeout: Duration) ->
     let request_id = HeaderName::from_static("x-request-id");
     // The API: bounded in flight and in time. Health and metrics stay outside those bounds,
     // so a replica that is merely busy still answers its probes.
+    // The sign-in endpoints' budget per IP.
+    let per_ip = middleware::from_fn_with_state(state.clone(), crate::ratelimit::http::per_ip);
     let api = Router::new()
         .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .route("/graphql/ws", get(graphql::ws::subscribe))
         .route("/graphiql/{file}", get(graphql::graphiql::asset))
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/authorize", get(oauth::authorize))
-        .route("/oauth/authorize/dev-signin", post(oauth::dev_signin))
+        .route("/oauth/token", post(oauth::token).route_layer(per_ip.clone()))
+        .route("/oauth/authorize", get(oauth::authorize).route_layer(per_ip.clone()))
+        .route("/oauth/authorize/dev-signin", post(oauth::dev_signin).route_layer(per_ip.clone()))
         .route("/oauth/callback", get(oauth::callback))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))

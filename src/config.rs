@@ -86,6 +86,40 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// A bearer token `/metrics` requires wherever it is served.
     pub metrics_token: Option<Secret>,
+    /// Fair sharing: rate limits, failed-secret lockout, the hashing pool (`src/ratelimit`).
+    pub limits: LimitsConfig,
+}
+
+/// Limits that keep one caller from crowding out the others. A limit of 0 turns that limit off.
+#[derive(Clone, Debug)]
+pub struct LimitsConfig {
+    /// The window the per-client and per-IP limits are counted over.
+    pub window: Duration,
+    /// GraphQL requests (and WebSocket connections) per client, or per person signed in
+    /// through a front end, per window.
+    pub client_requests: u32,
+    /// Summed query complexity per client (or person) per window.
+    pub client_cost: u32,
+    /// Requests per IP per window to the token, authorization and sign-in endpoints.
+    pub ip_requests: u32,
+    /// Failed secrets for one client id before each further attempt must wait.
+    pub secret_free_failures: u32,
+    /// How long each attempt after those must wait.
+    pub secret_failure_delay: Duration,
+    /// Failed secrets that lock the client id's secret logins.
+    pub secret_lockout_failures: u32,
+    /// How long a lockout lasts; failures are also forgotten this long after the last one.
+    pub secret_lockout: Duration,
+    /// Secret hashes (argon2) computed at once.
+    pub hashing_concurrency: u32,
+    /// Longest wait for a hashing slot before answering 503.
+    pub hashing_max_wait: Duration,
+    /// Redis shared by the replicas; limits are kept in process when unset.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key, so deployments (and tests) sharing a Redis stay apart.
+    pub redis_prefix: String,
+    /// Peers (reverse proxies) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The district's identity provider (OpenID Connect, authorization code with PKCE).
@@ -102,6 +136,48 @@ pub struct UpstreamConfig {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://learnergraph.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Reads the fair-sharing limits (see `LimitsConfig`).
+fn limits_config(
+    get: &dyn Fn(&str) -> Option<String>,
+    number: &dyn Fn(&str, u64) -> anyhow::Result<u64>,
+) -> anyhow::Result<LimitsConfig> {
+    let count = |key: &str, default: u64| -> anyhow::Result<u32> {
+        u32::try_from(number(key, default)?).with_context(|| format!("{key} is too large"))
+    };
+    let positive = |key: &str, default: u64| -> anyhow::Result<u64> {
+        match number(key, default)? {
+            0 => bail!("{key} must be at least 1"),
+            n => Ok(n),
+        }
+    };
+    // Half the cores: secret hashing must never take all of the CPU.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u64);
+    let trusted_proxies = get("LEARNERGRAPH_TRUSTED_PROXIES")
+        .map(|v| {
+            v.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().with_context(|| format!("LEARNERGRAPH_TRUSTED_PROXIES: `{s}` is not an IP address")))
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(LimitsConfig {
+        window: Duration::from_secs(positive("LEARNERGRAPH_RATE_LIMIT_WINDOW_SECONDS", 60)?),
+        client_requests: count("LEARNERGRAPH_CLIENT_REQUESTS_PER_WINDOW", 6000)?,
+        client_cost: count("LEARNERGRAPH_CLIENT_COST_PER_WINDOW", 1_000_000)?,
+        ip_requests: count("LEARNERGRAPH_IP_REQUESTS_PER_WINDOW", 600)?,
+        secret_free_failures: count("LEARNERGRAPH_SECRET_FREE_FAILURES", 5)?,
+        secret_failure_delay: Duration::from_secs(number("LEARNERGRAPH_SECRET_FAILURE_DELAY_SECONDS", 2)?),
+        secret_lockout_failures: count("LEARNERGRAPH_SECRET_LOCKOUT_FAILURES", 10)?,
+        secret_lockout: Duration::from_secs(positive("LEARNERGRAPH_SECRET_LOCKOUT_SECONDS", 900)?),
+        hashing_concurrency: count("LEARNERGRAPH_HASHING_CONCURRENCY", (cores / 2).max(1))?.max(1),
+        hashing_max_wait: Duration::from_millis(number("LEARNERGRAPH_HASHING_MAX_WAIT_MS", 2000)?),
+        redis_url: get("LEARNERGRAPH_REDIS_URL").map(Secret::new),
+        redis_prefix: get("LEARNERGRAPH_REDIS_PREFIX").unwrap_or_else(|| "learnergraph:rl:".to_owned()),
+        trusted_proxies,
+    })
+}
 
 impl Config {
     /// Reads `.env` (if present, without overriding the real environment) and the environment.
@@ -167,7 +243,9 @@ impl Config {
             |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_secs(limit(key, default)?)) };
         let millis =
             |key: &str, default: u64| -> anyhow::Result<Duration> { Ok(Duration::from_millis(limit(key, default)?)) };
+        let limits = limits_config(&get, &number)?;
         Ok(Config {
+            limits,
             graphql,
             header_timeout: seconds("LEARNERGRAPH_HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: seconds("LEARNERGRAPH_BODY_TIMEOUT_SECONDS", 10)?,

@@ -36,10 +36,9 @@ pub enum AppError {
     /// A sync cursor older than the retained changes: the caller must resync fully.
     #[error("{0}")]
     CursorExpired(String),
-    /// The database is overloaded or unreachable: the client should retry shortly (HTTP 503
-    /// with `Retry-After`).
-    #[error("the service is busy or cannot reach its database; retry in a moment")]
-    Unavailable,
+    /// The service is too busy for this now (e.g. every secret-hashing slot is taken).
+    #[error("the service is busy: retry after {retry_after} seconds")]
+    Unavailable { retry_after: u64 },
     /// Anything else: logged with its cause chain, never shown to the client.
     #[error(transparent)]
     Server(#[from] anyhow::Error),
@@ -59,7 +58,7 @@ impl AppError {
             AppError::Validation { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
             AppError::CursorExpired(_) => "CURSOR_EXPIRED",
-            AppError::Unavailable => UNAVAILABLE_CODE,
+            AppError::Unavailable { .. } => UNAVAILABLE_CODE,
             AppError::Server(_) => INTERNAL_CODE,
         }
     }
@@ -69,7 +68,7 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
             tracing::warn!(error = %err, "database busy or unreachable");
-            return AppError::Unavailable;
+            return AppError::Unavailable { retry_after: crate::app::RETRY_AFTER_SECONDS };
         }
         AppError::Server(anyhow::Error::new(err).context("database error"))
     }
@@ -116,6 +115,9 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", code);
             if let AppError::Validation { field, .. } = &err {
                 ext.set("field", field.as_str());
+            }
+            if let AppError::Unavailable { retry_after } = &err {
+                ext.set("retryAfter", *retry_after);
             }
         })
     }

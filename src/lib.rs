@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod playlists;
 pub mod profiles;
 pub mod progress;
+pub mod ratelimit;
 pub mod redesign;
 pub mod roster;
 pub mod seed;

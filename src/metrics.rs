@@ -29,6 +29,13 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// `client_requests`, `client_cost`, `ip_requests`, `secret_delay`, `secret_lockout` or
+    /// `hashing_busy`.
+    pub limit: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
@@ -40,6 +47,10 @@ pub struct Metrics {
     pub overloaded: Counter,
     /// GraphQL documents refused by a document limit, before they ran.
     pub refused_documents: Counter,
+    /// Requests refused by a fair-sharing limit, by limit.
+    pub ratelimit_refusals: Family<RefusalLabels, Counter>,
+    /// Decisions made without the shared rate-limit store (Redis unreachable: failed open).
+    pub ratelimit_backend_errors: Counter,
 }
 
 impl Metrics {
@@ -71,6 +82,14 @@ impl Metrics {
             "GraphQL documents refused by a document limit before they ran",
             refused_documents.clone(),
         );
+        let ratelimit_refusals = Family::<RefusalLabels, Counter>::default();
+        let ratelimit_backend_errors = Counter::default();
+        registry.register("ratelimit_refusals", "Requests refused by a fair-sharing limit", ratelimit_refusals.clone());
+        registry.register(
+            "ratelimit_backend_errors",
+            "Rate-limit decisions that failed open because the shared store was unreachable",
+            ratelimit_backend_errors.clone(),
+        );
         Arc::new(Metrics {
             registry,
             http_requests,
@@ -79,6 +98,8 @@ impl Metrics {
             db_statements,
             overloaded,
             refused_documents,
+            ratelimit_refusals,
+            ratelimit_backend_errors,
         })
     }
 

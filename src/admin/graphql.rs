@@ -114,7 +114,10 @@ impl AdminMutation {
     ) -> async_graphql::Result<OAuthClientSecretPayload> {
         district_admin(ctx)?;
         let options = ClientOptions { grant_types: input.grant_types, redirect_uris: input.redirect_uris };
-        let created = clients::create_with(db(ctx)?, &input.name, &input.scopes.join(" "), &input.orgs, options).await;
+        let pool = hash_pool(ctx);
+        let created =
+            clients::create_with_pool(db(ctx)?, &pool, &input.name, &input.scopes.join(" "), &input.orgs, options)
+                .await;
         Ok(match into_user_errors(created)? {
             Ok(c) => OAuthClientSecretPayload {
                 client: summary(ctx, &c.client_id).await?,
@@ -133,7 +136,8 @@ impl AdminMutation {
         client_id: String,
     ) -> async_graphql::Result<OAuthClientSecretPayload> {
         district_admin(ctx)?;
-        Ok(match into_user_errors(clients::rotate_secret(db(ctx)?, &client_id).await)? {
+        let rotated = clients::rotate_secret_with_pool(db(ctx)?, &hash_pool(ctx), &client_id).await;
+        Ok(match into_user_errors(rotated)? {
             Ok(secret) => OAuthClientSecretPayload {
                 client: summary(ctx, &client_id).await?,
                 client_secret: Some(secret),
@@ -163,4 +167,9 @@ impl AdminMutation {
             Err(user_errors) => OAuthClientPayload { client: None, user_errors },
         })
     }
+}
+
+/// The service's hashing pool (request data), or a one-slot pool where none was given.
+fn hash_pool(ctx: &Context<'_>) -> crate::ratelimit::HashPool {
+    ctx.data_opt::<crate::ratelimit::HashPool>().cloned().unwrap_or_else(crate::ratelimit::HashPool::local)
 }

@@ -62,7 +62,7 @@ pub fn note(ctx: &Context<'_>, learners: impl IntoIterator<Item = i64>) {
 
 enum Msg {
     /// An event, and who waits to hear it was stored (a write's request, before it answers).
-    Event(Event, Option<oneshot::Sender<bool>>),
+    Event(Box<Event>, Option<oneshot::Sender<bool>>),
     /// Answered once every event queued before it is written.
     Flush(oneshot::Sender<()>),
 }
@@ -90,7 +90,7 @@ impl AuditLog {
                 for msg in batch.drain(..) {
                     match msg {
                         Msg::Event(e, ack) => {
-                            events.push(e);
+                            events.push(*e);
                             waiting.push(ack);
                         }
                         Msg::Flush(done) => flushes.push(done),
@@ -140,7 +140,7 @@ impl AuditLog {
     /// Queues an event (waits only if the writer is far behind). Reads use this: their
     /// events are written within moments, in batches, and all of them at shutdown.
     pub async fn record(&self, event: Event) {
-        if let Err(mpsc::error::SendError(Msg::Event(e, _))) = self.tx.send(Msg::Event(event, None)).await {
+        if let Err(mpsc::error::SendError(Msg::Event(e, _))) = self.tx.send(Msg::Event(Box::new(event), None)).await {
             tracing::error!(event = ?e, "audit writer has stopped; event logged here instead");
         }
     }
@@ -150,7 +150,9 @@ impl AuditLog {
     /// for many requests). `Err` when it could not be stored.
     pub async fn record_durable(&self, event: Event) -> Result<(), ()> {
         let (ack, stored) = oneshot::channel();
-        if let Err(mpsc::error::SendError(Msg::Event(e, _))) = self.tx.send(Msg::Event(event, Some(ack))).await {
+        if let Err(mpsc::error::SendError(Msg::Event(e, _))) =
+            self.tx.send(Msg::Event(Box::new(event), Some(ack))).await
+        {
             tracing::error!(event = ?e, "audit writer has stopped; event logged here instead");
             return Err(());
         }

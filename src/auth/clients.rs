@@ -13,6 +13,7 @@ use super::{principal::format_scopes, tokens::random_token};
 use crate::{
     auth::principal::parse_scopes,
     error::{AppError, AppResult},
+    ratelimit::HashPool,
 };
 
 /// What `client create` prints: the only time the clear secret is ever shown.
@@ -62,9 +63,22 @@ pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[S
     create_with(db, name, scopes, orgs, ClientOptions::default()).await
 }
 
-/// Registers a client with explicit grant types and redirect URIs.
+/// Registers a client with explicit grant types and redirect URIs, hashing its secret on a
+/// pool of its own (the CLI's way; the service uses `create_with_pool`).
 pub async fn create_with(
     db: &DatabaseConnection,
+    name: &str,
+    scopes: &str,
+    orgs: &[String],
+    options: ClientOptions,
+) -> AppResult<CreatedClient> {
+    create_with_pool(db, &HashPool::local(), name, scopes, orgs, options).await
+}
+
+/// Registers a client, hashing its secret on the service's bounded hashing pool.
+pub async fn create_with_pool(
+    db: &DatabaseConnection,
+    pool: &HashPool,
     name: &str,
     scopes: &str,
     orgs: &[String],
@@ -112,7 +126,7 @@ pub async fn create_with(
     }
     let client_id = format!("lg_{}", random_token(12)?);
     let secret = random_token(32)?;
-    let secret_hash = hash_secret(&secret)?;
+    let secret_hash = hash_secret(pool, &secret).await?;
     let scopes = format_scopes(&scope_set);
     oauth_client::Entity::insert(oauth_client::ActiveModel {
         client_id: Set(client_id.clone()),
@@ -140,8 +154,13 @@ pub async fn create_with(
 
 /// Replaces a client's secret; the old one stops working at once. Returns the new secret.
 pub async fn rotate_secret(db: &DatabaseConnection, client_id: &str) -> AppResult<String> {
+    rotate_secret_with_pool(db, &HashPool::local(), client_id).await
+}
+
+/// `rotate_secret` on the service's bounded hashing pool.
+pub async fn rotate_secret_with_pool(db: &DatabaseConnection, pool: &HashPool, client_id: &str) -> AppResult<String> {
     let secret = random_token(32)?;
-    let hash = hash_secret(&secret)?;
+    let hash = hash_secret(pool, &secret).await?;
     let result = oauth_client::Entity::update_many()
         .col_expr(oauth_client::Column::SecretHash, sea_orm::sea_query::Expr::value(hash))
         .filter(oauth_client::Column::ClientId.eq(client_id))
@@ -202,9 +221,11 @@ pub fn client_orgs(client: &oauth_client::Model) -> Option<Vec<String>> {
 }
 
 /// Returns the enabled client whose id and secret match, or `None`. Takes the same time
-/// whether or not the client exists, so ids can't be probed by timing.
+/// whether or not the client exists, so ids can't be probed by timing. The hash is verified on
+/// `pool`; `AppError::Unavailable` when it is too busy.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    pool: &HashPool,
     client_id: &str,
     secret: &str,
 ) -> AppResult<Option<oauth_client::Model>> {
@@ -212,14 +233,17 @@ pub async fn authenticate(
     let hash = client.as_ref().map_or(DUMMY_HASH, |c| c.secret_hash.as_str());
     let secret = secret.to_owned();
     let hash = hash.to_owned();
-    // argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .map_err(|e| AppError::Server(e.into()))?;
+    // argon2 is deliberately slow: off the async workers, a bounded few at a time.
+    let ok = pool.run(move || verify_secret(&secret, &hash)).await?;
     Ok(client.filter(|c| ok && c.enabled))
 }
 
-fn hash_secret(secret: &str) -> AppResult<String> {
+async fn hash_secret(pool: &HashPool, secret: &str) -> AppResult<String> {
+    let secret = secret.to_owned();
+    pool.run(move || hash_secret_now(&secret)).await?
+}
+
+fn hash_secret_now(secret: &str) -> AppResult<String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| AppError::Server(anyhow::anyhow!("no system randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Server(anyhow::anyhow!("salt: {e}")))?;

@@ -24,7 +24,7 @@ use super::{
     tokens::Subject,
     upstream::Upstream,
 };
-use crate::{app::AppState, roster::store::ROLE_ADMINISTRATOR};
+use crate::{app::AppState, error::AppError, ratelimit::SecretBlock, roster::store::ROLE_ADMINISTRATOR};
 
 /// Sign-in settings the endpoints need.
 pub struct SignIn {
@@ -41,11 +41,19 @@ struct OAuthError {
     description: String,
     /// `invalid_client` through HTTP Basic must challenge with `WWW-Authenticate`.
     challenge: bool,
+    /// `Retry-After` seconds, when waiting helps.
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
     fn new(error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { status: StatusCode::BAD_REQUEST, error, description: description.into(), challenge: false }
+        OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+            challenge: false,
+            retry_after: None,
+        }
     }
     fn invalid_client() -> Self {
         OAuthError {
@@ -53,6 +61,30 @@ impl OAuthError {
             error: "invalid_client",
             description: "client authentication failed".into(),
             challenge: true,
+            retry_after: None,
+        }
+    }
+    /// Failed secrets for this client id: wait before the next attempt (429, `slow_down`, the
+    /// code OAuth has for "wait": RFC 8628 §3.5), or locked out (`invalid_client`, whatever
+    /// the secret).
+    fn secret_blocked(block: SecretBlock) -> Self {
+        let secs = block.retry_after_secs();
+        match block {
+            SecretBlock::Wait(_) => OAuthError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: Some(secs),
+                ..OAuthError::new(
+                    "slow_down",
+                    format!("too many failed client authentications: wait {secs} seconds before trying again"),
+                )
+            },
+            SecretBlock::Locked(_) => OAuthError {
+                description: format!(
+                    "client authentication is locked after repeated failures: try again in {secs} seconds"
+                ),
+                retry_after: Some(secs),
+                ..OAuthError::invalid_client()
+            },
         }
     }
     fn server<E: std::fmt::Display + 'static>(e: E) -> Self {
@@ -60,12 +92,13 @@ impl OAuthError {
         let any = &e as &dyn std::any::Any;
         let unavailable = any
             .downcast_ref::<crate::error::AppError>()
-            .is_some_and(|e| matches!(e, crate::error::AppError::Unavailable))
+            .is_some_and(|e| matches!(e, crate::error::AppError::Unavailable { .. }))
             || any.downcast_ref::<sea_orm::DbErr>().is_some_and(crate::error::is_unavailable);
         if unavailable {
             tracing::warn!(error = %e, "oauth endpoint: database busy or unreachable");
             return OAuthError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
+                retry_after: Some(crate::app::RETRY_AFTER_SECONDS),
                 ..OAuthError::new("temporarily_unavailable", "the service is busy; retry in a moment")
             };
         }
@@ -79,8 +112,8 @@ impl IntoResponse for OAuthError {
         let mut res =
             (self.status, Json(json!({"error": self.error, "error_description": self.description}))).into_response();
         no_store(res.headers_mut());
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::app::RETRY_AFTER_SECONDS));
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.challenge {
             res.headers_mut()
@@ -158,10 +191,33 @@ async fn authenticate_client(
         (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
         _ => return Err(OAuthError::invalid_client()),
     };
-    clients::authenticate(&state.db, &id, &secret)
-        .await
-        .map_err(OAuthError::server)?
-        .ok_or_else(OAuthError::invalid_client)
+    // A locked or slowed-down id is refused before any hashing: guessing costs us nothing.
+    state.limits.secret_gate(&id).await.map_err(OAuthError::secret_blocked)?;
+    let found = match clients::authenticate(&state.db, &state.hashing, &id, &secret).await {
+        Ok(found) => found,
+        Err(AppError::Unavailable { retry_after }) => {
+            return Err(OAuthError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                retry_after: Some(retry_after),
+                ..OAuthError::new("temporarily_unavailable", "the server is busy: retry shortly")
+            });
+        }
+        Err(e) => return Err(OAuthError::server(e)),
+    };
+    match found {
+        Some(client) => {
+            state.limits.secret_succeeded(&id).await;
+            Ok(client)
+        }
+        None => Err(match state.limits.secret_failed(&id).await {
+            // The failure that locks says so at once.
+            Some(block @ SecretBlock::Locked(_)) => OAuthError::secret_blocked(block),
+            Some(SecretBlock::Wait(d)) => {
+                OAuthError { retry_after: Some(crate::ratelimit::ceil_secs(d)), ..OAuthError::invalid_client() }
+            }
+            None => OAuthError::invalid_client(),
+        }),
+    }
 }
 
 fn percent_decode(s: &str) -> String {

@@ -25,6 +25,7 @@ use crate::{
     auth::{Actor, Principal, policy::principal_from_claims},
     error::{AppError, INTERNAL_CODE, UNAVAILABLE_CODE},
     metrics::{OperationLabels, OutcomeLabels},
+    ratelimit::{ClientIp, graphql::Admission},
     roster::loaders::Loaders,
 };
 
@@ -78,6 +79,7 @@ pub struct Params {
 /// `GET /graphql`: GraphiQL for a browser (when enabled), otherwise a query.
 pub async fn get(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -95,11 +97,11 @@ pub async fn get(
     if p.query.is_none() && wants_html && state.web.graphiql {
         return super::graphiql::page();
     }
-    execute(state, headers, Method::GET, Ok(p)).await
+    execute(state, ip, headers, Method::GET, Ok(p)).await
 }
 
 /// `POST /graphql`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(State(state): State<AppState>, ip: ClientIp, headers: HeaderMap, body: Bytes) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -111,11 +113,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     } else {
         Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json".to_owned()))
     };
-    execute(state, headers, Method::POST, params).await
+    execute(state, ip, headers, Method::POST, params).await
 }
 
 async fn execute(
     state: AppState,
+    ip: ClientIp,
     headers: HeaderMap,
     method: Method,
     params: Result<Params, (StatusCode, String)>,
@@ -145,6 +148,11 @@ async fn execute(
         // an anonymous document is refused before it is even read.
         return unauthenticated("authentication required: send an access token as `Authorization: Bearer <token>`");
     }
+    // Counted before the document is even parsed: a refused caller costs almost nothing.
+    let admission = match Admission::check(&state.limits, &principal, ip).await {
+        Ok(a) => a,
+        Err(refusal) => return with_media(crate::ratelimit::graphql::refusal_response(&refusal), media),
+    };
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "the request has no `query`");
     };
@@ -198,7 +206,12 @@ async fn execute(
         .data(crate::progress::loaders::ProgressLoaders::new(&state.db))
         .data(crate::sync::graphql::FeedLoaders::new(&state.db))
         .data(crate::win::loaders::WinLoaders::new(&state.db))
-        .data(touched.clone());
+        .data(touched.clone())
+        .data(state.hashing.clone());
+    let request = match admission.charge() {
+        Some(charge) => request.data(charge),
+        None => request,
+    };
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -292,6 +305,7 @@ async fn execute(
     if unavailable_now {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
     }
+    admission.finish(&mut res);
     res
 }
 
@@ -346,9 +360,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     match principal_from_claims(&state.db, &claims).await {
         Ok(Some(principal)) => Ok(principal),
         Ok(None) => Err(unauthenticated("token revoked, or its client or user is no longer active")),
-        Err(AppError::Unavailable) => {
-            Err(unavailable("/graphql", UNAVAILABLE_CODE, &AppError::Unavailable.to_string()))
-        }
+        Err(e @ AppError::Unavailable { .. }) => Err(unavailable("/graphql", UNAVAILABLE_CODE, &e.to_string())),
         Err(e) => {
             let err: async_graphql::Error = e.into();
             Err((

@@ -98,7 +98,8 @@ pub fn build_schema_with(
         .extension(limits::Guard { limits: options.limits, introspection: options.introspection })
         .limit_complexity(options.complexity)
         .limit_recursive_depth(32)
-        .limit_directives(8);
+        .limit_directives(8)
+        .extension(crate::ratelimit::graphql::CostLimit);
     if !options.introspection {
         builder = builder.disable_introspection();
     }

@@ -42,7 +42,12 @@ const CLOSE_EXPIRED: u16 = 4401;
 const CLOSE_REVOKED: u16 = 4403;
 
 /// `GET /graphql/ws`.
-pub async fn subscribe(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+pub async fn subscribe(
+    State(state): State<AppState>,
+    ip: crate::ratelimit::ClientIp,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let protocol = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
@@ -51,12 +56,12 @@ pub async fn subscribe(State(state): State<AppState>, headers: HeaderMap, upgrad
         return (StatusCode::BAD_REQUEST, "ask for the graphql-transport-ws (or graphql-ws) subprotocol")
             .into_response();
     };
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| serve(state, protocol, socket))
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| serve(state, ip, protocol, socket))
 }
 
 /// Runs the protocol (async-graphql's), and closes the connection with the protocol's close
 /// code when the token it was opened with expires or is revoked.
-async fn serve(state: AppState, protocol: WebSocketProtocols, socket: WebSocket) {
+async fn serve(state: AppState, ip: crate::ratelimit::ClientIp, protocol: WebSocketProtocols, socket: WebSocket) {
     let (mut sink, stream) = socket.split();
     let input = stream.take_while(|res| future::ready(res.is_ok())).filter_map(|msg| {
         future::ready(match msg {
@@ -69,7 +74,7 @@ async fn serve(state: AppState, protocol: WebSocketProtocols, socket: WebSocket)
     let init_state = state.clone();
     let output = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol).on_connection_init(
         move |payload| async move {
-            let (data, claims) = connection_data(&init_state, payload).await?;
+            let (data, claims) = connection_data(&init_state, ip, payload).await?;
             let _ = opened_tx.send(Some(Arc::new(claims)));
             Ok(data)
         },
@@ -133,7 +138,11 @@ async fn token_ends(state: &AppState, mut opened: watch::Receiver<Option<Arc<Acc
     }
 }
 
-async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_graphql::Result<(Data, AccessClaims)> {
+async fn connection_data(
+    state: &AppState,
+    ip: crate::ratelimit::ClientIp,
+    payload: serde_json::Value,
+) -> async_graphql::Result<(Data, AccessClaims)> {
     let header =
         ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str())).ok_or_else(
             || async_graphql::Error::new("send `{\"Authorization\": \"Bearer <token>\"}` in connection_init"),
@@ -144,7 +153,12 @@ async fn connection_data(state: &AppState, payload: serde_json::Value) -> async_
         .await
         .map_err(async_graphql::Error::from)?
         .ok_or_else(|| async_graphql::Error::new("token revoked, or its client or user is no longer active"))?;
+    let charge = crate::ratelimit::graphql::admit_connection(&state.limits, &principal, ip).await?;
     let mut data = Data::default();
+    if let Some(charge) = charge {
+        data.insert(charge);
+    }
+    data.insert(state.hashing.clone());
     data.insert(principal);
     data.insert(TokenExpiry(claims.exp));
     let (roster, playlists) = (Loaders::new(&state.db), PlaylistLoaders::new(&state.db));

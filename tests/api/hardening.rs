@@ -328,14 +328,13 @@ async fn slow_partial_and_idle_connections_are_closed() {
 /// until the returned transaction is dropped, so that writes to users wait.
 async fn lock_users(app: &TestApp) -> sea_orm::DatabaseTransaction {
     let conn = Database::connect(&app.database_url).await.unwrap();
-    let txn = if backend_is_postgres() {
+    if backend_is_postgres() {
         let txn = conn.begin().await.unwrap();
         txn.execute_unprepared("LOCK TABLE users IN ACCESS EXCLUSIVE MODE").await.unwrap();
         txn
     } else {
         learnergraph::db::begin_write(&conn).await.unwrap()
-    };
-    txn
+    }
 }
 
 const UPSERT: &str = "mutation($s: String!) { upsertLearner(input: {sourcedId: $s, givenName: \"A\", familyName: \"B\", schoolSourcedIds: [\"sc-school-001\"]}) { learner { sourcedId } userErrors { message } } }";
@@ -437,8 +436,8 @@ async fn requests_beyond_the_in_flight_bound_are_refused_at_once() {
         })
     };
     until_busy(&app).await;
-    let refused: Option<reqwest::Response> = Some(app.gql_raw(Some(&token), "{ viewer { scopes } }", json!({})).await);
-    let res = refused.expect("a second request in flight is refused");
+    // A second request in flight is refused.
+    let res = app.gql_raw(Some(&token), "{ viewer { scopes } }", json!({})).await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "1");
     assert_eq!(error_code(&res.json().await.unwrap()), "SERVICE_UNAVAILABLE");

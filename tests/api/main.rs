@@ -17,6 +17,7 @@ mod oauth_flows;
 mod operations;
 mod profiles;
 mod progress;
+mod ratelimit;
 mod redesign;
 mod roster;
 mod sync;

@@ -125,7 +125,12 @@ impl TestApp {
     /// A second replica of the service: its own process state, the same database and signing
     /// key (as replicas behind a load balancer share them).
     pub async fn replica(&self) -> TestApp {
-        start(self.database_url.clone(), self.signing_pem.clone(), &[], None).await
+        self.replica_with(&[]).await
+    }
+
+    /// A replica started with configuration `overrides` (e.g. the same Redis for limits).
+    pub async fn replica_with(&self, overrides: &[(&str, &str)]) -> TestApp {
+        start(self.database_url.clone(), self.signing_pem.clone(), overrides, None).await
     }
 
     pub fn url(&self, path: &str) -> String {
