@@ -99,9 +99,11 @@ async fn graphiql_and_every_asset_come_from_the_binary() {
     }
 
     // A GET with a query is still a query, whatever the browser accepts.
+    let token = app.token("roster.read", &[]).await;
     let res = app
         .http
         .get(app.url("/graphql?query=%7B__typename%7D"))
+        .bearer_auth(&token)
         .header(header::ACCEPT, BROWSER_ACCEPT)
         .send()
         .await
@@ -166,14 +168,14 @@ async fn every_sign_in_page_has_the_strict_policy() {
     assert_secure_html(&res, CSP);
 }
 
-/// GraphiQL is not served: the browser's GET is answered as an API request without a query,
-/// and the assets are gone.
+/// GraphiQL is not served: the browser's GET is answered as an API request (anonymous, so
+/// 401), and the assets are gone.
 async fn assert_no_graphiql(app: &TestApp) {
     let res = open(app, "/graphql").await;
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 401);
     assert_eq!(header_of(&res, "content-type"), "application/json");
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["errors"][0]["message"], "the request has no `query`");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     for asset in ["/graphiql/graphiql.min.js", "/graphiql/init.js"] {
         assert_eq!(app.http.get(app.url(asset)).send().await.unwrap().status(), 404, "{asset}");
     }
