@@ -246,11 +246,8 @@ async fn legit_load(base: Arc<String>, token: Arc<String>, secs: u64) -> Legit {
             let (base, token) = (base.clone(), token.clone());
             tokio::spawn(async move {
                 // One client per connection: keep-alive, at most one socket.
-                let http = reqwest::Client::builder()
-                    .timeout(REQUEST_TIMEOUT)
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap();
+                let http =
+                    reqwest::Client::builder().timeout(REQUEST_TIMEOUT).pool_max_idle_per_host(1).build().unwrap();
                 let mut out = Legit::default();
                 let mut i = c;
                 while Instant::now() < deadline {

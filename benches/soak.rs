@@ -45,7 +45,8 @@ fn env_num(name: &str, default: u64) -> u64 {
 
 fn rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    let kb: f64 =
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kb / 1024.0)
 }
 
@@ -176,9 +177,9 @@ async fn worker(ctx: Arc<Ctx>, w: usize, workers: usize, mode: Mode) {
                 .collect();
             if let Some(body) = gql(&ctx, &http, replica, "postResults", &rid, POST, json!({"rows": vars})).await {
                 let out = &body["data"]["postResults"];
-                let created = out["results"].as_array().is_some_and(|r| {
-                    r.len() == rows.len() && r.iter().all(|x| x["outcome"] == "CREATED")
-                });
+                let created = out["results"]
+                    .as_array()
+                    .is_some_and(|r| r.len() == rows.len() && r.iter().all(|x| x["outcome"] == "CREATED"));
                 if created {
                     ctx.stats.lock().unwrap().results.push((rid, rows));
                 } else {
@@ -229,12 +230,14 @@ async fn worker(ctx: Arc<Ctx>, w: usize, workers: usize, mode: Mode) {
 /// learners. Returns the problems found (empty when all is well) and a summary line.
 async fn check_writes(db: &DatabaseConnection, run: &str, stats: &[&Stats]) -> (Vec<String>, String) {
     let mut problems = Vec::new();
-    let results: HashMap<String, i64> =
-        sql(db, format!("SELECT sourced_id, COUNT(*) FROM results WHERE sourced_id LIKE '{run}-%' GROUP BY sourced_id"))
-            .await
-            .iter()
-            .map(|r| (r.try_get_by_index::<String>(0).unwrap(), r.try_get_by_index::<i64>(1).unwrap()))
-            .collect();
+    let results: HashMap<String, i64> = sql(
+        db,
+        format!("SELECT sourced_id, COUNT(*) FROM results WHERE sourced_id LIKE '{run}-%' GROUP BY sourced_id"),
+    )
+    .await
+    .iter()
+    .map(|r| (r.try_get_by_index::<String>(0).unwrap(), r.try_get_by_index::<i64>(1).unwrap()))
+    .collect();
     let events: HashMap<String, i64> = sql(
         db,
         format!("SELECT request_id, COUNT(*) FROM audit_events WHERE request_id LIKE '{run}-w-%' GROUP BY request_id"),
@@ -269,8 +272,8 @@ async fn check_writes(db: &DatabaseConnection, run: &str, stats: &[&Stats]) -> (
     .collect();
 
     let (mut writes, mut rows, mut missing_audit) = (0usize, 0usize, 0usize);
-    let mut audit = |rid: &str, learners: &[&String], problems: &mut Vec<String>| {
-        match events.get(rid).copied().unwrap_or(0) {
+    let mut audit =
+        |rid: &str, learners: &[&String], problems: &mut Vec<String>| match events.get(rid).copied().unwrap_or(0) {
             1 => {
                 let got = linked.get(rid).map(Vec::as_slice).unwrap_or(&[]);
                 if let Some(l) = learners.iter().find(|l| !got.contains(l)) {
@@ -282,8 +285,7 @@ async fn check_writes(db: &DatabaseConnection, run: &str, stats: &[&Stats]) -> (
                 problems.push(format!("{rid}: acknowledged but no audit event"));
             }
             n => problems.push(format!("{rid}: {n} audit events")),
-        }
-    };
+        };
     for s in stats {
         for (rid, posted) in &s.results {
             writes += 1;
