@@ -117,6 +117,8 @@ async fn gql(
             } else {
                 "connection closed"
             };
+            // A replica that is gone refuses at once; don't spin on it.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             return failure(what.into());
         }
     };
