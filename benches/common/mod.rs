@@ -33,6 +33,7 @@ pub async fn setup() -> (Config, DatabaseConnection, &'static str) {
 }
 
 /// Mean, median and 95th percentile in milliseconds.
+#[allow(dead_code)] // not every bench reports this way
 pub fn stats(mut samples: Vec<std::time::Duration>) -> (f64, f64, f64) {
     samples.sort();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
