@@ -11,6 +11,7 @@ mod auth;
 mod authz_matrix;
 mod cli;
 mod graphql_http;
+mod hostile_input;
 mod migrations;
 mod oauth_flows;
 mod operations;
