@@ -37,7 +37,7 @@ use serde_json::Value;
 use crate::support::{DEV_REDIRECT, TestApp, spawn_app_with};
 
 /// Cases per root field (and per OAuth endpoint, times four) when `PROPTEST_CASES` is unset.
-const DEFAULT_CASES: u32 = 12;
+const DEFAULT_CASES: u32 = 8;
 
 /// The largest request body the sweep sends (the production default limit is 1 MiB).
 const MAX_BODY: usize = 1_000_000;
