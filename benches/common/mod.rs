@@ -23,6 +23,11 @@ pub async fn setup() -> (Config, DatabaseConnection, &'static str) {
         ("LEARNERGRAPH_BIND", "127.0.0.1:0"),
         ("LEARNERGRAPH_SIGNING_KEY", pem.as_str()),
         ("LEARNERGRAPH_ISSUER", "http://bench"),
+        // Benchmarks measure the server's work, not a tool's budget: budgets far above any
+        // load a bench generates (an attacker's documents are then refused by the document
+        // limits, the costlier path, rather than by a cheap 429).
+        ("LEARNERGRAPH_CLIENT_REQUESTS_PER_WINDOW", "100000000"),
+        ("LEARNERGRAPH_CLIENT_COST_PER_WINDOW", "100000000000"),
     ];
     let config = Config::from_lookup(|k| env.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())).unwrap();
     let db = Database::connect(&url).await.unwrap();

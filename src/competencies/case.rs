@@ -181,19 +181,30 @@ pub fn parse(json: &str) -> AppResult<Package> {
         }
         parent.insert(child.to_owned(), (up, seq));
     }
-    // Order parents before children, and refuse cycles.
+    // Order parents before children, and refuse cycles. Depths are memoised, so each item is
+    // walked once: a chain of n items costs O(n), not the O(n³) of walking every item to its
+    // root (a 5,000-item chain fits in one request body).
     let mut depth: HashMap<&str, usize> = HashMap::new();
     for item in &raw.items {
-        let mut chain = vec![item.identifier.trim()];
+        let mut path: Vec<&str> = Vec::new();
+        let mut on_path: HashSet<&str> = HashSet::new();
         let mut cur = item.identifier.trim();
-        while let Some((Some(up), _)) = parent.get(cur) {
-            if chain.contains(&up.as_str()) {
+        let base = loop {
+            if let Some(d) = depth.get(cur) {
+                break *d;
+            }
+            if !on_path.insert(cur) {
                 return Err(AppError::validation("package.CFAssociations", format!("`{cur}` is its own ancestor")));
             }
-            chain.push(up);
-            cur = up;
+            path.push(cur);
+            match parent.get(cur) {
+                Some((Some(up), _)) => cur = up,
+                _ => break 0,
+            }
+        };
+        for (k, id) in path.iter().rev().enumerate() {
+            depth.insert(id, base + k + 1);
         }
-        depth.insert(item.identifier.trim(), chain.len());
     }
     let mut items = raw
         .items
@@ -276,5 +287,29 @@ mod tests {
         let two_parents = [assoc("c", "a", 1), assoc("c", "b", 1)].join(",");
         assert!(parse(&package(&two_parents)).is_err());
         assert!(parse("{}").is_err());
+        let self_parent = assoc("a", "a", 1);
+        assert!(parse(&package(&self_parent)).is_err());
+    }
+
+    #[test]
+    fn a_chain_as_long_as_a_package_allows_parses_in_order() {
+        let items: Vec<String> =
+            (0..MAX_ITEMS).map(|i| format!(r#"{{"identifier": "i{i}", "fullStatement": "S{i}"}}"#)).collect();
+        // Listed children first, each the child of the next: the worst order to walk.
+        let assocs: Vec<String> = (0..MAX_ITEMS)
+            .map(|i| {
+                let parent = if i + 1 == MAX_ITEMS { "doc".to_owned() } else { format!("i{}", i + 1) };
+                assoc(&format!("i{i}"), &parent, 1)
+            })
+            .collect();
+        let json = format!(
+            r#"{{"CFDocument": {{"identifier": "doc", "title": "Chain"}}, "CFItems": [{}], "CFAssociations": [{}]}}"#,
+            items.join(","),
+            assocs.join(",")
+        );
+        let p = parse(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.items.len(), MAX_ITEMS);
+        assert_eq!(p.items[0].identifier, format!("i{}", MAX_ITEMS - 1));
+        assert_eq!(p.items[MAX_ITEMS - 1].identifier, "i0");
     }
 }

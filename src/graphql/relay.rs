@@ -263,11 +263,13 @@ impl PageArgs {
     }
 }
 
-fn encode_cursor(id: i64) -> String {
+/// The opaque cursor of the record with primary key `id`.
+pub fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("c:{id}"))
 }
 
-fn decode_cursor(cursor: &str, field: &str) -> Result<i64, AppError> {
+/// Decodes a cursor; any malformed value is a `BAD_USER_INPUT` error naming `field`.
+pub fn decode_cursor(cursor: &str, field: &str) -> Result<i64, AppError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

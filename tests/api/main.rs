@@ -12,6 +12,7 @@ mod authz_matrix;
 mod cli;
 mod graphql_http;
 mod hardening;
+mod hostile_input;
 mod migrations;
 mod oauth_flows;
 mod operations;
