@@ -66,12 +66,35 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if let Some(why) = unstorable(&err) {
+            tracing::info!(error = %err, "a value the database cannot store was refused");
+            return AppError::validation("input", why);
+        }
         if is_unavailable(&err) {
             tracing::warn!(error = %err, "database busy or unreachable");
             return AppError::Unavailable { retry_after: crate::app::RETRY_AFTER_SECONDS };
         }
         AppError::Server(anyhow::Error::new(err).context("database error"))
     }
+}
+
+/// Why a value the caller sent can't be stored or compared, when the database says so: the
+/// boundary checks (control characters, lengths) catch most such values first; this catches
+/// what only the database knows, such as a date before 4713 BC on PostgreSQL (SQLSTATE class 22,
+/// data exception) or a LIKE pattern too long for SQLite.
+fn unstorable(err: &DbErr) -> Option<&'static str> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else { return None };
+    let sqlx::Error::Database(db) = &**e else { return None };
+    let code = db.code();
+    if code.as_deref().is_some_and(|c| c.len() == 5 && c.starts_with("22")) {
+        return Some(
+            "a value is outside what can be stored or compared (a date too far in the past, a number too large)",
+        );
+    }
+    if db.message().contains("pattern too complex") {
+        return Some("a filter value is too long");
+    }
+    None
 }
 
 /// Whether a database error means "busy or unreachable, try again" rather than a fault: no
