@@ -277,7 +277,7 @@ async fn token_grant(
     }
     let client_orgs = clients::client_orgs(&client);
     let ttl = state.keys.ttl();
-    match grant_type.as_str() {
+    let grant = match grant_type.as_str() {
         "client_credentials" => {
             let allowed = parse_scopes(&client.scopes).unwrap_or_default();
             let granted =
@@ -286,13 +286,13 @@ async fn token_grant(
             let subject =
                 Subject { client_id: &client.client_id, user: None, scope: &scope, orgs: client_orgs, family: None };
             let (token, claims) = state.keys.issue(subject).map_err(OAuthError::server)?;
-            Ok(
+            return Ok(
                 json!({"access_token": token, "token_type": "Bearer", "expires_in": claims.exp - claims.iat, "scope": scope}),
-            )
+            );
         }
         "authorization_code" => {
             let code = params.get("code").ok_or_else(|| OAuthError::new("invalid_request", "missing `code`"))?;
-            let grant = grants::redeem_code(
+            grants::redeem_code(
                 &state.db,
                 &client.client_id,
                 code,
@@ -301,39 +301,21 @@ async fn token_grant(
                 ttl,
             )
             .await
-            .map_err(OAuthError::server)?;
-            let grant = match grant {
-                Ok(grant) => grant,
-                Err(e) => {
-                    // A reused code or refresh token revokes its family: end its subscriptions.
-                    state.bus.revoked(&state.db, &client.client_id).await;
-                    return Err(OAuthError::new("invalid_grant", e.0));
-                }
-            };
-            user_tokens(state, &client, client_orgs, grant).await
         }
         _ => {
             let token = params
                 .get("refresh_token")
                 .ok_or_else(|| OAuthError::new("invalid_request", "missing `refresh_token`"))?;
-            let grant = grants::rotate_refresh(
-                &state.db,
-                &client.client_id,
-                token,
-                params.get("scope").map(String::as_str),
-                ttl,
-            )
-            .await
-            .map_err(OAuthError::server)?;
-            let grant = match grant {
-                Ok(grant) => grant,
-                Err(e) => {
-                    // A reused code or refresh token revokes its family: end its subscriptions.
-                    state.bus.revoked(&state.db, &client.client_id).await;
-                    return Err(OAuthError::new("invalid_grant", e.0));
-                }
-            };
-            user_tokens(state, &client, client_orgs, grant).await
+            grants::rotate_refresh(&state.db, &client.client_id, token, params.get("scope").map(String::as_str), ttl)
+                .await
+        }
+    };
+    match grant.map_err(OAuthError::server)? {
+        Ok(grant) => user_tokens(state, &client, client_orgs, grant).await,
+        Err(e) => {
+            // A reused code or refresh token revokes its family: end its subscriptions.
+            state.bus.revoked(&state.db, &client.client_id).await;
+            Err(OAuthError::new("invalid_grant", e.0))
         }
     }
 }

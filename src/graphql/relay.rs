@@ -62,7 +62,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 24] = [
+    /// Every kind of node, in a fixed order.
+    pub const ALL: [Kind; 24] = [
         Kind::District,
         Kind::School,
         Kind::AcademicSession,

@@ -351,6 +351,23 @@ async fn learner_exists(app: &TestApp, sid: &str) -> bool {
     !rows.is_empty()
 }
 
+/// Sends `UPSERT` for learner `sid` on a task of its own (it will wait on a lock), with the
+/// given request id.
+fn spawn_upsert(
+    app: &TestApp,
+    token: &str,
+    sid: &str,
+    request_id: &str,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let request = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("x-request-id", request_id)
+        .json(&json!({"query": UPSERT, "variables": {"s": sid}}));
+    tokio::spawn(request.send())
+}
+
 /// Waits until `/readyz` reports the pool busy: the blocked request holds the connection.
 async fn until_busy(app: &TestApp) {
     for _ in 0..200 {
@@ -376,16 +393,7 @@ async fn a_busy_database_answers_503_at_once_and_readyz_stays_ready() {
     app.seed(1, 1).await;
     let token = app.admin_token().await;
     let lock = lock_users(&app).await;
-    let blocked = {
-        let (http, url, token) = (app.http.clone(), app.url("/graphql"), token.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .json(&json!({"query": UPSERT, "variables": {"s": "blocked-1"}}))
-                .send()
-                .await
-        })
-    };
+    let blocked = spawn_upsert(&app, &token, "blocked-1", "busy-1");
     until_busy(&app).await;
     let res = app.gql_raw(Some(&token), "{ learners { totalCount } }", json!({})).await;
     assert_eq!(res.status(), 503);
@@ -429,12 +437,7 @@ async fn requests_beyond_the_in_flight_bound_are_refused_at_once() {
     app.seed(1, 1).await;
     let token = app.admin_token().await;
     let lock = lock_users(&app).await;
-    let blocked = {
-        let (http, url, token) = (app.http.clone(), app.url("/graphql"), token.clone());
-        tokio::spawn(async move {
-            http.post(url).bearer_auth(token).json(&json!({"query": UPSERT, "variables": {"s": "held-1"}})).send().await
-        })
-    };
+    let blocked = spawn_upsert(&app, &token, "held-1", "held-1");
     until_busy(&app).await;
     // A second request in flight is refused.
     let res = app.gql_raw(Some(&token), "{ viewer { scopes } }", json!({})).await;
@@ -529,17 +532,7 @@ async fn shutdown_finishes_the_requests_in_flight() {
     app.seed(1, 1).await;
     let token = app.admin_token().await;
     let lock = lock_users(&app).await;
-    let in_flight = {
-        let (http, url, token) = (app.http.clone(), app.url("/graphql"), token.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .header("x-request-id", "in-flight-at-shutdown")
-                .json(&json!({"query": UPSERT, "variables": {"s": "late-1"}}))
-                .send()
-                .await
-        })
-    };
+    let in_flight = spawn_upsert(&app, &token, "late-1", "in-flight-at-shutdown");
     until_busy(&app).await;
     app.stop();
     // New connections are refused once the listener is closed.

@@ -656,33 +656,7 @@ async fn pools(app: &TestApp) -> Pools {
             strings.push(row.try_get::<String>("", "sourced_id").expect("sourced_id"));
         }
     }
-    let kinds = [
-        Kind::District,
-        Kind::School,
-        Kind::AcademicSession,
-        Kind::Course,
-        Kind::Class,
-        Kind::Enrollment,
-        Kind::Learner,
-        Kind::Educator,
-        Kind::LearnerProfile,
-        Kind::RedesignPillar,
-        Kind::RedesignCohort,
-        Kind::RedesignPlan,
-        Kind::RedesignGoal,
-        Kind::RedesignIndicator,
-        Kind::RedesignMilestone,
-        Kind::Grant,
-        Kind::CompetencyFramework,
-        Kind::Competency,
-        Kind::Playlist,
-        Kind::PlaylistItem,
-        Kind::Result,
-        Kind::WinBlock,
-        Kind::WinSession,
-        Kind::WinAssignment,
-    ];
-    let ids = kinds.iter().flat_map(|k| [1, 2, 3, 7, 12, 30, 999_999].map(|n| global_id(*k, n).0)).collect();
+    let ids = Kind::ALL.iter().flat_map(|k| [1, 2, 3, 7, 12, 30, 999_999].map(|n| global_id(*k, n).0)).collect();
     Pools { strings, ids }
 }
 
