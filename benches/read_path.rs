@@ -1,6 +1,8 @@
 //! Read-path benchmark: "50 learners of a school with their profiles" through the whole
 //! stack (HTTP, token verification, principal, GraphQL, DataLoaders, database), against a
-//! floor measured in the same run: the same rows read straight through the same driver.
+//! floor measured in the same run: the same rows read straight through the same driver (the
+//! school, its first 50 students, their profiles). It skips exactly: HTTP, the token check and
+//! the caller's client and orgs, the org filter, the access audit, and GraphQL.
 //!
 //! `cargo bench --bench read_path` (SQLite); `BENCH_DATABASE_URL=postgres://... cargo bench
 //! --bench read_path` for PostgreSQL (the database named must exist and be disposable).
@@ -94,7 +96,7 @@ async fn main() {
             .find_map(|l| {
                 l.strip_prefix("learnergraph_db_statements_total ").and_then(|v| v.trim().parse::<f64>().ok())
             })
-            .unwrap_or(0.0)
+            .expect("the server exposes learnergraph_db_statements_total")
     };
     let before = statements(http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap());
     let mut floor = Vec::with_capacity(ROUNDS);

@@ -383,9 +383,9 @@ async fn a_page_of_learners_with_playlists_items_and_results_takes_a_bounded_num
     let doc = "query($n: Int!) { learners(first: $n) { edges { node { sourcedId playlists { title items { title state competencies { code } latestResult { score } } } mastery { level competency { code } } } } } }";
     let mut counts = Vec::new();
     for n in [5, 50] {
-        let before = app.statements().await;
-        let d = data(app.gql(&admin, doc, json!({"n": n})).await);
-        counts.push(app.statements().await - before);
+        let (cost, body) = app.gql_counted(&admin, doc, json!({"n": n})).await;
+        let d = data(body);
+        counts.push(cost);
         let with_results = d["learners"]["edges"]
             .as_array()
             .unwrap()

@@ -1162,9 +1162,9 @@ async fn a_page_of_plans_with_their_children_takes_a_bounded_number_of_statement
     } } } }";
     let mut costs = Vec::new();
     for n in [1, 4] {
-        let before = app.statements().await;
-        let d = data(app.gql(&admin, doc, json!({"n": n})).await);
-        costs.push(app.statements().await - before);
+        let (cost, body) = app.gql_counted(&admin, doc, json!({"n": n})).await;
+        let d = data(body);
+        costs.push(cost);
         let edges = d["redesignPlans"]["edges"].as_array().unwrap();
         assert_eq!(edges.len(), n as usize);
         let last = &edges[n as usize - 1]["node"];
@@ -1186,24 +1186,22 @@ async fn a_page_of_plans_with_their_children_takes_a_bounded_number_of_statement
     } }";
     let mut costs = Vec::new();
     for n in [1, 8] {
-        let before = app.statements().await;
-        let d = data(app.gql(&admin, doc, json!({"n": n})).await);
-        costs.push(app.statements().await - before);
+        let (cost, body) = app.gql_counted(&admin, doc, json!({"n": n})).await;
+        let d = data(body);
+        costs.push(cost);
         let list = d["redesignDashboard"]["overdueMilestones"].as_array().unwrap().clone();
         assert_eq!(list.len(), n as usize);
         assert!(list.iter().all(|m| m["goal"]["plan"]["schoolName"].is_string()));
     }
     assert_eq!(costs[0], costs[1], "overdue milestones: statements must not grow with the list: {costs:?}");
-    let before = app.statements().await;
-    let d = data(
-        app.gql(
+    let (cost, body) = app
+        .gql_counted(
             &admin,
             "{ redesignDashboard(asOf: \"2100-01-01\") { offTrackIndicators { name latest { value } goal { plan { schoolName } } } } }",
             json!({}),
         )
-        .await,
-    );
-    let cost = app.statements().await - before;
+        .await;
+    let d = data(body);
     assert_eq!(d["redesignDashboard"]["offTrackIndicators"].as_array().unwrap().len(), 8);
     assert!(cost <= 8.0, "8 off-track indicators with their goals and plans took {cost} statements");
     let d = data(app.gql(&admin, "{ redesignDashboard { transition { startedSchools schools } } }", json!({})).await);

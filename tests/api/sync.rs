@@ -129,11 +129,14 @@ async fn warm_up(app: &TestApp, token: &str, learner: &str, subscribers: &mut [&
 
 #[tokio::test]
 async fn subscribers_hear_results_and_item_states_of_their_orgs_from_any_replica() {
-    // Subscribers talk to a second replica on PostgreSQL, where events travel through
-    // LISTEN/NOTIFY; SQLite is one process by nature, so there they talk to the same app.
+    // Replicas share PostgreSQL only (README: SQLite is one process), so on PostgreSQL the
+    // subscribers talk to a second replica and every event crosses LISTEN/NOTIFY; on SQLite
+    // they talk to the writer itself. CI always runs the PostgreSQL pass: `.ci/run` fails,
+    // rather than skips, when the PostgreSQL it expects does not answer.
     let primary = &spawn_app().await;
     let replica = if backend_is_postgres() { Some(primary.replica().await) } else { None };
     let subscribed = replica.as_ref().unwrap_or(primary);
+    assert_eq!(subscribed.address != primary.address, backend_is_postgres(), "subscribers use another replica");
     let (admin, learners) = setup(primary).await;
     let other = data(
         primary

@@ -198,10 +198,24 @@ impl TestApp {
         req.send().await.expect("graphql request")
     }
 
-    /// The value of a counter in `/metrics`.
+    /// The value of a counter in `/metrics` (`name` with its labels, exactly as exposed).
+    /// Panics when the series is absent or unreadable: a renamed or never-registered metric
+    /// must fail the test, not read as 0.
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self.http.get(self.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
-        text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse::<f64>().ok())).unwrap_or(0.0)
+        let res = self.http.get(self.url("/metrics")).send().await.expect("metrics");
+        assert_eq!(res.status(), 200, "GET /metrics");
+        let text = res.text().await.expect("metrics text");
+        let series: Vec<(&str, &str)> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.rsplit_once(' '))
+            .collect();
+        let value = series
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("metric {name} is not exposed; /metrics has:\n{text}"))
+            .1;
+        value.parse().unwrap_or_else(|e| panic!("metric {name} has the unreadable value {value:?}: {e}"))
     }
 
     /// An access token for a person signed in through a front end: the authorization code flow
@@ -268,9 +282,20 @@ impl TestApp {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
-    /// SQL statements the app sent so far.
+    /// SQL statements the app sent so far (at least the ones that authenticated the caller of a
+    /// request before: a counter that stays at 0 is a broken counter, not a free request).
     pub async fn statements(&self) -> f64 {
         self.metric("learnergraph_db_statements_total").await
+    }
+
+    /// The SQL statements one GraphQL request costs, and its response. Fails when the counter
+    /// did not move: every authenticated request reads at least its client.
+    pub async fn gql_counted(&self, token: &str, query: &str, variables: Value) -> (f64, Value) {
+        let before = self.statements().await;
+        let body = self.gql(token, query, variables).await;
+        let cost = self.statements().await - before;
+        assert!(cost >= 1.0, "the statement counter did not move for a request ({cost}): is it still counting?");
+        (cost, body)
     }
 }
 
