@@ -115,7 +115,14 @@ async fn administrators_manage_clients_through_graphql() {
     };
     assert_eq!(token(secret.clone()).await, 200);
     let bad = data(app.gql(&admin, "mutation { createOAuthClient(input: {name: \"x\", scopes: [\"nope\"]}) { client { clientId } userErrors { field code } } }", json!({})).await);
-    assert_eq!(bad["createOAuthClient"]["userErrors"][0]["field"], json!(["scopes"]));
+    assert_eq!(bad["createOAuthClient"]["userErrors"], json!([{"field": ["scopes"], "code": "INVALID"}]), "{bad}");
+    assert_eq!(bad["createOAuthClient"]["client"], Value::Null, "{bad}");
+    let names = data(app.gql(&admin, "{ oauthClients { name } }", json!({})).await);
+    assert_eq!(
+        names["oauthClients"],
+        json!([{"name": "test client"}, {"name": "Reading app"}]),
+        "the refused client was not registered"
+    );
 
     let rotated = data(
         app.gql(
@@ -146,7 +153,7 @@ async fn administrators_manage_clients_through_graphql() {
         )
         .await,
     );
-    assert_eq!(missing["setOAuthClientEnabled"]["userErrors"][0]["code"], "NOT_FOUND");
+    assert_eq!(missing["setOAuthClientEnabled"]["userErrors"], json!([{"code": "NOT_FOUND"}]), "{missing}");
     let listed = data(app.gql(&admin, "{ oauthClients { clientId enabled } }", json!({})).await);
     assert!(
         listed["oauthClients"]

@@ -60,6 +60,27 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
+/// The one userError of a mutation payload: its field path and code (its message not empty).
+pub fn the_user_error(payload: &Value) -> (Value, &str) {
+    let errors = payload["userErrors"].as_array().unwrap_or_else(|| panic!("no userErrors in {payload}"));
+    assert_eq!(errors.len(), 1, "expected exactly one userError: {payload}");
+    assert!(errors[0]["message"].as_str().is_none_or(|m| !m.is_empty()), "{payload}");
+    (errors[0]["field"].clone(), errors[0]["code"].as_str().unwrap_or_else(|| panic!("no code in {payload}")))
+}
+
+/// A playlist item's state and how many transitions it went through, read by `token`.
+async fn item_as_admin(app: &TestApp, token: &str, item: &Value) -> Value {
+    let d = data(
+        app.gql(
+            token,
+            "query($i: ID!) { node(id: $i) { ... on PlaylistItem { state transitions { to } } } }",
+            json!({"i": item}),
+        )
+        .await,
+    );
+    json!({"state": d["node"]["state"], "transitions": d["node"]["transitions"].as_array().unwrap().len()})
+}
+
 #[tokio::test]
 async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
     let app = spawn_app().await;
@@ -102,7 +123,13 @@ async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
     let elsewhere = app.token("progress.write progress.read", &["sc-school-002"]).await;
     let refused = post(&app, &elsewhere, json!([row("x1", l, 1.0, "2026-01-01T10:00:00Z")])).await;
     assert_eq!(refused["results"], json!([]));
-    assert_eq!(refused["userErrors"][0]["code"], "INVALID");
+    assert_eq!(
+        the_user_error(&refused),
+        (json!(["input", "results", "0", "learnerSourcedId"]), "INVALID"),
+        "{refused}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'x1'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 4, "three of ours and the other tool's one");
 }
 
 #[tokio::test]
@@ -201,6 +228,19 @@ async fn results_roll_up_into_mastery_and_master_items() {
         .gql(&vendor, "mutation($r: ID!) { overrideResult(input: {resultId: $r, score: 9, scoreMax: 10}) { userErrors { message } } }", json!({"r": result_id}))
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let d = data(
+        app.gql(
+            &admin,
+            "query($r: ID!) { node(id: $r) { ... on Result { overridden effectiveValue override { note } } } }",
+            json!({"r": result_id}),
+        )
+        .await,
+    );
+    assert_eq!(
+        d["node"],
+        json!({"overridden": true, "effectiveValue": 0.3, "override": {"note": "copied"}}),
+        "the refused override changed nothing"
+    );
 }
 
 #[tokio::test]
@@ -225,9 +265,11 @@ async fn templates_assign_once_per_learner_and_states_are_validated() {
     assert_eq!(again["assignPlaylistTemplate"]["alreadyAssigned"], learners.len());
 
     let item = first["assignPlaylistTemplate"]["playlists"][0]["items"][0]["id"].clone();
-    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field message } } }";
+    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field message code } } }";
     let bad = data(app.gql(&admin, set, json!({"i": item, "s": "NEEDS_REVISION"})).await);
-    assert_eq!(bad["setPlaylistItemState"]["userErrors"][0]["field"], json!(["input", "state"]));
+    assert_eq!(the_user_error(&bad["setPlaylistItemState"]), (json!(["input", "state"]), "INVALID"), "{bad}");
+    assert_eq!(bad["setPlaylistItemState"]["item"], Value::Null, "{bad}");
+    assert_eq!(item_as_admin(&app, &admin, &item).await, json!({"state": "NOT_STARTED", "transitions": 0}));
     for s in ["IN_PROGRESS", "SUBMITTED", "MASTERED"] {
         let ok = data(app.gql(&admin, set, json!({"i": item, "s": s})).await);
         assert_eq!(ok["setPlaylistItemState"]["item"]["state"], s);
@@ -489,29 +531,36 @@ async fn signed_in_students_and_teachers_reach_only_their_own_learning_data() {
     assert_eq!(d["learner"]["playlists"][0]["items"][0]["id"], own_item);
     assert_eq!(d["learner"]["mastery"][0]["value"], 0.4);
     let body = app.gql(&student, mine, json!({"l": learners[1]})).await;
-    assert!(body["data"]["learner"].is_null(), "a student sees no classmate: {body}");
+    assert_eq!(data(body)["learner"], Value::Null, "a student sees no classmate, as if there were none");
 
-    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { code message } } }";
+    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field code message } } }";
     for s in ["IN_PROGRESS", "SUBMITTED"] {
         let d = data(app.gql(&student, set, json!({"i": own_item, "s": s})).await);
         assert_eq!(d["setPlaylistItemState"]["item"]["state"], s, "{d}");
     }
     let body = app.gql(&student, set, json!({"i": own_item, "s": "MASTERED"})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "the teacher decides mastery");
-    let body = app.gql(&student, set, json!({"i": other_item, "s": "IN_PROGRESS"})).await;
-    assert!(body["data"]["setPlaylistItemState"]["item"].is_null(), "{body}");
-    assert!(
-        body.get("errors").is_some() || body["data"]["setPlaylistItemState"]["userErrors"][0]["code"].is_string(),
-        "{body}"
+    assert_eq!(item_as_admin(&app, &admin, &own_item).await, json!({"state": "SUBMITTED", "transitions": 2}));
+    let other_before = item_as_admin(&app, &admin, &other_item).await;
+    assert_eq!(other_before, json!({"state": "NOT_STARTED", "transitions": 0}));
+    let d = data(app.gql(&student, set, json!({"i": other_item, "s": "IN_PROGRESS"})).await);
+    assert_eq!(d["setPlaylistItemState"]["item"], Value::Null, "{d}");
+    assert_eq!(
+        the_user_error(&d["setPlaylistItemState"]),
+        (json!(["input"]), "NOT_FOUND"),
+        "a classmate's item is not there for the student: {d}"
     );
+    assert_eq!(item_as_admin(&app, &admin, &other_item).await, other_before, "the classmate's item is unchanged");
     let body = app
         .gql(&student, "mutation { createPlaylist(input: {learnerSourcedId: \"x\", subject: \"Math\", title: \"Mine\", items: []}) { playlist { id } } }", json!({}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body =
         app.gql(&student, POST, json!({"rows": [row("self", &learners[0], 10.0, "2026-01-02T10:00:00Z")]})).await;
-    assert!(body["data"]["postResults"]["results"] == json!([]) || body.get("errors").is_some(), "{body}");
+    assert_eq!(error_code(&body), "FORBIDDEN", "learners do not post their own results: {body}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'self'").await, 0);
+    let m = data(app.gql(&admin, mine, json!({"l": learners[0]})).await);
+    assert_eq!(m["learner"]["mastery"], json!([{"value": 0.4}]), "mastery unchanged: {m}");
 
     // The class's teacher sees and moves their students' work; a student of another school is
     // out of reach.
@@ -542,7 +591,7 @@ async fn signed_in_students_and_teachers_reach_only_their_own_learning_data() {
     )["school"]["learners"]["edges"][0]["node"]["sourcedId"]
         .clone();
     let body = app.gql(&teacher, mine, json!({"l": far})).await;
-    assert!(body["data"]["learner"].is_null(), "{body}");
+    assert_eq!(data(body)["learner"], Value::Null, "another school's student is not there for the teacher");
     let other_class =
         data(app.gql(&admin, "{ class(sourcedId: \"sc-c-002-06-math-s1\") { id } }", json!({})).await)["class"]["id"]
             .clone();
