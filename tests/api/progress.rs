@@ -657,3 +657,41 @@ async fn every_mastery_calculation_rolls_up_through_the_api() {
     let bad = data(app.gql(&admin, set, json!({"fw": fw, "c": "DECAYING_AVERAGE", "p": 1.5})).await);
     assert_eq!(bad["setMasteryCalculation"]["userErrors"][0]["field"], json!(["input", "parameter"]), "{bad}");
 }
+
+#[tokio::test]
+async fn a_batch_of_1000_results_is_stored_and_one_of_1001_is_refused_whole() {
+    // 1,001 rows are about 200 KB of variables: the default 1 MiB body limit, not the suite's.
+    let app = spawn_app_with(&[("LEARNERGRAPH_MAX_BODY_BYTES", "1048576")]).await;
+    let (admin, learners) = setup(&app).await;
+    let rows = |prefix: &str, n: usize| -> Value {
+        (0..n)
+            .map(|i| row(&format!("{prefix}{i:04}"), &learners[i % learners.len()], 5.0, "2026-05-01T10:00:00Z"))
+            .collect()
+    };
+    let full = post(&app, &admin, rows("cap-", 1000)).await;
+    assert_eq!(full["userErrors"], json!([]), "{}", full["userErrors"]);
+    let answered = full["results"].as_array().unwrap();
+    let indexes: Vec<i64> = answered.iter().map(|r| r["index"].as_i64().unwrap()).collect();
+    assert_eq!(indexes, (0..1000).collect::<Vec<i64>>());
+    assert!(answered.iter().all(|r| r["outcome"] == "CREATED"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id LIKE 'cap-%'").await, 1000);
+
+    // One row over: new rows and a newer version of a stored one; none of it is written.
+    let changes_before = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let mastery_before = count(&app, "SELECT COUNT(*) FROM masteries").await;
+    let mut over = rows("over-", 1000);
+    over.as_array_mut().unwrap().push(row("cap-0000", &learners[0], 9.0, "2026-05-02T10:00:00Z"));
+    let refused = post(&app, &admin, over).await;
+    assert_eq!(refused["results"].as_array().map(Vec::len), Some(0), "{}", refused["userErrors"]);
+    assert_eq!(the_user_error(&refused), (json!(["input", "results"]), "INVALID"), "{refused}");
+    assert_eq!(refused["userErrors"][0]["message"], "give 1 to 1000 results");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id LIKE 'over-%'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 1000);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'cap-0000' AND score = 5").await,
+        1,
+        "the stored row keeps its score"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, changes_before, "no change announced");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries").await, mastery_before);
+}
