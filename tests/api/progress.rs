@@ -695,3 +695,130 @@ async fn a_batch_of_1000_results_is_stored_and_one_of_1001_is_refused_whole() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, changes_before, "no change announced");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries").await, mastery_before);
 }
+
+/// `CASE_PACKAGE` with `c-rp-1` reworded and `c-rp-2` gone.
+fn reworded_package() -> String {
+    let mut pkg: Value = serde_json::from_str(CASE_PACKAGE).unwrap();
+    let items = pkg["CFItems"].as_array_mut().unwrap();
+    let rp1 = items.iter_mut().find(|i| i["identifier"] == "c-rp-1").unwrap();
+    rp1["fullStatement"] = json!("Use ratio language to describe a relationship between two quantities");
+    items.retain(|i| i["identifier"] != "c-rp-2");
+    pkg["CFAssociations"].as_array_mut().unwrap().retain(|a| a["originNodeURI"]["identifier"] != "c-rp-2");
+    pkg.to_string()
+}
+
+#[tokio::test]
+async fn a_case_reimport_rewords_in_place_and_retires_a_dropped_competency_keeping_its_results_and_mastery() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let l = &learners[0];
+    let mut on_rp2 = row("re-2", l, 8.0, "2026-02-01T10:00:00Z");
+    on_rp2["competencyId"] = json!("c-rp-2");
+    let posted = post(&app, &admin, json!([row("re-1", l, 5.0, "2026-02-01T10:00:00Z"), on_rp2])).await;
+    assert_eq!(posted["userErrors"], json!([]), "{posted}");
+    let rp2_result = posted["results"][1]["result"]["id"].clone();
+    let ids = data(
+        app.gql(
+            &admin,
+            "{ a: competency(sourcedId: \"c-rp-1\") { id } b: competency(sourcedId: \"c-rp-2\") { id } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (rp1, rp2) = (ids["a"]["id"].clone(), ids["b"]["id"].clone());
+    let mastery = "query($l: String!) { learner(sourcedId: $l) { mastery { competency { sourcedId status } value level mastered evidenceCount evidence { sourcedId status } } } }";
+    let mastery_before = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    assert_eq!(
+        mastery_before["learner"]["mastery"].as_array().unwrap().len(),
+        2,
+        "a mastery on each competency: {mastery_before}"
+    );
+
+    let import = "mutation($p: String!) { importCaseFramework(input: {package: $p}) { framework { id } created updated unchanged retired userErrors { code } } }";
+    let d = data(app.gql(&admin, import, json!({"p": reworded_package()})).await);
+    let fw = d["importCaseFramework"]["framework"]["id"].clone();
+    assert_eq!(
+        d["importCaseFramework"],
+        json!({"framework": {"id": fw}, "created": 0, "updated": 1, "unchanged": 1, "retired": 1, "userErrors": []})
+    );
+
+    // The reworded statement is updated in place: same ID, new text, still active.
+    let q = "query($a: ID!, $b: ID!) { rp1: competency(sourcedId: \"c-rp-1\") { id statement status } rp2: competency(sourcedId: \"c-rp-2\") { id } a: node(id: $a) { ... on Competency { statement status } } b: node(id: $b) { ... on Competency { sourcedId statement status } } }";
+    let d = data(app.gql(&admin, q, json!({"a": rp1, "b": rp2})).await);
+    assert_eq!(
+        d["rp1"],
+        json!({"id": rp1, "statement": "Use ratio language to describe a relationship between two quantities", "status": "ACTIVE"})
+    );
+    assert_eq!(d["a"]["statement"], d["rp1"]["statement"]);
+    // The dropped competency is retired, not deleted: gone from lookups by sourcedId and from
+    // the framework's list, still there by ID and with includeRetired.
+    assert_eq!(d["rp2"], Value::Null, "{d}");
+    assert_eq!(
+        d["b"],
+        json!({"sourcedId": "c-rp-2", "statement": "Understand the concept of a unit rate", "status": "TO_BE_DELETED"})
+    );
+    let list = "query($f: ID!) { node(id: $f) { ... on CompetencyFramework { active: competencies { edges { node { sourcedId } } } all: competencies(includeRetired: true) { edges { node { sourcedId status } } } } } }";
+    let d = data(app.gql(&admin, list, json!({"f": fw})).await);
+    let sids = |conn: &Value| -> Vec<String> {
+        conn["edges"].as_array().unwrap().iter().map(|e| e["node"]["sourcedId"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(sids(&d["node"]["active"]), ["c-rp", "c-rp-1"]);
+    assert_eq!(sids(&d["node"]["all"]), ["c-rp", "c-rp-1", "c-rp-2"]);
+    assert_eq!(d["node"]["all"]["edges"][2]["node"]["status"], "TO_BE_DELETED");
+
+    // Results and mastery are kept as they were (not deleted, not recomputed); the result
+    // still names its competency, now retired.
+    let mastery_after = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    let mut expected = mastery_before.clone();
+    for m in expected["learner"]["mastery"].as_array_mut().unwrap() {
+        if m["competency"]["sourcedId"] == "c-rp-2" {
+            m["competency"]["status"] = json!("TO_BE_DELETED");
+        }
+    }
+    assert_eq!(mastery_after, expected);
+    let r = data(
+        app.gql(
+            &admin,
+            "query($r: ID!) { node(id: $r) { ... on Result { status score competency { sourcedId status } } } }",
+            json!({"r": rp2_result}),
+        )
+        .await,
+    );
+    assert_eq!(
+        r["node"],
+        json!({"status": "ACTIVE", "score": 8.0, "competency": {"sourcedId": "c-rp-2", "status": "TO_BE_DELETED"}})
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE status = 'active'").await, 2);
+
+    // New evidence on the retired competency is refused, a newer version of its result too.
+    let mut newer = row("re-2", l, 2.0, "2026-03-01T10:00:00Z");
+    newer["competencyId"] = json!("c-rp-2");
+    let mut fresh = row("re-3", l, 2.0, "2026-03-01T10:00:00Z");
+    fresh["competencyId"] = json!("c-rp-2");
+    let refused = post(&app, &admin, json!([newer, fresh])).await;
+    assert_eq!(refused["results"], json!([]), "{refused}");
+    let fields: Vec<(&Value, &Value)> =
+        refused["userErrors"].as_array().unwrap().iter().map(|e| (&e["field"], &e["code"])).collect();
+    assert_eq!(
+        fields,
+        [
+            (&json!(["input", "results", "0", "competencyId"]), &json!("INVALID")),
+            (&json!(["input", "results", "1", "competencyId"]), &json!("INVALID"))
+        ],
+        "{refused}"
+    );
+    assert_eq!(data(app.gql(&admin, mastery, json!({"l": l})).await), expected, "nothing changed");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 2);
+
+    // Importing the original package again brings the competency back, as the same record.
+    let d = data(app.gql(&admin, import, json!({"p": CASE_PACKAGE})).await);
+    assert_eq!(
+        d["importCaseFramework"],
+        json!({"framework": {"id": fw}, "created": 0, "updated": 2, "unchanged": 1, "retired": 0, "userErrors": []})
+    );
+    let d = data(app.gql(&admin, q, json!({"a": rp1, "b": rp2})).await);
+    assert_eq!(d["rp2"], json!({"id": rp2}));
+    assert_eq!(d["b"]["status"], "ACTIVE");
+    assert_eq!(d["rp1"]["statement"], "Understand the concept of a ratio");
+    assert_eq!(data(app.gql(&admin, mastery, json!({"l": l})).await), mastery_before);
+}
