@@ -822,3 +822,93 @@ async fn a_case_reimport_rewords_in_place_and_retires_a_dropped_competency_keepi
     assert_eq!(d["rp1"]["statement"], "Understand the concept of a ratio");
     assert_eq!(data(app.gql(&admin, mastery, json!({"l": l})).await), mastery_before);
 }
+
+/// Every sequence number left in the changes feed, and how far it was pruned.
+async fn feed_state(app: &TestApp) -> (Vec<i64>, i64) {
+    let (_, pruned) = learnergraph::sync::store::clock(&app.db).await.unwrap();
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT seq FROM sync_changes ORDER BY seq".to_owned(),
+        ),
+    )
+    .await
+    .unwrap();
+    (rows.iter().map(|r| r.try_get_by_index::<i64>(0).unwrap()).collect(), pruned)
+}
+
+/// Sets when changes `seqs` happened, as if they were `days` old.
+async fn age_changes(app: &TestApp, seqs: &[i64], days: i64) {
+    use entity::sync_change;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let at = chrono::Utc::now() - chrono::Duration::days(days);
+    let done = sync_change::Entity::update_many()
+        .col_expr(sync_change::Column::ChangedAt, Expr::value(at))
+        .filter(sync_change::Column::Seq.is_in(seqs.iter().copied()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected, seqs.len() as u64);
+}
+
+/// Waits (bounded) until the feed has been pruned through `seq` by a replica's scheduled task.
+async fn pruned_through(app: &TestApp, seq: i64) -> (Vec<i64>, i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let state = feed_state(app).await;
+        if state.1 >= seq || std::time::Instant::now() > deadline {
+            return state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_scheduled_pruning_drops_changes_past_the_retention_keeps_newer_ones_and_expires_old_cursors() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let start = data(app.gql(&admin, "{ syncCursor }", json!({})).await)["syncCursor"].clone();
+    let (before, _) = feed_state(&app).await;
+    for (i, score) in [1.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
+        let r = post(&app, &admin, json!([row(&format!("p{i}"), &learners[0], score, "2026-01-01T10:00:00Z")])).await;
+        assert_eq!(r["results"][0]["outcome"], "CREATED", "{r}");
+    }
+    let (all, pruned) = feed_state(&app).await;
+    assert_eq!(pruned, 0, "nothing pruned at the first start");
+    let ours: Vec<i64> = all.iter().copied().filter(|s| !before.contains(s)).collect();
+    assert_eq!(ours.len(), 4, "one change per posted result: {all:?}");
+    let feed = "query($after: String, $n: Int!) { changes(after: $after, first: $n) { cursor hasMore changes { entityType id } } }";
+    // Cursors a tool holds: one after the first result, one after the second.
+    let one = data(app.gql(&admin, feed, json!({"after": start, "n": 1})).await)["changes"]["cursor"].clone();
+    let two = data(app.gql(&admin, feed, json!({"after": one, "n": 1})).await)["changes"]["cursor"].clone();
+    let rest = data(app.gql(&admin, feed, json!({"after": two, "n": 10})).await);
+    assert_eq!(rest["changes"]["changes"].as_array().unwrap().len(), 2, "{rest}");
+
+    // The first two are past the default retention (400 days), the third just within it.
+    age_changes(&app, &ours[..2], 401).await;
+    age_changes(&app, &ours[2..3], 399).await;
+    // A replica starting up prunes at once (then hourly), with no call from the test.
+    let replica = app.replica().await;
+    let (left, pruned) = pruned_through(&app, ours[1]).await;
+    assert_eq!(pruned, ours[1], "pruned through the newest change past the retention");
+    assert_eq!(left, ours[2..].to_vec(), "older changes are gone, newer ones kept");
+    // A cursor that has not seen everything pruned must resync; one that has reads on.
+    for stale in [&start, &one] {
+        let body = replica.gql(&admin, feed, json!({"after": stale, "n": 10})).await;
+        assert_eq!(error_code(&body), "CURSOR_EXPIRED", "{body}");
+        assert_eq!(body["data"], Value::Null, "{body}");
+    }
+    let d = data(replica.gql(&admin, feed, json!({"after": two, "n": 10})).await);
+    assert_eq!(d["changes"], rest["changes"], "the kept changes, unchanged");
+    drop(replica);
+
+    // A shorter retention configured (365 days) takes the 399-day-old change too.
+    let replica = app.replica_with(&[("LEARNERGRAPH_SYNC_RETENTION_DAYS", "365")]).await;
+    let (left, pruned) = pruned_through(&app, ours[2]).await;
+    assert_eq!((left, pruned), (ours[3..].to_vec(), ours[2]));
+    let body = replica.gql(&admin, feed, json!({"after": two, "n": 10})).await;
+    assert_eq!(error_code(&body), "CURSOR_EXPIRED", "{body}");
+    let d = data(replica.gql(&admin, feed, json!({"after": rest["changes"]["cursor"], "n": 10})).await);
+    assert_eq!(d["changes"]["changes"], json!([]), "a cursor at the head is still good");
+}
