@@ -75,25 +75,54 @@ async fn counts(url: &str) -> Vec<(String, i64)> {
         let row = db
             .query_one_raw(Statement::from_string(
                 db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n, MAX(1) AS m FROM {table}"),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
             ))
             .await
             .unwrap()
             .unwrap();
         out.push((table.to_owned(), row.try_get::<i64>("", "n").unwrap()));
     }
+    // As text on both backends: a decoding failure must fail the test, not compare None with None.
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT MAX(date_last_modified) AS m FROM users".to_owned(),
+            "SELECT CAST(MAX(date_last_modified) AS TEXT) AS m FROM users".to_owned(),
         ))
         .await
         .unwrap()
         .unwrap();
-    let latest: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "m").ok();
-    out.push((format!("latest {latest:?}"), 0));
+    let latest: String = row.try_get::<Option<String>>("", "m").unwrap().expect("users were seeded");
+    out.push((format!("latest {latest}"), 0));
     out
 }
+
+/// Every row of `table` (ordered by id), each column as text (`<null>` for NULL), for
+/// comparing a table before and after something that must not change it.
+async fn rows_of(url: &str, table: &str, columns: &[&str]) -> Vec<Vec<String>> {
+    let db = Database::connect(url).await.unwrap();
+    let select: Vec<String> = columns.iter().map(|c| format!("COALESCE(CAST({c} AS TEXT), '<null>')")).collect();
+    let sql = format!("SELECT {} FROM {table} ORDER BY id", select.join(", "));
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (0..columns.len()).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect())
+        .collect()
+}
+
+const FRAMEWORK_COLUMNS: &[&str] = &[
+    "id",
+    "district_id",
+    "source_id",
+    "title",
+    "version",
+    "calculation",
+    "calculation_param",
+    "mastered_level",
+    "date_last_modified",
+];
+const COMPETENCY_COLUMNS: &[&str] =
+    &["id", "framework_id", "source_id", "code", "statement", "parent_id", "position", "status", "date_last_modified"];
 
 #[tokio::test]
 async fn seeding_the_demo_twice_changes_nothing() {
@@ -162,12 +191,18 @@ async fn import_case_creates_then_updates_in_place() {
     assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "re-importing never duplicates the framework");
 
     // A file that is not a CASE package is one clear error and changes nothing.
+    let frameworks = rows_of(&app.database_url, "competency_frameworks", FRAMEWORK_COLUMNS).await;
+    let competencies = rows_of(&app.database_url, "competencies", COMPETENCY_COLUMNS).await;
+    assert_eq!((frameworks.len(), competencies.len()), (1, 12), "the retired one is kept");
     std::fs::write(&file, "{\"CFItems\": []}").unwrap();
     let (ok, _, err) = import(&file).await;
     assert!(!ok);
     assert!(err.starts_with("error: ") && err.contains("CASE"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     let (ok, _, err) = import(&dir.join("missing.json")).await;
-    assert!(!ok && err.contains("missing.json"), "{err}");
+    assert!(!ok && err.starts_with("error: ") && err.contains("missing.json"), "{err}");
+    assert_eq!(rows_of(&app.database_url, "competency_frameworks", FRAMEWORK_COLUMNS).await, frameworks);
+    assert_eq!(rows_of(&app.database_url, "competencies", COMPETENCY_COLUMNS).await, competencies);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -204,7 +239,14 @@ async fn client_create_prints_the_contract_fields() {
 
     let listed = run(bin().args(["client", "list"]).env("DATABASE_URL", &app.database_url)).await;
     let text = String::from_utf8(listed.stdout).unwrap();
-    assert!(text.contains(v["client_id"].as_str().unwrap()));
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [v["client_id"].as_str().unwrap()], "the refused client was not registered: {text}");
     assert!(!text.contains(v["client_secret"].as_str().unwrap()), "secrets are never listed");
 
     let id = v["client_id"].as_str().unwrap();

@@ -3,7 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, data, error_code, spawn_app};
+use crate::{
+    progress::the_user_error,
+    support::{TestApp, data, error_code, spawn_app},
+};
 
 const CREATE: &str = "mutation($i: CreateLearnerProfileInput!) { createLearnerProfile(input: $i) { profile { id version strengths goals { id description status targetDate } learningPreferences { modalities pace } } userErrors { field message code } } }";
 const UPDATE: &str = "mutation($i: UpdateLearnerProfileInput!) { updateLearnerProfile(input: $i) { profile { id version strengths interests goals { id description status } } userErrors { field message code } } }";
@@ -50,7 +53,8 @@ async fn a_profile_is_created_updated_and_its_history_kept() {
 
     // Creating a second profile for the same learner is a conflict.
     let again = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner}})).await);
-    assert_eq!(again["createLearnerProfile"]["userErrors"][0]["code"], "CONFLICT");
+    assert_eq!(the_user_error(&again["createLearnerProfile"]), (json!(["input"]), "CONFLICT"), "{again}");
+    assert_eq!(again["createLearnerProfile"]["profile"], Value::Null, "{again}");
 
     let updated = data(
         app.gql(
@@ -197,15 +201,22 @@ async fn profile_inputs_are_validated() {
     let token = app.admin_token().await;
     let learner = new_learner(&app, &token, "p-5").await;
     let cases = [
-        (json!({"learnerId": "bm9wZQ"}), "learnerId"),
-        (json!({"learnerId": learner, "strengths": [""]}), "strengths"),
-        (json!({"learnerId": learner, "goals": [{"description": "  "}]}), "goals"),
-        (json!({"learnerId": learner, "goals": [{"id": "made-up", "description": "x"}]}), "goals"),
+        (json!({"learnerId": "bm9wZQ"}), json!(["input", "learnerId"]), "INVALID"),
+        (json!({"learnerId": learner, "strengths": [""]}), json!(["input", "strengths", "0"]), "INVALID"),
+        (
+            json!({"learnerId": learner, "goals": [{"description": "  "}]}),
+            json!(["input", "goals", "0", "description"]),
+            "INVALID",
+        ),
+        (
+            json!({"learnerId": learner, "goals": [{"id": "made-up", "description": "x"}]}),
+            json!(["input", "goals", "0", "id"]),
+            "INVALID",
+        ),
     ];
-    for (input, field) in cases {
+    for (input, field, code) in cases {
         let d = data(app.gql(&token, CREATE, json!({"i": input})).await);
-        let err = &d["createLearnerProfile"]["userErrors"][0];
-        assert_eq!(err["field"][1], field, "{d}");
+        assert_eq!(the_user_error(&d["createLearnerProfile"]), (field, code), "{d}");
         assert_eq!(d["createLearnerProfile"]["profile"], Value::Null);
     }
     // Wrongly typed input is refused by GraphQL validation before anything runs.
@@ -216,14 +227,19 @@ async fn profile_inputs_are_validated() {
             json!({"i": {"learnerId": learner, "goals": [{"description": "x", "targetDate": "March"}]}}),
         )
         .await;
-    assert!(body["errors"].is_array());
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
     let none = data(
         app.gql(
             &token,
-            "query($id: ID!) { node(id: $id) { ... on Learner { profile { id } } } }",
+            "query($id: ID!) { node(id: $id) { __typename id ... on Learner { profile { id } } } }",
             json!({"id": learner}),
         )
         .await,
     );
-    assert_eq!(none["node"]["profile"], Value::Null, "nothing was created");
+    assert_eq!(
+        none["node"],
+        json!({"__typename": "Learner", "id": learner, "profile": null}),
+        "the learner is there and nothing was created"
+    );
 }

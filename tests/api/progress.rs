@@ -60,6 +60,27 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
+/// The one userError of a mutation payload: its field path and code (its message not empty).
+pub fn the_user_error(payload: &Value) -> (Value, &str) {
+    let errors = payload["userErrors"].as_array().unwrap_or_else(|| panic!("no userErrors in {payload}"));
+    assert_eq!(errors.len(), 1, "expected exactly one userError: {payload}");
+    assert!(errors[0]["message"].as_str().is_none_or(|m| !m.is_empty()), "{payload}");
+    (errors[0]["field"].clone(), errors[0]["code"].as_str().unwrap_or_else(|| panic!("no code in {payload}")))
+}
+
+/// A playlist item's state and how many transitions it went through, read by `token`.
+async fn item_as_admin(app: &TestApp, token: &str, item: &Value) -> Value {
+    let d = data(
+        app.gql(
+            token,
+            "query($i: ID!) { node(id: $i) { ... on PlaylistItem { state transitions { to } } } }",
+            json!({"i": item}),
+        )
+        .await,
+    );
+    json!({"state": d["node"]["state"], "transitions": d["node"]["transitions"].as_array().unwrap().len()})
+}
+
 #[tokio::test]
 async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
     let app = spawn_app().await;
@@ -102,7 +123,13 @@ async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
     let elsewhere = app.token("progress.write progress.read", &["sc-school-002"]).await;
     let refused = post(&app, &elsewhere, json!([row("x1", l, 1.0, "2026-01-01T10:00:00Z")])).await;
     assert_eq!(refused["results"], json!([]));
-    assert_eq!(refused["userErrors"][0]["code"], "INVALID");
+    assert_eq!(
+        the_user_error(&refused),
+        (json!(["input", "results", "0", "learnerSourcedId"]), "INVALID"),
+        "{refused}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'x1'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 4, "three of ours and the other tool's one");
 }
 
 #[tokio::test]
@@ -201,6 +228,19 @@ async fn results_roll_up_into_mastery_and_master_items() {
         .gql(&vendor, "mutation($r: ID!) { overrideResult(input: {resultId: $r, score: 9, scoreMax: 10}) { userErrors { message } } }", json!({"r": result_id}))
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let d = data(
+        app.gql(
+            &admin,
+            "query($r: ID!) { node(id: $r) { ... on Result { overridden effectiveValue override { note } } } }",
+            json!({"r": result_id}),
+        )
+        .await,
+    );
+    assert_eq!(
+        d["node"],
+        json!({"overridden": true, "effectiveValue": 0.3, "override": {"note": "copied"}}),
+        "the refused override changed nothing"
+    );
 }
 
 #[tokio::test]
@@ -225,9 +265,11 @@ async fn templates_assign_once_per_learner_and_states_are_validated() {
     assert_eq!(again["assignPlaylistTemplate"]["alreadyAssigned"], learners.len());
 
     let item = first["assignPlaylistTemplate"]["playlists"][0]["items"][0]["id"].clone();
-    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field message } } }";
+    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field message code } } }";
     let bad = data(app.gql(&admin, set, json!({"i": item, "s": "NEEDS_REVISION"})).await);
-    assert_eq!(bad["setPlaylistItemState"]["userErrors"][0]["field"], json!(["input", "state"]));
+    assert_eq!(the_user_error(&bad["setPlaylistItemState"]), (json!(["input", "state"]), "INVALID"), "{bad}");
+    assert_eq!(bad["setPlaylistItemState"]["item"], Value::Null, "{bad}");
+    assert_eq!(item_as_admin(&app, &admin, &item).await, json!({"state": "NOT_STARTED", "transitions": 0}));
     for s in ["IN_PROGRESS", "SUBMITTED", "MASTERED"] {
         let ok = data(app.gql(&admin, set, json!({"i": item, "s": s})).await);
         assert_eq!(ok["setPlaylistItemState"]["item"]["state"], s);
@@ -489,29 +531,36 @@ async fn signed_in_students_and_teachers_reach_only_their_own_learning_data() {
     assert_eq!(d["learner"]["playlists"][0]["items"][0]["id"], own_item);
     assert_eq!(d["learner"]["mastery"][0]["value"], 0.4);
     let body = app.gql(&student, mine, json!({"l": learners[1]})).await;
-    assert!(body["data"]["learner"].is_null(), "a student sees no classmate: {body}");
+    assert_eq!(data(body)["learner"], Value::Null, "a student sees no classmate, as if there were none");
 
-    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { code message } } }";
+    let set = "mutation($i: ID!, $s: PlaylistItemState!) { setPlaylistItemState(input: {itemId: $i, state: $s}) { item { state } userErrors { field code message } } }";
     for s in ["IN_PROGRESS", "SUBMITTED"] {
         let d = data(app.gql(&student, set, json!({"i": own_item, "s": s})).await);
         assert_eq!(d["setPlaylistItemState"]["item"]["state"], s, "{d}");
     }
     let body = app.gql(&student, set, json!({"i": own_item, "s": "MASTERED"})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "the teacher decides mastery");
-    let body = app.gql(&student, set, json!({"i": other_item, "s": "IN_PROGRESS"})).await;
-    assert!(body["data"]["setPlaylistItemState"]["item"].is_null(), "{body}");
-    assert!(
-        body.get("errors").is_some() || body["data"]["setPlaylistItemState"]["userErrors"][0]["code"].is_string(),
-        "{body}"
+    assert_eq!(item_as_admin(&app, &admin, &own_item).await, json!({"state": "SUBMITTED", "transitions": 2}));
+    let other_before = item_as_admin(&app, &admin, &other_item).await;
+    assert_eq!(other_before, json!({"state": "NOT_STARTED", "transitions": 0}));
+    let d = data(app.gql(&student, set, json!({"i": other_item, "s": "IN_PROGRESS"})).await);
+    assert_eq!(d["setPlaylistItemState"]["item"], Value::Null, "{d}");
+    assert_eq!(
+        the_user_error(&d["setPlaylistItemState"]),
+        (json!(["input"]), "NOT_FOUND"),
+        "a classmate's item is not there for the student: {d}"
     );
+    assert_eq!(item_as_admin(&app, &admin, &other_item).await, other_before, "the classmate's item is unchanged");
     let body = app
         .gql(&student, "mutation { createPlaylist(input: {learnerSourcedId: \"x\", subject: \"Math\", title: \"Mine\", items: []}) { playlist { id } } }", json!({}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body =
         app.gql(&student, POST, json!({"rows": [row("self", &learners[0], 10.0, "2026-01-02T10:00:00Z")]})).await;
-    assert!(body["data"]["postResults"]["results"] == json!([]) || body.get("errors").is_some(), "{body}");
+    assert_eq!(error_code(&body), "FORBIDDEN", "learners do not post their own results: {body}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'self'").await, 0);
+    let m = data(app.gql(&admin, mine, json!({"l": learners[0]})).await);
+    assert_eq!(m["learner"]["mastery"], json!([{"value": 0.4}]), "mastery unchanged: {m}");
 
     // The class's teacher sees and moves their students' work; a student of another school is
     // out of reach.
@@ -542,7 +591,7 @@ async fn signed_in_students_and_teachers_reach_only_their_own_learning_data() {
     )["school"]["learners"]["edges"][0]["node"]["sourcedId"]
         .clone();
     let body = app.gql(&teacher, mine, json!({"l": far})).await;
-    assert!(body["data"]["learner"].is_null(), "{body}");
+    assert_eq!(data(body)["learner"], Value::Null, "another school's student is not there for the teacher");
     let other_class =
         data(app.gql(&admin, "{ class(sourcedId: \"sc-c-002-06-math-s1\") { id } }", json!({})).await)["class"]["id"]
             .clone();
@@ -607,4 +656,259 @@ async fn every_mastery_calculation_rolls_up_through_the_api() {
     assert!(close(v, 0.6) && !mastered, "twice {v} {mastered}");
     let bad = data(app.gql(&admin, set, json!({"fw": fw, "c": "DECAYING_AVERAGE", "p": 1.5})).await);
     assert_eq!(bad["setMasteryCalculation"]["userErrors"][0]["field"], json!(["input", "parameter"]), "{bad}");
+}
+
+#[tokio::test]
+async fn a_batch_of_1000_results_is_stored_and_one_of_1001_is_refused_whole() {
+    // 1,001 rows are about 200 KB of variables: the default 1 MiB body limit, not the suite's.
+    let app = spawn_app_with(&[("LEARNERGRAPH_MAX_BODY_BYTES", "1048576")]).await;
+    let (admin, learners) = setup(&app).await;
+    let rows = |prefix: &str, n: usize| -> Value {
+        (0..n)
+            .map(|i| row(&format!("{prefix}{i:04}"), &learners[i % learners.len()], 5.0, "2026-05-01T10:00:00Z"))
+            .collect()
+    };
+    let full = post(&app, &admin, rows("cap-", 1000)).await;
+    assert_eq!(full["userErrors"], json!([]), "{}", full["userErrors"]);
+    let answered = full["results"].as_array().unwrap();
+    let indexes: Vec<i64> = answered.iter().map(|r| r["index"].as_i64().unwrap()).collect();
+    assert_eq!(indexes, (0..1000).collect::<Vec<i64>>());
+    assert!(answered.iter().all(|r| r["outcome"] == "CREATED"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id LIKE 'cap-%'").await, 1000);
+
+    // One row over: new rows and a newer version of a stored one; none of it is written.
+    let changes_before = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let mastery_before = count(&app, "SELECT COUNT(*) FROM masteries").await;
+    let mut over = rows("over-", 1000);
+    over.as_array_mut().unwrap().push(row("cap-0000", &learners[0], 9.0, "2026-05-02T10:00:00Z"));
+    let refused = post(&app, &admin, over).await;
+    assert_eq!(refused["results"].as_array().map(Vec::len), Some(0), "{}", refused["userErrors"]);
+    assert_eq!(the_user_error(&refused), (json!(["input", "results"]), "INVALID"), "{refused}");
+    assert_eq!(refused["userErrors"][0]["message"], "give 1 to 1000 results");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id LIKE 'over-%'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 1000);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'cap-0000' AND score = 5").await,
+        1,
+        "the stored row keeps its score"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, changes_before, "no change announced");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries").await, mastery_before);
+}
+
+/// `CASE_PACKAGE` with `c-rp-1` reworded and `c-rp-2` gone.
+fn reworded_package() -> String {
+    let mut pkg: Value = serde_json::from_str(CASE_PACKAGE).unwrap();
+    let items = pkg["CFItems"].as_array_mut().unwrap();
+    let rp1 = items.iter_mut().find(|i| i["identifier"] == "c-rp-1").unwrap();
+    rp1["fullStatement"] = json!("Use ratio language to describe a relationship between two quantities");
+    items.retain(|i| i["identifier"] != "c-rp-2");
+    pkg["CFAssociations"].as_array_mut().unwrap().retain(|a| a["originNodeURI"]["identifier"] != "c-rp-2");
+    pkg.to_string()
+}
+
+#[tokio::test]
+async fn a_case_reimport_rewords_in_place_and_retires_a_dropped_competency_keeping_its_results_and_mastery() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let l = &learners[0];
+    let mut on_rp2 = row("re-2", l, 8.0, "2026-02-01T10:00:00Z");
+    on_rp2["competencyId"] = json!("c-rp-2");
+    let posted = post(&app, &admin, json!([row("re-1", l, 5.0, "2026-02-01T10:00:00Z"), on_rp2])).await;
+    assert_eq!(posted["userErrors"], json!([]), "{posted}");
+    let rp2_result = posted["results"][1]["result"]["id"].clone();
+    let ids = data(
+        app.gql(
+            &admin,
+            "{ a: competency(sourcedId: \"c-rp-1\") { id } b: competency(sourcedId: \"c-rp-2\") { id } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (rp1, rp2) = (ids["a"]["id"].clone(), ids["b"]["id"].clone());
+    let mastery = "query($l: String!) { learner(sourcedId: $l) { mastery { competency { sourcedId status } value level mastered evidenceCount evidence { sourcedId status } } } }";
+    let mastery_before = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    assert_eq!(
+        mastery_before["learner"]["mastery"].as_array().unwrap().len(),
+        2,
+        "a mastery on each competency: {mastery_before}"
+    );
+
+    let import = "mutation($p: String!) { importCaseFramework(input: {package: $p}) { framework { id } created updated unchanged retired userErrors { code } } }";
+    let d = data(app.gql(&admin, import, json!({"p": reworded_package()})).await);
+    let fw = d["importCaseFramework"]["framework"]["id"].clone();
+    assert_eq!(
+        d["importCaseFramework"],
+        json!({"framework": {"id": fw}, "created": 0, "updated": 1, "unchanged": 1, "retired": 1, "userErrors": []})
+    );
+
+    // The reworded statement is updated in place: same ID, new text, still active.
+    let q = "query($a: ID!, $b: ID!) { rp1: competency(sourcedId: \"c-rp-1\") { id statement status } rp2: competency(sourcedId: \"c-rp-2\") { id } a: node(id: $a) { ... on Competency { statement status } } b: node(id: $b) { ... on Competency { sourcedId statement status } } }";
+    let d = data(app.gql(&admin, q, json!({"a": rp1, "b": rp2})).await);
+    assert_eq!(
+        d["rp1"],
+        json!({"id": rp1, "statement": "Use ratio language to describe a relationship between two quantities", "status": "ACTIVE"})
+    );
+    assert_eq!(d["a"]["statement"], d["rp1"]["statement"]);
+    // The dropped competency is retired, not deleted: gone from lookups by sourcedId and from
+    // the framework's list, still there by ID and with includeRetired.
+    assert_eq!(d["rp2"], Value::Null, "{d}");
+    assert_eq!(
+        d["b"],
+        json!({"sourcedId": "c-rp-2", "statement": "Understand the concept of a unit rate", "status": "TO_BE_DELETED"})
+    );
+    let list = "query($f: ID!) { node(id: $f) { ... on CompetencyFramework { active: competencies { edges { node { sourcedId } } } all: competencies(includeRetired: true) { edges { node { sourcedId status } } } } } }";
+    let d = data(app.gql(&admin, list, json!({"f": fw})).await);
+    let sids = |conn: &Value| -> Vec<String> {
+        conn["edges"].as_array().unwrap().iter().map(|e| e["node"]["sourcedId"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(sids(&d["node"]["active"]), ["c-rp", "c-rp-1"]);
+    assert_eq!(sids(&d["node"]["all"]), ["c-rp", "c-rp-1", "c-rp-2"]);
+    assert_eq!(d["node"]["all"]["edges"][2]["node"]["status"], "TO_BE_DELETED");
+
+    // Results and mastery are kept as they were (not deleted, not recomputed); the result
+    // still names its competency, now retired.
+    let mastery_after = data(app.gql(&admin, mastery, json!({"l": l})).await);
+    let mut expected = mastery_before.clone();
+    for m in expected["learner"]["mastery"].as_array_mut().unwrap() {
+        if m["competency"]["sourcedId"] == "c-rp-2" {
+            m["competency"]["status"] = json!("TO_BE_DELETED");
+        }
+    }
+    assert_eq!(mastery_after, expected);
+    let r = data(
+        app.gql(
+            &admin,
+            "query($r: ID!) { node(id: $r) { ... on Result { status score competency { sourcedId status } } } }",
+            json!({"r": rp2_result}),
+        )
+        .await,
+    );
+    assert_eq!(
+        r["node"],
+        json!({"status": "ACTIVE", "score": 8.0, "competency": {"sourcedId": "c-rp-2", "status": "TO_BE_DELETED"}})
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE status = 'active'").await, 2);
+
+    // New evidence on the retired competency is refused, a newer version of its result too.
+    let mut newer = row("re-2", l, 2.0, "2026-03-01T10:00:00Z");
+    newer["competencyId"] = json!("c-rp-2");
+    let mut fresh = row("re-3", l, 2.0, "2026-03-01T10:00:00Z");
+    fresh["competencyId"] = json!("c-rp-2");
+    let refused = post(&app, &admin, json!([newer, fresh])).await;
+    assert_eq!(refused["results"], json!([]), "{refused}");
+    let fields: Vec<(&Value, &Value)> =
+        refused["userErrors"].as_array().unwrap().iter().map(|e| (&e["field"], &e["code"])).collect();
+    assert_eq!(
+        fields,
+        [
+            (&json!(["input", "results", "0", "competencyId"]), &json!("INVALID")),
+            (&json!(["input", "results", "1", "competencyId"]), &json!("INVALID"))
+        ],
+        "{refused}"
+    );
+    assert_eq!(data(app.gql(&admin, mastery, json!({"l": l})).await), expected, "nothing changed");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 2);
+
+    // Importing the original package again brings the competency back, as the same record.
+    let d = data(app.gql(&admin, import, json!({"p": CASE_PACKAGE})).await);
+    assert_eq!(
+        d["importCaseFramework"],
+        json!({"framework": {"id": fw}, "created": 0, "updated": 2, "unchanged": 1, "retired": 0, "userErrors": []})
+    );
+    let d = data(app.gql(&admin, q, json!({"a": rp1, "b": rp2})).await);
+    assert_eq!(d["rp2"], json!({"id": rp2}));
+    assert_eq!(d["b"]["status"], "ACTIVE");
+    assert_eq!(d["rp1"]["statement"], "Understand the concept of a ratio");
+    assert_eq!(data(app.gql(&admin, mastery, json!({"l": l})).await), mastery_before);
+}
+
+/// Every sequence number left in the changes feed, and how far it was pruned.
+async fn feed_state(app: &TestApp) -> (Vec<i64>, i64) {
+    let (_, pruned) = learnergraph::sync::store::clock(&app.db).await.unwrap();
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT seq FROM sync_changes ORDER BY seq".to_owned(),
+        ),
+    )
+    .await
+    .unwrap();
+    (rows.iter().map(|r| r.try_get_by_index::<i64>(0).unwrap()).collect(), pruned)
+}
+
+/// Sets when changes `seqs` happened, as if they were `days` old.
+async fn age_changes(app: &TestApp, seqs: &[i64], days: i64) {
+    use entity::sync_change;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let at = chrono::Utc::now() - chrono::Duration::days(days);
+    let done = sync_change::Entity::update_many()
+        .col_expr(sync_change::Column::ChangedAt, Expr::value(at))
+        .filter(sync_change::Column::Seq.is_in(seqs.iter().copied()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected, seqs.len() as u64);
+}
+
+/// Waits (bounded) until the feed has been pruned through `seq` by a replica's scheduled task.
+async fn pruned_through(app: &TestApp, seq: i64) -> (Vec<i64>, i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let state = feed_state(app).await;
+        if state.1 >= seq || std::time::Instant::now() > deadline {
+            return state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_scheduled_pruning_drops_changes_past_the_retention_keeps_newer_ones_and_expires_old_cursors() {
+    let app = spawn_app().await;
+    let (admin, learners) = setup(&app).await;
+    let start = data(app.gql(&admin, "{ syncCursor }", json!({})).await)["syncCursor"].clone();
+    let (before, _) = feed_state(&app).await;
+    for (i, score) in [1.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
+        let r = post(&app, &admin, json!([row(&format!("p{i}"), &learners[0], score, "2026-01-01T10:00:00Z")])).await;
+        assert_eq!(r["results"][0]["outcome"], "CREATED", "{r}");
+    }
+    let (all, pruned) = feed_state(&app).await;
+    assert_eq!(pruned, 0, "nothing pruned at the first start");
+    let ours: Vec<i64> = all.iter().copied().filter(|s| !before.contains(s)).collect();
+    assert_eq!(ours.len(), 4, "one change per posted result: {all:?}");
+    let feed = "query($after: String, $n: Int!) { changes(after: $after, first: $n) { cursor hasMore changes { entityType id } } }";
+    // Cursors a tool holds: one after the first result, one after the second.
+    let one = data(app.gql(&admin, feed, json!({"after": start, "n": 1})).await)["changes"]["cursor"].clone();
+    let two = data(app.gql(&admin, feed, json!({"after": one, "n": 1})).await)["changes"]["cursor"].clone();
+    let rest = data(app.gql(&admin, feed, json!({"after": two, "n": 10})).await);
+    assert_eq!(rest["changes"]["changes"].as_array().unwrap().len(), 2, "{rest}");
+
+    // The first two are past the default retention (400 days), the third just within it.
+    age_changes(&app, &ours[..2], 401).await;
+    age_changes(&app, &ours[2..3], 399).await;
+    // A replica starting up prunes at once (then hourly), with no call from the test.
+    let replica = app.replica().await;
+    let (left, pruned) = pruned_through(&app, ours[1]).await;
+    assert_eq!(pruned, ours[1], "pruned through the newest change past the retention");
+    assert_eq!(left, ours[2..].to_vec(), "older changes are gone, newer ones kept");
+    // A cursor that has not seen everything pruned must resync; one that has reads on.
+    for stale in [&start, &one] {
+        let body = replica.gql(&admin, feed, json!({"after": stale, "n": 10})).await;
+        assert_eq!(error_code(&body), "CURSOR_EXPIRED", "{body}");
+        assert_eq!(body["data"], Value::Null, "{body}");
+    }
+    let d = data(replica.gql(&admin, feed, json!({"after": two, "n": 10})).await);
+    assert_eq!(d["changes"], rest["changes"], "the kept changes, unchanged");
+    drop(replica);
+
+    // A shorter retention configured (365 days) takes the 399-day-old change too.
+    let replica = app.replica_with(&[("LEARNERGRAPH_SYNC_RETENTION_DAYS", "365")]).await;
+    let (left, pruned) = pruned_through(&app, ours[2]).await;
+    assert_eq!((left, pruned), (ours[3..].to_vec(), ours[2]));
+    let body = replica.gql(&admin, feed, json!({"after": two, "n": 10})).await;
+    assert_eq!(error_code(&body), "CURSOR_EXPIRED", "{body}");
+    let d = data(replica.gql(&admin, feed, json!({"after": rest["changes"]["cursor"], "n": 10})).await);
+    assert_eq!(d["changes"]["changes"], json!([]), "a cursor at the head is still good");
 }

@@ -7,7 +7,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, data, error_code, spawn_app};
+use crate::{
+    progress::the_user_error,
+    support::{TestApp, data, error_code, spawn_app},
+};
 
 const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
   learners(first: $first, after: $after, last: $last, before: $before) {
@@ -298,23 +301,28 @@ async fn upsert_validates_and_writes_nothing_on_error() {
     let cases = [
         (
             json!({"sourcedId": "", "givenName": "A", "familyName": "B", "schoolSourcedIds": ["sc-school-001"]}),
-            "sourcedId",
+            json!(["input", "sourcedId"]),
+            "INVALID",
         ),
         (
             json!({"sourcedId": "v1", "givenName": "A", "familyName": "B", "email": "nope", "schoolSourcedIds": ["sc-school-001"]}),
-            "email",
+            json!(["input", "email"]),
+            "INVALID",
         ),
-        (json!({"sourcedId": "v1", "givenName": "A", "familyName": "B", "schoolSourcedIds": []}), "schoolSourcedIds"),
+        (
+            json!({"sourcedId": "v1", "givenName": "A", "familyName": "B", "schoolSourcedIds": []}),
+            json!(["input", "schoolSourcedIds"]),
+            "INVALID",
+        ),
         (
             json!({"sourcedId": "v1", "givenName": "A", "familyName": "B", "schoolSourcedIds": ["sc-school-002"]}),
-            "schoolSourcedIds",
+            json!(["input", "schoolSourcedIds"]),
+            "INVALID",
         ),
     ];
-    for (input, field) in cases {
+    for (input, field, code) in cases {
         let d = data(app.gql(&token, q, json!({"i": input})).await);
-        let errors = d["upsertLearner"]["userErrors"].as_array().unwrap();
-        assert_eq!(errors.len(), 1, "{d}");
-        assert_eq!(errors[0]["field"][1], field);
+        assert_eq!(the_user_error(&d["upsertLearner"]), (field, code), "{d}");
         assert_eq!(d["upsertLearner"]["learner"], Value::Null);
     }
     let admin = app.admin_token().await;
@@ -379,7 +387,10 @@ async fn a_learner_shared_by_two_schools_is_seen_and_deleted_school_by_school() 
     let gone = data(app.gql(&first, "{ learner(sourcedId: \"shared-1\") { id } }", json!({})).await);
     assert_eq!(gone["learner"], Value::Null);
     // An educator's ID relabelled as a learner's does not delete the educator.
-    let t = data(app.gql(&admin, "{ educator(sourcedId: \"sc-t-001-06-math-0\") { id } }", json!({})).await);
+    let educator = "{ educator(sourcedId: \"sc-t-001-06-math-0\") { id sourcedId status dateLastModified givenName familyName schools { sourcedId } enrollments(first: 100, filter: {includeDeleted: true}) { totalCount edges { node { sourcedId status } } } } }";
+    let t = data(app.gql(&admin, educator, json!({})).await);
+    assert_eq!(t["educator"]["status"], "ACTIVE", "{t}");
+    assert!(t["educator"]["enrollments"]["totalCount"].as_i64().unwrap() > 0, "the educator teaches: {t}");
     let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(t["educator"]["id"].as_str().unwrap()).unwrap()).unwrap();
     let forged = URL_SAFE_NO_PAD.encode(decoded.replace("Educator", "Learner"));
     let d = data(
@@ -391,6 +402,10 @@ async fn a_learner_shared_by_two_schools_is_seen_and_deleted_school_by_school() 
         .await,
     );
     assert_eq!(d["deleteRosterRecord"]["userErrors"][0]["code"], "NOT_FOUND");
+    assert_eq!(d["deleteRosterRecord"]["userErrors"].as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d["deleteRosterRecord"]["deletedId"], Value::Null, "{d}");
+    let after = data(app.gql(&admin, educator, json!({})).await);
+    assert_eq!(after, t, "the educator and their enrollments are untouched");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     authz_matrix::CASE_PACKAGE,
-    progress::{post, row},
+    progress::{post, row, the_user_error},
     support::{TestApp, data, error_code, spawn_app, spawn_app_with},
 };
 
@@ -61,6 +61,27 @@ async fn session(
     d["createWinSession"]["session"]["id"].clone()
 }
 
+/// A learner's choices in a block, as an administrator reads them back.
+async fn preferences_of(app: &TestApp, token: &str, b: &Value, learner: &str) -> Value {
+    let d = data(
+        app.gql(
+            token,
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences { learner { sourcedId } rank session { title } } } } }",
+            json!({"b": b}),
+        )
+        .await,
+    );
+    Value::Array(
+        d["node"]["preferences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["learner"]["sourcedId"] == learner)
+            .cloned()
+            .collect(),
+    )
+}
+
 fn placement_of<'a>(d: &'a Value, learner: &str) -> &'a Value {
     d["node"]["placements"]
         .as_array()
@@ -94,7 +115,8 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
         app.gql(&admin, SESSION, json!({"b": b, "t": "One", "mode": "ONE_ON_ONE", "cap": 3, "f": [], "inv": null}))
             .await,
     );
-    assert_eq!(bad["createWinSession"]["userErrors"][0]["field"], json!(["input", "capacity"]));
+    assert_eq!(the_user_error(&bad["createWinSession"]), (json!(["input", "capacity"]), "INVALID"), "{bad}");
+    assert_eq!(bad["createWinSession"]["session"], Value::Null, "{bad}");
     let bad = data(
         app.gql(
             &admin,
@@ -103,7 +125,12 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
         )
         .await,
     );
-    assert_eq!(bad["createWinSession"]["userErrors"][0]["field"], json!(["input", "focusCompetencyIds", "0"]));
+    assert_eq!(
+        the_user_error(&bad["createWinSession"]),
+        (json!(["input", "focusCompetencyIds", "0"]), "INVALID"),
+        "{bad}"
+    );
+    assert_eq!(bad["createWinSession"]["session"], Value::Null, "{bad}");
     let ratios = session(&app, &admin, &b, "Ratios help", "SMALL_GROUP", Some(2), &["c-rp-1"], None).await;
     let rates = session(&app, &admin, &b, "Unit rates", "SMALL_GROUP", Some(3), &["c-rp-2"], None).await;
     let lab = session(&app, &admin, &b, "Independent practice", "INDEPENDENT", Some(20), &[], None).await;
@@ -126,18 +153,26 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
         let d = data(app.gql(&admin, CHOOSE, json!({"b": b, "l": l, "s": [ratios, lab]})).await);
         assert_eq!(d["submitWinChoices"]["preferences"].as_array().unwrap().len(), 2, "{d}");
     }
-    for (sessions, field) in [(json!([tutor]), "0"), (json!([ratios, ratios]), "1"), (json!([ratios, rates, lab]), "")]
-    {
+    // The invited student asks for the tutoring session, and may.
+    let d = data(app.gql(&admin, CHOOSE, json!({"b": b, "l": s[11], "s": [tutor]})).await);
+    assert_eq!(d["submitWinChoices"]["preferences"], json!([{"rank": 1, "session": {"title": "Tutoring"}}]), "{d}");
+    // Someone not invited may not; nor rank a session twice, nor rank more than maxChoices.
+    for (sessions, field, code) in [
+        (json!([tutor]), json!(["input", "sessionIds", "0"]), "INVALID"),
+        (json!([ratios, ratios]), json!(["input", "sessionIds", "1"]), "INVALID"),
+        (json!([ratios, rates, lab]), json!(["input", "sessionIds"]), "INVALID"),
+    ] {
         let d = data(app.gql(&admin, CHOOSE, json!({"b": b, "l": s[3], "s": sessions})).await);
-        let f = &d["submitWinChoices"]["userErrors"][0]["field"];
-        assert!(f.as_array().unwrap().last().unwrap().as_str().unwrap().ends_with(field), "{d}");
+        assert_eq!(the_user_error(&d["submitWinChoices"]), (field, code), "{d}");
+        assert_eq!(d["submitWinChoices"]["preferences"], json!([]), "{d}");
     }
+    assert_eq!(preferences_of(&app, &admin, &b, &s[3]).await, json!([]), "refused choices write nothing");
     // A student chooses for themself, and only for themself.
     let student = app.dev_sign_in(&s[4], "roster.read win.read win.write").await;
     let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[4], "s": [rates]})).await);
     assert_eq!(d["submitWinChoices"]["preferences"][0]["session"]["title"], "Unit rates", "{d}");
     let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[5], "s": [rates]})).await);
-    assert_eq!(d["submitWinChoices"]["userErrors"][0]["code"], "INVALID", "{d}");
+    assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input", "learnerSourcedId"]), "INVALID"), "{d}");
     let body = app.gql(&student, RUN, json!({"b": b})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
     let own = data(
@@ -157,19 +192,23 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let principal = app.dev_sign_in("sc-admin-001", "roster.read win.read win.write").await;
     let body = app.gql(&principal, CHOOSE, json!({"b": b, "l": s[5], "s": [rates]})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(preferences_of(&app, &admin, &b, &s[5]).await, json!([]), "nobody chose for s5");
     // A token that may write but not read WIN gets no placements back from a payload.
     let write_only = app.token("win.write", &[]).await;
     let body = app
         .gql(&write_only, "mutation($b: ID!) { createWinSession(input: {blockId: $b, title: \"Peek\", subject: \"Math\", mode: SMALL_GROUP, capacity: 2}) { session { block { preferences { learner { sourcedId } } } } } }", json!({"b": b}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    // The write itself is the token's to make: the session exists, only the read was refused.
+    assert_eq!(body["errors"][0]["path"], json!(["createWinSession", "session", "block", "preferences"]), "{body}");
+    assert_eq!(body["data"]["createWinSession"]["session"], json!({"block": null}), "{body}");
 
     // Review: the teacher sees the gaps; s5 is required in rates; s6 redirected needs a note.
     let review = "mutation($b: ID!, $l: String!, $d: WinDecision!, $s: ID!, $n: String) { reviewWinChoice(input: {blockId: $b, learnerSourcedId: $l, decision: $d, sessionId: $s, note: $n}) { review { decision note session { title } } userErrors { field code } } }";
     let d = data(app.gql(&admin, review, json!({"b": b, "l": s[5], "d": "REQUIRED", "s": rates})).await);
     assert_eq!(d["reviewWinChoice"]["review"]["decision"], "REQUIRED", "{d}");
     let d = data(app.gql(&admin, review, json!({"b": b, "l": s[6], "d": "REDIRECTED", "s": lab})).await);
-    assert_eq!(d["reviewWinChoice"]["userErrors"][0]["field"], json!(["input", "note"]));
+    assert_eq!(the_user_error(&d["reviewWinChoice"]), (json!(["input", "note"]), "INVALID"), "{d}");
     let d = data(
         app.gql(&admin, review, json!({"b": b, "l": s[6], "d": "REDIRECTED", "s": lab, "n": "Finish the lab work"}))
             .await,
@@ -177,8 +216,8 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert_eq!(d["reviewWinChoice"]["review"]["session"]["title"], "Independent practice");
     let d = data(app.gql(&admin, review, json!({"b": b, "l": s[7], "d": "APPROVED", "s": ratios})).await);
     assert_eq!(
-        d["reviewWinChoice"]["userErrors"][0]["field"],
-        json!(["input", "sessionId"]),
+        the_user_error(&d["reviewWinChoice"]),
+        (json!(["input", "sessionId"]), "INVALID"),
         "approve only a choice: {d}"
     );
     let gaps = data(
@@ -201,8 +240,28 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
         "{d}"
     );
     let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
-    for sess in d["node"]["sessions"].as_array().unwrap() {
-        assert!(sess["seatsTaken"].as_i64() <= sess["capacity"].as_i64(), "capacity is never exceeded: {d}");
+    // Seats taken are exact, match the placements listed, and stay within capacity.
+    let seats: Vec<(&str, i64, i64)> = d["node"]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["title"].as_str().unwrap(), s["capacity"].as_i64().unwrap(), s["seatsTaken"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        seats,
+        [
+            ("Ratios help", 2, 2),
+            ("Unit rates", 3, 3),
+            ("Independent practice", 20, 6),
+            ("Tutoring", 1, 1),
+            ("Peek", 2, 0)
+        ],
+        "{d}"
+    );
+    for (title, _, taken) in &seats {
+        let listed =
+            d["node"]["placements"].as_array().unwrap().iter().filter(|p| p["session"]["title"] == *title).count();
+        assert_eq!(listed as i64, *taken, "{title}: {d}");
     }
     // The two seats of the ratios group go to the two with the largest gaps.
     assert_eq!(placement_of(&d, &s[0])["session"]["title"], "Ratios help");
@@ -215,21 +274,32 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert_eq!(placement_of(&d, &s[5])["session"]["title"], "Unit rates");
     assert_eq!(placement_of(&d, &s[4])["session"]["title"], "Unit rates");
     assert_eq!(placement_of(&d, &s[6])["session"]["title"], "Independent practice");
-    // Only the invited student may be in the tutoring session.
-    for p in d["node"]["placements"].as_array().unwrap() {
-        if p["session"]["title"] == "Tutoring" {
-            assert_eq!(p["learner"]["sourcedId"], s[11]);
-        }
-    }
+    // The invited student is in the tutoring session, on their first choice, and nobody else is.
+    let tutored: Vec<&Value> = d["node"]["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["session"]["title"] == "Tutoring")
+        .map(|p| &p["learner"]["sourcedId"])
+        .collect();
+    assert_eq!(tutored, [&json!(s[11])], "{d}");
+    assert_eq!(placement_of(&d, &s[11])["choiceRank"], 1, "{d}");
     // The same input places everyone the same way again.
     data(app.gql(&admin, RUN, json!({"b": b})).await);
     let again = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
     assert_eq!(again["node"]["placements"], d["node"]["placements"], "placement is deterministic");
 
     // Adjustments stay within capacity.
-    let adjust = "mutation($b: ID!, $l: String!, $s: ID!) { adjustWinPlacement(input: {blockId: $b, learnerSourcedId: $l, sessionId: $s, note: \"swap\"}) { placement { source session { title } } userErrors { code message } } }";
+    let adjust = "mutation($b: ID!, $l: String!, $s: ID!) { adjustWinPlacement(input: {blockId: $b, learnerSourcedId: $l, sessionId: $s, note: \"swap\"}) { placement { source session { title } } userErrors { field code message } } }";
     let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[1], "s": ratios})).await);
-    assert_eq!(d["adjustWinPlacement"]["userErrors"][0]["code"], "CONFLICT", "the ratios group is full: {d}");
+    assert_eq!(
+        the_user_error(&d["adjustWinPlacement"]),
+        (json!(["input"]), "CONFLICT"),
+        "the ratios group is full: {d}"
+    );
+    assert_eq!(d["adjustWinPlacement"]["placement"], Value::Null, "{d}");
+    let unchanged = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(unchanged["node"], again["node"], "a refused adjustment moves nobody");
     let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[2], "s": lab})).await);
     assert_eq!(d["adjustWinPlacement"]["placement"]["source"], "ADJUSTED", "{d}");
     let d = data(app.gql(&admin, adjust, json!({"b": b, "l": s[1], "s": ratios})).await);
@@ -249,8 +319,8 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let attend = "mutation($b: ID!, $r: [WinAttendanceRecordInput!]!) { recordWinAttendance(input: {blockId: $b, records: $r}) { placements { attendance outcomeNote } userErrors { field code } } }";
     let d = data(app.gql(&admin, attend, json!({"b": b, "r": [{"learnerSourcedId": s[1], "attendance": "PRESENT", "note": "Worked through ratio tables"}, {"learnerSourcedId": "nobody", "attendance": "ABSENT"}]})).await);
     assert_eq!(
-        d["recordWinAttendance"]["userErrors"][0]["field"],
-        json!(["input", "records", "1", "learnerSourcedId"]),
+        the_user_error(&d["recordWinAttendance"]),
+        (json!(["input", "records", "1", "learnerSourcedId"]), "INVALID"),
         "{d}"
     );
     let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
@@ -265,7 +335,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let closed = block(&app, &admin, today + Duration::days(1), Utc::now() - Duration::hours(1)).await;
     let closed_lab = session(&app, &admin, &closed, "Lab", "INDEPENDENT", Some(40), &[], None).await;
     let d = data(app.gql(&admin, CHOOSE, json!({"b": closed, "l": s[0], "s": [closed_lab]})).await);
-    assert_eq!(d["submitWinChoices"]["userErrors"][0]["code"], "CONFLICT", "{d}");
+    assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input"]), "CONFLICT"), "{d}");
     let d = data(
         app.gql(
             &admin,
@@ -288,7 +358,9 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
         "{sum}"
     );
     assert_eq!(w["repeatedlyAbsent"], json!([{"learner": {"sourcedId": s[0]}, "absences": 2}]));
-    assert!(w["choiceShares"]["first"].as_f64().unwrap() > 0.0);
+    // Of the 24 placements, 4 are first choices (s0, s1, s4, s11) and 1 a second (s2).
+    let share = |k: &str| w["choiceShares"][k].as_f64().unwrap();
+    assert!((share("first") - 4.0 / 24.0).abs() < 1e-12 && (share("second") - 1.0 / 24.0).abs() < 1e-12, "{sum}");
 
     // Another school's tool sees none of it.
     let other = app.token(WIN, &["sc-school-002"]).await;
@@ -296,8 +368,11 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert_eq!(d["winBlocks"], json!([]));
     let d = data(app.gql(&other, "query($b: ID!) { node(id: $b) { id } }", json!({"b": b})).await);
     assert!(d["node"].is_null());
+    let before = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
     let d = data(app.gql(&other, RUN, json!({"b": b})).await);
-    assert_eq!(d["runWinPlacement"]["userErrors"][0]["code"], "NOT_FOUND", "{d}");
+    assert_eq!(the_user_error(&d["runWinPlacement"]), (json!(["input"]), "NOT_FOUND"), "{d}");
+    let after = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(after, before, "another school's run changes nothing");
 }
 
 #[tokio::test]
@@ -326,8 +401,8 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
     let review = "mutation($b: ID!, $l: String!, $s: ID!) { reviewWinChoice(input: {blockId: $b, learnerSourcedId: $l, decision: REQUIRED, sessionId: $s}) { review { decision } userErrors { code field } } }";
     let d = data(app.gql(&teacher, review, json!({"b": b, "l": not_mine, "s": small})).await);
     assert_eq!(
-        d["reviewWinChoice"]["userErrors"][0]["field"],
-        json!(["input", "learnerSourcedId"]),
+        the_user_error(&d["reviewWinChoice"]),
+        (json!(["input", "learnerSourcedId"]), "INVALID"),
         "not their student: {d}"
     );
     let d = data(app.gql(&teacher, review, json!({"b": b, "l": ours, "s": small})).await);
@@ -340,14 +415,17 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
         )
         .await,
     );
-    assert!(
-        seen["node"]["preferences"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| mine.contains(&p["learner"]["sourcedId"].as_str().unwrap().to_owned())),
-        "a teacher sees their students' choices only: {seen}"
-    );
+    // Every student chose two sessions; the teacher sees exactly their own students' choices.
+    let mut seen_learners: Vec<String> = seen["node"]["preferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["learner"]["sourcedId"].as_str().unwrap().to_owned())
+        .collect();
+    seen_learners.sort();
+    let mut expected: Vec<String> = mine.iter().flat_map(|l| [l.clone(), l.clone()]).collect();
+    expected.sort();
+    assert_eq!(seen_learners, expected, "a teacher sees their students' choices only: {seen}");
     let body = app.gql(&teacher, RUN, json!({"b": b})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "a whole-school run is not one teacher's");
 
@@ -367,7 +445,7 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
     let other_ours = mine.get(1).expect("the teacher teaches two").clone();
     data(app.gql(&teacher, review, json!({"b": b, "l": other_ours, "s": small})).await);
     let refused = data(app.gql(&admin, RUN, json!({"b": b})).await);
-    assert_eq!(refused["runWinPlacement"]["userErrors"][0]["code"], "INVALID", "{refused}");
+    assert_eq!(the_user_error(&refused["runWinPlacement"]), (json!(["input", "blockId"]), "INVALID"), "{refused}");
     let after = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
     assert_eq!(after["node"]["placements"], d["node"]["placements"], "the earlier placement stands");
 }
@@ -417,5 +495,23 @@ async fn a_weekly_block_repeats_through_the_term_with_its_sessions_once() {
     );
     assert_eq!(listed["winBlocks"].as_array().unwrap().len(), 5);
     let dup = data(app.gql(&admin, BLOCK, json!({"s": "sc-school-001", "d": "2027-05-10", "c": null, "m": 3})).await);
-    assert_eq!(dup["createWinBlock"]["userErrors"][0]["code"], "CONFLICT", "one block per school and date: {dup}");
+    assert_eq!(
+        the_user_error(&dup["createWinBlock"]),
+        (json!(["input"]), "CONFLICT"),
+        "one block per school and date: {dup}"
+    );
+    assert_eq!(dup["createWinBlock"]["block"], Value::Null, "{dup}");
+    let listed = data(
+        app.gql(
+            &admin,
+            "{ winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2027-05-10\", to: \"2027-05-10\") { date maxChoices } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(
+        listed["winBlocks"],
+        json!([{"date": "2027-05-10", "maxChoices": 2}]),
+        "the refused duplicate wrote nothing"
+    );
 }
