@@ -239,11 +239,11 @@ async fn request_ids_are_echoed_only_when_short_and_plain() {
     let app = spawn_app().await;
     for (sent, kept) in [("abc-123_x.y:z", true), (&*"r".repeat(65), false), ("a b", false), ("é", false)] {
         let res = app.http.get(app.url("/healthz")).header("x-request-id", sent).send().await.unwrap();
-        let echoed = res.headers()["x-request-id"].to_str().unwrap_or("").to_owned();
+        let echoed = res.headers()["x-request-id"].to_str().expect("an echoed id is plain ASCII").to_owned();
         if kept {
             assert_eq!(echoed, sent);
         } else {
-            assert_eq!(echoed.len(), 36, "a generated id replaces {sent:?}: {echoed}");
+            assert!(uuid::Uuid::parse_str(&echoed).is_ok(), "a generated id replaces {sent:?}: {echoed}");
         }
     }
 }

@@ -617,3 +617,59 @@ async fn refresh_rotation_does_not_extend_the_family_and_rechecks_caps() {
     assert_eq!(body["scope"], "roster.read");
     assert_eq!(expiry().await, before, "rotation keeps the family's expiry");
 }
+
+/// Every scope there is.
+const EVERY_SCOPE: &str = "roster.read roster.write profiles.read profiles.write profiles.sensitive.read playlists.read \
+                           playlists.write progress.read progress.write win.read win.write redesign.read redesign.write admin";
+
+#[tokio::test]
+async fn each_role_is_granted_exactly_its_cap_whatever_the_front_end_holds() {
+    let app = dev_app().await;
+    let fe = front_end(&app, EVERY_SCOPE).await;
+    let admin = app.admin_token().await;
+    let student = data(
+        app.gql(
+            &admin,
+            "query($c: String!) { class(sourcedId: $c) { learners(first: 1) { edges { node { sourcedId } } } } }",
+            json!({"c": CLASS}),
+        )
+        .await,
+    )["class"]["learners"]["edges"][0]["node"]["sourcedId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let student_cap = [
+        "roster.read",
+        "profiles.read",
+        "profiles.write",
+        "playlists.read",
+        "playlists.write",
+        "progress.read",
+        "win.read",
+        "win.write",
+    ];
+    let teacher_cap: Vec<&str> =
+        student_cap.iter().copied().chain(["profiles.sensitive.read", "progress.write", "redesign.read"]).collect();
+    let school_admin_cap: Vec<&str> = teacher_cap.iter().copied().chain(["roster.write", "redesign.write"]).collect();
+    let district_admin_cap: Vec<&str> = EVERY_SCOPE.split(' ').collect();
+    for (user, role, cap) in [
+        (student.as_str(), "student", student_cap.to_vec()),
+        (TEACHER, "teacher", teacher_cap),
+        ("sc-admin-001", "administrator", school_admin_cap),
+        ("sc-admin-district", "administrator", district_admin_cap),
+    ] {
+        let (access, _) = sign_in(&app, &fe, user, EVERY_SCOPE).await;
+        let v = data(app.gql(&access, "{ viewer { kind role userSourcedId districtWide scopes } }", json!({})).await);
+        let mut granted: Vec<String> =
+            v["viewer"]["scopes"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+        granted.sort();
+        let mut expected: Vec<String> = cap.iter().map(|s| (*s).to_owned()).collect();
+        expected.sort();
+        assert_eq!(granted, expected, "{user}'s scopes");
+        assert_eq!(
+            (&v["viewer"]["kind"], &v["viewer"]["role"], &v["viewer"]["userSourcedId"], &v["viewer"]["districtWide"]),
+            (&json!("user"), &json!(role), &json!(user), &json!(false)),
+            "{user}: {v}"
+        );
+    }
+}

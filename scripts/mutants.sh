@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Mutation testing with cargo-mutants over the code the suite must guard (README, "Mutation
+# testing"). Every mutant is built in the `mutants` profile (no debug info) and tested on SQLite
+# with the unit tests and the integration suite (cargo-nextest, failing fast), less its two
+# slowest sweeps (the proptest schema sweep and the browser test, which guard neither
+# authorization nor writes).
+#
+#   scripts/mutants.sh auth   [cargo-mutants options]   src/auth/ and client management
+#   scripts/mutants.sh policy [options]                 the policy alone (src/auth/policy.rs, principal.rs)
+#   scripts/mutants.sh writes [options]                 the write paths: results, profiles, WIN,
+#                                                       redesign money, roster writes
+#   scripts/mutants.sh all    [options]                 auth and writes together
+#   scripts/mutants.sh any    [options]                 nothing chosen: name it, e.g.
+#                                                         -f src/win/store.rs, or --in-diff my.diff
+#
+# Options go to cargo-mutants as they are: `--shard 1/8` for an eighth, `-j 2` for two builds
+# at once, `--iterate` to retest only what a previous run left missed, `--list` to count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+
+area="${1:-}"
+[ $# -gt 0 ] && shift
+# The write paths: whole stores for results, profiles, roster writes and WIN, and the money
+# half of redesign (grants, disbursements, funding ceilings, fiscal years, totals).
+writes_files=(-f src/progress/store.rs -f src/profiles/store.rs -f src/roster/store.rs -f src/win/store.rs
+  -f src/redesign/money.rs -f src/redesign/store.rs)
+money='(award_grant|disburse|set_funding|check_fiscal_year|plan_money|totals|Totals::add_[a-z_]+)'
+writes_re="^src/(progress|profiles|roster|win)/store\\.rs:|^src/redesign/money\\.rs:|^src/redesign/store\\.rs:[0-9]+:[0-9]+: (replace $money -> .*|.* in $money)\$"
+# The test targets each mutant is built and tested with: the integration suite, and the unit
+# tests where the area has some (src/auth/ has none; building them would compile the crate twice).
+targets=(-C --lib -C --test=api)
+case "$area" in
+  auth) targets=(-C --test=api) && set -- -f 'src/auth/**' -f src/admin/graphql.rs "$@" ;;
+  policy) targets=(-C --test=api) && set -- -f src/auth/policy.rs -f src/auth/principal.rs "$@" ;;
+  writes) set -- "${writes_files[@]}" --re "$writes_re" "$@" ;;
+  all) set -- -f 'src/auth/**' -f src/admin/graphql.rs "${writes_files[@]}" \
+    --re "^src/(auth/|admin/graphql\.rs:)|$writes_re" "$@" ;;
+  any) ;;
+  *)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
+# SQLite, whatever the shell has set: a run must not depend on a server.
+export TEST_DATABASE_URL=
+# nextest stops at the first failing test, so a caught mutant costs its build and one failure.
+exec cargo mutants --test-tool nextest "${targets[@]}" "$@" -- --no-tests pass \
+  -E 'not (test(/^hostile_input::/) | test(/^web::/))'
