@@ -374,6 +374,10 @@ impl ProgressMutation {
         input: PostResultsInput,
     ) -> async_graphql::Result<PostResultsPayload> {
         let p = require(ctx, Scope::ProgressWrite)?;
+        // Counted as sent, before rows with undecodable IDs are set aside.
+        if let Err(e) = store::check_batch(input.results.len()) {
+            return Ok(PostResultsPayload { results: vec![], user_errors: vec![row_error(0, e)] });
+        }
         let mut rows = Vec::with_capacity(input.results.len());
         let mut early = Vec::new();
         for (i, r) in input.results.into_iter().enumerate() {

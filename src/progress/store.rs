@@ -333,6 +333,15 @@ impl Micros for DateTime<Utc> {
 /// index and change nothing; good rows are stored in one transaction, each with its outcome.
 /// `(poster, sourcedId)` is unique in the database, so retried and concurrent posts of one
 /// result store it once.
+/// A batch holds 1 to `MAX_BATCH` results, counted as the caller sent them: before any row is
+/// refused on its own, so a batch over the limit is refused whole whatever its rows hold.
+pub fn check_batch(len: usize) -> AppResult<()> {
+    if len == 0 || len > MAX_BATCH {
+        return Err(AppError::validation("input.results", format!("give 1 to {MAX_BATCH} results")));
+    }
+    Ok(())
+}
+
 pub async fn post(
     db: &DatabaseConnection,
     bus: &Bus,
@@ -343,9 +352,7 @@ pub async fn post(
     if matches!(p.people, People::Only(_)) {
         return Err(AppError::Forbidden("learners do not post their own results".into()));
     }
-    if rows.is_empty() || rows.len() > MAX_BATCH {
-        return Err(AppError::validation("input.results", format!("give 1 to {MAX_BATCH} results")));
-    }
+    check_batch(rows.len())?;
     let poster = poster(p);
     let now = crate::db::now();
     let l = lookup(db, p, &rows).await?;

@@ -694,6 +694,20 @@ async fn a_batch_of_1000_results_is_stored_and_one_of_1001_is_refused_whole() {
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, changes_before, "no change announced");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries").await, mastery_before);
+
+    // The limit counts rows as sent: one row whose itemId does not decode doesn't bring 1,001
+    // under it. And an empty batch is refused too.
+    let mut over = rows("bad-", 1001);
+    over[0]["itemId"] = json!("not-an-id");
+    let refused = post(&app, &admin, over).await;
+    assert_eq!(refused["results"], json!([]), "{}", refused["userErrors"]);
+    assert_eq!(the_user_error(&refused), (json!(["input", "results"]), "INVALID"), "{refused}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id LIKE 'bad-%'").await, 0);
+    let refused = post(&app, &admin, json!([])).await;
+    assert_eq!(the_user_error(&refused), (json!(["input", "results"]), "INVALID"), "{refused}");
+    assert_eq!(refused["userErrors"][0]["message"], "give 1 to 1000 results");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 1000);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, changes_before);
 }
 
 /// `CASE_PACKAGE` with `c-rp-1` reworded and `c-rp-2` gone.
