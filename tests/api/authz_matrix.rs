@@ -1101,19 +1101,16 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
     for rule in RULES {
         let mutation = rule.doc.starts_with("mutation");
         assert_eq!(mutation, !rule.writes.is_empty(), "{}: a mutation names the tables it writes", rule.field);
+        // Denied requests write nothing, whether queries or mutations.
         let before = fingerprinter.take(&app).await;
-        let unchanged = |after: Fingerprint, who: &str| {
-            if mutation {
-                assert_unchanged(&before, &after, &format!("{} by {who}", rule.field));
-            }
-        };
+        let unchanged = |after: Fingerprint, who: &str| assert_unchanged(&before, &after, who);
         // Callers that must be denied, before the control run can change anything.
         for (what, token) in &bad_tokens {
             let res = app.gql_raw(Some(token), rule.doc, vars.clone()).await;
             assert_refused(res, &format!("{}: a token that is {what}", rule.field)).await;
         }
         assert_refused(app.gql_raw(None, rule.doc, vars.clone()).await, &format!("{}: anonymous", rule.field)).await;
-        unchanged(fingerprinter.take(&app).await, "bad tokens and anonymous callers");
+        unchanged(fingerprinter.take(&app).await, &format!("{} by bad tokens and anonymous callers", rule.field));
         if !rule.scopes.is_empty() {
             let body = app.gql(&without[rule.scopes], rule.doc, vars.clone()).await;
             let what = format!("{} without {:?}", rule.field, rule.scopes);
@@ -1131,18 +1128,20 @@ async fn every_field_denies_every_caller_that_may_not_use_it() {
             let body = app.gql(&alone[scope], rule.doc, vars.clone()).await;
             assert_reveals(&body, rule, &vars, &format!("a caller holding only {scope}"));
         }
-        // The control: the full-access caller sees the data and really writes.
+        // The control: the full-access caller sees the data, and a mutation really writes (a
+        // query writes nothing).
         let body = app.gql(&admin, rule.doc, vars.clone()).await;
         assert_reveals(&body, rule, &vars, "the full-access control");
-        if mutation {
-            let wrote = changed(&before, &fingerprinter.take(&app).await);
-            for table in rule.writes {
-                assert!(
-                    wrote.iter().any(|t| t == table),
-                    "{}: the control run must write {table}; it wrote {wrote:?}",
-                    rule.field
-                );
-            }
+        let wrote = changed(&before, &fingerprinter.take(&app).await);
+        if !mutation {
+            assert_eq!(wrote, Vec::<String>::new(), "{}: a query wrote", rule.field);
+        }
+        for table in rule.writes {
+            assert!(
+                wrote.iter().any(|t| t == table),
+                "{}: the control run must write {table}; it wrote {wrote:?}",
+                rule.field
+            );
         }
     }
 }
