@@ -1,16 +1,21 @@
 //! Every query and mutation field of the schema against every kind of caller that must be
-//! denied: anonymous, missing the field's scope, limited to another school, and presenting a
-//! bad token of each kind. The rule table must name every root field: adding a field without
-//! an authorization rule fails this test.
+//! denied: anonymous, missing the field's scope (every one of them, where several will do),
+//! limited to another school, and presenting a bad token of each kind. Each rule states the
+//! exact answer each denied caller gets, what the full-access control run must reveal, and for
+//! a mutation which tables its control run writes; after every denied mutation a fingerprint of
+//! the database proves nothing changed. The decisions that belong to the district are also
+//! tried by a tool limited to a school and by a school's administrator signed in. The rule table
+//! must name every root field: adding a field without an authorization rule fails this test.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use learnergraph::auth::tokens::{Keys, generate_pem};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::support::{AUDIENCE, ISSUER, TestApp, data, spawn_app};
+use crate::support::{AUDIENCE, ISSUER, TestApp, backend_is_postgres, data, spawn_app, spawn_app_with};
 
 const ALL_SCOPES: [&str; 14] = [
     "roster.read",
@@ -29,414 +34,1309 @@ const ALL_SCOPES: [&str; 14] = [
     "admin",
 ];
 
-/// A root field, the scope it needs (None: reveals only the caller), and a document using it.
-struct Rule {
-    field: &'static str,
-    scope: Option<&'static str>,
-    doc: &'static str,
+/// What the front end `dev_sign_in` registers may grant; a person's role caps it further.
+const FRONT_END_SCOPES: &str = "roster.read profiles.read redesign.read redesign.write playlists.read playlists.write \
+                                progress.read progress.write win.read win.write";
+
+/// The exact answer a denied caller gets.
+#[derive(Clone, Copy, Debug)]
+enum Denied {
+    /// One GraphQL error with this `extensions.code`, and `data` null.
+    Error(&'static str),
+    /// No error and exactly this `data` (JSON; `"$name"` stands for the fixture variable).
+    Data(&'static str),
 }
 
+/// A root field, the scopes that open it, a document using it, and what each caller must get.
+struct Rule {
+    field: &'static str,
+    /// Any one of these scopes opens the field; empty when it needs none (it reveals only the
+    /// caller, or each record in it needs its own scope).
+    scopes: &'static [&'static str],
+    doc: &'static str,
+    /// The exact answer to a caller holding every scope but limited to a school with no records.
+    other_school: Denied,
+    /// `(key, value)` pairs the full-access control run's answer must hold somewhere (as the
+    /// value, or in the list, under that key); `$name` is the fixture variable.
+    reveals: &'static [(&'static str, &'static str)],
+    /// For a mutation: tables its control run must change.
+    writes: &'static [&'static str],
+}
+
+const RULE: Rule = Rule { field: "", scopes: &[], doc: "", other_school: Denied::Data(""), reveals: &[], writes: &[] };
+
+const ROSTER_READ: &[&str] = &["roster.read"];
+const ROSTER_WRITE: &[&str] = &["roster.write"];
+const PROFILES_READ: &[&str] = &["profiles.read"];
+const PROFILES_WRITE: &[&str] = &["profiles.write"];
+const ADMIN: &[&str] = &["admin"];
+const REDESIGN_READ: &[&str] = &["redesign.read"];
+const REDESIGN_WRITE: &[&str] = &["redesign.write"];
+const PLAYLISTS_READ: &[&str] = &["playlists.read"];
+const PLAYLISTS_WRITE: &[&str] = &["playlists.write"];
+const PROGRESS_READ: &[&str] = &["progress.read"];
+const PROGRESS_WRITE: &[&str] = &["progress.write"];
+const WIN_READ: &[&str] = &["win.read"];
+const WIN_WRITE: &[&str] = &["win.write"];
+/// Competencies are the district's reference data, read by progress tools and playlist tools.
+const COMPETENCIES_READ: &[&str] = &["progress.read", "playlists.read"];
+
+/// The answer of a caller limited to another school to a district decision: district-wide
+/// authority is checked before anything is looked up.
+const DISTRICT_ONLY: Denied = Denied::Error("FORBIDDEN");
+/// The answer to a caller that may not know the record exists, as a top-level error.
+const NOT_FOUND: Denied = Denied::Error("NOT_FOUND");
+
 const RULES: &[Rule] = &[
-    Rule { field: "viewer", scope: None, doc: "{ viewer { kind scopes } }" },
+    Rule {
+        field: "viewer",
+        doc: "{ viewer { kind scopes districtWide } }",
+        other_school: Denied::Data(
+            r#"{"viewer": {"kind": "client", "districtWide": false, "scopes": ["roster.read", "roster.write", "profiles.read", "profiles.write", "profiles.sensitive.read", "playlists.read", "playlists.write", "progress.read", "progress.write", "win.read", "win.write", "redesign.read", "redesign.write", "admin"]}}"#,
+        ),
+        reveals: &[("districtWide", "true"), ("kind", "client")],
+        ..RULE
+    },
     Rule {
         field: "node",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "query($learner: ID!) { node(id: $learner) { id ... on Learner { sourcedId } } }",
+        other_school: Denied::Data(r#"{"node": null}"#),
+        reveals: &[("id", "$learner"), ("sourcedId", "$sid")],
+        ..RULE
     },
     Rule {
         field: "nodes",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "query($learner: ID!) { nodes(ids: [$learner]) { id ... on Learner { sourcedId } } }",
+        other_school: Denied::Data(r#"{"nodes": [null]}"#),
+        reveals: &[("id", "$learner"), ("sourcedId", "$sid")],
+        ..RULE
     },
     Rule {
         field: "districts",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ districts { edges { node { sourcedId schools { edges { node { sourcedId } } } } } } }",
+        // Its own school's district, naming only its own school.
+        other_school: Denied::Data(
+            r#"{"districts": {"edges": [{"node": {"sourcedId": "sc-district", "schools": {"edges": [{"node": {"sourcedId": "sc-school-other"}}]}}}]}}"#,
+        ),
+        reveals: &[("sourcedId", "sc-school-001")],
+        ..RULE
     },
-    Rule { field: "schools", scope: Some("roster.read"), doc: "{ schools { edges { node { sourcedId } } } }" },
+    Rule {
+        field: "schools",
+        scopes: ROSTER_READ,
+        doc: "{ schools { edges { node { sourcedId } } } }",
+        other_school: Denied::Data(r#"{"schools": {"edges": [{"node": {"sourcedId": "sc-school-other"}}]}}"#),
+        reveals: &[("sourcedId", "sc-school-001")],
+        ..RULE
+    },
     Rule {
         field: "learners",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ learners(first: 100) { edges { node { sourcedId } } } }",
+        other_school: Denied::Data(r#"{"learners": {"edges": []}}"#),
+        reveals: &[("sourcedId", "$sid")],
+        ..RULE
     },
     Rule {
         field: "educators",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ educators(first: 100) { edges { node { sourcedId } } } }",
+        other_school: Denied::Data(r#"{"educators": {"edges": []}}"#),
+        reveals: &[("sourcedId", "sc-t-001-06-math-0")],
+        ..RULE
     },
     Rule {
         field: "classes",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ classes(first: 100) { edges { node { sourcedId } } } }",
+        other_school: Denied::Data(r#"{"classes": {"edges": []}}"#),
+        reveals: &[("sourcedId", "sc-c-001-06-math-s1")],
+        ..RULE
     },
     Rule {
         field: "courses",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ courses(first: 100) { edges { node { sourcedId } } } }",
+        other_school: Denied::Data(r#"{"courses": {"edges": []}}"#),
+        reveals: &[("sourcedId", "sc-c-001-06-math")],
+        ..RULE
     },
     Rule {
         field: "academicSessions",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ academicSessions { edges { node { sourcedId } } } }",
+        // The district's sessions: shared with every school of the district.
+        other_school: Denied::Data(
+            r#"{"academicSessions": {"edges": [{"node": {"sourcedId": "sc-sy-2027"}}, {"node": {"sourcedId": "sc-term-2027-fall"}}, {"node": {"sourcedId": "sc-term-2027-spring"}}]}}"#,
+        ),
+        reveals: &[("sourcedId", "sc-term-2027-fall")],
+        ..RULE
     },
     Rule {
         field: "enrollments",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ enrollments(first: 100) { edges { node { sourcedId } } } }",
+        other_school: Denied::Data(r#"{"enrollments": {"edges": []}}"#),
+        reveals: &[("sourcedId", "$enr")],
+        ..RULE
     },
-    Rule { field: "school", scope: Some("roster.read"), doc: "{ school(sourcedId: \"sc-school-001\") { sourcedId } }" },
+    Rule {
+        field: "school",
+        scopes: ROSTER_READ,
+        doc: "{ school(sourcedId: \"sc-school-001\") { sourcedId } }",
+        other_school: Denied::Data(r#"{"school": null}"#),
+        reveals: &[("sourcedId", "sc-school-001")],
+        ..RULE
+    },
     Rule {
         field: "district",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ district(sourcedId: \"sc-district\") { sourcedId } }",
+        // The caller's own school's district.
+        other_school: Denied::Data(r#"{"district": {"sourcedId": "sc-district"}}"#),
+        reveals: &[("sourcedId", "sc-district")],
+        ..RULE
     },
     Rule {
         field: "learner",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "query($sid: String!) { learner(sourcedId: $sid) { sourcedId } }",
+        other_school: Denied::Data(r#"{"learner": null}"#),
+        reveals: &[("sourcedId", "$sid")],
+        ..RULE
     },
     Rule {
         field: "educator",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ educator(sourcedId: \"sc-t-001-06-math-0\") { sourcedId } }",
+        other_school: Denied::Data(r#"{"educator": null}"#),
+        reveals: &[("sourcedId", "sc-t-001-06-math-0")],
+        ..RULE
     },
     Rule {
         field: "class",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ class(sourcedId: \"sc-c-001-06-math-s1\") { sourcedId } }",
+        other_school: Denied::Data(r#"{"class": null}"#),
+        reveals: &[("sourcedId", "sc-c-001-06-math-s1")],
+        ..RULE
     },
     Rule {
         field: "course",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ course(sourcedId: \"sc-c-001-06-math\") { sourcedId } }",
+        other_school: Denied::Data(r#"{"course": null}"#),
+        reveals: &[("sourcedId", "sc-c-001-06-math")],
+        ..RULE
     },
     Rule {
         field: "academicSession",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "{ academicSession(sourcedId: \"sc-term-2027-fall\") { sourcedId } }",
+        other_school: Denied::Data(r#"{"academicSession": {"sourcedId": "sc-term-2027-fall"}}"#),
+        reveals: &[("sourcedId", "sc-term-2027-fall")],
+        ..RULE
     },
     Rule {
         field: "enrollment",
-        scope: Some("roster.read"),
+        scopes: ROSTER_READ,
         doc: "query($enr: String!) { enrollment(sourcedId: $enr) { sourcedId } }",
+        other_school: Denied::Data(r#"{"enrollment": null}"#),
+        reveals: &[("sourcedId", "$enr")],
+        ..RULE
     },
     Rule {
         field: "learnerProfile",
-        scope: Some("profiles.read"),
+        scopes: PROFILES_READ,
         doc: "query($sid: String!) { learnerProfile(learnerSourcedId: $sid) { id strengths } }",
+        other_school: Denied::Data(r#"{"learnerProfile": null}"#),
+        reveals: &[("id", "$profile"), ("strengths", "careful with details")],
+        ..RULE
     },
     Rule {
         field: "auditEvents",
-        scope: Some("admin"),
+        scopes: ADMIN,
         doc: "{ auditEvents { edges { node { learnerSourcedIds } } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("learnerSourcedIds", "$sid"), ("learnerSourcedIds", "$psid")],
+        ..RULE
     },
-    Rule { field: "oauthClients", scope: Some("admin"), doc: "{ oauthClients { clientId } }" },
+    Rule {
+        field: "oauthClients",
+        scopes: ADMIN,
+        doc: "{ oauthClients { clientId enabled } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("clientId", "$client")],
+        ..RULE
+    },
     Rule {
         field: "upsertLearner",
-        scope: Some("roster.write"),
-        doc: "mutation($sid: String!) { upsertLearner(input: {sourcedId: $sid, givenName: \"Changed\", familyName: \"Name\", schoolSourcedIds: [\"sc-school-001\"]}) { learner { sourcedId } userErrors { code } } }",
+        scopes: ROSTER_WRITE,
+        doc: "mutation($sid: String!) { upsertLearner(input: {sourcedId: $sid, givenName: \"Changed\", familyName: \"Name\", schoolSourcedIds: [\"sc-school-001\"]}) { learner { sourcedId givenName } userErrors { code } } }",
+        // The school named is not among the caller's.
+        other_school: Denied::Data(r#"{"upsertLearner": {"learner": null, "userErrors": [{"code": "INVALID"}]}}"#),
+        reveals: &[("sourcedId", "$sid"), ("givenName", "Changed")],
+        writes: &["users"],
     },
     Rule {
         field: "deleteRosterRecord",
-        scope: Some("roster.write"),
-        doc: "mutation($learner: ID!) { deleteRosterRecord(id: $learner) { deletedId userErrors { code } } }",
+        scopes: ROSTER_WRITE,
+        doc: "mutation($victim: ID!) { deleteRosterRecord(id: $victim) { deletedId userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"deleteRosterRecord": {"deletedId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("deletedId", "$victim")],
+        writes: &["users"],
     },
     Rule {
         field: "createLearnerProfile",
-        scope: Some("profiles.write"),
-        doc: "mutation($fresh: ID!) { createLearnerProfile(input: {learnerId: $fresh, strengths: [\"x\"]}) { profile { id } userErrors { code } } }",
+        scopes: PROFILES_WRITE,
+        doc: "mutation($fresh: ID!) { createLearnerProfile(input: {learnerId: $fresh, strengths: [\"x\"]}) { profile { strengths learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"createLearnerProfile": {"profile": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$psid"), ("strengths", "x")],
+        writes: &["learner_profiles"],
     },
     Rule {
         field: "updateLearnerProfile",
-        scope: Some("profiles.write"),
-        doc: "mutation($profile: ID!) { updateLearnerProfile(input: {profileId: $profile, expectedVersion: 1, strengths: [\"changed\"]}) { profile { id } userErrors { code } } }",
+        scopes: PROFILES_WRITE,
+        doc: "mutation($profile: ID!) { updateLearnerProfile(input: {profileId: $profile, expectedVersion: 1, strengths: [\"changed\"]}) { profile { id strengths } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"updateLearnerProfile": {"profile": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("id", "$profile"), ("strengths", "changed")],
+        writes: &["learner_profiles", "profile_revisions"],
     },
     Rule {
         field: "createOAuthClient",
-        scope: Some("admin"),
-        doc: "mutation { createOAuthClient(input: {name: \"m\", scopes: [\"roster.read\"]}) { clientSecret userErrors { code } } }",
+        scopes: ADMIN,
+        doc: "mutation { createOAuthClient(input: {name: \"Matrix client\", scopes: [\"roster.read\"]}) { client { name orgs } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("name", "Matrix client")],
+        writes: &["oauth_clients"],
     },
     Rule {
         field: "rotateOAuthClientSecret",
-        scope: Some("admin"),
-        doc: "mutation($client: String!) { rotateOAuthClientSecret(clientId: $client) { clientSecret userErrors { code } } }",
+        scopes: ADMIN,
+        doc: "mutation($client: String!) { rotateOAuthClientSecret(clientId: $client) { client { clientId } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("clientId", "$client")],
+        writes: &["oauth_clients"],
     },
     Rule {
         field: "setOAuthClientEnabled",
-        scope: Some("admin"),
-        doc: "mutation($client: String!) { setOAuthClientEnabled(clientId: $client, enabled: true) { client { clientId } userErrors { code } } }",
+        scopes: ADMIN,
+        doc: "mutation($client: String!) { setOAuthClientEnabled(clientId: $client, enabled: false) { client { clientId enabled } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("clientId", "$client"), ("enabled", "false")],
+        writes: &["oauth_clients"],
     },
     Rule {
         field: "redesignPillars",
-        scope: Some("redesign.read"),
-        doc: "{ redesignPillars(includeArchived: true) { id name position } }",
+        scopes: REDESIGN_READ,
+        doc: "{ redesignPillars(includeArchived: true) { name position } }",
+        // The district's pillars: shared with every school of the district.
+        other_school: Denied::Data(
+            r#"{"redesignPillars": [{"name": "Learner profiles", "position": 1}, {"name": "Personal learning paths", "position": 2}, {"name": "Competency-based progression", "position": 3}, {"name": "Flexible learning environments", "position": 4}, {"name": "Student agency", "position": 5}]}"#,
+        ),
+        reveals: &[("name", "Learner profiles")],
+        ..RULE
     },
-    Rule { field: "redesignCohorts", scope: Some("redesign.read"), doc: "{ redesignCohorts { id year targetSize } }" },
+    Rule {
+        field: "redesignCohorts",
+        scopes: REDESIGN_READ,
+        doc: "{ redesignCohorts { id year targetSize } }",
+        other_school: Denied::Data(r#"{"redesignCohorts": [{"id": "$cohort", "year": "$year", "targetSize": 6}]}"#),
+        reveals: &[("id", "$cohort")],
+        ..RULE
+    },
     Rule {
         field: "redesignPlans",
-        scope: Some("redesign.read"),
+        scopes: REDESIGN_READ,
         doc: "{ redesignPlans(first: 10) { edges { node { schoolSourcedId mission goals { title } } } } }",
+        other_school: Denied::Data(r#"{"redesignPlans": {"edges": []}}"#),
+        reveals: &[("mission", "$mission"), ("title", "One")],
+        ..RULE
     },
     Rule {
         field: "redesignPlan",
-        scope: Some("redesign.read"),
+        scopes: REDESIGN_READ,
         doc: "{ redesignPlan(schoolSourcedId: \"sc-school-001\") { schoolSourcedId mission stage } }",
+        other_school: Denied::Data(r#"{"redesignPlan": null}"#),
+        reveals: &[("mission", "$mission"), ("stage", "ACCEPTED")],
+        ..RULE
     },
     Rule {
         field: "redesignFunding",
-        scope: Some("redesign.read"),
+        scopes: REDESIGN_READ,
         doc: "{ redesignFunding(schoolSourcedId: \"sc-school-001\") { committed disbursed byFiscalYear { fiscalYear committed } } }",
+        // Zero totals, where `redesignPlan` answers null for the same school.
+        other_school: Denied::Data(
+            r#"{"redesignFunding": {"committed": "0.00", "disbursed": "0.00", "byFiscalYear": []}}"#,
+        ),
+        reveals: &[("committed", "20000.00"), ("fiscalYear", "$year")],
+        ..RULE
     },
     Rule {
         field: "redesignDashboard",
-        scope: Some("redesign.read"),
+        scopes: REDESIGN_READ,
         doc: "{ redesignDashboard(asOf: \"2100-01-01\") { stageCounts { cohortYear stage schools } overdueMilestones { title goal { plan { schoolSourcedId mission } } } offTrackIndicators { name goal { plan { schoolSourcedId } } } transition { startedSchools schools } } }",
+        other_school: Denied::Data(
+            r#"{"redesignDashboard": {"stageCounts": [], "overdueMilestones": [], "offTrackIndicators": [], "transition": {"startedSchools": 0, "schools": 1}}}"#,
+        ),
+        reveals: &[("mission", "$mission"), ("title", "Plan written"), ("name", "Reading"), ("stage", "ACCEPTED")],
+        ..RULE
     },
     Rule {
         field: "createRedesignPillar",
-        scope: Some("redesign.write"),
-        doc: "mutation { createRedesignPillar(input: {name: \"Matrix pillar\"}) { pillar { id } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation { createRedesignPillar(input: {name: \"Matrix pillar\"}) { pillar { name } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("name", "Matrix pillar")],
+        writes: &["redesign_pillars"],
     },
     Rule {
         field: "updateRedesignPillar",
-        scope: Some("redesign.write"),
-        doc: "mutation($pillar: ID!) { updateRedesignPillar(input: {pillarId: $pillar, description: \"changed\"}) { pillar { id } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($pillar: ID!) { updateRedesignPillar(input: {pillarId: $pillar, description: \"changed\"}) { pillar { id description } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("id", "$pillar"), ("description", "changed")],
+        writes: &["redesign_pillars"],
     },
     Rule {
         field: "createRedesignCohort",
-        scope: Some("redesign.write"),
-        doc: "mutation { createRedesignCohort(input: {year: 2031, targetSize: 6, applicationOpensOn: \"2030-09-01\", applicationClosesOn: \"2031-01-31\"}) { cohort { id } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation { createRedesignCohort(input: {year: 2031, targetSize: 6, applicationOpensOn: \"2030-09-01\", applicationClosesOn: \"2031-01-31\"}) { cohort { year } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("year", "2031")],
+        writes: &["redesign_cohorts"],
     },
     Rule {
         field: "updateRedesignCohort",
-        scope: Some("redesign.write"),
-        doc: "mutation($cohort: ID!) { updateRedesignCohort(input: {cohortId: $cohort, targetSize: 9}) { cohort { id } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($cohort: ID!) { updateRedesignCohort(input: {cohortId: $cohort, targetSize: 9}) { cohort { id targetSize } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("id", "$cohort"), ("targetSize", "9")],
+        writes: &["redesign_cohorts"],
     },
     Rule {
         field: "applyForRedesign",
-        scope: Some("redesign.write"),
-        doc: "mutation($year: Int!) { applyForRedesign(input: {schoolSourcedId: \"sc-school-003\", cohortYear: $year, application: \"We want in.\"}) { plan { id } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($year: Int!) { applyForRedesign(input: {schoolSourcedId: \"sc-school-003\", cohortYear: $year, application: \"We want in.\"}) { plan { schoolSourcedId stage } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"applyForRedesign": {"plan": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("schoolSourcedId", "sc-school-003"), ("stage", "APPLIED")],
+        writes: &["redesign_plans"],
     },
     Rule {
         field: "moveRedesignPlan",
-        scope: Some("redesign.write"),
-        doc: "mutation($plan: ID!) { moveRedesignPlan(input: {planId: $plan, to: PLANNING}) { plan { schoolSourcedId mission } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($plan: ID!) { moveRedesignPlan(input: {planId: $plan, to: PLANNING}) { plan { schoolSourcedId mission stage } userErrors { code } } }",
+        // The plan is looked up first: another school's plan is not found (a school-limited
+        // caller that sees the plan gets FORBIDDEN; see the district test).
+        other_school: Denied::Data(r#"{"moveRedesignPlan": {"plan": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("mission", "$mission"), ("stage", "PLANNING")],
+        writes: &["redesign_plans", "redesign_stage_changes"],
     },
     Rule {
         field: "updateRedesignPlan",
-        scope: Some("redesign.write"),
-        doc: "mutation($plan: ID!) { updateRedesignPlan(input: {planId: $plan, vision: \"changed\"}) { plan { schoolSourcedId mission } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($plan: ID!) { updateRedesignPlan(input: {planId: $plan, vision: \"changed\"}) { plan { schoolSourcedId mission vision } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"updateRedesignPlan": {"plan": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("mission", "$mission"), ("vision", "changed")],
+        writes: &["redesign_plans"],
     },
     Rule {
         field: "createRedesignGoal",
-        scope: Some("redesign.write"),
-        doc: "mutation($plan: ID!, $pillar: ID!) { createRedesignGoal(input: {planId: $plan, title: \"More\", pillarIds: [$pillar]}) { goal { id plan { mission } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($plan: ID!, $pillar: ID!) { createRedesignGoal(input: {planId: $plan, title: \"More\", pillarIds: [$pillar]}) { goal { title plan { mission } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"createRedesignGoal": {"goal": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("mission", "$mission"), ("title", "More")],
+        writes: &["redesign_goals", "redesign_goal_pillars"],
     },
     Rule {
         field: "updateRedesignGoal",
-        scope: Some("redesign.write"),
-        doc: "mutation($goal: ID!) { updateRedesignGoal(input: {goalId: $goal, owner: \"Someone\"}) { goal { id plan { mission } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($goal: ID!) { updateRedesignGoal(input: {goalId: $goal, owner: \"Someone\"}) { goal { id owner plan { mission } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"updateRedesignGoal": {"goal": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("id", "$goal"), ("owner", "Someone")],
+        writes: &["redesign_goals"],
     },
     Rule {
         field: "deleteRedesignGoal",
-        scope: Some("redesign.write"),
+        scopes: REDESIGN_WRITE,
         doc: "mutation($goal2: ID!) { deleteRedesignGoal(goalId: $goal2) { deletedId userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"deleteRedesignGoal": {"deletedId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("deletedId", "$goal2")],
+        writes: &["redesign_goals"],
     },
     Rule {
         field: "addRedesignIndicator",
-        scope: Some("redesign.write"),
-        doc: "mutation($goal: ID!) { addRedesignIndicator(input: {goalId: $goal, name: \"Attendance\", baseline: 90, baselineOn: \"2026-01-01\", target: 95, targetOn: \"2027-01-01\"}) { indicator { id goal { plan { mission } } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($goal: ID!) { addRedesignIndicator(input: {goalId: $goal, name: \"Attendance\", baseline: 90, baselineOn: \"2026-01-01\", target: 95, targetOn: \"2027-01-01\"}) { indicator { name goal { plan { mission } } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"addRedesignIndicator": {"indicator": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("mission", "$mission"), ("name", "Attendance")],
+        writes: &["redesign_indicators"],
     },
     Rule {
         field: "recordIndicatorMeasurement",
-        scope: Some("redesign.write"),
+        scopes: REDESIGN_WRITE,
         doc: "mutation($indicator: ID!) { recordIndicatorMeasurement(input: {indicatorId: $indicator, measuredOn: \"2026-06-01\", value: 50}) { indicator { id goal { plan { mission } } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"recordIndicatorMeasurement": {"indicator": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("id", "$indicator"), ("mission", "$mission")],
+        writes: &["redesign_measurements"],
     },
     Rule {
         field: "addRedesignMilestone",
-        scope: Some("redesign.write"),
-        doc: "mutation($goal: ID!) { addRedesignMilestone(input: {goalId: $goal, title: \"Kickoff\", dueOn: \"2026-09-01\"}) { milestone { id goal { plan { mission } } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($goal: ID!) { addRedesignMilestone(input: {goalId: $goal, title: \"Kickoff\", dueOn: \"2026-09-01\"}) { milestone { title goal { plan { mission } } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"addRedesignMilestone": {"milestone": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("mission", "$mission"), ("title", "Kickoff")],
+        writes: &["redesign_milestones"],
     },
     Rule {
         field: "updateRedesignMilestone",
-        scope: Some("redesign.write"),
-        doc: "mutation($milestone: ID!) { updateRedesignMilestone(input: {milestoneId: $milestone, completedOn: \"2026-08-01\"}) { milestone { id goal { plan { mission } } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($milestone: ID!) { updateRedesignMilestone(input: {milestoneId: $milestone, completedOn: \"2026-08-01\"}) { milestone { id completedOn goal { plan { mission } } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"updateRedesignMilestone": {"milestone": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("id", "$milestone"), ("completedOn", "2026-08-01")],
+        writes: &["redesign_milestones"],
     },
     Rule {
         field: "setRedesignFunding",
-        scope: Some("redesign.write"),
-        doc: "mutation($plan: ID!) { setRedesignFunding(input: {planId: $plan, spanYears: 4}) { plan { schoolSourcedId mission } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($plan: ID!) { setRedesignFunding(input: {planId: $plan, spanYears: 4}) { plan { mission funding { spanYears } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"setRedesignFunding": {"plan": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("mission", "$mission"), ("spanYears", "4")],
+        writes: &["redesign_plans"],
     },
     Rule {
         field: "awardRedesignGrant",
-        scope: Some("redesign.write"),
-        doc: "mutation($plan: ID!, $year: Int!) { awardRedesignGrant(input: {planId: $plan, kind: IMPLEMENTATION, fiscalYear: $year, amount: \"1000.00\"}) { grant { id plan { mission } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($plan: ID!, $year: Int!) { awardRedesignGrant(input: {planId: $plan, kind: IMPLEMENTATION, fiscalYear: $year, amount: \"1000.00\"}) { grant { amount plan { mission } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"awardRedesignGrant": {"grant": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("mission", "$mission"), ("amount", "1000.00")],
+        writes: &["redesign_grants"],
     },
     Rule {
         field: "recordGrantDisbursement",
-        scope: Some("redesign.write"),
-        doc: "mutation($grant: ID!, $year: Int!) { recordGrantDisbursement(input: {grantId: $grant, fiscalYear: $year, amount: \"10.00\", disbursedOn: \"2026-10-01\"}) { grant { plan { mission } } userErrors { code } } }",
+        scopes: REDESIGN_WRITE,
+        doc: "mutation($grant: ID!, $year: Int!) { recordGrantDisbursement(input: {grantId: $grant, fiscalYear: $year, amount: \"10.00\", disbursedOn: \"2026-10-01\"}) { grant { disbursed plan { mission } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"recordGrantDisbursement": {"grant": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("mission", "$mission"), ("disbursed", "10.00")],
+        writes: &["redesign_disbursements"],
     },
-    // Competencies are the district's reference data: readable with progress.read or
-    // playlists.read (either will do, so there is no single scope to withhold).
     Rule {
         field: "competencyFrameworks",
-        scope: None,
-        doc: "{ competencyFrameworks { edges { node { title competencies(first: 5) { edges { node { code parent { code } } } } } } } }",
+        scopes: COMPETENCIES_READ,
+        doc: "{ competencyFrameworks { totalCount edges { node { title competencies(first: 5) { edges { node { code parent { code } } } } } } } }",
+        // The district's frameworks: shared with every school of the district.
+        other_school: Denied::Data(
+            r#"{"competencyFrameworks": {"totalCount": 1, "edges": [{"node": {"title": "Grade 6 Mathematics", "competencies": {"edges": [{"node": {"code": "MATH.6.RP", "parent": null}}, {"node": {"code": "MATH.6.RP.1", "parent": {"code": "MATH.6.RP"}}}, {"node": {"code": "MATH.6.RP.2", "parent": {"code": "MATH.6.RP"}}}]}}}]}}"#,
+        ),
+        reveals: &[("totalCount", "1"), ("title", "Grade 6 Mathematics"), ("code", "MATH.6.RP.1")],
+        ..RULE
     },
     Rule {
         field: "competency",
-        scope: None,
+        scopes: COMPETENCIES_READ,
         doc: "query($comp: String!) { competency(sourcedId: $comp) { code statement } }",
+        other_school: Denied::Data(
+            r#"{"competency": {"code": "MATH.6.RP.1", "statement": "Understand the concept of a ratio"}}"#,
+        ),
+        reveals: &[("code", "MATH.6.RP.1"), ("statement", "Understand the concept of a ratio")],
+        ..RULE
     },
     Rule {
         field: "playlists",
-        scope: Some("playlists.read"),
+        scopes: PLAYLISTS_READ,
         doc: "{ playlists(first: 50) { edges { node { title learner { sourcedId } items { title competencies { code } } } } } }",
+        other_school: Denied::Data(r#"{"playlists": {"edges": []}}"#),
+        reveals: &[("sourcedId", "$psid"), ("title", "Ratios"), ("code", "MATH.6.RP.1")],
+        ..RULE
     },
     Rule {
         field: "playlistItems",
-        scope: Some("playlists.read"),
+        scopes: PLAYLISTS_READ,
         doc: "{ playlistItems(first: 50) { edges { node { title playlist { learner { sourcedId } } } } } }",
+        other_school: Denied::Data(r#"{"playlistItems": {"edges": []}}"#),
+        reveals: &[("sourcedId", "$psid"), ("title", "One")],
+        ..RULE
     },
     Rule {
         field: "classPlaylistProgress",
-        scope: Some("playlists.read"),
+        scopes: PLAYLISTS_READ,
         doc: "query($class: ID!) { classPlaylistProgress(classId: $class) { learner { sourcedId } itemsDone itemsTotal } }",
+        // An error, where `class` answers null for the same class.
+        other_school: NOT_FOUND,
+        reveals: &[("sourcedId", "$sid")],
+        ..RULE
     },
     Rule {
         field: "results",
-        scope: Some("progress.read"),
+        scopes: PROGRESS_READ,
         doc: "{ results(first: 50) { edges { node { sourcedId learner { sourcedId } } } } }",
+        other_school: Denied::Data(r#"{"results": {"edges": []}}"#),
+        reveals: &[("sourcedId", "fixture-1"), ("sourcedId", "$psid")],
+        ..RULE
     },
-    Rule { field: "syncCursor", scope: None, doc: "{ syncCursor }" },
-    // The feed needs no scope itself: each kind of record in it needs the scope that reads it.
+    // The feed's position reveals nothing of any school.
+    Rule {
+        field: "syncCursor",
+        doc: "{ syncCursor }",
+        other_school: Denied::Data(r#"{"syncCursor": "$head"}"#),
+        reveals: &[("syncCursor", "$head")],
+        ..RULE
+    },
+    // The feed needs no scope itself: each kind of record in it needs the scope that reads it
+    // (see `the_changes_feed_shows_each_kind_only_with_its_scope`).
     Rule {
         field: "changes",
-        scope: None,
         doc: "{ changes(first: 500) { cursor changes { entityType node { ... on Learner { sourcedId } ... on Playlist { learner { sourcedId } } ... on PlaylistItem { playlist { learner { sourcedId } } } ... on Result { learner { sourcedId } } } } } }",
+        other_school: Denied::Data(r#"{"changes": {"cursor": "$head", "changes": []}}"#),
+        reveals: &[("sourcedId", "$psid"), ("entityType", "RESULT"), ("entityType", "PLAYLIST")],
+        ..RULE
     },
     Rule {
         field: "importCaseFramework",
-        scope: Some("progress.write"),
-        doc: "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { framework { title } userErrors { code } } }",
+        scopes: PROGRESS_WRITE,
+        doc: "mutation($pkg2: String!) { importCaseFramework(input: {package: $pkg2}) { framework { title } created userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("title", "Matrix framework"), ("created", "1")],
+        writes: &["competency_frameworks", "competencies"],
     },
     Rule {
         field: "setMasteryCalculation",
-        scope: Some("progress.write"),
-        doc: "mutation($fw: ID!) { setMasteryCalculation(input: {frameworkId: $fw, calculation: HIGHEST}) { framework { title } userErrors { code } } }",
+        scopes: PROGRESS_WRITE,
+        doc: "mutation($fw: ID!) { setMasteryCalculation(input: {frameworkId: $fw, calculation: HIGHEST}) { framework { title masteryCalculation { calculation } } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("title", "Grade 6 Mathematics"), ("calculation", "HIGHEST")],
+        writes: &["competency_frameworks"],
     },
     Rule {
         field: "reorderPlaylistItems",
-        scope: Some("playlists.write"),
-        doc: "mutation($pl: ID!, $item: ID!, $item2: ID!, $item3: ID!) { reorderPlaylistItems(input: {playlistId: $pl, itemIds: [$item3, $item2, $item]}) { items { playlist { learner { sourcedId } } } userErrors { code } } }",
+        scopes: PLAYLISTS_WRITE,
+        doc: "mutation($pl: ID!, $item: ID!, $item2: ID!, $item3: ID!) { reorderPlaylistItems(input: {playlistId: $pl, itemIds: [$item3, $item2, $item]}) { items { id playlist { learner { sourcedId } } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"reorderPlaylistItems": {"items": [], "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("id", "$item3")],
+        writes: &["playlist_items"],
     },
     Rule {
         field: "setPlaylistItemState",
-        scope: Some("playlists.write"),
-        doc: "mutation($item: ID!) { setPlaylistItemState(input: {itemId: $item, state: IN_PROGRESS}) { item { playlist { learner { sourcedId } } } userErrors { code } } }",
+        scopes: PLAYLISTS_WRITE,
+        doc: "mutation($item: ID!) { setPlaylistItemState(input: {itemId: $item, state: IN_PROGRESS}) { item { state playlist { learner { sourcedId } } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"setPlaylistItemState": {"item": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$psid"), ("state", "IN_PROGRESS")],
+        writes: &["playlist_items", "playlist_item_transitions"],
     },
     Rule {
         field: "removePlaylistItem",
-        scope: Some("playlists.write"),
+        scopes: PLAYLISTS_WRITE,
         doc: "mutation($item3: ID!) { removePlaylistItem(input: {itemId: $item3}) { deletedId userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"removePlaylistItem": {"deletedId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("deletedId", "$item3")],
+        writes: &["playlist_items"],
     },
     Rule {
         field: "addPlaylistItems",
-        scope: Some("playlists.write"),
-        doc: "mutation($pl: ID!) { addPlaylistItems(input: {playlistId: $pl, items: [{title: \"B\", evidence: PROJECT}]}) { items { playlist { learner { sourcedId } } } userErrors { code } } }",
+        scopes: PLAYLISTS_WRITE,
+        doc: "mutation($pl: ID!) { addPlaylistItems(input: {playlistId: $pl, items: [{title: \"B\", evidence: PROJECT}]}) { items { title playlist { learner { sourcedId } } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"addPlaylistItems": {"items": [], "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("title", "B")],
+        writes: &["playlist_items"],
     },
     Rule {
         field: "updatePlaylistItem",
-        scope: Some("playlists.write"),
-        doc: "mutation($item: ID!) { updatePlaylistItem(input: {itemId: $item, title: \"Edited\"}) { item { playlist { learner { sourcedId } } } userErrors { code } } }",
+        scopes: PLAYLISTS_WRITE,
+        doc: "mutation($item: ID!) { updatePlaylistItem(input: {itemId: $item, title: \"Edited\"}) { item { title playlist { learner { sourcedId } } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"updatePlaylistItem": {"item": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("title", "Edited")],
+        writes: &["playlist_items"],
     },
     Rule {
         field: "updatePlaylist",
-        scope: Some("playlists.write"),
-        doc: "mutation($pl: ID!) { updatePlaylist(input: {playlistId: $pl, title: \"Renamed\"}) { playlist { learner { sourcedId } } userErrors { code } } }",
+        scopes: PLAYLISTS_WRITE,
+        doc: "mutation($pl: ID!) { updatePlaylist(input: {playlistId: $pl, title: \"Renamed\"}) { playlist { title learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"updatePlaylist": {"playlist": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("title", "Renamed")],
+        writes: &["playlists"],
     },
     Rule {
         field: "createPlaylist",
-        scope: Some("playlists.write"),
-        doc: "mutation($psid: String!, $comp: String!) { createPlaylist(input: {learnerSourcedId: $psid, subject: \"Math\", title: \"Extra\", items: [{title: \"A\", evidence: TEST, competencyIds: [$comp]}]}) { playlist { learner { sourcedId } } userErrors { code } } }",
+        scopes: PLAYLISTS_WRITE,
+        doc: "mutation($psid: String!, $comp: String!) { createPlaylist(input: {learnerSourcedId: $psid, subject: \"Math\", title: \"Extra\", items: [{title: \"A\", evidence: TEST, competencyIds: [$comp]}]}) { playlist { title learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"createPlaylist": {"playlist": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("title", "Extra")],
+        writes: &["playlists", "playlist_items", "playlist_item_competencies"],
     },
     Rule {
         field: "assignPlaylistTemplate",
-        scope: Some("playlists.write"),
+        scopes: PLAYLISTS_WRITE,
         doc: "mutation($template: ID!) { assignPlaylistTemplate(input: {templateId: $template, classSourcedId: \"sc-c-001-06-math-s1\"}) { playlists { learner { sourcedId } } alreadyAssigned userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"assignPlaylistTemplate": {"playlists": [], "alreadyAssigned": 0, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$sid")],
+        writes: &["playlists", "playlist_items"],
     },
     Rule {
         field: "postResults",
-        scope: Some("progress.write"),
+        scopes: PROGRESS_WRITE,
         doc: "mutation($psid: String!, $comp: String!) { postResults(input: {results: [{sourcedId: \"matrix-1\", learnerSourcedId: $psid, competencyId: $comp, score: 8, scoreMax: 10, evidenceType: TEST, occurredAt: \"2026-01-05T10:00:00Z\"}]}) { results { outcome result { learner { sourcedId } } } userErrors { code } } }",
+        // The row names a learner the caller can't see: refused as invalid, not as not found.
+        other_school: Denied::Data(r#"{"postResults": {"results": [], "userErrors": [{"code": "INVALID"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("outcome", "CREATED")],
+        writes: &["results", "masteries"],
     },
     Rule {
         field: "overrideResult",
-        scope: Some("progress.write"),
-        doc: "mutation($result: ID!) { overrideResult(input: {resultId: $result, score: 9, scoreMax: 10, note: \"seen in class\"}) { result { learner { sourcedId } } userErrors { code } } }",
+        scopes: PROGRESS_WRITE,
+        doc: "mutation($result: ID!) { overrideResult(input: {resultId: $result, score: 9, scoreMax: 10, note: \"seen in class\"}) { result { overridden learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"overrideResult": {"result": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("overridden", "true")],
+        writes: &["results"],
     },
     Rule {
         field: "deleteResult",
-        scope: Some("progress.write"),
+        scopes: PROGRESS_WRITE,
         doc: "mutation($result: ID!) { deleteResult(input: {resultId: $result}) { deletedId userErrors { code } } }",
+        other_school: Denied::Data(r#"{"deleteResult": {"deletedId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("deletedId", "$result")],
+        writes: &["results"],
     },
     Rule {
         field: "winBlocks",
-        scope: Some("win.read"),
+        scopes: WIN_READ,
         doc: "{ winBlocks(schoolSourcedId: \"sc-school-001\") { school { sourcedId } placements { learner { sourcedId } } } }",
+        // An empty list, where `winSummary` refuses the same school as bad input.
+        other_school: Denied::Data(r#"{"winBlocks": []}"#),
+        reveals: &[("sourcedId", "sc-school-001"), ("sourcedId", "$psid")],
+        ..RULE
     },
     Rule {
         field: "winSummary",
-        scope: Some("win.read"),
+        scopes: WIN_READ,
         doc: "{ winSummary(schoolSourcedId: \"sc-school-001\") { blocks placed } }",
+        other_school: Denied::Error("BAD_USER_INPUT"),
+        reveals: &[("blocks", "2"), ("placed", "3")],
+        ..RULE
     },
     Rule {
         field: "createWinBlock",
-        scope: Some("win.write"),
-        doc: "mutation { createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2031-01-06\"}) { block { school { sourcedId } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation { createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2031-01-06\"}) { block { date school { sourcedId } } userErrors { code } } }",
+        // The school named is not among the caller's.
+        other_school: Denied::Data(r#"{"createWinBlock": {"block": null, "userErrors": [{"code": "INVALID"}]}}"#),
+        reveals: &[("sourcedId", "sc-school-001"), ("date", "2031-01-06")],
+        writes: &["win_blocks"],
     },
     Rule {
         field: "repeatWinBlock",
-        scope: Some("win.write"),
+        scopes: WIN_WRITE,
         doc: "mutation($wtemplate: ID!) { repeatWinBlock(input: {templateBlockId: $wtemplate, termSourcedId: \"sc-term-2027-spring\"}) { blocks { school { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"repeatWinBlock": {"blocks": [], "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "sc-school-001")],
+        writes: &["win_blocks"],
     },
     Rule {
         field: "createWinSession",
-        scope: Some("win.write"),
-        doc: "mutation($wblock: ID!) { createWinSession(input: {blockId: $wblock, title: \"Extra\", subject: \"Math\", mode: SMALL_GROUP, capacity: 4}) { session { block { school { sourcedId } } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!) { createWinSession(input: {blockId: $wblock, title: \"Extra\", subject: \"Math\", mode: SMALL_GROUP, capacity: 4}) { session { title block { id school { sourcedId } } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"createWinSession": {"session": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("title", "Extra"), ("id", "$wblock")],
+        writes: &["win_sessions"],
     },
     Rule {
         field: "submitWinChoices",
-        scope: Some("win.write"),
-        doc: "mutation($wblock: ID!, $psid: String!, $wsession: ID!) { submitWinChoices(input: {blockId: $wblock, learnerSourcedId: $psid, sessionIds: [$wsession]}) { preferences { learner { sourcedId } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!, $psid: String!, $wsession: ID!, $wlab: ID!) { submitWinChoices(input: {blockId: $wblock, learnerSourcedId: $psid, sessionIds: [$wlab, $wsession]}) { preferences { rank session { id } learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"submitWinChoices": {"preferences": [], "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$psid"), ("id", "$wlab")],
+        writes: &["win_choices"],
     },
     Rule {
         field: "reviewWinChoice",
-        scope: Some("win.write"),
-        doc: "mutation($wblock: ID!, $psid: String!, $wsession: ID!) { reviewWinChoice(input: {blockId: $wblock, learnerSourcedId: $psid, decision: REQUIRED, sessionId: $wsession}) { review { learner { sourcedId } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!, $psid: String!, $wsession: ID!) { reviewWinChoice(input: {blockId: $wblock, learnerSourcedId: $psid, decision: REQUIRED, sessionId: $wsession}) { review { decision learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"reviewWinChoice": {"review": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "$psid"), ("decision", "REQUIRED")],
+        writes: &["win_reviews"],
     },
     Rule {
         field: "runWinPlacement",
-        scope: Some("win.write"),
-        doc: "mutation($wblock: ID!) { runWinPlacement(input: {blockId: $wblock}) { placed block { school { sourcedId } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!) { runWinPlacement(input: {blockId: $wblock}) { placed block { id school { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"runWinPlacement": {"placed": 0, "block": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("id", "$wblock")],
+        writes: &["win_assignments"],
     },
     Rule {
         field: "adjustWinPlacement",
-        scope: Some("win.write"),
-        doc: "mutation($wblock: ID!, $psid: String!, $wlab: ID!) { adjustWinPlacement(input: {blockId: $wblock, learnerSourcedId: $psid, sessionId: $wlab}) { placement { learner { sourcedId } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!, $psid: String!, $wlab: ID!) { adjustWinPlacement(input: {blockId: $wblock, learnerSourcedId: $psid, sessionId: $wlab}) { placement { session { id } learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"adjustWinPlacement": {"placement": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$psid"), ("id", "$wlab")],
+        writes: &["win_assignments"],
     },
     Rule {
         field: "recordWinAttendance",
-        scope: Some("win.write"),
-        doc: "mutation($wblock: ID!, $psid: String!) { recordWinAttendance(input: {blockId: $wblock, records: [{learnerSourcedId: $psid, attendance: PRESENT}]}) { placements { learner { sourcedId } } userErrors { code } } }",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!, $psid: String!) { recordWinAttendance(input: {blockId: $wblock, records: [{learnerSourcedId: $psid, attendance: PRESENT}]}) { placements { attendance learner { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"recordWinAttendance": {"placements": [], "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$psid"), ("attendance", "PRESENT")],
+        writes: &["win_assignments"],
     },
     Rule {
         field: "deletePlaylist",
-        scope: Some("playlists.write"),
+        scopes: PLAYLISTS_WRITE,
         doc: "mutation($pl: ID!) { deletePlaylist(input: {playlistId: $pl}) { deletedId userErrors { code } } }",
+        other_school: Denied::Data(r#"{"deletePlaylist": {"deletedId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("deletedId", "$pl")],
+        writes: &["playlists"],
     },
 ];
+
+/// A second framework, new to the district, for `importCaseFramework`'s control run to create.
+const MATRIX_PACKAGE: &str = r#"{
+  "CFDocument": {"identifier": "fw-matrix", "title": "Matrix framework", "subject": ["Mathematics"], "publisher": "Riverbend", "version": "1.0"},
+  "CFItems": [
+    {"identifier": "m-1", "fullStatement": "Reason about matrices", "humanCodingScheme": "MATRIX.1", "CFItemType": "Standard", "educationLevel": ["06"]}
+  ],
+  "CFAssociations": [
+    {"associationType": "isChildOf", "originNodeURI": {"identifier": "m-1"}, "destinationNodeURI": {"identifier": "fw-matrix"}, "sequenceNumber": 1}
+  ]
+}"#;
+
+/// The school a caller "limited to another school" is limited to: a school of the district with
+/// no records of its own, so that everything it gets to see is stated exactly.
+const OTHER_SCHOOL: &str = "sc-school-other";
+
+async fn add_empty_school(app: &TestApp) {
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO orgs (sourced_id, status, date_last_modified, org_type, name, parent_id) \
+             SELECT '{OTHER_SCHOOL}', 'active', date_last_modified, 'school', 'Another school', id FROM orgs \
+             WHERE sourced_id = 'sc-district'"
+        ))
+        .await
+        .unwrap();
+}
+
+/// The district with school 001's records every rule works on; returns a full-access token
+/// and the fixture variables (`$learner`, `$sid`, `$psid`, `$plan`, ...).
+async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
+    app.seed(3, 3).await;
+    add_empty_school(app).await;
+    let admin = app.token(&ALL_SCOPES.join(" "), &[]).await;
+    let redesign = redesign_fixtures(app, &admin).await;
+    let d = data(
+        app.gql(
+            &admin,
+            "{ school(sourcedId: \"sc-school-001\") { learners(first: 3) { edges { node { id sourcedId enrollments(first: 1) { edges { node { sourcedId } } } profile { id } } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let learners = &d["school"]["learners"]["edges"];
+    let (learner, fresh, victim) = (&learners[0]["node"], &learners[1]["node"], &learners[2]["node"]);
+    // `fresh` has no profile yet, so createLearnerProfile's control run can succeed.
+    let fresh_sid = fresh["sourcedId"].as_str().unwrap().to_owned();
+    app.db
+        .execute_unprepared(&format!(
+            "DELETE FROM learner_profiles WHERE user_id = (SELECT id FROM users WHERE sourced_id = '{fresh_sid}')"
+        ))
+        .await
+        .unwrap();
+    let (client_id, _) = app.client("roster.read", &[]).await;
+    let mut vars = json!({
+        "learner": learner["id"],
+        "sid": learner["sourcedId"],
+        "enr": learner["enrollments"]["edges"][0]["node"]["sourcedId"],
+        "profile": learner["profile"]["id"],
+        "fresh": fresh["id"],
+        "psid": fresh_sid,
+        // deleteRosterRecord's control run deletes this one, so the others stay for the rules after it.
+        "victim": victim["id"],
+        "client": client_id,
+        "mission": SECRET_MISSION,
+        "pkg2": MATRIX_PACKAGE,
+    });
+    for (k, v) in redesign.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    for (k, v) in progress_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    for (k, v) in win_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    assert!(vars.as_object().unwrap().values().all(|v| !v.is_null()), "matrix fixtures: {vars}");
+    (admin, vars)
+}
+
+/// The feed's current position, as `syncCursor` encodes it, read from the database.
+async fn head_cursor(app: &TestApp) -> String {
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), "SELECT seq FROM sync_clock WHERE id = 1"))
+        .await
+        .unwrap()
+        .unwrap();
+    URL_SAFE_NO_PAD.encode(format!("s:{}", row.try_get_by_index::<i64>(0).unwrap()))
+}
+
+/// `text` with every `"$name"` replaced by the fixture variable `name`, parsed.
+fn expand(text: &str, vars: &Value) -> Value {
+    let mut s = text.to_owned();
+    for (k, v) in vars.as_object().unwrap() {
+        s = s.replace(&format!("\"${k}\""), &v.to_string());
+    }
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("not JSON after expansion ({e}): {s}"))
+}
+
+/// Whether `body` holds `want` under `key` somewhere: as the value there, or in the list there.
+/// `want` is `$name` for a fixture variable, or the value's text.
+fn holds(body: &Value, key: &str, want: &str, vars: &Value) -> bool {
+    let matches = |v: &Value| match want.strip_prefix('$') {
+        Some(name) => {
+            assert!(!vars[name].is_null(), "no fixture variable `{name}`");
+            *v == vars[name]
+        }
+        None => match v {
+            Value::String(s) => s == want,
+            other => serde_json::from_str::<Value>(want).is_ok_and(|w| w == *other),
+        },
+    };
+    match body {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            (k == key && (matches(v) || v.as_array().is_some_and(|a| a.iter().any(matches))))
+                || holds(v, key, want, vars)
+        }),
+        Value::Array(a) => a.iter().any(|v| holds(v, key, want, vars)),
+        _ => false,
+    }
+}
+
+/// Asserts a denied caller got exactly the `expected` answer.
+fn assert_denied(body: &Value, expected: Denied, vars: &Value, what: &str) {
+    match expected {
+        Denied::Error(code) => {
+            assert_eq!(body["data"], Value::Null, "{what}: must reveal nothing: {body}");
+            let errors = body["errors"].as_array().unwrap_or_else(|| panic!("{what}: no errors: {body}"));
+            let codes: Vec<&Value> = errors.iter().map(|e| &e["extensions"]["code"]).collect();
+            assert_eq!(codes, [&json!(code)], "{what}: {body}");
+        }
+        Denied::Data(d) => {
+            assert!(body.get("errors").is_none(), "{what}: {body}");
+            assert_eq!(body["data"], expand(d, vars), "{what}: {body}");
+        }
+    }
+}
+
+/// Asserts the HTTP layer refused the request as unauthenticated, before running anything.
+async fn assert_refused(res: reqwest::Response, what: &str) {
+    assert_eq!(res.status(), 401, "{what}");
+    assert!(res.headers().get("www-authenticate").is_some_and(|v| v.as_bytes().starts_with(b"Bearer ")), "{what}");
+    let body: Value = res.json().await.unwrap();
+    assert!(body.get("data").is_none(), "{what}: {body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{what}: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{what}: {body}");
+}
+
+/// Asserts a successful answer: no errors, no userErrors, and every value the rule names.
+fn assert_reveals(body: &Value, rule: &Rule, vars: &Value, who: &str) {
+    assert!(body.get("errors").is_none(), "{} as {who}: {body}", rule.field);
+    let payload = &body["data"][rule.field];
+    if rule.doc.starts_with("mutation") {
+        assert_eq!(payload["userErrors"], json!([]), "{} as {who}: {body}", rule.field);
+    }
+    assert!(!rule.reveals.is_empty(), "{}: the rule must name what the control run reveals", rule.field);
+    for (key, want) in rule.reveals {
+        assert!(holds(&body["data"], key, want, vars), "{} as {who} must reveal {key} = {want}: {body}", rule.field);
+    }
+}
+
+fn rule(field: &str) -> &'static Rule {
+    RULES.iter().find(|r| r.field == field).unwrap_or_else(|| panic!("no rule for {field}"))
+}
+
+/// Tables a denied request may still change, left out of the fingerprint: the access audit
+/// trail, which a background task writes moments after each request (so it may change between
+/// two reads whatever the request did). No other table is written on a denial: rate limits and
+/// lockouts live in memory or Redis, and a token is only read.
+const NOT_FINGERPRINTED: [&str; 2] = ["audit_events", "audit_event_learners"];
+
+/// Every row of every other table, as text, by table.
+type Fingerprint = BTreeMap<String, Vec<String>>;
+
+/// One statement reading every row of every fingerprinted table.
+struct Fingerprinter {
+    tables: Vec<String>,
+    sql: String,
+}
+
+impl Fingerprinter {
+    async fn new(app: &TestApp) -> Self {
+        let sql = if backend_is_postgres() {
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        } else {
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
+        };
+        let rows = app.db.query_all_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.unwrap();
+        let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in rows {
+            let (t, c): (String, String) = (row.try_get("", "t").unwrap(), row.try_get("", "c").unwrap());
+            if !NOT_FINGERPRINTED.contains(&t.as_str()) {
+                columns.entry(t).or_default().push(c);
+            }
+        }
+        for table in ["oauth_clients", "users", "competency_frameworks", "redesign_plans", "sync_clock"] {
+            assert!(columns.contains_key(table), "the fingerprint must cover {table}: {columns:?}");
+        }
+        let sql = columns
+            .iter()
+            .map(|(t, cols)| {
+                let row = cols
+                    .iter()
+                    .map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), '<null>')"))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                format!("SELECT '{t}' AS t, {row} AS r FROM \"{t}\"")
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        Fingerprinter { tables: columns.into_keys().collect(), sql }
+    }
+
+    async fn take(&self, app: &TestApp) -> Fingerprint {
+        let mut out: Fingerprint = self.tables.iter().map(|t| (t.clone(), vec![])).collect();
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(app.db.get_database_backend(), self.sql.clone()))
+            .await
+            .unwrap();
+        for row in rows {
+            let (t, r): (String, String) = (row.try_get("", "t").unwrap(), row.try_get("", "r").unwrap());
+            out.get_mut(&t).unwrap().push(r);
+        }
+        for rows in out.values_mut() {
+            rows.sort();
+        }
+        out
+    }
+}
+
+/// Tables whose rows differ.
+fn changed(before: &Fingerprint, after: &Fingerprint) -> Vec<String> {
+    before.keys().filter(|t| before[*t] != after[*t]).cloned().collect()
+}
+
+/// Asserts nothing was written between two fingerprints, naming the rows that changed.
+fn assert_unchanged(before: &Fingerprint, after: &Fingerprint, what: &str) {
+    let tables = changed(before, after);
+    if let Some(t) = tables.first() {
+        let gone: Vec<&String> = before[t].iter().filter(|r| !after[t].contains(r)).take(3).collect();
+        let new: Vec<&String> = after[t].iter().filter(|r| !before[t].contains(r)).take(3).collect();
+        panic!("{what} changed the database: tables {tables:?}; in {t}, rows gone {gone:?}, rows new {new:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_field_denies_every_caller_that_may_not_use_it() {
+    let app = spawn_app().await;
+    let (admin, mut vars) = matrix_fixtures(&app).await;
+
+    // Every root field has a rule, and every rule names a real field.
+    let fields = root_fields(&app).await;
+    let ruled: BTreeSet<String> = RULES.iter().map(|r| r.field.to_owned()).collect();
+    assert_eq!(fields, ruled, "every root field needs an authorization rule in RULES (and no stale ones)");
+
+    // Every token first: minting one registers a client, which the fingerprint would see.
+    let other_school = app.token(&ALL_SCOPES.join(" "), &[OTHER_SCHOOL]).await;
+    let bad_tokens = bad_tokens(&app, vars["client"].as_str().unwrap()).await;
+    let mut without: BTreeMap<&[&str], String> = BTreeMap::new();
+    let mut alone: BTreeMap<&str, String> = BTreeMap::new();
+    for rule in RULES.iter().filter(|r| !r.scopes.is_empty()) {
+        if !without.contains_key(rule.scopes) {
+            let rest: Vec<&str> = ALL_SCOPES.iter().copied().filter(|s| !rule.scopes.contains(s)).collect();
+            without.insert(rule.scopes, app.token(&rest.join(" "), &[]).await);
+        }
+        for scope in rule.scopes.iter().filter(|_| rule.scopes.len() > 1) {
+            if !alone.contains_key(scope) {
+                alone.insert(scope, app.token(scope, &[]).await);
+            }
+        }
+    }
+    let fingerprinter = Fingerprinter::new(&app).await;
+
+    for rule in RULES {
+        let mutation = rule.doc.starts_with("mutation");
+        assert_eq!(mutation, !rule.writes.is_empty(), "{}: a mutation names the tables it writes", rule.field);
+        // Denied requests write nothing, whether queries or mutations.
+        let before = fingerprinter.take(&app).await;
+        let unchanged = |after: Fingerprint, who: &str| assert_unchanged(&before, &after, who);
+        // Callers that must be denied, before the control run can change anything.
+        for (what, token) in &bad_tokens {
+            let res = app.gql_raw(Some(token), rule.doc, vars.clone()).await;
+            assert_refused(res, &format!("{}: a token that is {what}", rule.field)).await;
+        }
+        assert_refused(app.gql_raw(None, rule.doc, vars.clone()).await, &format!("{}: anonymous", rule.field)).await;
+        unchanged(fingerprinter.take(&app).await, &format!("{} by bad tokens and anonymous callers", rule.field));
+        if !rule.scopes.is_empty() {
+            let body = app.gql(&without[rule.scopes], rule.doc, vars.clone()).await;
+            let what = format!("{} without {:?}", rule.field, rule.scopes);
+            assert_denied(&body, Denied::Error("FORBIDDEN"), &vars, &what);
+            unchanged(fingerprinter.take(&app).await, &what);
+        }
+        vars["head"] = json!(head_cursor(&app).await);
+        let body = app.gql(&other_school, rule.doc, vars.clone()).await;
+        let what = format!("{} by a caller limited to another school", rule.field);
+        assert_denied(&body, rule.other_school, &vars, &what);
+        unchanged(fingerprinter.take(&app).await, &what);
+        // Where several scopes will do, each alone is enough.
+        for scope in rule.scopes.iter().filter(|_| rule.scopes.len() > 1) {
+            assert!(!mutation, "{}: only reads take one of several scopes", rule.field);
+            let body = app.gql(&alone[scope], rule.doc, vars.clone()).await;
+            assert_reveals(&body, rule, &vars, &format!("a caller holding only {scope}"));
+        }
+        // The control: the full-access caller sees the data, and a mutation really writes (a
+        // query writes nothing).
+        let body = app.gql(&admin, rule.doc, vars.clone()).await;
+        assert_reveals(&body, rule, &vars, "the full-access control");
+        let wrote = changed(&before, &fingerprinter.take(&app).await);
+        if !mutation {
+            assert_eq!(wrote, Vec::<String>::new(), "{}: a query wrote", rule.field);
+        }
+        for table in rule.writes {
+            assert!(
+                wrote.iter().any(|t| t == table),
+                "{}: the control run must write {table}; it wrote {wrote:?}",
+                rule.field
+            );
+        }
+    }
+}
+
+/// How a district decision's effect is read back (as the district-wide tool).
+#[derive(Clone, Copy)]
+enum ReadBack {
+    /// A query: it writes nothing, so there is nothing to read back.
+    Query,
+    /// This document's answer.
+    Gql(&'static str),
+    /// Whether the client `$client` still gets a token with the secret it had.
+    OldSecret,
+}
+
+/// Every decision that belongs to the district, whether its positive control is a signed-in
+/// district administrator (else the district-wide tool, for what needs `admin`, which no
+/// person's front end holds), and its read-back.
+const DISTRICT_DECISIONS: &[(&str, bool, ReadBack)] = &[
+    ("oauthClients", false, ReadBack::Query),
+    ("auditEvents", false, ReadBack::Query),
+    ("createOAuthClient", false, ReadBack::Gql("{ oauthClients { name } }")),
+    ("rotateOAuthClientSecret", false, ReadBack::OldSecret),
+    ("setOAuthClientEnabled", false, ReadBack::Gql("{ oauthClients { clientId enabled } }")),
+    ("importCaseFramework", true, ReadBack::Gql("{ competencyFrameworks { edges { node { sourcedId title } } } }")),
+    (
+        "setMasteryCalculation",
+        true,
+        ReadBack::Gql(
+            "query($fw: ID!) { node(id: $fw) { ... on CompetencyFramework { masteryCalculation { calculation parameter masteredLevel } } } }",
+        ),
+    ),
+    ("createRedesignPillar", true, ReadBack::Gql("{ redesignPillars(includeArchived: true) { name description } }")),
+    ("updateRedesignPillar", true, ReadBack::Gql("{ redesignPillars(includeArchived: true) { name description } }")),
+    ("createRedesignCohort", true, ReadBack::Gql("{ redesignCohorts { year targetSize } }")),
+    ("updateRedesignCohort", true, ReadBack::Gql("{ redesignCohorts { year targetSize } }")),
+    ("moveRedesignPlan", true, ReadBack::Gql("{ redesignPlan(schoolSourcedId: \"sc-school-001\") { stage } }")),
+    (
+        "setRedesignFunding",
+        true,
+        ReadBack::Gql("{ redesignPlan(schoolSourcedId: \"sc-school-001\") { funding { spanYears } } }"),
+    ),
+    (
+        "awardRedesignGrant",
+        true,
+        ReadBack::Gql("{ redesignPlan(schoolSourcedId: \"sc-school-001\") { grants { kind fiscalYear amount } } }"),
+    ),
+    (
+        "recordGrantDisbursement",
+        true,
+        ReadBack::Gql("{ redesignPlan(schoolSourcedId: \"sc-school-001\") { grants { disbursed } } }"),
+    ),
+];
+
+async fn read_back(app: &TestApp, how: ReadBack, district_tool: &str, vars: &Value, secret: &str) -> Value {
+    match how {
+        ReadBack::Query => Value::Null,
+        ReadBack::Gql(doc) => data(app.gql(district_tool, doc, vars.clone()).await),
+        ReadBack::OldSecret => {
+            let res = app
+                .http
+                .post(app.url("/oauth/token"))
+                .basic_auth(vars["client"].as_str().unwrap(), Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            json!(res.status().as_u16())
+        }
+    }
+}
+
+/// The district's decisions (clients, the audit trail, frameworks and mastery, pillars,
+/// cohorts, stages and money) refused to a tool limited to a school and to a school's
+/// administrator signed in, each with its exact code and a read-back proving nothing changed;
+/// then done by a district-wide caller, to prove the refusals were real.
+#[tokio::test]
+async fn district_decisions_refuse_school_limited_callers() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    app.seed(2, 2).await;
+    let district_tool = app.token(&ALL_SCOPES.join(" "), &[]).await;
+    let redesign = redesign_fixtures(&app, &district_tool).await;
+    let d = data(
+        app.gql(
+            &district_tool,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { framework { id } userErrors { code } } }",
+            json!({"pkg": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    // Two learners read, so the audit trail has something to show.
+    let learners = data(
+        app.gql(
+            &district_tool,
+            "{ school(sourcedId: \"sc-school-001\") { learners(first: 2) { edges { node { sourcedId } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (client, secret) = app.client("roster.read", &[]).await;
+    let mut vars = json!({
+        "fw": d["importCaseFramework"]["framework"]["id"],
+        "pkg2": MATRIX_PACKAGE,
+        "client": client,
+        "mission": SECRET_MISSION,
+        "sid": learners["school"]["learners"]["edges"][0]["node"]["sourcedId"],
+        "psid": learners["school"]["learners"]["edges"][1]["node"]["sourcedId"],
+    });
+    for (k, v) in redesign.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    assert!(vars.as_object().unwrap().values().all(|v| !v.is_null()), "fixtures: {vars}");
+
+    // A tool holding every scope for school 001 only, and school 001's administrator.
+    let school_tool = app.token(&ALL_SCOPES.join(" "), &["sc-school-001"]).await;
+    let school_admin = app.dev_sign_in("sc-admin-001", FRONT_END_SCOPES).await;
+    let district_admin = app.dev_sign_in("sc-admin-district", FRONT_END_SCOPES).await;
+    let viewer = "{ viewer { kind role userSourcedId districtWide } }";
+    assert_eq!(
+        data(app.gql(&school_admin, viewer, json!({})).await),
+        json!({"viewer": {"kind": "user", "role": "administrator", "userSourcedId": "sc-admin-001", "districtWide": false}})
+    );
+    assert_eq!(
+        data(app.gql(&district_admin, viewer, json!({})).await),
+        json!({"viewer": {"kind": "user", "role": "administrator", "userSourcedId": "sc-admin-district", "districtWide": false}})
+    );
+    // Both school-limited callers do reach their own school: their refusals below are about
+    // the district, not a broken token.
+    let own = "{ redesignPlan(schoolSourcedId: \"sc-school-001\") { mission } }";
+    assert_eq!(data(app.gql(&school_tool, own, json!({})).await), json!({"redesignPlan": {"mission": SECRET_MISSION}}));
+    assert_eq!(
+        data(app.gql(&school_admin, own, json!({})).await),
+        json!({"redesignPlan": {"mission": SECRET_MISSION}})
+    );
+
+    let fingerprinter = Fingerprinter::new(&app).await;
+    let denied = [("a tool limited to school 001", &school_tool), ("school 001's administrator", &school_admin)];
+    for (field, by_person, how) in DISTRICT_DECISIONS {
+        let rule = rule(field);
+        let before = fingerprinter.take(&app).await;
+        let seen = read_back(&app, *how, &district_tool, &vars, &secret).await;
+        for (who, token) in denied {
+            let body = app.gql(token, rule.doc, vars.clone()).await;
+            let what = format!("{field} by {who}");
+            // The tool lacks district-wide authority; the administrator lacks it too, and for
+            // what needs `admin`, the scope as well (a school administrator is never granted it).
+            assert_denied(&body, Denied::Error("FORBIDDEN"), &vars, &what);
+            assert_unchanged(&before, &fingerprinter.take(&app).await, &what);
+            assert_eq!(
+                read_back(&app, *how, &district_tool, &vars, &secret).await,
+                seen,
+                "{what} changed what it decides"
+            );
+        }
+        let (who, token) = if *by_person {
+            ("the district administrator", &district_admin)
+        } else {
+            ("the district-wide tool", &district_tool)
+        };
+        let body = app.gql(token, rule.doc, vars.clone()).await;
+        assert_reveals(&body, rule, &vars, who);
+        if !matches!(how, ReadBack::Query) {
+            assert_ne!(
+                read_back(&app, *how, &district_tool, &vars, &secret).await,
+                seen,
+                "{field} by {who} changed nothing"
+            );
+            let wrote = changed(&before, &fingerprinter.take(&app).await);
+            for table in rule.writes {
+                assert!(wrote.iter().any(|t| t == table), "{field} by {who} must write {table}; it wrote {wrote:?}");
+            }
+        }
+    }
+
+    // Moving a plan back is for a signed-in district administrator alone, with a reason: not
+    // even a district-wide tool may.
+    let back = "mutation($plan: ID!) { moveRedesignPlan(input: {planId: $plan, to: ACCEPTED, note: \"Not ready\"}) { plan { stage } userErrors { code } } }";
+    let stage = "{ redesignPlan(schoolSourcedId: \"sc-school-001\") { stage } }";
+    assert_eq!(data(app.gql(&district_tool, stage, json!({})).await), json!({"redesignPlan": {"stage": "PLANNING"}}));
+    let before = fingerprinter.take(&app).await;
+    for (who, token) in [
+        ("a tool limited to school 001", &school_tool),
+        ("school 001's administrator", &school_admin),
+        ("the district-wide tool", &district_tool),
+    ] {
+        let body = app.gql(token, back, vars.clone()).await;
+        let what = format!("moving the plan back by {who}");
+        assert_denied(&body, Denied::Error("FORBIDDEN"), &vars, &what);
+        assert_unchanged(&before, &fingerprinter.take(&app).await, &what);
+    }
+    assert_eq!(data(app.gql(&district_tool, stage, json!({})).await), json!({"redesignPlan": {"stage": "PLANNING"}}));
+    let body = app.gql(&district_admin, back, vars.clone()).await;
+    assert_eq!(data(body), json!({"moveRedesignPlan": {"plan": {"stage": "ACCEPTED"}, "userErrors": []}}));
+    assert_eq!(data(app.gql(&district_tool, stage, json!({})).await), json!({"redesignPlan": {"stage": "ACCEPTED"}}));
+}
 
 /// A small CASE package: a document, a cluster and two standards below it.
 pub const CASE_PACKAGE: &str = r#"{
@@ -509,109 +1409,6 @@ async fn root_fields(app: &TestApp) -> BTreeSet<String> {
         .flat_map(|t| body["data"]["__schema"][t]["fields"].as_array().cloned().unwrap_or_default())
         .map(|f| f["name"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// True when the response reveals or changes nothing: an error, a `userErrors` entry, or
-/// data holding none of the secret school's identifiers.
-fn denied(body: &Value, secrets: &[String]) -> bool {
-    if body.get("errors").is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty())) {
-        return true;
-    }
-    let text = body["data"].to_string();
-    let has_user_error = text.contains("\"userErrors\":[{");
-    has_user_error || !secrets.iter().any(|s| text.contains(s.as_str()))
-}
-
-#[tokio::test]
-async fn every_field_denies_every_caller_that_may_not_use_it() {
-    let app = spawn_app().await;
-    app.seed(3, 3).await;
-    let admin = app.token(&ALL_SCOPES.join(" "), &[]).await;
-    let redesign = redesign_fixtures(&app, &admin).await;
-
-    // Fixtures in school 001 that the other-school principal must never reach.
-    let d = data(
-        app.gql(
-            &admin,
-            "{ school(sourcedId: \"sc-school-001\") { learners(first: 2) { edges { node { id sourcedId enrollments(first: 1) { edges { node { sourcedId } } } profile { id } } } } } }",
-            json!({}),
-        )
-        .await,
-    );
-    let learner = d["school"]["learners"]["edges"][0]["node"].clone();
-    let fresh = d["school"]["learners"]["edges"][1]["node"].clone();
-    // `fresh` has no profile yet, so createLearnerProfile's control run can succeed.
-    let fresh_sid = fresh["sourcedId"].as_str().unwrap().to_owned();
-    sea_orm::ConnectionTrait::execute_unprepared(
-        &app.db,
-        &format!(
-            "DELETE FROM learner_profiles WHERE user_id = (SELECT id FROM users WHERE sourced_id = '{fresh_sid}')"
-        ),
-    )
-    .await
-    .unwrap();
-    let (client_id, _) = app.client("roster.read", &[]).await;
-    let progress = progress_fixtures(&app, &admin, &fresh_sid).await;
-    let mut vars = json!({
-        "learner": learner["id"],
-        "sid": learner["sourcedId"],
-        "enr": learner["enrollments"]["edges"][0]["node"]["sourcedId"],
-        "profile": learner["profile"]["id"],
-        "fresh": fresh["id"],
-        "client": client_id,
-        "year": redesign["year"],
-        "pillar": redesign["pillar"],
-        "cohort": redesign["cohort"],
-        "plan": redesign["plan"],
-        "goal": redesign["goal"],
-        "goal2": redesign["goal2"],
-        "indicator": redesign["indicator"],
-        "milestone": redesign["milestone"],
-        "grant": redesign["grant"],
-    });
-    vars["psid"] = json!(fresh_sid);
-    for (k, v) in progress.as_object().unwrap() {
-        vars[k] = v.clone();
-    }
-    for (k, v) in win_fixtures(&app, &admin, &fresh_sid).await.as_object().unwrap() {
-        vars[k] = v.clone();
-    }
-    let secrets: Vec<String> =
-        [&learner["sourcedId"], &fresh["sourcedId"], &learner["enrollments"]["edges"][0]["node"]["sourcedId"]]
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .chain(["sc-school-001".to_owned(), "sc-t-001-06-math-0".to_owned(), "sc-c-001-06-math".to_owned()])
-            .chain([SECRET_MISSION.to_owned()])
-            .collect();
-
-    // Every root field has a rule, and every rule names a real field.
-    let fields = root_fields(&app).await;
-    let ruled: BTreeSet<String> = RULES.iter().map(|r| r.field.to_owned()).collect();
-    assert_eq!(fields, ruled, "every root field needs an authorization rule in RULES (and no stale ones)");
-
-    let other_school = app.token(&ALL_SCOPES.join(" "), &["sc-school-002"]).await;
-    let bad_tokens = bad_tokens(&app, &client_id).await;
-    for rule in RULES {
-        // Callers that must be denied, before the control run can change anything.
-        for (what, token) in &bad_tokens {
-            let res = app.gql_raw(Some(token), rule.doc, vars.clone()).await;
-            assert_eq!(res.status(), 401, "{}: a token that is {what} must be refused", rule.field);
-        }
-        if let Some(scope) = rule.scope {
-            let body: Value = app.gql_raw(None, rule.doc, vars.clone()).await.json().await.unwrap();
-            assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{}: anonymous: {body}", rule.field);
-            let without: Vec<&str> = ALL_SCOPES.iter().copied().filter(|s| *s != scope).collect();
-            let token = app.token(&without.join(" "), &[]).await;
-            let body = app.gql(&token, rule.doc, vars.clone()).await;
-            assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{} without {scope}: {body}", rule.field);
-        }
-        let body = app.gql(&other_school, rule.doc, vars.clone()).await;
-        assert!(denied(&body, &secrets), "{}: a caller limited to another school saw school 001: {body}", rule.field);
-        // The control: the full-access caller succeeds, so the denials above were real.
-        let body = app.gql(&admin, rule.doc, vars.clone()).await;
-        assert!(body.get("errors").is_none(), "{}: control run failed: {body}", rule.field);
-        assert!(!body["data"].to_string().contains("\"userErrors\":[{"), "{}: control run failed: {body}", rule.field);
-    }
 }
 
 /// A WIN block of school 001 open for choices, with two sessions, the fresh learner's choice
@@ -816,4 +1613,69 @@ async fn bad_tokens(app: &TestApp, client: &str) -> Vec<(&'static str, String)> 
         ("tampered", tampered.join(".")),
         ("revoked", revoked),
     ]
+}
+
+/// The changes feed needs no scope itself: each kind of record in it needs the scope that reads
+/// it, each such scope alone shows exactly its kinds, none of them shows nothing, and a caller
+/// limited to another school sees none of school 001's changes.
+#[tokio::test]
+async fn the_changes_feed_shows_each_kind_only_with_its_scope() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let admin = app.token(&ALL_SCOPES.join(" "), &[]).await;
+    let d = data(
+        app.gql(
+            &admin,
+            "{ school(sourcedId: \"sc-school-001\") { learners(first: 1) { edges { node { sourcedId profile { id } } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let learner = &d["school"]["learners"]["edges"][0]["node"];
+    let vars = json!({"sid": learner["sourcedId"], "profile": learner["profile"]["id"], "pkg": CASE_PACKAGE});
+    // One change of each kind for school 001's learner: the learner, the profile, a playlist
+    // with an item, a result.
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($sid: String!, $profile: ID!, $pkg: String!) {
+               f: importCaseFramework(input: {package: $pkg}) { userErrors { code } }
+               u: upsertLearner(input: {sourcedId: $sid, givenName: \"Changed\", familyName: \"Name\", schoolSourcedIds: [\"sc-school-001\"]}) { userErrors { code } }
+               p: updateLearnerProfile(input: {profileId: $profile, expectedVersion: 1, strengths: [\"changed\"]}) { userErrors { code } }
+               l: createPlaylist(input: {learnerSourcedId: $sid, subject: \"Math\", title: \"Ratios\", items: [{title: \"One\", evidence: TEST}]}) { userErrors { code } }
+               r: postResults(input: {results: [{sourcedId: \"feed-1\", learnerSourcedId: $sid, competencyId: \"c-rp-1\", score: 6, scoreMax: 10, evidenceType: TEST, occurredAt: \"2026-01-02T10:00:00Z\"}]}) { userErrors { code } }
+             }",
+            vars.clone(),
+        )
+        .await,
+    );
+    assert!(d.as_object().unwrap().values().all(|p| p["userErrors"] == json!([])), "fixtures: {d}");
+    let feed = "{ changes(first: 500) { changes { entityType type node { ... on Learner { sourcedId } ... on LearnerProfile { strengths } ... on Playlist { title } ... on PlaylistItem { title } ... on Result { sourcedId } } } } }";
+    let learner = r#"{"entityType": "LEARNER", "type": "UPSERTED", "node": {"sourcedId": "$sid"}}"#;
+    let profile = r#"{"entityType": "LEARNER_PROFILE", "type": "UPSERTED", "node": {"strengths": ["changed"]}}"#;
+    let playlist = r#"{"entityType": "PLAYLIST", "type": "UPSERTED", "node": {"title": "Ratios"}},
+                      {"entityType": "PLAYLIST_ITEM", "type": "UPSERTED", "node": {"title": "One"}}"#;
+    let result = r#"{"entityType": "RESULT", "type": "UPSERTED", "node": {"sourcedId": "feed-1"}}"#;
+    let all = [learner, profile, playlist, result].join(", ");
+    let reading = ["roster.read", "profiles.read", "playlists.read", "progress.read"];
+    let none: Vec<&str> = ALL_SCOPES.iter().copied().filter(|s| !reading.contains(s)).collect();
+    let callers = [
+        ("roster.read", vec![], learner.to_owned()),
+        ("profiles.read", vec![], profile.to_owned()),
+        ("playlists.read", vec![], playlist.to_owned()),
+        ("progress.read", vec![], result.to_owned()),
+        (&none.join(" ") as &str, vec![], String::new()),
+        (&ALL_SCOPES.join(" "), vec![], all.clone()),
+        (&ALL_SCOPES.join(" "), vec!["sc-school-001"], all.clone()),
+        (&ALL_SCOPES.join(" "), vec!["sc-school-002"], String::new()),
+    ];
+    let mut tokens = vec![];
+    for (scopes, orgs, _) in &callers {
+        tokens.push(app.token(scopes, orgs).await);
+    }
+    for ((scopes, orgs, expected), token) in callers.iter().zip(&tokens) {
+        let want = expand(&format!(r#"{{"changes": {{"changes": [{expected}]}}}}"#), &vars);
+        assert_eq!(data(app.gql(token, feed, json!({})).await), want, "the feed for {scopes} limited to {orgs:?}");
+    }
+    assert_refused(app.gql_raw(None, feed, json!({})).await, "the feed for an anonymous caller").await;
 }
