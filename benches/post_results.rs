@@ -150,6 +150,7 @@ async fn main() {
                 .await
                 .unwrap();
             let evidence = result::Entity::find()
+                .filter(result::Column::Status.eq("active"))
                 .filter(result::Column::LearnerId.is_in(pairs.iter().map(|p| p.0)))
                 .filter(result::Column::CompetencyId.is_in(pairs.iter().map(|p| p.1)))
                 .all(&txn)
@@ -195,9 +196,11 @@ async fn main() {
                     .await
                     .unwrap();
             }
+            // One entry per row of this round (the evidence also holds earlier rounds').
+            let round = format!("floor-{r}-");
             let changes: Vec<Change> = evidence
                 .iter()
-                .filter(|e| e.poster == "floor")
+                .filter(|e| e.poster == "floor" && e.sourced_id.starts_with(&round))
                 .map(|e| Change {
                     entity: ChangeEntity::Result,
                     id: e.id,

@@ -2,7 +2,8 @@
 //! stack (HTTP, token verification, principal, GraphQL, DataLoaders, database), against a
 //! floor measured in the same run: the same rows read straight through the same driver (the
 //! school, its first 50 students, their profiles). It skips exactly: HTTP, the token check and
-//! the caller's client and orgs, the org filter, the access audit, and GraphQL.
+//! the caller's client and orgs, the caller's access filter (the floor reads the school's
+//! students without checking who may see them), the access audit, and GraphQL.
 //!
 //! `cargo bench --bench read_path` (SQLite); `BENCH_DATABASE_URL=postgres://... cargo bench
 //! --bench read_path` for PostgreSQL (the database named must exist and be disposable).

@@ -216,10 +216,11 @@ async fn main() {
             (took, body)
         }
     };
-    // Floor: read what the run reads (sessions, choices, mastery, the previous placements),
-    // replace the block's placements with as many rows and mark the block placed, committed,
-    // through the same driver. It skips exactly: HTTP, the token check, GraphQL, the small
-    // reads of reviews, invitations and focus competencies, solving, and the explanations.
+    // Floor: read what the run reads (the block, locking its row, the school's students, the
+    // sessions, choices, mastery, the previous placements), replace the block's placements with
+    // as many rows and mark the block placed, committed, through the same driver. It skips
+    // exactly: HTTP, the token check, GraphQL, the small reads of reviews, invitations and
+    // focus competencies, solving, the explanations, and the run's final re-read of the block.
     let floor = || {
         let db = &db;
         let learners = &learners;
@@ -227,6 +228,34 @@ async fn main() {
         async move {
             let t = Instant::now();
             let txn = db.begin().await.unwrap();
+            // The block, its row locked as the run locks it, and the school's active students.
+            let _ = win_block::Entity::find_by_id(block).one(&txn).await.unwrap();
+            win_block::Entity::update_many()
+                .col_expr(win_block::Column::DateLastModified, sea_orm::sea_query::Expr::value(now))
+                .filter(win_block::Column::Id.eq(block))
+                .exec(&txn)
+                .await
+                .unwrap();
+            let students: Vec<i64> = user::Entity::find()
+                .select_only()
+                .column(user::Column::Id)
+                .filter(user::Column::Role.eq("student"))
+                .filter(user::Column::Status.eq("active"))
+                .filter(
+                    user::Column::Id.in_subquery(
+                        Query::select()
+                            .column(user_org::Column::UserId)
+                            .from(user_org::Entity)
+                            .and_where(user_org::Column::OrgId.eq(school))
+                            .to_owned(),
+                    ),
+                )
+                .order_by_asc(user::Column::Id)
+                .into_tuple()
+                .all(&txn)
+                .await
+                .unwrap();
+            assert_eq!(students.len(), learners.len());
             let _ = win_session::Entity::find().filter(win_session::Column::BlockId.eq(block)).all(&txn).await.unwrap();
             let _ = win_choice::Entity::find().filter(win_choice::Column::BlockId.eq(block)).all(&txn).await.unwrap();
             for chunk in learners.chunks(500) {

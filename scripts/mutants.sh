@@ -13,11 +13,15 @@
 #   scripts/mutants.sh any    [options]                 nothing chosen: name it, e.g.
 #                                                         -f src/win/store.rs, or --in-diff my.diff
 #
-# Options go to cargo-mutants as they are: `--shard 1/8` for an eighth, `-j 2` for two builds
-# at once, `--iterate` to retest only what a previous run left missed, `--list` to count.
+# Options go to cargo-mutants as they are (but for `--`: the script passes the test filter):
+# `--shard 1/8` for an eighth, `-j 2` for two builds at once (each in a copy of the tree, which
+# first rebuilds the dependencies), `--iterate` to retest only what the last run left missed,
+# `--list` to count, `-o DIR` to keep a run's results apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+# The version the README describes (its filters and output), and nextest to run the tests.
+command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants --version 27.1.0
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 area="${1:-}"
 [ $# -gt 0 ] && shift
@@ -25,7 +29,7 @@ area="${1:-}"
 # half of redesign (grants, disbursements, funding ceilings, fiscal years, totals).
 writes_files=(-f src/progress/store.rs -f src/profiles/store.rs -f src/roster/store.rs -f src/win/store.rs
   -f src/redesign/money.rs -f src/redesign/store.rs)
-money='(award_grant|disburse|set_funding|check_fiscal_year|plan_money|totals|Totals::add_[a-z_]+)'
+money='(award_grant|disburse|set_funding|lock_funds|find_grant|check_fiscal_year|plan_money|totals|Totals::add_[a-z_]+)'
 writes_re="^src/(progress|profiles|roster|win)/store\\.rs:|^src/redesign/money\\.rs:|^src/redesign/store\\.rs:[0-9]+:[0-9]+: (replace $money -> .*|.* in $money)\$"
 # The test targets each mutant is built and tested with: the integration suite, and the unit
 # tests where the area has some (src/auth/ has none; building them would compile the crate twice).

@@ -375,8 +375,12 @@ impl ProgressMutation {
     ) -> async_graphql::Result<PostResultsPayload> {
         let p = require(ctx, Scope::ProgressWrite)?;
         // Counted as sent, before rows with undecodable IDs are set aside.
-        if let Err(e) = store::check_batch(input.results.len()) {
-            return Ok(PostResultsPayload { results: vec![], user_errors: vec![row_error(0, e)] });
+        match store::check_post(p, input.results.len()) {
+            Ok(()) => {}
+            Err(e @ AppError::Validation { .. }) => {
+                return Ok(PostResultsPayload { results: vec![], user_errors: vec![row_error(0, e)] });
+            }
+            Err(e) => return Err(e.into()),
         }
         let mut rows = Vec::with_capacity(input.results.len());
         let mut early = Vec::new();

@@ -329,30 +329,31 @@ impl Micros for DateTime<Utc> {
     }
 }
 
-/// Posts results. Each row is checked on its own: bad rows come back as errors with their
-/// index and change nothing; good rows are stored in one transaction, each with its outcome.
-/// `(poster, sourcedId)` is unique in the database, so retried and concurrent posts of one
-/// result store it once.
-/// A batch holds 1 to `MAX_BATCH` results, counted as the caller sent them: before any row is
-/// refused on its own, so a batch over the limit is refused whole whatever its rows hold.
-pub fn check_batch(len: usize) -> AppResult<()> {
-    if len == 0 || len > MAX_BATCH {
+/// Whether `p` may post a batch of `sent` results (counted as the caller sent them, before any
+/// row is set aside on its own, so a batch over the limit is refused whole whatever its rows
+/// hold): the scope, no learner posting their own results, and 1 to `MAX_BATCH` rows.
+pub fn check_post(p: &Principal, sent: usize) -> AppResult<()> {
+    p.require(Scope::ProgressWrite)?;
+    if matches!(p.people, People::Only(_)) {
+        return Err(AppError::Forbidden("learners do not post their own results".into()));
+    }
+    if sent == 0 || sent > MAX_BATCH {
         return Err(AppError::validation("input.results", format!("give 1 to {MAX_BATCH} results")));
     }
     Ok(())
 }
 
+/// Posts results. Each row is checked on its own: bad rows come back as errors with their
+/// index and change nothing; good rows are stored in one transaction, each with its outcome.
+/// `(poster, sourcedId)` is unique in the database, so retried and concurrent posts of one
+/// result store it once.
 pub async fn post(
     db: &DatabaseConnection,
     bus: &Bus,
     p: &Principal,
     rows: Vec<ResultInput>,
 ) -> AppResult<(Vec<Posted>, Vec<(usize, AppError)>)> {
-    p.require(Scope::ProgressWrite)?;
-    if matches!(p.people, People::Only(_)) {
-        return Err(AppError::Forbidden("learners do not post their own results".into()));
-    }
-    check_batch(rows.len())?;
+    check_post(p, rows.len())?;
     let poster = poster(p);
     let now = crate::db::now();
     let l = lookup(db, p, &rows).await?;

@@ -280,10 +280,11 @@ mod tests {
             .map(|_| {
                 let mut sessions: Vec<usize> = (0..k).collect();
                 rng.shuffle(&mut sessions);
-                let ranked = rng.usize(0..=k.min(3));
+                let ranked = rng.usize(0..=k);
                 Student {
                     ranks: sessions[..ranked].iter().enumerate().map(|(i, s)| (*s, i as u32 + 1)).collect(),
-                    need: (0..k).map(|_| f64::from(rng.u8(0..=10)) / 10.0).collect(),
+                    // Any need from 0 to 1, so rounding to thousandths is exercised too.
+                    need: (0..k).map(|_| rng.f64()).collect(),
                     required: if rng.u8(0..10) == 0 { Some(rng.usize(0..k)) } else { None },
                     barred: if rng.u8(0..5) == 0 { vec![rng.usize(0..k)] } else { vec![] },
                 }

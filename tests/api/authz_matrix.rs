@@ -410,9 +410,10 @@ const RULES: &[Rule] = &[
     Rule {
         field: "createRedesignCohort",
         scopes: REDESIGN_WRITE,
-        doc: "mutation { createRedesignCohort(input: {year: 2031, targetSize: 6, applicationOpensOn: \"2030-09-01\", applicationClosesOn: \"2031-01-31\"}) { cohort { year } userErrors { code } } }",
+        doc: "mutation { createRedesignCohort(input: {year: 2099, targetSize: 6, applicationOpensOn: \"2098-09-01\", applicationClosesOn: \"2099-01-31\"}) { cohort { year } userErrors { code } } }",
         other_school: DISTRICT_ONLY,
-        reveals: &[("year", "2031")],
+        // A year no fixture's cohort (the current year's) will ever be.
+        reveals: &[("year", "2099")],
         writes: &["redesign_cohorts"],
     },
     Rule {

@@ -555,6 +555,7 @@ async fn signed_in_students_and_teachers_reach_only_their_own_learning_data() {
         .gql(&student, "mutation { createPlaylist(input: {learnerSourcedId: \"x\", subject: \"Math\", title: \"Mine\", items: []}) { playlist { id } } }", json!({}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM playlists WHERE title = 'Mine'").await, 0);
     let body =
         app.gql(&student, POST, json!({"rows": [row("self", &learners[0], 10.0, "2026-01-02T10:00:00Z")]})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "learners do not post their own results: {body}");
@@ -624,7 +625,7 @@ async fn every_mastery_calculation_rolls_up_through_the_api() {
     let fw = data(app.gql(&admin, "{ competencyFrameworks { edges { node { id } } } }", json!({})).await)
         ["competencyFrameworks"]["edges"][0]["node"]["id"]
         .clone();
-    let set = "mutation($fw: ID!, $c: Calculation!, $p: Float) { setMasteryCalculation(input: {frameworkId: $fw, calculation: $c, parameter: $p}) { userErrors { field message } } }";
+    let set = "mutation($fw: ID!, $c: Calculation!, $p: Float) { setMasteryCalculation(input: {frameworkId: $fw, calculation: $c, parameter: $p}) { userErrors { field code message } } }";
     let value = async |calc: &str, param: Option<f64>| {
         let d = data(app.gql(&admin, set, json!({"fw": fw, "c": calc, "p": param})).await);
         assert_eq!(d["setMasteryCalculation"]["userErrors"], json!([]), "{calc}: {d}");
@@ -655,7 +656,18 @@ async fn every_mastery_calculation_rolls_up_through_the_api() {
     let (v, mastered) = value("N_TIMES_AT_MASTERY", Some(2.0)).await;
     assert!(close(v, 0.6) && !mastered, "twice {v} {mastered}");
     let bad = data(app.gql(&admin, set, json!({"fw": fw, "c": "DECAYING_AVERAGE", "p": 1.5})).await);
-    assert_eq!(bad["setMasteryCalculation"]["userErrors"][0]["field"], json!(["input", "parameter"]), "{bad}");
+    assert_eq!(the_user_error(&bad["setMasteryCalculation"]), (json!(["input", "parameter"]), "INVALID"), "{bad}");
+    // Refused, so the last calculation set (twice at mastery) still holds.
+    let d = data(
+        app.gql(
+            &admin,
+            "query($l: String!) { learner(sourcedId: $l) { mastery { value mastered } } }",
+            json!({"l": l}),
+        )
+        .await,
+    );
+    assert_eq!(d["learner"]["mastery"][0]["mastered"], false, "{d}");
+    assert!(close(d["learner"]["mastery"][0]["value"].as_f64().unwrap(), 0.6), "unchanged: {d}");
 }
 
 #[tokio::test]

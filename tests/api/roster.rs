@@ -284,8 +284,10 @@ async fn roster_needs_its_scope() {
         .gql(&token, "mutation { upsertLearner(input: {sourcedId: \"x\", givenName: \"a\", familyName: \"b\", schoolSourcedIds: [\"sc-school-001\"]}) { userErrors { message } } }", json!({}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
-    // A profile reader can't walk from a profile into the roster.
     let admin = app.admin_token().await;
+    let none = data(app.gql(&admin, "{ learner(sourcedId: \"x\") { sourcedId } }", json!({})).await);
+    assert_eq!(none["learner"], Value::Null, "the refused upsert wrote nothing");
+    // A profile reader can't walk from a profile into the roster.
     let sid = data(app.gql(&admin, "{ learners(first: 1) { edges { node { sourcedId } } } }", json!({})).await)["learners"]["edges"][0]["node"]["sourcedId"].clone();
     let body = app.gql(&token, "query($s: String!) { learnerProfile(learnerSourcedId: $s) { strengths learner { schools { learners { totalCount } } } } }", json!({"s": sid})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
@@ -417,4 +419,36 @@ async fn huge_page_sizes_cannot_overflow_the_complexity_check() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_LIMIT_EXCEEDED", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["limit"], "complexity", "{body}");
     assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "the server is still up");
+}
+
+#[tokio::test]
+async fn a_school_below_an_intermediate_org_still_sees_what_its_district_shares() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let admin = app.admin_token().await;
+    let all = data(app.gql(&admin, "{ academicSessions { edges { node { sourcedId } } } }", json!({})).await);
+    let all = all["academicSessions"]["edges"].clone();
+    assert!(all.as_array().is_some_and(|a| !a.is_empty()), "the district shares its terms: {all}");
+    // District → region → school 001: the district is now two levels above the school.
+    for sql in [
+        "INSERT INTO orgs (sourced_id, status, date_last_modified, org_type, name, parent_id) \
+         SELECT 'sc-region', 'active', date_last_modified, 'local', 'Region', id FROM orgs WHERE sourced_id = 'sc-district'",
+        "UPDATE orgs SET parent_id = (SELECT id FROM orgs WHERE sourced_id = 'sc-region') WHERE sourced_id = 'sc-school-001'",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, sql).await.unwrap();
+    }
+    let school = app.token("roster.read", &["sc-school-001"]).await;
+    let seen = data(
+        app.gql(
+            &school,
+            "{ academicSessions { edges { node { sourcedId } } } districts { edges { node { sourcedId } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(seen["academicSessions"]["edges"], all, "the district's terms, through the region: {seen}");
+    assert_eq!(seen["districts"]["edges"], json!([{"node": {"sourcedId": "sc-district"}}]), "{seen}");
+    // And nothing of the other school.
+    let other = data(app.gql(&school, "{ schools { edges { node { sourcedId } } } }", json!({})).await);
+    assert_eq!(other["schools"]["edges"], json!([{"node": {"sourcedId": "sc-school-001"}}]), "{other}");
 }

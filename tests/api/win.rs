@@ -175,6 +175,8 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input", "learnerSourcedId"]), "INVALID"), "{d}");
     let body = app.gql(&student, RUN, json!({"b": b})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
+    let unplaced = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(unplaced["node"]["placements"], json!([]), "a refused run places nobody: {unplaced}");
     let own = data(
         app.gql(
             &student,
@@ -428,6 +430,8 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
     assert_eq!(seen_learners, expected, "a teacher sees their students' choices only: {seen}");
     let body = app.gql(&teacher, RUN, json!({"b": b})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "a whole-school run is not one teacher's");
+    let unplaced = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert_eq!(unplaced["node"]["placements"], json!([]), "a refused run places nobody: {unplaced}");
 
     data(app.gql(&admin, RUN, json!({"b": b})).await);
     let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
