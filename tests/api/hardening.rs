@@ -326,6 +326,8 @@ async fn slow_partial_and_idle_connections_are_closed() {
 
 /// Holds the database's write lock (SQLite) or an exclusive lock on `users` (PostgreSQL)
 /// until the returned transaction is dropped, so that writes to users wait.
+/// Holds a write lock on `users` until the returned transaction is rolled back. Roll it back
+/// explicitly: a dropped transaction's rollback is only queued, and the lock could outlive it.
 async fn lock_users(app: &TestApp) -> sea_orm::DatabaseTransaction {
     let conn = Database::connect(&app.database_url).await.unwrap();
     if backend_is_postgres() {
@@ -418,7 +420,7 @@ async fn a_busy_database_answers_503_at_once_and_readyz_stays_ready() {
     let body: Value = res.json().await.unwrap();
     let code = error_code(&body);
     assert!(code == "SERVICE_UNAVAILABLE" || code == "REQUEST_TIMEOUT", "{body}");
-    drop(lock);
+    lock.rollback().await.unwrap();
     assert!(!learner_exists(&app, "blocked-1").await);
     // Once the lock is gone, the same write goes through, as soon as the one connection is
     // back in the pool (on a loaded machine the timed-out request may still be handing it
@@ -461,7 +463,7 @@ async fn requests_beyond_the_in_flight_bound_are_refused_at_once() {
     // Probes are outside the bound.
     assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
     assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
-    drop(lock);
+    lock.rollback().await.unwrap();
     let res = blocked.await.unwrap().unwrap();
     assert_eq!(res.status(), 200);
     assert!(learner_exists(&app, "held-1").await);
@@ -558,7 +560,7 @@ async fn shutdown_finishes_the_requests_in_flight() {
         tokio::task::yield_now().await;
     }
     assert!(refused, "the listener closes at shutdown");
-    drop(lock);
+    lock.rollback().await.unwrap();
     let res = in_flight.await.unwrap().unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(data(res.json().await.unwrap())["upsertLearner"]["learner"]["sourcedId"], "late-1");
