@@ -280,6 +280,7 @@ async fn roster_needs_its_scope() {
     let token = app.token("profiles.read", &[]).await;
     let body = app.gql(&token, "{ learners { totalCount } }", json!({})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
+    assert_eq!(body["errors"][0]["message"], "this operation needs the `roster.read` scope", "names the scope missing");
     let body = app
         .gql(&token, "mutation { upsertLearner(input: {sourcedId: \"x\", givenName: \"a\", familyName: \"b\", schoolSourcedIds: [\"sc-school-001\"]}) { userErrors { message } } }", json!({}))
         .await;

@@ -519,3 +519,51 @@ async fn a_weekly_block_repeats_through_the_term_with_its_sessions_once() {
         "the refused duplicate wrote nothing"
     );
 }
+
+#[tokio::test]
+async fn a_learner_of_two_schools_shows_each_school_only_its_own_playlists_and_win_history() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let admin = app.token(&format!("{WIN} playlists.read playlists.write"), &[]).await;
+    let l = learners_of(&app, &admin, "sc-school-001").await[0].clone();
+    // A playlist and a WIN placement at school 001, while the learner is only there.
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($l: String!) { createPlaylist(input: {learnerSourcedId: $l, subject: \"Math\", title: \"At one\", items: [{title: \"A\", evidence: TEST}]}) { playlist { id } userErrors { code message } } }",
+            json!({"l": l}),
+        )
+        .await,
+    );
+    assert_eq!(d["createPlaylist"]["userErrors"], json!([]), "{d}");
+    let b = block(&app, &admin, chrono::NaiveDate::from_ymd_opt(2030, 5, 6).unwrap(), Utc::now()).await;
+    session(&app, &admin, &b, "Lab", "INDEPENDENT", Some(30), &[], None).await;
+    let d = data(app.gql(&admin, RUN, json!({"b": b})).await);
+    assert_eq!(d["runWinPlacement"]["userErrors"], json!([]), "{d}");
+    // Then the learner also joins school 002 (dual enrollment, or a move mid-year).
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "INSERT INTO user_orgs (user_id, org_id, role, is_primary) SELECT u.id, o.id, 'student', false \
+             FROM users u, orgs o WHERE u.sourced_id = '{l}' AND o.sourced_id = 'sc-school-002'"
+        ),
+    )
+    .await
+    .unwrap();
+    let q = "query($l: String!) { learner(sourcedId: $l) { sourcedId playlists { title } winHistory { session { title } } } }";
+    let scopes = "roster.read playlists.read win.read";
+    let two = app.token(scopes, &["sc-school-002"]).await;
+    let seen = data(app.gql(&two, q, json!({"l": l})).await);
+    assert_eq!(
+        seen["learner"],
+        json!({"sourcedId": l, "playlists": [], "winHistory": []}),
+        "school 002 sees its learner, not school 001's records of them"
+    );
+    let one = app.token(scopes, &["sc-school-001"]).await;
+    let seen = data(app.gql(&one, q, json!({"l": l})).await);
+    assert_eq!(
+        seen["learner"],
+        json!({"sourcedId": l, "playlists": [{"title": "At one"}], "winHistory": [{"session": {"title": "Lab"}}]}),
+        "school 001 still sees its own"
+    );
+}
