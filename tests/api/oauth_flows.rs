@@ -673,3 +673,48 @@ async fn each_role_is_granted_exactly_its_cap_whatever_the_front_end_holds() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_district_administrator_moved_to_a_school_loses_district_scopes_on_the_token_already_held() {
+    let app = dev_app().await;
+    let fe = front_end(&app, EVERY_SCOPE).await;
+    let (access, _) = sign_in(&app, &fe, "sc-admin-district", EVERY_SCOPE).await;
+    let scopes = async || {
+        let v = data(app.gql(&access, "{ viewer { scopes } }", json!({})).await);
+        let mut s: Vec<String> =
+            v["viewer"]["scopes"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+        s.sort();
+        s
+    };
+    assert!(scopes().await.contains(&"admin".to_owned()));
+    // The district reassigns them to one school: the token they hold is capped at once, as a
+    // school administrator's, without waiting for it to expire.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        "UPDATE user_orgs SET org_id = (SELECT id FROM orgs WHERE sourced_id = 'sc-school-001') \
+         WHERE user_id = (SELECT id FROM users WHERE sourced_id = 'sc-admin-district')",
+    )
+    .await
+    .unwrap();
+    let mut school_admin: Vec<String> = [
+        "roster.read",
+        "roster.write",
+        "profiles.read",
+        "profiles.write",
+        "profiles.sensitive.read",
+        "playlists.read",
+        "playlists.write",
+        "progress.read",
+        "progress.write",
+        "win.read",
+        "win.write",
+        "redesign.read",
+        "redesign.write",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    school_admin.sort();
+    assert_eq!(scopes().await, school_admin);
+    let seen = data(app.gql(&access, "{ schools { totalCount } }", json!({})).await);
+    assert_eq!(seen["schools"]["totalCount"], 1, "and sees their school only");
+}
