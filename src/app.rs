@@ -373,9 +373,14 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
 /// answers is "busy", and still ready: taking a busy replica out of rotation would only push
 /// its load onto the others. Only an unreachable database makes it unready (503).
 async fn readyz(State(state): State<AppState>) -> Response {
-    let (size, idle, max) = pool_usage(&state.db);
-    let saturated = idle == 0 && size >= max;
+    let saturated_now = || {
+        let (size, idle, max) = pool_usage(&state.db);
+        idle == 0 && size >= max
+    };
+    let before = saturated_now();
     let ping = tokio::time::timeout(Duration::from_secs(2), state.db.execute_unprepared("SELECT 1")).await;
+    // The pool may have filled up while the ping waited for a connection: that is busy too.
+    let saturated = before || saturated_now();
     match ping {
         Ok(Ok(_)) if saturated => "ready (busy: every database connection is in use)".into_response(),
         Ok(Ok(_)) => "ready".into_response(),
