@@ -243,3 +243,41 @@ async fn profile_inputs_are_validated() {
         "the learner is there and nothing was created"
     );
 }
+
+#[tokio::test]
+async fn a_profile_takes_fifty_goals_of_up_to_1000_characters_and_no_more() {
+    let app = spawn_app().await;
+    app.seed(1, 1).await;
+    let token = app.admin_token().await;
+    let learner = new_learner(&app, &token, "p-limits").await;
+    let goals = |n: usize, len: usize| -> Value {
+        (0..n).map(|i| json!({"description": format!("{i:04}{}", "g".repeat(len - 4))})).collect()
+    };
+    let profile_of = async || {
+        data(
+            app.gql(
+                &token,
+                "query($id: ID!) { node(id: $id) { ... on Learner { profile { version goals { description } } } } }",
+                json!({"id": learner}),
+            )
+            .await,
+        )["node"]["profile"]
+            .clone()
+    };
+    // One over either limit is refused, naming the field, and nothing is created.
+    let d = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "goals": goals(51, 10)}})).await);
+    assert_eq!(the_user_error(&d["createLearnerProfile"]), (json!(["input", "goals"]), "INVALID"), "{d}");
+    let d = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "goals": goals(1, 1001)}})).await);
+    assert_eq!(
+        the_user_error(&d["createLearnerProfile"]),
+        (json!(["input", "goals", "0", "description"]), "INVALID"),
+        "{d}"
+    );
+    assert_eq!(profile_of().await, Value::Null, "nothing was created");
+    // Exactly at the limits is taken, whole.
+    let d = data(app.gql(&token, CREATE, json!({"i": {"learnerId": learner, "goals": goals(50, 1000)}})).await);
+    assert_eq!(d["createLearnerProfile"]["userErrors"], json!([]), "{d}");
+    let stored = profile_of().await;
+    assert_eq!(stored["goals"].as_array().map(Vec::len), Some(50));
+    assert_eq!(stored["goals"][49]["description"].as_str().map(|s| s.chars().count()), Some(1000));
+}
