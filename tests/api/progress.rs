@@ -134,7 +134,10 @@ async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
 
 #[tokio::test]
 async fn concurrent_retries_of_one_batch_store_each_result_once() {
-    let app = spawn_app().await;
+    // Six posts share five connections: the sixth waits its turn however loaded the machine
+    // (the default 2 s acquire timeout would answer it 503, which is the overload test's subject,
+    // not this one's).
+    let app = spawn_app_with(&[("LEARNERGRAPH_DB_ACQUIRE_TIMEOUT_MS", "60000")]).await;
     let (admin, learners) = setup(&app).await;
     let rows: Vec<Value> = (0..40)
         .map(|i| row(&format!("c{i}"), &learners[i % learners.len()], (i % 10) as f64, "2026-02-01T10:00:00Z"))
