@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod html;
+pub mod loader;
 pub mod metrics;
 pub mod playlists;
 pub mod profiles;

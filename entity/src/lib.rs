@@ -34,6 +34,7 @@ pub mod redesign_pillar;
 pub mod redesign_plan;
 pub mod redesign_stage_change;
 pub mod result;
+pub mod stored;
 pub mod sync_change;
 pub mod user;
 pub mod user_org;

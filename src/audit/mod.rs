@@ -1,19 +1,15 @@
 //! The access audit trail: every request that reads or writes student records is recorded
 //! (who, through which client, which students, which operation, when), so a district can
-//! answer "which vendor saw this child's data". Resolvers note the students they reveal; the
-//! HTTP layer hands one event per request to a background writer that batches inserts, so the
+//! answer "which vendor saw this child's data". The service layer notes the students it reveals
+//! on the caller's [`Trail`] (carried by the principal); the transport hands one event per request to a background writer that batches inserts, so the
 //! request path only pays for a channel send.
 
 pub mod graphql;
 pub mod store;
+mod trail;
 
-use std::{
-    collections::BTreeSet,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use async_graphql::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::{
@@ -41,22 +37,14 @@ pub struct Event {
     pub learners: Vec<i64>,
 }
 
-/// The students a request touched, collected while it resolves.
-#[derive(Clone, Default)]
-pub struct Touched(Arc<Mutex<BTreeSet<i64>>>);
+pub use trail::Trail;
 
-impl Touched {
-    pub fn take(&self) -> Vec<i64> {
-        self.0.lock().map(|mut set| std::mem::take(&mut *set).into_iter().collect()).unwrap_or_default()
-    }
-}
-
-/// Notes that the request revealed or changed these students' records.
-pub fn note(ctx: &Context<'_>, learners: impl IntoIterator<Item = i64>) {
-    if let Ok(touched) = ctx.data::<Touched>()
-        && let Ok(mut set) = touched.0.lock()
-    {
-        set.extend(learners);
+/// Notes students on the request's trail from a GraphQL context. Transitional: resolvers
+/// still calling this are being moved onto service functions that call
+/// [`Principal::reveal`](crate::auth::Principal::reveal) themselves.
+pub fn note(ctx: &async_graphql::Context<'_>, learners: impl IntoIterator<Item = i64>) {
+    if let Ok(p) = ctx.data::<crate::auth::Principal>() {
+        p.reveal(learners);
     }
 }
 

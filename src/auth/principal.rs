@@ -127,6 +127,8 @@ pub struct Principal {
     pub scopes: BTreeSet<Scope>,
     pub orgs: OrgAccess,
     pub people: People,
+    /// The students this request has been shown; see [`Principal::reveal`].
+    pub trail: crate::audit::Trail,
 }
 
 impl Principal {
@@ -136,6 +138,7 @@ impl Principal {
             scopes: BTreeSet::new(),
             orgs: OrgAccess::Only { orgs: vec![], ancestors: vec![] },
             people: People::Only(0),
+            trail: Default::default(),
         }
     }
 
@@ -146,6 +149,7 @@ impl Principal {
             scopes: Scope::ALL.into_iter().collect(),
             orgs: OrgAccess::All,
             people: People::All,
+            trail: Default::default(),
         }
     }
 
@@ -164,6 +168,13 @@ impl Principal {
             OrgAccess::All => true,
             OrgAccess::Only { orgs, .. } => orgs.contains(&org_id),
         }
+    }
+
+    /// Notes on the request's audit trail that these students' records leave the service
+    /// layer for this principal. Every service function that returns or changes a
+    /// learner-bearing record calls it, so the audit does not depend on the transport.
+    pub fn reveal(&self, learners: impl IntoIterator<Item = i64>) {
+        self.trail.note(learners);
     }
 
     pub fn has(&self, scope: Scope) -> bool {

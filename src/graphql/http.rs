@@ -21,7 +21,7 @@ use serde_json::json;
 use super::limits;
 use crate::{
     app::{AppState, RETRY_AFTER_SECONDS, unavailable},
-    audit::{Event, Touched},
+    audit::Event,
     auth::{Actor, Principal, policy::principal_from_claims},
     error::{AppError, INTERNAL_CODE, UNAVAILABLE_CODE},
     metrics::{OperationLabels, OutcomeLabels},
@@ -195,7 +195,7 @@ async fn execute(
         return res;
     }
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let touched = Touched::default();
+    let trail = principal.trail.clone();
     let (actor_kind, actor_id) = principal.actor_ref();
     let client_id = principal.client_id().map(str::to_owned);
     let request = request
@@ -206,7 +206,6 @@ async fn execute(
         .data(crate::progress::loaders::ProgressLoaders::new(&state.db))
         .data(crate::sync::graphql::FeedLoaders::new(&state.db))
         .data(crate::win::loaders::WinLoaders::new(&state.db))
-        .data(touched.clone())
         .data(state.hashing.clone());
     let request = match admission.charge() {
         Some(charge) => request.data(charge),
@@ -215,7 +214,7 @@ async fn execute(
     let started = Instant::now();
     let mut response: GqlResponse = state.schema.execute(request).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let learners = touched.take();
+    let learners = trail.take();
     let mut audit_failed = false;
     if !learners.is_empty() {
         let event = Event {

@@ -23,7 +23,6 @@ use tokio::sync::{broadcast, watch};
 
 use crate::{
     app::AppState,
-    audit::Touched,
     auth::{policy::principal_from_claims, tokens::AccessClaims},
     graphql::http::bearer_token,
     playlists::loaders::PlaylistLoaders,
@@ -177,6 +176,5 @@ async fn connection_data(
     data.insert(playlists);
     data.insert(progress);
     data.insert(feed);
-    data.insert(Touched::default());
     Ok((data, claims))
 }

@@ -2,6 +2,9 @@
 //! org and relationship), and the SQL conditions that limit every store query to what that
 //! principal may see. Deny is the default: a principal limited to no org sees nothing.
 
+pub mod redesign;
+pub mod win;
+
 use std::collections::{BTreeSet, HashMap};
 
 use entity::{STATUS_ACTIVE, enrollment, oauth_client, org, user, user_org};
@@ -144,7 +147,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
             OrgAccess::Only { orgs: granted.into_iter().collect(), ancestors: ancestors.into_iter().collect() }
         }
     };
-    Ok(Some(Principal { actor, scopes, orgs, people }))
+    Ok(Some(Principal { actor, scopes, orgs, people, trail: Default::default() }))
 }
 
 /// The given orgs and every org below them (a district grant covers its schools).

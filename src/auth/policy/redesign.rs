@@ -1,0 +1,1 @@
+//! The redesign rules of the policy.

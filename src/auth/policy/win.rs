@@ -1,0 +1,1 @@
+//! The win rules of the policy.
