@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use async_graphql::Request;
 use common::{QUERY, setup, stats};
 use learnergraph::{
-    audit::{AuditLog, Event, Touched},
+    audit::{AuditLog, Event},
     auth::{
         Principal, clients,
         policy::principal_from_claims,
@@ -55,13 +55,13 @@ async fn main() {
         async move {
             let claims = keys.verify(&token).unwrap();
             let principal = principal_from_claims(db, &claims).await.unwrap().unwrap();
-            let touched = Touched::default();
+            let trail = principal.trail.clone();
             let (kind, actor) = principal.actor_ref();
             let client = principal.client_id().map(str::to_owned);
-            let req = Request::new(QUERY).data(principal).data(Loaders::new(db)).data(touched.clone());
+            let req = Request::new(QUERY).data(principal).data(Loaders::new(db));
             let res = schema.execute(req).await;
             assert!(res.errors.is_empty(), "{:?}", res.errors);
-            let learners = touched.take();
+            let learners = trail.take();
             assert_eq!(learners.len(), 50);
             audit
                 .record(Event {

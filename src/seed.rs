@@ -2,6 +2,7 @@
 //! (`seed --scale N`). Generation is deterministic and every insert skips rows whose key
 //! already exists, so running a seed twice changes nothing.
 
+use entity::{OrgType, Role};
 use std::{collections::HashMap, fmt};
 
 use anyhow::Context;
@@ -14,8 +15,6 @@ use sea_orm::{
     QueryFilter, QuerySelect,
 };
 use serde_json::json;
-
-use crate::roster::store::{ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER};
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
 const CHUNK: usize = 400;
@@ -192,7 +191,7 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
     let learners: Vec<i64> = entity::enrollment::Entity::find()
         .select_only()
         .column(enrollment::Column::UserId)
-        .filter(enrollment::Column::Role.eq(ROLE_STUDENT))
+        .filter(enrollment::Column::Role.eq(Role::Student))
         .filter(
             enrollment::Column::ClassId.in_subquery(
                 sea_orm::sea_query::Query::select()
@@ -298,7 +297,7 @@ async fn demo_progress(db: &DatabaseConnection) -> anyhow::Result<()> {
     };
     ps::assign_template(db, &bus, &p, template, class).await.context("assigning the demo playlists")?;
     let learners: Vec<String> = entity::user::Entity::find()
-        .filter(entity::user::Column::Role.eq(ROLE_STUDENT))
+        .filter(entity::user::Column::Role.eq(Role::Student))
         .filter(
             entity::user::Column::Id.in_subquery(
                 sea_orm::sea_query::Query::select()
@@ -546,7 +545,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         sourced_id: Set(district_sid.clone()),
         status: Set(STATUS_ACTIVE.into()),
         date_last_modified: Set(now),
-        org_type: Set(ORG_DISTRICT.into()),
+        org_type: Set(OrgType::District),
         name: Set(spec.district_name.into()),
         identifier: Set(Some(format!("{}-0001", p.to_uppercase()))),
         parent_id: Set(None),
@@ -563,7 +562,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
             sourced_id: Set(format!("{p}-school-{:03}", i + 1)),
             status: Set(STATUS_ACTIVE.into()),
             date_last_modified: Set(now),
-            org_type: Set(ORG_SCHOOL.into()),
+            org_type: Set(OrgType::School),
             name: Set(name.clone()),
             identifier: Set(Some(format!("{}-{:04}", p.to_uppercase(), i + 101))),
             parent_id: Set(Some(district_id)),
@@ -627,18 +626,18 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
 
     // People, courses and classes per school.
     let mut users = Vec::new();
-    let mut memberships: Vec<(String, String, &str, bool)> = Vec::new(); // user sid, org sid, role, primary
+    let mut memberships: Vec<(String, String, Role, bool)> = Vec::new(); // user sid, org sid, role, primary
     let mut courses = Vec::new();
     let mut classes: Vec<(String, String, String, String, String)> = Vec::new(); // sid, school sid, course sid, title, subject
     let mut class_students: Vec<(String, String)> = Vec::new(); // class sid, student sid
     let mut class_teachers: Vec<(String, String)> = Vec::new();
     let mut students = Vec::new();
     let person =
-        |sid: String, role: &str, given: &str, family: &str, grade: Option<String>, n: usize| user::ActiveModel {
+        |sid: String, role: Role, given: &str, family: &str, grade: Option<String>, n: usize| user::ActiveModel {
             sourced_id: Set(sid),
             status: Set(STATUS_ACTIVE.into()),
             date_last_modified: Set(now),
-            role: Set(role.to_owned()),
+            role: Set(role),
             given_name: Set(given.to_owned()),
             family_name: Set(family.to_owned()),
             preferred_name: Set(None),
@@ -650,21 +649,21 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
             ..Default::default()
         };
     let admin_sid = format!("{p}-admin-district");
-    users.push(person(admin_sid.clone(), ROLE_ADMINISTRATOR, "Morgan", "Reyes", None, 0));
-    memberships.push((admin_sid, district_sid.clone(), ROLE_ADMINISTRATOR, true));
+    users.push(person(admin_sid.clone(), Role::Administrator, "Morgan", "Reyes", None, 0));
+    memberships.push((admin_sid, district_sid.clone(), Role::Administrator, true));
     let mut n = 1;
     for (si, (_, grades)) in spec.schools.iter().enumerate() {
         let school_sid = format!("{p}-school-{:03}", si + 1);
         let admin = format!("{p}-admin-{:03}", si + 1);
         users.push(person(
             admin.clone(),
-            ROLE_ADMINISTRATOR,
+            Role::Administrator,
             GIVEN[rng.usize(..GIVEN.len())],
             FAMILY[rng.usize(..FAMILY.len())],
             None,
             n,
         ));
-        memberships.push((admin, school_sid.clone(), ROLE_ADMINISTRATOR, true));
+        memberships.push((admin, school_sid.clone(), Role::Administrator, true));
         n += 1;
         let per_grade = spec.students_per_school.div_ceil(grades.len());
         for grade in grades {
@@ -677,13 +676,13 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
                     let sid = format!("{p}-t-{:03}-{grade_code}-{subject}-{t}", si + 1).to_lowercase();
                     users.push(person(
                         sid.clone(),
-                        ROLE_TEACHER,
+                        Role::Teacher,
                         GIVEN[rng.usize(..GIVEN.len())],
                         FAMILY[rng.usize(..FAMILY.len())],
                         None,
                         n,
                     ));
-                    memberships.push((sid.clone(), school_sid.clone(), ROLE_TEACHER, true));
+                    memberships.push((sid.clone(), school_sid.clone(), Role::Teacher, true));
                     teachers.push((subject, sid));
                     n += 1;
                 }
@@ -720,8 +719,8 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
                 let sid = format!("{p}-s-{n:06}");
                 let given = GIVEN[rng.usize(..GIVEN.len())];
                 let family = FAMILY[rng.usize(..FAMILY.len())];
-                users.push(person(sid.clone(), ROLE_STUDENT, given, family, Some(grade_code.clone()), n));
-                memberships.push((sid.clone(), school_sid.clone(), ROLE_STUDENT, true));
+                users.push(person(sid.clone(), Role::Student, given, family, Some(grade_code.clone()), n));
+                memberships.push((sid.clone(), school_sid.clone(), Role::Student, true));
                 let section = k % sections + 1;
                 for (subject, _) in SUBJECTS {
                     let class_sid = format!("{p}-c-{:03}-{grade_code}-{subject}-s{section}", si + 1).to_lowercase();
@@ -779,20 +778,20 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
     )
     .await?;
     let class_ids = ids::<class::Entity>(&txn, class::Column::SourcedId, class::Column::Id, &format!("{p}-c-")).await?;
-    let enrollment = |class_sid: &String, user_sid: &String, role: &str, primary: bool| enrollment::ActiveModel {
+    let enrollment = |class_sid: &String, user_sid: &String, role: Role, primary: bool| enrollment::ActiveModel {
         sourced_id: Set(format!("{p}-e-{class_sid}-{user_sid}")),
         status: Set(STATUS_ACTIVE.into()),
         date_last_modified: Set(now),
         class_id: Set(class_ids[class_sid]),
         user_id: Set(user_ids[user_sid]),
-        role: Set(role.to_owned()),
+        role: Set(role),
         is_primary: Set(primary),
         begin_date: Set(Some(terms[0].2)),
         end_date: Set(Some(terms[0].3)),
         ..Default::default()
     };
-    let mut enrollments: Vec<_> = class_teachers.iter().map(|(c, u)| enrollment(c, u, ROLE_TEACHER, true)).collect();
-    enrollments.extend(class_students.iter().map(|(c, u)| enrollment(c, u, ROLE_STUDENT, false)));
+    let mut enrollments: Vec<_> = class_teachers.iter().map(|(c, u)| enrollment(c, u, Role::Teacher, true)).collect();
+    enrollments.extend(class_students.iter().map(|(c, u)| enrollment(c, u, Role::Student, false)));
     let enrollment_count = enrollments.len();
     insert_all(&txn, enrollments, vec![enrollment::Column::SourcedId]).await?;
 

@@ -12,7 +12,7 @@ pub struct Model {
     pub class_id: i64,
     pub user_id: i64,
     /// `student`, `teacher` or `administrator`.
-    pub role: String,
+    pub role: crate::Role,
     pub is_primary: bool,
     pub begin_date: Option<ChronoDate>,
     pub end_date: Option<ChronoDate>,

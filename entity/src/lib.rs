@@ -50,3 +50,25 @@ pub mod win_session_invite;
 pub const STATUS_ACTIVE: &str = "active";
 /// `status` of a OneRoster record that was deleted; kept so that syncing tools see the deletion.
 pub const STATUS_TOBEDELETED: &str = "tobedeleted";
+
+stored_enum! {
+    /// A person's role (OneRoster `role`): on the user, on each org membership and on each
+    /// enrollment.
+    pub enum Role in "users.role, user_orgs.role, enrollments.role" => {
+        Student = "student",
+        Teacher = "teacher",
+        Administrator = "administrator",
+    }
+}
+
+stored_enum! {
+    /// What kind of org a row of `orgs` is (OneRoster `orgType`).
+    pub enum OrgType in "orgs"."org_type" {
+        Department = "department",
+        School = "school",
+        District = "district",
+        Local = "local",
+        State = "state",
+        National = "national",
+    }
+}

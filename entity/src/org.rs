@@ -10,7 +10,7 @@ pub struct Model {
     pub status: String,
     pub date_last_modified: ChronoDateTimeUtc,
     /// `district` or `school`.
-    pub org_type: String,
+    pub org_type: crate::OrgType,
     pub name: String,
     pub identifier: Option<String>,
     pub parent_id: Option<i64>,

@@ -2,7 +2,8 @@
 //! Rust enum, its stored spelling, and the SeaORM value conversions. Reading a value outside
 //! the set is an error naming the column and the value ([`UnknownValue`]), never a default.
 
-/// A stored value no variant spells: the column (`table.column`) and what it held.
+/// A stored value no variant spells: the column (`table.column`, or the columns sharing the
+/// enum) and what it held.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownValue {
     pub column: &'static str,
@@ -29,6 +30,7 @@ impl std::error::Error for UnknownValue {}
 /// }
 /// ```
 ///
+/// or, for an enum several columns share, `pub enum Role in "users.role, enrollments.role" => {..}`;
 /// gives `Decision::as_str`, `Decision::ALL`, `Display`, `FromStr` (failing with
 /// [`UnknownValue`]) and the SeaORM column type (a string column; `.eq(Decision::Approved)`
 /// works in filters).
@@ -37,6 +39,32 @@ macro_rules! stored_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident in $table:literal . $column:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal ),+ $(,)?
+        }
+    ) => {
+        $crate::stored_enum! {
+            $(#[$meta])*
+            @column (concat!($table, ".", $column)) $vis enum $name {
+                $( $(#[$vmeta])* $variant = $value ),+
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident in $columns:expr => {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal ),+ $(,)?
+        }
+    ) => {
+        $crate::stored_enum! {
+            $(#[$meta])*
+            @column ($columns) $vis enum $name {
+                $( $(#[$vmeta])* $variant = $value ),+
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        @column ($columns:expr) $vis:vis enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $value:literal ),+ $(,)?
         }
     ) => {
@@ -72,7 +100,7 @@ macro_rules! stored_enum {
                 match s {
                     $($value => Ok($name::$variant),)+
                     _ => Err($crate::stored::UnknownValue {
-                        column: concat!($table, ".", $column),
+                        column: $columns,
                         value: s.to_owned(),
                     }),
                 }

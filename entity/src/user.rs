@@ -10,7 +10,7 @@ pub struct Model {
     pub status: String,
     pub date_last_modified: ChronoDateTimeUtc,
     /// `student`, `teacher` or `administrator`.
-    pub role: String,
+    pub role: crate::Role,
     pub given_name: String,
     pub family_name: String,
     pub preferred_name: Option<String>,

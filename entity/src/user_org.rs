@@ -8,7 +8,7 @@ pub struct Model {
     pub user_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub org_id: i64,
-    pub role: String,
+    pub role: crate::Role,
     pub is_primary: bool,
 }
 

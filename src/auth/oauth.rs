@@ -4,6 +4,7 @@
 //! development sign-in), revocation (RFC 7009), introspection (RFC 7662), metadata
 //! (RFC 8414) and the JWK Set.
 
+use entity::Role;
 use std::collections::{BTreeSet, HashMap};
 
 use axum::{
@@ -24,7 +25,7 @@ use super::{
     tokens::Subject,
     upstream::Upstream,
 };
-use crate::{app::AppState, error::AppError, ratelimit::SecretBlock, roster::store::ROLE_ADMINISTRATOR};
+use crate::{app::AppState, error::AppError, ratelimit::SecretBlock};
 
 /// Sign-in settings the endpoints need.
 pub struct SignIn {
@@ -334,9 +335,9 @@ async fn user_tokens(
         .map_err(OAuthError::server)?
         .ok_or_else(|| OAuthError::new("invalid_grant", "the signed-in user is no longer active"))?;
     // What the grant holds, narrowed to what the client and the person's role allow today.
-    let district_admin = person.role == ROLE_ADMINISTRATOR && person_is_district_admin(state, person.id).await;
+    let district_admin = person.role == Role::Administrator && person_is_district_admin(state, person.id).await;
     let client_scopes = parse_scopes(&client.scopes).unwrap_or_default();
-    let role_cap = role_scopes(&person.role, district_admin);
+    let role_cap = role_scopes(person.role, district_admin);
     let scopes: BTreeSet<Scope> = parse_scopes(&grant.scope)
         .unwrap_or_default()
         .into_iter()
@@ -584,10 +585,10 @@ async fn finish_sign_in(state: &AppState, request_id: &str, person: Option<user:
         );
     };
     // The person can be granted at most what their role allows.
-    let district_admin = person.role == ROLE_ADMINISTRATOR && person_is_district_admin(state, person.id).await;
+    let district_admin = person.role == Role::Administrator && person_is_district_admin(state, person.id).await;
     let capped: BTreeSet<Scope> = parse_scopes(&pending.scope)
         .unwrap_or_default()
-        .intersection(&role_scopes(&person.role, district_admin))
+        .intersection(&role_scopes(person.role, district_admin))
         .copied()
         .collect();
     if capped.is_empty() {
@@ -617,7 +618,7 @@ async fn person_is_district_admin(state: &AppState, user_id: i64) -> bool {
         .all(&state.db)
         .await
         .unwrap_or_default();
-    found.iter().any(|(_, o)| o.as_ref().is_some_and(|o| o.org_type == crate::roster::store::ORG_DISTRICT))
+    found.iter().any(|(_, o)| o.as_ref().is_some_and(|o| o.org_type == crate::roster::store::OrgType::District))
 }
 
 /// `POST /oauth/revoke` (RFC 7009). Answers 200 for tokens it does not know, as the RFC says.

@@ -94,7 +94,7 @@ pub enum Actor {
     /// A tool acting for itself (client credentials grant).
     Client { client_id: String },
     /// A person signed in through a front end (authorization code grant).
-    User { client_id: String, user_id: i64, sourced_id: String, role: String },
+    User { client_id: String, user_id: i64, sourced_id: String, role: entity::Role },
     /// The service itself (CLI seeding and maintenance).
     System,
 }

@@ -15,7 +15,7 @@ use crate::{
     auth::Scope,
     graphql::{
         context::{db, needs_any, principal, require},
-        relay::{Conn, Kind, Node, PageArgs, decode_kind, global_id, list_complexity, paginate},
+        relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
         user_errors::{UserError, into_user_errors},
     },
     progress::loaders::ProgressLoaders,
@@ -23,7 +23,7 @@ use crate::{
     sync::Bus,
 };
 
-const READ: &[Scope] = &[Scope::ProgressRead, Scope::PlaylistsRead];
+use super::store::READ;
 
 fn pl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ProgressLoaders> {
     ctx.data::<ProgressLoaders>()
@@ -164,29 +164,6 @@ impl Competency {
     async fn framework(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CompetencyFramework>> {
         Ok(pl(ctx)?.frameworks.load_one(self.0.framework_id).await?.map(CompetencyFramework))
     }
-}
-
-pub async fn resolve_node(
-    p: &crate::auth::Principal,
-    db: &sea_orm::DatabaseConnection,
-    kind: Kind,
-    id: i64,
-) -> crate::error::AppResult<Option<Node>> {
-    if !READ.iter().any(|s| p.has(*s)) {
-        return Ok(None);
-    }
-    Ok(match kind {
-        Kind::CompetencyFramework => store::frameworks(p)
-            .filter(competency_framework::Column::Id.eq(id))
-            .one(db)
-            .await?
-            .map(|m| Node::CompetencyFramework(CompetencyFramework(m))),
-        _ => store::competencies(p, true)
-            .filter(competency::Column::Id.eq(id))
-            .one(db)
-            .await?
-            .map(|m| Node::Competency(Competency(m))),
-    })
 }
 
 #[derive(Default)]

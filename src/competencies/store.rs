@@ -127,6 +127,33 @@ pub fn frameworks(p: &Principal) -> Select<competency_framework::Entity> {
     )
 }
 
+/// A framework or a competency found by id.
+pub enum Found {
+    Framework(competency_framework::Model),
+    Competency(competency::Model),
+}
+
+/// The framework (or, with `competency`, the competency, retired or not) with this id, if the
+/// principal holds a scope that reads competencies and may see its district.
+pub async fn find_node(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    competency: bool,
+    id: i64,
+) -> AppResult<Option<Found>> {
+    if !READ.iter().any(|s| p.has(*s)) {
+        return Ok(None);
+    }
+    Ok(if competency {
+        competencies(p, true).filter(competency::Column::Id.eq(id)).one(db).await?.map(Found::Competency)
+    } else {
+        frameworks(p).filter(competency_framework::Column::Id.eq(id)).one(db).await?.map(Found::Framework)
+    })
+}
+
+/// The scopes that read competencies: tools of either kind use them.
+pub const READ: &[Scope] = &[Scope::ProgressRead, Scope::PlaylistsRead];
+
 /// Competencies of visible frameworks (retired ones only with `include_retired`).
 pub fn competencies(p: &Principal, include_retired: bool) -> Select<competency::Entity> {
     let mut q = competency::Entity::find().filter(

@@ -81,7 +81,7 @@ impl ViewerQuery {
             Actor::System => ("system", None),
         };
         let (user_sourced_id, role) = match &p.actor {
-            Actor::User { sourced_id, role, .. } => (Some(sourced_id.clone()), Some(role.clone())),
+            Actor::User { sourced_id, role, .. } => (Some(sourced_id.clone()), Some(role.to_string())),
             _ => (None, None),
         };
         Ok(Viewer {

@@ -5,6 +5,7 @@ pub mod context;
 pub mod graphiql;
 pub mod http;
 pub mod limits;
+pub mod node;
 pub mod relay;
 pub mod user_errors;
 pub mod ws;
@@ -16,7 +17,7 @@ use crate::{admin, audit, competencies, playlists, profiles, progress, redesign,
 
 #[derive(MergedObject, Default)]
 pub struct Query(
-    relay::RelayQuery,
+    node::RelayQuery,
     context::ViewerQuery,
     admin::graphql::AdminQuery,
     audit::graphql::AuditQuery,

@@ -1,9 +1,10 @@
-//! Relay conventions: opaque global IDs, the `Node` interface with `node`/`nodes`, and cursor
-//! connections paged by keyset on the primary key (stable under inserts: no gaps, no
-//! duplicates).
+//! Relay plumbing, a leaf every domain uses and that uses no domain: opaque global IDs,
+//! cursors, and connections paged by keyset on the primary key (stable under inserts: no
+//! gaps, no duplicates). The `Node` interface, which names every domain's types, sits above
+//! the domains in [`super::node`].
 
 use async_graphql::{
-    Context, ID, Interface, Object, SimpleObject,
+    Context, ID, SimpleObject,
     connection::{Connection, Edge, EmptyFields},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -11,19 +12,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
-use super::context::{db, principal};
-use crate::{
-    competencies::graphql::{Competency, CompetencyFramework},
-    error::AppError,
-    playlists::graphql::{Playlist, PlaylistItem},
-    profiles::graphql::LearnerProfile,
-    progress::graphql::ResultNode,
-    redesign::graphql::{
-        Grant, RedesignCohort, RedesignGoal, RedesignIndicator, RedesignMilestone, RedesignPillar, RedesignPlan,
-    },
-    roster::graphql::{AcademicSession, Class, Course, District, Educator, Enrollment, Learner, School},
-    win::graphql::{WinAssignment, WinBlock, WinSession},
-};
+use crate::error::AppError;
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -90,7 +79,7 @@ impl Kind {
         Kind::WinAssignment,
     ];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Kind::District => "District",
             Kind::School => "School",
@@ -141,96 +130,6 @@ pub fn decode_kind(id: &str, kind: Kind, field: &str) -> Result<i64, AppError> {
         (k, n) if k == kind => Ok(n),
         _ => Err(AppError::validation(field, format!("expected the ID of a {}", kind.name()))),
     }
-}
-
-/// An object with a global ID.
-#[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier, stable for the life of the record."))]
-pub enum Node {
-    District(District),
-    School(School),
-    AcademicSession(AcademicSession),
-    Course(Course),
-    Class(Class),
-    Enrollment(Enrollment),
-    Learner(Learner),
-    Educator(Educator),
-    LearnerProfile(LearnerProfile),
-    RedesignPillar(RedesignPillar),
-    RedesignCohort(RedesignCohort),
-    RedesignPlan(RedesignPlan),
-    RedesignGoal(RedesignGoal),
-    RedesignIndicator(RedesignIndicator),
-    RedesignMilestone(RedesignMilestone),
-    Grant(Grant),
-    CompetencyFramework(CompetencyFramework),
-    Competency(Competency),
-    Playlist(Playlist),
-    PlaylistItem(PlaylistItem),
-    Result(ResultNode),
-    WinBlock(WinBlock),
-    WinSession(WinSession),
-    WinAssignment(WinAssignment),
-}
-
-#[derive(Default)]
-pub struct RelayQuery;
-
-#[Object]
-impl RelayQuery {
-    /// Fetches any record by its global ID; null when it does not exist or the caller may not
-    /// see it (the two are indistinguishable on purpose).
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        let (kind, n) = decode_id(&id, "id")?;
-        resolve_node(ctx, kind, n).await
-    }
-
-    /// Fetches up to 100 records by global ID, in the order given.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
-        if ids.len() > MAX_NODES {
-            return Err(AppError::validation("ids", format!("at most {MAX_NODES} ids at once")).into());
-        }
-        let decoded = ids.iter().map(|id| decode_id(id, "ids")).collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::with_capacity(decoded.len());
-        for (kind, n) in decoded {
-            out.push(resolve_node(ctx, kind, n).await?);
-        }
-        Ok(out)
-    }
-}
-
-async fn resolve_node(ctx: &Context<'_>, kind: Kind, id: i64) -> async_graphql::Result<Option<Node>> {
-    let p = principal(ctx)?;
-    let db = db(ctx)?;
-    let node = match kind {
-        Kind::LearnerProfile => crate::profiles::graphql::resolve_node(p, db, id).await,
-        Kind::RedesignPillar
-        | Kind::RedesignCohort
-        | Kind::RedesignPlan
-        | Kind::RedesignGoal
-        | Kind::RedesignIndicator
-        | Kind::RedesignMilestone
-        | Kind::Grant => crate::redesign::graphql::resolve_node(p, db, kind, id).await,
-        Kind::CompetencyFramework | Kind::Competency => {
-            crate::competencies::graphql::resolve_node(p, db, kind, id).await
-        }
-        Kind::Playlist | Kind::PlaylistItem => crate::playlists::graphql::resolve_node(p, db, kind, id).await,
-        Kind::Result => crate::progress::graphql::resolve_node(p, db, id).await,
-        Kind::WinBlock | Kind::WinSession | Kind::WinAssignment => {
-            crate::win::graphql::resolve_node(p, db, kind, id).await
-        }
-        _ => crate::roster::graphql::resolve_node(p, db, kind, id).await,
-    };
-    let node = node?;
-    match &node {
-        Some(Node::Learner(l)) => crate::audit::note(ctx, [l.0.id]),
-        Some(Node::LearnerProfile(lp)) => crate::audit::note(ctx, [lp.0.user_id]),
-        Some(Node::Playlist(pl)) => crate::audit::note(ctx, pl.0.learner_id),
-        Some(Node::Result(r)) => crate::audit::note(ctx, [r.0.learner_id]),
-        Some(Node::WinAssignment(a)) => crate::audit::note(ctx, [a.0.learner_id]),
-        _ => {}
-    }
-    Ok(node)
 }
 
 /// The complexity of a connection field: its page size (as `paginate` will clamp it) times the

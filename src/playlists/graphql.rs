@@ -14,7 +14,7 @@ use crate::{
     competencies::graphql::Competency,
     graphql::{
         context::{db, gql, loaders, needs, principal, require},
-        relay::{Conn, Kind, Node, PageArgs, decode_kind, global_id, list_complexity, paginate},
+        relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
         user_errors::{UserError, into_user_errors},
     },
     profiles::graphql::RevisionActor,
@@ -254,21 +254,6 @@ pub async fn of_learner(
         .filter(|pl| p.owns_org(pl.org_id) && subject.is_none_or(|s| pl.subject == s))
         .map(Playlist)
         .collect())
-}
-
-pub async fn resolve_node(
-    p: &crate::auth::Principal,
-    db: &sea_orm::DatabaseConnection,
-    kind: Kind,
-    id: i64,
-) -> crate::error::AppResult<Option<Node>> {
-    if !p.has(Scope::PlaylistsRead) {
-        return Ok(None);
-    }
-    Ok(match kind {
-        Kind::Playlist => store::find_playlist(db, p, id).await?.map(|m| Node::Playlist(Playlist(m))),
-        _ => store::find_item(db, p, id).await?.map(|m| Node::PlaylistItem(PlaylistItem(m))),
-    })
 }
 
 /// Filters for `playlists`.

@@ -2,6 +2,7 @@
 //! playlists of learners they may see; learners move their own items forward (start, submit)
 //! and only staff decide mastery or ask for revision.
 
+use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
@@ -21,7 +22,7 @@ use crate::{
         policy::{owned_by_granted_org, user_id_visible},
     },
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{self as roster, Key, ORG_SCHOOL, ROLE_STUDENT, Sync, check_len, lookup_key},
+    roster::store::{self as roster, Key, Sync, check_len, lookup_key},
     sync::{Bus, Change, ChangeEntity, Effects, Event, EventKind},
 };
 
@@ -362,7 +363,7 @@ async fn resolve_org(
         return Ok(c.org_id);
     }
     if let Some(s) = school {
-        let org = roster::orgs(p, ORG_SCHOOL, None, Sync::default())
+        let org = roster::orgs(p, OrgType::School, None, Sync::default())
             .filter(entity::org::Column::SourcedId.eq(lookup_key(s).unwrap_or_default()))
             .filter(owned_by_granted_org(p, (entity::org::Entity, entity::org::Column::Id)))
             .one(db)
@@ -391,7 +392,7 @@ async fn resolve_org(
 async fn visible_student(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>) -> AppResult<user::Model> {
     roster::find_user(db, p, key)
         .await?
-        .filter(|u| u.role == ROLE_STUDENT && u.status == STATUS_ACTIVE)
+        .filter(|u| u.role == Role::Student && u.status == STATUS_ACTIVE)
         .ok_or(AppError::NotFound("learner"))
 }
 
@@ -862,14 +863,14 @@ pub async fn assign_template(
     if class.org_id != template.org_id {
         return Err(AppError::validation("input.classSourcedId", "the class is at another school than the template"));
     }
-    let students: Vec<user::Model> = roster::users(p, &[ROLE_STUDENT], None, Some(class.id), None, Sync::default())
+    let students: Vec<user::Model> = roster::users(p, &[Role::Student], None, Some(class.id), None, Sync::default())
         .filter(
             user::Column::Id.in_subquery(
                 Query::select()
                     .column(enrollment::Column::UserId)
                     .from(enrollment::Entity)
                     .and_where(enrollment::Column::ClassId.eq(class.id))
-                    .and_where(enrollment::Column::Role.eq(ROLE_STUDENT))
+                    .and_where(enrollment::Column::Role.eq(Role::Student))
                     .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
                     .to_owned(),
             ),
@@ -964,7 +965,7 @@ pub async fn class_progress(
 ) -> AppResult<Vec<LearnerProgress>> {
     // A class the caller may not see is not found, rather than an empty class.
     roster::find_class(db, p, Key::Id(class_id)).await?.ok_or(AppError::NotFound("class"))?;
-    let students: Vec<user::Model> = roster::users(p, &[ROLE_STUDENT], None, Some(class_id), None, Sync::default())
+    let students: Vec<user::Model> = roster::users(p, &[Role::Student], None, Some(class_id), None, Sync::default())
         .order_by_asc(user::Column::FamilyName)
         .order_by_asc(user::Column::GivenName)
         .order_by_asc(user::Column::Id)

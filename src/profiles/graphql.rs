@@ -4,17 +4,16 @@
 use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{learner_profile, profile_revision};
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::store::{self, Goal, GoalIn, ProfileChanges, SENSITIVE_FIELDS};
 use crate::{
-    auth::{Principal, Scope},
+    auth::Scope,
     error::AppResult,
     graphql::{
         context::{db, gql, loaders, needs, principal, require},
-        relay::{Conn, Kind, Node, PageArgs, decode_kind, global_id, paginate},
+        relay::{Conn, Kind, PageArgs, decode_kind, global_id, paginate},
         user_errors::{UserError, into_user_errors},
     },
     roster::graphql::Learner,
@@ -216,11 +215,6 @@ impl ProfileRevision {
             })
             .collect())
     }
-}
-
-pub async fn resolve_node(p: &Principal, db: &DatabaseConnection, id: i64) -> AppResult<Option<Node>> {
-    p.require(Scope::ProfilesRead)?;
-    Ok(store::find(db, p, id).await?.map(|m| Node::LearnerProfile(LearnerProfile(m))))
 }
 
 #[derive(Default)]

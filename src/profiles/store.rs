@@ -1,5 +1,6 @@
 //! Profile data access: creation, versioned updates with their revisions, and history.
 
+use entity::Role;
 use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use crate::{
     auth::{Principal, Scope},
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{self as roster, Key, ROLE_STUDENT},
+    roster::store::{self as roster, Key},
 };
 
 /// Fields holding sensitive data: readable only with `profiles.sensitive.read`.
@@ -124,7 +125,7 @@ fn check_notes(notes: &Option<String>) -> AppResult<Option<String>> {
 async fn visible_learner(db: &impl ConnectionTrait, p: &Principal, user_id: i64) -> AppResult<user::Model> {
     roster::find_user(db, p, Key::Id(user_id))
         .await?
-        .filter(|u| u.role == ROLE_STUDENT)
+        .filter(|u| u.role == Role::Student)
         .ok_or(AppError::NotFound("learner"))
 }
 

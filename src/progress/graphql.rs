@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     graphql::{
         context::{db, loaders, needs, principal, require},
-        relay::{Conn, Kind, Node, PageArgs, decode_kind, global_id, list_complexity, paginate},
+        relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
         user_errors::{UserError, UserErrorCode, into_user_errors},
     },
     playlists::{
@@ -212,17 +212,6 @@ pub async fn prime_for_learners(
 
 pub async fn of_learner(ctx: &Context<'_>, learner_id: i64) -> async_graphql::Result<Vec<Mastery>> {
     Ok(prl(ctx)?.mastery.load_one(learner_id).await?.unwrap_or_default().into_iter().map(Mastery).collect())
-}
-
-pub async fn resolve_node(
-    p: &crate::auth::Principal,
-    db: &sea_orm::DatabaseConnection,
-    id: i64,
-) -> crate::error::AppResult<Option<Node>> {
-    if !p.has(Scope::ProgressRead) {
-        return Ok(None);
-    }
-    Ok(store::find(db, p, id).await?.map(|m| Node::Result(ResultNode(m))))
 }
 
 /// Filters for `results`.

@@ -1,6 +1,7 @@
 //! Results: posting (idempotent per poster and sourcedId, ordered by when the result
 //! happened), teacher overrides, deletion, and reads limited to learners the caller may see.
 
+use entity::Role;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ use crate::{
     competencies::store::Scale,
     error::{AppError, AppResult},
     playlists::store::MasteryEvidence,
-    roster::store::{ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER, Sync, check_len, lookup_key},
+    roster::store::{Sync, check_len, lookup_key},
     sync::{Bus, Change, ChangeEntity, Effects, Event, EventKind},
 };
 
@@ -121,7 +122,7 @@ async fn lookup(db: &impl ConnectionTrait, p: &Principal, rows: &[ResultInput]) 
     let mut learners = HashMap::new();
     let keys: Vec<&str> = learner_keys.into_iter().collect();
     for chunk in keys.chunks(500) {
-        for u in crate::roster::store::users(p, &[ROLE_STUDENT], None, None, None, Sync::default())
+        for u in crate::roster::store::users(p, &[Role::Student], None, None, None, Sync::default())
             .filter(user::Column::SourcedId.is_in(chunk.iter().copied()))
             .all(db)
             .await?
@@ -529,7 +530,7 @@ async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BT
 fn require_teacher(p: &Principal) -> AppResult<()> {
     p.require(Scope::ProgressWrite)?;
     match &p.actor {
-        Actor::User { role, .. } if role == ROLE_TEACHER || role == ROLE_ADMINISTRATOR => Ok(()),
+        Actor::User { role: Role::Teacher | Role::Administrator, .. } => Ok(()),
         Actor::System => Ok(()),
         Actor::Client { .. } if p.has(Scope::Admin) => Ok(()),
         _ => Err(AppError::Forbidden("only a signed-in teacher or administrator may override a result".into())),

@@ -21,7 +21,8 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         context::{db, gql, loaders, needs, principal, require},
-        relay::{Conn, Kind, Node, PageArgs, decode_kind, global_id, paginate},
+        node::Node,
+        relay::{Conn, Kind, PageArgs, decode_kind, global_id, paginate},
         user_errors::{UserError, into_user_errors},
     },
     profiles::graphql::RevisionActor,

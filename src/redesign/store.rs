@@ -3,6 +3,7 @@
 //! plans of schools the principal is granted; stages, money, pillars and cohorts to the
 //! district.
 
+use entity::{OrgType, Role};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +26,7 @@ use crate::{
         policy::{owned_by_granted_org, owned_by_visible_org, require_district},
     },
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{ORG_SCHOOL, ROLE_ADMINISTRATOR, check_len, lookup_key, resolve_district},
+    roster::store::{check_len, lookup_key, resolve_district},
 };
 
 /// The five pillars a district starts with (the migration gives existing districts the same).
@@ -61,7 +62,7 @@ fn require_read(p: &Principal) -> AppResult<()> {
 /// Moving a plan back needs a signed-in district administrator (or the service itself).
 fn require_district_admin_person(p: &Principal) -> AppResult<()> {
     match &p.actor {
-        Actor::User { role, .. } if role == ROLE_ADMINISTRATOR => Ok(()),
+        Actor::User { role: Role::Administrator, .. } => Ok(()),
         Actor::System => Ok(()),
         _ => Err(AppError::Forbidden("only a signed-in district administrator may move a plan back".into())),
     }
@@ -427,7 +428,7 @@ async fn granted_school(db: &impl ConnectionTrait, p: &Principal, sourced_id: &s
     let sourced_id = lookup_key(sourced_id).ok_or(AppError::NotFound("school"))?;
     org::Entity::find()
         .filter(org::Column::SourcedId.eq(sourced_id))
-        .filter(org::Column::OrgType.eq(ORG_SCHOOL))
+        .filter(org::Column::OrgType.eq(OrgType::School))
         .filter(org::Column::Status.eq(STATUS_ACTIVE))
         .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
         .one(db)
@@ -1529,7 +1530,7 @@ pub async fn transition(db: &impl ConnectionTrait, p: &Principal) -> AppResult<(
         .count(db)
         .await?;
     let schools = org::Entity::find()
-        .filter(org::Column::OrgType.eq(ORG_SCHOOL))
+        .filter(org::Column::OrgType.eq(OrgType::School))
         .filter(org::Column::Status.eq(STATUS_ACTIVE))
         .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
         .count(db)

@@ -3,19 +3,18 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union, dataloader::Loader};
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::{OrgType, Role};
 use entity::{STATUS_ACTIVE, academic_session, class, course, enrollment, org, user};
-use sea_orm::{DatabaseConnection, Select};
+use sea_orm::Select;
 
-use super::store::{
-    self, Deletable, Key, ORG_DISTRICT, ORG_SCHOOL, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER, Sync,
-};
+use super::store::{self, Deletable, Key, Sync};
 use crate::{
     audit,
-    auth::{Principal, Scope},
+    auth::Scope,
     error::{AppError, AppResult},
     graphql::{
         context::{db, gql, loaders, needs, principal, require},
-        relay::{Conn, Kind, Node, PageArgs, decode_id, decode_kind, global_id, paginate},
+        relay::{Conn, Kind, PageArgs, decode_id, decode_kind, global_id, paginate},
         user_errors::{UserError, into_user_errors},
     },
     profiles::graphql::LearnerProfile,
@@ -142,7 +141,7 @@ async fn enrollment_page(
     args: PageArgs,
 ) -> async_graphql::Result<Conn<Enrollment>> {
     let conn = gql(paginate(ctx, db(ctx)?, q, enrollment::Column::Id, args, |m| m.id, Enrollment).await)?;
-    audit::note(ctx, conn.edges.iter().filter(|e| e.node.0.role == ROLE_STUDENT).map(|e| e.node.0.user_id));
+    audit::note(ctx, conn.edges.iter().filter(|e| e.node.0.role == Role::Student).map(|e| e.node.0.user_id));
     Ok(conn)
 }
 
@@ -190,7 +189,7 @@ impl District {
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<School>> {
         let p = principal(ctx)?;
-        let q = store::orgs(p, ORG_SCHOOL, Some(self.0.id), filter.into());
+        let q = store::orgs(p, OrgType::School, Some(self.0.id), filter.into());
         gql(paginate(ctx, db(ctx)?, q, org::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, School)
             .await)
     }
@@ -238,7 +237,7 @@ impl School {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Learner>> {
-        let q = store::users(principal(ctx)?, &[ROLE_STUDENT], Some(self.0.id), None, None, filter.into());
+        let q = store::users(principal(ctx)?, &[Role::Student], Some(self.0.id), None, None, filter.into());
         learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// Teachers and administrators of the school.
@@ -254,7 +253,7 @@ impl School {
     ) -> async_graphql::Result<Conn<Educator>> {
         let q = store::users(
             principal(ctx)?,
-            &[ROLE_TEACHER, ROLE_ADMINISTRATOR],
+            &[Role::Teacher, Role::Administrator],
             Some(self.0.id),
             None,
             None,
@@ -327,7 +326,7 @@ pub enum Org {
 }
 
 fn org_of(m: org::Model) -> Org {
-    if m.org_type == ORG_DISTRICT { Org::District(District(m)) } else { Org::School(School(m)) }
+    if m.org_type == OrgType::District { Org::District(District(m)) } else { Org::School(School(m)) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,7 +485,7 @@ impl Class {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Learner>> {
-        let q = store::users(principal(ctx)?, &[ROLE_STUDENT], None, Some(self.0.id), None, filter.into());
+        let q = store::users(principal(ctx)?, &[Role::Student], None, Some(self.0.id), None, filter.into());
         learner_page(ctx, q, PageArgs::new(first, after, last, before)).await
     }
     /// Teachers of the class.
@@ -502,7 +501,7 @@ impl Class {
     ) -> async_graphql::Result<Conn<Educator>> {
         let q = store::users(
             principal(ctx)?,
-            &[ROLE_TEACHER, ROLE_ADMINISTRATOR],
+            &[Role::Teacher, Role::Administrator],
             None,
             Some(self.0.id),
             None,
@@ -570,9 +569,9 @@ impl Enrollment {
         self.0.date_last_modified
     }
     async fn role(&self) -> EnrollmentRole {
-        match self.0.role.as_str() {
-            ROLE_STUDENT => EnrollmentRole::Student,
-            ROLE_TEACHER => EnrollmentRole::Teacher,
+        match self.0.role {
+            Role::Student => EnrollmentRole::Student,
+            Role::Teacher => EnrollmentRole::Teacher,
             _ => EnrollmentRole::Administrator,
         }
     }
@@ -591,7 +590,7 @@ impl Enrollment {
     }
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RosterUser>> {
         let user = loaders(ctx)?.users.load_one(self.0.user_id).await?;
-        if let Some(u) = user.as_ref().filter(|u| u.role == ROLE_STUDENT) {
+        if let Some(u) = user.as_ref().filter(|u| u.role == Role::Student) {
             audit::note(ctx, [u.id]);
         }
         Ok(user.map(roster_user))
@@ -599,7 +598,7 @@ impl Enrollment {
 }
 
 fn roster_user(m: user::Model) -> RosterUser {
-    if m.role == ROLE_STUDENT { RosterUser::Learner(Learner(m)) } else { RosterUser::Educator(Educator(m)) }
+    if m.role == Role::Student { RosterUser::Learner(Learner(m)) } else { RosterUser::Educator(Educator(m)) }
 }
 
 /// The schools a user belongs to that the caller may see: a learner shared by two schools
@@ -607,7 +606,7 @@ fn roster_user(m: user::Model) -> RosterUser {
 async fn schools_of(ctx: &Context<'_>, user_id: i64) -> async_graphql::Result<Vec<School>> {
     let orgs = loaders(ctx)?.user_orgs.load_one(user_id).await?.unwrap_or_default();
     let p = principal(ctx)?;
-    Ok(orgs.into_iter().filter(|o| o.org_type == ORG_SCHOOL && p.may_see_org(o.id)).map(School).collect())
+    Ok(orgs.into_iter().filter(|o| o.org_type == OrgType::School && p.may_see_org(o.id)).map(School).collect())
 }
 
 /// A student.
@@ -717,7 +716,7 @@ impl Educator {
         self.0.date_last_modified
     }
     async fn role(&self) -> EducatorRole {
-        if self.0.role == ROLE_ADMINISTRATOR { EducatorRole::Administrator } else { EducatorRole::Teacher }
+        if self.0.role == Role::Administrator { EducatorRole::Administrator } else { EducatorRole::Teacher }
     }
     async fn given_name(&self) -> &str {
         &self.0.given_name
@@ -754,35 +753,6 @@ impl Educator {
     }
 }
 
-/// Resolves a roster global ID for `node`, applying the same visibility as the lists.
-pub async fn resolve_node(p: &Principal, db: &DatabaseConnection, kind: Kind, id: i64) -> AppResult<Option<Node>> {
-    p.require(Scope::RosterRead)?;
-    let key = Key::Id(id);
-    Ok(match kind {
-        Kind::District | Kind::School => {
-            store::find_org(db, p, key).await?.and_then(|o| match (kind, o.org_type.as_str()) {
-                (Kind::District, ORG_DISTRICT) => Some(Node::District(District(o))),
-                (Kind::School, ORG_SCHOOL) => Some(Node::School(School(o))),
-                _ => None,
-            })
-        }
-        Kind::AcademicSession => {
-            store::find_session(db, p, key).await?.map(|m| Node::AcademicSession(AcademicSession(m)))
-        }
-        Kind::Course => store::find_course(db, p, key).await?.map(|m| Node::Course(Course(m))),
-        Kind::Class => store::find_class(db, p, key).await?.map(|m| Node::Class(Class(m))),
-        Kind::Enrollment => store::find_enrollment(db, p, key).await?.map(|m| Node::Enrollment(Enrollment(m))),
-        Kind::Learner | Kind::Educator => {
-            store::find_user(db, p, key).await?.and_then(|u| match (kind, u.role == ROLE_STUDENT) {
-                (Kind::Learner, true) => Some(Node::Learner(Learner(u))),
-                (Kind::Educator, false) => Some(Node::Educator(Educator(u))),
-                _ => None,
-            })
-        }
-        _ => None,
-    })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Queries
 
@@ -805,7 +775,7 @@ impl RosterQuery {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<District>> {
-        let q = store::orgs(principal(ctx)?, ORG_DISTRICT, None, filter.into());
+        let q = store::orgs(principal(ctx)?, OrgType::District, None, filter.into());
         gql(paginate(ctx, db(ctx)?, q, org::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, District)
             .await)
     }
@@ -824,7 +794,7 @@ impl RosterQuery {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<School>> {
-        let q = store::orgs(principal(ctx)?, ORG_SCHOOL, None, filter.into());
+        let q = store::orgs(principal(ctx)?, OrgType::School, None, filter.into());
         gql(paginate(ctx, db(ctx)?, q, org::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, School)
             .await)
     }
@@ -848,7 +818,7 @@ impl RosterQuery {
         let class = opt_id(&f.class_id, Kind::Class, "filter.classId")?;
         let q = store::users(
             principal(ctx)?,
-            &[ROLE_STUDENT],
+            &[Role::Student],
             school,
             class,
             f.grade.as_deref(),
@@ -871,7 +841,7 @@ impl RosterQuery {
         before: Option<String>,
         filter: Option<SyncFilter>,
     ) -> async_graphql::Result<Conn<Educator>> {
-        let q = store::users(principal(ctx)?, &[ROLE_TEACHER, ROLE_ADMINISTRATOR], None, None, None, filter.into());
+        let q = store::users(principal(ctx)?, &[Role::Teacher, Role::Administrator], None, None, None, filter.into());
         gql(paginate(ctx, db(ctx)?, q, user::Column::Id, PageArgs::new(first, after, last, before), |m| m.id, Educator)
             .await)
     }
@@ -970,21 +940,21 @@ impl RosterQuery {
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn school(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<School>> {
         let org = gql(store::find_org(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
-        Ok(org.filter(|o| o.org_type == ORG_SCHOOL).map(School))
+        Ok(org.filter(|o| o.org_type == OrgType::School).map(School))
     }
 
     /// A district by its sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn district(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<District>> {
         let org = gql(store::find_org(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
-        Ok(org.filter(|o| o.org_type == ORG_DISTRICT).map(District))
+        Ok(org.filter(|o| o.org_type == OrgType::District).map(District))
     }
 
     /// A student by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn learner(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Learner>> {
         let u = gql(store::find_user(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
-        let learner = u.filter(|u| u.role == ROLE_STUDENT);
+        let learner = u.filter(|u| u.role == Role::Student);
         audit::note(ctx, learner.iter().map(|u| u.id));
         Ok(learner.map(Learner))
     }
@@ -993,7 +963,7 @@ impl RosterQuery {
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn educator(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Educator>> {
         let u = gql(store::find_user(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?;
-        Ok(u.filter(|u| u.role != ROLE_STUDENT).map(Educator))
+        Ok(u.filter(|u| u.role != Role::Student).map(Educator))
     }
 
     /// A class by sourcedId.

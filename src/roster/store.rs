@@ -20,11 +20,7 @@ use crate::{
     sync::{Change, ChangeEntity},
 };
 
-pub const ROLE_STUDENT: &str = "student";
-pub const ROLE_TEACHER: &str = "teacher";
-pub const ROLE_ADMINISTRATOR: &str = "administrator";
-pub const ORG_DISTRICT: &str = "district";
-pub const ORG_SCHOOL: &str = "school";
+pub use entity::{OrgType, Role};
 
 /// What every roster list accepts to sync: records changed since a time, deletions included.
 #[derive(Clone, Copy, Debug, Default)]
@@ -47,7 +43,7 @@ impl Sync {
     }
 }
 
-pub fn orgs(p: &Principal, org_type: &str, parent: Option<i64>, sync: Sync) -> Select<org::Entity> {
+pub fn orgs(p: &Principal, org_type: OrgType, parent: Option<i64>, sync: Sync) -> Select<org::Entity> {
     let mut q = org::Entity::find()
         .filter(orgs_visible(p))
         .filter(org::Column::OrgType.eq(org_type))
@@ -62,7 +58,7 @@ pub fn orgs(p: &Principal, org_type: &str, parent: Option<i64>, sync: Sync) -> S
 /// or in a class.
 pub fn users(
     p: &Principal,
-    roles: &[&str],
+    roles: &[Role],
     school: Option<i64>,
     class: Option<i64>,
     grade: Option<&str>,
@@ -198,7 +194,7 @@ macro_rules! find_one {
 
 const ANY: Sync = Sync { updated_since: None, include_deleted: true };
 find_one!(find_org, org, |p| org::Entity::find().filter(orgs_visible(p)));
-find_one!(find_user, user, |p| users(p, &[ROLE_STUDENT, ROLE_TEACHER, ROLE_ADMINISTRATOR], None, None, None, ANY));
+find_one!(find_user, user, |p| users(p, &[Role::Student, Role::Teacher, Role::Administrator], None, None, None, ANY));
 find_one!(find_class, class, |p| classes(p, None, None, None, ANY));
 find_one!(find_course, course, |p| courses(p, None, ANY));
 find_one!(find_session, academic_session, |p| academic_sessions(p, None, ANY));
@@ -268,7 +264,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
     let txn = crate::db::begin_write(db).await?;
     let mut school_ids = Vec::new();
     for s in &input.schools {
-        let school = orgs(p, ORG_SCHOOL, None, Sync::default())
+        let school = orgs(p, OrgType::School, None, Sync::default())
             .filter(org::Column::SourcedId.eq(s.as_str()))
             .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
             .one(&txn)
@@ -284,7 +280,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
             // One answer for "someone else's" and "not a student", so other orgs' records
             // can't be probed through it.
             let visible = find_user(&txn, p, Key::Id(u.id)).await?.is_some();
-            if u.role != ROLE_STUDENT || !visible {
+            if u.role != Role::Student || !visible {
                 return Err(AppError::Conflict(SOURCED_ID_TAKEN.into()));
             }
             user::Entity::update(user::ActiveModel {
@@ -309,7 +305,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
                 sourced_id: Set(input.sourced_id.clone()),
                 status: Set(STATUS_ACTIVE.to_owned()),
                 date_last_modified: Set(now),
-                role: Set(ROLE_STUDENT.to_owned()),
+                role: Set(Role::Student.to_owned()),
                 given_name: Set(input.given_name.trim().to_owned()),
                 family_name: Set(input.family_name.trim().to_owned()),
                 preferred_name: Set(input.preferred_name.clone()),
@@ -339,7 +335,7 @@ pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: Learn
     user_org::Entity::insert_many(school_ids.iter().enumerate().map(|(i, org_id)| user_org::ActiveModel {
         user_id: Set(user_id),
         org_id: Set(*org_id),
-        role: Set(ROLE_STUDENT.to_owned()),
+        role: Set(Role::Student.to_owned()),
         is_primary: Set(i == 0),
     }))
     .on_conflict_do_nothing_on([user_org::Column::UserId, user_org::Column::OrgId])
@@ -371,7 +367,7 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
     let now = crate::db::now();
     let found = match kind {
         Deletable::User { student } => {
-            find_user(&txn, p, Key::Id(id)).await?.filter(|u| (u.role == ROLE_STUDENT) == student).map(|r| r.status)
+            find_user(&txn, p, Key::Id(id)).await?.filter(|u| (u.role == Role::Student) == student).map(|r| r.status)
         }
         Deletable::Class => find_class(&txn, p, Key::Id(id)).await?.map(|r| r.status),
         Deletable::Enrollment => find_enrollment(&txn, p, Key::Id(id)).await?.map(|r| r.status),
@@ -514,7 +510,7 @@ pub(crate) fn lookup_key(s: &str) -> Option<&str> {
 /// district the principal can see.
 pub async fn resolve_district(db: &impl ConnectionTrait, p: &Principal, sourced_id: Option<&str>) -> AppResult<i64> {
     let mut q = org::Entity::find()
-        .filter(org::Column::OrgType.eq(ORG_DISTRICT))
+        .filter(org::Column::OrgType.eq(OrgType::District))
         .filter(org::Column::Status.eq(STATUS_ACTIVE))
         .filter(crate::auth::policy::orgs_visible(p));
     if let Some(sid) = sourced_id {

@@ -21,7 +21,8 @@ use crate::{
     error::AppError,
     graphql::{
         context::{db, gql, loaders, needs, principal},
-        relay::{Kind, Node, global_id},
+        node::Node,
+        relay::{Kind, global_id},
     },
     playlists::graphql::{Playlist, PlaylistItem, pl},
     profiles::graphql::LearnerProfile,

@@ -18,7 +18,8 @@ use crate::{
     error::AppResult,
     graphql::{
         context::{db, gql, loaders, needs, principal, require},
-        relay::{Kind, Node, decode_kind, global_id},
+        node::Node,
+        relay::{Kind, decode_kind, global_id},
         user_errors::{UserError, into_user_errors},
     },
     roster::graphql::{Educator, Learner, School},

@@ -2,6 +2,7 @@
 //! competencies, a learner's history, and the students a teacher teaches (for filtering lists
 //! in memory). Parents were authorized when they were read; children load by parent id.
 
+use entity::Role;
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -11,10 +12,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::{
-    error::db_error,
-    roster::{loaders::Cached, store::ROLE_STUDENT, store::ROLE_TEACHER},
-};
+use crate::{error::db_error, roster::loaders::Cached};
 
 /// Rows of a table grouped by one of its columns, in id order.
 macro_rules! by_parent {
@@ -98,7 +96,7 @@ impl Loader<i64> for TaughtStudents {
             .select_only()
             .columns([enrollment::Column::UserId, enrollment::Column::ClassId])
             .filter(enrollment::Column::UserId.is_in(keys.iter().copied()))
-            .filter(enrollment::Column::Role.eq(ROLE_TEACHER))
+            .filter(enrollment::Column::Role.eq(Role::Teacher))
             .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
             .into_tuple()
             .all(&self.0)
@@ -108,7 +106,7 @@ impl Loader<i64> for TaughtStudents {
             .select_only()
             .columns([enrollment::Column::ClassId, enrollment::Column::UserId])
             .filter(enrollment::Column::ClassId.is_in(teaching.iter().map(|t| t.1)))
-            .filter(enrollment::Column::Role.eq(ROLE_STUDENT))
+            .filter(enrollment::Column::Role.eq(Role::Student))
             .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
             .into_tuple()
             .all(&self.0)

@@ -2,6 +2,7 @@
 //! decisions on them, placement runs, adjustments and attendance. Every function takes the
 //! principal: blocks are visible in the caller's schools, students by the roster's rules.
 
+use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -19,7 +20,7 @@ use crate::{
     auth::{People, Principal, Scope, policy::owned_by_granted_org},
     competencies::store::Scale,
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{self as roster, Key, ORG_SCHOOL, ROLE_STUDENT, ROLE_TEACHER, Sync, check_len},
+    roster::store::{self as roster, Key, Sync, check_len},
 };
 
 /// Most sessions a student may rank, whatever a block allows.
@@ -187,7 +188,7 @@ pub async fn find_session(db: &impl ConnectionTrait, p: &Principal, id: i64) -> 
 async fn school(db: &impl ConnectionTrait, p: &Principal, field: &str, sid: &str) -> AppResult<org::Model> {
     roster::find_org(db, p, Key::Sourced(sid))
         .await?
-        .filter(|o| o.org_type == ORG_SCHOOL && p.owns_org(o.id) && o.status == STATUS_ACTIVE)
+        .filter(|o| o.org_type == OrgType::School && p.owns_org(o.id) && o.status == STATUS_ACTIVE)
         .ok_or_else(|| AppError::validation(field, format!("no school `{sid}` among yours")))
 }
 
@@ -200,7 +201,7 @@ async fn students_by_sid(
 ) -> AppResult<HashMap<String, user::Model>> {
     let mut out = HashMap::new();
     for chunk in sids.chunks(500) {
-        for u in roster::users(p, &[ROLE_STUDENT], Some(school), None, None, Sync::default())
+        for u in roster::users(p, &[Role::Student], Some(school), None, None, Sync::default())
             .filter(user::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
             .all(db)
             .await?
@@ -332,10 +333,10 @@ pub async fn create_session(
         (Some(sid), _) => Some(
             roster::find_user(&txn, p, Key::Sourced(sid))
                 .await?
-                .filter(|u| u.role == ROLE_TEACHER && u.status == STATUS_ACTIVE)
+                .filter(|u| u.role == Role::Teacher && u.status == STATUS_ACTIVE)
                 .ok_or_else(|| AppError::validation("input.teacherSourcedId", format!("no teacher `{sid}`")))?,
         ),
-        (None, crate::auth::Actor::User { user_id, role, .. }) if role == ROLE_TEACHER => {
+        (None, crate::auth::Actor::User { user_id, role, .. }) if *role == Role::Teacher => {
             user::Entity::find_by_id(*user_id).one(&txn).await?
         }
         (None, _) => None,
@@ -827,7 +828,7 @@ async fn school_students(db: &impl ConnectionTrait, school: i64) -> AppResult<Ve
     Ok(user::Entity::find()
         .select_only()
         .column(user::Column::Id)
-        .filter(user::Column::Role.eq(ROLE_STUDENT))
+        .filter(user::Column::Role.eq(Role::Student))
         .filter(user::Column::Status.eq(STATUS_ACTIVE))
         .filter(
             user::Column::Id.in_subquery(

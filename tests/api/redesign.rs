@@ -596,7 +596,7 @@ async fn a_strategic_plan_serves_pillars_and_feeds_the_dashboard() {
         sourced_id: Set("other-district".into()),
         status: Set(entity::STATUS_ACTIVE.into()),
         date_last_modified: Set(Utc::now()),
-        org_type: Set("district".into()),
+        org_type: Set(entity::OrgType::District),
         name: Set("Other District".into()),
         identifier: Set(None),
         parent_id: Set(None),

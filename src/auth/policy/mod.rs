@@ -5,6 +5,7 @@
 pub mod redesign;
 pub mod win;
 
+use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
 use entity::{STATUS_ACTIVE, enrollment, oauth_client, org, user, user_org};
@@ -14,16 +15,13 @@ use sea_orm::{
 };
 
 use super::{Actor, OrgAccess, People, Principal, Scope, grants, principal::parse_scopes, tokens::AccessClaims};
-use crate::{
-    error::{AppError, AppResult},
-    roster::store::{ORG_DISTRICT, ROLE_ADMINISTRATOR, ROLE_STUDENT, ROLE_TEACHER},
-};
+use crate::error::{AppError, AppResult};
 
 /// The most a signed-in person of a role can be granted, whatever the client holds. Students
 /// read and take part; teachers also write learning data and read sensitive notes; school
 /// administrators also edit the roster and their school's redesign plan (the redesign store
 /// keeps stages and money to the district); only district administrators administer.
-pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
+pub fn role_scopes(role: Role, district_admin: bool) -> BTreeSet<Scope> {
     use Scope::*;
     // A student's `playlists.write` moves their own items forward (started, submitted); the
     // playlists store keeps every other playlist write to staff and tools.
@@ -31,14 +29,11 @@ pub fn role_scopes(role: &str, district_admin: bool) -> BTreeSet<Scope> {
         [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, PlaylistsWrite, ProgressRead, WinRead, WinWrite];
     // A school's redesign plan (its money, its decline reasons) is for its staff.
     const TEACHER_EXTRA: [Scope; 4] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, RedesignRead];
-    let mut scopes: BTreeSet<Scope> = match role {
-        ROLE_STUDENT | ROLE_TEACHER | ROLE_ADMINISTRATOR => STUDENT.into_iter().collect(),
-        _ => BTreeSet::new(),
-    };
-    if role == ROLE_TEACHER || role == ROLE_ADMINISTRATOR {
+    let mut scopes: BTreeSet<Scope> = STUDENT.into_iter().collect();
+    if role == Role::Teacher || role == Role::Administrator {
         scopes.extend(TEACHER_EXTRA);
     }
-    if role == ROLE_ADMINISTRATOR {
+    if role == Role::Administrator {
         scopes.insert(RosterWrite);
         scopes.insert(RedesignWrite);
         if district_admin {
@@ -69,7 +64,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
     let registered: Option<Vec<String>> =
         client.orgs.as_ref().map(|v| serde_json::from_value(v.clone()).unwrap_or_default());
     let needs_orgs = claims.orgs.is_some() || claims.user.is_some() || registered.is_some();
-    let all_orgs: Vec<(i64, Option<i64>, String, String)> = if needs_orgs {
+    let all_orgs: Vec<(i64, Option<i64>, String, OrgType)> = if needs_orgs {
         org::Entity::find()
             .select_only()
             .columns([org::Column::Id, org::Column::ParentId, org::Column::SourcedId, org::Column::OrgType])
@@ -108,17 +103,17 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
                 .all(db)
                 .await?;
             let roots: BTreeSet<i64> = memberships.iter().map(|m| m.0).collect();
-            let district_admin = person.role == ROLE_ADMINISTRATOR
-                && all_orgs.iter().any(|o| roots.contains(&o.0) && o.3 == ORG_DISTRICT);
+            let district_admin = person.role == Role::Administrator
+                && all_orgs.iter().any(|o| roots.contains(&o.0) && o.3 == OrgType::District);
             let mine = with_descendants(&all_orgs, roots);
             granted = Some(match granted {
                 None => mine,
                 Some(client_orgs) => client_orgs.intersection(&mine).copied().collect(),
             });
-            scopes = scopes.intersection(&role_scopes(&person.role, district_admin)).copied().collect();
-            let people = match person.role.as_str() {
-                ROLE_ADMINISTRATOR => People::All,
-                ROLE_TEACHER => People::Taught(person.id),
+            scopes = scopes.intersection(&role_scopes(person.role, district_admin)).copied().collect();
+            let people = match person.role {
+                Role::Administrator => People::All,
+                Role::Teacher => People::Taught(person.id),
                 _ => People::Only(person.id),
             };
             let actor = Actor::User {
@@ -151,7 +146,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
 }
 
 /// The given orgs and every org below them (a district grant covers its schools).
-fn with_descendants(all: &[(i64, Option<i64>, String, String)], mut granted: BTreeSet<i64>) -> BTreeSet<i64> {
+fn with_descendants(all: &[(i64, Option<i64>, String, OrgType)], mut granted: BTreeSet<i64>) -> BTreeSet<i64> {
     loop {
         let below: Vec<i64> = all
             .iter()
@@ -244,14 +239,14 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
                 .column(enrollment::Column::ClassId)
                 .from(enrollment::Entity)
                 .and_where(enrollment::Column::UserId.eq(teacher))
-                .and_where(enrollment::Column::Role.eq(ROLE_TEACHER))
+                .and_where(enrollment::Column::Role.eq(Role::Teacher))
                 .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
                 .to_owned();
             let students = Query::select()
                 .column(enrollment::Column::UserId)
                 .from(enrollment::Entity)
                 .and_where(enrollment::Column::ClassId.in_subquery(taught))
-                .and_where(enrollment::Column::Role.eq(ROLE_STUDENT))
+                .and_where(enrollment::Column::Role.eq(Role::Student))
                 .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
                 .to_owned();
             c = c.add(
@@ -272,7 +267,7 @@ pub fn require_district(p: &Principal, scope: Scope, district_id: i64) -> AppRes
         OrgAccess::Only { orgs, .. } => orgs.contains(&district_id),
     };
     let role_ok = match &p.actor {
-        Actor::User { role, .. } => role == ROLE_ADMINISTRATOR,
+        Actor::User { role, .. } => *role == Role::Administrator,
         Actor::Client { .. } | Actor::System => true,
         Actor::Anonymous => false,
     };
