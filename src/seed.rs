@@ -360,7 +360,7 @@ pub const DEMO_CASE_PACKAGE: &str = include_str!("../data/riverbend-math-6.case.
 async fn demo_redesign(db: &DatabaseConnection) -> anyhow::Result<()> {
     use crate::redesign::{
         money::Money,
-        stages::RedesignStage as S,
+        stages::Stage as S,
         store::{self as rd, CohortFields},
     };
     let p = crate::auth::Principal::system();
@@ -415,13 +415,8 @@ async fn demo_redesign(db: &DatabaseConnection) -> anyhow::Result<()> {
         vision: Some("Learning that fits each student: their pace, their path, their voice.".into()),
     };
     rd::update_content(db, &p, cedar, content).await?;
-    let pillars: Vec<i64> = rd::pillars(&p, false)?
-        .filter(entity::redesign_pillar::Column::DistrictOrgId.eq(district))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
+    let pillars: Vec<i64> =
+        rd::pillars(db, &p, false).await?.into_iter().filter(|m| m.district_org_id == district).map(|m| m.id).collect();
     let goal = |title: &str, pillar_idx: &[usize]| rd::GoalFields {
         title: Some(title.into()),
         description: None,
@@ -463,8 +458,8 @@ async fn demo_redesign(db: &DatabaseConnection) -> anyhow::Result<()> {
         amount: Money(dollars * 100),
         awarded_on: NaiveDate::from_ymd_opt(fiscal_year - 1, 8, 1).unwrap_or_default(),
     };
-    let planning = rd::award_grant(db, &p, cedar, grant(rd::GRANT_PLANNING, 2025, 25_000)).await?;
-    let implementation = rd::award_grant(db, &p, cedar, grant(rd::GRANT_IMPLEMENTATION, 2026, 60_000)).await?;
+    let planning = rd::award_grant(db, &p, cedar, grant(rd::GrantKind::Planning, 2025, 25_000)).await?;
+    let implementation = rd::award_grant(db, &p, cedar, grant(rd::GrantKind::Implementation, 2026, 60_000)).await?;
     let pay = |fiscal_year, dollars: i64, on: NaiveDate| rd::DisbursementFields {
         fiscal_year,
         amount: Money(dollars * 100),

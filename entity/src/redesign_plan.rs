@@ -1,5 +1,29 @@
 use sea_orm::entity::prelude::*;
 
+crate::stored_enum! {
+    /// Where a school's redesign plan stands. Also the type of a stage change's `from_stage`
+    /// and `to_stage` (an unknown value there is reported under this column's name too).
+    /// Declared in the order a plan moves through them.
+    pub enum Stage in "redesign_plans"."stage" {
+        /// The school applied to a cohort.
+        Applied = "applied",
+        /// The oral presentation of its mission and vision has a date.
+        PresentationScheduled = "presentation_scheduled",
+        /// The school presented.
+        Presented = "presented",
+        /// The district accepted the school into redesign.
+        Accepted = "accepted",
+        /// The district declined the application, with reasons.
+        Declined = "declined",
+        /// The school writes its strategic plan (planning grant).
+        Planning = "planning",
+        /// The school carries out its plan (implementation funds).
+        Implementing = "implementing",
+        /// The redesign is in place and sustained.
+        Sustaining = "sustaining",
+    }
+}
+
 /// A school's redesign plan, its stage and its funding terms (money in integer cents).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "redesign_plans")]
@@ -9,7 +33,7 @@ pub struct Model {
     pub school_org_id: i64,
     pub district_org_id: i64,
     pub cohort_id: i64,
-    pub stage: String,
+    pub stage: Stage,
     pub application: String,
     pub mission: Option<String>,
     pub vision: Option<String>,

@@ -7,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub plan_id: i64,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
+    pub from_stage: Option<super::redesign_plan::Stage>,
+    pub to_stage: super::redesign_plan::Stage,
     pub note: Option<String>,
     pub backward: bool,
     pub actor_kind: String,

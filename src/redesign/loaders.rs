@@ -1,73 +1,30 @@
 //! DataLoaders for the children of plans and goals, so a page of plans costs one statement per
 //! child field, not one per plan.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     redesign_cohort, redesign_disbursement, redesign_goal, redesign_goal_pillar, redesign_grant, redesign_indicator,
     redesign_measurement, redesign_milestone, redesign_pillar, redesign_plan, redesign_stage_change,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 
-use crate::{error::db_error, roster::loaders::id_loader};
-
-/// A loader of a table's rows grouped by a parent id column, in id order.
-macro_rules! children_loader {
-    ($name:ident, $m:ident, $col:ident, $field:ident, $order:ident) => {
-        pub struct $name(DatabaseConnection);
-
-        impl Loader<i64> for $name {
-            type Value = Vec<$m::Model>;
-            type Error = async_graphql::Error;
-
-            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-                let rows = $m::Entity::find()
-                    .filter($m::Column::$col.is_in(keys.iter().copied()))
-                    .order_by_asc($m::Column::$order)
-                    .all(&self.0)
-                    .await
-                    .map_err(db_error)?;
-                let mut out: HashMap<i64, Vec<$m::Model>> = HashMap::new();
-                for r in rows {
-                    out.entry(r.$field).or_default().push(r);
-                }
-                Ok(out)
-            }
-        }
-    };
-}
-
-id_loader!(CohortLoader, redesign_cohort);
-id_loader!(PillarLoader, redesign_pillar);
-id_loader!(PlanLoader, redesign_plan);
-id_loader!(GoalLoader, redesign_goal);
-children_loader!(GoalsByPlan, redesign_goal, PlanId, plan_id, Id);
-children_loader!(StageChangesByPlan, redesign_stage_change, PlanId, plan_id, Id);
-children_loader!(GrantsByPlan, redesign_grant, PlanId, plan_id, Id);
-children_loader!(DisbursementsByPlan, redesign_disbursement, PlanId, plan_id, Id);
-children_loader!(IndicatorsByGoal, redesign_indicator, GoalId, goal_id, Id);
-children_loader!(MilestonesByGoal, redesign_milestone, GoalId, goal_id, Id);
-children_loader!(MeasurementsByIndicator, redesign_measurement, IndicatorId, indicator_id, Id);
-children_loader!(PillarLinksByGoal, redesign_goal_pillar, GoalId, goal_id, PillarId);
-
-type Cached<T> = DataLoader<T, HashMapCache>;
+use crate::loader::{ById, ByParent, Cached, cached};
 
 /// Every redesign loader of a request.
 pub struct RedesignLoaders {
-    pub cohorts: Cached<CohortLoader>,
-    pub pillars: Cached<PillarLoader>,
+    pub cohorts: Cached<ById<redesign_cohort::Entity>>,
+    pub pillars: Cached<ById<redesign_pillar::Entity>>,
     /// By id: only for parents of records the caller already reached through a visible plan.
-    pub plans: Cached<PlanLoader>,
-    pub goals_by_id: Cached<GoalLoader>,
-    pub goals: Cached<GoalsByPlan>,
-    pub stage_changes: Cached<StageChangesByPlan>,
-    pub grants: Cached<GrantsByPlan>,
-    pub disbursements: Cached<DisbursementsByPlan>,
-    pub indicators: Cached<IndicatorsByGoal>,
-    pub milestones: Cached<MilestonesByGoal>,
-    pub measurements: Cached<MeasurementsByIndicator>,
-    pub pillar_links: Cached<PillarLinksByGoal>,
+    pub plans: Cached<ById<redesign_plan::Entity>>,
+    pub goals_by_id: Cached<ById<redesign_goal::Entity>>,
+    pub goals: Cached<ByParent<redesign_goal::Entity>>,
+    pub stage_changes: Cached<ByParent<redesign_stage_change::Entity>>,
+    pub grants: Cached<ByParent<redesign_grant::Entity>>,
+    pub disbursements: Cached<ByParent<redesign_disbursement::Entity>>,
+    pub indicators: Cached<ByParent<redesign_indicator::Entity>>,
+    pub milestones: Cached<ByParent<redesign_milestone::Entity>>,
+    pub measurements: Cached<ByParent<redesign_measurement::Entity>>,
+    /// A goal's pillar links, by pillar id.
+    pub pillar_links: Cached<ByParent<redesign_goal_pillar::Entity>>,
 }
 
 impl RedesignLoaders {
@@ -88,22 +45,22 @@ impl RedesignLoaders {
     }
 
     pub fn new(db: &DatabaseConnection) -> Self {
-        fn cached<T: Loader<i64>>(loader: T) -> Cached<T> {
-            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
-        }
         RedesignLoaders {
-            cohorts: cached(CohortLoader(db.clone())),
-            pillars: cached(PillarLoader(db.clone())),
-            plans: cached(PlanLoader(db.clone())),
-            goals_by_id: cached(GoalLoader(db.clone())),
-            goals: cached(GoalsByPlan(db.clone())),
-            stage_changes: cached(StageChangesByPlan(db.clone())),
-            grants: cached(GrantsByPlan(db.clone())),
-            disbursements: cached(DisbursementsByPlan(db.clone())),
-            indicators: cached(IndicatorsByGoal(db.clone())),
-            milestones: cached(MilestonesByGoal(db.clone())),
-            measurements: cached(MeasurementsByIndicator(db.clone())),
-            pillar_links: cached(PillarLinksByGoal(db.clone())),
+            cohorts: cached(ById::new(db)),
+            pillars: cached(ById::new(db)),
+            plans: cached(ById::new(db)),
+            goals_by_id: cached(ById::new(db)),
+            goals: cached(ByParent::new(db, redesign_goal::Column::PlanId)),
+            stage_changes: cached(ByParent::new(db, redesign_stage_change::Column::PlanId)),
+            grants: cached(ByParent::new(db, redesign_grant::Column::PlanId)),
+            disbursements: cached(ByParent::new(db, redesign_disbursement::Column::PlanId)),
+            indicators: cached(ByParent::new(db, redesign_indicator::Column::GoalId)),
+            milestones: cached(ByParent::new(db, redesign_milestone::Column::GoalId)),
+            measurements: cached(ByParent::new(db, redesign_measurement::Column::IndicatorId)),
+            pillar_links: cached(
+                ByParent::new(db, redesign_goal_pillar::Column::GoalId)
+                    .ordered_by(redesign_goal_pillar::Column::PillarId),
+            ),
         }
     }
 }

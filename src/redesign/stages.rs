@@ -1,96 +1,43 @@
 //! The stages a redesign plan moves through and which moves are allowed: one step forward at a
-//! time; backward only by a district administrator with a reason.
+//! time; backward only by a district administrator with a reason. The stage itself is the
+//! stored enum [`Stage`] (entity `redesign_plan`); the rules about it live here.
 
-use async_graphql::Enum;
+pub use entity::redesign_plan::Stage;
 
-/// Where a school's redesign plan stands.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RedesignStage {
-    /// The school applied to a cohort.
-    Applied,
-    /// The oral presentation of its mission and vision has a date.
-    PresentationScheduled,
-    /// The school presented.
-    Presented,
-    /// The district accepted the school into redesign.
-    Accepted,
-    /// The district declined the application, with reasons.
-    Declined,
-    /// The school writes its strategic plan (planning grant).
-    Planning,
-    /// The school carries out its plan (implementation funds).
-    Implementing,
-    /// The redesign is in place and sustained.
-    Sustaining,
+/// Position on the way through; a declined plan sits where acceptance would have.
+fn rank(s: Stage) -> u8 {
+    match s {
+        Stage::Applied => 0,
+        Stage::PresentationScheduled => 1,
+        Stage::Presented => 2,
+        Stage::Accepted | Stage::Declined => 3,
+        Stage::Planning => 4,
+        Stage::Implementing => 5,
+        Stage::Sustaining => 6,
+    }
 }
 
-impl RedesignStage {
-    pub const ALL: [RedesignStage; 8] = [
-        RedesignStage::Applied,
-        RedesignStage::PresentationScheduled,
-        RedesignStage::Presented,
-        RedesignStage::Accepted,
-        RedesignStage::Declined,
-        RedesignStage::Planning,
-        RedesignStage::Implementing,
-        RedesignStage::Sustaining,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RedesignStage::Applied => "applied",
-            RedesignStage::PresentationScheduled => "presentation_scheduled",
-            RedesignStage::Presented => "presented",
-            RedesignStage::Accepted => "accepted",
-            RedesignStage::Declined => "declined",
-            RedesignStage::Planning => "planning",
-            RedesignStage::Implementing => "implementing",
-            RedesignStage::Sustaining => "sustaining",
-        }
+/// The stages one step ahead of `s`.
+pub fn next(s: Stage) -> &'static [Stage] {
+    match s {
+        Stage::Applied => &[Stage::PresentationScheduled],
+        Stage::PresentationScheduled => &[Stage::Presented],
+        Stage::Presented => &[Stage::Accepted, Stage::Declined],
+        Stage::Accepted => &[Stage::Planning],
+        Stage::Planning => &[Stage::Implementing],
+        Stage::Implementing => &[Stage::Sustaining],
+        Stage::Declined | Stage::Sustaining => &[],
     }
+}
 
-    pub fn from_db(s: &str) -> RedesignStage {
-        RedesignStage::ALL.into_iter().find(|st| st.as_str() == s).unwrap_or(RedesignStage::Applied)
-    }
+/// Whether a plan at `s` was taken into redesign (and may receive money).
+pub fn funded(s: Stage) -> bool {
+    matches!(s, Stage::Accepted | Stage::Planning | Stage::Implementing | Stage::Sustaining)
+}
 
-    /// Position on the way through; a declined plan sits where acceptance would have.
-    fn rank(self) -> u8 {
-        match self {
-            RedesignStage::Applied => 0,
-            RedesignStage::PresentationScheduled => 1,
-            RedesignStage::Presented => 2,
-            RedesignStage::Accepted | RedesignStage::Declined => 3,
-            RedesignStage::Planning => 4,
-            RedesignStage::Implementing => 5,
-            RedesignStage::Sustaining => 6,
-        }
-    }
-
-    /// The stages one step ahead.
-    pub fn next(self) -> &'static [RedesignStage] {
-        match self {
-            RedesignStage::Applied => &[RedesignStage::PresentationScheduled],
-            RedesignStage::PresentationScheduled => &[RedesignStage::Presented],
-            RedesignStage::Presented => &[RedesignStage::Accepted, RedesignStage::Declined],
-            RedesignStage::Accepted => &[RedesignStage::Planning],
-            RedesignStage::Planning => &[RedesignStage::Implementing],
-            RedesignStage::Implementing => &[RedesignStage::Sustaining],
-            RedesignStage::Declined | RedesignStage::Sustaining => &[],
-        }
-    }
-
-    /// The stored names of the stages that may receive money.
-    pub fn funded_names() -> Vec<&'static str> {
-        RedesignStage::ALL.into_iter().filter(|s| s.funded()).map(RedesignStage::as_str).collect()
-    }
-
-    /// Whether the school was taken into redesign (and may receive money).
-    pub fn funded(self) -> bool {
-        matches!(
-            self,
-            RedesignStage::Accepted | RedesignStage::Planning | RedesignStage::Implementing | RedesignStage::Sustaining
-        )
-    }
+/// The stages that may receive money.
+pub fn funded_stages() -> Vec<Stage> {
+    Stage::ALL.iter().copied().filter(|s| funded(*s)).collect()
 }
 
 /// What kind of move `from -> to` is.
@@ -102,10 +49,10 @@ pub enum Move {
     Invalid,
 }
 
-pub fn classify(from: RedesignStage, to: RedesignStage) -> Move {
-    if from.next().contains(&to) {
+pub fn classify(from: Stage, to: Stage) -> Move {
+    if next(from).contains(&to) {
         Move::Forward
-    } else if to != RedesignStage::Declined && to.rank() < from.rank() {
+    } else if to != Stage::Declined && rank(to) < rank(from) {
         Move::Backward
     } else {
         Move::Invalid
@@ -114,7 +61,7 @@ pub fn classify(from: RedesignStage, to: RedesignStage) -> Move {
 
 #[cfg(test)]
 mod tests {
-    use super::{Move, RedesignStage as S, classify};
+    use super::{Move, Stage as S, classify, funded_stages};
 
     #[test]
     fn moves_one_step_forward_and_only_back_otherwise() {
@@ -127,5 +74,16 @@ mod tests {
         assert_eq!(classify(S::Declined, S::Presented), Move::Backward);
         assert_eq!(classify(S::Implementing, S::Planning), Move::Backward);
         assert_eq!(classify(S::Sustaining, S::Applied), Move::Backward);
+    }
+
+    #[test]
+    fn money_goes_to_accepted_plans_and_beyond() {
+        assert_eq!(funded_stages(), vec![S::Accepted, S::Planning, S::Implementing, S::Sustaining]);
+    }
+
+    #[test]
+    fn an_unknown_stored_stage_is_an_error_naming_the_column() {
+        let err = "approved".parse::<S>().unwrap_err();
+        assert_eq!(err.to_string(), r#"redesign_plans.stage holds an unknown value "approved""#);
     }
 }
