@@ -32,3 +32,15 @@ crate::stored_enum! {
         Required = "required",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WinDecision;
+
+    #[test]
+    fn an_unknown_decision_is_an_error_not_required() {
+        assert_eq!("redirected".parse::<WinDecision>(), Ok(WinDecision::Redirected));
+        let err = "maybe".parse::<WinDecision>().unwrap_err();
+        assert_eq!(err.to_string(), r#"win_reviews.decision holds an unknown value "maybe""#);
+    }
+}
