@@ -9,10 +9,10 @@ pub struct Model {
     pub block_id: i64,
     pub learner_id: i64,
     pub session_id: i64,
-    pub source: String,
+    pub source: PlacementSource,
     pub choice_rank: Option<i32>,
     pub explanation: String,
-    pub attendance: Option<String>,
+    pub attendance: Option<Attendance>,
     pub outcome_note: Option<String>,
     pub attendance_by: Option<String>,
     pub attendance_at: Option<ChronoDateTimeUtc>,
@@ -24,3 +24,24 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::stored_enum! {
+    /// How a student came to be in a session.
+    pub enum PlacementSource in "win_assignments"."source" {
+        /// A teacher required it.
+        Required = "required",
+        /// The placement run chose it.
+        Placed = "placed",
+        /// A teacher moved the student afterwards.
+        Adjusted = "adjusted",
+    }
+}
+
+crate::stored_enum! {
+    /// Whether a placed student came.
+    pub enum Attendance in "win_assignments"."attendance" {
+        Present = "present",
+        Absent = "absent",
+        Late = "late",
+    }
+}

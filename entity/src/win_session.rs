@@ -10,7 +10,7 @@ pub struct Model {
     pub teacher_id: Option<i64>,
     pub title: String,
     pub subject: String,
-    pub mode: String,
+    pub mode: WinMode,
     pub room: Option<String>,
     pub capacity: i32,
     pub invite_only: bool,
@@ -22,3 +22,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::stored_enum! {
+    /// How a session is run.
+    pub enum WinMode in "win_sessions"."mode" {
+        /// One teacher, one student (capacity 1).
+        OneOnOne = "one_on_one",
+        SmallGroup = "small_group",
+        /// Independent work on a computer.
+        Independent = "independent",
+    }
+}

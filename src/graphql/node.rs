@@ -151,13 +151,7 @@ async fn resolve(p: &Principal, db: &sea_orm::DatabaseConnection, kind: Kind, id
             Node::Result(ResultNode(m))
         }),
         Kind::Playlist | Kind::PlaylistItem | Kind::Result => None,
-        Kind::WinBlock | Kind::WinSession | Kind::WinAssignment => {
-            let node = win::graphql::resolve_node(p, db, kind, id).await?;
-            if let Some(Node::WinAssignment(a)) = &node {
-                p.reveal([a.0.learner_id]);
-            }
-            node
-        }
+        Kind::WinBlock | Kind::WinSession | Kind::WinAssignment => win::graphql::resolve_node(p, db, kind, id).await?,
         Kind::RedesignPillar
         | Kind::RedesignCohort
         | Kind::RedesignPlan

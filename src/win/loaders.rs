@@ -1,128 +1,68 @@
-//! DataLoaders for WIN: a block's sessions, choices, reviews and placements, a session's focus
-//! competencies, a learner's history, and the students a teacher teaches (for filtering lists
-//! in memory). Parents were authorized when they were read; children load by parent id.
+//! DataLoaders for WIN: blocks and sessions by id, a block's sessions, a session's focus
+//! competencies and seats, a learner's history, and the learner-bearing children of a block or
+//! session (choices, reviews, placements) limited in SQL to the learners a caller may see.
+//! Parents were authorized when they were read; children load by parent id.
 
-use entity::Role;
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{
-    STATUS_ACTIVE, competency, enrollment, win_assignment, win_block, win_choice, win_review, win_session,
-    win_session_competency,
+use entity::{win_assignment, win_block, win_choice, win_review, win_session, win_session_competency};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value};
+
+use crate::{
+    auth::policy::win::LearnerView,
+    error::db_error,
+    loader::{ById, ByParent, Cached, cached},
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::{error::db_error, roster::loaders::Cached};
+/// A learner-bearing child's key: the caller's view of the learners, and the parent's id.
+pub type Visible = (LearnerView, i64);
 
-/// Rows of a table grouped by one of its columns, in id order.
-macro_rules! by_parent {
-    ($name:ident, $m:ident, $col:ident, $field:ident, $($order:ident),+) => {
-        pub struct $name(DatabaseConnection);
-
-        impl Loader<i64> for $name {
-            type Value = Vec<$m::Model>;
-            type Error = async_graphql::Error;
-
-            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-                let rows = $m::Entity::find()
-                    .filter($m::Column::$col.is_in(keys.iter().copied()))
-                    $(.order_by_asc($m::Column::$order))+
-                    .all(&self.0)
-                    .await
-                    .map_err(db_error)?;
-                let mut out: HashMap<i64, Vec<$m::Model>> = HashMap::new();
-                for r in rows {
-                    out.entry(r.$field).or_default().push(r);
-                }
-                Ok(out)
-            }
-        }
-    };
+/// Rows of `E` grouped by a parent column, limited to the learners of the key's view (the
+/// policy's SQL condition on `learner`), in `order`.
+pub struct VisibleByParent<E: EntityTrait> {
+    db: DatabaseConnection,
+    parent: E::Column,
+    learner: E::Column,
+    order: Vec<E::Column>,
 }
 
-by_parent!(SessionsByBlock, win_session, BlockId, block_id, Id);
-by_parent!(ChoicesByBlock, win_choice, BlockId, block_id, LearnerId, Rank);
-by_parent!(ReviewsByBlock, win_review, BlockId, block_id, LearnerId);
-by_parent!(AssignmentsByBlock, win_assignment, BlockId, block_id, LearnerId);
-by_parent!(AssignmentsBySession, win_assignment, SessionId, session_id, LearnerId);
-by_parent!(HistoryByLearner, win_assignment, LearnerId, learner_id, BlockId);
-
-crate::roster::loaders::id_loader!(BlockLoader, win_block);
-crate::roster::loaders::id_loader!(SessionLoader, win_session);
-
-/// The focus competencies of each session, by session id.
-pub struct FocusBySession(DatabaseConnection);
-
-impl Loader<i64> for FocusBySession {
-    type Value = Vec<competency::Model>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let links = win_session_competency::Entity::find()
-            .filter(win_session_competency::Column::SessionId.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        let comps: HashMap<i64, competency::Model> = competency::Entity::find()
-            .filter(competency::Column::Id.is_in(links.iter().map(|l| l.competency_id)))
-            .all(&self.0)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let mut out: HashMap<i64, Vec<competency::Model>> = HashMap::new();
-        for l in links {
-            if let Some(c) = comps.get(&l.competency_id) {
-                out.entry(l.session_id).or_default().push(c.clone());
-            }
-        }
-        for v in out.values_mut() {
-            v.sort_by_key(|c| c.id);
-        }
-        Ok(out)
+impl<E: EntityTrait> VisibleByParent<E> {
+    fn new(db: &DatabaseConnection, parent: E::Column, learner: E::Column, order: Vec<E::Column>) -> Arc<Cached<Self>> {
+        Arc::new(DataLoader::with_cache(
+            VisibleByParent { db: db.clone(), parent, learner, order },
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
     }
 }
 
-/// The students in each teacher's active classes, by teacher id.
-pub struct TaughtStudents(DatabaseConnection);
-
-impl Loader<i64> for TaughtStudents {
-    type Value = Vec<i64>;
+impl<E> Loader<Visible> for VisibleByParent<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let teaching: Vec<(i64, i64)> = enrollment::Entity::find()
-            .select_only()
-            .columns([enrollment::Column::UserId, enrollment::Column::ClassId])
-            .filter(enrollment::Column::UserId.is_in(keys.iter().copied()))
-            .filter(enrollment::Column::Role.eq(Role::Teacher))
-            .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
-            .into_tuple()
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        let students: Vec<(i64, i64)> = enrollment::Entity::find()
-            .select_only()
-            .columns([enrollment::Column::ClassId, enrollment::Column::UserId])
-            .filter(enrollment::Column::ClassId.is_in(teaching.iter().map(|t| t.1)))
-            .filter(enrollment::Column::Role.eq(Role::Student))
-            .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
-            .into_tuple()
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        let mut by_class: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (c, u) in students {
-            by_class.entry(c).or_default().push(u);
+    async fn load(&self, keys: &[Visible]) -> Result<HashMap<Visible, Vec<E::Model>>, Self::Error> {
+        // One request has one principal, so one view: one statement in practice.
+        let mut by_view: HashMap<LearnerView, Vec<i64>> = HashMap::new();
+        for (view, parent) in keys {
+            by_view.entry(*view).or_default().push(*parent);
         }
-        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (t, c) in teaching {
-            out.entry(t).or_default().extend(by_class.get(&c).into_iter().flatten());
-        }
-        for v in out.values_mut() {
-            v.sort_unstable();
-            v.dedup();
+        let mut out: HashMap<Visible, Vec<E::Model>> = HashMap::new();
+        for (view, parents) in by_view {
+            let mut q =
+                E::find().filter(self.parent.is_in(parents)).filter(view.condition((E::default(), self.learner)));
+            for o in &self.order {
+                q = q.order_by_asc(*o);
+            }
+            for r in q.all(&self.db).await.map_err(db_error)? {
+                if let Value::BigInt(Some(parent)) = r.get(self.parent) {
+                    out.entry((view, parent)).or_default().push(r);
+                }
+            }
         }
         Ok(out)
     }
@@ -131,48 +71,57 @@ impl Loader<i64> for TaughtStudents {
 /// Every WIN loader of a request.
 #[derive(Clone)]
 pub struct WinLoaders {
-    pub sessions: Arc<Cached<SessionsByBlock>>,
-    pub choices: Arc<Cached<ChoicesByBlock>>,
-    pub reviews: Arc<Cached<ReviewsByBlock>>,
-    pub placements: Arc<Cached<AssignmentsByBlock>>,
-    pub session_placements: Arc<Cached<AssignmentsBySession>>,
-    pub history: Arc<Cached<HistoryByLearner>>,
-    pub block: Arc<Cached<BlockLoader>>,
-    pub session: Arc<Cached<SessionLoader>>,
-    pub focus: Arc<Cached<FocusBySession>>,
-    pub taught: Arc<Cached<TaughtStudents>>,
+    pub block: Arc<Cached<ById<win_block::Entity>>>,
+    pub session: Arc<Cached<ById<win_session::Entity>>>,
+    /// A block's sessions.
+    pub sessions: Arc<Cached<ByParent<win_session::Entity>>>,
+    /// A session's focus competency links, by competency id.
+    pub focus: Arc<Cached<ByParent<win_session_competency::Entity>>>,
+    /// Every placement in a session (for its seat count).
+    pub seats: Arc<Cached<ByParent<win_assignment::Entity>>>,
+    /// A learner's placements.
+    pub history: Arc<Cached<ByParent<win_assignment::Entity>>>,
+    /// A block's choices, by learner and rank.
+    pub choices: Arc<Cached<VisibleByParent<win_choice::Entity>>>,
+    /// A block's reviews, by learner.
+    pub reviews: Arc<Cached<VisibleByParent<win_review::Entity>>>,
+    /// A block's placements, by learner.
+    pub placements: Arc<Cached<VisibleByParent<win_assignment::Entity>>>,
+    /// A session's placements, by learner.
+    pub session_placements: Arc<Cached<VisibleByParent<win_assignment::Entity>>>,
 }
 
 impl WinLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        fn cached<T: Loader<i64>>(l: T) -> Arc<Cached<T>> {
-            Arc::new(DataLoader::with_cache(l, tokio::spawn, HashMapCache::default()))
-        }
+        use entity::{win_assignment::Column as A, win_choice::Column as C, win_review::Column as R};
         WinLoaders {
-            sessions: cached(SessionsByBlock(db.clone())),
-            choices: cached(ChoicesByBlock(db.clone())),
-            reviews: cached(ReviewsByBlock(db.clone())),
-            placements: cached(AssignmentsByBlock(db.clone())),
-            session_placements: cached(AssignmentsBySession(db.clone())),
-            history: cached(HistoryByLearner(db.clone())),
-            block: cached(BlockLoader(db.clone())),
-            session: cached(SessionLoader(db.clone())),
-            focus: cached(FocusBySession(db.clone())),
-            taught: cached(TaughtStudents(db.clone())),
+            block: Arc::new(cached(ById::new(db))),
+            session: Arc::new(cached(ById::new(db))),
+            sessions: Arc::new(cached(ByParent::new(db, win_session::Column::BlockId))),
+            focus: Arc::new(cached(
+                ByParent::new(db, win_session_competency::Column::SessionId)
+                    .ordered_by(win_session_competency::Column::CompetencyId),
+            )),
+            seats: Arc::new(cached(ByParent::new(db, A::SessionId))),
+            history: Arc::new(cached(ByParent::new(db, A::LearnerId).ordered_by(A::BlockId))),
+            choices: VisibleByParent::new(db, C::BlockId, C::LearnerId, vec![C::LearnerId, C::Rank]),
+            reviews: VisibleByParent::new(db, R::BlockId, R::LearnerId, vec![R::LearnerId]),
+            placements: VisibleByParent::new(db, A::BlockId, A::LearnerId, vec![A::LearnerId]),
+            session_placements: VisibleByParent::new(db, A::SessionId, A::LearnerId, vec![A::LearnerId]),
         }
     }
 
     /// Forgets everything loaded, so the next read sees the database as it is now.
     pub fn clear(&self) {
+        self.block.clear();
+        self.session.clear();
         self.sessions.clear();
+        self.focus.clear();
+        self.seats.clear();
+        self.history.clear();
         self.choices.clear();
         self.reviews.clear();
         self.placements.clear();
         self.session_placements.clear();
-        self.history.clear();
-        self.block.clear();
-        self.session.clear();
-        self.focus.clear();
-        self.taught.clear();
     }
 }

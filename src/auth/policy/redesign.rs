@@ -111,22 +111,17 @@ mod tests {
     use super::*;
     use crate::{
         auth::{OrgAccess, People, policy::role_scopes},
-        roster::store::{Role::Student, Role::Teacher},
+        roster::store::Role,
     };
 
     const DISTRICT: i64 = 1;
     const SCHOOL: i64 = 10;
     const OTHER_SCHOOL: i64 = 11;
 
-    fn person(role: &str, id: i64, orgs: Vec<i64>, people: People, district_admin: bool) -> Principal {
+    fn person(role: Role, id: i64, orgs: Vec<i64>, people: People, district_admin: bool) -> Principal {
         let ancestors = if orgs.contains(&DISTRICT) { vec![] } else { vec![DISTRICT] };
         Principal {
-            actor: Actor::User {
-                client_id: "front-end".into(),
-                user_id: id,
-                sourced_id: format!("u-{id}"),
-                role: role.into(),
-            },
+            actor: Actor::User { client_id: "front-end".into(), user_id: id, sourced_id: format!("u-{id}"), role },
             scopes: role_scopes(role, district_admin),
             orgs: OrgAccess::Only { orgs, ancestors },
             people,

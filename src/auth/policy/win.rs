@@ -1,1 +1,372 @@
-//! The win rules of the policy.
+//! The WIN rules of the policy: students choose their sessions, staff and tools run WIN;
+//! decisions over a whole school (placement runs, recurring blocks) are for its administrators
+//! and tools; and which learners of a block a caller may see.
+
+use entity::{STATUS_ACTIVE, enrollment};
+use sea_orm::{
+    ColumnTrait, Condition,
+    sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
+};
+
+use crate::{
+    auth::{Actor, People, Principal, Scope},
+    error::{AppError, AppResult},
+    roster::store::Role,
+};
+
+/// Whether the principal reads WIN at all (a node lookup without `win.read` finds nothing).
+pub fn may_read(p: &Principal) -> bool {
+    p.has(Scope::WinRead)
+}
+
+/// Staff and tools run WIN (sessions, review, adjustments, attendance); a signed-in student
+/// only chooses.
+pub fn require_staff(p: &Principal) -> AppResult<()> {
+    p.require(Scope::WinWrite)?;
+    if matches!(p.people, People::Only(_)) {
+        return Err(AppError::Forbidden("students choose their sessions; their teachers run WIN".into()));
+    }
+    Ok(())
+}
+
+/// Decisions over a whole school (placement runs, recurring blocks) are for its administrators
+/// and tools, not one teacher, whose authority ends at their own students.
+pub fn require_school_wide(p: &Principal) -> AppResult<()> {
+    require_staff(p)?;
+    if matches!(p.people, People::Taught(_)) {
+        return Err(AppError::Forbidden("a school administrator or a tool runs this for the whole school".into()));
+    }
+    Ok(())
+}
+
+/// Choices are made by the student themself, or by a tool relaying them; signed-in staff
+/// review choices instead of making them.
+pub fn require_chooser(p: &Principal) -> AppResult<()> {
+    p.require(Scope::WinWrite)?;
+    if matches!(p.actor, Actor::User { .. }) && !matches!(p.people, People::Only(_)) {
+        return Err(AppError::Forbidden("students make their own choices; review them with reviewWinChoice".into()));
+    }
+    Ok(())
+}
+
+/// A signed-in student chooses only for themself: anyone else is, to them, not found.
+pub fn may_choose_for(p: &Principal, learner: i64) -> AppResult<()> {
+    match p.people {
+        People::Only(me) if me != learner => Err(AppError::NotFound("learner")),
+        _ => Ok(()),
+    }
+}
+
+/// A teacher offers sessions of their own; administrators and tools name any teacher.
+pub fn may_offer_as(p: &Principal, teacher: Option<i64>) -> AppResult<()> {
+    match (p.people, teacher) {
+        (People::Taught(me), Some(t)) if t != me => {
+            Err(AppError::Forbidden("a teacher offers sessions of their own".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A school's WIN summary is for its staff and tools, with `win.read`.
+pub fn require_summary_reader(p: &Principal) -> AppResult<()> {
+    p.require(Scope::WinRead)?;
+    if matches!(p.people, People::Only(_)) {
+        return Err(AppError::Forbidden("the school's WIN summary is for its staff".into()));
+    }
+    Ok(())
+}
+
+/// Which learners of a block the caller may see (the block itself being visible): everyone
+/// for administrators and tools of the school, themself for a student, the students of their
+/// active classes for a teacher. Hashable, so a request's loaders can batch by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LearnerView {
+    All,
+    Only(i64),
+    TaughtBy(i64),
+}
+
+/// The principal's [`LearnerView`].
+pub fn learner_view(p: &Principal) -> LearnerView {
+    match p.people {
+        People::All => LearnerView::All,
+        People::Only(me) => LearnerView::Only(me),
+        People::Taught(t) => LearnerView::TaughtBy(t),
+    }
+}
+
+impl LearnerView {
+    /// The SQL condition limiting a learner id column to the learners this view sees.
+    pub fn condition(self, learner: impl IntoColumnRef) -> Condition {
+        match self {
+            LearnerView::All => Condition::all(),
+            LearnerView::Only(me) => Condition::all().add(Expr::col(learner).eq(me)),
+            LearnerView::TaughtBy(t) => Condition::all().add(Expr::col(learner).in_subquery(students_taught_by(t))),
+        }
+    }
+}
+
+/// Students actively enrolled in the classes a teacher actively teaches.
+fn students_taught_by(teacher: i64) -> SelectStatement {
+    let taught = Query::select()
+        .column(enrollment::Column::ClassId)
+        .from(enrollment::Entity)
+        .and_where(enrollment::Column::UserId.eq(teacher))
+        .and_where(enrollment::Column::Role.eq(Role::Teacher))
+        .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .to_owned();
+    Query::select()
+        .column(enrollment::Column::UserId)
+        .from(enrollment::Entity)
+        .and_where(enrollment::Column::ClassId.in_subquery(taught))
+        .and_where(enrollment::Column::Role.eq(Role::Student))
+        .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::{auth::OrgAccess, roster::store::Role};
+
+    const SCHOOL: i64 = 10;
+    const OTHER_SCHOOL: i64 = 11;
+    const DISTRICT: i64 = 1;
+    const ME: i64 = 100;
+    const OTHER_STUDENT: i64 = 101;
+    const TEACHER: i64 = 200;
+
+    fn user(id: i64, role: Role, people: People, org: i64, scopes: &[Scope]) -> Principal {
+        Principal {
+            actor: Actor::User { client_id: "front".into(), user_id: id, sourced_id: format!("u-{id}"), role },
+            scopes: scopes.iter().copied().collect(),
+            orgs: OrgAccess::Only { orgs: vec![org], ancestors: vec![DISTRICT] },
+            people,
+            trail: Default::default(),
+        }
+    }
+
+    fn tool(scopes: &[Scope]) -> Principal {
+        Principal {
+            actor: Actor::Client { client_id: "tool".into() },
+            scopes: scopes.iter().copied().collect::<BTreeSet<_>>(),
+            orgs: OrgAccess::Only { orgs: vec![SCHOOL], ancestors: vec![DISTRICT] },
+            people: People::All,
+            trail: Default::default(),
+        }
+    }
+
+    const RW: &[Scope] = &[Scope::WinRead, Scope::WinWrite];
+
+    /// Every kind of caller the matrix asks about.
+    fn callers() -> Vec<(&'static str, Principal)> {
+        vec![
+            ("student", user(ME, Role::Student, People::Only(ME), SCHOOL, RW)),
+            ("other student", user(OTHER_STUDENT, Role::Student, People::Only(OTHER_STUDENT), SCHOOL, RW)),
+            ("teacher", user(TEACHER, Role::Teacher, People::Taught(TEACHER), SCHOOL, RW)),
+            ("other teacher", user(TEACHER + 1, Role::Teacher, People::Taught(TEACHER + 1), SCHOOL, RW)),
+            ("school admin", user(300, Role::Administrator, People::All, SCHOOL, RW)),
+            ("other-school admin", user(301, Role::Administrator, People::All, OTHER_SCHOOL, RW)),
+            ("district admin", user(302, Role::Administrator, People::All, DISTRICT, RW)),
+            ("tool with scopes", tool(RW)),
+            ("tool without scopes", tool(&[])),
+            ("anonymous", Principal::anonymous()),
+        ]
+    }
+
+    /// Checks a rule against the expected outcome for each caller (`true`: allowed).
+    fn check(rule: &str, f: impl Fn(&Principal) -> AppResult<()>, expected: &[(&str, bool)]) {
+        let callers = callers();
+        assert_eq!(callers.len(), expected.len(), "{rule}: one expectation per caller");
+        for ((name, p), (want_name, allowed)) in callers.iter().zip(expected) {
+            assert_eq!(name, want_name, "{rule}: callers in order");
+            assert_eq!(f(p).is_ok(), *allowed, "{rule} for {name}");
+        }
+    }
+
+    #[test]
+    fn staff_run_win_students_do_not() {
+        check(
+            "require_staff",
+            require_staff,
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", true),
+                ("other teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+        assert!(matches!(require_staff(&Principal::anonymous()), Err(AppError::Unauthenticated)));
+    }
+
+    #[test]
+    fn school_wide_decisions_are_for_administrators_and_tools() {
+        check(
+            "require_school_wide",
+            require_school_wide,
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", false),
+                ("other teacher", false),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn students_choose_and_tools_relay_choices() {
+        check(
+            "require_chooser",
+            require_chooser,
+            &[
+                ("student", true),
+                ("other student", true),
+                ("teacher", false),
+                ("other teacher", false),
+                ("school admin", false),
+                ("other-school admin", false),
+                ("district admin", false),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_student_chooses_only_for_themself() {
+        check(
+            "may_choose_for",
+            |p| may_choose_for(p, ME),
+            &[
+                ("student", true),
+                ("other student", false),
+                ("teacher", true),
+                ("other teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", true),
+                // The anonymous principal sees only person 0; scopes refuse it earlier.
+                ("anonymous", false),
+            ],
+        );
+        let other = user(OTHER_STUDENT, Role::Student, People::Only(OTHER_STUDENT), SCHOOL, RW);
+        assert!(matches!(may_choose_for(&other, ME), Err(AppError::NotFound("learner"))));
+    }
+
+    #[test]
+    fn a_teacher_offers_only_their_own_sessions() {
+        check(
+            "may_offer_as",
+            |p| may_offer_as(p, Some(TEACHER)),
+            &[
+                ("student", true),
+                ("other student", true),
+                ("teacher", true),
+                ("other teacher", false),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", true),
+                ("anonymous", true),
+            ],
+        );
+        for (name, p) in callers() {
+            assert!(may_offer_as(&p, None).is_ok(), "a session without a teacher, for {name}");
+        }
+    }
+
+    #[test]
+    fn the_summary_is_for_staff_and_tools() {
+        check(
+            "require_summary_reader",
+            require_summary_reader,
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", true),
+                ("other teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn reading_win_needs_its_scope() {
+        check(
+            "may_read",
+            |p| if may_read(p) { Ok(()) } else { Err(AppError::Unauthenticated) },
+            &[
+                ("student", true),
+                ("other student", true),
+                ("teacher", true),
+                ("other teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn learners_seen_follow_the_relationship() {
+        let want = [
+            ("student", LearnerView::Only(ME)),
+            ("other student", LearnerView::Only(OTHER_STUDENT)),
+            ("teacher", LearnerView::TaughtBy(TEACHER)),
+            ("other teacher", LearnerView::TaughtBy(TEACHER + 1)),
+            ("school admin", LearnerView::All),
+            ("other-school admin", LearnerView::All),
+            ("district admin", LearnerView::All),
+            ("tool with scopes", LearnerView::All),
+            ("tool without scopes", LearnerView::All),
+            ("anonymous", LearnerView::Only(0)),
+        ];
+        for ((name, p), (want_name, view)) in callers().iter().zip(want) {
+            assert_eq!(*name, want_name);
+            assert_eq!(learner_view(p), view, "{name}");
+        }
+    }
+
+    #[test]
+    fn learner_conditions_render_the_relationship_in_sql() {
+        use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
+        let sql = |v: LearnerView| {
+            entity::win_choice::Entity::find()
+                .filter(v.condition((entity::win_choice::Entity, entity::win_choice::Column::LearnerId)))
+                .build(DbBackend::Sqlite)
+                .to_string()
+        };
+        let all = sql(LearnerView::All);
+        assert!(!all.contains(r#""learner_id" ="#) && !all.contains("enrollments"), "{all}");
+        assert!(sql(LearnerView::Only(ME)).contains(r#""win_choices"."learner_id" = 100"#));
+        let taught = sql(LearnerView::TaughtBy(TEACHER));
+        assert!(taught.contains(r#""learner_id" IN (SELECT "user_id" FROM "enrollments""#), "{taught}");
+        assert!(taught.contains("'teacher'") && taught.contains("'student'") && taught.contains("= 200"), "{taught}");
+    }
+}

@@ -1,0 +1,78 @@
+//! WIN's GraphQL enums and their conversions to and from the stored values (the entity's
+//! enums, which know nothing of GraphQL).
+
+use entity::{
+    win_assignment::{Attendance as StoredAttendance, PlacementSource as StoredSource},
+    win_review::WinDecision as StoredDecision,
+    win_session::WinMode as StoredMode,
+};
+
+/// Declares the two-way `From` conversions between a GraphQL enum and its stored twin, which
+/// have the same variants.
+macro_rules! both_ways {
+    ($api:ident, $stored:ident, [$($v:ident),+]) => {
+        impl From<$stored> for $api {
+            fn from(v: $stored) -> Self {
+                match v {
+                    $($stored::$v => $api::$v),+
+                }
+            }
+        }
+
+        impl From<$api> for $stored {
+            fn from(v: $api) -> Self {
+                match v {
+                    $($api::$v => $stored::$v),+
+                }
+            }
+        }
+    };
+}
+
+/// How a session is run.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WinMode {
+    /// One teacher, one student (capacity 1).
+    OneOnOne,
+    SmallGroup,
+    /// Independent work on a computer.
+    Independent,
+}
+
+both_ways!(WinMode, StoredMode, [OneOnOne, SmallGroup, Independent]);
+
+/// A teacher's decision on a student's choices.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WinDecision {
+    /// The session (one the student chose) counts as their first choice.
+    Approved,
+    /// The teacher points the student to another session instead (with a note): it becomes
+    /// their first choice.
+    Redirected,
+    /// The student must attend the session: placement honours it before any preference.
+    Required,
+}
+
+both_ways!(WinDecision, StoredDecision, [Approved, Redirected, Required]);
+
+/// How a student came to be in a session.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlacementSource {
+    /// A teacher required it.
+    Required,
+    /// The placement run chose it.
+    Placed,
+    /// A teacher moved the student afterwards.
+    Adjusted,
+}
+
+both_ways!(PlacementSource, StoredSource, [Required, Placed, Adjusted]);
+
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attendance {
+    Present,
+    Absent,
+    Late,
+}
+
+both_ways!(Attendance, StoredAttendance, [Present, Absent, Late]);

@@ -1,0 +1,57 @@
+//! WIN's root queries: a school's blocks and its summary.
+
+use async_graphql::{Context, Object};
+use chrono::NaiveDate;
+
+use super::{AbsentLearner, WinBlock, WinSummary, count, placements::shares};
+use crate::{
+    auth::Scope,
+    graphql::context::{db, gql, needs, principal},
+    win::store,
+};
+
+#[derive(Default)]
+pub struct WinQuery;
+
+#[Object]
+impl WinQuery {
+    /// A school's WIN blocks between two dates (inclusive), by date; at most 200. Needs
+    /// `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
+    async fn win_blocks(
+        &self,
+        ctx: &Context<'_>,
+        school_sourced_id: String,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> async_graphql::Result<Vec<WinBlock>> {
+        let rows = gql(store::list_blocks(db(ctx)?, principal(ctx)?, &school_sourced_id, from, to).await)?;
+        Ok(rows.into_iter().map(WinBlock).collect())
+    }
+
+    /// A school's WIN between two dates: the share of students placed in their first,
+    /// second and third choices, seats offered and used, and students repeatedly absent.
+    /// Needs `win.read`; for staff and tools.
+    #[graphql(guard = "needs(Scope::WinRead)")]
+    async fn win_summary(
+        &self,
+        ctx: &Context<'_>,
+        school_sourced_id: String,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> async_graphql::Result<WinSummary> {
+        let s = gql(store::summary(db(ctx)?, principal(ctx)?, &school_sourced_id, from, to).await)?;
+        Ok(WinSummary {
+            blocks: count(s.blocks),
+            placed: count(s.placed),
+            choice_shares: shares(&s.by_rank, s.placed),
+            seats: i32::try_from(s.seats).unwrap_or(i32::MAX),
+            seats_used: count(s.seats_used),
+            repeatedly_absent: s
+                .repeatedly_absent
+                .into_iter()
+                .map(|(l, n)| AbsentLearner { learner_id: l, absences: count(n) })
+                .collect(),
+        })
+    }
+}

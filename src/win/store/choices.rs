@@ -1,0 +1,108 @@
+//! Students' ranked choices for a block: a student (or a tool relaying them) submits them
+//! until the block's choices close; staff read those of the learners they may see.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{win_choice, win_session, win_session_invite};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+};
+
+use super::{block, loader_error, student};
+use crate::{
+    auth::{Principal, policy::win as policy},
+    error::{AppError, AppResult, OnConstraint},
+    win::loaders::WinLoaders,
+};
+
+/// Replaces a student's ranked choices for a block (first = rank 1). Refused, changing nothing,
+/// once the block's choices have closed.
+#[tracing::instrument(skip_all, fields(block = block_id))]
+pub async fn submit_choices(
+    db: &impl TransactionTrait,
+    p: &Principal,
+    block_id: i64,
+    learner_sid: &str,
+    sessions: Vec<i64>,
+) -> AppResult<Vec<win_choice::Model>> {
+    policy::require_chooser(p)?;
+    let txn = crate::db::begin_write(db).await?;
+    let b = block(&txn, p, block_id).await?;
+    let now = crate::db::now();
+    if now >= b.choices_close_at {
+        return Err(AppError::Conflict(format!(
+            "choices for this block closed at {}; nothing was changed",
+            b.choices_close_at.to_rfc3339()
+        )));
+    }
+    if sessions.len() > usize::try_from(b.max_choices).unwrap_or(0) {
+        return Err(AppError::validation("input.sessionIds", format!("rank at most {} sessions", b.max_choices)));
+    }
+    let learner = student(&txn, p, b.org_id, "input.learnerSourcedId", learner_sid).await?;
+    policy::may_choose_for(p, learner.id)?;
+    let offered: HashMap<i64, win_session::Model> = win_session::Entity::find()
+        .filter(win_session::Column::BlockId.eq(b.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let invited: HashSet<i64> = win_session_invite::Entity::find()
+        .filter(win_session_invite::Column::LearnerId.eq(learner.id))
+        .filter(win_session_invite::Column::SessionId.is_in(offered.keys().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|i| i.session_id)
+        .collect();
+    let mut seen = HashSet::new();
+    for (i, s) in sessions.iter().enumerate() {
+        let field = format!("input.sessionIds.{i}");
+        let session = offered.get(s).ok_or_else(|| AppError::validation(&field, "not a session of this block"))?;
+        if session.invite_only && !invited.contains(s) {
+            return Err(AppError::validation(&field, "this session is by invitation only"));
+        }
+        if !seen.insert(*s) {
+            return Err(AppError::validation(&field, "ranked twice"));
+        }
+    }
+    win_choice::Entity::delete_many()
+        .filter(win_choice::Column::BlockId.eq(b.id))
+        .filter(win_choice::Column::LearnerId.eq(learner.id))
+        .exec(&txn)
+        .await?;
+    let (_, by) = p.actor_ref();
+    if !sessions.is_empty() {
+        win_choice::Entity::insert_many(sessions.iter().enumerate().map(|(i, s)| win_choice::ActiveModel {
+            block_id: Set(b.id),
+            learner_id: Set(learner.id),
+            session_id: Set(*s),
+            rank: Set(i32::try_from(i).unwrap_or(0) + 1),
+            chosen_by: Set(by.clone()),
+            chosen_at: Set(now),
+            ..Default::default()
+        }))
+        .exec(&txn)
+        .await
+        .on_unique("uq_win_choices", || AppError::Conflict("the choices changed meanwhile: submit again".into()))?;
+    }
+    let out = win_choice::Entity::find()
+        .filter(win_choice::Column::BlockId.eq(b.id))
+        .filter(win_choice::Column::LearnerId.eq(learner.id))
+        .order_by_asc(win_choice::Column::Rank)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    p.reveal(out.iter().map(|c| c.learner_id));
+    Ok(out)
+}
+
+/// Ranked choices for a block of the learners the caller may see (the block being one the
+/// caller sees), by learner and rank; batched across the request's blocks by `loaders`.
+#[tracing::instrument(skip_all, fields(block = block_id))]
+pub async fn preferences(loaders: &WinLoaders, p: &Principal, block_id: i64) -> AppResult<Vec<win_choice::Model>> {
+    let rows = loaders.choices.load_one((policy::learner_view(p), block_id)).await.map_err(loader_error)?;
+    let rows = rows.unwrap_or_default();
+    p.reveal(rows.iter().map(|c| c.learner_id));
+    Ok(rows)
+}

@@ -1,0 +1,186 @@
+//! WIN's service layer: blocks and their sessions ([`blocks`]), students' ranked choices
+//! ([`choices`]), teachers' decisions on them ([`review`]), placement runs ([`run`]),
+//! adjustments and attendance ([`attendance`]) and the school summary ([`summary`]). Every
+//! public function takes the principal: blocks are visible in the caller's schools, students
+//! by the roster's rules, learners of a block by `policy::win::learner_view`. Authorization
+//! decisions are the policy's (`auth::policy::win`); functions that hand back learner-bearing
+//! rows note those learners on the principal's audit trail.
+
+pub mod attendance;
+pub mod blocks;
+pub mod choices;
+pub mod review;
+pub mod run;
+pub mod summary;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{STATUS_ACTIVE, org, user, win_assignment, win_block, win_choice, win_session, win_session_invite};
+pub use entity::{
+    win_assignment::{Attendance, PlacementSource},
+    win_review::WinDecision,
+    win_session::WinMode,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
+    sea_query::{Query, SelectStatement},
+};
+
+pub use self::{
+    attendance::{AttendanceInput, adjust, record_attendance},
+    blocks::{BlockInput, SessionInput, create_block, create_session, list_blocks, repeat_block},
+    choices::submit_choices,
+    review::{BlockFacts, Gap, review},
+    run::{RunSummary, run_placement},
+    summary::{Summary, summary},
+};
+use crate::{
+    auth::{Principal, policy::owned_by_granted_org},
+    error::{AppError, AppResult},
+    roster::store::{self as roster, Key, OrgType, Role, Sync},
+};
+
+/// Most sessions a student may rank, whatever a block allows.
+pub const MAX_CHOICES: i32 = 10;
+/// Most seats one session may have.
+pub const MAX_CAPACITY: i32 = 500;
+
+/// Blocks of the caller's schools.
+fn blocks(p: &Principal) -> Select<win_block::Entity> {
+    win_block::Entity::find().filter(owned_by_granted_org(p, (win_block::Entity, win_block::Column::OrgId)))
+}
+
+/// Ids of the blocks of the caller's schools, as a subquery.
+fn block_ids(p: &Principal) -> SelectStatement {
+    Query::select()
+        .column(win_block::Column::Id)
+        .from(win_block::Entity)
+        .cond_where(owned_by_granted_org(p, (win_block::Entity, win_block::Column::OrgId)))
+        .to_owned()
+}
+
+/// A block of the caller's schools.
+#[tracing::instrument(skip_all, fields(block = id))]
+pub async fn find_block(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<win_block::Model>> {
+    Ok(blocks(p).filter(win_block::Column::Id.eq(id)).one(db).await?)
+}
+
+/// A block of the caller's schools, or not found.
+async fn block(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<win_block::Model> {
+    find_block(db, p, id).await?.ok_or(AppError::NotFound("WIN block"))
+}
+
+/// A session of a block of the caller's schools.
+#[tracing::instrument(skip_all, fields(session = id))]
+pub async fn find_session(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<win_session::Model>> {
+    Ok(win_session::Entity::find_by_id(id)
+        .filter(win_session::Column::BlockId.in_subquery(block_ids(p)))
+        .one(db)
+        .await?)
+}
+
+/// A placement the caller may see (a learner they see, in a block of their schools), for a
+/// node lookup.
+#[tracing::instrument(skip_all, fields(assignment = id))]
+pub async fn find_assignment(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    id: i64,
+) -> AppResult<Option<win_assignment::Model>> {
+    let a = win_assignment::Entity::find_by_id(id)
+        .filter(crate::auth::policy::user_id_visible(p, (win_assignment::Entity, win_assignment::Column::LearnerId)))
+        .filter(win_assignment::Column::BlockId.in_subquery(block_ids(p)))
+        .one(db)
+        .await?;
+    p.reveal(a.iter().map(|a| a.learner_id));
+    Ok(a)
+}
+
+/// A school of the caller's by sourcedId.
+async fn school(db: &impl ConnectionTrait, p: &Principal, field: &str, sid: &str) -> AppResult<org::Model> {
+    roster::find_org(db, p, Key::Sourced(sid))
+        .await?
+        .filter(|o| o.org_type == OrgType::School && p.owns_org(o.id) && o.status == STATUS_ACTIVE)
+        .ok_or_else(|| AppError::validation(field, format!("no school `{sid}` among yours")))
+}
+
+/// Active students of a school the principal may see, by sourcedId.
+async fn students_by_sid(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    school: i64,
+    sids: &[String],
+) -> AppResult<HashMap<String, user::Model>> {
+    let mut out = HashMap::new();
+    for chunk in sids.chunks(500) {
+        for u in roster::users(p, &[Role::Student], Some(school), None, None, Sync::default())
+            .filter(user::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
+            .all(db)
+            .await?
+        {
+            out.insert(u.sourced_id.clone(), u);
+        }
+    }
+    Ok(out)
+}
+
+/// One active student of the school the principal may see, or a validation error on `field`.
+async fn student(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    school: i64,
+    field: &str,
+    sid: &str,
+) -> AppResult<user::Model> {
+    students_by_sid(db, p, school, &[sid.to_owned()]).await?.remove(sid).ok_or_else(|| {
+        AppError::validation(field, format!("no student `{sid}` of this school among those you may see"))
+    })
+}
+
+fn check_date(field: &str, d: NaiveDate) -> AppResult<()> {
+    let ok = NaiveDate::from_ymd_opt(1900, 1, 1)
+        .zip(NaiveDate::from_ymd_opt(2200, 12, 31))
+        .is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
+    if ok { Ok(()) } else { Err(AppError::validation(field, "must lie between 1900 and 2200")) }
+}
+
+/// A session of the block, or a validation error naming `sessionId`.
+async fn block_session(db: &impl ConnectionTrait, block: i64, id: i64) -> AppResult<win_session::Model> {
+    win_session::Entity::find_by_id(id)
+        .filter(win_session::Column::BlockId.eq(block))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("input.sessionId", "not a session of this block"))
+}
+
+/// Whether the student is on the session's invitation list.
+async fn invited(db: &impl ConnectionTrait, session: i64, learner: i64) -> AppResult<bool> {
+    Ok(win_session_invite::Entity::find()
+        .filter(win_session_invite::Column::SessionId.eq(session))
+        .filter(win_session_invite::Column::LearnerId.eq(learner))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The student's own choice of the session in the block, if they ranked it.
+async fn own_choice(
+    db: &impl ConnectionTrait,
+    block: i64,
+    learner: i64,
+    session: i64,
+) -> AppResult<Option<win_choice::Model>> {
+    Ok(win_choice::Entity::find()
+        .filter(win_choice::Column::BlockId.eq(block))
+        .filter(win_choice::Column::LearnerId.eq(learner))
+        .filter(win_choice::Column::SessionId.eq(session))
+        .one(db)
+        .await?)
+}
+
+/// A batched read's failure (a loader shares one error among its callers, so its cause is
+/// carried as text).
+fn loader_error(e: async_graphql::Error) -> AppError {
+    AppError::Server(anyhow::anyhow!(e.message))
+}
