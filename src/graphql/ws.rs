@@ -69,9 +69,7 @@ pub async fn subscribe(
         .and_then(|v| v.to_str().ok())
         .map(|r| r.chars().take(64).collect::<String>())
         .filter(|r| !r.is_empty());
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(state, ip, protocol, socket, request_id))
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| serve(state, ip, protocol, socket, request_id))
 }
 
 /// Who a connection's audit events name, and the trail its principal fills as the service

@@ -324,7 +324,11 @@ const ENTRIES: &[Entry] = &[
         ..E
     },
     Entry {
-        keys: &["Query.classPlaylistProgress", "LearnerPlaylistProgress.learner", "LearnerPlaylistProgress.overdueItems"],
+        keys: &[
+            "Query.classPlaylistProgress",
+            "LearnerPlaylistProgress.learner",
+            "LearnerPlaylistProgress.overdueItems",
+        ],
         doc: "query AcClassProgress($class: ID!) { classPlaylistProgress(classId: $class) { learner { id } itemsTotal overdueItems { id } } }",
         learners: &["@class"],
         ..E
@@ -487,8 +491,11 @@ const ENTRIES: &[Entry] = &[
     Entry {
         keys: &["Mutation.runWinPlacement", "WinPlacementPayload.unplaced"],
         doc: "mutation AcRunPlacement($wblock: ID!) { runWinPlacement(input: {blockId: $wblock}) { placed unplaced { id } userErrors { code } } }",
+        // Every active student of the school is placed anew (or listed as unplaced).
         learners: &["@school1"],
-        ..E
+        known_gap: Some(
+            "src/win (being rewritten): runWinPlacement replaces every student's placement and returns the unplaced, but notes no learner",
+        ),
     },
     Entry {
         keys: &["Mutation.adjustWinPlacement", "WinAssignmentPayload.placement"],
@@ -542,7 +549,8 @@ const ENTRIES: &[Entry] = &[
     },
 ];
 
-const INTROSPECTION: &str = "query AcIntrospect { __schema { types { name kind possibleTypes { name } fields { name type { ...T } } } } }
+const INTROSPECTION: &str =
+    "query AcIntrospect { __schema { types { name kind possibleTypes { name } fields { name type { ...T } } } } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }";
 
 /// The named type at the bottom of a type reference, with Relay's `XConnection` and `XEdge`
@@ -579,7 +587,10 @@ async fn paths(app: &TestApp, token: &str) -> BTreeSet<String> {
     let bearing = |n: &str| LEARNER_BEARING.contains(&n);
     let mut out = BTreeSet::new();
     for (parent, t) in &types {
-        if t["kind"] != "OBJECT" || parent.starts_with("__") || parent.ends_with("Connection") || parent.ends_with("Edge")
+        if t["kind"] != "OBJECT"
+            || parent.starts_with("__")
+            || parent.ends_with("Connection")
+            || parent.ends_with("Edge")
         {
             continue;
         }
@@ -825,10 +836,7 @@ async fn every_path_to_a_learner_bearing_record_is_audited_naming_its_learners()
         } else {
             let body = data(app.gql(&token, entry.doc, vars.clone()).await);
             let payload = body.as_object().unwrap().values().next().unwrap();
-            assert!(
-                payload.get("userErrors").is_none_or(|u| *u == json!([])),
-                "{name} did not succeed: {body}"
-            );
+            assert!(payload.get("userErrors").is_none_or(|u| *u == json!([])), "{name} did not succeed: {body}");
             1
         };
         runs.insert(name, count);
