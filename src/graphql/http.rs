@@ -310,7 +310,10 @@ async fn execute(
 
 /// The operation's type (`query`, `mutation`, `subscription`, or `invalid` when it does not
 /// parse or names no operation) and its root fields.
-fn operation_info(doc: Option<&ExecutableDocument>, name: Option<&str>) -> (&'static str, Option<String>, Vec<String>) {
+pub(crate) fn operation_info(
+    doc: Option<&ExecutableDocument>,
+    name: Option<&str>,
+) -> (&'static str, Option<String>, Vec<String>) {
     use async_graphql::parser::types::Selection;
     let Some(doc) = doc else { return ("invalid", None, vec![]) };
     let op = match (&doc.operations, name) {

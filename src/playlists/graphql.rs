@@ -350,7 +350,9 @@ impl PlaylistsQuery {
         let sync = Sync { updated_since: f.updated_since, include_deleted: f.include_deleted };
         let q = store::items(principal(ctx)?, playlist, sync);
         let args = PageArgs::new(first, after, last, before);
-        Ok(paginate(ctx, db(ctx)?, q, playlist_item::Column::Id, args, |m| m.id, PlaylistItem).await?)
+        let conn = paginate(ctx, db(ctx)?, q, playlist_item::Column::Id, args, |m| m.id, PlaylistItem).await?;
+        gql(store::reveal_items(db(ctx)?, principal(ctx)?, conn.edges.iter().map(|e| &e.node.0)).await)?;
+        Ok(conn)
     }
 
     /// For each learner of a class: items done out of all items of their playlists for the

@@ -12,7 +12,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
     sea_query::{Expr, Query},
 };
 
@@ -189,11 +190,38 @@ pub async fn find_playlist(db: &impl ConnectionTrait, p: &Principal, id: i64) ->
     Ok(playlist::Entity::find_by_id(id).filter(visible(p)).one(db).await?)
 }
 
+/// An item the caller may see, noted on the caller's audit trail (node lookups, live events,
+/// and the writes that start from it).
 pub async fn find_item(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<playlist_item::Model>> {
-    Ok(playlist_item::Entity::find_by_id(id)
+    let found = playlist_item::Entity::find_by_id(id)
         .filter(playlist_item::Column::PlaylistId.in_subquery(visible_playlist_ids(p)))
         .one(db)
-        .await?)
+        .await?;
+    if let Some(item) = &found {
+        reveal_items(db, p, [item]).await?;
+    }
+    Ok(found)
+}
+
+/// Notes on the caller's audit trail the learners whose playlists these items belong to.
+pub async fn reveal_items<'a>(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    items: impl IntoIterator<Item = &'a playlist_item::Model>,
+) -> AppResult<()> {
+    let playlists: BTreeSet<i64> = items.into_iter().map(|i| i.playlist_id).collect();
+    if playlists.is_empty() {
+        return Ok(());
+    }
+    let learners: Vec<Option<i64>> = playlist::Entity::find()
+        .select_only()
+        .column(playlist::Column::LearnerId)
+        .filter(playlist::Column::Id.is_in(playlists))
+        .into_tuple()
+        .all(db)
+        .await?;
+    p.reveal(learners.into_iter().flatten());
+    Ok(())
 }
 
 /// Editing playlists is for staff and tools: a learner holds `playlists.write` only to move
@@ -519,6 +547,7 @@ pub async fn update(
     let staged = Effects { changes: vec![playlist_change(&model, false)], events: vec![] }.finish(&txn, bus).await?;
     txn.commit().await?;
     staged.sent();
+    p.reveal(model.learner_id);
     Ok(model)
 }
 
@@ -553,6 +582,7 @@ pub async fn delete(db: &DatabaseConnection, bus: &Bus, p: &Principal, id: i64) 
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;
     staged.sent();
+    p.reveal(pl.learner_id);
     Ok(())
 }
 
@@ -598,6 +628,7 @@ pub async fn add_items(
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;
     staged.sent();
+    p.reveal(pl.learner_id);
     Ok(rows)
 }
 
@@ -757,6 +788,7 @@ pub async fn reorder(
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;
     staged.sent();
+    p.reveal(pl.learner_id);
     Ok(rows)
 }
 

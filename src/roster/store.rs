@@ -198,7 +198,23 @@ find_one!(find_user, user, |p| users(p, &[Role::Student, Role::Teacher, Role::Ad
 find_one!(find_class, class, |p| classes(p, None, None, None, ANY));
 find_one!(find_course, course, |p| courses(p, None, ANY));
 find_one!(find_session, academic_session, |p| academic_sessions(p, None, ANY));
-find_one!(find_enrollment, enrollment, |p| enrollments(p, None, None, ANY));
+
+/// An enrollment the caller may see, by id or sourcedId; a student's is noted on the caller's
+/// audit trail.
+pub async fn find_enrollment(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    key: Key<'_>,
+) -> AppResult<Option<enrollment::Model>> {
+    let q = enrollments(p, None, None, ANY);
+    let q = match key {
+        Key::Id(id) => q.filter(enrollment::Column::Id.eq(id)),
+        Key::Sourced(s) => q.filter(enrollment::Column::SourcedId.eq(s)),
+    };
+    let found = q.one(db).await?;
+    p.reveal(found.iter().filter(|e| e.role == ROLE_STUDENT).map(|e| e.user_id));
+    Ok(found)
+}
 
 const SOURCED_ID_TAKEN: &str = "this sourcedId is already in use and cannot be assigned to this learner";
 

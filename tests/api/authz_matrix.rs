@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::support::{AUDIENCE, ISSUER, TestApp, backend_is_postgres, data, spawn_app, spawn_app_with};
 
-const ALL_SCOPES: [&str; 14] = [
+pub(crate) const ALL_SCOPES: [&str; 14] = [
     "roster.read",
     "roster.write",
     "profiles.read",
@@ -852,7 +852,7 @@ async fn add_empty_school(app: &TestApp) {
 
 /// The district with school 001's records every rule works on; returns a full-access token
 /// and the fixture variables (`$learner`, `$sid`, `$psid`, `$plan`, ...).
-async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
+pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
     app.seed(3, 3).await;
     add_empty_school(app).await;
     let admin = app.token(&ALL_SCOPES.join(" "), &[]).await;

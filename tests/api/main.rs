@@ -7,6 +7,7 @@
 mod support;
 
 mod audit;
+mod audit_coverage;
 mod auth;
 mod authz_matrix;
 mod cli;
