@@ -212,7 +212,7 @@ pub async fn find_enrollment(
         Key::Sourced(s) => q.filter(enrollment::Column::SourcedId.eq(s)),
     };
     let found = q.one(db).await?;
-    p.reveal(found.iter().filter(|e| e.role == ROLE_STUDENT).map(|e| e.user_id));
+    p.reveal(found.iter().filter(|e| e.role == Role::Student).map(|e| e.user_id));
     Ok(found)
 }
 

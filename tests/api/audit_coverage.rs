@@ -493,9 +493,7 @@ const ENTRIES: &[Entry] = &[
         doc: "mutation AcRunPlacement($wblock: ID!) { runWinPlacement(input: {blockId: $wblock}) { placed unplaced { id } userErrors { code } } }",
         // Every active student of the school is placed anew (or listed as unplaced).
         learners: &["@school1"],
-        known_gap: Some(
-            "src/win (being rewritten): runWinPlacement replaces every student's placement and returns the unplaced, but notes no learner",
-        ),
+        ..E
     },
     Entry {
         keys: &["Mutation.adjustWinPlacement", "WinAssignmentPayload.placement"],
