@@ -139,8 +139,8 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
 }
 
 /// A WIN block at Cedar Hollow on Monday 11 January 2027: four sessions on the grade 6 math
-/// framework, the first math section's students' choices, and a placement run. Written once:
-/// skipped when the block is placed (a block left unplaced by a failed run is made again).
+/// framework, the first math section's students' choices, and a placement run. Written once,
+/// in one transaction (the WIN writes compose into it): skipped when the block exists.
 /// Choices are written as they were made before the deadline.
 async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
     use crate::win::store::{self as ws, BlockInput, SessionInput, WinMode};
@@ -154,16 +154,12 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
         .filter(entity::win_block::Column::BlockDate.eq(date))
         .one(db)
         .await?;
-    match existing {
-        Some(b) if b.placed_at.is_some() => return Ok(()),
-        // A run that stopped half way: start the block again (its rows go with it).
-        Some(b) => {
-            entity::win_block::Entity::delete_by_id(b.id).exec(db).await?;
-        }
-        None => {}
+    if existing.is_some() {
+        return Ok(());
     }
+    let txn = crate::db::begin_write(db).await?;
     let block = ws::create_block(
-        db,
+        &txn,
         &p,
         BlockInput { school: "rb-school-003".into(), date, choices_close_at: None, max_choices: Some(3) },
     )
@@ -186,7 +182,7 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
         offer("Math lab: practice at your pace", WinMode::Independent, 500, "rb-t-003-06-math-0", &[]),
         offer("One-on-one: ratio reasoning", WinMode::OneOnOne, 1, "rb-t-003-06-math-1", &["rb-m6-rp-3"]),
     ] {
-        sessions.push(ws::create_session(db, &p, s).await?.id);
+        sessions.push(ws::create_session(&txn, &p, s).await?.id);
     }
     let learners: Vec<i64> = entity::enrollment::Entity::find()
         .select_only()
@@ -202,7 +198,7 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
             ),
         )
         .into_tuple()
-        .all(db)
+        .all(&txn)
         .await?;
     let chosen_at = Utc.with_ymd_and_hms(2027, 1, 8, 15, 0, 0).single().ok_or_else(|| anyhow::anyhow!("bad date"))?;
     let mut choices = Vec::new();
@@ -227,9 +223,10 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
         }
     }
     if !choices.is_empty() {
-        entity::win_choice::Entity::insert_many(choices).exec(db).await?;
+        entity::win_choice::Entity::insert_many(choices).exec(&txn).await?;
     }
-    ws::run_placement(db, &p, block.id).await?;
+    ws::run_placement(&txn, &p, block.id).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{
     case,
-    store::{self, Calculation, Level, Scale, ScaleInput},
+    store::{self, Calculation, Scale},
 };
 use crate::{
     auth::Scope,
@@ -18,15 +18,13 @@ use crate::{
         relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
         user_errors::{UserError, into_user_errors},
     },
-    progress::loaders::ProgressLoaders,
     roster::graphql::{RecordStatus, status},
-    sync::Bus,
 };
 
 use super::store::READ;
 
-fn pl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ProgressLoaders> {
-    ctx.data::<ProgressLoaders>()
+fn pl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a super::loaders::CompetencyLoaders> {
+    ctx.data::<super::loaders::CompetencyLoaders>()
 }
 
 /// A level of a framework's mastery scale.
@@ -272,30 +270,6 @@ impl CompetenciesMutation {
                 retired: 0,
                 user_errors,
             },
-        })
-    }
-
-    /// Chooses how a framework calculates mastery, and its scale; every mastery on its
-    /// competencies is recomputed at once. Needs `progress.write` and authority over the district.
-    async fn set_mastery_calculation(
-        &self,
-        ctx: &Context<'_>,
-        input: SetMasteryCalculationInput,
-    ) -> async_graphql::Result<SetMasteryCalculationPayload> {
-        let p = require(ctx, Scope::ProgressWrite)?;
-        let id = decode_kind(&input.framework_id, Kind::CompetencyFramework, "input.frameworkId")?;
-        let scale = ScaleInput {
-            calculation: input.calculation,
-            parameter: input.parameter,
-            levels: input.levels.map(|ls| {
-                ls.into_iter().map(|l| Level { name: l.name.trim().to_owned(), threshold: l.threshold }).collect()
-            }),
-            mastered_level: input.mastered_level,
-        };
-        let done = store::set_scale(db(ctx)?, ctx.data::<Bus>()?, p, id, scale).await;
-        Ok(match into_user_errors(done)? {
-            Ok(f) => SetMasteryCalculationPayload { framework: Some(CompetencyFramework(f)), user_errors: vec![] },
-            Err(user_errors) => SetMasteryCalculationPayload { framework: None, user_errors },
         })
     }
 }

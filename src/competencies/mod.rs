@@ -3,4 +3,5 @@
 
 pub mod case;
 pub mod graphql;
+pub mod loaders;
 pub mod store;

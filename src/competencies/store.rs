@@ -418,36 +418,32 @@ fn check_scale(current: &Scale, input: ScaleInput) -> AppResult<Scale> {
     Ok(Scale { calculation: input.calculation, parameter, levels, mastered_level })
 }
 
-/// Changes how a framework calculates mastery, and recomputes every mastery of its
-/// competencies in the same transaction.
+/// Changes how a framework calculates mastery, in the caller's transaction, and returns the
+/// framework as stored. The masteries it changes are recomputed by the caller
+/// ([`crate::progress::calculation`]), so this domain doesn't depend on progress.
+#[tracing::instrument(skip_all, fields(framework_id))]
 pub async fn set_scale(
-    db: &DatabaseConnection,
-    bus: &crate::sync::Bus,
+    txn: &impl ConnectionTrait,
     p: &Principal,
     framework_id: i64,
     input: ScaleInput,
 ) -> AppResult<competency_framework::Model> {
-    let txn = crate::db::begin_write(db).await?;
-    let f = frameworks(p).filter(competency_framework::Column::Id.eq(framework_id)).one(&txn).await?;
+    let f = frameworks(p).filter(competency_framework::Column::Id.eq(framework_id)).one(txn).await?;
     let f = f.ok_or(AppError::NotFound("framework"))?;
     require_district(p, Scope::ProgressWrite, f.district_id)?;
     let scale = check_scale(&Scale::of(&f), input)?;
-    competency_framework::Entity::update(competency_framework::ActiveModel {
-        id: Set(f.id),
-        calculation: Set(scale.calculation.as_str().to_owned()),
-        calculation_param: Set(scale.parameter),
-        levels: Set(serde_json::json!(scale.levels)),
-        mastered_level: Set(scale.mastered_level.clone()),
-        date_last_modified: Set(crate::db::now()),
-        ..Default::default()
-    })
-    .exec(&txn)
+    let updated = sea_orm::ActiveModelTrait::update(
+        competency_framework::ActiveModel {
+            id: Set(f.id),
+            calculation: Set(scale.calculation.as_str().to_owned()),
+            calculation_param: Set(scale.parameter),
+            levels: Set(serde_json::json!(scale.levels)),
+            mastered_level: Set(scale.mastered_level.clone()),
+            date_last_modified: Set(crate::db::now()),
+            ..Default::default()
+        },
+        txn,
+    )
     .await?;
-    let updated =
-        competency_framework::Entity::find_by_id(f.id).one(&txn).await?.ok_or(AppError::NotFound("framework"))?;
-    let effects = crate::progress::mastery::recompute_framework(&txn, f.id).await?;
-    let staged = effects.finish(&txn, bus).await?;
-    txn.commit().await?;
-    staged.sent();
     Ok(updated)
 }

@@ -206,6 +206,7 @@ async fn execute(
         .data(crate::progress::loaders::ProgressLoaders::new(&state.db))
         .data(crate::sync::graphql::FeedLoaders::new(&state.db))
         .data(crate::win::loaders::WinLoaders::new(&state.db))
+        .data(crate::competencies::loaders::CompetencyLoaders::new(&state.db))
         .data(state.hashing.clone());
     let request = match admission.charge() {
         Some(charge) => request.data(charge),

@@ -38,6 +38,7 @@ pub struct Mutation(
     admin::graphql::AdminMutation,
     redesign::graphql::RedesignMutation,
     competencies::graphql::CompetenciesMutation,
+    progress::calculation::CalculationMutation,
     playlists::graphql::PlaylistsMutation,
     progress::graphql::ProgressMutation,
     win::graphql::WinMutation,

@@ -282,15 +282,18 @@ async fn connection_data(
     let (roster, playlists) = (Loaders::new(&state.db), PlaylistLoaders::new(&state.db));
     let (progress, feed) = (ProgressLoaders::new(&state.db), FeedLoaders::new(&state.db));
     let win = crate::win::loaders::WinLoaders::new(&state.db);
-    let all = (roster.clone(), playlists.clone(), progress.clone(), feed.clone(), win.clone());
+    let competencies = crate::competencies::loaders::CompetencyLoaders::new(&state.db);
+    let all = (roster.clone(), playlists.clone(), progress.clone(), feed.clone(), win.clone(), competencies.clone());
     data.insert(FreshLoaders(std::sync::Arc::new(move || {
         all.0.clear();
         all.1.clear();
         all.2.clear();
         all.3.clear();
         all.4.clear();
+        all.5.clear();
     })));
     data.insert(win);
+    data.insert(competencies);
     data.insert(roster);
     data.insert(playlists);
     data.insert(progress);

@@ -1,6 +1,7 @@
 //! Progress: results posted by tools and teachers (idempotent by sourcedId, ordered by when
 //! they happened, overridable by teachers) and the mastery they roll up into.
 
+pub mod calculation;
 pub mod graphql;
 pub mod loaders;
 pub mod mastery;
