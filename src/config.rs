@@ -59,6 +59,8 @@ pub struct Config {
     /// How long the changes feed keeps changes (and so deletions): at least a school year.
     pub sync_retention: Duration,
     pub log_json: bool,
+    /// Log each service span as it closes, with its time (`LEARNERGRAPH_LOG_SPANS=1`).
+    pub log_spans: bool,
     /// Public keys (JWK `x` values) of retired signing keys whose tokens still verify.
     pub previous_public_keys: Vec<String>,
     /// The built-in sign-in for seeded users (development and tests only).
@@ -275,6 +277,7 @@ impl Config {
                 Duration::from_secs(days * 86_400)
             },
             log_json: matches!(get("LEARNERGRAPH_LOG_FORMAT").as_deref(), Some("json")),
+            log_spans: matches!(get("LEARNERGRAPH_LOG_SPANS").as_deref(), Some("1" | "true")),
             previous_public_keys: get("LEARNERGRAPH_PREVIOUS_PUBLIC_KEYS")
                 .map(|v| v.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),

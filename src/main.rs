@@ -38,7 +38,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::from_env()?;
-    telemetry::init(config.log_json);
+    telemetry::init(config.log_json, config.log_spans);
     match command {
         Command::Serve(args) => {
             let app = App::build(config.clone()).await?;
