@@ -1,0 +1,99 @@
+//! Playlist queries and their filters.
+
+use super::*;
+
+/// Filters for `playlists`.
+#[derive(InputObject, Default)]
+pub struct PlaylistsFilter {
+    pub learner_id: Option<ID>,
+    pub class_id: Option<ID>,
+    /// List templates instead of learners' playlists.
+    #[graphql(default)]
+    pub templates: bool,
+    pub subject: Option<String>,
+    /// Only playlists changed at or after this time, deletions included (for sync).
+    pub updated_since: Option<DateTime<Utc>>,
+    #[graphql(default)]
+    pub include_deleted: bool,
+}
+
+/// Filters for `playlistItems`.
+#[derive(InputObject, Default)]
+pub struct PlaylistItemsFilter {
+    pub playlist_id: Option<ID>,
+    /// Only items changed at or after this time, deletions included (for sync).
+    pub updated_since: Option<DateTime<Utc>>,
+    #[graphql(default)]
+    pub include_deleted: bool,
+}
+
+#[derive(Default)]
+pub struct PlaylistsQuery;
+
+#[Object]
+impl PlaylistsQuery {
+    /// Playlists the caller may see. Needs `playlists.read`.
+    #[graphql(guard = "needs(Scope::PlaylistsRead)", complexity = "list_complexity(first, last, child_complexity)")]
+    async fn playlists(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<PlaylistsFilter>,
+    ) -> async_graphql::Result<Conn<Playlist>> {
+        let f = filter.unwrap_or_default();
+        let pf = PlaylistFilter {
+            learner: f.learner_id.map(|id| decode_kind(&id, Kind::Learner, "filter.learnerId")).transpose()?,
+            class: f.class_id.map(|id| decode_kind(&id, Kind::Class, "filter.classId")).transpose()?,
+            templates: f.templates,
+            subject: f.subject,
+            sync: Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
+        };
+        let q = store::playlists(principal(ctx)?, &pf);
+        let args = PageArgs::new(first, after, last, before);
+        let conn = paginate(ctx, db(ctx)?, q, playlist::Column::Id, args, |m| m.id, Playlist).await?;
+        crate::audit::note(ctx, conn.edges.iter().filter_map(|e| e.node.0.learner_id));
+        Ok(conn)
+    }
+
+    /// Items of the playlists the caller may see; with `updatedSince`, what changed (removed
+    /// items included). Needs `playlists.read`.
+    #[graphql(guard = "needs(Scope::PlaylistsRead)", complexity = "list_complexity(first, last, child_complexity)")]
+    async fn playlist_items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<PlaylistItemsFilter>,
+    ) -> async_graphql::Result<Conn<PlaylistItem>> {
+        let f = filter.unwrap_or_default();
+        let playlist = f.playlist_id.map(|id| decode_kind(&id, Kind::Playlist, "filter.playlistId")).transpose()?;
+        let sync = Sync { updated_since: f.updated_since, include_deleted: f.include_deleted };
+        let q = store::items(principal(ctx)?, playlist, sync);
+        let args = PageArgs::new(first, after, last, before);
+        let conn = paginate(ctx, db(ctx)?, q, playlist_item::Column::Id, args, |m| m.id, PlaylistItem).await?;
+        gql(store::reveal_items(db(ctx)?, principal(ctx)?, conn.edges.iter().map(|e| &e.node.0)).await)?;
+        Ok(conn)
+    }
+
+    /// For each learner of a class: items done out of all items of their playlists for the
+    /// class, and what is overdue as of `asOf` (default today). Needs `playlists.read`.
+    #[graphql(guard = "needs(Scope::PlaylistsRead)")]
+    async fn class_playlist_progress(
+        &self,
+        ctx: &Context<'_>,
+        class_id: ID,
+        as_of: Option<NaiveDate>,
+    ) -> async_graphql::Result<Vec<LearnerPlaylistProgress>> {
+        let p = principal(ctx)?;
+        let class = decode_kind(&class_id, Kind::Class, "classId")?;
+        let today = as_of.unwrap_or_else(|| Utc::now().date_naive());
+        let rows = gql(store::class_progress(db(ctx)?, p, class, today).await)?;
+        crate::audit::note(ctx, rows.iter().map(|r| r.learner.id));
+        Ok(rows.into_iter().map(LearnerPlaylistProgress).collect())
+    }
+}
