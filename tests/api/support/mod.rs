@@ -93,7 +93,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        learnergraph::telemetry::init(false);
+        learnergraph::telemetry::init(false, false);
     }
     let (database_url, cleanup) = fresh_database().await;
     let pem = generate_pem().expect("key");
