@@ -229,18 +229,8 @@ impl ProfilesQuery {
         ctx: &Context<'_>,
         learner_sourced_id: String,
     ) -> async_graphql::Result<Option<LearnerProfile>> {
-        let p = principal(ctx)?;
-        let learner =
-            gql(crate::roster::store::find_user(db(ctx)?, p, crate::roster::store::Key::Sourced(&learner_sourced_id))
-                .await)?;
-        let Some(learner) = learner else {
-            return Ok(None);
-        };
-        let profile = loaders(ctx)?.profiles.load_one(learner.id).await?;
-        if profile.is_some() {
-            crate::audit::note(ctx, [learner.id]);
-        }
-        Ok(profile.map(LearnerProfile))
+        let profile = store::of_learner(db(ctx)?, loaders(ctx)?, principal(ctx)?, &learner_sourced_id);
+        Ok(gql(profile.await)?.map(LearnerProfile))
     }
 }
 
@@ -325,12 +315,9 @@ fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-fn payload(ctx: &Context<'_>, r: AppResult<learner_profile::Model>) -> async_graphql::Result<LearnerProfilePayload> {
+fn payload(r: AppResult<learner_profile::Model>) -> async_graphql::Result<LearnerProfilePayload> {
     Ok(match into_user_errors(r)? {
-        Ok(m) => {
-            crate::audit::note(ctx, [m.user_id]);
-            LearnerProfilePayload { profile: Some(LearnerProfile(m)), user_errors: vec![] }
-        }
+        Ok(m) => LearnerProfilePayload { profile: Some(LearnerProfile(m)), user_errors: vec![] },
         Err(user_errors) => LearnerProfilePayload { profile: None, user_errors },
     })
 }
@@ -349,7 +336,7 @@ impl ProfilesMutation {
         let p = require(ctx, Scope::ProfilesWrite)?;
         let learner = match decode_kind(&input.learner_id, Kind::Learner, "input.learnerId") {
             Ok(id) => id,
-            Err(e) => return payload(ctx, Err(e)),
+            Err(e) => return payload(Err(e)),
         };
         let prefs = input.learning_preferences;
         let changes = ProfileChanges {
@@ -361,7 +348,7 @@ impl ProfilesMutation {
             accommodations: input.accommodations,
             support_notes: input.support_notes.map(Some),
         };
-        payload(ctx, store::create(db(ctx)?, p, learner, changes).await)
+        payload(store::create(db(ctx)?, p, learner, changes).await)
     }
 
     /// Updates a profile if it is still at `expectedVersion`, recording a revision of what
@@ -374,7 +361,7 @@ impl ProfilesMutation {
         let p = require(ctx, Scope::ProfilesWrite)?;
         let profile = match decode_kind(&input.profile_id, Kind::LearnerProfile, "input.profileId") {
             Ok(id) => id,
-            Err(e) => return payload(ctx, Err(e)),
+            Err(e) => return payload(Err(e)),
         };
         let changes = ProfileChanges {
             strengths: input.strengths,
@@ -385,6 +372,6 @@ impl ProfilesMutation {
             accommodations: input.accommodations,
             support_notes: maybe(input.support_notes),
         };
-        payload(ctx, store::update(db(ctx)?, p, profile, input.expected_version, changes).await)
+        payload(store::update(db(ctx)?, p, profile, input.expected_version, changes).await)
     }
 }

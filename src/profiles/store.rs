@@ -12,7 +12,10 @@ use serde_json::{Value, json};
 use crate::{
     auth::{Principal, Scope},
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{self as roster, Key},
+    roster::{
+        loaders::Loaders,
+        store::{self as roster, Key, loader_error},
+    },
 };
 
 /// Fields holding sensitive data: readable only with `profiles.sensitive.read`.
@@ -129,8 +132,38 @@ async fn visible_learner(db: &impl ConnectionTrait, p: &Principal, user_id: i64)
         .ok_or(AppError::NotFound("learner"))
 }
 
-/// A profile whose learner the principal may see.
+/// A profile whose learner the principal may see; its learner is revealed.
+#[tracing::instrument(skip_all, fields(profile = profile_id))]
 pub async fn find(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    profile_id: i64,
+) -> AppResult<Option<learner_profile::Model>> {
+    let found = find_visible(db, p, profile_id).await?;
+    p.reveal(found.iter().map(|m| m.user_id));
+    Ok(found)
+}
+
+/// The profile of a learner the principal may see, by the learner's sourcedId, through the
+/// request's profile loader; its learner is revealed when there is a profile.
+#[tracing::instrument(skip_all)]
+pub async fn of_learner(
+    db: &impl ConnectionTrait,
+    loaders: &Loaders,
+    p: &Principal,
+    learner_sourced_id: &str,
+) -> AppResult<Option<learner_profile::Model>> {
+    let Some(learner) = roster::find_user(db, p, Key::Sourced(learner_sourced_id)).await? else {
+        return Ok(None);
+    };
+    let profile = loaders.profile_of(learner.id).await.map_err(loader_error)?;
+    p.reveal(profile.iter().map(|m| m.user_id));
+    Ok(profile)
+}
+
+/// A profile whose learner the principal may see, not revealed (a write reveals what it
+/// hands back once it succeeds).
+async fn find_visible(
     db: &impl ConnectionTrait,
     p: &Principal,
     profile_id: i64,
@@ -159,7 +192,8 @@ fn change(field: &str, before: Value, after: Value) -> Option<Value> {
     (before != after).then(|| json!({"field": field, "before": before, "after": after}))
 }
 
-/// Creates a learner's profile (version 1, with its first revision).
+/// Creates a learner's profile (version 1, with its first revision); the learner is revealed.
+#[tracing::instrument(skip_all, fields(learner = learner_id))]
 pub async fn create(
     db: &DatabaseConnection,
     p: &Principal,
@@ -214,11 +248,14 @@ pub async fn create(
         learner_profile::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("learner profile"))?;
     crate::sync::record(&txn, &[profile_change(&stored)]).await?;
     txn.commit().await?;
+    p.reveal([stored.user_id]);
     Ok(stored)
 }
 
 /// Applies `c` to the profile if it is still at `expected_version`; records what changed.
-/// A stale version changes nothing and answers with the current version.
+/// A stale version changes nothing and answers with the current version. The learner of an
+/// updated profile is revealed.
+#[tracing::instrument(skip_all, fields(profile = profile_id, expected_version))]
 pub async fn update(
     db: &DatabaseConnection,
     p: &Principal,
@@ -228,7 +265,7 @@ pub async fn update(
 ) -> AppResult<learner_profile::Model> {
     require_sensitive(p, &c)?;
     let txn = crate::db::begin_write(db).await?;
-    let current = find(&txn, p, profile_id).await?.ok_or(AppError::NotFound("learner profile"))?;
+    let current = find_visible(&txn, p, profile_id).await?.ok_or(AppError::NotFound("learner profile"))?;
     if current.version != expected_version {
         return Err(AppError::StaleVersion { expected: expected_version, current: current.version });
     }
@@ -300,6 +337,7 @@ pub async fn update(
         .ok_or(AppError::NotFound("learner profile"))?;
     crate::sync::record(&txn, &[profile_change(&stored)]).await?;
     txn.commit().await?;
+    p.reveal([stored.user_id]);
     Ok(stored)
 }
 

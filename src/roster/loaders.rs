@@ -3,13 +3,19 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::Loader;
 use entity::{academic_session, class, course, learner_profile, org, user, user_org};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::error::db_error;
+use crate::{
+    error::db_error,
+    loader::{ById, ByParent, cached},
+};
 
-/// A loader of one table's rows by primary key.
+pub use crate::loader::Cached;
+
+/// A loader of one table's rows by primary key, for domains that have not moved to
+/// [`ById`] yet.
 macro_rules! id_loader {
     ($name:ident, $m:ident) => {
         pub struct $name(DatabaseConnection);
@@ -36,13 +42,8 @@ macro_rules! id_loader {
 
 pub(crate) use id_loader;
 
-id_loader!(OrgLoader, org);
-id_loader!(CourseLoader, course);
-id_loader!(SessionLoader, academic_session);
-id_loader!(ClassLoader, class);
-id_loader!(UserLoader, user);
-
-/// The orgs each user belongs to, by user id.
+/// The orgs each user belongs to, by user id (a join through memberships, so neither
+/// [`ById`] nor [`ByParent`]).
 pub struct UserOrgsLoader(DatabaseConnection);
 
 impl Loader<i64> for UserOrgsLoader {
@@ -67,27 +68,6 @@ impl Loader<i64> for UserOrgsLoader {
     }
 }
 
-/// A learner's profile, by the learner's user id.
-pub struct ProfileLoader(DatabaseConnection);
-
-impl Loader<i64> for ProfileLoader {
-    type Value = learner_profile::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = learner_profile::Entity::find()
-            .filter(learner_profile::Column::UserId.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        Ok(rows.into_iter().map(|r| (r.user_id, r)).collect())
-    }
-}
-
-/// A loader whose results are kept for the rest of the request, so a page can prime it with
-/// one batch and its items' fields read from it.
-pub type Cached<T> = DataLoader<T, HashMapCache>;
-
 /// Loads `keys` with one call of `cache`'s loader and feeds every key to the cache, a key
 /// with no rows as having none, so the fields of a page read from the cache instead of
 /// batching by timing. Returns what was loaded.
@@ -107,27 +87,33 @@ where
 /// Every loader of a request.
 #[derive(Clone)]
 pub struct Loaders {
-    pub orgs: Arc<Cached<OrgLoader>>,
-    pub courses: Arc<Cached<CourseLoader>>,
-    pub sessions: Arc<Cached<SessionLoader>>,
-    pub classes: Arc<Cached<ClassLoader>>,
-    pub users: Arc<Cached<UserLoader>>,
+    pub orgs: Arc<Cached<ById<org::Entity>>>,
+    pub courses: Arc<Cached<ById<course::Entity>>>,
+    pub sessions: Arc<Cached<ById<academic_session::Entity>>>,
+    pub classes: Arc<Cached<ById<class::Entity>>>,
+    pub users: Arc<Cached<ById<user::Entity>>>,
     pub user_orgs: Arc<Cached<UserOrgsLoader>>,
-    pub profiles: Arc<Cached<ProfileLoader>>,
+    /// A learner's profile by the learner's user id: a group of at most one (the user id is
+    /// unique in the table); read it through [`Loaders::profile_of`].
+    pub profiles: Arc<Cached<ByParent<learner_profile::Entity>>>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        let l = |_: ()| db.clone();
         Loaders {
-            orgs: Arc::new(DataLoader::with_cache(OrgLoader(l(())), tokio::spawn, HashMapCache::default())),
-            courses: Arc::new(DataLoader::with_cache(CourseLoader(l(())), tokio::spawn, HashMapCache::default())),
-            sessions: Arc::new(DataLoader::with_cache(SessionLoader(l(())), tokio::spawn, HashMapCache::default())),
-            classes: Arc::new(DataLoader::with_cache(ClassLoader(l(())), tokio::spawn, HashMapCache::default())),
-            users: Arc::new(DataLoader::with_cache(UserLoader(l(())), tokio::spawn, HashMapCache::default())),
-            user_orgs: Arc::new(DataLoader::with_cache(UserOrgsLoader(l(())), tokio::spawn, HashMapCache::default())),
-            profiles: Arc::new(DataLoader::with_cache(ProfileLoader(l(())), tokio::spawn, HashMapCache::default())),
+            orgs: Arc::new(cached(ById::new(db))),
+            courses: Arc::new(cached(ById::new(db))),
+            sessions: Arc::new(cached(ById::new(db))),
+            classes: Arc::new(cached(ById::new(db))),
+            users: Arc::new(cached(ById::new(db))),
+            user_orgs: Arc::new(cached(UserOrgsLoader(db.clone()))),
+            profiles: Arc::new(cached(ByParent::new(db, learner_profile::Column::UserId))),
         }
+    }
+
+    /// The profile of a learner, if they have one.
+    pub async fn profile_of(&self, learner: i64) -> async_graphql::Result<Option<learner_profile::Model>> {
+        Ok(self.profiles.load_one(learner).await?.and_then(|v| v.into_iter().next()))
     }
 
     /// Forgets everything loaded, so the next read sees the database as it is now.

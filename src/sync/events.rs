@@ -102,6 +102,7 @@ impl Bus {
     /// was revoked or the client disabled, so they check their token again at once. Sent
     /// after the revocation committed; a lost notice is caught by the subscriptions' periodic
     /// re-check.
+    #[tracing::instrument(skip_all, fields(client_id))]
     pub async fn revoked(&self, db: &impl ConnectionTrait, client_id: &str) {
         // Client ids never hold commas (they separate items of a notification); be safe.
         let client_id: String = client_id.chars().filter(|c| *c != ',').collect();
@@ -126,6 +127,7 @@ impl Bus {
     }
 
     /// Stages `events` in the transaction `txn`.
+    #[tracing::instrument(skip_all, fields(events = events.len()))]
     pub async fn stage(&self, txn: &impl ConnectionTrait, events: Vec<Event>) -> AppResult<Staged> {
         if txn.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Staged { tx: self.tx.clone(), events });

@@ -1,13 +1,10 @@
 //! The changes feed (`syncCursor`, `changes`) and the subscriptions (`resultChanged`,
 //! `playlistItemStateChanged`, over graphql-transport-ws at `/graphql/ws`).
 
-use async_graphql::{
-    Context, Enum, ID, Object, SimpleObject, Subscription,
-    dataloader::{DataLoader, HashMapCache},
-};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject, Subscription};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use entity::{enrollment, learner_profile, sync_change};
+use entity::{enrollment, learner_profile, result as result_entity, sync_change};
 use futures_util::{Stream, StreamExt, stream};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -24,41 +21,30 @@ use crate::{
         node::Node,
         relay::{Kind, global_id},
     },
+    loader::{ById, Cached, cached},
     playlists::graphql::{Playlist, PlaylistItem, pl},
     profiles::graphql::LearnerProfile,
     progress::graphql::ResultNode,
-    roster::{
-        graphql::{Class, Educator, Enrollment, Learner},
-        loaders::Cached,
-    },
+    roster::graphql::{Class, Educator, Enrollment, Learner},
 };
 
 /// Most changes one page returns.
 pub const MAX_CHANGES: i32 = 500;
 
-crate::roster::loaders::id_loader!(ProfileById, learner_profile);
-crate::roster::loaders::id_loader!(EnrollmentById, enrollment);
-crate::roster::loaders::id_loader!(ResultById, result_entity);
-use entity::result as result_entity;
-
 /// Loaders for the feed's records that other domains load only by parent.
 #[derive(Clone)]
 pub struct FeedLoaders {
-    profiles: Arc<Cached<ProfileById>>,
-    enrollments: Arc<Cached<EnrollmentById>>,
-    results: Arc<Cached<ResultById>>,
+    profiles: Arc<Cached<ById<learner_profile::Entity>>>,
+    enrollments: Arc<Cached<ById<enrollment::Entity>>>,
+    results: Arc<Cached<ById<result_entity::Entity>>>,
 }
 
 impl FeedLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         FeedLoaders {
-            profiles: Arc::new(DataLoader::with_cache(ProfileById(db.clone()), tokio::spawn, HashMapCache::default())),
-            enrollments: Arc::new(DataLoader::with_cache(
-                EnrollmentById(db.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            )),
-            results: Arc::new(DataLoader::with_cache(ResultById(db.clone()), tokio::spawn, HashMapCache::default())),
+            profiles: Arc::new(cached(ById::new(db))),
+            enrollments: Arc::new(cached(ById::new(db))),
+            results: Arc::new(cached(ById::new(db))),
         }
     }
 
@@ -198,7 +184,6 @@ impl SyncQuery {
         let after = after.as_deref().map(decode).transpose()?;
         let p = principal(ctx)?;
         let page = gql(store::page(db(ctx)?, p, after, u64::try_from(first).unwrap_or(100)).await)?;
-        crate::audit::note(ctx, page.changes.iter().filter_map(|c| c.learner_id));
         Ok(ChangesPage {
             changes: page.changes.into_iter().map(Change).collect(),
             cursor: encode(page.cursor),

@@ -91,6 +91,7 @@ impl Change {
 
 /// Appends `changes` to the feed. Call it last in the transaction, right before commit: from
 /// here until the commit the clock row stays locked and other writers wait their turn.
+#[tracing::instrument(skip_all, fields(changes = changes.len()))]
 pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult<()> {
     if changes.is_empty() {
         return Ok(());
@@ -125,6 +126,7 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
 }
 
 /// The clock: the last sequence number handed out, and the last one pruned.
+#[tracing::instrument(skip_all)]
 pub async fn clock(db: &impl ConnectionTrait) -> AppResult<(i64, i64)> {
     let backend = db.get_database_backend();
     let row = db
@@ -179,7 +181,8 @@ fn visible(p: &Principal) -> Condition {
 
 /// Changes after `after` (a sequence number; `None` = from the beginning of the retained
 /// history), up to `limit`. Fails with `CURSOR_EXPIRED` when retention has pruned changes the
-/// caller has not seen.
+/// caller has not seen. The learners the page names are revealed to the caller.
+#[tracing::instrument(skip_all, fields(after = ?after, limit))]
 pub async fn page(db: &DatabaseConnection, p: &Principal, after: Option<i64>, limit: u64) -> AppResult<Page> {
     let (head, pruned) = clock(db).await?;
     let after = after.unwrap_or(pruned);
@@ -204,11 +207,13 @@ pub async fn page(db: &DatabaseConnection, p: &Principal, after: Option<i64>, li
     let mut changes = rows;
     changes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let cursor = if has_more { changes.last().map_or(head, |c| c.seq) } else { head };
+    p.reveal(changes.iter().filter_map(|c| c.learner_id));
     Ok(Page { changes, cursor, has_more })
 }
 
 /// Deletes changes older than `before`, recording how far the feed was pruned. Returns the
 /// number of changes deleted.
+#[tracing::instrument(skip_all, fields(before = %before))]
 pub async fn prune(db: &DatabaseConnection, before: DateTime<Utc>) -> AppResult<u64> {
     let txn = crate::db::begin_write(db).await?;
     let newest: Option<i64> = sync_change::Entity::find()

@@ -3,6 +3,7 @@
 //! principal may see. Deny is the default: a principal limited to no org sees nothing.
 
 pub mod redesign;
+pub mod roster;
 pub mod win;
 
 use entity::{OrgType, Role};

@@ -1,220 +1,19 @@
-//! Roster data access. Every function takes the principal and filters by its orgs; lookups of
-//! records outside them answer "not found", never "forbidden", so ids can't be probed.
+//! Roster writes: learners upserted from a student information system, and records marked
+//! deleted. Each runs in one transaction and records its changes for the sync feed.
 
-use chrono::{DateTime, Utc};
-use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, academic_session, class, course, enrollment, org, user, user_org};
+use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, class, enrollment, org, user, user_org};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, Query},
 };
 
+use super::{Key, OrgType, Role, Sync, find_class, find_enrollment, find_user, orgs};
 use crate::{
-    auth::{
-        OrgAccess, Principal,
-        policy::{
-            in_own_classes, orgs_visible, owned_by_granted_org, owned_by_visible_org, user_id_visible, users_visible,
-        },
-    },
+    auth::{OrgAccess, Principal, policy::owned_by_granted_org},
     error::{AppError, AppResult, OnConstraint},
     sync::{Change, ChangeEntity},
 };
-
-pub use entity::{OrgType, Role};
-
-/// What every roster list accepts to sync: records changed since a time, deletions included.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Sync {
-    pub updated_since: Option<DateTime<Utc>>,
-    pub include_deleted: bool,
-}
-
-impl Sync {
-    /// `updatedSince` returns deletions too (a syncing tool must see them); otherwise only
-    /// active records unless `includeDeleted`.
-    fn condition(self, status: impl ColumnTrait, dlm: impl ColumnTrait) -> Condition {
-        let mut c = Condition::all();
-        if let Some(since) = self.updated_since {
-            c = c.add(dlm.gte(since));
-        } else if !self.include_deleted {
-            c = c.add(status.eq(STATUS_ACTIVE));
-        }
-        c
-    }
-}
-
-pub fn orgs(p: &Principal, org_type: OrgType, parent: Option<i64>, sync: Sync) -> Select<org::Entity> {
-    let mut q = org::Entity::find()
-        .filter(orgs_visible(p))
-        .filter(org::Column::OrgType.eq(org_type))
-        .filter(sync.condition(org::Column::Status, org::Column::DateLastModified));
-    if let Some(parent) = parent {
-        q = q.filter(org::Column::ParentId.eq(parent));
-    }
-    q
-}
-
-/// Users of `role` (student, or staff when `role` is None), optionally only those at a school
-/// or in a class.
-pub fn users(
-    p: &Principal,
-    roles: &[Role],
-    school: Option<i64>,
-    class: Option<i64>,
-    grade: Option<&str>,
-    sync: Sync,
-) -> Select<user::Entity> {
-    let mut q = user::Entity::find()
-        .filter(users_visible(p))
-        .filter(user::Column::Role.is_in(roles.iter().copied()))
-        .filter(sync.condition(user::Column::Status, user::Column::DateLastModified));
-    if let Some(school) = school {
-        q = q.filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(user_org::Column::UserId)
-                    .from(user_org::Entity)
-                    .and_where(user_org::Column::OrgId.eq(school))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(class) = class {
-        q = q.filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(enrollment::Column::UserId)
-                    .from(enrollment::Entity)
-                    .and_where(enrollment::Column::ClassId.eq(class))
-                    .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(grade) = grade {
-        // `grades` is a comma-separated list; match a whole code.
-        q = q.filter(
-            Condition::any()
-                .add(user::Column::Grades.eq(grade))
-                .add(user::Column::Grades.like(format!("{grade},%")))
-                .add(user::Column::Grades.like(format!("%,{grade}")))
-                .add(user::Column::Grades.like(format!("%,{grade},%"))),
-        );
-    }
-    q
-}
-
-pub fn classes(
-    p: &Principal,
-    school: Option<i64>,
-    course: Option<i64>,
-    term: Option<i64>,
-    sync: Sync,
-) -> Select<class::Entity> {
-    let mut q = class::Entity::find()
-        .filter(owned_by_granted_org(p, (class::Entity, class::Column::OrgId)))
-        .filter(in_own_classes(p, (class::Entity, class::Column::Id)))
-        .filter(sync.condition(class::Column::Status, class::Column::DateLastModified));
-    if let Some(school) = school {
-        q = q.filter(class::Column::OrgId.eq(school));
-    }
-    if let Some(course) = course {
-        q = q.filter(class::Column::CourseId.eq(course));
-    }
-    if let Some(term) = term {
-        q = q.filter(class::Column::TermId.eq(term));
-    }
-    q
-}
-
-pub fn courses(p: &Principal, org: Option<i64>, sync: Sync) -> Select<course::Entity> {
-    let mut q = course::Entity::find()
-        .filter(owned_by_visible_org(p, (course::Entity, course::Column::OrgId)))
-        .filter(sync.condition(course::Column::Status, course::Column::DateLastModified));
-    if let Some(org) = org {
-        q = q.filter(course::Column::OrgId.eq(org));
-    }
-    q
-}
-
-pub fn academic_sessions(p: &Principal, orgs: Option<Vec<i64>>, sync: Sync) -> Select<academic_session::Entity> {
-    let mut q = academic_session::Entity::find()
-        .filter(owned_by_visible_org(p, (academic_session::Entity, academic_session::Column::OrgId)))
-        .filter(sync.condition(academic_session::Column::Status, academic_session::Column::DateLastModified));
-    if let Some(orgs) = orgs {
-        q = q.filter(academic_session::Column::OrgId.is_in(orgs));
-    }
-    q
-}
-
-/// Enrollments in visible classes of visible users.
-pub fn enrollments(p: &Principal, class: Option<i64>, user: Option<i64>, sync: Sync) -> Select<enrollment::Entity> {
-    let mut q = enrollment::Entity::find()
-        .filter(user_id_visible(p, (enrollment::Entity, enrollment::Column::UserId)))
-        .filter(in_own_classes(p, (enrollment::Entity, enrollment::Column::ClassId)))
-        .filter(sync.condition(enrollment::Column::Status, enrollment::Column::DateLastModified));
-    if let OrgAccess::Only { orgs, .. } = &p.orgs {
-        q = q.filter(
-            enrollment::Column::ClassId.in_subquery(
-                Query::select()
-                    .column(class::Column::Id)
-                    .from(class::Entity)
-                    .and_where(class::Column::OrgId.is_in(orgs.iter().copied()))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(class) = class {
-        q = q.filter(enrollment::Column::ClassId.eq(class));
-    }
-    if let Some(user) = user {
-        q = q.filter(enrollment::Column::UserId.eq(user));
-    }
-    q
-}
-
-/// Picks one visible record: by primary key or by sourcedId.
-pub enum Key<'a> {
-    Id(i64),
-    Sourced(&'a str),
-}
-
-macro_rules! find_one {
-    ($fn:ident, $m:ident, $select:expr) => {
-        pub async fn $fn(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>) -> AppResult<Option<$m::Model>> {
-            let q: Select<$m::Entity> = $select(p);
-            let q = match key {
-                Key::Id(id) => q.filter($m::Column::Id.eq(id)),
-                Key::Sourced(s) => q.filter($m::Column::SourcedId.eq(s)),
-            };
-            Ok(q.one(db).await?)
-        }
-    };
-}
-
-const ANY: Sync = Sync { updated_since: None, include_deleted: true };
-find_one!(find_org, org, |p| org::Entity::find().filter(orgs_visible(p)));
-find_one!(find_user, user, |p| users(p, &[Role::Student, Role::Teacher, Role::Administrator], None, None, None, ANY));
-find_one!(find_class, class, |p| classes(p, None, None, None, ANY));
-find_one!(find_course, course, |p| courses(p, None, ANY));
-find_one!(find_session, academic_session, |p| academic_sessions(p, None, ANY));
-
-/// An enrollment the caller may see, by id or sourcedId; a student's is noted on the caller's
-/// audit trail.
-pub async fn find_enrollment(
-    db: &impl ConnectionTrait,
-    p: &Principal,
-    key: Key<'_>,
-) -> AppResult<Option<enrollment::Model>> {
-    let q = enrollments(p, None, None, ANY);
-    let q = match key {
-        Key::Id(id) => q.filter(enrollment::Column::Id.eq(id)),
-        Key::Sourced(s) => q.filter(enrollment::Column::SourcedId.eq(s)),
-    };
-    let found = q.one(db).await?;
-    p.reveal(found.iter().filter(|e| e.role == Role::Student).map(|e| e.user_id));
-    Ok(found)
-}
 
 const SOURCED_ID_TAKEN: &str = "this sourcedId is already in use and cannot be assigned to this learner";
 
@@ -249,8 +48,15 @@ pub(crate) fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
 }
 
 /// Creates or updates a learner by sourcedId, with their school memberships, in one
-/// transaction. Returns the stored learner.
+/// transaction. Returns the stored learner, revealed to the caller.
+#[tracing::instrument(skip_all, fields(sourced_id = %input.sourced_id))]
 pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
+    let stored = upsert(db, p, input).await?;
+    p.reveal([stored.id]);
+    Ok(stored)
+}
+
+async fn upsert(db: &DatabaseConnection, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
     check_len("input.sourcedId", &input.sourced_id, 255)?;
     check_len("input.givenName", &input.given_name, 128)?;
     check_len("input.familyName", &input.family_name, 128)?;
@@ -377,8 +183,18 @@ pub enum Deletable {
 /// Marks a record `tobedeleted` (and the enrollments that hang off a user or class), bumping
 /// `dateLastModified` so that `updatedSince` sync delivers the deletion. A caller limited to
 /// some orgs deletes only what lies within them: a user who also belongs to other orgs loses
-/// their memberships and enrollments in the caller's orgs and stays active elsewhere.
+/// their memberships and enrollments in the caller's orgs and stays active elsewhere. A
+/// deleted learner (or one already deleted) is revealed to the caller.
+#[tracing::instrument(skip_all, fields(kind = ?kind, id))]
 pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
+    mark(db, p, kind, id).await?;
+    if let Deletable::User { student: true } = kind {
+        p.reveal([id]);
+    }
+    Ok(())
+}
+
+async fn mark(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let now = crate::db::now();
     let found = match kind {
@@ -515,28 +331,4 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
     crate::sync::record(&txn, &changes).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// A sourcedId to look up: one PostgreSQL can compare (no NUL); anything else matches nothing.
-pub(crate) fn lookup_key(s: &str) -> Option<&str> {
-    (!s.contains('\0') && s.len() <= 255).then_some(s)
-}
-
-/// The district a district-level record belongs to: the named one if visible, else the only
-/// district the principal can see.
-pub async fn resolve_district(db: &impl ConnectionTrait, p: &Principal, sourced_id: Option<&str>) -> AppResult<i64> {
-    let mut q = org::Entity::find()
-        .filter(org::Column::OrgType.eq(OrgType::District))
-        .filter(org::Column::Status.eq(STATUS_ACTIVE))
-        .filter(crate::auth::policy::orgs_visible(p));
-    if let Some(sid) = sourced_id {
-        let sid = lookup_key(sid).ok_or(AppError::NotFound("district"))?;
-        q = q.filter(org::Column::SourcedId.eq(sid));
-    }
-    let found = q.limit(2).all(db).await?;
-    match found.as_slice() {
-        [one] => Ok(one.id),
-        [] => Err(AppError::NotFound("district")),
-        _ => Err(AppError::validation("input.districtSourcedId", "name the district: there is more than one")),
-    }
 }

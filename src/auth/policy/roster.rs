@@ -1,0 +1,171 @@
+//! The roster rules of the policy that are decided in memory, on records already loaded: which
+//! of a user's schools a caller may see, and whether a page's profiles are the caller's to read.
+//! The SQL twins (which users, classes and enrollments a caller sees) are in the parent module.
+
+use entity::{OrgType, org};
+
+use crate::auth::{Principal, Scope};
+
+/// Whether an org a user belongs to is shown as one of their schools: a school the caller may
+/// see. A learner shared by two schools shows a caller limited to one only that one.
+pub fn may_see_school(p: &Principal, o: &org::Model) -> bool {
+    o.org_type == OrgType::School && p.may_see_org(o.id)
+}
+
+/// Whether the caller reads learner profiles (`profiles.read`), so that a page of learners may
+/// load their profiles up front.
+pub fn may_read_profiles(p: &Principal) -> bool {
+    p.has(Scope::ProfilesRead)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::{
+        auth::{Actor, OrgAccess, People},
+        roster::store::Role,
+    };
+
+    const DISTRICT: i64 = 1;
+    const SCHOOL: i64 = 10;
+    const OTHER_SCHOOL: i64 = 11;
+    const ME: i64 = 100;
+    const TEACHER: i64 = 200;
+
+    fn user(id: i64, role: Role, people: People, orgs: &[i64], scopes: &[Scope]) -> Principal {
+        Principal {
+            actor: Actor::User { client_id: "front".into(), user_id: id, sourced_id: format!("u-{id}"), role },
+            scopes: scopes.iter().copied().collect(),
+            orgs: OrgAccess::Only {
+                orgs: orgs.to_vec(),
+                ancestors: if orgs.contains(&DISTRICT) { vec![] } else { vec![DISTRICT] },
+            },
+            people,
+            trail: Default::default(),
+        }
+    }
+
+    fn tool(scopes: &[Scope], orgs: OrgAccess) -> Principal {
+        Principal {
+            actor: Actor::Client { client_id: "tool".into() },
+            scopes: scopes.iter().copied().collect(),
+            orgs,
+            people: People::All,
+            trail: Default::default(),
+        }
+    }
+
+    fn school_tool(scopes: &[Scope]) -> Principal {
+        tool(scopes, OrgAccess::Only { orgs: vec![SCHOOL], ancestors: vec![DISTRICT] })
+    }
+
+    const READ: &[Scope] = &[Scope::RosterRead, Scope::ProfilesRead];
+    const WHOLE_DISTRICT: &[i64] = &[DISTRICT, SCHOOL, OTHER_SCHOOL];
+
+    /// Every kind of caller the matrix asks about.
+    fn callers() -> Vec<(&'static str, Principal)> {
+        vec![
+            ("student", user(ME, Role::Student, People::Only(ME), &[SCHOOL], READ)),
+            ("other student", user(ME + 1, Role::Student, People::Only(ME + 1), &[OTHER_SCHOOL], READ)),
+            ("teacher", user(TEACHER, Role::Teacher, People::Taught(TEACHER), &[SCHOOL], READ)),
+            ("other teacher", user(TEACHER + 1, Role::Teacher, People::Taught(TEACHER + 1), &[OTHER_SCHOOL], READ)),
+            ("school admin", user(300, Role::Administrator, People::All, &[SCHOOL], READ)),
+            ("other-school admin", user(301, Role::Administrator, People::All, &[OTHER_SCHOOL], READ)),
+            ("district admin", user(302, Role::Administrator, People::All, WHOLE_DISTRICT, READ)),
+            ("tool with scopes", school_tool(READ)),
+            ("tool without scopes", school_tool(&[Scope::RosterRead])),
+            ("district-wide tool", tool(READ, OrgAccess::All)),
+            ("anonymous", Principal::anonymous()),
+        ]
+    }
+
+    /// Checks a rule against the expected outcome for each caller.
+    fn check(rule: &str, f: impl Fn(&Principal) -> bool, expected: &[(&str, bool)]) {
+        let callers = callers();
+        assert_eq!(callers.len(), expected.len(), "{rule}: one expectation per caller");
+        for ((name, p), (want_name, allowed)) in callers.iter().zip(expected) {
+            assert_eq!(name, want_name, "{rule}: callers in order");
+            assert_eq!(f(p), *allowed, "{rule} for {name}");
+        }
+    }
+
+    fn org(id: i64, org_type: OrgType) -> org::Model {
+        org::Model {
+            id,
+            sourced_id: format!("org-{id}"),
+            status: entity::STATUS_ACTIVE.into(),
+            date_last_modified: Utc::now(),
+            name: format!("org {id}"),
+            org_type,
+            identifier: None,
+            parent_id: (org_type == OrgType::School).then_some(DISTRICT),
+        }
+    }
+
+    #[test]
+    fn a_users_school_shows_to_callers_of_that_school() {
+        let school = org(SCHOOL, OrgType::School);
+        check(
+            "may_see_school(SCHOOL)",
+            |p| may_see_school(p, &school),
+            &[
+                ("student", true),
+                ("other student", false),
+                ("teacher", true),
+                ("other teacher", false),
+                ("school admin", true),
+                ("other-school admin", false),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", true),
+                ("district-wide tool", true),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_district_is_never_listed_among_schools() {
+        let district = org(DISTRICT, OrgType::District);
+        check(
+            "may_see_school(DISTRICT)",
+            |p| may_see_school(p, &district),
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", false),
+                ("other teacher", false),
+                ("school admin", false),
+                ("other-school admin", false),
+                ("district admin", false),
+                ("tool with scopes", false),
+                ("tool without scopes", false),
+                ("district-wide tool", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn profiles_are_primed_only_for_profile_readers() {
+        check(
+            "may_read_profiles",
+            may_read_profiles,
+            &[
+                ("student", true),
+                ("other student", true),
+                ("teacher", true),
+                ("other teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("district-wide tool", true),
+                ("anonymous", false),
+            ],
+        );
+    }
+}

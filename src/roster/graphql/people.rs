@@ -1,0 +1,213 @@
+//! People: learners (students) and educators (teachers and administrators).
+
+use async_graphql::{Context, Enum, ID, Object, Union, dataloader::Loader};
+use chrono::{DateTime, Utc};
+use entity::{Role, user};
+use sea_orm::Select;
+
+use super::{Enrollment, RecordStatus, School, SyncFilter, enrollments::enrollment_page, list, status};
+use crate::{
+    auth::{Scope, policy},
+    graphql::{
+        context::{db, gql, loaders, needs, principal},
+        relay::{Conn, Kind, PageArgs, global_id, paginate},
+    },
+    profiles::graphql::LearnerProfile,
+    roster::store,
+};
+
+/// A page of learners, revealed to the caller. The children the document asks for (profiles,
+/// schools, playlists and their items, mastery) are loaded for the whole page with one query
+/// each and fed to the request's loader cache, so what a page costs depends neither on its size
+/// nor on DataLoader batch timing.
+pub(super) async fn learner_page(
+    ctx: &Context<'_>,
+    q: Select<user::Entity>,
+    args: PageArgs,
+) -> async_graphql::Result<Conn<Learner>> {
+    let conn = gql(paginate(ctx, db(ctx)?, q, user::Column::Id, args, |m| m.id, Learner).await)?;
+    let p = principal(ctx)?;
+    store::reveal_learners(p, conn.edges.iter().map(|e| &e.node.0));
+    let ids: Vec<i64> = conn.edges.iter().map(|e| e.node.0.id).collect();
+    let node = ctx.look_ahead().field("edges").field("node");
+    let loaders = loaders(ctx)?;
+    if !ids.is_empty() && node.field("profile").exists() && policy::roster::may_read_profiles(p) {
+        // Learners without a profile are cached too, as having none.
+        crate::roster::loaders::prime(&loaders.profiles, &ids).await?;
+    }
+    if !ids.is_empty() && node.field("schools").exists() {
+        let mut found = loaders.user_orgs.loader().load(&ids).await?;
+        // Users without orgs are cached too, as having none.
+        let all: Vec<_> = ids.iter().map(|id| (*id, found.remove(id).unwrap_or_default())).collect();
+        loaders.user_orgs.feed_many(all).await;
+    }
+    crate::playlists::graphql::prime_for_learners(ctx, &node, &ids).await?;
+    crate::progress::graphql::prime_for_learners(ctx, &node, &ids).await?;
+    Ok(conn)
+}
+
+/// Role of a staff member.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EducatorRole {
+    Teacher,
+    Administrator,
+}
+
+/// The user of an enrollment.
+#[derive(Union)]
+pub enum RosterUser {
+    Learner(Learner),
+    Educator(Educator),
+}
+pub(super) fn roster_user(m: user::Model) -> RosterUser {
+    if m.role == Role::Student { RosterUser::Learner(Learner(m)) } else { RosterUser::Educator(Educator(m)) }
+}
+
+/// The schools a user belongs to that the caller may see.
+async fn schools_of(ctx: &Context<'_>, user_id: i64) -> async_graphql::Result<Vec<School>> {
+    Ok(gql(store::schools_of(loaders(ctx)?, principal(ctx)?, user_id).await)?.into_iter().map(School).collect())
+}
+
+/// A student.
+pub struct Learner(pub user::Model);
+
+#[Object]
+impl Learner {
+    pub async fn id(&self) -> ID {
+        global_id(Kind::Learner, self.0.id)
+    }
+    /// The identifier the district and its vendors exchange.
+    async fn sourced_id(&self) -> &str {
+        &self.0.sourced_id
+    }
+    async fn status(&self) -> RecordStatus {
+        status(&self.0.status)
+    }
+    async fn date_last_modified(&self) -> DateTime<Utc> {
+        self.0.date_last_modified
+    }
+    async fn given_name(&self) -> &str {
+        &self.0.given_name
+    }
+    async fn family_name(&self) -> &str {
+        &self.0.family_name
+    }
+    /// The name the student goes by, when it differs from the given name.
+    async fn preferred_name(&self) -> Option<&str> {
+        self.0.preferred_name.as_deref()
+    }
+    async fn username(&self) -> Option<&str> {
+        self.0.username.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// The district's student number.
+    async fn identifier(&self) -> Option<&str> {
+        self.0.identifier.as_deref()
+    }
+    /// Grade codes (`06`).
+    async fn grades(&self) -> Vec<String> {
+        list(&self.0.grades)
+    }
+    /// Schools the student belongs to.
+    async fn schools(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<School>> {
+        schools_of(ctx, self.0.id).await
+    }
+    /// The student's enrollments in classes.
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<SyncFilter>,
+    ) -> async_graphql::Result<Conn<Enrollment>> {
+        let q = store::enrollments(principal(ctx)?, None, Some(self.0.id), filter.into());
+        enrollment_page(ctx, q, PageArgs::new(first, after, last, before)).await
+    }
+    /// The learner profile the student and their teachers build together; null until created.
+    /// Needs `profiles.read`.
+    #[graphql(guard = "needs(Scope::ProfilesRead)")]
+    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LearnerProfile>> {
+        Ok(loaders(ctx)?.profile_of(self.0.id).await?.map(LearnerProfile))
+    }
+    /// The learner's playlists (optionally of one subject). Needs `playlists.read`.
+    #[graphql(guard = "needs(Scope::PlaylistsRead)")]
+    async fn playlists(
+        &self,
+        ctx: &Context<'_>,
+        subject: Option<String>,
+    ) -> async_graphql::Result<Vec<crate::playlists::graphql::Playlist>> {
+        crate::playlists::graphql::of_learner(ctx, self.0.id, subject.as_deref()).await
+    }
+    /// The learner's mastery of each competency they have evidence on, with that evidence.
+    /// Needs `progress.read`.
+    #[graphql(guard = "needs(Scope::ProgressRead)")]
+    async fn mastery(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::progress::graphql::Mastery>> {
+        crate::progress::graphql::of_learner(ctx, self.0.id).await
+    }
+    /// The learner's WIN placements in the caller's schools, newest first, with attendance and
+    /// notes. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
+    async fn win_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::win::graphql::WinAssignment>> {
+        crate::win::graphql::history_of(ctx, self.0.id).await
+    }
+}
+
+/// A teacher or administrator.
+pub struct Educator(pub user::Model);
+
+#[Object]
+impl Educator {
+    pub async fn id(&self) -> ID {
+        global_id(Kind::Educator, self.0.id)
+    }
+    async fn sourced_id(&self) -> &str {
+        &self.0.sourced_id
+    }
+    async fn status(&self) -> RecordStatus {
+        status(&self.0.status)
+    }
+    async fn date_last_modified(&self) -> DateTime<Utc> {
+        self.0.date_last_modified
+    }
+    async fn role(&self) -> EducatorRole {
+        if self.0.role == Role::Administrator { EducatorRole::Administrator } else { EducatorRole::Teacher }
+    }
+    async fn given_name(&self) -> &str {
+        &self.0.given_name
+    }
+    async fn family_name(&self) -> &str {
+        &self.0.family_name
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn username(&self) -> Option<&str> {
+        self.0.username.as_deref()
+    }
+    async fn identifier(&self) -> Option<&str> {
+        self.0.identifier.as_deref()
+    }
+    /// Schools the educator works at.
+    async fn schools(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<School>> {
+        schools_of(ctx, self.0.id).await
+    }
+    /// The educator's class enrollments (the classes they teach).
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<SyncFilter>,
+    ) -> async_graphql::Result<Conn<Enrollment>> {
+        let q = store::enrollments(principal(ctx)?, None, Some(self.0.id), filter.into());
+        enrollment_page(ctx, q, PageArgs::new(first, after, last, before)).await
+    }
+}
