@@ -282,3 +282,111 @@ pub fn require_district(p: &Principal, scope: Scope, district_id: i64) -> AppRes
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DISTRICT: i64 = 1;
+    const SCHOOL: i64 = 10;
+
+    fn names(scopes: &BTreeSet<Scope>) -> Vec<&'static str> {
+        scopes.iter().map(|s| s.as_str()).collect()
+    }
+
+    #[test]
+    fn each_role_is_capped_to_exactly_its_scopes() {
+        let student = [
+            "roster.read",
+            "profiles.read",
+            "profiles.write",
+            "playlists.read",
+            "playlists.write",
+            "progress.read",
+            "win.read",
+            "win.write",
+        ];
+        let teacher_extra = ["profiles.sensitive.read", "progress.write", "redesign.read"];
+        let admin_extra = ["roster.write", "redesign.write"];
+        let sorted = |v: Vec<&'static str>| {
+            let mut v = v;
+            v.sort_unstable();
+            v
+        };
+        let cases: [(Role, bool, Vec<&str>); 6] = [
+            (Role::Student, false, student.to_vec()),
+            (Role::Student, true, student.to_vec()),
+            (Role::Teacher, false, [&student[..], &teacher_extra[..]].concat()),
+            (Role::Teacher, true, [&student[..], &teacher_extra[..]].concat()),
+            (Role::Administrator, false, [&student[..], &teacher_extra[..], &admin_extra[..]].concat()),
+            (Role::Administrator, true, Scope::ALL.iter().map(|s| s.as_str()).collect()),
+        ];
+        for (role, district_admin, want) in cases {
+            assert_eq!(
+                sorted(names(&role_scopes(role, district_admin))),
+                sorted(want),
+                "{role} (district administrator: {district_admin})"
+            );
+        }
+    }
+
+    fn principal(actor: Actor, scopes: &[Scope], orgs: OrgAccess) -> Principal {
+        Principal {
+            actor,
+            scopes: scopes.iter().copied().collect(),
+            orgs,
+            people: People::All,
+            trail: Default::default(),
+        }
+    }
+
+    fn user(role: Role) -> Actor {
+        Actor::User { client_id: "front".into(), user_id: 7, sourced_id: "u-7".into(), role }
+    }
+
+    #[test]
+    fn district_decisions_need_the_scope_the_district_and_no_school_person() {
+        let tool = || Actor::Client { client_id: "tool".into() };
+        let district = || OrgAccess::Only { orgs: vec![DISTRICT, SCHOOL], ancestors: vec![] };
+        let school = || OrgAccess::Only { orgs: vec![SCHOOL], ancestors: vec![DISTRICT] };
+        let w = &[Scope::ProgressWrite][..];
+        // (who, principal, allowed?)
+        let cases = [
+            ("district-wide tool", principal(tool(), w, OrgAccess::All), true),
+            ("tool granted the district", principal(tool(), w, district()), true),
+            ("tool limited to a school", principal(tool(), w, school()), false),
+            ("district-wide tool without the scope", principal(tool(), &[Scope::ProgressRead], OrgAccess::All), false),
+            ("district administrator", principal(user(Role::Administrator), w, district()), true),
+            ("school administrator", principal(user(Role::Administrator), w, school()), false),
+            ("teacher over the district's orgs", principal(user(Role::Teacher), w, district()), false),
+            ("student over the district's orgs", principal(user(Role::Student), w, district()), false),
+            ("the service itself", principal(Actor::System, w, OrgAccess::All), true),
+            ("anonymous", principal(Actor::Anonymous, &[], OrgAccess::All), false),
+        ];
+        for (who, p, allowed) in cases {
+            let got = require_district(&p, Scope::ProgressWrite, DISTRICT);
+            assert_eq!(got.is_ok(), allowed, "{who}: {got:?}");
+            match (who, got) {
+                ("anonymous", Err(e)) => assert!(matches!(e, AppError::Unauthenticated), "{who}: {e:?}"),
+                (_, Err(e)) => assert!(matches!(e, AppError::Forbidden(_)), "{who}: {e:?}"),
+                (_, Ok(())) => {}
+            }
+        }
+        // Another district's decisions are refused even to this district's administrator.
+        let admin = principal(user(Role::Administrator), w, district());
+        assert!(matches!(require_district(&admin, Scope::ProgressWrite, 2), Err(AppError::Forbidden(_))));
+    }
+
+    #[test]
+    fn a_grant_covers_the_orgs_below_it_and_nothing_beside_it() {
+        let o = |id, parent| (id, parent, format!("o-{id}"), OrgType::School);
+        // District 1 -> region 2 -> schools 3 and 4; district 5 -> school 6.
+        let all = [o(1, None), o(2, Some(1)), o(3, Some(2)), o(4, Some(2)), o(5, None), o(6, Some(5))];
+        let below = |roots: &[i64]| with_descendants(&all, roots.iter().copied().collect());
+        assert_eq!(below(&[1]), BTreeSet::from([1, 2, 3, 4]));
+        assert_eq!(below(&[2]), BTreeSet::from([2, 3, 4]));
+        assert_eq!(below(&[3]), BTreeSet::from([3]));
+        assert_eq!(below(&[3, 6]), BTreeSet::from([3, 6]));
+        assert_eq!(below(&[]), BTreeSet::new());
+    }
+}
