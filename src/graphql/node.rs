@@ -128,10 +128,8 @@ async fn resolve(p: &Principal, db: &sea_orm::DatabaseConnection, kind: Kind, id
         }
         Kind::LearnerProfile => {
             p.require(Scope::ProfilesRead)?;
-            profiles::store::find(db, p, id).await?.map(|m| {
-                p.reveal([m.user_id]);
-                Node::LearnerProfile(LearnerProfile(m))
-            })
+            // `find` reveals the profile's learner.
+            profiles::store::find(db, p, id).await?.map(|m| Node::LearnerProfile(LearnerProfile(m)))
         }
         Kind::CompetencyFramework | Kind::Competency => {
             competencies::store::find_node(db, p, kind == Kind::Competency, id).await?.map(|found| match found {
@@ -146,10 +144,10 @@ async fn resolve(p: &Principal, db: &sea_orm::DatabaseConnection, kind: Kind, id
         Kind::PlaylistItem if p.has(Scope::PlaylistsRead) => {
             playlists::store::find_item(db, p, id).await?.map(|m| Node::PlaylistItem(PlaylistItem(m)))
         }
-        Kind::Result if p.has(Scope::ProgressRead) => progress::store::find(db, p, id).await?.map(|m| {
-            p.reveal([m.learner_id]);
-            Node::Result(ResultNode(m))
-        }),
+        // `find` reveals the result's learner.
+        Kind::Result if p.has(Scope::ProgressRead) => {
+            progress::store::find(db, p, id).await?.map(|m| Node::Result(ResultNode(m)))
+        }
         Kind::Playlist | Kind::PlaylistItem | Kind::Result => None,
         Kind::WinBlock | Kind::WinSession | Kind::WinAssignment => win::graphql::resolve_node(p, db, kind, id).await?,
         Kind::RedesignPillar
