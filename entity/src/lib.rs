@@ -52,6 +52,26 @@ pub const STATUS_ACTIVE: &str = "active";
 pub const STATUS_TOBEDELETED: &str = "tobedeleted";
 
 stored_enum! {
+    /// A record's OneRoster `status`: live, or deleted and kept as a tombstone so that syncing
+    /// tools see the deletion.
+    pub enum Status in "status (orgs, users, enrollments, classes, courses, academic_sessions, playlists, playlist_items, results, competencies)" => {
+        Active = "active",
+        ToBeDeleted = "tobedeleted",
+    }
+}
+
+stored_enum! {
+    /// Who made a change or a request (`actor_kind` of revisions, transitions, audit events):
+    /// with `actor_id`, the user's sourcedId, the client's id, or `learnergraph` for the system.
+    pub enum ActorKind in "actor_kind (audit_events, profile_revisions, playlist_item_transitions, redesign_*)" => {
+        Anonymous = "anonymous",
+        Client = "client",
+        User = "user",
+        System = "system",
+    }
+}
+
+stored_enum! {
     /// A person's role (OneRoster `role`): on the user, on each org membership and on each
     /// enrollment.
     pub enum Role in "users.role, user_orgs.role, enrollments.role" => {
