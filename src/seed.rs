@@ -866,7 +866,7 @@ async fn generate(db: &DatabaseConnection, spec: Spec) -> anyhow::Result<SeedRep
         .map(|sid| profile_revision::ActiveModel {
             profile_id: Set(profile_of[&user_ids[sid]]),
             version: Set(1),
-            actor_kind: Set("system".into()),
+            actor_kind: Set(entity::ActorKind::System),
             actor_id: Set("learnergraph-seed".into()),
             actor_name: Set(None),
             changes: Set(contents.remove(sid).unwrap_or_default()),

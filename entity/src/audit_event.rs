@@ -8,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub occurred_at: ChronoDateTimeUtc,
     /// `client`, `user` or `system`.
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     /// Client id, or user sourcedId.
     pub actor_id: String,
     /// The OAuth client the request came through.

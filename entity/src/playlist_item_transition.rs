@@ -9,7 +9,7 @@ pub struct Model {
     pub item_id: i64,
     pub from_state: Option<String>,
     pub to_state: String,
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub note: Option<String>,
     pub changed_at: ChronoDateTimeUtc,

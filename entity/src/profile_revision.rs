@@ -9,7 +9,7 @@ pub struct Model {
     pub profile_id: i64,
     pub version: i32,
     /// `client`, `user` or `system`.
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub actor_name: Option<String>,
     /// A list of `{field, before, after}` objects.

@@ -12,7 +12,7 @@ pub struct Model {
     pub amount_cents: i64,
     pub disbursed_on: Date,
     pub note: Option<String>,
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub created_at: ChronoDateTimeUtc,
 }

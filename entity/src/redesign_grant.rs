@@ -21,7 +21,7 @@ pub struct Model {
     pub fiscal_year: i32,
     pub amount_cents: i64,
     pub awarded_on: Date,
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub created_at: ChronoDateTimeUtc,
 }

@@ -10,7 +10,7 @@ pub struct Model {
     pub measured_on: Date,
     pub value: f64,
     pub note: Option<String>,
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub recorded_at: ChronoDateTimeUtc,
 }

@@ -11,7 +11,7 @@ pub struct Model {
     pub to_stage: super::redesign_plan::Stage,
     pub note: Option<String>,
     pub backward: bool,
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub changed_at: ChronoDateTimeUtc,
 }

@@ -51,7 +51,7 @@ fn event(m: audit_event::Model) -> AuditEvent {
     AuditEvent {
         id: m.id,
         occurred_at: m.occurred_at,
-        actor_kind: m.actor_kind,
+        actor_kind: m.actor_kind.to_string(),
         actor_id: m.actor_id,
         client_id: m.client_id,
         operation_type: m.operation_type,

@@ -26,7 +26,7 @@ const BATCH: usize = 500;
 #[derive(Clone, Debug)]
 pub struct Event {
     pub occurred_at: DateTime<Utc>,
-    pub actor_kind: String,
+    pub actor_kind: entity::ActorKind,
     pub actor_id: String,
     pub client_id: Option<String>,
     pub operation_type: String,

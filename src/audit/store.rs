@@ -17,7 +17,7 @@ pub async fn write(db: &DatabaseConnection, events: &[Event]) -> Result<(), DbEr
     for e in events {
         let id = audit_event::Entity::insert(audit_event::ActiveModel {
             occurred_at: Set(e.occurred_at),
-            actor_kind: Set(e.actor_kind.clone()),
+            actor_kind: Set(e.actor_kind),
             actor_id: Set(e.actor_id.clone()),
             client_id: Set(e.client_id.clone()),
             operation_type: Set(e.operation_type.clone()),
@@ -127,7 +127,7 @@ pub async fn export(db: &DatabaseConnection, f: &Filter, out: impl std::io::Writ
             for (_, _, learner) in of_event {
                 csv.write_record([
                     e.occurred_at.to_rfc3339().as_str(),
-                    &e.actor_kind,
+                    e.actor_kind.as_str(),
                     &e.actor_id,
                     e.client_id.as_deref().unwrap_or(""),
                     &e.operation_type,

@@ -194,12 +194,13 @@ impl Principal {
     }
 
     /// `(kind, id)` recorded as the author of a change.
-    pub fn actor_ref(&self) -> (&'static str, String) {
+    pub fn actor_ref(&self) -> (entity::ActorKind, String) {
+        use entity::ActorKind;
         match &self.actor {
-            Actor::Anonymous => ("anonymous", String::new()),
-            Actor::Client { client_id } => ("client", client_id.clone()),
-            Actor::User { sourced_id, .. } => ("user", sourced_id.clone()),
-            Actor::System => ("system", "learnergraph".to_owned()),
+            Actor::Anonymous => (ActorKind::Anonymous, String::new()),
+            Actor::Client { client_id } => (ActorKind::Client, client_id.clone()),
+            Actor::User { sourced_id, .. } => (ActorKind::User, sourced_id.clone()),
+            Actor::System => (ActorKind::System, "learnergraph".to_owned()),
         }
     }
 

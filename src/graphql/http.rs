@@ -220,7 +220,7 @@ async fn execute(
     if !learners.is_empty() {
         let event = Event {
             occurred_at: crate::db::now(),
-            actor_kind: actor_kind.to_owned(),
+            actor_kind,
             actor_id,
             client_id,
             operation_type: op_type.to_owned(),

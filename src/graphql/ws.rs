@@ -76,7 +76,7 @@ pub async fn subscribe(
 /// layer reveals learners to it.
 struct Caller {
     trail: Trail,
-    actor_kind: &'static str,
+    actor_kind: entity::ActorKind,
     actor_id: String,
     client_id: Option<String>,
 }
@@ -140,7 +140,7 @@ async fn audit(state: &AppState, caller: &OnceLock<Caller>, ops: &Operations, te
     let (op_type, op_name, fields) = ops.of_server_message(&msg).unwrap_or(("subscription", None, vec![]));
     let event = Event {
         occurred_at: crate::db::now(),
-        actor_kind: caller.actor_kind.to_owned(),
+        actor_kind: caller.actor_kind,
         actor_id: caller.actor_id.clone(),
         client_id: caller.client_id.clone(),
         operation_type: op_type.to_owned(),

@@ -173,6 +173,13 @@ pub struct RevisionActor {
     pub id: String,
 }
 
+impl RevisionActor {
+    /// The actor as every revision, transition and audit event records it.
+    pub fn new(kind: entity::ActorKind, id: &str) -> Self {
+        RevisionActor { kind: kind.to_string(), id: id.to_owned() }
+    }
+}
+
 /// One changed field of a revision.
 #[derive(SimpleObject)]
 pub struct ProfileChange {
@@ -200,7 +207,7 @@ impl ProfileRevision {
         self.0.changed_at
     }
     async fn actor(&self) -> RevisionActor {
-        RevisionActor { kind: self.0.actor_kind.clone(), id: self.0.actor_id.clone() }
+        RevisionActor::new(self.0.actor_kind, &self.0.actor_id)
     }
     async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProfileChange>> {
         let sensitive_ok = principal(ctx)?.has(Scope::ProfilesSensitiveRead);

@@ -363,7 +363,7 @@ async fn record_revision(
     profile_revision::Entity::insert(profile_revision::ActiveModel {
         profile_id: Set(profile_id),
         version: Set(version),
-        actor_kind: Set(kind.to_owned()),
+        actor_kind: Set(kind),
         actor_id: Set(id),
         actor_name: Set(None),
         changes: Set(Value::Array(changes)),

@@ -278,7 +278,7 @@ async fn master_items(
             item_id: Set(item.id),
             from_state: Set(Some(item.state.clone())),
             to_state: Set(ItemState::Mastered.as_str().to_owned()),
-            actor_kind: Set("system".to_owned()),
+            actor_kind: Set(entity::ActorKind::System),
             actor_id: Set("mastery".to_owned()),
             note: Set(Some("every competency of this item is mastered".to_owned())),
             changed_at: Set(now),

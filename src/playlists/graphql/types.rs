@@ -84,7 +84,7 @@ impl From<playlist_item_transition::Model> for ItemTransition {
         ItemTransition {
             from: t.from_state.as_deref().map(ItemState::parse),
             to: ItemState::parse(&t.to_state),
-            by: RevisionActor { kind: t.actor_kind, id: t.actor_id },
+            by: RevisionActor::new(t.actor_kind, &t.actor_id),
             note: t.note,
             at: t.changed_at,
         }

@@ -58,7 +58,7 @@ pub async fn set_item_state(
         item_id: Set(item.id),
         from_state: Set(Some(from.as_str().to_owned())),
         to_state: Set(to.as_str().to_owned()),
-        actor_kind: Set(kind.to_owned()),
+        actor_kind: Set(kind),
         actor_id: Set(actor),
         note: Set(note.map(|n| n.trim().to_owned())),
         changed_at: Set(now),

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{redesign_disbursement, redesign_grant};
 
-use super::{Payload, actor, decode, payload, plans::RedesignPlan, plans::RedesignPlanPayload, rl, today, writer};
+use super::{Payload, decode, payload, plans::RedesignPlan, plans::RedesignPlanPayload, rl, today, writer};
 use crate::{
     auth::Scope,
     graphql::{
@@ -151,7 +151,7 @@ impl Grant {
         self.0.awarded_on
     }
     async fn awarded_by(&self) -> RevisionActor {
-        actor(&self.0.actor_kind, &self.0.actor_id)
+        RevisionActor::new(self.0.actor_kind, &self.0.actor_id)
     }
     /// Payments out of this grant, in the order recorded.
     async fn disbursements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GrantDisbursement>> {
@@ -181,7 +181,7 @@ impl GrantDisbursement {
         self.0.note.as_deref()
     }
     async fn recorded_by(&self) -> RevisionActor {
-        actor(&self.0.actor_kind, &self.0.actor_id)
+        RevisionActor::new(self.0.actor_kind, &self.0.actor_id)
     }
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.created_at

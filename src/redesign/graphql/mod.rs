@@ -31,7 +31,6 @@ use crate::{
         relay::{Kind, decode_kind},
         user_errors::{UserError, into_user_errors},
     },
-    profiles::graphql::RevisionActor,
 };
 
 /// Every redesign query, in the order the schema lists them.
@@ -62,10 +61,6 @@ fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a Principal, &'a Da
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-fn actor(kind: &str, id: &str) -> RevisionActor {
-    RevisionActor { kind: kind.to_owned(), id: id.to_owned() }
 }
 
 fn decode(id: &ID, kind: Kind, field: &str) -> AppResult<i64> {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{redesign_plan, redesign_stage_change};
 
 use super::{
-    Payload, actor, decode,
+    Payload, decode,
     district::RedesignCohort,
     funding::{Grant, PlanFunding},
     payload, rl,
@@ -97,7 +97,7 @@ impl RedesignStageChange {
         self.0.backward
     }
     async fn actor(&self) -> RevisionActor {
-        actor(&self.0.actor_kind, &self.0.actor_id)
+        RevisionActor::new(self.0.actor_kind, &self.0.actor_id)
     }
     async fn changed_at(&self) -> DateTime<Utc> {
         self.0.changed_at

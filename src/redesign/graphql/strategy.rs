@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{redesign_goal, redesign_indicator, redesign_measurement, redesign_milestone, redesign_pillar};
 
-use super::{Payload, actor, decode, district::RedesignPillar, payload, plans::RedesignPlan, rl, today, writer};
+use super::{Payload, decode, district::RedesignPillar, payload, plans::RedesignPlan, rl, today, writer};
 use crate::{
     error::AppResult,
     graphql::{
@@ -73,7 +73,7 @@ impl IndicatorMeasurement {
         self.0.note.as_deref()
     }
     async fn recorded_by(&self) -> RevisionActor {
-        actor(&self.0.actor_kind, &self.0.actor_id)
+        RevisionActor::new(self.0.actor_kind, &self.0.actor_id)
     }
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at

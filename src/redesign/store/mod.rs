@@ -106,7 +106,6 @@ fn finite(field: &str, v: f64) -> AppResult<f64> {
 }
 
 /// The principal as recorded on a change: (kind, id).
-fn actor(p: &Principal) -> (String, String) {
-    let (kind, id) = p.actor_ref();
-    (kind.to_owned(), id)
+fn actor(p: &Principal) -> (entity::ActorKind, String) {
+    p.actor_ref()
 }
