@@ -26,58 +26,13 @@ use tower_http::{
 use crate::{
     audit::{AuditLog, AuditWriter},
     auth::{oauth, tokens::Keys},
-    config::{Config, Environment},
+    config::Config,
     db, error,
-    graphql::{self, AppSchema},
+    error::unavailable,
+    graphql,
     metrics::{HttpLabels, Metrics},
+    state::{AppState, WebSettings},
 };
-
-/// What every handler shares. Cheap to clone; holds no per-request state, so any number of
-/// replicas can serve one database.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub schema: AppSchema,
-    pub keys: Arc<Keys>,
-    pub metrics: Arc<Metrics>,
-    pub sign_in: Arc<oauth::SignIn>,
-    pub audit: AuditLog,
-    pub bus: crate::sync::Bus,
-    /// Fair sharing: rate limits and the failed-secret lockout (`src/ratelimit`).
-    pub limits: crate::ratelimit::Limits,
-    /// Where secret hashes are computed, a bounded few at a time.
-    pub hashing: crate::ratelimit::HashPool,
-    /// Limits on GraphQL documents, checked before parsing.
-    pub doc_limits: crate::graphql::limits::DocumentLimits,
-    /// Permits for requests in flight: none left means answer 503 at once.
-    pub in_flight: Arc<tokio::sync::Semaphore>,
-    pub request_timeout: Duration,
-    pub web: WebSettings,
-}
-
-/// What the service shows besides the API, from the configuration.
-#[derive(Clone, Copy, Debug)]
-pub struct WebSettings {
-    /// GraphiQL at `GET /graphql` and its assets under `/graphiql/`.
-    pub graphiql: bool,
-    /// `/metrics` on the main listener: in development, or in production with a token, and
-    /// never when metrics have a listener of their own.
-    pub metrics_on_main: bool,
-    /// SHA-256 of the bearer token `/metrics` requires, if one is configured.
-    pub metrics_token: Option<[u8; 32]>,
-}
-
-impl WebSettings {
-    fn new(config: &Config) -> Self {
-        let metrics_token = config.metrics_token.as_ref().map(|t| Sha256::digest(t.expose().as_bytes()).into());
-        WebSettings {
-            graphiql: config.graphiql,
-            metrics_on_main: config.metrics_bind.is_none()
-                && (config.environment == Environment::Development || metrics_token.is_some()),
-            metrics_token,
-        }
-    }
-}
 
 /// A bound, not yet serving, application.
 pub struct App {
@@ -101,7 +56,7 @@ impl App {
         // for a connection, and its statements don't count as the requests'.
         let audit_db = db::connect(&Config { db_max_connections: 2, ..config.clone() }, None).await?;
         let (audit, audit_writer) = AuditLog::start(audit_db);
-        let sign_in = Arc::new(oauth::SignIn {
+        let sign_in = Arc::new(crate::auth::upstream::SignIn {
             dev_signin: config.dev_signin,
             upstream: config.upstream.clone(),
             discovered: tokio::sync::OnceCell::new(),
@@ -321,23 +276,6 @@ async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
         req.headers_mut().remove("x-request-id");
     }
     next.run(req).await
-}
-
-/// Seconds a client is asked to wait after a 503.
-pub const RETRY_AFTER_SECONDS: u64 = 1;
-
-/// A 503 in the shape of the endpoint asked: RFC 6749's for OAuth endpoints, GraphQL's
-/// otherwise; always with `Retry-After`.
-pub fn unavailable(path: &str, code: &str, message: &str) -> Response {
-    let body = if path.starts_with("/oauth") {
-        serde_json::json!({"error": "temporarily_unavailable", "error_description": message})
-    } else {
-        serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]})
-    };
-    let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
-    res.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 /// Refuses a request at once when too many are in flight, and answers 503 when one runs

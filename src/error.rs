@@ -2,6 +2,7 @@
 //! server variant logs its cause chain and shows clients only "internal error".
 
 use async_graphql::ErrorExtensions;
+use axum::response::IntoResponse;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// `extensions.code` of an unexpected server failure; the HTTP layer adds the request id to it.
@@ -72,7 +73,7 @@ impl From<DbErr> for AppError {
         }
         if is_unavailable(&err) {
             tracing::warn!(error = %err, "database busy or unreachable");
-            return AppError::Unavailable { retry_after: crate::app::RETRY_AFTER_SECONDS };
+            return AppError::Unavailable { retry_after: RETRY_AFTER_SECONDS };
         }
         AppError::Server(anyhow::Error::new(err).context("database error"))
     }
@@ -173,4 +174,21 @@ pub type AppResult<T> = Result<T, AppError>;
 /// DataLoader failures are database failures: a server error, with the same logging.
 pub fn db_error(err: DbErr) -> async_graphql::Error {
     AppError::from(err).into()
+}
+
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// A 503 in the shape of the endpoint asked: RFC 6749's for OAuth endpoints, GraphQL's
+/// otherwise; always with `Retry-After`.
+pub fn unavailable(path: &str, code: &str, message: &str) -> axum::response::Response {
+    let body = if path.starts_with("/oauth") {
+        serde_json::json!({"error": "temporarily_unavailable", "error_description": message})
+    } else {
+        serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]})
+    };
+    let mut res = (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(RETRY_AFTER_SECONDS));
+    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    res
 }

@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod redesign;
 pub mod roster;
 pub mod seed;
+pub mod state;
 pub mod sync;
 pub mod telemetry;
 pub mod win;

@@ -12,6 +12,14 @@ use serde::Deserialize;
 
 use crate::config::UpstreamConfig;
 
+/// Sign-in settings the endpoints need.
+pub struct SignIn {
+    pub dev_signin: bool,
+    pub upstream: Option<UpstreamConfig>,
+    /// Discovered on first use, so an identity-provider outage doesn't stop the API starting.
+    pub discovered: tokio::sync::OnceCell<Upstream>,
+}
+
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// A discovered identity provider.

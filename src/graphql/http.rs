@@ -20,13 +20,14 @@ use serde_json::json;
 
 use super::limits;
 use crate::{
-    app::{AppState, RETRY_AFTER_SECONDS, unavailable},
     audit::Event,
     auth::{Actor, Principal, policy::principal_from_claims},
     error::{AppError, INTERNAL_CODE, UNAVAILABLE_CODE},
+    error::{RETRY_AFTER_SECONDS, unavailable},
     metrics::{OperationLabels, OutcomeLabels},
     ratelimit::{ClientIp, graphql::Admission},
     roster::loaders::Loaders,
+    state::AppState,
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";

@@ -29,13 +29,13 @@ use futures_util::{SinkExt, StreamExt, future};
 use tokio::sync::{broadcast, watch};
 
 use crate::{
-    app::AppState,
     audit::{Event, Trail},
     auth::{Principal, policy::principal_from_claims, tokens::AccessClaims},
     graphql::http::{bearer_token, operation_info},
     playlists::loaders::PlaylistLoaders,
     progress::loaders::ProgressLoaders,
     roster::loaders::Loaders,
+    state::AppState,
     sync::graphql::{FeedLoaders, FreshLoaders, TokenExpiry},
 };
 

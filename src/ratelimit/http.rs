@@ -15,7 +15,7 @@ use axum::{
 use serde_json::json;
 
 use super::{Limit, Refusal, set_quota_headers, set_refusal_headers};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The IP a request came from: the TCP peer (`ConnectInfo<SocketAddr>` in the request's
 /// extensions), or the client named in `X-Forwarded-For` when the peer is a trusted proxy.

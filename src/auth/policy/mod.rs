@@ -44,6 +44,20 @@ pub fn role_scopes(role: Role, district_admin: bool) -> BTreeSet<Scope> {
     scopes
 }
 
+/// The most a signed-in person can be granted today: [`role_scopes`] for their role, and
+/// whether an administrator is one of a district (a membership of a district org).
+pub async fn person_scope_cap(db: &impl ConnectionTrait, person: &user::Model) -> AppResult<BTreeSet<Scope>> {
+    let district_admin = person.role == Role::Administrator && {
+        let orgs = user_org::Entity::find()
+            .filter(user_org::Column::UserId.eq(person.id))
+            .find_also_related(org::Entity)
+            .all(db)
+            .await?;
+        orgs.iter().any(|(_, o)| o.as_ref().is_some_and(|o| o.org_type == OrgType::District))
+    };
+    Ok(role_scopes(person.role, district_admin))
+}
+
 /// The principal a verified token stands for, or `None` when the token no longer holds: it
 /// was revoked, its client was disabled, or its person is gone.
 pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessClaims) -> AppResult<Option<Principal>> {
