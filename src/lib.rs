@@ -24,4 +24,5 @@ pub mod seed;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod validate;
 pub mod win;

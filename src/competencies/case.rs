@@ -2,6 +2,7 @@
 //! CFDocument, its CFItems and the `isChildOf` CFAssociations that make the hierarchy. Other
 //! association types are not part of the hierarchy and are ignored.
 
+use crate::validate::Text;
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
@@ -93,18 +94,6 @@ pub struct Package {
     pub items: Vec<Item>,
 }
 
-fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let v = value.trim();
-    if v.is_empty() || v.contains('\0') || v.chars().count() > max {
-        return Err(AppError::validation(field, format!("must be 1 to {max} characters")));
-    }
-    Ok(v.to_owned())
-}
-
-fn opt_text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
-    value.filter(|v| !v.trim().is_empty()).map(|v| text(field, &v, max)).transpose()
-}
-
 /// The grade band the items cover, from their education levels ("06", "KG", ...): "06-08".
 fn grade_band(items: &[RawItem]) -> Option<String> {
     let order = |g: &str| match g {
@@ -132,25 +121,27 @@ pub fn parse(json: &str) -> AppResult<Package> {
     }
     let doc = &raw.document;
     let framework = Framework {
-        identifier: text("package.CFDocument.identifier", &doc.identifier, 255)?,
-        uri: opt_text("package.CFDocument.uri", doc.uri.clone(), 1000)?,
-        title: text("package.CFDocument.title", &doc.title, 500)?,
-        subject: opt_text(
+        identifier: Text::parse("package.CFDocument.identifier", &doc.identifier, 255)?.into_string(),
+        uri: Text::optional("package.CFDocument.uri", doc.uri.as_deref(), 1000)?.map(Text::into_string),
+        title: Text::parse("package.CFDocument.title", &doc.title, 500)?.into_string(),
+        subject: Text::optional(
             "package.CFDocument.subject",
-            (!doc.subject.is_empty()).then(|| doc.subject.join(", ")),
+            (!doc.subject.is_empty()).then(|| doc.subject.join(", ")).as_deref(),
             200,
-        )?,
+        )?
+        .map(Text::into_string),
         grade_band: grade_band(&raw.items),
-        publisher: opt_text(
+        publisher: Text::optional(
             "package.CFDocument.publisher",
-            doc.publisher.clone().or_else(|| doc.creator.clone()),
+            doc.publisher.clone().or_else(|| doc.creator.clone()).as_deref(),
             300,
-        )?,
-        version: opt_text("package.CFDocument.version", doc.version.clone(), 100)?,
+        )?
+        .map(Text::into_string),
+        version: Text::optional("package.CFDocument.version", doc.version.as_deref(), 100)?.map(Text::into_string),
     };
     let mut ids = HashSet::new();
     for (i, item) in raw.items.iter().enumerate() {
-        let id = text(&format!("package.CFItems.{i}.identifier"), &item.identifier, 255)?;
+        let id = Text::parse(&format!("package.CFItems.{i}.identifier"), &item.identifier, 255)?.into_string();
         if !ids.insert(id) {
             return Err(AppError::validation(
                 format!("package.CFItems.{i}.identifier"),
@@ -219,13 +210,24 @@ pub fn parse(json: &str) -> AppResult<Package> {
                 i,
                 Item {
                     identifier: id.to_owned(),
-                    code: opt_text(
+                    code: Text::optional(
                         &format!("package.CFItems.{i}.humanCodingScheme"),
-                        item.human_coding_scheme.clone(),
+                        item.human_coding_scheme.as_deref(),
                         100,
-                    )?,
-                    statement: text(&format!("package.CFItems.{i}.fullStatement"), &item.full_statement, 10_000)?,
-                    item_type: opt_text(&format!("package.CFItems.{i}.CFItemType"), item.item_type.clone(), 100)?,
+                    )?
+                    .map(Text::into_string),
+                    statement: Text::parse(
+                        &format!("package.CFItems.{i}.fullStatement"),
+                        &item.full_statement,
+                        10_000,
+                    )?
+                    .into_string(),
+                    item_type: Text::optional(
+                        &format!("package.CFItems.{i}.CFItemType"),
+                        item.item_type.as_deref(),
+                        100,
+                    )?
+                    .map(Text::into_string),
                     parent: up,
                     position: 0,
                 },

@@ -61,7 +61,7 @@ pub(super) async fn check_items(
             return Err(AppError::validation(f("estimatedMinutes"), "must be between 1 and 10000"));
         }
         if let Some(d) = item.target_date {
-            crate::redesign::store::check_date(&f("targetDate"), d)?;
+            crate::validate::Date::parse(&f("targetDate"), d)?;
         }
         if item.competencies.len() > MAX_COMPETENCIES_PER_ITEM {
             return Err(AppError::validation(f("competencyIds"), format!("at most {MAX_COMPETENCIES_PER_ITEM}")));

@@ -78,7 +78,7 @@ impl DashboardQuery {
     /// The district dashboard as of `asOf` (default today, UTC).
     #[graphql(guard = "needs(Scope::RedesignRead)")]
     async fn redesign_dashboard(&self, as_of: Option<NaiveDate>) -> async_graphql::Result<RedesignDashboard> {
-        let as_of = gql(store::check_date("asOf", as_of.unwrap_or_else(today)))?;
+        let as_of = gql(crate::validate::Date::parse("asOf", as_of.unwrap_or_else(today)))?.get();
         Ok(RedesignDashboard { as_of })
     }
 }

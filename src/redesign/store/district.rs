@@ -8,7 +8,8 @@ use sea_orm::{
     QueryOrder, QuerySelect, Select, TransactionSession, TransactionTrait,
 };
 
-use super::{MAX_NAME, MAX_POSITION, MAX_TEXT, begin, check_date, check_position, opt_text, text};
+use super::{MAX_NAME, MAX_POSITION, MAX_TEXT, begin, check_position};
+use crate::validate::{Date, Text};
 use crate::{
     auth::{Principal, policy::redesign as policy},
     error::{AppError, AppResult, OnConstraint},
@@ -97,8 +98,10 @@ pub async fn create_pillar(
     district: Option<&str>,
     f: PillarFields,
 ) -> AppResult<redesign_pillar::Model> {
-    let name = text("input.name", f.name.as_deref().unwrap_or_default(), MAX_NAME)?;
-    let description = opt_text("input.description", f.description.as_deref(), MAX_TEXT)?.unwrap_or_default();
+    let name = Text::parse("input.name", f.name.as_deref().unwrap_or_default(), MAX_NAME)?.into_string();
+    let description = Text::optional("input.description", f.description.as_deref(), MAX_TEXT)?
+        .map(Text::into_string)
+        .unwrap_or_default();
     let txn = begin(db).await?;
     let district_id = resolve_district(&txn, p, district).await?;
     policy::require_district_records(p, district_id)?;
@@ -143,10 +146,11 @@ pub async fn update_pillar(
     policy::require_district_records(p, current.district_org_id)?;
     let mut next = redesign_pillar::ActiveModel { id: Set(id), ..Default::default() };
     if let Some(name) = &f.name {
-        next.name = Set(text("input.name", name, MAX_NAME)?);
+        next.name = Set(Text::parse("input.name", name, MAX_NAME)?.into_string());
     }
     if let Some(d) = &f.description {
-        next.description = Set(opt_text("input.description", Some(d), MAX_TEXT)?.unwrap_or_default());
+        next.description =
+            Set(Text::optional("input.description", Some(d), MAX_TEXT)?.map(Text::into_string).unwrap_or_default());
     }
     if let Some(pos) = f.position {
         next.position = Set(check_position(pos)?);
@@ -189,8 +193,8 @@ pub struct CohortFields {
 }
 
 fn check_cohort(year: i32, target: i32, opens: NaiveDate, closes: NaiveDate) -> AppResult<()> {
-    check_date("input.applicationOpensOn", opens)?;
-    check_date("input.applicationClosesOn", closes)?;
+    Date::parse("input.applicationOpensOn", opens)?;
+    Date::parse("input.applicationClosesOn", closes)?;
     if !(2000..=2100).contains(&year) {
         return Err(AppError::validation("input.year", "must be a year between 2000 and 2100"));
     }
@@ -217,7 +221,7 @@ pub async fn create_cohort(
     };
     check_cohort(year, target, opens, closes)?;
     let name = match f.name {
-        Some(n) => text("input.name", &n, MAX_NAME)?,
+        Some(n) => Text::parse("input.name", &n, MAX_NAME)?.into_string(),
         None => format!("Cohort {year}"),
     };
     let txn = begin(db).await?;
@@ -270,7 +274,7 @@ pub async fn update_cohort(
         ..Default::default()
     };
     if let Some(n) = &f.name {
-        next.name = Set(text("input.name", n, MAX_NAME)?);
+        next.name = Set(Text::parse("input.name", n, MAX_NAME)?.into_string());
     }
     let m = next.update(&txn).await?;
     txn.commit().await?;

@@ -16,9 +16,10 @@ use sea_orm::{
 };
 
 use super::{
-    MAX_TEXT, actor, begin, check_date, opt_text,
+    MAX_TEXT, actor, begin,
     plans::{MAX_SPAN_YEARS, MIN_SPAN_YEARS, PlanFilter, find_plan, plans, school_id},
 };
+use crate::validate::{Date, Text};
 use crate::{
     auth::{
         Principal,
@@ -188,7 +189,7 @@ pub async fn award_grant(
     if f.amount.0 <= 0 {
         return Err(AppError::validation("input.amount", "must be more than zero"));
     }
-    check_date("input.awardedOn", f.awarded_on)?;
+    Date::parse("input.awardedOn", f.awarded_on)?;
     let txn = begin(db).await?;
     let plan = money_plan(&txn, p, plan_id).await?;
     if !stages::funded(plan.stage) {
@@ -259,8 +260,8 @@ pub async fn disburse(
     if f.amount.0 <= 0 {
         return Err(AppError::validation("input.amount", "must be more than zero"));
     }
-    let note = opt_text("input.note", f.note.as_deref(), MAX_TEXT)?;
-    check_date("input.disbursedOn", f.disbursed_on)?;
+    let note = Text::optional("input.note", f.note.as_deref(), MAX_TEXT)?.map(Text::into_string);
+    Date::parse("input.disbursedOn", f.disbursed_on)?;
     let txn = begin(db).await?;
     let grant = find_grant(&txn, p, grant_id).await?.ok_or(AppError::NotFound("grant"))?;
     let plan = money_plan(&txn, p, grant.plan_id).await?;

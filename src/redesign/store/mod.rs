@@ -11,7 +11,6 @@ mod funding;
 mod plans;
 mod strategy;
 
-use chrono::NaiveDate;
 use entity::{redesign_goal, redesign_plan};
 use sea_orm::{
     ColumnTrait, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -23,7 +22,6 @@ use super::stages::Stage;
 use crate::{
     auth::{Principal, policy::redesign::visible_plan_ids},
     error::{AppError, AppResult},
-    roster::store::check_len,
 };
 
 const MAX_TITLE: usize = 300;
@@ -67,37 +65,11 @@ fn visible_goal_ids(p: &Principal) -> SelectStatement {
 // ---------------------------------------------------------------------------------------------
 // Validation helpers.
 
-/// A required text, trimmed, checked as the roster checks its texts.
-fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let v = value.trim();
-    check_len(field, v, max)?;
-    Ok(v.to_owned())
-}
-
-/// An optional text: blank clears it.
-fn opt_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
-}
-
 fn check_position(pos: i32) -> AppResult<i32> {
     if (1..=MAX_POSITION).contains(&pos) {
         Ok(pos)
     } else {
         Err(AppError::validation("input.position", format!("must be between 1 and {MAX_POSITION}")))
-    }
-}
-
-/// Dates the redesign accepts: 1900 to 2200, so that SQLite's text order and PostgreSQL's
-/// date order agree (and no caller plans for the year 10000).
-pub fn check_date(field: &str, d: NaiveDate) -> AppResult<NaiveDate> {
-    use chrono::Datelike;
-    if (1900..=2200).contains(&d.year()) {
-        Ok(d)
-    } else {
-        Err(AppError::validation(field, "must be a date between 1900 and 2200"))
     }
 }
 

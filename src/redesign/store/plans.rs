@@ -10,7 +10,8 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 
-use super::{MAX_TEXT, actor, begin, opt_text, text};
+use super::{MAX_TEXT, actor, begin};
+use crate::validate::Text;
 use crate::{
     auth::{Principal, policy::redesign as policy},
     error::{AppError, AppResult, OnConstraint},
@@ -129,7 +130,7 @@ pub async fn apply(
     today: NaiveDate,
 ) -> AppResult<redesign_plan::Model> {
     policy::require_write(p)?;
-    let application = text("input.application", application, MAX_TEXT)?;
+    let application = Text::parse("input.application", application, MAX_TEXT)?.into_string();
     let txn = begin(db).await?;
     let school = find_school(&txn, school_sourced_id).await?.ok_or(AppError::NotFound("school"))?;
     policy::require_applicant(p, school.id)?;
@@ -227,7 +228,7 @@ pub async fn move_plan(
     plan_id: i64,
     m: StageMove,
 ) -> AppResult<redesign_plan::Model> {
-    let note = opt_text("input.note", m.note.as_deref(), MAX_TEXT)?;
+    let note = Text::optional("input.note", m.note.as_deref(), MAX_TEXT)?.map(Text::into_string);
     let txn = begin(db).await?;
     let plan = find_plan(&txn, p, plan_id).await?.ok_or(AppError::NotFound("plan"))?;
     policy::require_stage_mover(p, plan.district_org_id)?;
@@ -262,12 +263,14 @@ pub async fn move_plan(
             next.presentation_at = Set(Some(at));
         }
         Stage::Presented if !backward => {
-            let outcome = opt_text("input.presentationOutcome", m.presentation_outcome.as_deref(), MAX_TEXT)?
+            let outcome = Text::optional("input.presentationOutcome", m.presentation_outcome.as_deref(), MAX_TEXT)?
+                .map(Text::into_string)
                 .ok_or_else(|| AppError::validation("input.presentationOutcome", "record how the presentation went"))?;
             next.presentation_outcome = Set(Some(outcome));
         }
         Stage::Declined => {
-            let reasons = opt_text("input.declineReasons", m.decline_reasons.as_deref(), MAX_TEXT)?
+            let reasons = Text::optional("input.declineReasons", m.decline_reasons.as_deref(), MAX_TEXT)?
+                .map(Text::into_string)
                 .ok_or_else(|| AppError::validation("input.declineReasons", "declining needs the reasons"))?;
             next.decline_reasons = Set(Some(reasons));
         }
@@ -336,13 +339,13 @@ pub async fn update_content(
     let plan = editable_plan(&txn, p, plan_id).await?;
     let mut next = redesign_plan::ActiveModel { id: Set(plan.id), ..Default::default() };
     if let Some(a) = &c.application {
-        next.application = Set(text("input.application", a, MAX_TEXT)?);
+        next.application = Set(Text::parse("input.application", a, MAX_TEXT)?.into_string());
     }
     if let Some(m) = &c.mission {
-        next.mission = Set(opt_text("input.mission", Some(m), MAX_TEXT)?);
+        next.mission = Set(Text::optional("input.mission", Some(m), MAX_TEXT)?.map(Text::into_string));
     }
     if let Some(v) = &c.vision {
-        next.vision = Set(opt_text("input.vision", Some(v), MAX_TEXT)?);
+        next.vision = Set(Text::optional("input.vision", Some(v), MAX_TEXT)?.map(Text::into_string));
     }
     next.date_last_modified = Set(crate::db::now());
     let out = next.update(&txn).await?;

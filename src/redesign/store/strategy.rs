@@ -11,10 +11,8 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use super::{
-    MAX_NAME, MAX_TEXT, MAX_TITLE, actor, begin, check_date, finite, opt_text, plans::editable_plan, text,
-    visible_goal_ids,
-};
+use super::{MAX_NAME, MAX_TEXT, MAX_TITLE, actor, begin, finite, plans::editable_plan, visible_goal_ids};
+use crate::validate::{Date, Text};
 use crate::{
     auth::{
         Principal,
@@ -74,9 +72,9 @@ pub async fn create_goal(
     plan_id: i64,
     f: GoalFields,
 ) -> AppResult<redesign_goal::Model> {
-    let title = text("input.title", f.title.as_deref().unwrap_or_default(), MAX_TITLE)?;
-    let description = opt_text("input.description", f.description.as_deref(), MAX_TEXT)?;
-    let owner = opt_text("input.owner", f.owner.as_deref(), MAX_NAME)?;
+    let title = Text::parse("input.title", f.title.as_deref().unwrap_or_default(), MAX_TITLE)?.into_string();
+    let description = Text::optional("input.description", f.description.as_deref(), MAX_TEXT)?.map(Text::into_string);
+    let owner = Text::optional("input.owner", f.owner.as_deref(), MAX_NAME)?.map(Text::into_string);
     let txn = begin(db).await?;
     let plan = editable_plan(&txn, p, plan_id).await?;
     let now = crate::db::now();
@@ -131,13 +129,13 @@ pub async fn update_goal(
     let (plan, goal) = editable_goal(&txn, p, goal_id).await?;
     let mut next = redesign_goal::ActiveModel { id: Set(goal.id), ..Default::default() };
     if let Some(t) = &f.title {
-        next.title = Set(text("input.title", t, MAX_TITLE)?);
+        next.title = Set(Text::parse("input.title", t, MAX_TITLE)?.into_string());
     }
     if let Some(d) = &f.description {
-        next.description = Set(opt_text("input.description", Some(d), MAX_TEXT)?);
+        next.description = Set(Text::optional("input.description", Some(d), MAX_TEXT)?.map(Text::into_string));
     }
     if let Some(o) = &f.owner {
-        next.owner = Set(opt_text("input.owner", Some(o), MAX_NAME)?);
+        next.owner = Set(Text::optional("input.owner", Some(o), MAX_NAME)?.map(Text::into_string));
     }
     next.date_last_modified = Set(crate::db::now());
     let m = next.update(&txn).await?;
@@ -174,12 +172,12 @@ pub async fn add_indicator(
     goal_id: i64,
     f: IndicatorFields,
 ) -> AppResult<redesign_indicator::Model> {
-    let name = text("input.name", &f.name, MAX_TITLE)?;
-    let unit = opt_text("input.unit", f.unit.as_deref(), 50)?;
+    let name = Text::parse("input.name", &f.name, MAX_TITLE)?.into_string();
+    let unit = Text::optional("input.unit", f.unit.as_deref(), 50)?.map(Text::into_string);
     let baseline = finite("input.baseline", f.baseline)?;
     let target = finite("input.target", f.target)?;
-    check_date("input.baselineOn", f.baseline_on)?;
-    check_date("input.targetOn", f.target_on)?;
+    Date::parse("input.baselineOn", f.baseline_on)?;
+    Date::parse("input.targetOn", f.target_on)?;
     if f.target_on <= f.baseline_on {
         return Err(AppError::validation("input.targetOn", "must be after baselineOn"));
     }
@@ -227,8 +225,8 @@ pub async fn record_measurement(
     note: Option<String>,
 ) -> AppResult<redesign_indicator::Model> {
     let value = finite("input.value", value)?;
-    check_date("input.measuredOn", measured_on)?;
-    let note = opt_text("input.note", note.as_deref(), MAX_TEXT)?;
+    Date::parse("input.measuredOn", measured_on)?;
+    let note = Text::optional("input.note", note.as_deref(), MAX_TEXT)?.map(Text::into_string);
     let txn = begin(db).await?;
     let indicator = find_indicator(&txn, p, indicator_id).await?.ok_or(AppError::NotFound("indicator"))?;
     editable_goal(&txn, p, indicator.goal_id).await?;
@@ -278,12 +276,12 @@ pub async fn add_milestone(
     goal_id: i64,
     f: MilestoneFields,
 ) -> AppResult<redesign_milestone::Model> {
-    let title = text("input.title", f.title.as_deref().unwrap_or_default(), MAX_TITLE)?;
-    let owner = opt_text("input.owner", f.owner.as_deref(), MAX_NAME)?;
+    let title = Text::parse("input.title", f.title.as_deref().unwrap_or_default(), MAX_TITLE)?.into_string();
+    let owner = Text::optional("input.owner", f.owner.as_deref(), MAX_NAME)?.map(Text::into_string);
     let due_on = f.due_on.ok_or_else(|| AppError::validation("input.dueOn", "a milestone needs a due date"))?;
-    check_date("input.dueOn", due_on)?;
+    Date::parse("input.dueOn", due_on)?;
     if let Some(Some(done)) = f.completed_on {
-        check_date("input.completedOn", done)?;
+        Date::parse("input.completedOn", done)?;
     }
     let txn = begin(db).await?;
     let (_, goal) = editable_goal(&txn, p, goal_id).await?;
@@ -330,16 +328,16 @@ pub async fn update_milestone(
     editable_goal(&txn, p, current.goal_id).await?;
     let mut next = redesign_milestone::ActiveModel { id: Set(current.id), ..Default::default() };
     if let Some(t) = &f.title {
-        next.title = Set(text("input.title", t, MAX_TITLE)?);
+        next.title = Set(Text::parse("input.title", t, MAX_TITLE)?.into_string());
     }
     if let Some(o) = &f.owner {
-        next.owner = Set(opt_text("input.owner", Some(o), MAX_NAME)?);
+        next.owner = Set(Text::optional("input.owner", Some(o), MAX_NAME)?.map(Text::into_string));
     }
     if let Some(d) = f.due_on {
-        next.due_on = Set(check_date("input.dueOn", d)?);
+        next.due_on = Set(Date::parse("input.dueOn", d)?.get());
     }
     if let Some(c) = f.completed_on {
-        next.completed_on = Set(c.map(|d| check_date("input.completedOn", d)).transpose()?);
+        next.completed_on = Set(c.map(|d| Date::parse("input.completedOn", d).map(Date::get)).transpose()?);
     }
     next.date_last_modified = Set(crate::db::now());
     let m = next.update(&txn).await?;

@@ -33,19 +33,7 @@ pub struct LearnerFields {
     pub schools: Vec<String>,
 }
 
-/// A caller's text: no NUL, not blank, at most `max` characters.
-pub(crate) fn check_len(field: &str, value: &str, max: usize) -> AppResult<()> {
-    if value.contains('\0') {
-        return Err(AppError::validation(field, "must not contain NUL characters"));
-    }
-    if value.trim().is_empty() {
-        return Err(AppError::validation(field, "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(AppError::validation(field, format!("must be at most {max} characters")));
-    }
-    Ok(())
-}
+pub(crate) use crate::validate::check_text as check_len;
 
 /// Creates or updates a learner by sourcedId, with their school memberships, in one
 /// transaction. Returns the stored learner, revealed to the caller.

@@ -12,7 +12,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 
-use super::{MAX_CAPACITY, MAX_CHOICES, WinMode, block, blocks, check_date, school, students_by_sid};
+use super::{MAX_CAPACITY, MAX_CHOICES, WinMode, block, blocks, school, students_by_sid};
 use crate::{
     auth::{Principal, policy::win as policy},
     error::{AppError, AppResult, OnConstraint},
@@ -35,7 +35,7 @@ const BLOCK_TAKEN: &str = "the school already has a WIN block on that date";
 #[tracing::instrument(skip_all, fields(date = %input.date))]
 pub async fn create_block(db: &impl TransactionTrait, p: &Principal, input: BlockInput) -> AppResult<win_block::Model> {
     policy::require_school_wide(p)?;
-    check_date("input.date", input.date)?;
+    crate::validate::Date::parse("input.date", input.date)?;
     let max = input.max_choices.unwrap_or(3);
     if !(1..=MAX_CHOICES).contains(&max) {
         return Err(AppError::validation("input.maxChoices", format!("must be 1 to {MAX_CHOICES}")));

@@ -15,7 +15,6 @@ pub mod summary;
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use entity::{STATUS_ACTIVE, org, user, win_assignment, win_block, win_choice, win_session, win_session_invite};
 pub use entity::{
     win_assignment::{Attendance, PlacementSource},
@@ -136,13 +135,6 @@ async fn student(
     students_by_sid(db, p, school, &[sid.to_owned()]).await?.remove(sid).ok_or_else(|| {
         AppError::validation(field, format!("no student `{sid}` of this school among those you may see"))
     })
-}
-
-fn check_date(field: &str, d: NaiveDate) -> AppResult<()> {
-    let ok = NaiveDate::from_ymd_opt(1900, 1, 1)
-        .zip(NaiveDate::from_ymd_opt(2200, 12, 31))
-        .is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
-    if ok { Ok(()) } else { Err(AppError::validation(field, "must lie between 1900 and 2200")) }
 }
 
 /// A session of the block, or a validation error naming `sessionId`.
