@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod html;
 pub mod loader;
 pub mod metrics;
+pub mod page;
 pub mod playlists;
 pub mod profiles;
 pub mod progress;

@@ -8,11 +8,12 @@ use async_graphql::{
     connection::{Connection, Edge, EmptyFields},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    page::{Page, PageRequest, fetch_page},
+};
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -178,22 +179,9 @@ pub fn decode_cursor(cursor: &str, field: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::validation(field, "not a cursor returned by this API"))
 }
 
-/// Pages `select` by keyset on `id_col` and maps each row to its GraphQL type.
-/// `totalCount` costs a COUNT query, run only when the document selects it.
-pub async fn paginate<E, T>(
-    ctx: &Context<'_>,
-    db: &DatabaseConnection,
-    select: Select<E>,
-    id_col: E::Column,
-    args: PageArgs,
-    id_of: fn(&E::Model) -> i64,
-    map: fn(E::Model) -> T,
-) -> Result<Conn<T>, AppError>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-    T: async_graphql::OutputType,
-{
+/// The rows `first`/`after`/`last`/`before` ask for, checked: one of `first` and `last`,
+/// within [`MAX_PAGE_SIZE`], cursors this API returned.
+pub fn page_request(args: &PageArgs) -> Result<PageRequest, AppError> {
     let (forward, size) = match (args.first, args.last) {
         (Some(_), Some(_)) => {
             return Err(AppError::validation("first", "give `first` or `last`, not both"));
@@ -208,28 +196,40 @@ where
     }
     let after = args.after.as_deref().map(|c| decode_cursor(c, "after")).transpose()?;
     let before = args.before.as_deref().map(|c| decode_cursor(c, "before")).transpose()?;
-    let total_count = if ctx.look_ahead().field("totalCount").exists() {
-        i64::try_from(select.clone().count(db).await?).unwrap_or(i64::MAX)
-    } else {
-        0
-    };
-    let mut q = select;
-    if let Some(a) = after {
-        q = q.filter(id_col.gt(a));
-    }
-    if let Some(b) = before {
-        q = q.filter(id_col.lt(b));
-    }
-    q = if forward { q.order_by_asc(id_col) } else { q.order_by_desc(id_col) };
-    let size = usize::try_from(size).unwrap_or(0);
-    let mut rows = q.limit(u64::try_from(size + 1).unwrap_or(u64::MAX)).all(db).await?;
-    let more = rows.len() > size;
-    rows.truncate(size);
-    if !forward {
-        rows.reverse();
-    }
-    let (has_previous, has_next) = if forward { (after.is_some(), more) } else { (more, before.is_some()) };
-    let mut conn = Connection::with_additional_fields(has_previous, has_next, ConnectionFields { total_count });
-    conn.edges.extend(rows.into_iter().map(|m| Edge::new(encode_cursor(id_of(&m)), map(m))));
-    Ok(conn)
+    Ok(PageRequest::Keyset { forward, size: u64::try_from(size).unwrap_or(0), after, before })
+}
+
+/// Whether the document selects `totalCount` (which costs a COUNT query).
+pub fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+/// A service's page as a Relay connection of GraphQL values.
+pub fn connection<M, T: async_graphql::OutputType>(page: Page<M>, id_of: fn(&M) -> i64, map: fn(M) -> T) -> Conn<T> {
+    let total_count = page.total.map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX));
+    let mut conn =
+        Connection::with_additional_fields(page.has_previous, page.has_next, ConnectionFields { total_count });
+    conn.edges.extend(page.rows.into_iter().map(|m| Edge::new(encode_cursor(id_of(&m)), map(m))));
+    conn
+}
+
+/// Pages `select` (see [`crate::page::fetch_page`]) and maps each row to its GraphQL type,
+/// for records that name no learner; a service that pages learner-bearing records reveals
+/// them and hands its [`Page`] to [`connection`].
+pub async fn paginate<E, T>(
+    ctx: &Context<'_>,
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id_col: E::Column,
+    args: PageArgs,
+    id_of: fn(&E::Model) -> i64,
+    map: fn(E::Model) -> T,
+) -> Result<Conn<T>, AppError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: async_graphql::OutputType,
+{
+    let page = fetch_page(db, select, id_col, page_request(&args)?, wants_total(ctx)).await?;
+    Ok(connection(page, id_of, map))
 }

@@ -404,3 +404,6 @@ mod tests {
         assert_eq!(below(&[]), BTreeSet::new());
     }
 }
+
+#[cfg(test)]
+mod visibility_tests;

@@ -9,7 +9,7 @@ use super::{Class, RecordStatus, RosterUser, people::roster_user, status};
 use crate::{
     graphql::{
         context::{db, gql, loaders, principal},
-        relay::{Conn, Kind, PageArgs, global_id, paginate},
+        relay::{Conn, Kind, PageArgs, connection, global_id, page_request, wants_total},
     },
     roster::store,
 };
@@ -20,9 +20,8 @@ pub(super) async fn enrollment_page(
     q: Select<enrollment::Entity>,
     args: PageArgs,
 ) -> async_graphql::Result<Conn<Enrollment>> {
-    let conn = gql(paginate(ctx, db(ctx)?, q, enrollment::Column::Id, args, |m| m.id, Enrollment).await)?;
-    store::reveal_enrollments(principal(ctx)?, conn.edges.iter().map(|e| &e.node.0));
-    Ok(conn)
+    let page = store::enrollment_page(db(ctx)?, principal(ctx)?, q, gql(page_request(&args))?, wants_total(ctx));
+    Ok(connection(gql(page.await)?, |m| m.id, Enrollment))
 }
 
 /// Role of a user in a class.

@@ -10,7 +10,7 @@ use crate::{
     auth::{Scope, policy},
     graphql::{
         context::{db, gql, loaders, needs, principal},
-        relay::{Conn, Kind, PageArgs, global_id, paginate},
+        relay::{Conn, Kind, PageArgs, connection, global_id, page_request, wants_total},
     },
     profiles::graphql::LearnerProfile,
     roster::store,
@@ -25,9 +25,9 @@ pub(super) async fn learner_page(
     q: Select<user::Entity>,
     args: PageArgs,
 ) -> async_graphql::Result<Conn<Learner>> {
-    let conn = gql(paginate(ctx, db(ctx)?, q, user::Column::Id, args, |m| m.id, Learner).await)?;
     let p = principal(ctx)?;
-    store::reveal_learners(p, conn.edges.iter().map(|e| &e.node.0));
+    let page = gql(store::user_page(db(ctx)?, p, q, gql(page_request(&args))?, wants_total(ctx)).await)?;
+    let conn = connection(page, |m| m.id, Learner);
     let ids: Vec<i64> = conn.edges.iter().map(|e| e.node.0.id).collect();
     let node = ctx.look_ahead().field("edges").field("node");
     let loaders = loaders(ctx)?;

@@ -23,6 +23,7 @@ use crate::{
         },
     },
     error::{AppError, AppResult},
+    page::{Page, PageRequest, fetch_page},
 };
 
 pub use entity::{OrgType, Role};
@@ -255,13 +256,42 @@ pub async fn find_educator(db: &impl ConnectionTrait, p: &Principal, key: Key<'_
 
 /// Reveals the students among users a page of [`users`] handed back (a page is cut by the
 /// transport's pagination, so the page's caller passes the rows it returns).
-pub fn reveal_learners<'a>(p: &Principal, rows: impl IntoIterator<Item = &'a user::Model>) {
+fn reveal_learners<'a>(p: &Principal, rows: impl IntoIterator<Item = &'a user::Model>) {
     p.reveal(rows.into_iter().filter(|u| u.role == Role::Student).map(|u| u.id));
+}
+
+/// A page of the users a query from [`users`] (or another visible-users query) finds, the
+/// students among them revealed to the caller.
+#[tracing::instrument(skip_all)]
+pub async fn user_page(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    q: Select<user::Entity>,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<user::Model>> {
+    let page = fetch_page(db, q, user::Column::Id, req, count).await?;
+    reveal_learners(p, &page.rows);
+    Ok(page)
+}
+
+/// A page of the enrollments a query from [`enrollments`] finds, their students revealed.
+#[tracing::instrument(skip_all)]
+pub async fn enrollment_page(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    q: Select<enrollment::Entity>,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<enrollment::Model>> {
+    let page = fetch_page(db, q, enrollment::Column::Id, req, count).await?;
+    reveal_enrollments(p, &page.rows);
+    Ok(page)
 }
 
 /// Reveals the students whose enrollments a page of [`enrollments`] handed back; teachers'
 /// enrollments name no learner.
-pub fn reveal_enrollments<'a>(p: &Principal, rows: impl IntoIterator<Item = &'a enrollment::Model>) {
+fn reveal_enrollments<'a>(p: &Principal, rows: impl IntoIterator<Item = &'a enrollment::Model>) {
     p.reveal(rows.into_iter().filter(|e| e.role == Role::Student).map(|e| e.user_id));
 }
 

@@ -1,0 +1,141 @@
+//! Paging, free of any transport: a service pages a query it built (visibility already in its
+//! `WHERE`) and gets rows back, whichever API asked. GraphQL's Relay connections ask by
+//! keyset (`first`/`after`, `last`/`before`: stable under inserts, see
+//! [`crate::graphql::relay::paginate`]); OneRoster's REST binding asks by `limit`/`offset`.
+//! Both order by the primary key, so a record's place never depends on the transport.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use crate::error::AppResult;
+
+/// Which rows of a query a caller asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageRequest {
+    /// `size` rows after `after` (forward) or before `before` (backward), by primary key.
+    Keyset { forward: bool, size: u64, after: Option<i64>, before: Option<i64> },
+    /// `limit` rows from the `offset`-th, by primary key.
+    Offset { limit: u64, offset: u64 },
+}
+
+/// Rows of one page, in primary-key order, and where the page lies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<M> {
+    pub rows: Vec<M>,
+    pub has_previous: bool,
+    pub has_next: bool,
+    /// How many rows the whole query holds, when the caller asked for it (it costs a COUNT).
+    pub total: Option<u64>,
+}
+
+impl<M> Page<M> {
+    /// The same page with each row mapped.
+    pub fn map<T>(self, f: impl FnMut(M) -> T) -> Page<T> {
+        Page {
+            rows: self.rows.into_iter().map(f).collect(),
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+            total: self.total,
+        }
+    }
+}
+
+/// Pages `select` by its primary key `id_col`; counts the whole query first when `count`.
+pub async fn fetch_page<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    id_col: E::Column,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total = if count { Some(select.clone().count(db).await?) } else { None };
+    match req {
+        PageRequest::Keyset { forward, size, after, before } => {
+            let mut q = select;
+            if let Some(a) = after {
+                q = q.filter(id_col.gt(a));
+            }
+            if let Some(b) = before {
+                q = q.filter(id_col.lt(b));
+            }
+            q = if forward { q.order_by_asc(id_col) } else { q.order_by_desc(id_col) };
+            let mut rows = q.limit(size.saturating_add(1)).all(db).await?;
+            let more = rows.len() as u64 > size;
+            rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+            if !forward {
+                rows.reverse();
+            }
+            let (has_previous, has_next) = if forward { (after.is_some(), more) } else { (more, before.is_some()) };
+            Ok(Page { rows, has_previous, has_next, total })
+        }
+        PageRequest::Offset { limit, offset } => {
+            let mut rows = select.order_by_asc(id_col).offset(offset).limit(limit.saturating_add(1)).all(db).await?;
+            let has_next = rows.len() as u64 > limit;
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            Ok(Page { rows, has_previous: offset > 0, has_next, total })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::org;
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+
+    use super::*;
+
+    /// Orgs 1..=5, one district and its four schools.
+    async fn five_orgs() -> DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.expect("in-memory SQLite");
+        crate::db::migrate(&db).await.expect("migrations");
+        let rows: Vec<String> = (1..=5)
+            .map(|i| {
+                let (kind, parent) = if i == 1 { ("district", "NULL") } else { ("school", "1") };
+                format!("({i}, 'o{i}', 'active', '2026-01-01T00:00:00Z', '{kind}', 'O{i}', {parent})")
+            })
+            .collect();
+        db.execute_unprepared(&format!(
+            "INSERT INTO orgs (id, sourced_id, status, date_last_modified, org_type, name, parent_id) VALUES {}",
+            rows.join(", ")
+        ))
+        .await
+        .expect("fixture");
+        db
+    }
+
+    async fn ids(db: &DatabaseConnection, req: PageRequest, count: bool) -> (Vec<i64>, bool, bool, Option<u64>) {
+        let page = fetch_page(db, org::Entity::find(), org::Column::Id, req, count).await.expect("page");
+        let page = page.map(|o| o.id);
+        (page.rows, page.has_previous, page.has_next, page.total)
+    }
+
+    #[tokio::test]
+    async fn keyset_pages_forward_and_backward_by_primary_key() {
+        let db = five_orgs().await;
+        let fwd = |size, after| PageRequest::Keyset { forward: true, size, after, before: None };
+        assert_eq!(ids(&db, fwd(2, None), true).await, (vec![1, 2], false, true, Some(5)));
+        assert_eq!(ids(&db, fwd(2, Some(2)), false).await, (vec![3, 4], true, true, None));
+        assert_eq!(ids(&db, fwd(2, Some(4)), false).await, (vec![5], true, false, None));
+        assert_eq!(ids(&db, fwd(0, None), false).await, (vec![], false, true, None));
+        let back = PageRequest::Keyset { forward: false, size: 2, after: None, before: Some(5) };
+        assert_eq!(ids(&db, back, false).await, (vec![3, 4], true, true, None));
+        let last = PageRequest::Keyset { forward: false, size: 2, after: None, before: None };
+        assert_eq!(ids(&db, last, false).await, (vec![4, 5], true, false, None));
+    }
+
+    #[tokio::test]
+    async fn offset_pages_say_what_lies_either_side() {
+        let db = five_orgs().await;
+        let at = |limit, offset| PageRequest::Offset { limit, offset };
+        assert_eq!(ids(&db, at(2, 0), true).await, (vec![1, 2], false, true, Some(5)));
+        assert_eq!(ids(&db, at(2, 2), false).await, (vec![3, 4], true, true, None));
+        assert_eq!(ids(&db, at(2, 4), false).await, (vec![5], true, false, None));
+        assert_eq!(ids(&db, at(3, 5), true).await, (vec![], true, false, Some(5)));
+        assert_eq!(ids(&db, at(5, 0), false).await, (vec![1, 2, 3, 4, 5], false, false, None));
+    }
+}
