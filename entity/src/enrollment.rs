@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub sourced_id: String,
-    pub status: String,
+    pub status: crate::Status,
     pub date_last_modified: ChronoDateTimeUtc,
     pub class_id: i64,
     pub user_id: i64,

@@ -209,7 +209,7 @@ async fn insert_refresh(
 /// grant's transaction, before anything is spent.
 async fn active_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<bool> {
     let found = entity::user::Entity::find_by_id(user_id)
-        .filter(entity::user::Column::Status.eq(entity::STATUS_ACTIVE))
+        .filter(entity::user::Column::Status.eq(entity::Status::Active))
         .filter(entity::user::Column::EnabledUser.eq(true))
         .one(db)
         .await?;

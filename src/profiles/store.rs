@@ -1,11 +1,16 @@
-//! Profile data access: creation, versioned updates with their revisions, and history.
+//! Profile data access: creation, versioned updates with their revisions, and history. Writes
+//! take the caller's connection or transaction and open a savepoint inside a transaction, so
+//! several compose.
 
 use entity::Role;
 use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
 use entity::{learner_profile, profile_revision, user};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select, TransactionSession,
+    TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -195,7 +200,7 @@ fn change(field: &str, before: Value, after: Value) -> Option<Value> {
 /// Creates a learner's profile (version 1, with its first revision); the learner is revealed.
 #[tracing::instrument(skip_all, fields(learner = learner_id))]
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     p: &Principal,
     learner_id: i64,
     c: ProfileChanges,
@@ -257,7 +262,7 @@ pub async fn create(
 /// updated profile is revealed.
 #[tracing::instrument(skip_all, fields(profile = profile_id, expected_version))]
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     p: &Principal,
     profile_id: i64,
     expected_version: i32,

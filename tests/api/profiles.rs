@@ -281,3 +281,48 @@ async fn a_profile_takes_fifty_goals_of_up_to_1000_characters_and_no_more() {
     assert_eq!(stored["goals"].as_array().map(Vec::len), Some(50));
     assert_eq!(stored["goals"][49]["description"].as_str().map(|s| s.chars().count()), Some(1000));
 }
+
+/// Roster and profile writes compose: inside the caller's transaction a learner and their
+/// profile are written together, and rolling that transaction back leaves neither.
+#[tokio::test]
+async fn a_learner_and_their_profile_are_written_in_one_transaction() {
+    use learnergraph::{
+        auth::Principal,
+        profiles::store::{self as profiles, ProfileChanges},
+        roster::store::{self as roster, Key, LearnerFields},
+    };
+    use sea_orm::TransactionTrait;
+
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let p = Principal::system();
+    let fields = |sid: &str| LearnerFields {
+        sourced_id: sid.into(),
+        given_name: "Rin".into(),
+        family_name: "Ito".into(),
+        preferred_name: None,
+        username: None,
+        email: None,
+        identifier: None,
+        grades: vec!["06".into()],
+        schools: vec!["sc-school-001".into()],
+    };
+    let changes = || ProfileChanges { strengths: Some(vec!["asks good questions".into()]), ..Default::default() };
+
+    let txn = app.db.begin().await.unwrap();
+    let learner = roster::upsert_learner(&txn, &p, fields("composed-1")).await.unwrap();
+    profiles::create(&txn, &p, learner.id, changes()).await.unwrap();
+    txn.rollback().await.unwrap();
+    assert!(roster::find_learner(&app.db, &p, Key::Sourced("composed-1")).await.unwrap().is_none());
+
+    let txn = app.db.begin().await.unwrap();
+    let learner = roster::upsert_learner(&txn, &p, fields("composed-2")).await.unwrap();
+    let profile = profiles::create(&txn, &p, learner.id, changes()).await.unwrap();
+    // A failed write inside the transaction rolls back only its own savepoint.
+    let twice = profiles::create(&txn, &p, learner.id, changes()).await;
+    assert!(twice.is_err(), "a second profile must be refused");
+    txn.commit().await.unwrap();
+    let stored = roster::find_learner(&app.db, &p, Key::Sourced("composed-2")).await.unwrap().expect("learner");
+    assert_eq!(stored.status, entity::Status::Active);
+    assert_eq!(profiles::find(&app.db, &p, profile.id).await.unwrap().map(|m| m.user_id), Some(stored.id));
+}

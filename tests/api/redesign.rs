@@ -594,7 +594,7 @@ async fn a_strategic_plan_serves_pillars_and_feeds_the_dashboard() {
     // A pillar of another district, and an archived pillar, can't be served.
     entity::org::ActiveModel {
         sourced_id: Set("other-district".into()),
-        status: Set(entity::STATUS_ACTIVE.into()),
+        status: Set(entity::Status::Active),
         date_last_modified: Set(Utc::now()),
         org_type: Set(entity::OrgType::District),
         name: Set("Other District".into()),

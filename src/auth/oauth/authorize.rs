@@ -190,7 +190,7 @@ async fn finish_sign_in(state: &AppState, request_id: &str, person: Option<user:
         Err(e) => return OAuthError::server(e).into_response(),
     };
     let client_state = pending.state.clone().unwrap_or_default();
-    let Some(person) = person.filter(|p| p.status == entity::STATUS_ACTIVE && p.enabled_user) else {
+    let Some(person) = person.filter(|p| p.status == entity::Status::Active && p.enabled_user) else {
         return back_to_client(
             &pending.redirect_uri,
             &[

@@ -84,7 +84,7 @@ async fn user_tokens(
     grant: grants::Grant,
 ) -> Result<serde_json::Value, OAuthError> {
     let person = user::Entity::find_by_id(grant.user_id)
-        .filter(user::Column::Status.eq(entity::STATUS_ACTIVE))
+        .filter(user::Column::Status.eq(entity::Status::Active))
         .filter(user::Column::EnabledUser.eq(true))
         .one(&state.db)
         .await

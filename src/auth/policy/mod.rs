@@ -9,7 +9,7 @@ pub mod win;
 use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{STATUS_ACTIVE, enrollment, oauth_client, org, user, user_org};
+use entity::{Status, enrollment, oauth_client, org, user, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
@@ -103,7 +103,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
         Some(sourced_id) => {
             let Some(person) = user::Entity::find()
                 .filter(user::Column::SourcedId.eq(sourced_id.as_str()))
-                .filter(user::Column::Status.eq(STATUS_ACTIVE))
+                .filter(user::Column::Status.eq(Status::Active))
                 .filter(user::Column::EnabledUser.eq(true))
                 .one(db)
                 .await?
@@ -191,7 +191,7 @@ fn classes_of(person: i64) -> SelectStatement {
         .column(enrollment::Column::ClassId)
         .from(enrollment::Entity)
         .and_where(enrollment::Column::UserId.eq(person))
-        .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .and_where(enrollment::Column::Status.eq(Status::Active))
         .to_owned()
 }
 
@@ -255,14 +255,14 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
                 .from(enrollment::Entity)
                 .and_where(enrollment::Column::UserId.eq(teacher))
                 .and_where(enrollment::Column::Role.eq(Role::Teacher))
-                .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                .and_where(enrollment::Column::Status.eq(Status::Active))
                 .to_owned();
             let students = Query::select()
                 .column(enrollment::Column::UserId)
                 .from(enrollment::Entity)
                 .and_where(enrollment::Column::ClassId.in_subquery(taught))
                 .and_where(enrollment::Column::Role.eq(Role::Student))
-                .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                .and_where(enrollment::Column::Status.eq(Status::Active))
                 .to_owned();
             c = c.add(
                 Condition::any().add(Expr::col(col.clone()).eq(teacher)).add(Expr::col(col).in_subquery(students)),

@@ -95,7 +95,7 @@ mod tests {
         org::Model {
             id,
             sourced_id: format!("org-{id}"),
-            status: entity::STATUS_ACTIVE.into(),
+            status: entity::Status::Active,
             date_last_modified: Utc::now(),
             name: format!("org {id}"),
             org_type,

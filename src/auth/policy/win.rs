@@ -2,7 +2,7 @@
 //! decisions over a whole school (placement runs, recurring blocks) are for its administrators
 //! and tools; and which learners of a block a caller may see.
 
-use entity::{STATUS_ACTIVE, enrollment};
+use entity::{Status, enrollment};
 use sea_orm::{
     ColumnTrait, Condition,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
@@ -113,14 +113,14 @@ fn students_taught_by(teacher: i64) -> SelectStatement {
         .from(enrollment::Entity)
         .and_where(enrollment::Column::UserId.eq(teacher))
         .and_where(enrollment::Column::Role.eq(Role::Teacher))
-        .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .and_where(enrollment::Column::Status.eq(Status::Active))
         .to_owned();
     Query::select()
         .column(enrollment::Column::UserId)
         .from(enrollment::Entity)
         .and_where(enrollment::Column::ClassId.in_subquery(taught))
         .and_where(enrollment::Column::Role.eq(Role::Student))
-        .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .and_where(enrollment::Column::Status.eq(Status::Active))
         .to_owned()
 }
 

@@ -24,7 +24,7 @@ pub async fn assign_template(
     }
     let class = roster::find_class(&txn, p, Key::Sourced(lookup_key(class_key).unwrap_or_default()))
         .await?
-        .filter(|c| c.status == STATUS_ACTIVE)
+        .filter(|c| c.status == entity::Status::Active)
         .ok_or_else(|| AppError::validation("input.classSourcedId", format!("no class `{class_key}` in your orgs")))?;
     if class.org_id != template.org_id {
         return Err(AppError::validation("input.classSourcedId", "the class is at another school than the template"));
@@ -37,7 +37,7 @@ pub async fn assign_template(
                     .from(enrollment::Entity)
                     .and_where(enrollment::Column::ClassId.eq(class.id))
                     .and_where(enrollment::Column::Role.eq(Role::Student))
-                    .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                    .and_where(enrollment::Column::Status.eq(entity::Status::Active))
                     .to_owned(),
             ),
         )

@@ -57,7 +57,7 @@ async fn resolve_org(
 async fn visible_student(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>) -> AppResult<user::Model> {
     roster::find_user(db, p, key)
         .await?
-        .filter(|u| u.role == Role::Student && u.status == STATUS_ACTIVE)
+        .filter(|u| u.role == Role::Student && u.status == entity::Status::Active)
         .ok_or(AppError::NotFound("learner"))
 }
 
@@ -81,7 +81,7 @@ pub async fn create(
         Some(s) => Some(
             roster::find_class(&txn, p, Key::Sourced(lookup_key(s).unwrap_or_default()))
                 .await?
-                .filter(|c| c.status == STATUS_ACTIVE)
+                .filter(|c| c.status == entity::Status::Active)
                 .ok_or_else(|| AppError::validation("input.classSourcedId", format!("no class `{s}` in your orgs")))?,
         ),
         None => None,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use entity::{
-    STATUS_ACTIVE, org, redesign_cohort, redesign_indicator, redesign_measurement, redesign_milestone, redesign_plan,
+    Status, org, redesign_cohort, redesign_indicator, redesign_measurement, redesign_milestone, redesign_plan,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -167,7 +167,7 @@ pub async fn transition(db: &impl ConnectionTrait, p: &Principal) -> AppResult<(
         .await?;
     let schools = org::Entity::find()
         .filter(org::Column::OrgType.eq(OrgType::School))
-        .filter(org::Column::Status.eq(STATUS_ACTIVE))
+        .filter(org::Column::Status.eq(Status::Active))
         .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
         .count(db)
         .await?;

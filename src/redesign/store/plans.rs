@@ -2,7 +2,7 @@
 //! its stages (every move recorded), and the school edits its application, mission and vision.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{STATUS_ACTIVE, org, redesign_cohort, redesign_plan, redesign_stage_change};
+use entity::{Status, org, redesign_cohort, redesign_plan, redesign_stage_change};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -89,7 +89,7 @@ async fn find_school(db: &impl ConnectionTrait, sourced_id: &str) -> AppResult<O
     Ok(org::Entity::find()
         .filter(org::Column::SourcedId.eq(sourced_id))
         .filter(org::Column::OrgType.eq(OrgType::School))
-        .filter(org::Column::Status.eq(STATUS_ACTIVE))
+        .filter(org::Column::Status.eq(Status::Active))
         .one(db)
         .await?)
 }

@@ -10,7 +10,6 @@ use super::{
     list,
     orgs::{Org, load_org, org_of},
     people::learner_page,
-    status,
 };
 use crate::{
     graphql::{
@@ -41,7 +40,7 @@ impl AcademicSession {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified
@@ -89,7 +88,7 @@ impl Course {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified
@@ -132,7 +131,7 @@ impl Class {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

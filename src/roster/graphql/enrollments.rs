@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{Role, enrollment};
 use sea_orm::Select;
 
-use super::{Class, RecordStatus, RosterUser, people::roster_user, status};
+use super::{Class, RecordStatus, RosterUser, people::roster_user};
 use crate::{
     graphql::{
         context::{db, gql, loaders, principal},
@@ -44,7 +44,7 @@ impl Enrollment {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

@@ -12,7 +12,7 @@ mod query;
 
 use async_graphql::{Enum, ID, InputObject};
 use chrono::{DateTime, Utc};
-use entity::STATUS_ACTIVE;
+use entity::{STATUS_ACTIVE, Status};
 
 pub use classes::{AcademicSession, Class, ClassType, Course, SessionType};
 pub use enrollments::{Enrollment, EnrollmentRole};
@@ -34,6 +34,17 @@ pub enum RecordStatus {
     ToBeDeleted,
 }
 
+impl From<Status> for RecordStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Active => RecordStatus::Active,
+            Status::ToBeDeleted => RecordStatus::ToBeDeleted,
+        }
+    }
+}
+
+/// The status of a record whose `status` column is still text (playlists, items, results,
+/// competencies).
 pub(crate) fn status(s: &str) -> RecordStatus {
     if s == STATUS_ACTIVE { RecordStatus::Active } else { RecordStatus::ToBeDeleted }
 }

@@ -4,9 +4,7 @@ use async_graphql::{Context, ID, Object, Union};
 use chrono::{DateTime, Utc};
 use entity::{OrgType, Role, academic_session, class, course, org, user};
 
-use super::{
-    AcademicSession, Class, Course, Educator, Learner, RecordStatus, SyncFilter, people::learner_page, status,
-};
+use super::{AcademicSession, Class, Course, Educator, Learner, RecordStatus, SyncFilter, people::learner_page};
 use crate::{
     graphql::{
         context::{db, gql, loaders, principal},
@@ -32,7 +30,7 @@ impl District {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified
@@ -74,7 +72,7 @@ impl School {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{Role, user};
 use sea_orm::Select;
 
-use super::{Enrollment, RecordStatus, School, SyncFilter, enrollments::enrollment_page, list, status};
+use super::{Enrollment, RecordStatus, School, SyncFilter, enrollments::enrollment_page, list};
 use crate::{
     auth::{Scope, policy},
     graphql::{
@@ -81,7 +81,7 @@ impl Learner {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified
@@ -169,7 +169,7 @@ impl Educator {
         &self.0.sourced_id
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

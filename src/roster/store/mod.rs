@@ -8,7 +8,7 @@ pub(crate) use write::check_len;
 pub use write::{Deletable, LearnerFields, mark_deleted, upsert_learner};
 
 use chrono::{DateTime, Utc};
-use entity::{STATUS_ACTIVE, academic_session, class, course, enrollment, org, user, user_org};
+use entity::{Status, academic_session, class, course, enrollment, org, user, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select, sea_query::Query,
 };
@@ -43,7 +43,7 @@ impl Sync {
         if let Some(since) = self.updated_since {
             c = c.add(dlm.gte(since));
         } else if !self.include_deleted {
-            c = c.add(status.eq(STATUS_ACTIVE));
+            c = c.add(status.eq(Status::Active));
         }
         c
     }
@@ -92,7 +92,7 @@ pub fn users(
                     .column(enrollment::Column::UserId)
                     .from(enrollment::Entity)
                     .and_where(enrollment::Column::ClassId.eq(class))
-                    .and_where(enrollment::Column::Status.eq(STATUS_ACTIVE))
+                    .and_where(enrollment::Column::Status.eq(Status::Active))
                     .to_owned(),
             ),
         );
@@ -327,7 +327,7 @@ pub(crate) fn lookup_key(s: &str) -> Option<&str> {
 pub async fn resolve_district(db: &impl ConnectionTrait, p: &Principal, sourced_id: Option<&str>) -> AppResult<i64> {
     let mut q = org::Entity::find()
         .filter(org::Column::OrgType.eq(OrgType::District))
-        .filter(org::Column::Status.eq(STATUS_ACTIVE))
+        .filter(org::Column::Status.eq(Status::Active))
         .filter(crate::auth::policy::orgs_visible(p));
     if let Some(sid) = sourced_id {
         let sid = lookup_key(sid).ok_or(AppError::NotFound("district"))?;

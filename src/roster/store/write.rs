@@ -1,10 +1,11 @@
 //! Roster writes: learners upserted from a student information system, and records marked
-//! deleted. Each runs in one transaction and records its changes for the sync feed.
+//! deleted. Each runs in one transaction (a savepoint inside the caller's, so several compose)
+//! and records its changes for the sync feed.
 
-use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, class, enrollment, org, user, user_org};
+use entity::{Status, class, enrollment, org, user, user_org};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession, TransactionTrait,
     sea_query::{Expr, Query},
 };
 
@@ -38,13 +39,13 @@ pub(crate) use crate::validate::check_text as check_len;
 /// Creates or updates a learner by sourcedId, with their school memberships, in one
 /// transaction. Returns the stored learner, revealed to the caller.
 #[tracing::instrument(skip_all, fields(sourced_id = %input.sourced_id))]
-pub async fn upsert_learner(db: &DatabaseConnection, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
+pub async fn upsert_learner(db: &impl TransactionTrait, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
     let stored = upsert(db, p, input).await?;
     p.reveal([stored.id]);
     Ok(stored)
 }
 
-async fn upsert(db: &DatabaseConnection, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
+async fn upsert(db: &impl TransactionTrait, p: &Principal, input: LearnerFields) -> AppResult<user::Model> {
     check_len("input.sourcedId", &input.sourced_id, 255)?;
     check_len("input.givenName", &input.given_name, 128)?;
     check_len("input.familyName", &input.family_name, 128)?;
@@ -95,7 +96,7 @@ async fn upsert(db: &DatabaseConnection, p: &Principal, input: LearnerFields) ->
             }
             user::Entity::update(user::ActiveModel {
                 id: Set(u.id),
-                status: Set(STATUS_ACTIVE.to_owned()),
+                status: Set(Status::Active),
                 date_last_modified: Set(now),
                 given_name: Set(input.given_name.trim().to_owned()),
                 family_name: Set(input.family_name.trim().to_owned()),
@@ -113,9 +114,9 @@ async fn upsert(db: &DatabaseConnection, p: &Principal, input: LearnerFields) ->
         None => {
             user::Entity::insert(user::ActiveModel {
                 sourced_id: Set(input.sourced_id.clone()),
-                status: Set(STATUS_ACTIVE.to_owned()),
+                status: Set(Status::Active),
                 date_last_modified: Set(now),
-                role: Set(Role::Student.to_owned()),
+                role: Set(Role::Student),
                 given_name: Set(input.given_name.trim().to_owned()),
                 family_name: Set(input.family_name.trim().to_owned()),
                 preferred_name: Set(input.preferred_name.clone()),
@@ -145,7 +146,7 @@ async fn upsert(db: &DatabaseConnection, p: &Principal, input: LearnerFields) ->
     user_org::Entity::insert_many(school_ids.iter().enumerate().map(|(i, org_id)| user_org::ActiveModel {
         user_id: Set(user_id),
         org_id: Set(*org_id),
-        role: Set(Role::Student.to_owned()),
+        role: Set(Role::Student),
         is_primary: Set(i == 0),
     }))
     .on_conflict_do_nothing_on([user_org::Column::UserId, user_org::Column::OrgId])
@@ -174,7 +175,7 @@ pub enum Deletable {
 /// their memberships and enrollments in the caller's orgs and stays active elsewhere. A
 /// deleted learner (or one already deleted) is revealed to the caller.
 #[tracing::instrument(skip_all, fields(kind = ?kind, id))]
-pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
+pub async fn mark_deleted(db: &impl TransactionTrait, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
     mark(db, p, kind, id).await?;
     if let Deletable::User { student: true } = kind {
         p.reveal([id]);
@@ -182,7 +183,7 @@ pub async fn mark_deleted(db: &DatabaseConnection, p: &Principal, kind: Deletabl
     Ok(())
 }
 
-async fn mark(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
+async fn mark(db: &impl TransactionTrait, p: &Principal, kind: Deletable, id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let now = crate::db::now();
     let found = match kind {
@@ -192,15 +193,15 @@ async fn mark(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) 
         Deletable::Class => find_class(&txn, p, Key::Id(id)).await?.map(|r| r.status),
         Deletable::Enrollment => find_enrollment(&txn, p, Key::Id(id)).await?.map(|r| r.status),
     };
-    match found.as_deref() {
+    match found {
         None => return Err(AppError::NotFound("record")),
-        Some(STATUS_TOBEDELETED) => return Ok(()),
-        Some(_) => {}
+        Some(Status::ToBeDeleted) => return Ok(()),
+        Some(Status::Active) => {}
     }
     let mut enrollments = enrollment::Entity::update_many()
-        .col_expr(enrollment::Column::Status, Expr::value(STATUS_TOBEDELETED))
+        .col_expr(enrollment::Column::Status, Expr::value(Status::ToBeDeleted))
         .col_expr(enrollment::Column::DateLastModified, Expr::value(now))
-        .filter(enrollment::Column::Status.eq(STATUS_ACTIVE))
+        .filter(enrollment::Column::Status.eq(Status::Active))
         .filter(match kind {
             Deletable::User { .. } => enrollment::Column::UserId.eq(id),
             Deletable::Class => enrollment::Column::ClassId.eq(id),
@@ -241,7 +242,7 @@ async fn mark(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) 
     let ended: Vec<(i64, i64, i64)> = enrollment::Entity::find()
         .select_only()
         .columns([enrollment::Column::Id, enrollment::Column::UserId, enrollment::Column::ClassId])
-        .filter(enrollment::Column::Status.eq(STATUS_TOBEDELETED))
+        .filter(enrollment::Column::Status.eq(Status::ToBeDeleted))
         .filter(enrollment::Column::DateLastModified.eq(now))
         .filter(match kind {
             Deletable::User { .. } => enrollment::Column::UserId.eq(id),
@@ -300,7 +301,7 @@ async fn mark(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) 
     match kind {
         Deletable::User { .. } if delete_user => {
             user::Entity::update_many()
-                .col_expr(user::Column::Status, Expr::value(STATUS_TOBEDELETED))
+                .col_expr(user::Column::Status, Expr::value(Status::ToBeDeleted))
                 .col_expr(user::Column::DateLastModified, Expr::value(now))
                 .filter(user::Column::Id.eq(id))
                 .exec(&txn)
@@ -308,7 +309,7 @@ async fn mark(db: &DatabaseConnection, p: &Principal, kind: Deletable, id: i64) 
         }
         Deletable::Class => {
             class::Entity::update_many()
-                .col_expr(class::Column::Status, Expr::value(STATUS_TOBEDELETED))
+                .col_expr(class::Column::Status, Expr::value(Status::ToBeDeleted))
                 .col_expr(class::Column::DateLastModified, Expr::value(now))
                 .filter(class::Column::Id.eq(id))
                 .exec(&txn)

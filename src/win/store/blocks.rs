@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
-    STATUS_ACTIVE, academic_session, user, user_org, win_block, win_session, win_session_competency, win_session_invite,
+    Status, academic_session, user, user_org, win_block, win_session, win_session_competency, win_session_invite,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -124,7 +124,7 @@ pub async fn create_session(
         (Some(sid), _) => Some(
             roster::find_user(&txn, p, Key::Sourced(sid))
                 .await?
-                .filter(|u| u.role == Role::Teacher && u.status == STATUS_ACTIVE)
+                .filter(|u| u.role == Role::Teacher && u.status == Status::Active)
                 .ok_or_else(|| AppError::validation("input.teacherSourcedId", format!("no teacher `{sid}`")))?,
         ),
         (None, crate::auth::Actor::User { user_id, role, .. }) if *role == Role::Teacher => {

@@ -15,7 +15,7 @@ pub mod summary;
 
 use std::collections::HashMap;
 
-use entity::{STATUS_ACTIVE, org, user, win_assignment, win_block, win_choice, win_session, win_session_invite};
+use entity::{Status, org, user, win_assignment, win_block, win_choice, win_session, win_session_invite};
 pub use entity::{
     win_assignment::{Attendance, PlacementSource},
     win_review::WinDecision,
@@ -100,7 +100,7 @@ pub async fn find_assignment(
 async fn school(db: &impl ConnectionTrait, p: &Principal, field: &str, sid: &str) -> AppResult<org::Model> {
     roster::find_org(db, p, Key::Sourced(sid))
         .await?
-        .filter(|o| o.org_type == OrgType::School && p.owns_org(o.id) && o.status == STATUS_ACTIVE)
+        .filter(|o| o.org_type == OrgType::School && p.owns_org(o.id) && o.status == Status::Active)
         .ok_or_else(|| AppError::validation(field, format!("no school `{sid}` among yours")))
 }
 

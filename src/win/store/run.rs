@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use entity::{STATUS_ACTIVE, user, user_org, win_assignment, win_block, win_choice, win_review};
+use entity::{Status, user, user_org, win_assignment, win_block, win_choice, win_review};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait, sea_query::Query,
@@ -23,7 +23,7 @@ async fn school_students(db: &impl ConnectionTrait, school: i64) -> AppResult<Ve
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::Role.eq(Role::Student))
-        .filter(user::Column::Status.eq(STATUS_ACTIVE))
+        .filter(user::Column::Status.eq(Status::Active))
         .filter(
             user::Column::Id.in_subquery(
                 Query::select()
