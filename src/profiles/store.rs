@@ -2,6 +2,7 @@
 //! take the caller's connection or transaction and open a savepoint inside a transaction, so
 //! several compose.
 
+use crate::validate::Text;
 use entity::Role;
 use std::collections::HashSet;
 
@@ -71,21 +72,7 @@ impl ProfileChanges {
 }
 
 fn check_list(field: &str, items: &[String]) -> AppResult<Vec<String>> {
-    if items.len() > MAX_ITEMS {
-        return Err(AppError::validation(field, format!("at most {MAX_ITEMS} entries")));
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let item = item.trim();
-            if item.is_empty() || item.chars().count() > MAX_ITEM_CHARS {
-                Err(AppError::validation(format!("{field}.{i}"), format!("must be 1 to {MAX_ITEM_CHARS} characters")))
-            } else {
-                Ok(item.to_owned())
-            }
-        })
-        .collect()
+    Ok(Text::list(field, items, MAX_ITEMS, MAX_ITEM_CHARS)?.into_iter().map(Text::into_string).collect())
 }
 
 fn check_goals(goals: &[GoalIn], existing: &[Goal]) -> AppResult<Vec<Goal>> {
@@ -97,13 +84,7 @@ fn check_goals(goals: &[GoalIn], existing: &[Goal]) -> AppResult<Vec<Goal>> {
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            let description = g.description.trim();
-            if description.is_empty() || description.chars().count() > 1000 {
-                return Err(AppError::validation(
-                    format!("input.goals.{i}.description"),
-                    "must be 1 to 1000 characters",
-                ));
-            }
+            let description = Text::parse(&format!("input.goals.{i}.description"), &g.description, 1000)?;
             let id = match &g.id {
                 Some(id) if existing.iter().any(|e| &e.id == id) => id.clone(),
                 Some(_) => {
@@ -114,19 +95,18 @@ fn check_goals(goals: &[GoalIn], existing: &[Goal]) -> AppResult<Vec<Goal>> {
             if !seen.insert(id.clone()) {
                 return Err(AppError::validation(format!("input.goals.{i}.id"), "goal listed twice"));
             }
-            Ok(Goal { id, description: description.to_owned(), target_date: g.target_date, status: g.status.clone() })
+            Ok(Goal {
+                id,
+                description: description.into_string(),
+                target_date: g.target_date,
+                status: g.status.clone(),
+            })
         })
         .collect()
 }
 
 fn check_notes(notes: &Option<String>) -> AppResult<Option<String>> {
-    match notes.as_deref().map(str::trim) {
-        Some(n) if n.chars().count() > MAX_NOTES_CHARS => {
-            Err(AppError::validation("input.supportNotes", format!("at most {MAX_NOTES_CHARS} characters")))
-        }
-        Some("") | None => Ok(None),
-        Some(n) => Ok(Some(n.to_owned())),
-    }
+    Ok(Text::optional("input.supportNotes", notes.as_deref(), MAX_NOTES_CHARS)?.map(Text::into_string))
 }
 
 /// The student a profile belongs to, if the principal may see them.
