@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use entity::{class, enrollment, org, user};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::{in_own_classes, orgs_visible, owned_by_granted_org, owned_by_visible_org, users_visible};
 use crate::auth::{Actor, OrgAccess, People, Principal, Scope};
@@ -91,6 +91,11 @@ fn principals() -> Vec<(&'static str, Principal)> {
     ]
 }
 
+/// The ids of the rows `q` finds.
+async fn ids<E: EntityTrait>(db: &DatabaseConnection, q: Select<E>, id: E::Column) -> BTreeSet<i64> {
+    q.select_only().column(id).into_tuple::<i64>().all(db).await.expect("query").into_iter().collect()
+}
+
 fn set(ids: &[i64]) -> BTreeSet<i64> {
     ids.iter().copied().collect()
 }
@@ -116,16 +121,7 @@ async fn users_visible_is_org_membership_and_relationship() {
     ];
     for ((name, p), (want_name, want)) in principals().into_iter().zip(want) {
         assert_eq!(name, want_name);
-        let got: BTreeSet<i64> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .filter(users_visible(&p))
-            .into_tuple::<i64>()
-            .all(&db)
-            .await
-            .expect("query")
-            .into_iter()
-            .collect();
+        let got: BTreeSet<i64> = ids(&db, user::Entity::find().filter(users_visible(&p)), user::Column::Id).await;
         assert_eq!(got, want, "users visible to {name}");
     }
 }
@@ -147,17 +143,14 @@ async fn classes_are_the_granted_schools_and_for_people_their_own() {
     ];
     for ((name, p), (want_name, want)) in principals().into_iter().zip(want) {
         assert_eq!(name, want_name);
-        let got: BTreeSet<i64> = class::Entity::find()
-            .select_only()
-            .column(class::Column::Id)
-            .filter(owned_by_granted_org(&p, (class::Entity, class::Column::OrgId)))
-            .filter(in_own_classes(&p, (class::Entity, class::Column::Id)))
-            .into_tuple::<i64>()
-            .all(&db)
-            .await
-            .expect("query")
-            .into_iter()
-            .collect();
+        let got: BTreeSet<i64> = ids(
+            &db,
+            class::Entity::find()
+                .filter(owned_by_granted_org(&p, (class::Entity, class::Column::OrgId)))
+                .filter(in_own_classes(&p, (class::Entity, class::Column::Id))),
+            class::Column::Id,
+        )
+        .await;
         assert_eq!(got, want, "classes visible to {name}");
     }
 }
@@ -180,27 +173,15 @@ async fn orgs_and_shared_records_include_the_district_above_a_granted_school() {
     ];
     for ((name, p), (want_name, orgs, courses)) in principals().into_iter().zip(want) {
         assert_eq!(name, want_name);
-        let got: BTreeSet<i64> = org::Entity::find()
-            .select_only()
-            .column(org::Column::Id)
-            .filter(orgs_visible(&p))
-            .into_tuple::<i64>()
-            .all(&db)
-            .await
-            .expect("query")
-            .into_iter()
-            .collect();
+        let got: BTreeSet<i64> = ids(&db, org::Entity::find().filter(orgs_visible(&p)), org::Column::Id).await;
         assert_eq!(got, orgs, "orgs visible to {name}");
-        let got: BTreeSet<i64> = entity::course::Entity::find()
-            .select_only()
-            .column(entity::course::Column::Id)
-            .filter(owned_by_visible_org(&p, (entity::course::Entity, entity::course::Column::OrgId)))
-            .into_tuple::<i64>()
-            .all(&db)
-            .await
-            .expect("query")
-            .into_iter()
-            .collect();
+        let got: BTreeSet<i64> = ids(
+            &db,
+            entity::course::Entity::find()
+                .filter(owned_by_visible_org(&p, (entity::course::Entity, entity::course::Column::OrgId))),
+            entity::course::Column::Id,
+        )
+        .await;
         assert_eq!(got, courses, "courses visible to {name}");
     }
 }
@@ -211,15 +192,11 @@ async fn enrollments_follow_their_class() {
     // A teacher sees the enrollments of the classes they teach, including the deleted one
     // (a tombstone syncing tools need) of a class they teach; teacher 10 teaches only 100.
     let p = principal(person(10, Role::Teacher), only(&[2], &[1]), People::Taught(10));
-    let got: BTreeSet<i64> = enrollment::Entity::find()
-        .select_only()
-        .column(enrollment::Column::Id)
-        .filter(in_own_classes(&p, (enrollment::Entity, enrollment::Column::ClassId)))
-        .into_tuple::<i64>()
-        .all(&db)
-        .await
-        .expect("query")
-        .into_iter()
-        .collect();
+    let got: BTreeSet<i64> = ids(
+        &db,
+        enrollment::Entity::find().filter(in_own_classes(&p, (enrollment::Entity, enrollment::Column::ClassId))),
+        enrollment::Column::Id,
+    )
+    .await;
     assert_eq!(got, set(&[1, 2, 3]));
 }
