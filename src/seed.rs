@@ -239,7 +239,7 @@ async fn demo_win(db: &DatabaseConnection) -> anyhow::Result<()> {
 async fn demo_progress(db: &DatabaseConnection) -> anyhow::Result<()> {
     use crate::{
         competencies::{case, store as cs},
-        playlists::store::{self as ps, ItemInput, MasteryEvidence as E, PlaylistInput},
+        playlists::store::{self as ps, Evidence as E, ItemInput, PlaylistInput},
         progress::store::{self as rs, ResultInput},
         sync::Bus,
     };

@@ -92,3 +92,36 @@ stored_enum! {
         National = "national",
     }
 }
+
+stored_enum! {
+    /// Where a playlist item stands (its `state`, and both ends of each recorded transition).
+    pub enum ItemState in "playlist_items.state, playlist_item_transitions.from_state, playlist_item_transitions.to_state" => {
+        NotStarted = "NOT_STARTED",
+        InProgress = "IN_PROGRESS",
+        Submitted = "SUBMITTED",
+        Mastered = "MASTERED",
+        NeedsRevision = "NEEDS_REVISION",
+    }
+}
+
+stored_enum! {
+    /// How a learner shows mastery: an item's planned evidence, and the evidence type of a result.
+    pub enum Evidence in "playlist_items.evidence, results.evidence" => {
+        Test = "TEST",
+        PerformanceTask = "PERFORMANCE_TASK",
+        Project = "PROJECT",
+        Presentation = "PRESENTATION",
+        Other = "OTHER",
+    }
+}
+
+stored_enum! {
+    /// How a framework rolls a learner's results on a competency up into their mastery of it.
+    pub enum Calculation in "competency_frameworks"."calculation" {
+        MostRecent = "MOST_RECENT",
+        Highest = "HIGHEST",
+        Average = "AVERAGE",
+        DecayingAverage = "DECAYING_AVERAGE",
+        NTimesAtMastery = "N_TIMES_AT_MASTERY",
+    }
+}

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{
     case,
-    store::{self, Calculation, Scale},
+    store::{self, Calculation as StoredCalculation, Scale},
 };
 use crate::{
     auth::Scope,
@@ -36,6 +36,29 @@ pub struct MasteryLevel {
     /// Reached at this normalised value (0 to 1) and above.
     pub threshold: f64,
 }
+
+/// How a learner's results on a competency roll up into their mastery of it.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Calculation {
+    /// The latest result (by when it happened).
+    MostRecent,
+    /// The best result.
+    Highest,
+    /// The mean of all results.
+    Average,
+    /// Results in time order, each new one weighted by `parameter` (0 to 1) against the
+    /// running value: recent work counts most, older work still counts.
+    DecayingAverage,
+    /// Mastered once `parameter` results are at or above the mastered level; the value is
+    /// the `parameter`-th best result (none until there are that many results).
+    NTimesAtMastery,
+}
+
+crate::graphql::both_ways!(
+    Calculation,
+    StoredCalculation,
+    [MostRecent, Highest, Average, DecayingAverage, NTimesAtMastery]
+);
 
 /// How a framework turns results into mastery.
 #[derive(SimpleObject)]
@@ -87,7 +110,7 @@ impl CompetencyFramework {
     async fn mastery_calculation(&self) -> MasteryCalculation {
         let s = Scale::of(&self.0);
         MasteryCalculation {
-            calculation: s.calculation,
+            calculation: s.calculation.into(),
             parameter: s.parameter,
             levels: s.levels.into_iter().map(|l| MasteryLevel { name: l.name, threshold: l.threshold }).collect(),
             mastered_level: s.mastered_level,
@@ -149,7 +172,7 @@ impl Competency {
     }
     /// `TO_BE_DELETED` once a re-import no longer lists it (results keep referring to it).
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        status(self.0.status.as_str())
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

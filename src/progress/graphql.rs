@@ -7,21 +7,19 @@ use entity::{mastery, result};
 
 use super::{
     loaders::ProgressLoaders,
-    store::{self, Override, PostOutcome, ResultInput},
+    store::{self, Override, PostOutcome as StoredOutcome, ResultInput},
 };
 use crate::{
-    auth::Scope,
+    auth::{Scope, policy::playlists::shows_playlist_of},
     competencies::graphql::Competency,
     error::AppError,
     graphql::{
+        both_ways,
         context::{db, loaders, needs, principal, require},
         relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
         user_errors::{UserError, UserErrorCode, into_user_errors},
     },
-    playlists::{
-        graphql::{PlaylistItem, pl},
-        store::MasteryEvidence,
-    },
+    playlists::graphql::{MasteryEvidence, PlaylistItem, pl},
     profiles::graphql::RevisionActor,
     roster::{
         graphql::{Learner, RecordStatus, status},
@@ -30,6 +28,22 @@ use crate::{
     },
     sync::Bus,
 };
+
+/// What a post did with one result.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// A new result was stored.
+    Created,
+    /// The stored result was replaced by this one, which happened later.
+    Updated,
+    /// The same result was already stored: nothing changed (a retry).
+    Unchanged,
+    /// A result with this sourcedId that happened at the same time or later is stored: this
+    /// one was ignored.
+    IgnoredStale,
+}
+
+both_ways!(PostOutcome, StoredOutcome, [Created, Updated, Unchanged, IgnoredStale]);
 
 pub(crate) fn prl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ProgressLoaders> {
     ctx.data::<ProgressLoaders>()
@@ -73,7 +87,7 @@ impl ResultNode {
         // The item's playlist may belong to another school of a shared learner.
         let p = principal(ctx)?;
         let playlist = l.playlists.load_one(item.playlist_id).await?;
-        Ok(playlist.filter(|pl| p.owns_org(pl.org_id) && p.has(Scope::PlaylistsRead)).map(|_| PlaylistItem(item)))
+        Ok(playlist.filter(|pl| shows_playlist_of(p, pl.org_id)).map(|_| PlaylistItem(item)))
     }
     async fn competency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Competency>> {
         let Some(id) = self.0.competency_id else { return Ok(None) };
@@ -98,7 +112,7 @@ impl ResultNode {
         super::mastery::effective(&self.0)
     }
     async fn evidence_type(&self) -> MasteryEvidence {
-        MasteryEvidence::parse(&self.0.evidence)
+        self.0.evidence.into()
     }
     /// When the learner did the work: later results replace earlier ones of the same sourcedId.
     async fn occurred_at(&self) -> DateTime<Utc> {
@@ -129,7 +143,7 @@ impl ResultNode {
         })
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        status(self.0.status.as_str())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -255,7 +269,7 @@ impl ProgressQuery {
         }
         let args = PageArgs::new(first, after, last, before);
         let conn = paginate(ctx, db(ctx)?, q, result::Column::Id, args, |m| m.id, ResultNode).await?;
-        crate::audit::note(ctx, conn.edges.iter().map(|e| e.node.0.learner_id));
+        store::reveal_results(principal(ctx)?, conn.edges.iter().map(|e| &e.node.0));
         Ok(conn)
     }
 }
@@ -396,7 +410,7 @@ impl ProgressMutation {
                     score: r.score,
                     score_max: r.score_max,
                     mastery_level: r.mastery_level,
-                    evidence: r.evidence_type,
+                    evidence: r.evidence_type.into(),
                     occurred_at: r.occurred_at,
                     comment: r.comment,
                 },
@@ -428,13 +442,12 @@ impl ProgressMutation {
         let mut user_errors: Vec<(usize, UserError)> = early.into_iter().map(|(i, e)| (i, row_error(i, e))).collect();
         user_errors.extend(errors.into_iter().map(|(i, e)| (remap(i), row_error(remap(i), fix(e, i)))));
         user_errors.sort_by_key(|e| e.0);
-        crate::audit::note(ctx, posted.iter().map(|p| p.result.learner_id));
         Ok(PostResultsPayload {
             results: posted
                 .into_iter()
                 .map(|p| PostedResult {
                     index: i32::try_from(remap(p.index)).unwrap_or(i32::MAX),
-                    outcome: p.outcome,
+                    outcome: p.outcome.into(),
                     result: ResultNode(p.result),
                 })
                 .collect(),

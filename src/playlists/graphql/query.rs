@@ -54,7 +54,7 @@ impl PlaylistsQuery {
         let q = store::playlists(principal(ctx)?, &pf);
         let args = PageArgs::new(first, after, last, before);
         let conn = paginate(ctx, db(ctx)?, q, playlist::Column::Id, args, |m| m.id, Playlist).await?;
-        crate::audit::note(ctx, conn.edges.iter().filter_map(|e| e.node.0.learner_id));
+        store::reveal_playlists(principal(ctx)?, conn.edges.iter().map(|e| &e.node.0));
         Ok(conn)
     }
 
@@ -93,7 +93,6 @@ impl PlaylistsQuery {
         let class = decode_kind(&class_id, Kind::Class, "classId")?;
         let today = as_of.unwrap_or_else(|| Utc::now().date_naive());
         let rows = gql(store::class_progress(db(ctx)?, p, class, today).await)?;
-        crate::audit::note(ctx, rows.iter().map(|r| r.learner.id));
         Ok(rows.into_iter().map(LearnerPlaylistProgress).collect())
     }
 }
