@@ -5,7 +5,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{competency, competency_framework};
-use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{
     case,
@@ -131,13 +130,12 @@ impl CompetencyFramework {
         #[graphql(default)] top_level: bool,
         #[graphql(default)] include_retired: bool,
     ) -> async_graphql::Result<Conn<Competency>> {
-        let mut q =
-            store::competencies(principal(ctx)?, include_retired).filter(competency::Column::FrameworkId.eq(self.0.id));
-        if let Some(parent) = parent_id {
-            q = q.filter(competency::Column::ParentId.eq(decode_kind(&parent, Kind::Competency, "parentId")?));
-        } else if top_level {
-            q = q.filter(competency::Column::ParentId.is_null());
-        }
+        let level = match parent_id {
+            Some(parent) => store::Depth::ChildrenOf(decode_kind(&parent, Kind::Competency, "parentId")?),
+            None if top_level => store::Depth::Top,
+            None => store::Depth::Any,
+        };
+        let q = store::of_framework(principal(ctx)?, self.0.id, level, include_retired);
         let args = PageArgs::new(first, after, last, before);
         Ok(paginate(ctx, db(ctx)?, q, competency::Column::Id, args, |m| m.id, Competency).await?)
     }

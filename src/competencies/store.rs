@@ -98,6 +98,7 @@ pub enum Found {
 
 /// The framework (or, with `competency`, the competency, retired or not) with this id, if the
 /// principal holds a scope that reads competencies and may see its district.
+#[tracing::instrument(skip_all, fields(id, competency))]
 pub async fn find_node(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -144,8 +145,29 @@ pub fn competencies(p: &Principal, include_retired: bool) -> Select<competency::
     q
 }
 
+/// Which competencies of a framework to list.
+#[derive(Clone, Copy, Debug)]
+pub enum Depth {
+    Any,
+    /// Those without a parent.
+    Top,
+    /// The children of one competency.
+    ChildrenOf(i64),
+}
+
+/// A visible framework's competencies, at a level of its hierarchy.
+pub fn of_framework(p: &Principal, framework: i64, depth: Depth, include_retired: bool) -> Select<competency::Entity> {
+    let q = competencies(p, include_retired).filter(competency::Column::FrameworkId.eq(framework));
+    match depth {
+        Depth::Any => q,
+        Depth::Top => q.filter(competency::Column::ParentId.is_null()),
+        Depth::ChildrenOf(parent) => q.filter(competency::Column::ParentId.eq(parent)),
+    }
+}
+
 /// Looks up visible active competencies by their CASE identifier; a retired competency or an
 /// unknown identifier is absent from the answer.
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn by_source_ids(
     db: &impl ConnectionTrait,
     p: &Principal,

@@ -255,18 +255,13 @@ impl ProgressQuery {
         before: Option<String>,
         filter: Option<ResultsFilter>,
     ) -> async_graphql::Result<Conn<ResultNode>> {
-        use sea_orm::{ColumnTrait, QueryFilter};
         let f = filter.unwrap_or_default();
-        let mut q = store::results(
-            principal(ctx)?,
-            Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
-        );
-        if let Some(l) = &f.learner_id {
-            q = q.filter(result::Column::LearnerId.eq(decode_kind(l, Kind::Learner, "filter.learnerId")?));
-        }
-        if let Some(i) = &f.item_id {
-            q = q.filter(result::Column::ItemId.eq(decode_kind(i, Kind::PlaylistItem, "filter.itemId")?));
-        }
+        let rf = store::ResultFilter {
+            learner: f.learner_id.map(|l| decode_kind(&l, Kind::Learner, "filter.learnerId")).transpose()?,
+            item: f.item_id.map(|i| decode_kind(&i, Kind::PlaylistItem, "filter.itemId")).transpose()?,
+            sync: Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
+        };
+        let q = store::results(principal(ctx)?, rf);
         let args = PageArgs::new(first, after, last, before);
         let conn = paginate(ctx, db(ctx)?, q, result::Column::Id, args, |m| m.id, ResultNode).await?;
         store::reveal_results(principal(ctx)?, conn.edges.iter().map(|e| &e.node.0));

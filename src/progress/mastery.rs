@@ -77,6 +77,7 @@ pub fn effective(r: &result::Model) -> f64 {
 
 /// Recomputes the masteries of `(learner, competency)` pairs and masters the playlist items
 /// that this completes. Returns what others must hear of.
+#[tracing::instrument(skip_all, fields(pairs = pairs.len()))]
 pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) -> AppResult<Effects> {
     let mut effects = Effects::default();
     if pairs.is_empty() {
@@ -298,6 +299,7 @@ async fn master_items(
 }
 
 /// Recomputes every mastery held on a framework's competencies (after its calculation changed).
+#[tracing::instrument(skip_all, fields(framework = framework_id))]
 pub async fn recompute_framework(txn: &impl ConnectionTrait, framework_id: i64) -> AppResult<Effects> {
     let pairs: BTreeSet<(i64, i64)> = mastery::Entity::find()
         .select_only()

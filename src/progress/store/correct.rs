@@ -67,15 +67,7 @@ pub async fn set_override(
     })
     .exec(&txn)
     .await?;
-    let mut effects = crate::progress::mastery::recompute(&txn, pairs_of(&txn, &r).await?).await?;
-    effects.changes.push(Change {
-        entity: ChangeEntity::Result,
-        id: r.id,
-        org_id: None,
-        person_id: Some(r.learner_id),
-        deleted: false,
-    });
-    effects.events.push(Event { kind: EventKind::Result, id: r.id, learner_id: r.learner_id });
+    let effects = changed(&txn, &r, false).await?;
     let updated = result::Entity::find_by_id(r.id).one(&txn).await?.ok_or(AppError::NotFound("result"))?;
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;
@@ -98,17 +90,24 @@ pub async fn delete(db: &impl TransactionTrait, bus: &Bus, p: &Principal, id: i6
         .filter(result::Column::Id.eq(r.id))
         .exec(&txn)
         .await?;
-    let mut effects = crate::progress::mastery::recompute(&txn, pairs_of(&txn, &r).await?).await?;
+    let effects = changed(&txn, &r, true).await?;
+    let staged = effects.finish(&txn, bus).await?;
+    txn.commit().await?;
+    staged.sent();
+    Ok(())
+}
+
+/// What correcting a stored result sets off: its masteries recomputed, the change recorded and
+/// subscribers told.
+async fn changed(txn: &impl ConnectionTrait, r: &result::Model, deleted: bool) -> AppResult<Effects> {
+    let mut effects = crate::progress::mastery::recompute(txn, pairs_of(txn, r).await?).await?;
     effects.changes.push(Change {
         entity: ChangeEntity::Result,
         id: r.id,
         org_id: None,
         person_id: Some(r.learner_id),
-        deleted: true,
+        deleted,
     });
     effects.events.push(Event { kind: EventKind::Result, id: r.id, learner_id: r.learner_id });
-    let staged = effects.finish(&txn, bus).await?;
-    txn.commit().await?;
-    staged.sent();
-    Ok(())
+    Ok(effects)
 }

@@ -80,13 +80,27 @@ pub fn poster(p: &Principal) -> String {
     }
 }
 
+/// Filters for listing results.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResultFilter {
+    pub learner: Option<i64>,
+    pub item: Option<i64>,
+    pub sync: Sync,
+}
+
 /// Results of learners the principal may see.
-pub fn results(p: &Principal, sync: Sync) -> Select<result::Entity> {
+pub fn results(p: &Principal, f: ResultFilter) -> Select<result::Entity> {
     let mut q = result::Entity::find().filter(user_id_visible(p, (result::Entity, result::Column::LearnerId)));
-    if let Some(since) = sync.updated_since {
+    if let Some(since) = f.sync.updated_since {
         q = q.filter(result::Column::DateLastModified.gte(since));
-    } else if !sync.include_deleted {
+    } else if !f.sync.include_deleted {
         q = q.filter(result::Column::Status.eq(Status::Active));
+    }
+    if let Some(l) = f.learner {
+        q = q.filter(result::Column::LearnerId.eq(l));
+    }
+    if let Some(i) = f.item {
+        q = q.filter(result::Column::ItemId.eq(i));
     }
     q
 }
@@ -100,10 +114,9 @@ pub fn reveal_results<'a>(p: &Principal, results: impl IntoIterator<Item = &'a r
 /// A result the caller may see (deleted ones included), noted on the caller's audit trail.
 #[tracing::instrument(skip_all, fields(result = id))]
 pub async fn find(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<result::Model>> {
-    let found = results(p, Sync { updated_since: None, include_deleted: true })
-        .filter(result::Column::Id.eq(id))
-        .one(db)
-        .await?;
+    let sync = Sync { updated_since: None, include_deleted: true };
+    let found =
+        results(p, ResultFilter { sync, ..Default::default() }).filter(result::Column::Id.eq(id)).one(db).await?;
     p.reveal(found.iter().map(|r| r.learner_id));
     Ok(found)
 }
