@@ -125,3 +125,23 @@ stored_enum! {
         NTimesAtMastery = "N_TIMES_AT_MASTERY",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_enums_name_their_columns_when_a_stored_value_is_unknown() {
+        // Once silently NOT_STARTED, OTHER and DECAYING_AVERAGE; now errors.
+        let state = "DONE".parse::<ItemState>().unwrap_err().to_string();
+        assert!(state.starts_with("playlist_items.state, playlist_item_transitions.from_state"), "{state}");
+        assert!(state.ends_with(r#"holds an unknown value "DONE""#), "{state}");
+        let evidence = "ESSAY".parse::<Evidence>().unwrap_err().to_string();
+        assert_eq!(evidence, r#"playlist_items.evidence, results.evidence holds an unknown value "ESSAY""#);
+        let calc = "MEDIAN".parse::<Calculation>().unwrap_err().to_string();
+        assert_eq!(calc, r#"competency_frameworks.calculation holds an unknown value "MEDIAN""#);
+        assert_eq!("NEEDS_REVISION".parse::<ItemState>(), Ok(ItemState::NeedsRevision));
+        assert_eq!("PERFORMANCE_TASK".parse::<Evidence>(), Ok(Evidence::PerformanceTask));
+        assert_eq!("N_TIMES_AT_MASTERY".parse::<Calculation>(), Ok(Calculation::NTimesAtMastery));
+    }
+}
