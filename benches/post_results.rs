@@ -108,7 +108,7 @@ async fn main() {
                 score_max: Set(Some(10.0)),
                 mastery_level: Set(None),
                 value: Set(score(r, i) / 10.0),
-                evidence: Set("TEST".into()),
+                evidence: Set(entity::Evidence::Test),
                 occurred_at: Set(at),
                 comment: Set(None),
                 content_hash: Set(format!("{r}-{i}")),
@@ -117,7 +117,7 @@ async fn main() {
                 override_by: Set(None),
                 override_note: Set(None),
                 overridden_at: Set(None),
-                status: Set("active".into()),
+                status: Set(entity::Status::Active),
                 created_at: Set(now),
                 date_last_modified: Set(now),
                 ..Default::default()

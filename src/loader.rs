@@ -7,8 +7,8 @@ use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder,
-    Value,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Iterable, ModelTrait, Order, PrimaryKeyToColumn,
+    QueryFilter, QueryOrder, Value,
 };
 
 use crate::error::db_error;
@@ -63,21 +63,34 @@ where
 }
 
 /// Rows of `E` grouped by a parent id column, ordered by `order` (the primary key unless
-/// said otherwise). A parent with no rows is absent from the map: callers read it as empty.
+/// said otherwise), optionally only those meeting a condition (live rows, say). A parent with
+/// no rows is absent from the map: callers read it as empty.
 pub struct ByParent<E: EntityTrait> {
     db: DatabaseConnection,
     parent: E::Column,
-    order: E::Column,
+    order: Vec<(E::Column, Order)>,
+    only: Condition,
 }
 
 impl<E: EntityTrait> ByParent<E> {
     pub fn new(db: &DatabaseConnection, parent: E::Column) -> Self {
-        ByParent { db: db.clone(), parent, order: primary_column::<E>() }
+        ByParent { db: db.clone(), parent, order: vec![(primary_column::<E>(), Order::Asc)], only: Condition::all() }
     }
 
     /// Orders each group by `order` instead of the primary key.
-    pub fn ordered_by(mut self, order: E::Column) -> Self {
-        self.order = order;
+    pub fn ordered_by(self, order: E::Column) -> Self {
+        self.sorted(&[(order, Order::Asc)])
+    }
+
+    /// Orders each group by these columns in turn (`(created_at, Desc), (id, Desc)`: newest first).
+    pub fn sorted(mut self, order: &[(E::Column, Order)]) -> Self {
+        self.order = order.to_vec();
+        self
+    }
+
+    /// Loads only the rows meeting `condition` (for instance, not deleted).
+    pub fn only(mut self, condition: Condition) -> Self {
+        self.only = condition;
         self
     }
 }
@@ -91,12 +104,11 @@ where
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, Self::Error> {
-        let rows = E::find()
-            .filter(self.parent.is_in(keys.iter().copied()))
-            .order_by_asc(self.order)
-            .all(&self.db)
-            .await
-            .map_err(db_error)?;
+        let mut q = E::find().filter(self.parent.is_in(keys.iter().copied())).filter(self.only.clone());
+        for (col, order) in &self.order {
+            q = q.order_by(*col, order.clone());
+        }
+        let rows = q.all(&self.db).await.map_err(db_error)?;
         let mut out: HashMap<i64, Vec<E::Model>> = HashMap::new();
         for r in rows {
             if let Some(parent) = id_of(&r, self.parent) {

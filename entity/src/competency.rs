@@ -13,7 +13,7 @@ pub struct Model {
     pub item_type: Option<String>,
     pub parent_id: Option<i64>,
     pub position: i32,
-    pub status: String,
+    pub status: crate::Status,
     pub date_last_modified: ChronoDateTimeUtc,
 }
 

@@ -14,7 +14,7 @@ pub struct Model {
     pub grade_band: Option<String>,
     pub publisher: Option<String>,
     pub version: Option<String>,
-    pub calculation: String,
+    pub calculation: crate::Calculation,
     pub calculation_param: f64,
     pub levels: Json,
     pub mastered_level: String,

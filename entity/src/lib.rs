@@ -46,11 +46,6 @@ pub mod win_session;
 pub mod win_session_competency;
 pub mod win_session_invite;
 
-/// `status` of a OneRoster record that is live.
-pub const STATUS_ACTIVE: &str = "active";
-/// `status` of a OneRoster record that was deleted; kept so that syncing tools see the deletion.
-pub const STATUS_TOBEDELETED: &str = "tobedeleted";
-
 stored_enum! {
     /// A record's OneRoster `status`: live, or deleted and kept as a tombstone so that syncing
     /// tools see the deletion.
@@ -90,5 +85,58 @@ stored_enum! {
         Local = "local",
         State = "state",
         National = "national",
+    }
+}
+
+stored_enum! {
+    /// Where a playlist item stands (its `state`, and both ends of each recorded transition).
+    pub enum ItemState in "playlist_items.state, playlist_item_transitions.from_state, playlist_item_transitions.to_state" => {
+        NotStarted = "NOT_STARTED",
+        InProgress = "IN_PROGRESS",
+        Submitted = "SUBMITTED",
+        Mastered = "MASTERED",
+        NeedsRevision = "NEEDS_REVISION",
+    }
+}
+
+stored_enum! {
+    /// How a learner shows mastery: an item's planned evidence, and the evidence type of a result.
+    pub enum Evidence in "playlist_items.evidence, results.evidence" => {
+        Test = "TEST",
+        PerformanceTask = "PERFORMANCE_TASK",
+        Project = "PROJECT",
+        Presentation = "PRESENTATION",
+        Other = "OTHER",
+    }
+}
+
+stored_enum! {
+    /// How a framework rolls a learner's results on a competency up into their mastery of it.
+    pub enum Calculation in "competency_frameworks"."calculation" {
+        MostRecent = "MOST_RECENT",
+        Highest = "HIGHEST",
+        Average = "AVERAGE",
+        DecayingAverage = "DECAYING_AVERAGE",
+        NTimesAtMastery = "N_TIMES_AT_MASTERY",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_enums_name_their_columns_when_a_stored_value_is_unknown() {
+        // Once silently NOT_STARTED, OTHER and DECAYING_AVERAGE; now errors.
+        let state = "DONE".parse::<ItemState>().unwrap_err().to_string();
+        assert!(state.starts_with("playlist_items.state, playlist_item_transitions.from_state"), "{state}");
+        assert!(state.ends_with(r#"holds an unknown value "DONE""#), "{state}");
+        let evidence = "ESSAY".parse::<Evidence>().unwrap_err().to_string();
+        assert_eq!(evidence, r#"playlist_items.evidence, results.evidence holds an unknown value "ESSAY""#);
+        let calc = "MEDIAN".parse::<Calculation>().unwrap_err().to_string();
+        assert_eq!(calc, r#"competency_frameworks.calculation holds an unknown value "MEDIAN""#);
+        assert_eq!("NEEDS_REVISION".parse::<ItemState>(), Ok(ItemState::NeedsRevision));
+        assert_eq!("PERFORMANCE_TASK".parse::<Evidence>(), Ok(Evidence::PerformanceTask));
+        assert_eq!("N_TIMES_AT_MASTERY".parse::<Calculation>(), Ok(Calculation::NTimesAtMastery));
     }
 }

@@ -15,7 +15,7 @@ pub struct Model {
     pub title: String,
     pub subject: String,
     pub created_by: String,
-    pub status: String,
+    pub status: crate::Status,
     pub created_at: ChronoDateTimeUtc,
     pub date_last_modified: ChronoDateTimeUtc,
 }

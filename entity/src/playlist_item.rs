@@ -14,10 +14,10 @@ pub struct Model {
     pub resource_url: Option<String>,
     pub tool: Option<String>,
     pub estimated_minutes: Option<i32>,
-    pub evidence: String,
+    pub evidence: crate::Evidence,
     pub target_date: Option<Date>,
-    pub state: String,
-    pub status: String,
+    pub state: crate::ItemState,
+    pub status: crate::Status,
     pub created_at: ChronoDateTimeUtc,
     pub date_last_modified: ChronoDateTimeUtc,
 }

@@ -7,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub item_id: i64,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<crate::ItemState>,
+    pub to_state: crate::ItemState,
     pub actor_kind: crate::ActorKind,
     pub actor_id: String,
     pub note: Option<String>,

@@ -15,7 +15,7 @@ pub struct Model {
     pub score_max: Option<f64>,
     pub mastery_level: Option<String>,
     pub value: f64,
-    pub evidence: String,
+    pub evidence: crate::Evidence,
     pub occurred_at: ChronoDateTimeUtc,
     pub comment: Option<String>,
     pub content_hash: String,
@@ -24,7 +24,7 @@ pub struct Model {
     pub override_by: Option<String>,
     pub override_note: Option<String>,
     pub overridden_at: Option<ChronoDateTimeUtc>,
-    pub status: String,
+    pub status: crate::Status,
     pub created_at: ChronoDateTimeUtc,
     pub date_last_modified: ChronoDateTimeUtc,
 }

@@ -39,15 +39,6 @@ pub struct Event {
 
 pub use trail::Trail;
 
-/// Notes students on the request's trail from a GraphQL context. Transitional: resolvers
-/// still calling this are being moved onto service functions that call
-/// [`Principal::reveal`](crate::auth::Principal::reveal) themselves.
-pub fn note(ctx: &async_graphql::Context<'_>, learners: impl IntoIterator<Item = i64>) {
-    if let Ok(p) = ctx.data::<crate::auth::Principal>() {
-        p.reveal(learners);
-    }
-}
-
 enum Msg {
     /// An event, and who waits to hear it was stored (a write's request, before it answers).
     Event(Box<Event>, Option<oneshot::Sender<bool>>),

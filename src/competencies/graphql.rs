@@ -5,11 +5,10 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{competency, competency_framework};
-use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{
     case,
-    store::{self, Calculation, Scale},
+    store::{self, Calculation as StoredCalculation, Scale},
 };
 use crate::{
     auth::Scope,
@@ -18,7 +17,7 @@ use crate::{
         relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
         user_errors::{UserError, into_user_errors},
     },
-    roster::graphql::{RecordStatus, status},
+    roster::graphql::RecordStatus,
 };
 
 use super::store::READ;
@@ -36,6 +35,29 @@ pub struct MasteryLevel {
     /// Reached at this normalised value (0 to 1) and above.
     pub threshold: f64,
 }
+
+/// How a learner's results on a competency roll up into their mastery of it.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Calculation {
+    /// The latest result (by when it happened).
+    MostRecent,
+    /// The best result.
+    Highest,
+    /// The mean of all results.
+    Average,
+    /// Results in time order, each new one weighted by `parameter` (0 to 1) against the
+    /// running value: recent work counts most, older work still counts.
+    DecayingAverage,
+    /// Mastered once `parameter` results are at or above the mastered level; the value is
+    /// the `parameter`-th best result (none until there are that many results).
+    NTimesAtMastery,
+}
+
+crate::graphql::both_ways!(
+    Calculation,
+    StoredCalculation,
+    [MostRecent, Highest, Average, DecayingAverage, NTimesAtMastery]
+);
 
 /// How a framework turns results into mastery.
 #[derive(SimpleObject)]
@@ -87,7 +109,7 @@ impl CompetencyFramework {
     async fn mastery_calculation(&self) -> MasteryCalculation {
         let s = Scale::of(&self.0);
         MasteryCalculation {
-            calculation: s.calculation,
+            calculation: s.calculation.into(),
             parameter: s.parameter,
             levels: s.levels.into_iter().map(|l| MasteryLevel { name: l.name, threshold: l.threshold }).collect(),
             mastered_level: s.mastered_level,
@@ -108,13 +130,12 @@ impl CompetencyFramework {
         #[graphql(default)] top_level: bool,
         #[graphql(default)] include_retired: bool,
     ) -> async_graphql::Result<Conn<Competency>> {
-        let mut q =
-            store::competencies(principal(ctx)?, include_retired).filter(competency::Column::FrameworkId.eq(self.0.id));
-        if let Some(parent) = parent_id {
-            q = q.filter(competency::Column::ParentId.eq(decode_kind(&parent, Kind::Competency, "parentId")?));
-        } else if top_level {
-            q = q.filter(competency::Column::ParentId.is_null());
-        }
+        let level = match parent_id {
+            Some(parent) => store::Depth::ChildrenOf(decode_kind(&parent, Kind::Competency, "parentId")?),
+            None if top_level => store::Depth::Top,
+            None => store::Depth::Any,
+        };
+        let q = store::of_framework(principal(ctx)?, self.0.id, level, include_retired);
         let args = PageArgs::new(first, after, last, before);
         Ok(paginate(ctx, db(ctx)?, q, competency::Column::Id, args, |m| m.id, Competency).await?)
     }
@@ -149,7 +170,7 @@ impl Competency {
     }
     /// `TO_BE_DELETED` once a re-import no longer lists it (results keep referring to it).
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

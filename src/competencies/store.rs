@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 
-use entity::{STATUS_ACTIVE, STATUS_TOBEDELETED, competency, competency_framework};
+pub use entity::Calculation;
+use entity::{Status, competency, competency_framework};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, TransactionSession,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -19,45 +21,6 @@ use crate::{
     error::{AppError, AppResult},
     roster::store::resolve_district,
 };
-
-/// How a learner's results on a competency roll up into their mastery of it.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Calculation {
-    /// The latest result (by when it happened).
-    MostRecent,
-    /// The best result.
-    Highest,
-    /// The mean of all results.
-    Average,
-    /// Results in time order, each new one weighted by `parameter` (0 to 1) against the
-    /// running value: recent work counts most, older work still counts.
-    DecayingAverage,
-    /// Mastered once `parameter` results are at or above the mastered level; the value is
-    /// the `parameter`-th best result (none until there are that many results).
-    NTimesAtMastery,
-}
-
-impl Calculation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Calculation::MostRecent => "MOST_RECENT",
-            Calculation::Highest => "HIGHEST",
-            Calculation::Average => "AVERAGE",
-            Calculation::DecayingAverage => "DECAYING_AVERAGE",
-            Calculation::NTimesAtMastery => "N_TIMES_AT_MASTERY",
-        }
-    }
-
-    pub fn parse(s: &str) -> Calculation {
-        match s {
-            "MOST_RECENT" => Calculation::MostRecent,
-            "HIGHEST" => Calculation::Highest,
-            "AVERAGE" => Calculation::Average,
-            "N_TIMES_AT_MASTERY" => Calculation::NTimesAtMastery,
-            _ => Calculation::DecayingAverage,
-        }
-    }
-}
 
 /// A level of a framework's mastery scale: reached at `threshold` (0 to 1) and above.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +55,7 @@ impl Scale {
         let mut levels: Vec<Level> = serde_json::from_value(f.levels.clone()).unwrap_or_else(|_| default_levels());
         levels.sort_by(|a, b| a.threshold.total_cmp(&b.threshold));
         Scale {
-            calculation: Calculation::parse(&f.calculation),
+            calculation: f.calculation,
             parameter: f.calculation_param,
             levels,
             mastered_level: f.mastered_level.clone(),
@@ -135,6 +98,7 @@ pub enum Found {
 
 /// The framework (or, with `competency`, the competency, retired or not) with this id, if the
 /// principal holds a scope that reads competencies and may see its district.
+#[tracing::instrument(skip_all, fields(id, competency))]
 pub async fn find_node(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -176,13 +140,34 @@ pub fn competencies(p: &Principal, include_retired: bool) -> Select<competency::
         ),
     );
     if !include_retired {
-        q = q.filter(competency::Column::Status.eq(STATUS_ACTIVE));
+        q = q.filter(competency::Column::Status.eq(Status::Active));
     }
     q
 }
 
+/// Which competencies of a framework to list.
+#[derive(Clone, Copy, Debug)]
+pub enum Depth {
+    Any,
+    /// Those without a parent.
+    Top,
+    /// The children of one competency.
+    ChildrenOf(i64),
+}
+
+/// A visible framework's competencies, at a level of its hierarchy.
+pub fn of_framework(p: &Principal, framework: i64, depth: Depth, include_retired: bool) -> Select<competency::Entity> {
+    let q = competencies(p, include_retired).filter(competency::Column::FrameworkId.eq(framework));
+    match depth {
+        Depth::Any => q,
+        Depth::Top => q.filter(competency::Column::ParentId.is_null()),
+        Depth::ChildrenOf(parent) => q.filter(competency::Column::ParentId.eq(parent)),
+    }
+}
+
 /// Looks up visible active competencies by their CASE identifier; a retired competency or an
 /// unknown identifier is absent from the answer.
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn by_source_ids(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -215,8 +200,9 @@ pub struct ImportSummary {
 /// Imports a CASE package into a district: the framework is matched by its CFDocument
 /// identifier and each competency by its CFItem identifier, so a re-import updates in place.
 /// Competencies missing from the new package are retired (kept, since results refer to them).
+#[tracing::instrument(skip_all, fields(items = package.items.len()))]
 pub async fn import(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     p: &Principal,
     district: Option<&str>,
     package: Package,
@@ -258,7 +244,7 @@ pub async fn import(
                 grade_band: Set(f.grade_band.clone()),
                 publisher: Set(f.publisher.clone()),
                 version: Set(f.version.clone()),
-                calculation: Set(Calculation::DecayingAverage.as_str().to_owned()),
+                calculation: Set(Calculation::DecayingAverage),
                 calculation_param: Set(DEFAULT_DECAY_WEIGHT),
                 levels: Set(serde_json::json!(default_levels())),
                 mastered_level: Set(DEFAULT_MASTERED_LEVEL.to_owned()),
@@ -292,7 +278,7 @@ pub async fn import(
             item_type: Set(i.item_type.clone()),
             parent_id: Set(None),
             position: Set(i.position),
-            status: Set(STATUS_ACTIVE.to_owned()),
+            status: Set(Status::Active),
             date_last_modified: Set(now),
             ..Default::default()
         })
@@ -317,7 +303,7 @@ pub async fn import(
                 && c.item_type == item.item_type
                 && c.parent_id == parent_id
                 && c.position == item.position
-                && c.status == STATUS_ACTIVE
+                && c.status == Status::Active
         });
         if same {
             summary.unchanged += 1;
@@ -335,7 +321,7 @@ pub async fn import(
             item_type: Set(item.item_type.clone()),
             parent_id: Set(parent_id),
             position: Set(item.position),
-            status: Set(STATUS_ACTIVE.to_owned()),
+            status: Set(Status::Active),
             date_last_modified: Set(now),
             ..Default::default()
         })
@@ -345,13 +331,13 @@ pub async fn import(
     let kept: std::collections::HashSet<&str> = package.items.iter().map(|i| i.identifier.as_str()).collect();
     let retire: Vec<i64> = current
         .values()
-        .filter(|c| c.status == STATUS_ACTIVE && !kept.contains(c.source_id.as_str()))
+        .filter(|c| c.status == Status::Active && !kept.contains(c.source_id.as_str()))
         .map(|c| c.id)
         .collect();
     summary.retired = retire.len();
     if !retire.is_empty() {
         competency::Entity::update_many()
-            .col_expr(competency::Column::Status, sea_orm::sea_query::Expr::value(STATUS_TOBEDELETED))
+            .col_expr(competency::Column::Status, sea_orm::sea_query::Expr::value(Status::ToBeDeleted))
             .col_expr(competency::Column::DateLastModified, sea_orm::sea_query::Expr::value(now))
             .filter(competency::Column::Id.is_in(retire))
             .exec(&txn)
@@ -435,7 +421,7 @@ pub async fn set_scale(
     let updated = sea_orm::ActiveModelTrait::update(
         competency_framework::ActiveModel {
             id: Set(f.id),
-            calculation: Set(scale.calculation.as_str().to_owned()),
+            calculation: Set(scale.calculation),
             calculation_param: Set(scale.parameter),
             levels: Set(serde_json::json!(scale.levels)),
             mastered_level: Set(scale.mastered_level.clone()),

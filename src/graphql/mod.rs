@@ -13,6 +13,29 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
 
+/// Declares the two-way `From` conversions between a GraphQL enum and its stored twin, which
+/// have the same variants.
+macro_rules! both_ways {
+    ($api:ident, $stored:ident, [$($v:ident),+]) => {
+        impl From<$stored> for $api {
+            fn from(v: $stored) -> Self {
+                match v {
+                    $($stored::$v => $api::$v),+
+                }
+            }
+        }
+
+        impl From<$api> for $stored {
+            fn from(v: $api) -> Self {
+                match v {
+                    $($api::$v => $stored::$v),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use both_ways;
+
 use crate::{admin, audit, competencies, playlists, profiles, progress, redesign, roster, sync, win};
 
 #[derive(MergedObject, Default)]

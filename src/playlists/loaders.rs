@@ -4,62 +4,17 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{STATUS_ACTIVE, competency, playlist, playlist_item, playlist_item_competency, playlist_item_transition};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use async_graphql::dataloader::Loader;
+use entity::{Status, competency, playlist, playlist_item, playlist_item_competency, playlist_item_transition};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
 
-use crate::{error::db_error, roster::loaders::Cached};
+use crate::{
+    error::db_error,
+    loader::{ById, ByParent, Cached, cached},
+};
 
-/// Active playlists (not templates) of each learner, by learner id.
-pub struct PlaylistsByLearner(DatabaseConnection);
-
-impl Loader<i64> for PlaylistsByLearner {
-    type Value = Vec<playlist::Model>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = playlist::Entity::find()
-            .filter(playlist::Column::LearnerId.is_in(keys.iter().copied()))
-            .filter(playlist::Column::Status.eq(STATUS_ACTIVE))
-            .order_by_asc(playlist::Column::Id)
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        let mut out: HashMap<i64, Vec<playlist::Model>> = HashMap::new();
-        for r in rows {
-            if let Some(l) = r.learner_id {
-                out.entry(l).or_default().push(r);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Active items of each playlist in order, by playlist id.
-pub struct ItemsByPlaylist(DatabaseConnection);
-
-impl Loader<i64> for ItemsByPlaylist {
-    type Value = Vec<playlist_item::Model>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = playlist_item::Entity::find()
-            .filter(playlist_item::Column::PlaylistId.is_in(keys.iter().copied()))
-            .filter(playlist_item::Column::Status.eq(STATUS_ACTIVE))
-            .order_by_asc(playlist_item::Column::Position)
-            .order_by_asc(playlist_item::Column::Id)
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        let mut out: HashMap<i64, Vec<playlist_item::Model>> = HashMap::new();
-        for r in rows {
-            out.entry(r.playlist_id).or_default().push(r);
-        }
-        Ok(out)
-    }
-}
-
-/// The competencies of each item, by item id.
+/// The competencies of each item, by item id (a join through the item's links, so neither
+/// [`ById`] nor [`ByParent`]).
 pub struct CompetenciesByItem(DatabaseConnection);
 
 impl Loader<i64> for CompetenciesByItem {
@@ -93,67 +48,34 @@ impl Loader<i64> for CompetenciesByItem {
     }
 }
 
-/// The state transitions of each item, oldest first, by item id.
-pub struct TransitionsByItem(DatabaseConnection);
-
-impl Loader<i64> for TransitionsByItem {
-    type Value = Vec<playlist_item_transition::Model>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = playlist_item_transition::Entity::find()
-            .filter(playlist_item_transition::Column::ItemId.is_in(keys.iter().copied()))
-            .order_by_asc(playlist_item_transition::Column::Id)
-            .all(&self.0)
-            .await
-            .map_err(db_error)?;
-        let mut out: HashMap<i64, Vec<playlist_item_transition::Model>> = HashMap::new();
-        for r in rows {
-            out.entry(r.item_id).or_default().push(r);
-        }
-        Ok(out)
-    }
-}
-
-crate::roster::loaders::id_loader!(PlaylistLoader, playlist);
-crate::roster::loaders::id_loader!(ItemLoader, playlist_item);
-
 /// Every playlist loader of a request.
 #[derive(Clone)]
 pub struct PlaylistLoaders {
-    pub by_learner: Arc<Cached<PlaylistsByLearner>>,
-    pub items: Arc<Cached<ItemsByPlaylist>>,
+    /// Active playlists (not templates) of each learner, by learner id.
+    pub by_learner: Arc<Cached<ByParent<playlist::Entity>>>,
+    /// Active items of each playlist in order, by playlist id.
+    pub items: Arc<Cached<ByParent<playlist_item::Entity>>>,
     pub competencies: Arc<Cached<CompetenciesByItem>>,
-    pub playlists: Arc<Cached<PlaylistLoader>>,
-    pub item: Arc<Cached<ItemLoader>>,
-    pub transitions: Arc<Cached<TransitionsByItem>>,
+    pub playlists: Arc<Cached<ById<playlist::Entity>>>,
+    pub item: Arc<Cached<ById<playlist_item::Entity>>>,
+    /// The state transitions of each item, oldest first, by item id.
+    pub transitions: Arc<Cached<ByParent<playlist_item_transition::Entity>>>,
 }
 
 impl PlaylistLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
+        let by_learner = ByParent::new(db, playlist::Column::LearnerId)
+            .only(Condition::all().add(playlist::Column::Status.eq(Status::Active)));
+        let items = ByParent::new(db, playlist_item::Column::PlaylistId)
+            .only(Condition::all().add(playlist_item::Column::Status.eq(Status::Active)))
+            .sorted(&[(playlist_item::Column::Position, Order::Asc), (playlist_item::Column::Id, Order::Asc)]);
         PlaylistLoaders {
-            by_learner: Arc::new(DataLoader::with_cache(
-                PlaylistsByLearner(db.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            )),
-            items: Arc::new(DataLoader::with_cache(ItemsByPlaylist(db.clone()), tokio::spawn, HashMapCache::default())),
-            competencies: Arc::new(DataLoader::with_cache(
-                CompetenciesByItem(db.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            )),
-            playlists: Arc::new(DataLoader::with_cache(
-                PlaylistLoader(db.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            )),
-            item: Arc::new(DataLoader::with_cache(ItemLoader(db.clone()), tokio::spawn, HashMapCache::default())),
-            transitions: Arc::new(DataLoader::with_cache(
-                TransitionsByItem(db.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            )),
+            by_learner: Arc::new(cached(by_learner)),
+            items: Arc::new(cached(items)),
+            competencies: Arc::new(cached(CompetenciesByItem(db.clone()))),
+            playlists: Arc::new(cached(ById::new(db))),
+            item: Arc::new(cached(ById::new(db))),
+            transitions: Arc::new(cached(ByParent::new(db, playlist_item_transition::Column::ItemId))),
         }
     }
 

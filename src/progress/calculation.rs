@@ -5,7 +5,7 @@
 
 use async_graphql::{Context, Object};
 use entity::competency_framework;
-use sea_orm::DatabaseConnection;
+use sea_orm::{TransactionSession, TransactionTrait};
 
 use crate::{
     auth::{Principal, Scope},
@@ -26,7 +26,7 @@ use crate::{
 /// competencies, in one transaction; subscribers hear of the changed masteries after commit.
 #[tracing::instrument(skip_all, fields(framework_id))]
 pub async fn set_calculation(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     framework_id: i64,
@@ -57,7 +57,7 @@ impl CalculationMutation {
         let p = require(ctx, Scope::ProgressWrite)?;
         let id = decode_kind(&input.framework_id, Kind::CompetencyFramework, "input.frameworkId")?;
         let scale = ScaleInput {
-            calculation: input.calculation,
+            calculation: input.calculation.into(),
             parameter: input.parameter,
             levels: input.levels.map(|ls| {
                 ls.into_iter().map(|l| Level { name: l.name.trim().to_owned(), threshold: l.threshold }).collect()

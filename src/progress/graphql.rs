@@ -7,29 +7,43 @@ use entity::{mastery, result};
 
 use super::{
     loaders::ProgressLoaders,
-    store::{self, Override, PostOutcome, ResultInput},
+    store::{self, Override, PostOutcome as StoredOutcome, ResultInput},
 };
 use crate::{
-    auth::Scope,
+    auth::{Scope, policy::playlists::shows_playlist_of},
     competencies::graphql::Competency,
     error::AppError,
     graphql::{
+        both_ways,
         context::{db, loaders, needs, principal, require},
-        relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
+        relay::{Conn, Kind, PageArgs, connection, decode_kind, global_id, list_complexity, page_request, wants_total},
         user_errors::{UserError, UserErrorCode, into_user_errors},
     },
-    playlists::{
-        graphql::{PlaylistItem, pl},
-        store::MasteryEvidence,
-    },
+    playlists::graphql::{MasteryEvidence, PlaylistItem, pl},
     profiles::graphql::RevisionActor,
     roster::{
-        graphql::{Learner, RecordStatus, status},
+        graphql::{Learner, RecordStatus},
         loaders::prime,
         store::Sync,
     },
     sync::Bus,
 };
+
+/// What a post did with one result.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// A new result was stored.
+    Created,
+    /// The stored result was replaced by this one, which happened later.
+    Updated,
+    /// The same result was already stored: nothing changed (a retry).
+    Unchanged,
+    /// A result with this sourcedId that happened at the same time or later is stored: this
+    /// one was ignored.
+    IgnoredStale,
+}
+
+both_ways!(PostOutcome, StoredOutcome, [Created, Updated, Unchanged, IgnoredStale]);
 
 pub(crate) fn prl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ProgressLoaders> {
     ctx.data::<ProgressLoaders>()
@@ -73,7 +87,7 @@ impl ResultNode {
         // The item's playlist may belong to another school of a shared learner.
         let p = principal(ctx)?;
         let playlist = l.playlists.load_one(item.playlist_id).await?;
-        Ok(playlist.filter(|pl| p.owns_org(pl.org_id) && p.has(Scope::PlaylistsRead)).map(|_| PlaylistItem(item)))
+        Ok(playlist.filter(|pl| shows_playlist_of(p, pl.org_id)).map(|_| PlaylistItem(item)))
     }
     async fn competency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Competency>> {
         let Some(id) = self.0.competency_id else { return Ok(None) };
@@ -98,7 +112,7 @@ impl ResultNode {
         super::mastery::effective(&self.0)
     }
     async fn evidence_type(&self) -> MasteryEvidence {
-        MasteryEvidence::parse(&self.0.evidence)
+        self.0.evidence.into()
     }
     /// When the learner did the work: later results replace earlier ones of the same sourcedId.
     async fn occurred_at(&self) -> DateTime<Utc> {
@@ -129,7 +143,7 @@ impl ResultNode {
         })
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -241,21 +255,15 @@ impl ProgressQuery {
         before: Option<String>,
         filter: Option<ResultsFilter>,
     ) -> async_graphql::Result<Conn<ResultNode>> {
-        use sea_orm::{ColumnTrait, QueryFilter};
         let f = filter.unwrap_or_default();
-        let mut q = store::results(
-            principal(ctx)?,
-            Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
-        );
-        if let Some(l) = &f.learner_id {
-            q = q.filter(result::Column::LearnerId.eq(decode_kind(l, Kind::Learner, "filter.learnerId")?));
-        }
-        if let Some(i) = &f.item_id {
-            q = q.filter(result::Column::ItemId.eq(decode_kind(i, Kind::PlaylistItem, "filter.itemId")?));
-        }
-        let args = PageArgs::new(first, after, last, before);
-        let conn = paginate(ctx, db(ctx)?, q, result::Column::Id, args, |m| m.id, ResultNode).await?;
-        crate::audit::note(ctx, conn.edges.iter().map(|e| e.node.0.learner_id));
+        let rf = store::ResultFilter {
+            learner: f.learner_id.map(|l| decode_kind(&l, Kind::Learner, "filter.learnerId")).transpose()?,
+            item: f.item_id.map(|i| decode_kind(&i, Kind::PlaylistItem, "filter.itemId")).transpose()?,
+            sync: Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
+        };
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let page = store::result_page(db(ctx)?, principal(ctx)?, rf, req, wants_total(ctx)).await?;
+        let conn = connection(page, |m| m.id, ResultNode);
         Ok(conn)
     }
 }
@@ -396,7 +404,7 @@ impl ProgressMutation {
                     score: r.score,
                     score_max: r.score_max,
                     mastery_level: r.mastery_level,
-                    evidence: r.evidence_type,
+                    evidence: r.evidence_type.into(),
                     occurred_at: r.occurred_at,
                     comment: r.comment,
                 },
@@ -428,13 +436,12 @@ impl ProgressMutation {
         let mut user_errors: Vec<(usize, UserError)> = early.into_iter().map(|(i, e)| (i, row_error(i, e))).collect();
         user_errors.extend(errors.into_iter().map(|(i, e)| (remap(i), row_error(remap(i), fix(e, i)))));
         user_errors.sort_by_key(|e| e.0);
-        crate::audit::note(ctx, posted.iter().map(|p| p.result.learner_id));
         Ok(PostResultsPayload {
             results: posted
                 .into_iter()
                 .map(|p| PostedResult {
                     index: i32::try_from(remap(p.index)).unwrap_or(i32::MAX),
-                    outcome: p.outcome,
+                    outcome: p.outcome.into(),
                     result: ResultNode(p.result),
                 })
                 .collect(),

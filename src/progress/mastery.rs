@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    STATUS_ACTIVE, competency, competency_framework, mastery, playlist, playlist_item, playlist_item_competency,
-    playlist_item_transition, result,
+    Calculation, ItemState, Status, competency, competency_framework, mastery, playlist, playlist_item,
+    playlist_item_competency, playlist_item_transition, result,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -17,9 +17,8 @@ use sea_orm::{
 };
 
 use crate::{
-    competencies::store::{Calculation, Scale},
+    competencies::store::Scale,
     error::AppResult,
-    playlists::store::ItemState,
     sync::{Change, ChangeEntity, Effects, Event, EventKind},
 };
 
@@ -78,6 +77,7 @@ pub fn effective(r: &result::Model) -> f64 {
 
 /// Recomputes the masteries of `(learner, competency)` pairs and masters the playlist items
 /// that this completes. Returns what others must hear of.
+#[tracing::instrument(skip_all, fields(pairs = pairs.len()))]
 pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) -> AppResult<Effects> {
     let mut effects = Effects::default();
     if pairs.is_empty() {
@@ -107,7 +107,7 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
         .to_owned();
     let results = result::Entity::find()
         .filter(result::Column::LearnerId.is_in(learners.iter().copied()))
-        .filter(result::Column::Status.eq(STATUS_ACTIVE))
+        .filter(result::Column::Status.eq(Status::Active))
         .filter(
             Condition::any().add(result::Column::CompetencyId.is_in(comps.iter().copied())).add(
                 Condition::all()
@@ -209,8 +209,8 @@ async fn master_items(
 ) -> AppResult<Effects> {
     let mut effects = Effects::default();
     let candidates: Vec<playlist_item::Model> = playlist_item::Entity::find()
-        .filter(playlist_item::Column::Status.eq(STATUS_ACTIVE))
-        .filter(playlist_item::Column::State.ne(ItemState::Mastered.as_str()))
+        .filter(playlist_item::Column::Status.eq(Status::Active))
+        .filter(playlist_item::Column::State.ne(ItemState::Mastered))
         .filter(
             playlist_item::Column::Id.in_subquery(
                 Query::select()
@@ -226,7 +226,7 @@ async fn master_items(
                     .column(playlist::Column::Id)
                     .from(playlist::Entity)
                     .and_where(playlist::Column::LearnerId.is_in(learners.iter().copied()))
-                    .and_where(playlist::Column::Status.eq(STATUS_ACTIVE))
+                    .and_where(playlist::Column::Status.eq(Status::Active))
                     .to_owned(),
             ),
         )
@@ -265,10 +265,10 @@ async fn master_items(
             continue;
         }
         let moved = playlist_item::Entity::update_many()
-            .col_expr(playlist_item::Column::State, Expr::value(ItemState::Mastered.as_str()))
+            .col_expr(playlist_item::Column::State, Expr::value(ItemState::Mastered))
             .col_expr(playlist_item::Column::DateLastModified, Expr::value(now))
             .filter(playlist_item::Column::Id.eq(item.id))
-            .filter(playlist_item::Column::State.eq(item.state.as_str()))
+            .filter(playlist_item::Column::State.eq(item.state))
             .exec(txn)
             .await?;
         if moved.rows_affected == 0 {
@@ -276,8 +276,8 @@ async fn master_items(
         }
         playlist_item_transition::Entity::insert(playlist_item_transition::ActiveModel {
             item_id: Set(item.id),
-            from_state: Set(Some(item.state.clone())),
-            to_state: Set(ItemState::Mastered.as_str().to_owned()),
+            from_state: Set(Some(item.state)),
+            to_state: Set(ItemState::Mastered),
             actor_kind: Set(entity::ActorKind::System),
             actor_id: Set("mastery".to_owned()),
             note: Set(Some("every competency of this item is mastered".to_owned())),
@@ -299,6 +299,7 @@ async fn master_items(
 }
 
 /// Recomputes every mastery held on a framework's competencies (after its calculation changed).
+#[tracing::instrument(skip_all, fields(framework = framework_id))]
 pub async fn recompute_framework(txn: &impl ConnectionTrait, framework_id: i64) -> AppResult<Effects> {
     let pairs: BTreeSet<(i64, i64)> = mastery::Entity::find()
         .select_only()

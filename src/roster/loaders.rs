@@ -14,34 +14,6 @@ use crate::{
 
 pub use crate::loader::Cached;
 
-/// A loader of one table's rows by primary key, for domains that have not moved to
-/// [`ById`] yet.
-macro_rules! id_loader {
-    ($name:ident, $m:ident) => {
-        pub struct $name(DatabaseConnection);
-
-        impl ::async_graphql::dataloader::Loader<i64> for $name {
-            type Value = $m::Model;
-            type Error = ::async_graphql::Error;
-
-            async fn load(
-                &self,
-                keys: &[i64],
-            ) -> ::std::result::Result<::std::collections::HashMap<i64, Self::Value>, Self::Error> {
-                use ::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-                let rows = $m::Entity::find()
-                    .filter($m::Column::Id.is_in(keys.iter().copied()))
-                    .all(&self.0)
-                    .await
-                    .map_err($crate::error::db_error)?;
-                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-            }
-        }
-    };
-}
-
-pub(crate) use id_loader;
-
 /// The orgs each user belongs to, by user id (a join through memberships, so neither
 /// [`ById`] nor [`ByParent`]).
 pub struct UserOrgsLoader(DatabaseConnection);

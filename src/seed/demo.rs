@@ -143,7 +143,7 @@ async fn win(db: &DatabaseConnection) -> anyhow::Result<()> {
 async fn progress(db: &DatabaseConnection) -> anyhow::Result<()> {
     use crate::{
         competencies::{case, store as cs},
-        playlists::store::{self as ps, ItemInput, MasteryEvidence as E, PlaylistInput},
+        playlists::store::{self as ps, Evidence as E, ItemInput, PlaylistInput},
         progress::store::{self as rs, ResultInput},
         sync::Bus,
     };

@@ -2,6 +2,8 @@
 //! org and relationship), and the SQL conditions that limit every store query to what that
 //! principal may see. Deny is the default: a principal limited to no org sees nothing.
 
+pub mod playlists;
+pub mod progress;
 pub mod redesign;
 pub mod roster;
 pub mod win;

@@ -7,20 +7,24 @@ use entity::{playlist, playlist_item, playlist_item_transition};
 
 use super::{
     loaders::PlaylistLoaders,
-    store::{self, ItemChanges, ItemInput, ItemState, MasteryEvidence, PlaylistChanges, PlaylistFilter, PlaylistInput},
+    store::{self, Evidence, ItemChanges, ItemInput, ItemState, PlaylistChanges, PlaylistFilter, PlaylistInput},
 };
 use crate::{
-    auth::Scope,
+    auth::{Scope, policy::playlists as policy},
     competencies::graphql::Competency,
     graphql::{
+        both_ways,
         context::{db, gql, loaders, needs, principal, require},
-        relay::{Conn, Kind, PageArgs, decode_kind, global_id, list_complexity, paginate},
+        relay::{
+            Conn, Kind, PageArgs, connection, decode_kind, global_id, list_complexity, page_request, paginate,
+            wants_total,
+        },
         user_errors::{UserError, into_user_errors},
     },
     profiles::graphql::RevisionActor,
     progress::graphql::ResultNode,
     roster::{
-        graphql::{AcademicSession, Class, Learner, RecordStatus, School, status},
+        graphql::{AcademicSession, Class, Learner, RecordStatus, School},
         loaders::prime,
         store::Sync,
     },
@@ -95,11 +99,10 @@ pub async fn of_learner(
     subject: Option<&str>,
 ) -> async_graphql::Result<Vec<Playlist>> {
     let rows = pl(ctx)?.by_learner.load_one(learner_id).await?.unwrap_or_default();
-    // A learner shared by two schools has playlists at both; a caller sees its own schools'.
     let p = principal(ctx)?;
     Ok(rows
         .into_iter()
-        .filter(|pl| p.owns_org(pl.org_id) && subject.is_none_or(|s| pl.subject == s))
+        .filter(|pl| policy::shows_playlist_of(p, pl.org_id) && subject.is_none_or(|s| pl.subject == s))
         .map(Playlist)
         .collect())
 }

@@ -26,7 +26,7 @@ impl From<PlaylistItemInput> for ItemInput {
             resource_url: i.resource_url,
             tool: i.tool,
             estimated_minutes: i.estimated_minutes,
-            evidence: i.evidence,
+            evidence: i.evidence.into(),
             target_date: i.target_date,
             competencies: i.competency_ids,
         }
@@ -120,7 +120,7 @@ pub struct ReorderPlaylistItemsInput {
 #[derive(InputObject)]
 pub struct SetPlaylistItemStateInput {
     pub item_id: ID,
-    pub state: ItemState,
+    pub state: PlaylistItemState,
     pub note: Option<String>,
 }
 
@@ -190,11 +190,7 @@ impl PlaylistsMutation {
             title: input.title,
             items: input.items.into_iter().map(Into::into).collect(),
         };
-        let r = store::create(db(ctx)?, ctx.data::<Bus>()?, p, input).await;
-        if let Ok(m) = &r {
-            crate::audit::note(ctx, m.learner_id);
-        }
-        playlist_payload(r)
+        playlist_payload(store::create(db(ctx)?, ctx.data::<Bus>()?, p, input).await)
     }
 
     /// Renames a playlist or changes its subject. Needs `playlists.write`.
@@ -249,7 +245,7 @@ impl PlaylistsMutation {
             resource_url: maybe(input.resource_url),
             tool: maybe(input.tool),
             estimated_minutes: maybe(input.estimated_minutes),
-            evidence: input.evidence,
+            evidence: input.evidence.map(Into::into),
             target_date: maybe(input.target_date),
             competencies: input.competency_ids,
         };
@@ -295,7 +291,7 @@ impl PlaylistsMutation {
     ) -> async_graphql::Result<PlaylistItemPayload> {
         let p = writer(ctx)?;
         let id = decode_kind(&input.item_id, Kind::PlaylistItem, "input.itemId")?;
-        item_payload(store::set_item_state(db(ctx)?, ctx.data::<Bus>()?, p, id, input.state, input.note).await)
+        item_payload(store::set_item_state(db(ctx)?, ctx.data::<Bus>()?, p, id, input.state.into(), input.note).await)
     }
 
     /// Gives every learner of a class their own copy of a template (learners who have one
@@ -309,14 +305,11 @@ impl PlaylistsMutation {
         let id = decode_kind(&input.template_id, Kind::Playlist, "input.templateId")?;
         let r = store::assign_template(db(ctx)?, ctx.data::<Bus>()?, p, id, &input.class_sourced_id).await;
         Ok(match into_user_errors(r)? {
-            Ok(a) => {
-                crate::audit::note(ctx, a.created.iter().filter_map(|p| p.learner_id));
-                AssignPlaylistTemplatePayload {
-                    playlists: a.created.into_iter().map(Playlist).collect(),
-                    already_assigned: i32::try_from(a.already_assigned).unwrap_or(i32::MAX),
-                    user_errors: vec![],
-                }
-            }
+            Ok(a) => AssignPlaylistTemplatePayload {
+                playlists: a.created.into_iter().map(Playlist).collect(),
+                already_assigned: i32::try_from(a.already_assigned).unwrap_or(i32::MAX),
+                user_errors: vec![],
+            },
             Err(user_errors) => AssignPlaylistTemplatePayload { playlists: vec![], already_assigned: 0, user_errors },
         })
     }

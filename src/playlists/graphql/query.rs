@@ -51,10 +51,9 @@ impl PlaylistsQuery {
             subject: f.subject,
             sync: Sync { updated_since: f.updated_since, include_deleted: f.include_deleted },
         };
-        let q = store::playlists(principal(ctx)?, &pf);
-        let args = PageArgs::new(first, after, last, before);
-        let conn = paginate(ctx, db(ctx)?, q, playlist::Column::Id, args, |m| m.id, Playlist).await?;
-        crate::audit::note(ctx, conn.edges.iter().filter_map(|e| e.node.0.learner_id));
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let page = store::playlist_page(db(ctx)?, principal(ctx)?, &pf, req, wants_total(ctx)).await?;
+        let conn = connection(page, |m| m.id, Playlist);
         Ok(conn)
     }
 
@@ -93,7 +92,6 @@ impl PlaylistsQuery {
         let class = decode_kind(&class_id, Kind::Class, "classId")?;
         let today = as_of.unwrap_or_else(|| Utc::now().date_naive());
         let rows = gql(store::class_progress(db(ctx)?, p, class, today).await)?;
-        crate::audit::note(ctx, rows.iter().map(|r| r.learner.id));
         Ok(rows.into_iter().map(LearnerPlaylistProgress).collect())
     }
 }

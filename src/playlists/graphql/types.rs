@@ -23,7 +23,7 @@ impl Playlist {
         self.0.is_template
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -61,6 +61,30 @@ impl Playlist {
     }
 }
 
+/// Where a playlist item stands.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlaylistItemState {
+    NotStarted,
+    InProgress,
+    Submitted,
+    Mastered,
+    NeedsRevision,
+}
+
+both_ways!(PlaylistItemState, ItemState, [NotStarted, InProgress, Submitted, Mastered, NeedsRevision]);
+
+/// How a learner will show mastery of an item (also the evidence type of a result).
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MasteryEvidence {
+    Test,
+    PerformanceTask,
+    Project,
+    Presentation,
+    Other,
+}
+
+both_ways!(MasteryEvidence, Evidence, [Test, PerformanceTask, Project, Presentation, Other]);
+
 /// How the learner will show mastery of an item.
 #[derive(SimpleObject)]
 pub struct MasteryPlan {
@@ -72,8 +96,8 @@ pub struct MasteryPlan {
 #[derive(SimpleObject)]
 pub struct ItemTransition {
     /// Null for the item's creation.
-    pub from: Option<ItemState>,
-    pub to: ItemState,
+    pub from: Option<PlaylistItemState>,
+    pub to: PlaylistItemState,
     pub by: RevisionActor,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
@@ -82,8 +106,8 @@ pub struct ItemTransition {
 impl From<playlist_item_transition::Model> for ItemTransition {
     fn from(t: playlist_item_transition::Model) -> Self {
         ItemTransition {
-            from: t.from_state.as_deref().map(ItemState::parse),
-            to: ItemState::parse(&t.to_state),
+            from: t.from_state.map(Into::into),
+            to: t.to_state.into(),
             by: RevisionActor::new(t.actor_kind, &t.actor_id),
             note: t.note,
             at: t.changed_at,
@@ -121,17 +145,17 @@ impl PlaylistItem {
         self.0.estimated_minutes
     }
     async fn mastery_plan(&self) -> MasteryPlan {
-        MasteryPlan { evidence: MasteryEvidence::parse(&self.0.evidence), target_date: self.0.target_date }
+        MasteryPlan { evidence: self.0.evidence.into(), target_date: self.0.target_date }
     }
-    async fn state(&self) -> ItemState {
-        ItemState::parse(&self.0.state)
+    async fn state(&self) -> PlaylistItemState {
+        self.0.state.into()
     }
     /// Past its target date and not mastered.
     async fn overdue(&self) -> bool {
-        self.0.state != ItemState::Mastered.as_str() && self.0.target_date.is_some_and(|d| d < Utc::now().date_naive())
+        self.0.state != ItemState::Mastered && self.0.target_date.is_some_and(|d| d < Utc::now().date_naive())
     }
     async fn status(&self) -> RecordStatus {
-        status(&self.0.status)
+        self.0.status.into()
     }
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified

@@ -10,8 +10,9 @@ pub struct Assignment {
 
 /// Gives every active learner of a class who does not have one yet their own copy of a
 /// template. Running it again (or concurrently) creates no second copy.
+#[tracing::instrument(skip_all, fields(template = template_id))]
 pub async fn assign_template(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     template_id: i64,
@@ -63,7 +64,7 @@ pub async fn assign_template(
                 resource_url: i.resource_url.clone(),
                 tool: i.tool.clone(),
                 estimated_minutes: i.estimated_minutes,
-                evidence: MasteryEvidence::parse(&i.evidence),
+                evidence: i.evidence,
                 target_date: i.target_date,
                 competencies: vec![],
             },
@@ -89,7 +90,7 @@ pub async fn assign_template(
             title: Set(template.title.clone()),
             subject: Set(template.subject.clone()),
             created_by: Set(creator(p)),
-            status: Set(STATUS_ACTIVE.to_owned()),
+            status: Set(Status::Active),
             created_at: Set(now),
             date_last_modified: Set(now),
             ..Default::default()
@@ -109,5 +110,6 @@ pub async fn assign_template(
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;
     staged.sent();
+    p.reveal(created.iter().filter_map(|pl| pl.learner_id));
     Ok(Assignment { created, already_assigned: already })
 }

@@ -11,7 +11,7 @@ pub struct ItemInput {
     pub resource_url: Option<String>,
     pub tool: Option<String>,
     pub estimated_minutes: Option<i32>,
-    pub evidence: MasteryEvidence,
+    pub evidence: Evidence,
     pub target_date: Option<NaiveDate>,
     /// CASE identifiers of the competencies the item builds.
     pub competencies: Vec<String>,
@@ -101,10 +101,10 @@ pub(super) async fn insert_items(
             resource_url: Set(i.resource_url.clone()),
             tool: Set(i.tool.clone()),
             estimated_minutes: Set(i.estimated_minutes),
-            evidence: Set(i.evidence.as_str().to_owned()),
+            evidence: Set(i.evidence),
             target_date: Set(i.target_date),
-            state: Set(ItemState::NotStarted.as_str().to_owned()),
-            status: Set(STATUS_ACTIVE.to_owned()),
+            state: Set(ItemState::NotStarted),
+            status: Set(Status::Active),
             created_at: Set(now),
             date_last_modified: Set(now),
             ..Default::default()
@@ -130,8 +130,9 @@ pub(super) async fn insert_items(
 }
 
 /// Appends items to a playlist.
+#[tracing::instrument(skip_all, fields(playlist = id, items = items.len()))]
 pub async fn add_items(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     id: i64,
@@ -140,8 +141,8 @@ pub async fn add_items(
     if items.is_empty() {
         return Err(AppError::validation("input.items", "give at least one item"));
     }
-    let checked = check_items(db, p, "input.items", items).await?;
     let txn = crate::db::begin_write(db).await?;
+    let checked = check_items(&txn, p, "input.items", items).await?;
     let pl = editable(&txn, p, id).await?;
     let current = active_items(&txn, id).await?;
     if current.len() + checked.len() > MAX_ITEMS {
@@ -173,23 +174,24 @@ pub struct ItemChanges {
     pub resource_url: Option<Option<String>>,
     pub tool: Option<Option<String>>,
     pub estimated_minutes: Option<Option<i32>>,
-    pub evidence: Option<MasteryEvidence>,
+    pub evidence: Option<Evidence>,
     pub target_date: Option<Option<NaiveDate>>,
     pub competencies: Option<Vec<String>>,
 }
 
 /// Edits an item (its content and competencies; its state moves through `set_item_state`).
+#[tracing::instrument(skip_all, fields(item = item_id))]
 pub async fn update_item(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     item_id: i64,
     c: ItemChanges,
 ) -> AppResult<playlist_item::Model> {
-    require_editor(p)?;
+    policy::require_editor(p)?;
     let txn = crate::db::begin_write(db).await?;
     let item =
-        find_item(&txn, p, item_id).await?.filter(|i| i.status == STATUS_ACTIVE).ok_or(AppError::NotFound("item"))?;
+        find_item(&txn, p, item_id).await?.filter(|i| i.status == Status::Active).ok_or(AppError::NotFound("item"))?;
     let pl = editable(&txn, p, item.playlist_id).await?;
     let links = crate::progress::mastery::item_links(&txn, &BTreeSet::from([item.id])).await?;
     let merged = ItemInput {
@@ -198,7 +200,7 @@ pub async fn update_item(
         resource_url: c.resource_url.unwrap_or(item.resource_url.clone()),
         tool: c.tool.unwrap_or(item.tool.clone()),
         estimated_minutes: c.estimated_minutes.unwrap_or(item.estimated_minutes),
-        evidence: c.evidence.unwrap_or(MasteryEvidence::parse(&item.evidence)),
+        evidence: c.evidence.unwrap_or(item.evidence),
         target_date: c.target_date.unwrap_or(item.target_date),
         competencies: vec![],
     };
@@ -225,7 +227,7 @@ pub async fn update_item(
         resource_url: Set(i.resource_url.clone()),
         tool: Set(i.tool.clone()),
         estimated_minutes: Set(i.estimated_minutes),
-        evidence: Set(i.evidence.as_str().to_owned()),
+        evidence: Set(i.evidence),
         target_date: Set(i.target_date),
         date_last_modified: Set(crate::db::now()),
         ..Default::default()
@@ -264,14 +266,15 @@ pub async fn update_item(
 }
 
 /// Removes an item (a tombstone stays for sync).
-pub async fn remove_item(db: &DatabaseConnection, bus: &Bus, p: &Principal, item_id: i64) -> AppResult<()> {
-    require_editor(p)?;
+#[tracing::instrument(skip_all, fields(item = item_id))]
+pub async fn remove_item(db: &impl TransactionTrait, bus: &Bus, p: &Principal, item_id: i64) -> AppResult<()> {
+    policy::require_editor(p)?;
     let txn = crate::db::begin_write(db).await?;
     let item =
-        find_item(&txn, p, item_id).await?.filter(|i| i.status == STATUS_ACTIVE).ok_or(AppError::NotFound("item"))?;
+        find_item(&txn, p, item_id).await?.filter(|i| i.status == Status::Active).ok_or(AppError::NotFound("item"))?;
     let pl = editable(&txn, p, item.playlist_id).await?;
     playlist_item::Entity::update_many()
-        .col_expr(playlist_item::Column::Status, Expr::value(STATUS_TOBEDELETED))
+        .col_expr(playlist_item::Column::Status, Expr::value(Status::ToBeDeleted))
         .col_expr(playlist_item::Column::DateLastModified, Expr::value(crate::db::now()))
         .filter(playlist_item::Column::Id.eq(item.id))
         .exec(&txn)
@@ -285,8 +288,9 @@ pub async fn remove_item(db: &DatabaseConnection, bus: &Bus, p: &Principal, item
 }
 
 /// Puts a playlist's items in the given order; the list must name every item exactly once.
+#[tracing::instrument(skip_all, fields(playlist = id))]
 pub async fn reorder(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     id: i64,

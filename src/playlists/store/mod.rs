@@ -2,27 +2,28 @@
 //! playlists of learners they may see; learners move their own items forward (start, submit)
 //! and only staff decide mastery or ask for revision.
 
-use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+pub use entity::{Evidence, ItemState};
 use entity::{
-    STATUS_ACTIVE, STATUS_TOBEDELETED, class, enrollment, playlist, playlist_item, playlist_item_competency,
+    OrgType, Role, Status, class, enrollment, playlist, playlist_item, playlist_item_competency,
     playlist_item_transition, user,
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionSession, TransactionTrait,
     sea_query::{Expr, Query},
 };
 
 use crate::{
     auth::{
-        People, Principal, Scope,
-        policy::{owned_by_granted_org, user_id_visible},
+        Principal, Scope,
+        policy::{owned_by_granted_org, playlists as policy},
     },
     error::{AppError, AppResult, OnConstraint},
+    page::{Page, PageRequest, fetch_page},
     roster::store::{self as roster, Key, Sync, check_len, lookup_key},
     sync::{Bus, Change, ChangeEntity, Effects, Event, EventKind},
 };
@@ -38,89 +39,16 @@ pub use self::{assign::*, items::*, playlists::*, progress::*, state::*};
 pub const MAX_ITEMS: usize = 200;
 const MAX_COMPETENCIES_PER_ITEM: usize = 50;
 
-/// Where a playlist item stands.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[graphql(name = "PlaylistItemState")]
-pub enum ItemState {
-    NotStarted,
-    InProgress,
-    Submitted,
-    Mastered,
-    NeedsRevision,
-}
-
-impl ItemState {
-    pub const ALL: [ItemState; 5] = [
-        ItemState::NotStarted,
-        ItemState::InProgress,
-        ItemState::Submitted,
-        ItemState::Mastered,
-        ItemState::NeedsRevision,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemState::NotStarted => "NOT_STARTED",
-            ItemState::InProgress => "IN_PROGRESS",
-            ItemState::Submitted => "SUBMITTED",
-            ItemState::Mastered => "MASTERED",
-            ItemState::NeedsRevision => "NEEDS_REVISION",
-        }
-    }
-
-    pub fn parse(s: &str) -> ItemState {
-        Self::ALL.into_iter().find(|x| x.as_str() == s).unwrap_or(ItemState::NotStarted)
-    }
-
-    /// The states an item may move to from this one.
-    pub fn next(self) -> &'static [ItemState] {
-        use ItemState::*;
-        match self {
-            NotStarted => &[InProgress, Submitted, Mastered],
-            InProgress => &[Submitted, Mastered],
-            Submitted => &[Mastered, NeedsRevision],
-            NeedsRevision => &[InProgress, Submitted, Mastered],
-            Mastered => &[NeedsRevision],
-        }
-    }
-
-    /// Moves a learner may make on their own items: starting and submitting work.
-    fn learner_may(self, to: ItemState) -> bool {
-        matches!(to, ItemState::InProgress | ItemState::Submitted) && self != ItemState::Mastered
-    }
-}
-
-/// How a learner will show mastery of an item (also the evidence type of a result).
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MasteryEvidence {
-    Test,
-    PerformanceTask,
-    Project,
-    Presentation,
-    Other,
-}
-
-impl MasteryEvidence {
-    pub const ALL: [MasteryEvidence; 5] = [
-        MasteryEvidence::Test,
-        MasteryEvidence::PerformanceTask,
-        MasteryEvidence::Project,
-        MasteryEvidence::Presentation,
-        MasteryEvidence::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MasteryEvidence::Test => "TEST",
-            MasteryEvidence::PerformanceTask => "PERFORMANCE_TASK",
-            MasteryEvidence::Project => "PROJECT",
-            MasteryEvidence::Presentation => "PRESENTATION",
-            MasteryEvidence::Other => "OTHER",
-        }
-    }
-
-    pub fn parse(s: &str) -> MasteryEvidence {
-        Self::ALL.into_iter().find(|x| x.as_str() == s).unwrap_or(MasteryEvidence::Other)
+/// The states an item may move to from `from` (who may make each move is the policy's:
+/// [`crate::auth::policy::playlists::may_move_item`]).
+pub fn next_states(from: ItemState) -> &'static [ItemState] {
+    use ItemState::*;
+    match from {
+        NotStarted => &[InProgress, Submitted, Mastered],
+        InProgress => &[Submitted, Mastered],
+        Submitted => &[Mastered, NeedsRevision],
+        NeedsRevision => &[InProgress, Submitted, Mastered],
+        Mastered => &[NeedsRevision],
     }
 }
 
@@ -129,26 +57,9 @@ fn sync_condition(sync: Sync, status: impl ColumnTrait, dlm: impl ColumnTrait) -
     if let Some(since) = sync.updated_since {
         c = c.add(dlm.gte(since));
     } else if !sync.include_deleted {
-        c = c.add(status.eq(STATUS_ACTIVE));
+        c = c.add(status.eq(Status::Active));
     }
     c
-}
-
-/// Playlists the principal may read: of its granted orgs; a learner's only if the learner is
-/// visible to it; templates only for staff and tools.
-fn visible(p: &Principal) -> Condition {
-    let templates = match p.people {
-        // Never true: learners see no templates.
-        People::Only(_) => Condition::all().add(playlist::Column::Id.is_null()),
-        _ => Condition::all().add(playlist::Column::LearnerId.is_null()),
-    };
-    Condition::all().add(owned_by_granted_org(p, (playlist::Entity, playlist::Column::OrgId))).add(
-        Condition::any().add(templates).add(
-            Condition::all()
-                .add(playlist::Column::LearnerId.is_not_null())
-                .add(user_id_visible(p, (playlist::Entity, playlist::Column::LearnerId))),
-        ),
-    )
 }
 
 /// Filters for listing playlists.
@@ -161,9 +72,9 @@ pub struct PlaylistFilter {
     pub sync: Sync,
 }
 
-pub fn playlists(p: &Principal, f: &PlaylistFilter) -> Select<playlist::Entity> {
+fn playlists(p: &Principal, f: &PlaylistFilter) -> Select<playlist::Entity> {
     let mut q = playlist::Entity::find()
-        .filter(visible(p))
+        .filter(policy::visible(p))
         .filter(sync_condition(f.sync, playlist::Column::Status, playlist::Column::DateLastModified))
         .filter(playlist::Column::IsTemplate.eq(f.templates));
     if let Some(l) = f.learner {
@@ -180,7 +91,7 @@ pub fn playlists(p: &Principal, f: &PlaylistFilter) -> Select<playlist::Entity> 
 
 /// Ids of the playlists the principal may read (for the items below them).
 fn visible_playlist_ids(p: &Principal) -> sea_orm::sea_query::SelectStatement {
-    Query::select().column(playlist::Column::Id).from(playlist::Entity).cond_where(visible(p)).to_owned()
+    Query::select().column(playlist::Column::Id).from(playlist::Entity).cond_where(policy::visible(p)).to_owned()
 }
 
 /// Items of visible playlists.
@@ -194,12 +105,14 @@ pub fn items(p: &Principal, playlist_id: Option<i64>, sync: Sync) -> Select<play
     q
 }
 
+#[tracing::instrument(skip_all, fields(playlist = id))]
 pub async fn find_playlist(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<playlist::Model>> {
-    Ok(playlist::Entity::find_by_id(id).filter(visible(p)).one(db).await?)
+    Ok(playlist::Entity::find_by_id(id).filter(policy::visible(p)).one(db).await?)
 }
 
 /// An item the caller may see, noted on the caller's audit trail (node lookups, live events,
 /// and the writes that start from it).
+#[tracing::instrument(skip_all, fields(item = id))]
 pub async fn find_item(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<playlist_item::Model>> {
     let found = playlist_item::Entity::find_by_id(id)
         .filter(playlist_item::Column::PlaylistId.in_subquery(visible_playlist_ids(p)))
@@ -209,6 +122,21 @@ pub async fn find_item(db: &impl ConnectionTrait, p: &Principal, id: i64) -> App
         reveal_items(db, p, [item]).await?;
     }
     Ok(found)
+}
+
+/// A page of the playlists the caller may see matching `f`, their learners noted on the
+/// caller's audit trail.
+#[tracing::instrument(skip_all)]
+pub async fn playlist_page(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    f: &PlaylistFilter,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<playlist::Model>> {
+    let page = fetch_page(db, playlists(p, f), playlist::Column::Id, req, count).await?;
+    p.reveal(page.rows.iter().filter_map(|pl| pl.learner_id));
+    Ok(page)
 }
 
 /// Notes on the caller's audit trail the learners whose playlists these items belong to.
@@ -232,16 +160,6 @@ pub async fn reveal_items<'a>(
     Ok(())
 }
 
-/// Editing playlists is for staff and tools: a learner holds `playlists.write` only to move
-/// their own items forward.
-fn require_editor(p: &Principal) -> AppResult<()> {
-    p.require(Scope::PlaylistsWrite)?;
-    if matches!(p.people, People::Only(_)) {
-        return Err(AppError::Forbidden("learners progress their items; their teachers edit playlists".into()));
-    }
-    Ok(())
-}
-
 fn creator(p: &Principal) -> String {
     let (kind, id) = p.actor_ref();
     format!("{kind}:{id}")
@@ -257,8 +175,8 @@ fn item_change(p: &playlist::Model, item: i64, deleted: bool) -> Change {
 
 /// A playlist the principal may edit, read inside the writing transaction.
 async fn editable(txn: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<playlist::Model> {
-    require_editor(p)?;
-    find_playlist(txn, p, id).await?.filter(|pl| pl.status == STATUS_ACTIVE).ok_or(AppError::NotFound("playlist"))
+    policy::require_editor(p)?;
+    find_playlist(txn, p, id).await?.filter(|pl| pl.status == Status::Active).ok_or(AppError::NotFound("playlist"))
 }
 
 async fn touch(txn: &impl ConnectionTrait, id: i64) -> AppResult<()> {
@@ -273,18 +191,9 @@ async fn touch(txn: &impl ConnectionTrait, id: i64) -> AppResult<()> {
 async fn active_items(txn: &impl ConnectionTrait, playlist_id: i64) -> AppResult<Vec<playlist_item::Model>> {
     Ok(playlist_item::Entity::find()
         .filter(playlist_item::Column::PlaylistId.eq(playlist_id))
-        .filter(playlist_item::Column::Status.eq(STATUS_ACTIVE))
+        .filter(playlist_item::Column::Status.eq(Status::Active))
         .order_by_asc(playlist_item::Column::Position)
         .order_by_asc(playlist_item::Column::Id)
         .all(txn)
-        .await?)
-}
-
-/// The transitions of an item, oldest first.
-pub async fn transitions(db: &DatabaseConnection, item_id: i64) -> AppResult<Vec<playlist_item_transition::Model>> {
-    Ok(playlist_item_transition::Entity::find()
-        .filter(playlist_item_transition::Column::ItemId.eq(item_id))
-        .order_by_asc(playlist_item_transition::Column::Id)
-        .all(db)
         .await?)
 }

@@ -61,18 +61,19 @@ async fn visible_student(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>)
         .ok_or(AppError::NotFound("learner"))
 }
 
-/// Creates a playlist (a learner's, or a template) with its items.
+/// Creates a playlist (a learner's, or a template) with its items; its learner is revealed.
+#[tracing::instrument(skip_all, fields(items = input.items.len()))]
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     input: PlaylistInput,
 ) -> AppResult<playlist::Model> {
-    require_editor(p)?;
+    policy::require_editor(p)?;
     check_len("input.title", &input.title, 300)?;
     check_len("input.subject", &input.subject, 100)?;
-    let items = check_items(db, p, "input.items", input.items).await?;
     let txn = crate::db::begin_write(db).await?;
+    let items = check_items(&txn, p, "input.items", input.items).await?;
     let learner = match &input.learner {
         Some(s) => Some(visible_student(&txn, p, Key::Sourced(lookup_key(s).unwrap_or_default())).await?),
         None => None,
@@ -107,7 +108,7 @@ pub async fn create(
         title: Set(input.title.trim().to_owned()),
         subject: Set(input.subject.trim().to_owned()),
         created_by: Set(creator(p)),
-        status: Set(STATUS_ACTIVE.to_owned()),
+        status: Set(Status::Active),
         created_at: Set(now),
         date_last_modified: Set(now),
         ..Default::default()
@@ -123,6 +124,7 @@ pub async fn create(
     let staged = effects.finish(&txn, bus).await?;
     txn.commit().await?;
     staged.sent();
+    p.reveal(model.learner_id);
     Ok(model)
 }
 
@@ -133,8 +135,10 @@ pub struct PlaylistChanges {
     pub subject: Option<String>,
 }
 
+/// Renames a playlist or changes its subject.
+#[tracing::instrument(skip_all, fields(playlist = id))]
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     bus: &Bus,
     p: &Principal,
     id: i64,
@@ -166,26 +170,27 @@ pub async fn update(
 }
 
 /// Deletes a playlist and its items (kept as tombstones so syncing tools see the deletion).
-pub async fn delete(db: &DatabaseConnection, bus: &Bus, p: &Principal, id: i64) -> AppResult<()> {
+#[tracing::instrument(skip_all, fields(playlist = id))]
+pub async fn delete(db: &impl TransactionTrait, bus: &Bus, p: &Principal, id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let pl = editable(&txn, p, id).await?;
     let now = crate::db::now();
     let item_ids: Vec<i64> = playlist_item::Entity::find()
         .filter(playlist_item::Column::PlaylistId.eq(id))
-        .filter(playlist_item::Column::Status.eq(STATUS_ACTIVE))
+        .filter(playlist_item::Column::Status.eq(Status::Active))
         .all(&txn)
         .await?
         .into_iter()
         .map(|i| i.id)
         .collect();
     playlist_item::Entity::update_many()
-        .col_expr(playlist_item::Column::Status, Expr::value(STATUS_TOBEDELETED))
+        .col_expr(playlist_item::Column::Status, Expr::value(Status::ToBeDeleted))
         .col_expr(playlist_item::Column::DateLastModified, Expr::value(now))
         .filter(playlist_item::Column::Id.is_in(item_ids.iter().copied()))
         .exec(&txn)
         .await?;
     playlist::Entity::update_many()
-        .col_expr(playlist::Column::Status, Expr::value(STATUS_TOBEDELETED))
+        .col_expr(playlist::Column::Status, Expr::value(Status::ToBeDeleted))
         .col_expr(playlist::Column::DateLastModified, Expr::value(now))
         .filter(playlist::Column::Id.eq(id))
         .exec(&txn)

@@ -12,9 +12,10 @@ pub struct LearnerProgress {
 
 /// For each active learner of a class the principal may see: items mastered out of all
 /// items of their playlists for the class, and the items past their target date not yet
-/// mastered. Three statements whatever the class size.
+/// mastered. Three statements whatever the class size. The class's learners are revealed.
+#[tracing::instrument(skip_all, fields(class = class_id))]
 pub async fn class_progress(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     p: &Principal,
     class_id: i64,
     today: NaiveDate,
@@ -39,7 +40,7 @@ pub async fn class_progress(
     if !lists.is_empty() {
         for i in playlist_item::Entity::find()
             .filter(playlist_item::Column::PlaylistId.is_in(lists.keys().copied()))
-            .filter(playlist_item::Column::Status.eq(STATUS_ACTIVE))
+            .filter(playlist_item::Column::Status.eq(Status::Active))
             .order_by_asc(playlist_item::Column::PlaylistId)
             .order_by_asc(playlist_item::Column::Position)
             .all(db)
@@ -50,15 +51,16 @@ pub async fn class_progress(
             }
         }
     }
+    p.reveal(students.iter().map(|s| s.id));
     Ok(students
         .into_iter()
         .map(|s| {
             let mine = items.remove(&s.id).unwrap_or_default();
-            let done = mine.iter().filter(|i| i.state == ItemState::Mastered.as_str()).count();
+            let done = mine.iter().filter(|i| i.state == ItemState::Mastered).count();
             let total = mine.len();
             let overdue = mine
                 .into_iter()
-                .filter(|i| i.state != ItemState::Mastered.as_str() && i.target_date.is_some_and(|d| d < today))
+                .filter(|i| i.state != ItemState::Mastered && i.target_date.is_some_and(|d| d < today))
                 .collect();
             LearnerProgress { learner: s, total, done, overdue }
         })

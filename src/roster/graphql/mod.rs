@@ -12,7 +12,7 @@ mod query;
 
 use async_graphql::{Enum, ID, InputObject};
 use chrono::{DateTime, Utc};
-use entity::{STATUS_ACTIVE, Status};
+use entity::Status;
 
 pub use classes::{AcademicSession, Class, ClassType, Course, SessionType};
 pub use enrollments::{Enrollment, EnrollmentRole};
@@ -41,12 +41,6 @@ impl From<Status> for RecordStatus {
             Status::ToBeDeleted => RecordStatus::ToBeDeleted,
         }
     }
-}
-
-/// The status of a record whose `status` column is still text (playlists, items, results,
-/// competencies).
-pub(crate) fn status(s: &str) -> RecordStatus {
-    if s == STATUS_ACTIVE { RecordStatus::Active } else { RecordStatus::ToBeDeleted }
 }
 
 pub(super) fn list(csv: &Option<String>) -> Vec<String> {

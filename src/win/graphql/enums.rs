@@ -7,27 +7,7 @@ use entity::{
     win_session::WinMode as StoredMode,
 };
 
-/// Declares the two-way `From` conversions between a GraphQL enum and its stored twin, which
-/// have the same variants.
-macro_rules! both_ways {
-    ($api:ident, $stored:ident, [$($v:ident),+]) => {
-        impl From<$stored> for $api {
-            fn from(v: $stored) -> Self {
-                match v {
-                    $($stored::$v => $api::$v),+
-                }
-            }
-        }
-
-        impl From<$api> for $stored {
-            fn from(v: $api) -> Self {
-                match v {
-                    $($api::$v => $stored::$v),+
-                }
-            }
-        }
-    };
-}
+use crate::graphql::both_ways;
 
 /// How a session is run.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,100 +1,7 @@
-//! Results: posting (idempotent per poster and sourcedId, ordered by when the result
-//! happened), teacher overrides, deletion, and reads limited to learners the caller may see.
+//! Posting results: each row resolved against what the caller may see and checked on its
+//! own, good rows stored in one transaction with their outcome.
 
-use entity::Role;
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::{DateTime, Utc};
-use entity::{
-    STATUS_ACTIVE, STATUS_TOBEDELETED, competency, competency_framework, playlist, playlist_item, result, user,
-};
-use sea_orm::{
-    ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
-    Select,
-    sea_query::{Expr, OnConflict, Query},
-};
-use sha2::{Digest, Sha256};
-
-use crate::{
-    auth::{Actor, People, Principal, Scope, policy::user_id_visible},
-    competencies::store::Scale,
-    error::{AppError, AppResult},
-    playlists::store::MasteryEvidence,
-    roster::store::{Sync, check_len, lookup_key},
-    sync::{Bus, Change, ChangeEntity, Effects, Event, EventKind},
-};
-
-/// Most results one bulk post may carry.
-pub const MAX_BATCH: usize = 1000;
-
-/// What a post did with one result.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PostOutcome {
-    /// A new result was stored.
-    Created,
-    /// The stored result was replaced by this one, which happened later.
-    Updated,
-    /// The same result was already stored: nothing changed (a retry).
-    Unchanged,
-    /// A result with this sourcedId that happened at the same time or later is stored: this
-    /// one was ignored.
-    IgnoredStale,
-}
-
-/// A result as a tool posts it.
-#[derive(Clone, Debug)]
-pub struct ResultInput {
-    pub sourced_id: String,
-    pub learner: String,
-    pub item_id: Option<i64>,
-    pub competency: Option<String>,
-    pub score: Option<f64>,
-    pub score_max: Option<f64>,
-    pub mastery_level: Option<String>,
-    pub evidence: MasteryEvidence,
-    pub occurred_at: DateTime<Utc>,
-    pub comment: Option<String>,
-}
-
-/// The outcome of one accepted row.
-#[derive(Clone, Debug)]
-pub struct Posted {
-    pub index: usize,
-    pub outcome: PostOutcome,
-    pub result: result::Model,
-}
-
-/// The poster's namespace for sourcedIds: the tool, or the signed-in person.
-pub fn poster(p: &Principal) -> String {
-    match &p.actor {
-        Actor::User { sourced_id, .. } => format!("user:{sourced_id}"),
-        Actor::Client { client_id } => format!("client:{client_id}"),
-        Actor::System => "system".to_owned(),
-        Actor::Anonymous => "anonymous".to_owned(),
-    }
-}
-
-/// Results of learners the principal may see.
-pub fn results(p: &Principal, sync: Sync) -> Select<result::Entity> {
-    let mut q = result::Entity::find().filter(user_id_visible(p, (result::Entity, result::Column::LearnerId)));
-    if let Some(since) = sync.updated_since {
-        q = q.filter(result::Column::DateLastModified.gte(since));
-    } else if !sync.include_deleted {
-        q = q.filter(result::Column::Status.eq(STATUS_ACTIVE));
-    }
-    q
-}
-
-/// A result the caller may see (deleted ones included), noted on the caller's audit trail.
-pub async fn find(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<result::Model>> {
-    let found = results(p, Sync { updated_since: None, include_deleted: true })
-        .filter(result::Column::Id.eq(id))
-        .one(db)
-        .await?;
-    p.reveal(found.iter().map(|r| r.learner_id));
-    Ok(found)
-}
+use super::*;
 
 struct Resolved {
     index: usize,
@@ -104,10 +11,6 @@ struct Resolved {
     learner_id: i64,
     occurred_at: DateTime<Utc>,
     pairs: Vec<i64>,
-}
-
-fn finite(field: String, v: f64) -> AppResult<f64> {
-    if v.is_finite() { Ok(v) } else { Err(AppError::validation(field, "must be a finite number")) }
 }
 
 /// Everything needed to resolve a batch's references in a few statements.
@@ -196,7 +99,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
     let item = match r.item_id {
         Some(id) => {
             let (item, pl) = l.items.get(&id).ok_or_else(|| AppError::validation(f("itemId"), "no such item"))?;
-            if pl.learner_id != Some(learner.id) || pl.status != STATUS_ACTIVE || item.status != STATUS_ACTIVE {
+            if pl.learner_id != Some(learner.id) || pl.status != Status::Active || item.status != Status::Active {
                 return Err(AppError::validation(f("itemId"), "the item is not on this learner's playlists"));
             }
             Some(item)
@@ -306,7 +209,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         score_max: Set(r.score_max),
         mastery_level: Set(r.mastery_level.clone()),
         value: Set(value),
-        evidence: Set(r.evidence.as_str().to_owned()),
+        evidence: Set(r.evidence),
         occurred_at: Set(occurred_at),
         comment: Set(comment),
         content_hash: Set(hash.clone()),
@@ -315,7 +218,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         override_by: Set(None),
         override_note: Set(None),
         overridden_at: Set(None),
-        status: Set(STATUS_ACTIVE.to_owned()),
+        status: Set(Status::Active),
         created_at: Set(now),
         date_last_modified: Set(now),
         ..Default::default()
@@ -337,30 +240,28 @@ impl Micros for DateTime<Utc> {
 /// row is set aside on its own, so a batch over the limit is refused whole whatever its rows
 /// hold): the scope, no learner posting their own results, and 1 to `MAX_BATCH` rows.
 pub fn check_post(p: &Principal, sent: usize) -> AppResult<()> {
-    p.require(Scope::ProgressWrite)?;
-    if matches!(p.people, People::Only(_)) {
-        return Err(AppError::Forbidden("learners do not post their own results".into()));
-    }
+    policy::require_poster(p)?;
     if sent == 0 || sent > MAX_BATCH {
         return Err(AppError::validation("input.results", format!("give 1 to {MAX_BATCH} results")));
     }
     Ok(())
 }
 
+/// What a post did: the stored rows with their outcomes, and the refused rows' errors, each
+/// with the row's index.
+pub type Posting = (Vec<Posted>, Vec<(usize, AppError)>);
+
 /// Posts results. Each row is checked on its own: bad rows come back as errors with their
 /// index and change nothing; good rows are stored in one transaction, each with its outcome.
 /// `(poster, sourcedId)` is unique in the database, so retried and concurrent posts of one
 /// result store it once.
-pub async fn post(
-    db: &DatabaseConnection,
-    bus: &Bus,
-    p: &Principal,
-    rows: Vec<ResultInput>,
-) -> AppResult<(Vec<Posted>, Vec<(usize, AppError)>)> {
+#[tracing::instrument(skip_all, fields(rows = rows.len()))]
+pub async fn post(db: &impl TransactionTrait, bus: &Bus, p: &Principal, rows: Vec<ResultInput>) -> AppResult<Posting> {
     check_post(p, rows.len())?;
     let poster = poster(p);
     let now = crate::db::now();
-    let l = lookup(db, p, &rows).await?;
+    let txn = crate::db::begin_write(db).await?;
+    let l = lookup(&txn, p, &rows).await?;
     let mut errors = Vec::new();
     let mut good: Vec<Resolved> = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -387,10 +288,10 @@ pub async fn post(
         }
     }
     if good.is_empty() {
+        txn.commit().await?;
         return Ok((vec![], errors));
     }
 
-    let txn = crate::db::begin_write(db).await?;
     let mut outcomes: HashMap<usize, (PostOutcome, i64)> = HashMap::new();
     // New results in multi-row inserts; a sourcedId already stored (by an earlier post or one
     // committing concurrently) is skipped here and compared below.
@@ -427,7 +328,7 @@ pub async fn post(
             .await?;
         for old in stored {
             let Some(g) = by_sid.get(old.sourced_id.as_str()) else { continue };
-            let revived = old.status != STATUS_ACTIVE;
+            let revived = old.status != Status::Active;
             // The same post again changes nothing, even for a result deleted since: a retry
             // must not bring back what a teacher removed.
             let outcome = if old.content_hash == g.hash {
@@ -451,7 +352,7 @@ pub async fn post(
                     .filter(
                         Condition::any()
                             .add(result::Column::OccurredAt.lt(g.occurred_at))
-                            .add(result::Column::Status.ne(STATUS_ACTIVE)),
+                            .add(result::Column::Status.ne(Status::Active)),
                     )
                     .exec(&txn)
                     .await?;
@@ -509,144 +410,6 @@ pub async fn post(
         .collect();
     posted.sort_by_key(|p| p.index);
     errors.sort_by_key(|e| e.0);
+    p.reveal(posted.iter().map(|r| r.result.learner_id));
     Ok((posted, errors))
-}
-
-fn related_competencies(r: &result::Model) -> Vec<i64> {
-    r.competency_id.into_iter().collect()
-}
-
-/// The `(learner, competency)` pairs a stored result bears on.
-async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BTreeSet<(i64, i64)>> {
-    let mut out: BTreeSet<(i64, i64)> = related_competencies(r).into_iter().map(|c| (r.learner_id, c)).collect();
-    if r.competency_id.is_none()
-        && let Some(item) = r.item_id
-    {
-        let links = crate::progress::mastery::item_links(txn, &BTreeSet::from([item])).await?;
-        out.extend(links.get(&item).into_iter().flatten().map(|c| (r.learner_id, *c)));
-    }
-    Ok(out)
-}
-
-/// Overriding is a judgement for a signed-in teacher or administrator, or the district's own
-/// tools (clients holding `admin`, such as its gradebook) recording one; not for vendor tools.
-fn require_teacher(p: &Principal) -> AppResult<()> {
-    p.require(Scope::ProgressWrite)?;
-    match &p.actor {
-        Actor::User { role: Role::Teacher | Role::Administrator, .. } => Ok(()),
-        Actor::System => Ok(()),
-        Actor::Client { .. } if p.has(Scope::Admin) => Ok(()),
-        _ => Err(AppError::Forbidden("only a signed-in teacher or administrator may override a result".into())),
-    }
-}
-
-/// A teacher's judgement on a result: a score or a level that replaces the tool's value in
-/// mastery (the tool's values stay, and the tool can see the override). `None` clears it.
-#[derive(Clone, Debug)]
-pub enum Override {
-    Score { score: f64, max: f64 },
-    Level(String),
-}
-
-pub async fn set_override(
-    db: &DatabaseConnection,
-    bus: &Bus,
-    p: &Principal,
-    id: i64,
-    value: Option<Override>,
-    note: Option<String>,
-) -> AppResult<result::Model> {
-    require_teacher(p)?;
-    if let Some(n) = &note {
-        check_len("input.note", n, 1000)?;
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let r = find(&txn, p, id).await?.filter(|r| r.status == STATUS_ACTIVE).ok_or(AppError::NotFound("result"))?;
-    let (v, level) = match &value {
-        None => (None, None),
-        Some(Override::Score { score, max }) => {
-            let (score, max) = (finite("input.score".into(), *score)?, finite("input.scoreMax".into(), *max)?);
-            if max <= 0.0 || !(0.0..=max).contains(&score) {
-                return Err(AppError::validation("input.score", "must be between 0 and scoreMax (above 0)"));
-            }
-            (Some(score / max), None)
-        }
-        Some(Override::Level(name)) => {
-            let comp = match r.competency_id {
-                Some(c) => Some(c),
-                None => pairs_of(&txn, &r).await?.first().map(|p| p.1),
-            };
-            let comp = comp.ok_or_else(|| AppError::validation("input.masteryLevel", "this result has no scale"))?;
-            let c = competency::Entity::find_by_id(comp).one(&txn).await?.ok_or(AppError::NotFound("competency"))?;
-            let f = competency_framework::Entity::find_by_id(c.framework_id)
-                .one(&txn)
-                .await?
-                .ok_or(AppError::NotFound("framework"))?;
-            let scale = Scale::of(&f);
-            let lv = scale
-                .level(name)
-                .ok_or_else(|| AppError::validation("input.masteryLevel", "not a level of the competency's scale"))?;
-            (Some(lv.threshold), Some(lv.name.clone()))
-        }
-    };
-    let now = crate::db::now();
-    let (_, who) = p.actor_ref();
-    result::Entity::update(result::ActiveModel {
-        id: Set(r.id),
-        override_value: Set(v),
-        override_level: Set(level),
-        override_by: Set(v.map(|_| who)),
-        override_note: Set(v.and(note.map(|n| n.trim().to_owned()))),
-        overridden_at: Set(v.map(|_| now)),
-        date_last_modified: Set(now),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?;
-    let mut effects = crate::progress::mastery::recompute(&txn, pairs_of(&txn, &r).await?).await?;
-    effects.changes.push(Change {
-        entity: ChangeEntity::Result,
-        id: r.id,
-        org_id: None,
-        person_id: Some(r.learner_id),
-        deleted: false,
-    });
-    effects.events.push(Event { kind: EventKind::Result, id: r.id, learner_id: r.learner_id });
-    let updated = result::Entity::find_by_id(r.id).one(&txn).await?.ok_or(AppError::NotFound("result"))?;
-    let staged = effects.finish(&txn, bus).await?;
-    txn.commit().await?;
-    staged.sent();
-    Ok(updated)
-}
-
-/// Deletes a result: its poster may, and so may a teacher or administrator who sees the
-/// learner. Mastery is recomputed without it; a tombstone stays for sync.
-pub async fn delete(db: &DatabaseConnection, bus: &Bus, p: &Principal, id: i64) -> AppResult<()> {
-    p.require(Scope::ProgressWrite)?;
-    let txn = crate::db::begin_write(db).await?;
-    let r = find(&txn, p, id).await?.filter(|r| r.status == STATUS_ACTIVE).ok_or(AppError::NotFound("result"))?;
-    if r.poster != poster(p) {
-        require_teacher(p)
-            .map_err(|_| AppError::Forbidden("only the result's poster or a teacher may delete it".into()))?;
-    }
-    let now = crate::db::now();
-    result::Entity::update_many()
-        .col_expr(result::Column::Status, Expr::value(STATUS_TOBEDELETED))
-        .col_expr(result::Column::DateLastModified, Expr::value(now))
-        .filter(result::Column::Id.eq(r.id))
-        .exec(&txn)
-        .await?;
-    let mut effects = crate::progress::mastery::recompute(&txn, pairs_of(&txn, &r).await?).await?;
-    effects.changes.push(Change {
-        entity: ChangeEntity::Result,
-        id: r.id,
-        org_id: None,
-        person_id: Some(r.learner_id),
-        deleted: true,
-    });
-    effects.events.push(Event { kind: EventKind::Result, id: r.id, learner_id: r.learner_id });
-    let staged = effects.finish(&txn, bus).await?;
-    txn.commit().await?;
-    staged.sent();
-    Ok(())
 }

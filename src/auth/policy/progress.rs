@@ -1,0 +1,108 @@
+//! The progress rules of the policy: who posts results (staff and tools, never a learner for
+//! themself), who overrides them (a signed-in teacher or administrator, or the district's own
+//! tools), and who deletes them (their poster, or whoever may override).
+
+use entity::Role;
+
+use crate::{
+    auth::{Actor, People, Principal, Scope},
+    error::{AppError, AppResult},
+};
+
+/// Results are posted by tools and staff: a learner does not post their own.
+pub fn require_poster(p: &Principal) -> AppResult<()> {
+    p.require(Scope::ProgressWrite)?;
+    if matches!(p.people, People::Only(_)) {
+        return Err(AppError::Forbidden("learners do not post their own results".into()));
+    }
+    Ok(())
+}
+
+/// Overriding is a judgement for a signed-in teacher or administrator, or the district's own
+/// tools (clients holding `admin`, such as its gradebook) recording one; not for vendor tools.
+pub fn require_overrider(p: &Principal) -> AppResult<()> {
+    p.require(Scope::ProgressWrite)?;
+    match &p.actor {
+        Actor::User { role: Role::Teacher | Role::Administrator, .. } => Ok(()),
+        Actor::System => Ok(()),
+        Actor::Client { .. } if p.has(Scope::Admin) => Ok(()),
+        _ => Err(AppError::Forbidden("only a signed-in teacher or administrator may override a result".into())),
+    }
+}
+
+/// A result is deleted by its poster (`own`: the result was posted under the caller's
+/// namespace), or by whoever may override results.
+pub fn may_delete_result(p: &Principal, own: bool) -> AppResult<()> {
+    p.require(Scope::ProgressWrite)?;
+    if own {
+        return Ok(());
+    }
+    require_overrider(p).map_err(|_| AppError::Forbidden("only the result's poster or a teacher may delete it".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::policy::playlists::tests::{check, tool};
+
+    const W: &[Scope] = &[Scope::ProgressRead, Scope::ProgressWrite];
+
+    #[test]
+    fn staff_and_tools_post_results_learners_do_not() {
+        check(
+            "require_poster",
+            W,
+            |p| require_poster(p).is_ok(),
+            &[
+                ("student", false),
+                ("teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn teachers_administrators_and_district_tools_override() {
+        check(
+            "require_overrider",
+            W,
+            |p| require_overrider(p).is_ok(),
+            &[
+                ("student", false),
+                ("teacher", true),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("tool with scopes", false),
+                ("tool without scopes", false),
+                ("anonymous", false),
+            ],
+        );
+        let district_tool = tool(&[Scope::ProgressWrite, Scope::Admin]);
+        assert!(require_overrider(&district_tool).is_ok());
+        assert!(require_overrider(&Principal::system()).is_ok());
+    }
+
+    #[test]
+    fn the_poster_or_an_overrider_deletes_a_result() {
+        for (own, tool_may) in [(true, true), (false, false)] {
+            check(
+                &format!("may_delete_result own={own}"),
+                W,
+                |p| may_delete_result(p, own).is_ok(),
+                &[
+                    ("student", own),
+                    ("teacher", true),
+                    ("school admin", true),
+                    ("other-school admin", true),
+                    ("tool with scopes", tool_may),
+                    ("tool without scopes", false),
+                    ("anonymous", false),
+                ],
+            );
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Results: posting (idempotent per poster and sourcedId, ordered by when the result
+//! happened), teacher overrides, deletion, and reads limited to learners the caller may see.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+pub use entity::Evidence;
+use entity::{Role, Status, competency, competency_framework, playlist, playlist_item, result, user};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select,
+    TransactionSession, TransactionTrait,
+    sea_query::{Expr, OnConflict, Query},
+};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::{
+        Actor, Principal,
+        policy::{progress as policy, user_id_visible},
+    },
+    competencies::store::Scale,
+    error::{AppError, AppResult},
+    page::{Page, PageRequest, fetch_page},
+    roster::store::{Sync, check_len, lookup_key},
+    sync::{Bus, Change, ChangeEntity, Effects, Event, EventKind},
+};
+
+mod correct;
+mod post;
+
+pub use self::{correct::*, post::*};
+
+/// Most results one bulk post may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// What a post did with one result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// A new result was stored.
+    Created,
+    /// The stored result was replaced by this one, which happened later.
+    Updated,
+    /// The same result was already stored: nothing changed (a retry).
+    Unchanged,
+    /// A result with this sourcedId that happened at the same time or later is stored: this
+    /// one was ignored.
+    IgnoredStale,
+}
+
+/// A result as a tool posts it.
+#[derive(Clone, Debug)]
+pub struct ResultInput {
+    pub sourced_id: String,
+    pub learner: String,
+    pub item_id: Option<i64>,
+    pub competency: Option<String>,
+    pub score: Option<f64>,
+    pub score_max: Option<f64>,
+    pub mastery_level: Option<String>,
+    pub evidence: Evidence,
+    pub occurred_at: DateTime<Utc>,
+    pub comment: Option<String>,
+}
+
+/// The outcome of one accepted row.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub index: usize,
+    pub outcome: PostOutcome,
+    pub result: result::Model,
+}
+
+/// The poster's namespace for sourcedIds: the tool, or the signed-in person.
+pub fn poster(p: &Principal) -> String {
+    match &p.actor {
+        Actor::User { sourced_id, .. } => format!("user:{sourced_id}"),
+        Actor::Client { client_id } => format!("client:{client_id}"),
+        Actor::System => "system".to_owned(),
+        Actor::Anonymous => "anonymous".to_owned(),
+    }
+}
+
+/// Filters for listing results.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResultFilter {
+    pub learner: Option<i64>,
+    pub item: Option<i64>,
+    pub sync: Sync,
+}
+
+/// Results of learners the principal may see.
+fn results(p: &Principal, f: ResultFilter) -> Select<result::Entity> {
+    let mut q = result::Entity::find().filter(user_id_visible(p, (result::Entity, result::Column::LearnerId)));
+    if let Some(since) = f.sync.updated_since {
+        q = q.filter(result::Column::DateLastModified.gte(since));
+    } else if !f.sync.include_deleted {
+        q = q.filter(result::Column::Status.eq(Status::Active));
+    }
+    if let Some(l) = f.learner {
+        q = q.filter(result::Column::LearnerId.eq(l));
+    }
+    if let Some(i) = f.item {
+        q = q.filter(result::Column::ItemId.eq(i));
+    }
+    q
+}
+
+/// A page of the results the caller may see matching `f`, their learners noted on the
+/// caller's audit trail.
+#[tracing::instrument(skip_all)]
+pub async fn result_page(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    f: ResultFilter,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<result::Model>> {
+    let page = fetch_page(db, results(p, f), result::Column::Id, req, count).await?;
+    p.reveal(page.rows.iter().map(|r| r.learner_id));
+    Ok(page)
+}
+
+/// A result the caller may see (deleted ones included), noted on the caller's audit trail.
+#[tracing::instrument(skip_all, fields(result = id))]
+pub async fn find(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<result::Model>> {
+    let sync = Sync { updated_since: None, include_deleted: true };
+    let found =
+        results(p, ResultFilter { sync, ..Default::default() }).filter(result::Column::Id.eq(id)).one(db).await?;
+    p.reveal(found.iter().map(|r| r.learner_id));
+    Ok(found)
+}
+
+fn finite(field: String, v: f64) -> AppResult<f64> {
+    if v.is_finite() { Ok(v) } else { Err(AppError::validation(field, "must be a finite number")) }
+}
+
+fn related_competencies(r: &result::Model) -> Vec<i64> {
+    r.competency_id.into_iter().collect()
+}
+
+/// The `(learner, competency)` pairs a stored result bears on.
+async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BTreeSet<(i64, i64)>> {
+    let mut out: BTreeSet<(i64, i64)> = related_competencies(r).into_iter().map(|c| (r.learner_id, c)).collect();
+    if r.competency_id.is_none()
+        && let Some(item) = r.item_id
+    {
+        let links = crate::progress::mastery::item_links(txn, &BTreeSet::from([item])).await?;
+        out.extend(links.get(&item).into_iter().flatten().map(|c| (r.learner_id, *c)));
+    }
+    Ok(out)
+}
