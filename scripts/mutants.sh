@@ -6,7 +6,7 @@
 # authorization nor writes).
 #
 #   scripts/mutants.sh auth   [cargo-mutants options]   src/auth/ and client management
-#   scripts/mutants.sh policy [options]                 the policy alone (src/auth/policy.rs, principal.rs)
+#   scripts/mutants.sh policy [options]                 the policy alone (src/auth/policy/, principal.rs)
 #   scripts/mutants.sh writes [options]                 the write paths: results, profiles, WIN,
 #                                                       redesign money, roster writes
 #   scripts/mutants.sh all    [options]                 auth and writes together
@@ -27,16 +27,16 @@ area="${1:-}"
 [ $# -gt 0 ] && shift
 # The write paths: whole stores for results, profiles, roster writes and WIN, and the money
 # half of redesign (grants, disbursements, funding ceilings, fiscal years, totals).
-writes_files=(-f src/progress/store.rs -f src/profiles/store.rs -f src/roster/store.rs -f src/win/store.rs
-  -f src/redesign/money.rs -f src/redesign/store.rs)
+writes_files=(-f 'src/progress/store/**' -f src/profiles/store.rs -f 'src/roster/store/**' -f 'src/win/store/**'
+  -f src/redesign/money.rs -f 'src/redesign/store/**' -f src/validate.rs)
 money='(award_grant|disburse|set_funding|lock_funds|find_grant|check_fiscal_year|plan_money|totals|Totals::add_[a-z_]+)'
-writes_re="^src/(progress|profiles|roster|win)/store\\.rs:|^src/redesign/money\\.rs:|^src/redesign/store\\.rs:[0-9]+:[0-9]+: (replace $money -> .*|.* in $money)\$"
+writes_re="^src/(progress/store/|profiles/store\\.rs:|roster/store/|win/store/|validate\\.rs:)|^src/redesign/money\\.rs:|^src/redesign/store/[a-z_]+\\.rs:[0-9]+:[0-9]+: (replace $money -> .*|.* in $money)\$"
 # The test targets each mutant is built and tested with: the integration suite, and the unit
-# tests where the area has some (src/auth/ has none; building them would compile the crate twice).
+# tests where the area has some (src/auth/ outside the policy has none; building them would compile the crate twice).
 targets=(-C --lib -C --test=api)
 case "$area" in
   auth) targets=(-C --test=api) && set -- -f 'src/auth/**' -f src/admin/graphql.rs "$@" ;;
-  policy) targets=(-C --test=api) && set -- -f src/auth/policy.rs -f src/auth/principal.rs "$@" ;;
+  policy) set -- -f 'src/auth/policy/**' -f src/auth/principal.rs "$@" ;;
   writes) set -- "${writes_files[@]}" --re "$writes_re" "$@" ;;
   all) set -- -f 'src/auth/**' -f src/admin/graphql.rs "${writes_files[@]}" \
     --re "^src/(auth/|admin/graphql\.rs:)|$writes_re" "$@" ;;
