@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use entity::{
@@ -35,7 +37,7 @@ const ROUNDS: usize = 8;
 #[tokio::main]
 async fn main() {
     let (url, label) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => (u, "postgres"),
+        Ok(admin_url) if !admin_url.is_empty() => (common::fresh_postgres(&admin_url).await, "postgres"),
         _ => {
             let path = std::env::temp_dir().join(format!("lg_bench_win_{}.db", uuid::Uuid::new_v4().simple()));
             (format!("sqlite://{}?mode=rwc", path.display()), "sqlite")

@@ -7,11 +7,13 @@ use sea_orm::{Database, DatabaseConnection};
 #[allow(dead_code)] // each bench compiles this module on its own; not all read
 pub const QUERY: &str = "{ school(sourcedId: \"sc-school-001\") { learners(first: 50) { edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
 
-/// A fresh database (SQLite in the temp dir, or `BENCH_DATABASE_URL`) with two schools of
-/// 1,000 students, and a configuration pointing at it.
+/// A fresh database (SQLite in the temp dir, or a new database on the PostgreSQL server
+/// `BENCH_DATABASE_URL` names) with two schools of 1,000 students, and a configuration pointing
+/// at it.
+#[allow(dead_code)] // not every bench seeds the scale district
 pub async fn setup() -> (Config, DatabaseConnection, &'static str) {
     let (url, label) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => (u, "postgres"),
+        Ok(admin_url) if !admin_url.is_empty() => (fresh_postgres(&admin_url).await, "postgres"),
         _ => {
             let path = std::env::temp_dir().join(format!("lg_bench_{}.db", uuid::Uuid::new_v4().simple()));
             (format!("sqlite://{}?mode=rwc", path.display()), "sqlite")
@@ -44,4 +46,29 @@ pub fn stats(mut samples: Vec<std::time::Duration>) -> (f64, f64, f64) {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     let mean = samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len() as f64;
     (mean, ms(samples[samples.len() / 2]), ms(samples[samples.len() * 95 / 100]))
+}
+
+/// A new database on the server `admin_url` connects to (any database there will do), after
+/// dropping what earlier runs left: every run measures the same freshly seeded district.
+#[allow(dead_code)] // each bench compiles this module on its own
+pub async fn fresh_postgres(admin_url: &str) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let admin = Database::connect(admin_url).await.unwrap();
+    let left = admin
+        .query_all_raw(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'lg_bench_%'",
+        ))
+        .await
+        .unwrap();
+    for row in left {
+        let name: String = row.try_get("", "datname").unwrap();
+        // One still in use (another run) stays.
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.ok();
+    }
+    let name = format!("lg_bench_{}", uuid::Uuid::new_v4().simple());
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    admin.close().await.ok();
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+    format!("{base}/{name}")
 }
