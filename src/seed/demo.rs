@@ -11,9 +11,10 @@ use sea_orm::{
 
 use super::{SeedReport, Spec, synthetic::generate};
 
-/// The fictional Riverbend Unified School District: six schools, 3,000 students. The roster,
-/// profiles and redesign plans are written in one transaction; the framework, playlists and
-/// results next (their writes open their own); the WIN block last, in one transaction.
+/// The fictional Riverbend Unified School District: six schools, 3,000 students. Everything
+/// (roster, profiles, redesign plans, the framework, playlists and results, the WIN block) is
+/// written in one transaction, each store's writes composing into it: a failed seed leaves
+/// nothing behind, and a second run changes nothing.
 #[tracing::instrument(skip_all)]
 pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     let schools = vec![
@@ -34,18 +35,18 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     let txn = crate::db::begin_write(db).await?;
     let report = generate(&txn, spec).await?;
     redesign(&txn).await.context("the demo redesign plans")?;
+    progress(&txn).await?;
+    win(&txn).await.context("the demo WIN block")?;
     txn.commit().await?;
-    progress(db).await?;
-    win(db).await.context("the demo WIN block")?;
     Ok(report)
 }
 
 /// A WIN block at Cedar Hollow on Monday 11 January 2027: four sessions on the grade 6 math
 /// framework, the first math section's students' choices, and a placement run. Written once,
-/// in one transaction (the WIN writes compose into it): skipped when the block exists.
+/// inside the caller's transaction (a savepoint): skipped when the block exists.
 /// Choices are written as they were made before the deadline.
 #[tracing::instrument(skip_all)]
-async fn win(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn win(db: &DatabaseTransaction) -> anyhow::Result<()> {
     use crate::win::store::{self as ws, BlockInput, SessionInput, WinMode};
     let p = crate::auth::Principal::system();
     let school = crate::roster::store::find_org(db, &p, crate::roster::store::Key::Sourced("rb-school-003"))
@@ -140,7 +141,7 @@ async fn win(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// made once, assigning skips students who have their copy, and reposting a result under its
 /// sourcedId is a no-op.
 #[tracing::instrument(skip_all)]
-async fn progress(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn progress(db: &DatabaseTransaction) -> anyhow::Result<()> {
     use crate::{
         competencies::{case, store as cs},
         playlists::store::{self as ps, Evidence as E, ItemInput, PlaylistInput},
