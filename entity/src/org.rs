@@ -14,6 +14,8 @@ pub struct Model {
     pub name: String,
     pub identifier: Option<String>,
     pub parent_id: Option<i64>,
+    /// IANA time zone (`America/Chicago`); a school without one uses its district's.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

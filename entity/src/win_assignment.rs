@@ -16,6 +16,12 @@ pub struct Model {
     pub outcome_note: Option<String>,
     pub attendance_by: Option<String>,
     pub attendance_at: Option<ChronoDateTimeUtc>,
+    /// The student's choices or their teacher's decision changed after this placement.
+    pub outdated: bool,
+    /// Placed before choices closed: students could still change their choices.
+    pub provisional: bool,
+    /// How many sessions the student had ranked when placed.
+    pub choices_made: i32,
     pub created_at: ChronoDateTimeUtc,
     pub date_last_modified: ChronoDateTimeUtc,
 }
@@ -34,6 +40,8 @@ crate::stored_enum! {
         Placed = "placed",
         /// A teacher moved the student afterwards.
         Adjusted = "adjusted",
+        /// The placement run followed a teacher's redirection.
+        Redirected = "redirected",
     }
 }
 

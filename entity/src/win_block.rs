@@ -11,6 +11,8 @@ pub struct Model {
     pub choices_close_at: ChronoDateTimeUtc,
     pub max_choices: i32,
     pub placed_at: Option<ChronoDateTimeUtc>,
+    /// Choices or decisions changed after the last placement run: it no longer stands.
+    pub placement_outdated: bool,
     pub created_at: ChronoDateTimeUtc,
     pub date_last_modified: ChronoDateTimeUtc,
 }

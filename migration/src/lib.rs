@@ -41,6 +41,7 @@ mod m20261201_000034_create_win_session_invites;
 mod m20261201_000035_create_win_choices;
 mod m20261201_000036_create_win_reviews;
 mod m20261201_000037_create_win_assignments;
+mod m20261203_000038_alter_orgs_and_win_for_corrections;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000035_create_win_choices::Migration),
             Box::new(m20261201_000036_create_win_reviews::Migration),
             Box::new(m20261201_000037_create_win_assignments::Migration),
+            Box::new(m20261203_000038_alter_orgs_and_win_for_corrections::Migration),
         ]
     }
 }

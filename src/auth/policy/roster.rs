@@ -101,6 +101,7 @@ mod tests {
             org_type,
             identifier: None,
             parent_id: (org_type == OrgType::School).then_some(DISTRICT),
+            time_zone: None,
         }
     }
 

@@ -3,9 +3,11 @@
 //! Every function that hands back students reveals them on the principal's audit trail.
 
 mod write;
+pub mod zone;
 
 pub(crate) use write::check_len;
 pub use write::{Deletable, LearnerFields, mark_deleted, upsert_learner};
+pub use zone::{Tz, today_in, zone_of};
 
 use chrono::{DateTime, Utc};
 use entity::{Status, academic_session, class, course, enrollment, org, user, user_org};

@@ -44,9 +44,11 @@ pub enum PlacementSource {
     Placed,
     /// A teacher moved the student afterwards.
     Adjusted,
+    /// The placement run followed a teacher's redirection.
+    Redirected,
 }
 
-both_ways!(PlacementSource, StoredSource, [Required, Placed, Adjusted]);
+both_ways!(PlacementSource, StoredSource, [Required, Placed, Adjusted, Redirected]);
 
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attendance {

@@ -1,0 +1,113 @@
+//! Time zones of districts and schools. Each may name an IANA zone; a school without one uses
+//! its district's, and an org with neither uses UTC. Dates a school lives by (a WIN block's
+//! day, a default deadline, whether an item is overdue) are computed in the school's zone.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+pub use chrono_tz::Tz;
+use entity::org;
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::error::{AppError, AppResult};
+
+/// The zone of an org with neither its own nor a district's.
+pub const FALLBACK_ZONE: Tz = Tz::UTC;
+
+/// Parses an IANA zone name (`America/Chicago`), or a validation error on `field`.
+pub fn parse_zone(field: &str, name: &str) -> AppResult<Tz> {
+    name.trim().parse::<Tz>().map_err(|_| {
+        AppError::validation(field, format!("`{name}` is not an IANA time zone name (e.g. `America/Chicago`)"))
+    })
+}
+
+/// The zone an org lives by: its own, else its parent's (a school's district), else UTC.
+/// Stored names were checked when written; one no longer known falls back the same way.
+pub fn zone_from(org: &org::Model, parent: Option<&org::Model>) -> Tz {
+    [Some(org), parent]
+        .into_iter()
+        .flatten()
+        .find_map(|o| o.time_zone.as_deref().and_then(|z| z.parse::<Tz>().ok()))
+        .unwrap_or(FALLBACK_ZONE)
+}
+
+/// The zone of the org with this id (see [`zone_from`]); UTC for an org that does not exist.
+pub async fn zone_of(db: &impl ConnectionTrait, org_id: i64) -> AppResult<Tz> {
+    let Some(o) = org::Entity::find_by_id(org_id).one(db).await? else { return Ok(FALLBACK_ZONE) };
+    if o.time_zone.is_some() {
+        return Ok(zone_from(&o, None));
+    }
+    let parent = match o.parent_id {
+        Some(id) => org::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    Ok(zone_from(&o, parent.as_ref()))
+}
+
+/// Today's date in a zone.
+pub fn today_in(tz: Tz) -> NaiveDate {
+    Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// A wall-clock time on a date in a zone, as an instant. A time skipped by a DST change
+/// moves forward an hour; one that occurs twice is its first occurrence.
+pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+    let naive = date.and_time(time);
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(id: i64, zone: Option<&str>, parent: Option<i64>) -> org::Model {
+        org::Model {
+            id,
+            sourced_id: format!("o{id}"),
+            status: entity::Status::Active,
+            date_last_modified: Utc::now(),
+            org_type: entity::OrgType::School,
+            name: "x".into(),
+            identifier: None,
+            parent_id: parent,
+            time_zone: zone.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_school_uses_its_own_zone_else_its_districts_else_utc() {
+        let district = org(1, Some("America/Chicago"), None);
+        assert_eq!(zone_from(&org(2, Some("America/Denver"), Some(1)), Some(&district)), Tz::America__Denver);
+        assert_eq!(zone_from(&org(2, None, Some(1)), Some(&district)), Tz::America__Chicago);
+        assert_eq!(zone_from(&org(2, None, Some(1)), Some(&org(1, None, None))), Tz::UTC);
+        assert_eq!(zone_from(&org(2, Some("Mars/Olympus"), None), Some(&district)), Tz::America__Chicago);
+    }
+
+    #[test]
+    fn zone_names_are_iana_names() {
+        assert_eq!(parse_zone("z", " Pacific/Honolulu ").ok(), Some(Tz::Pacific__Honolulu));
+        assert!(parse_zone("z", "EST5EDT-ish").is_err());
+        assert!(parse_zone("z", "").is_err());
+    }
+
+    #[test]
+    fn local_times_become_instants_across_dst() {
+        let tz = Tz::America__Chicago;
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
+        assert_eq!(
+            local_instant(tz, d(2027, 1, 10), t(20)).map(|i| i.to_rfc3339()),
+            Some("2027-01-11T02:00:00+00:00".into())
+        );
+        assert_eq!(
+            local_instant(tz, d(2027, 7, 10), t(20)).map(|i| i.to_rfc3339()),
+            Some("2027-07-11T01:00:00+00:00".into())
+        );
+        // 2 a.m. on 14 March 2027 does not exist in Chicago: 3 a.m. CDT is 08:00 UTC.
+        assert_eq!(
+            local_instant(tz, d(2027, 3, 14), t(2)).map(|i| i.to_rfc3339()),
+            Some("2027-03-14T08:00:00+00:00".into())
+        );
+    }
+}
