@@ -17,6 +17,10 @@ pub enum AppError {
     /// The record does not exist, or the caller may not know that it exists.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A record an input field names does not exist, or the caller may not know that it
+    /// exists (the same answer for both, so ids can't be probed).
+    #[error("{field}: {message}")]
+    NotFoundAt { field: String, message: String },
     /// The caller is known but lacks what the operation needs (a scope, a relationship).
     #[error("{0}")]
     Forbidden(String),
@@ -50,10 +54,15 @@ impl AppError {
         AppError::Validation { field: field.into(), message: message.into() }
     }
 
+    /// The record `field` names is not found (or not visible: the same answer).
+    pub fn not_found_at(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::NotFoundAt { field: field.into(), message: message.into() }
+    }
+
     /// The `extensions.code` clients see.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::NotFound(_) | AppError::NotFoundAt { .. } => "NOT_FOUND",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Validation { .. } => "BAD_USER_INPUT",
@@ -137,7 +146,7 @@ impl From<AppError> for async_graphql::Error {
         };
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
-            if let AppError::Validation { field, .. } = &err {
+            if let AppError::Validation { field, .. } | AppError::NotFoundAt { field, .. } = &err {
                 ext.set("field", field.as_str());
             }
             if let AppError::Unavailable { retry_after } = &err {

@@ -41,6 +41,11 @@ pub fn into_user_errors<T>(r: Result<T, AppError>) -> async_graphql::Result<Resu
             message,
             code: UserErrorCode::Invalid,
         }])),
+        Err(AppError::NotFoundAt { field, message }) => Ok(Err(vec![UserError {
+            field: field.split('.').map(str::to_owned).collect(),
+            message,
+            code: UserErrorCode::NotFound,
+        }])),
         Err(AppError::NotFound(what)) => {
             Ok(Err(vec![UserError::new(&["input"], format!("{what} not found"), UserErrorCode::NotFound)]))
         }

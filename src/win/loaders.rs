@@ -7,7 +7,9 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{win_assignment, win_block, win_choice, win_review, win_session, win_session_competency};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value, sea_query::Expr,
+};
 
 use crate::{
     auth::policy::win::LearnerView,
@@ -24,13 +26,19 @@ pub struct VisibleByParent<E: EntityTrait> {
     db: DatabaseConnection,
     parent: E::Column,
     learner: E::Column,
+    block: E::Column,
     order: Vec<E::Column>,
 }
 
 impl<E: EntityTrait> VisibleByParent<E> {
-    fn new(db: &DatabaseConnection, parent: E::Column, learner: E::Column, order: Vec<E::Column>) -> Arc<Cached<Self>> {
+    fn new(
+        db: &DatabaseConnection,
+        parent: E::Column,
+        [learner, block]: [E::Column; 2],
+        order: Vec<E::Column>,
+    ) -> Arc<Cached<Self>> {
         Arc::new(DataLoader::with_cache(
-            VisibleByParent { db: db.clone(), parent, learner, order },
+            VisibleByParent { db: db.clone(), parent, learner, block, order },
             tokio::spawn,
             HashMapCache::default(),
         ))
@@ -53,8 +61,10 @@ where
         }
         let mut out: HashMap<Visible, Vec<E::Model>> = HashMap::new();
         for (view, parents) in by_view {
-            let mut q =
-                E::find().filter(self.parent.is_in(parents)).filter(view.condition((E::default(), self.learner)));
+            let mut q = E::find().filter(self.parent.is_in(parents)).filter(view.condition(
+                Expr::col((E::default(), self.learner)),
+                Expr::col((E::default(), self.block)),
+            ));
             for o in &self.order {
                 q = q.order_by_asc(*o);
             }
@@ -104,10 +114,15 @@ impl WinLoaders {
             )),
             seats: Arc::new(cached(ByParent::new(db, A::SessionId))),
             history: Arc::new(cached(ByParent::new(db, A::LearnerId).ordered_by(A::BlockId))),
-            choices: VisibleByParent::new(db, C::BlockId, C::LearnerId, vec![C::LearnerId, C::Rank]),
-            reviews: VisibleByParent::new(db, R::BlockId, R::LearnerId, vec![R::LearnerId]),
-            placements: VisibleByParent::new(db, A::BlockId, A::LearnerId, vec![A::LearnerId]),
-            session_placements: VisibleByParent::new(db, A::SessionId, A::LearnerId, vec![A::LearnerId]),
+            choices: VisibleByParent::new(db, C::BlockId, [C::LearnerId, C::BlockId], vec![C::LearnerId, C::Rank]),
+            reviews: VisibleByParent::new(db, R::BlockId, [R::LearnerId, R::BlockId], vec![R::LearnerId]),
+            placements: VisibleByParent::new(db, A::BlockId, [A::LearnerId, A::BlockId], vec![A::LearnerId]),
+            session_placements: VisibleByParent::new(
+                db,
+                A::SessionId,
+                [A::LearnerId, A::BlockId],
+                vec![A::LearnerId],
+            ),
         }
     }
 

@@ -2,10 +2,10 @@
 //! decisions over a whole school (placement runs, recurring blocks) are for its administrators
 //! and tools; and which learners of a block a caller may see.
 
-use entity::{Status, enrollment};
+use entity::{Status, enrollment, win_session};
 use sea_orm::{
     ColumnTrait, Condition,
-    sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
 };
 
 use crate::{
@@ -77,8 +77,11 @@ pub fn require_summary_reader(p: &Principal) -> AppResult<()> {
 }
 
 /// Which learners of a block the caller may see (the block itself being visible): everyone
-/// for administrators and tools of the school, themself for a student, the students of their
-/// active classes for a teacher. Hashable, so a request's loaders can batch by it.
+/// for administrators and tools of the school, themself for a student; for a teacher, the
+/// students of their active classes and, in each block, every student placed in or choosing
+/// one of the sessions they teach in that block (a WIN session gathers students from other
+/// classes, and its teacher reviews them and takes their attendance). Hashable, so a
+/// request's loaders can batch by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LearnerView {
     All,
@@ -96,14 +99,42 @@ pub fn learner_view(p: &Principal) -> LearnerView {
 }
 
 impl LearnerView {
-    /// The SQL condition limiting a learner id column to the learners this view sees.
-    pub fn condition(self, learner: impl IntoColumnRef) -> Condition {
+    /// The SQL condition limiting rows to the learners this view sees in the row's block:
+    /// `learner` and `block` are the row's learner id and block id (columns, or values for a
+    /// single check).
+    pub fn condition(self, learner: impl Into<Expr>, block: impl Into<Expr>) -> Condition {
+        let learner: Expr = learner.into();
         match self {
             LearnerView::All => Condition::all(),
-            LearnerView::Only(me) => Condition::all().add(Expr::col(learner).eq(me)),
-            LearnerView::TaughtBy(t) => Condition::all().add(Expr::col(learner).in_subquery(students_taught_by(t))),
+            LearnerView::Only(me) => Condition::all().add(learner.eq(me)),
+            LearnerView::TaughtBy(t) => {
+                let pair = Expr::tuple([learner.clone(), block.into()]);
+                Condition::any()
+                    .add(learner.in_subquery(students_taught_by(t)))
+                    .add(pair.clone().in_subquery(in_sessions_of::<entity::win_assignment::Entity>(t)))
+                    .add(pair.in_subquery(in_sessions_of::<entity::win_choice::Entity>(t)))
+            }
         }
     }
+}
+
+/// `(learner_id, block_id)` of the placements or choices (`E`) in sessions `teacher` teaches.
+fn in_sessions_of<E: sea_orm::EntityTrait + Default>(teacher: i64) -> SelectStatement {
+    let session = Alias::new("session_id");
+    Query::select()
+        .column(Alias::new("learner_id"))
+        .column(Alias::new("block_id"))
+        .from(E::default())
+        .and_where(
+            Expr::col(session).in_subquery(
+                Query::select()
+                    .column(win_session::Column::Id)
+                    .from(win_session::Entity)
+                    .and_where(win_session::Column::TeacherId.eq(teacher))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
 }
 
 /// Students actively enrolled in the classes a teacher actively teaches.
@@ -358,7 +389,10 @@ mod tests {
         use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
         let sql = |v: LearnerView| {
             entity::win_choice::Entity::find()
-                .filter(v.condition((entity::win_choice::Entity, entity::win_choice::Column::LearnerId)))
+                .filter(v.condition(
+                    Expr::col((entity::win_choice::Entity, entity::win_choice::Column::LearnerId)),
+                    Expr::col((entity::win_choice::Entity, entity::win_choice::Column::BlockId)),
+                ))
                 .build(DbBackend::Sqlite)
                 .to_string()
         };
@@ -368,5 +402,12 @@ mod tests {
         let taught = sql(LearnerView::TaughtBy(TEACHER));
         assert!(taught.contains(r#""learner_id" IN (SELECT "user_id" FROM "enrollments""#), "{taught}");
         assert!(taught.contains("'teacher'") && taught.contains("'student'") && taught.contains("= 200"), "{taught}");
+        // ... or placed in or choosing the teacher's sessions of the row's own block.
+        for table in ["win_assignments", "win_choices"] {
+            let wanted = format!(
+                r#"("win_choices"."learner_id", "win_choices"."block_id") IN (SELECT "learner_id", "block_id" FROM "{table}" WHERE "session_id" IN (SELECT "id" FROM "win_sessions" WHERE "win_sessions"."teacher_id" = 200))"#
+            );
+            assert!(taught.contains(&wanted), "{taught}");
+        }
     }
 }

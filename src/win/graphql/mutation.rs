@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     Attendance, ChoiceShares, WinAssignment, WinBlock, WinDecision, WinMode, WinPreference, WinReview, WinSession,
-    count, placements::shares, wl,
+    count, wl,
 };
 use crate::{
     auth::{Principal, Scope},
@@ -323,7 +323,7 @@ impl WinMutation {
                     students: count(s.students),
                     placed: count(s.placed),
                     unplaced: s.unplaced.iter().filter_map(|u| users.get(u).cloned()).map(Learner).collect(),
-                    choice_shares: Some(shares(&s.by_rank, s.placed)),
+                    choice_shares: Some(ChoiceShares::from(&s.choices)),
                     objective: Some(s.objective.to_string()),
                     user_errors: vec![],
                 }

@@ -55,17 +55,39 @@ pub async fn history_of(ctx: &Context<'_>, learner_id: i64) -> async_graphql::Re
     Ok(rows.into_iter().map(WinAssignment).collect())
 }
 
-/// Students placed in their first, second and third choices, as shares of those placed.
+/// How placements met students' choices, as shares of the students who ranked at least one
+/// session (`choosers`; 0 when there are none). Each chooser is counted once: `first`,
+/// `second`, `third` and `later` for students the placement run put in the session they
+/// ranked so; `byTeacher` for students placed where a teacher decided (a requirement, a
+/// redirection, a move), whatever rank that session had; `noneOfTheirChoices` for students the
+/// run could place in none of theirs. The shares add up to 1. Students who chose nothing are
+/// not counted. A placement run and `winSummary` compute it the same way.
 #[derive(SimpleObject)]
 pub struct ChoiceShares {
+    pub choosers: i32,
     pub first: f64,
     pub second: f64,
     pub third: f64,
+    /// Fourth choice or later.
+    pub later: f64,
+    pub by_teacher: f64,
+    pub none_of_their_choices: f64,
 }
 
-pub(super) fn shares(by_rank: &[usize], placed: usize) -> ChoiceShares {
-    let share = |i: usize| if placed == 0 { 0.0 } else { by_rank.get(i).copied().unwrap_or(0) as f64 / placed as f64 };
-    ChoiceShares { first: share(0), second: share(1), third: share(2) }
+impl From<&store::summary::ChoiceCounts> for ChoiceShares {
+    fn from(c: &store::summary::ChoiceCounts) -> Self {
+        let share = |n: usize| if c.choosers == 0 { 0.0 } else { n as f64 / c.choosers as f64 };
+        let rank = |i: usize| c.by_rank.get(i).copied().unwrap_or(0);
+        ChoiceShares {
+            choosers: super::count(c.choosers),
+            first: share(rank(0)),
+            second: share(rank(1)),
+            third: share(rank(2)),
+            later: share(c.by_rank.iter().skip(3).sum()),
+            by_teacher: share(c.by_teacher),
+            none_of_their_choices: share(c.none_of_theirs),
+        }
+    }
 }
 
 /// A student absent from WIN again and again.
@@ -88,11 +110,13 @@ impl AbsentLearner {
 #[derive(SimpleObject)]
 pub struct WinSummary {
     pub blocks: i32,
-    /// Placements of the students the caller may see.
+    /// Students placed in the sessions summed up (a school's administrators and tools: all
+    /// of its sessions; a teacher: the sessions they teach).
     pub placed: i32,
     pub choice_shares: ChoiceShares,
-    /// Seats offered across the blocks.
+    /// Seats those sessions offer.
     pub seats: i32,
+    /// Seats taken in those sessions (the same as `placed`).
     pub seats_used: i32,
     /// Students absent at least twice, most absences first.
     pub repeatedly_absent: Vec<AbsentLearner>,

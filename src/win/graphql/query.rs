@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object};
 use chrono::NaiveDate;
 
-use super::{AbsentLearner, WinBlock, WinSummary, count, placements::shares};
+use super::{AbsentLearner, ChoiceShares, WinBlock, WinSummary, count};
 use crate::{
     auth::Scope,
     graphql::context::{db, gql, needs, principal},
@@ -29,9 +29,9 @@ impl WinQuery {
         Ok(rows.into_iter().map(WinBlock).collect())
     }
 
-    /// A school's WIN between two dates: the share of students placed in their first,
-    /// second and third choices, seats offered and used, and students repeatedly absent.
-    /// Needs `win.read`; for staff and tools.
+    /// A school's WIN between two dates: how placements met students' choices, seats
+    /// offered and used, and students repeatedly absent; for a teacher, over the sessions they
+    /// teach. Needs `win.read`; for staff and tools.
     #[graphql(guard = "needs(Scope::WinRead)")]
     async fn win_summary(
         &self,
@@ -44,9 +44,9 @@ impl WinQuery {
         Ok(WinSummary {
             blocks: count(s.blocks),
             placed: count(s.placed),
-            choice_shares: shares(&s.by_rank, s.placed),
+            choice_shares: ChoiceShares::from(&s.choices),
             seats: i32::try_from(s.seats).unwrap_or(i32::MAX),
-            seats_used: count(s.seats_used),
+            seats_used: count(s.placed),
             repeatedly_absent: s
                 .repeatedly_absent
                 .into_iter()

@@ -11,7 +11,8 @@ use sea_orm::{
 };
 
 use super::{
-    Attendance, PlacementSource, block, block_session, invited, loader_error, own_choice, student, students_by_sid,
+    Attendance, PlacementSource, block, block_session, block_students, invited, loader_error, own_choice, student,
+    unknown_student,
 };
 use crate::{
     auth::{Principal, policy::win as policy},
@@ -37,7 +38,7 @@ pub async fn adjust(
     }
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
-    let learner = student(&txn, p, b.org_id, "input.learnerSourcedId", learner_sid).await?;
+    let learner = student(&txn, p, &b, "input.learnerSourcedId", learner_sid).await?;
     let session = block_session(&txn, b.id, session_id).await?;
     let current = win_assignment::Entity::find()
         .filter(win_assignment::Column::BlockId.eq(b.id))
@@ -65,7 +66,7 @@ pub async fn adjust(
         }
     }
     let rank = own_choice(&txn, b.id, learner.id, session.id).await?.map(|c| c.rank);
-    let (_, by) = p.actor_ref();
+    let by = super::actor_name(&txn, p).await?;
     let why = match note {
         Some(n) => format!("moved to {} by {by}: {}", session.title, n.trim()),
         None => format!("moved to {} by {by}", session.title),
@@ -81,6 +82,7 @@ pub async fn adjust(
         outcome_note: Set(if keep_attendance { current.outcome_note.clone() } else { None }),
         attendance_by: Set(if keep_attendance { current.attendance_by.clone() } else { None }),
         attendance_at: Set(if keep_attendance { current.attendance_at } else { None }),
+        outdated: Set(false),
         date_last_modified: Set(crate::db::now()),
         ..Default::default()
     })
@@ -98,8 +100,8 @@ pub struct AttendanceInput {
     pub note: Option<String>,
 }
 
-/// Records attendance for placed students of a block; every row is checked before anything
-/// is written.
+/// Records attendance for placed students of a block, from the block's day on (in the
+/// school's time zone); every row is checked before anything is written.
 #[tracing::instrument(skip_all, fields(block = block_id, records = rows.len()))]
 pub async fn record_attendance(
     db: &impl TransactionTrait,
@@ -113,8 +115,15 @@ pub async fn record_attendance(
     }
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
+    let today = crate::roster::store::today_in(crate::roster::store::zone_of(&txn, b.org_id).await?);
+    if today < b.block_date {
+        return Err(AppError::Conflict(format!(
+            "the block is on {}: attendance can be recorded from that day (it is {today} at the school)",
+            b.block_date
+        )));
+    }
     let sids: Vec<String> = rows.iter().map(|r| r.learner.clone()).collect();
-    let found = students_by_sid(&txn, p, b.org_id, &sids).await?;
+    let found = block_students(&txn, p, &b, &sids).await?;
     let ids: Vec<i64> = found.values().map(|u| u.id).collect();
     let placed: HashMap<i64, win_assignment::Model> = win_assignment::Entity::find()
         .filter(win_assignment::Column::BlockId.eq(b.id))
@@ -128,12 +137,7 @@ pub async fn record_attendance(
     let mut updates = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let field = |n: &str| format!("input.records.{i}.{n}");
-        let u = found.get(&r.learner).ok_or_else(|| {
-            AppError::validation(
-                field("learnerSourcedId"),
-                format!("no student `{}` among those you may see", r.learner),
-            )
-        })?;
+        let u = found.get(&r.learner).ok_or_else(|| unknown_student(&field("learnerSourcedId"), &r.learner))?;
         let a = placed.get(&u.id).ok_or_else(|| {
             AppError::validation(field("learnerSourcedId"), "the student is not placed in this block")
         })?;

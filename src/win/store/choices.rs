@@ -3,12 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entity::{win_choice, win_session, win_session_invite};
+use entity::{win_choice, win_review, win_session, win_session_invite};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
+    TransactionTrait,
 };
 
-use super::{block, loader_error, student};
+use super::{WinDecision, block, find_block, loader_error, student};
 use crate::{
     auth::{Principal, policy::win as policy},
     error::{AppError, AppResult, OnConstraint},
@@ -16,7 +17,10 @@ use crate::{
 };
 
 /// Replaces a student's ranked choices for a block (first = rank 1). Refused, changing nothing,
-/// once the block's choices have closed.
+/// once the block's choices have closed. A teacher's approval of a session the student no
+/// longer chooses is withdrawn with it (a redirection or requirement stands: it never depended
+/// on the choices); when placement has run and the choices changed, the student's placement
+/// and the block's are marked outdated until placement runs again.
 #[tracing::instrument(skip_all, fields(block = block_id))]
 pub async fn submit_choices(
     db: &impl TransactionTrait,
@@ -38,7 +42,7 @@ pub async fn submit_choices(
     if sessions.len() > usize::try_from(b.max_choices).unwrap_or(0) {
         return Err(AppError::validation("input.sessionIds", format!("rank at most {} sessions", b.max_choices)));
     }
-    let learner = student(&txn, p, b.org_id, "input.learnerSourcedId", learner_sid).await?;
+    let learner = student(&txn, p, &b, "input.learnerSourcedId", learner_sid).await?;
     policy::may_choose_for(p, learner.id)?;
     let offered: HashMap<i64, win_session::Model> = win_session::Entity::find()
         .filter(win_session::Column::BlockId.eq(b.id))
@@ -66,11 +70,30 @@ pub async fn submit_choices(
             return Err(AppError::validation(&field, "ranked twice"));
         }
     }
+    let before: Vec<i64> = win_choice::Entity::find()
+        .filter(win_choice::Column::BlockId.eq(b.id))
+        .filter(win_choice::Column::LearnerId.eq(learner.id))
+        .order_by_asc(win_choice::Column::Rank)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| c.session_id)
+        .collect();
     win_choice::Entity::delete_many()
         .filter(win_choice::Column::BlockId.eq(b.id))
         .filter(win_choice::Column::LearnerId.eq(learner.id))
         .exec(&txn)
         .await?;
+    win_review::Entity::delete_many()
+        .filter(win_review::Column::BlockId.eq(b.id))
+        .filter(win_review::Column::LearnerId.eq(learner.id))
+        .filter(win_review::Column::Decision.eq(WinDecision::Approved))
+        .filter(win_review::Column::SessionId.is_not_in(sessions.iter().copied()))
+        .exec(&txn)
+        .await?;
+    if before != sessions {
+        super::placement_changed(&txn, &b, learner.id).await?;
+    }
     let (_, by) = p.actor_ref();
     if !sessions.is_empty() {
         win_choice::Entity::insert_many(sessions.iter().enumerate().map(|(i, s)| win_choice::ActiveModel {
@@ -93,6 +116,27 @@ pub async fn submit_choices(
         .all(&txn)
         .await?;
     txn.commit().await?;
+    p.reveal(out.iter().map(|c| c.learner_id));
+    Ok(out)
+}
+
+/// The choices that stand for a student in a block, for a caller who sees them (a refused
+/// submission answers with them); none when the block or the student is not the caller's.
+#[tracing::instrument(skip_all, fields(block = block_id))]
+pub async fn standing(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    block_id: i64,
+    learner_sid: &str,
+) -> AppResult<Vec<win_choice::Model>> {
+    let Some(b) = find_block(db, p, block_id).await? else { return Ok(vec![]) };
+    let Ok(learner) = student(db, p, &b, "input.learnerSourcedId", learner_sid).await else { return Ok(vec![]) };
+    let out = win_choice::Entity::find()
+        .filter(win_choice::Column::BlockId.eq(b.id))
+        .filter(win_choice::Column::LearnerId.eq(learner.id))
+        .order_by_asc(win_choice::Column::Rank)
+        .all(db)
+        .await?;
     p.reveal(out.iter().map(|c| c.learner_id));
     Ok(out)
 }

@@ -23,7 +23,7 @@ pub use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
-    sea_query::{Query, SelectStatement},
+    sea_query::{Expr, Query, SelectStatement},
 };
 
 pub use self::{
@@ -65,9 +65,11 @@ pub async fn find_block(db: &impl ConnectionTrait, p: &Principal, id: i64) -> Ap
     Ok(blocks(p).filter(win_block::Column::Id.eq(id)).one(db).await?)
 }
 
-/// A block of the caller's schools, or not found.
+/// A block of the caller's schools, or not found (on `input.blockId`).
 async fn block(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<win_block::Model> {
-    find_block(db, p, id).await?.ok_or(AppError::NotFound("WIN block"))
+    find_block(db, p, id)
+        .await?
+        .ok_or_else(|| AppError::not_found_at("input.blockId", "no WIN block with this id among your schools"))
 }
 
 /// A session of a block of the caller's schools.
@@ -101,7 +103,7 @@ async fn school(db: &impl ConnectionTrait, p: &Principal, field: &str, sid: &str
     roster::find_org(db, p, Key::Sourced(sid))
         .await?
         .filter(|o| o.org_type == OrgType::School && p.owns_org(o.id) && o.status == Status::Active)
-        .ok_or_else(|| AppError::validation(field, format!("no school `{sid}` among yours")))
+        .ok_or_else(|| AppError::not_found_at(field, format!("no school `{sid}` among yours")))
 }
 
 /// Active students of a school the principal may see, by sourcedId.
@@ -124,26 +126,68 @@ async fn students_by_sid(
     Ok(out)
 }
 
-/// One active student of the school the principal may see, or a validation error on `field`.
+/// Active students of the block's school whom the caller sees in this block, by sourcedId:
+/// any of the school's for its administrators and tools, themself for a student, and for a
+/// teacher the students of their classes and those placed in or choosing their sessions of
+/// this block (`policy::win::LearnerView`).
+async fn block_students(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    b: &win_block::Model,
+    sids: &[String],
+) -> AppResult<HashMap<String, user::Model>> {
+    let view = crate::auth::policy::win::learner_view(p);
+    let mut out = HashMap::new();
+    for chunk in sids.chunks(500) {
+        // The block is of the caller's schools (it was read through `blocks`), so the view
+        // alone decides which of the school's students the caller sees.
+        for u in user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Student))
+            .filter(user::Column::Status.eq(Status::Active))
+            .filter(user::Column::Id.in_subquery(school_members(b.org_id)))
+            .filter(user::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
+            .filter(view.condition(Expr::col((user::Entity, user::Column::Id)), Expr::val(b.id)))
+            .all(db)
+            .await?
+        {
+            out.insert(u.sourced_id.clone(), u);
+        }
+    }
+    Ok(out)
+}
+
+/// Ids of the users of a school, as a subquery.
+fn school_members(school: i64) -> SelectStatement {
+    Query::select()
+        .column(entity::user_org::Column::UserId)
+        .from(entity::user_org::Entity)
+        .and_where(entity::user_org::Column::OrgId.eq(school))
+        .to_owned()
+}
+
+/// One student the caller sees in the block (see [`block_students`]), or not found on `field`.
 async fn student(
     db: &impl ConnectionTrait,
     p: &Principal,
-    school: i64,
+    b: &win_block::Model,
     field: &str,
     sid: &str,
 ) -> AppResult<user::Model> {
-    students_by_sid(db, p, school, &[sid.to_owned()]).await?.remove(sid).ok_or_else(|| {
-        AppError::validation(field, format!("no student `{sid}` of this school among those you may see"))
-    })
+    block_students(db, p, b, &[sid.to_owned()]).await?.remove(sid).ok_or_else(|| unknown_student(field, sid))
 }
 
-/// A session of the block, or a validation error naming `sessionId`.
+/// The answer for a student who does not exist or whom the caller may not see (the same).
+fn unknown_student(field: &str, sid: &str) -> AppError {
+    AppError::not_found_at(field, format!("no student `{sid}` of this school among those you may see"))
+}
+
+/// A session of the block, or not found on `input.sessionId`.
 async fn block_session(db: &impl ConnectionTrait, block: i64, id: i64) -> AppResult<win_session::Model> {
     win_session::Entity::find_by_id(id)
         .filter(win_session::Column::BlockId.eq(block))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::validation("input.sessionId", "not a session of this block"))
+        .ok_or_else(|| AppError::not_found_at("input.sessionId", "no session with this id in the block"))
 }
 
 /// Whether the student is on the session's invitation list.
@@ -169,6 +213,40 @@ async fn own_choice(
         .filter(win_choice::Column::SessionId.eq(session))
         .one(db)
         .await?)
+}
+
+/// A student's choices or their teacher's decision changed: once placement has run, their
+/// placement and the block's no longer stand until placement runs again.
+async fn placement_changed(db: &impl ConnectionTrait, b: &win_block::Model, learner: i64) -> AppResult<()> {
+    if b.placed_at.is_none() {
+        return Ok(());
+    }
+    let now = crate::db::now();
+    win_assignment::Entity::update_many()
+        .col_expr(win_assignment::Column::Outdated, Expr::value(true))
+        .col_expr(win_assignment::Column::DateLastModified, Expr::value(now))
+        .filter(win_assignment::Column::BlockId.eq(b.id))
+        .filter(win_assignment::Column::LearnerId.eq(learner))
+        .exec(db)
+        .await?;
+    win_block::Entity::update_many()
+        .col_expr(win_block::Column::PlacementOutdated, Expr::value(true))
+        .col_expr(win_block::Column::DateLastModified, Expr::value(now))
+        .filter(win_block::Column::Id.eq(b.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// How text shown to students names the caller: a person by name, a tool as the school.
+async fn actor_name(db: &impl ConnectionTrait, p: &Principal) -> AppResult<String> {
+    Ok(match &p.actor {
+        crate::auth::Actor::User { user_id, sourced_id, .. } => user::Entity::find_by_id(*user_id)
+            .one(db)
+            .await?
+            .map_or_else(|| sourced_id.clone(), |u| format!("{} {}", u.given_name, u.family_name)),
+        _ => "your school".to_owned(),
+    })
 }
 
 /// A batched read's failure (a loader shares one error among its callers, so its cause is

@@ -20,7 +20,8 @@ use crate::{
     win::loaders::WinLoaders,
 };
 
-/// Records a teacher's decision on a student's choices (replacing an earlier one).
+/// Records a teacher's decision on a student's choices (replacing an earlier one); once
+/// placement has run, a changed decision marks the student's placement outdated.
 #[tracing::instrument(skip_all, fields(block = block_id, session = session_id))]
 pub async fn review(
     db: &impl TransactionTrait,
@@ -41,7 +42,7 @@ pub async fn review(
     }
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
-    let learner = student(&txn, p, b.org_id, "input.learnerSourcedId", learner_sid).await?;
+    let learner = student(&txn, p, &b, "input.learnerSourcedId", learner_sid).await?;
     let session = block_session(&txn, b.id, session_id).await?;
     if session.invite_only && decision != WinDecision::Required && !invited(&txn, session.id, learner.id).await? {
         return Err(AppError::validation(
@@ -52,11 +53,19 @@ pub async fn review(
     if decision == WinDecision::Approved && own_choice(&txn, b.id, learner.id, session.id).await?.is_none() {
         return Err(AppError::validation("input.sessionId", "approve one of the student's choices"));
     }
+    let before = win_review::Entity::find()
+        .filter(win_review::Column::BlockId.eq(b.id))
+        .filter(win_review::Column::LearnerId.eq(learner.id))
+        .one(&txn)
+        .await?;
     win_review::Entity::delete_many()
         .filter(win_review::Column::BlockId.eq(b.id))
         .filter(win_review::Column::LearnerId.eq(learner.id))
         .exec(&txn)
         .await?;
+    if before.is_none_or(|r| r.decision != decision || r.session_id != session.id) {
+        super::placement_changed(&txn, &b, learner.id).await?;
+    }
     let (_, by) = p.actor_ref();
     let m = win_review::ActiveModel {
         block_id: Set(b.id),
@@ -74,6 +83,35 @@ pub async fn review(
     txn.commit().await?;
     p.reveal([m.learner_id]);
     Ok(m)
+}
+
+/// Withdraws the teacher's decision on a student's choices for a block, if there is one;
+/// answers whether there was. Once placement has run, the student's placement is marked
+/// outdated.
+#[tracing::instrument(skip_all, fields(block = block_id))]
+pub async fn clear_review(
+    db: &impl TransactionTrait,
+    p: &Principal,
+    block_id: i64,
+    learner_sid: &str,
+) -> AppResult<bool> {
+    policy::require_staff(p)?;
+    let txn = crate::db::begin_write(db).await?;
+    let b = block(&txn, p, block_id).await?;
+    let learner = student(&txn, p, &b, "input.learnerSourcedId", learner_sid).await?;
+    let gone = win_review::Entity::delete_many()
+        .filter(win_review::Column::BlockId.eq(b.id))
+        .filter(win_review::Column::LearnerId.eq(learner.id))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
+    if gone {
+        super::placement_changed(&txn, &b, learner.id).await?;
+    }
+    txn.commit().await?;
+    p.reveal([learner.id]);
+    Ok(gone)
 }
 
 /// A student's choice with the gaps bearing on it.

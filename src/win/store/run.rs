@@ -9,7 +9,11 @@ use sea_orm::{
     TransactionSession, TransactionTrait, sea_query::Query,
 };
 
-use super::{MAX_CHOICES, PlacementSource, WinDecision, block, review::facts};
+use super::{
+    PlacementSource, WinDecision, block,
+    review::facts,
+    summary::{ChoiceCounts, Counted, count_choices},
+};
 use crate::{
     auth::{Principal, policy::win as policy},
     error::{AppError, AppResult},
@@ -45,8 +49,8 @@ pub struct RunSummary {
     pub students: usize,
     pub placed: usize,
     pub unplaced: Vec<i64>,
-    /// Students placed in their n-th choice, by n (index 0: first choice).
-    pub by_rank: Vec<usize>,
+    /// How the placements met the students' choices.
+    pub choices: ChoiceCounts,
     pub objective: i64,
 }
 
@@ -165,8 +169,9 @@ pub async fn run_placement(db: &impl TransactionTrait, p: &Principal, block_id: 
     win_assignment::Entity::delete_many().filter(win_assignment::Column::BlockId.eq(b.id)).exec(&txn).await?;
     let now = crate::db::now();
     let mut rows = Vec::new();
-    let mut by_rank = vec![0usize; MAX_CHOICES as usize];
     let mut unplaced = Vec::new();
+    // Placed before choices close: students may still change them.
+    let provisional = now < b.choices_close_at;
     for (n, l) in learners.iter().enumerate() {
         let st = &problem.students[n];
         let Some(k) = placed.session[n] else {
@@ -189,11 +194,8 @@ pub async fn run_placement(db: &impl TransactionTrait, p: &Principal, block_id: 
             (PlacementSource::Required, format!("required by your teacher: {}", session.title))
         } else if let Some(r) = review.filter(|r| r.decision == WinDecision::Redirected) {
             let note = r.note.as_deref().unwrap_or_default();
-            (PlacementSource::Placed, format!("your teacher directed you to {}: {note}", session.title))
+            (PlacementSource::Redirected, format!("your teacher directed you to {}: {note}", session.title))
         } else if let Some(r) = rank {
-            if let Some(slot) = own_rank.and_then(|x| by_rank.get_mut(usize::try_from(x - 1).ok()?)) {
-                *slot += 1;
-            }
             let shown = own_rank.and_then(|x| u32::try_from(x).ok()).unwrap_or(r);
             let mut why = format!("placed in your {} choice ({})", ordinal(shown), session.title);
             if review.is_some_and(|x| x.decision == WinDecision::Approved) {
@@ -236,18 +238,27 @@ pub async fn run_placement(db: &impl TransactionTrait, p: &Principal, block_id: 
             outcome_note: Set(kept.and_then(|a| a.outcome_note.clone())),
             attendance_by: Set(kept.and_then(|a| a.attendance_by.clone())),
             attendance_at: Set(kept.and_then(|a| a.attendance_at)),
+            outdated: Set(false),
+            provisional: Set(provisional),
+            choices_made: Set(choices.get(l).map_or(0, |c| i32::try_from(c.len()).unwrap_or(i32::MAX))),
             created_at: Set(now),
             date_last_modified: Set(now),
             ..Default::default()
         });
     }
     let placed_count = rows.len();
+    let counts = count_choices(rows.iter().map(|r| Counted {
+        source: *r.source.as_ref(),
+        choice_rank: *r.choice_rank.as_ref(),
+        choices_made: *r.choices_made.as_ref(),
+    }));
     for chunk in rows.chunks(1000) {
         win_assignment::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
     let block = win_block::Entity::update(win_block::ActiveModel {
         id: Set(b.id),
         placed_at: Set(Some(now)),
+        placement_outdated: Set(false),
         date_last_modified: Set(now),
         ..Default::default()
     })
@@ -256,5 +267,12 @@ pub async fn run_placement(db: &impl TransactionTrait, p: &Principal, block_id: 
     txn.commit().await?;
     // The run rewrote every student's placement (and reports those it could not place).
     p.reveal(learners.iter().copied());
-    Ok(RunSummary { block, students: learners.len(), placed: placed_count, unplaced, by_rank, objective: placed.cost })
+    Ok(RunSummary {
+        block,
+        students: learners.len(),
+        placed: placed_count,
+        unplaced,
+        choices: counts,
+        objective: placed.cost,
+    })
 }
