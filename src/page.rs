@@ -82,6 +82,37 @@ where
     }
 }
 
+/// Pages rows already in memory (a request's batched load), sorted ascending by `key`, which
+/// is unique among them: the same answers as [`fetch_page`] would give for the same rows.
+pub fn page_of<M>(rows: Vec<M>, key: impl Fn(&M) -> i64, req: PageRequest) -> Page<M> {
+    let total = Some(rows.len() as u64);
+    match req {
+        PageRequest::Keyset { forward, size, after, before } => {
+            let size = usize::try_from(size).unwrap_or(usize::MAX);
+            let mut rows: Vec<M> = rows
+                .into_iter()
+                .filter(|m| after.is_none_or(|a| key(m) > a) && before.is_none_or(|b| key(m) < b))
+                .collect();
+            let more = rows.len() > size;
+            if forward {
+                rows.truncate(size);
+                Page { rows, has_previous: after.is_some(), has_next: more, total }
+            } else {
+                let skip = rows.len().saturating_sub(size);
+                let rows = rows.split_off(skip);
+                Page { rows, has_previous: more, has_next: before.is_some(), total }
+            }
+        }
+        PageRequest::Offset { limit, offset } => {
+            let (limit, offset) =
+                (usize::try_from(limit).unwrap_or(usize::MAX), usize::try_from(offset).unwrap_or(usize::MAX));
+            let len = rows.len();
+            let rows: Vec<M> = rows.into_iter().skip(offset).take(limit).collect();
+            Page { rows, has_previous: offset > 0, has_next: offset.saturating_add(limit) < len, total }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use entity::org;
@@ -137,5 +168,28 @@ mod tests {
         assert_eq!(ids(&db, at(2, 4), false).await, (vec![5], true, false, None));
         assert_eq!(ids(&db, at(3, 5), true).await, (vec![], true, false, Some(5)));
         assert_eq!(ids(&db, at(5, 0), false).await, (vec![1, 2, 3, 4, 5], false, false, None));
+    }
+
+    #[test]
+    fn pages_in_memory_like_the_database() {
+        let rows = || vec![2_i64, 3, 5, 7, 11];
+        let key = |m: &i64| *m;
+        let fwd = |size, after| PageRequest::Keyset { forward: true, size, after, before: None };
+        let p = page_of(rows(), key, fwd(2, None));
+        assert_eq!((p.rows, p.has_previous, p.has_next, p.total), (vec![2, 3], false, true, Some(5)));
+        let p = page_of(rows(), key, fwd(2, Some(3)));
+        assert_eq!((p.rows, p.has_previous, p.has_next), (vec![5, 7], true, true));
+        let p = page_of(rows(), key, fwd(2, Some(7)));
+        assert_eq!((p.rows, p.has_previous, p.has_next), (vec![11], true, false));
+        let back = PageRequest::Keyset { forward: false, size: 2, after: None, before: Some(11) };
+        let p = page_of(rows(), key, back);
+        assert_eq!((p.rows, p.has_previous, p.has_next), (vec![5, 7], true, true));
+        let back = PageRequest::Keyset { forward: false, size: 3, after: None, before: Some(7) };
+        let p = page_of(rows(), key, back);
+        assert_eq!((p.rows, p.has_previous, p.has_next), (vec![2, 3, 5], false, true));
+        let p = page_of(rows(), key, PageRequest::Offset { limit: 2, offset: 3 });
+        assert_eq!((p.rows, p.has_previous, p.has_next), (vec![7, 11], true, false));
+        let p = page_of(rows(), key, fwd(0, None));
+        assert_eq!((p.rows, p.has_next), (vec![], true));
     }
 }

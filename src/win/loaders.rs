@@ -6,7 +6,9 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{win_assignment, win_block, win_choice, win_review, win_session, win_session_competency};
+use entity::{
+    win_assignment, win_block, win_choice, win_review, win_session, win_session_competency, win_session_invite,
+};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value, sea_query::Expr,
 };
@@ -87,6 +89,8 @@ pub struct WinLoaders {
     pub sessions: Arc<Cached<ByParent<win_session::Entity>>>,
     /// A session's focus competency links, by competency id.
     pub focus: Arc<Cached<ByParent<win_session_competency::Entity>>>,
+    /// A session's invitations.
+    pub invites: Arc<Cached<ByParent<win_session_invite::Entity>>>,
     /// Every placement in a session (for its seat count).
     pub seats: Arc<Cached<ByParent<win_assignment::Entity>>>,
     /// A learner's placements.
@@ -112,6 +116,7 @@ impl WinLoaders {
                 ByParent::new(db, win_session_competency::Column::SessionId)
                     .ordered_by(win_session_competency::Column::CompetencyId),
             )),
+            invites: Arc::new(cached(ByParent::new(db, win_session_invite::Column::SessionId))),
             seats: Arc::new(cached(ByParent::new(db, A::SessionId))),
             history: Arc::new(cached(ByParent::new(db, A::LearnerId).ordered_by(A::BlockId))),
             choices: VisibleByParent::new(db, C::BlockId, [C::LearnerId, C::BlockId], vec![C::LearnerId, C::Rank]),
@@ -132,6 +137,7 @@ impl WinLoaders {
         self.session.clear();
         self.sessions.clear();
         self.focus.clear();
+        self.invites.clear();
         self.seats.clear();
         self.history.clear();
         self.choices.clear();

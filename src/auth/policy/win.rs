@@ -67,6 +67,26 @@ pub fn may_offer_as(p: &Principal, teacher: Option<i64>) -> AppResult<()> {
     }
 }
 
+/// A teacher names only themself as a session's teacher (by sourcedId).
+pub fn may_name_teacher(p: &Principal, teacher_sid: &str) -> AppResult<()> {
+    match (&p.people, &p.actor) {
+        (People::Taught(_), Actor::User { sourced_id, .. }) if sourced_id != teacher_sid => {
+            Err(AppError::Forbidden("a teacher offers sessions of their own".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A teacher changes or withdraws the sessions they teach; administrators and tools any.
+pub fn may_change_session(p: &Principal, teacher: Option<i64>) -> AppResult<()> {
+    match p.people {
+        People::Taught(me) if teacher != Some(me) => {
+            Err(AppError::Forbidden("a teacher changes only the sessions they teach".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A school's WIN summary is for its staff and tools, with `win.read`.
 pub fn require_summary_reader(p: &Principal) -> AppResult<()> {
     p.require(Scope::WinRead)?;
@@ -321,6 +341,44 @@ mod tests {
         );
         for (name, p) in callers() {
             assert!(may_offer_as(&p, None).is_ok(), "a session without a teacher, for {name}");
+        }
+    }
+
+    #[test]
+    fn a_teacher_names_and_changes_only_their_own_sessions() {
+        check(
+            "may_name_teacher(u-200)",
+            |p| may_name_teacher(p, "u-200"),
+            &[
+                ("student", true),
+                ("other student", true),
+                ("teacher", true),
+                ("other teacher", false),
+                ("school admin", true),
+                ("other-school admin", true),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", true),
+                ("anonymous", true),
+            ],
+        );
+        for (teacher, other_allowed) in [(Some(TEACHER), false), (None, false)] {
+            check(
+                "may_change_session",
+                |p| may_change_session(p, teacher),
+                &[
+                    ("student", true),
+                    ("other student", true),
+                    ("teacher", teacher == Some(TEACHER)),
+                    ("other teacher", other_allowed),
+                    ("school admin", true),
+                    ("other-school admin", true),
+                    ("district admin", true),
+                    ("tool with scopes", true),
+                    ("tool without scopes", true),
+                    ("anonymous", true),
+                ],
+            );
         }
     }
 

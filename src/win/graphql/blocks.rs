@@ -1,20 +1,76 @@
-//! The GraphQL types of blocks and the sessions offered in them.
+//! The GraphQL types of blocks and the sessions offered in them. Times are shown in the
+//! school's time zone, with their offset.
 
-use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::{win_block, win_session};
 
-use super::{WinAssignment, WinChoiceReview, WinMode, WinPreference, count, wl};
+use super::{
+    Attendance, PlacementSource, PlacementStatus, WinAssignment, WinChoiceReview, WinMode, WinPreference, count, wl,
+};
 use crate::{
-    auth::Scope,
+    auth::{People, Scope},
     competencies::graphql::Competency,
     graphql::{
         context::{db, gql, loaders, needs, principal},
-        relay::{Kind, global_id},
+        relay::{Conn, Kind, PageArgs, connection, decode_kind, global_id, page_request},
     },
-    roster::graphql::{Educator, School},
+    roster::{
+        graphql::{Educator, Learner, School},
+        store::{Tz, zone::zone_from},
+    },
     win::store,
 };
+
+/// The time zone of a school, through the request's org loader (the school, then its
+/// district).
+pub(super) async fn school_zone(ctx: &Context<'_>, org_id: i64) -> async_graphql::Result<Tz> {
+    let orgs = &loaders(ctx)?.orgs;
+    let Some(o) = orgs.load_one(org_id).await? else { return Ok(crate::roster::store::zone::FALLBACK_ZONE) };
+    let parent = match (o.time_zone.is_none(), o.parent_id) {
+        (true, Some(p)) => orgs.load_one(p).await?,
+        _ => None,
+    };
+    Ok(zone_from(&o, parent.as_ref()))
+}
+
+/// An instant in a zone, with its offset.
+pub(super) fn local(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
+    t.with_timezone(&tz).fixed_offset()
+}
+
+/// Filters for `WinBlock.placements`.
+#[derive(InputObject, Default)]
+pub struct WinPlacementsFilter {
+    pub session_id: Option<ID>,
+    pub source: Option<PlacementSource>,
+    /// Only students with this attendance.
+    pub attendance: Option<Attendance>,
+    /// Only placements whose attendance is (true) or is not yet (false) recorded.
+    pub attendance_recorded: Option<bool>,
+    /// Only outdated placements (true) or standing ones (false).
+    pub outdated: Option<bool>,
+}
+
+/// Filters for `WinBlock.preferences`.
+#[derive(InputObject, Default)]
+pub struct WinPreferencesFilter {
+    pub session_id: Option<ID>,
+    pub rank: Option<i32>,
+}
+
+/// Filters for `WinBlock.choiceReview`.
+#[derive(InputObject, Default)]
+pub struct WinChoiceReviewFilter {
+    /// Only students with a teacher's decision (true) or without one (false).
+    pub decided: Option<bool>,
+    /// Only students who ranked this session.
+    pub session_id: Option<ID>,
+}
+
+fn session_filter(id: Option<&ID>, field: &str) -> async_graphql::Result<Option<i64>> {
+    Ok(id.map(|s| decode_kind(s, Kind::WinSession, field)).transpose()?)
+}
 
 /// A school's WIN block on one date.
 pub struct WinBlock(pub win_block::Model);
@@ -24,12 +80,18 @@ impl WinBlock {
     pub async fn id(&self) -> ID {
         global_id(Kind::WinBlock, self.0.id)
     }
+    /// The block's day at the school.
     async fn date(&self) -> NaiveDate {
         self.0.block_date
     }
-    /// Students choose until then; afterwards choices are locked.
-    async fn choices_close_at(&self) -> DateTime<Utc> {
-        self.0.choices_close_at
+    /// The school's IANA time zone, in which the block's times are shown.
+    async fn time_zone(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(school_zone(ctx, self.0.org_id).await?.name().to_owned())
+    }
+    /// Students choose until then (in the school's time zone, with its offset); afterwards
+    /// choices are locked.
+    async fn choices_close_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<FixedOffset>> {
+        Ok(local(self.0.choices_close_at, school_zone(ctx, self.0.org_id).await?))
     }
     async fn choices_open(&self) -> bool {
         Utc::now() < self.0.choices_close_at
@@ -38,9 +100,20 @@ impl WinBlock {
     async fn max_choices(&self) -> i32 {
         self.0.max_choices
     }
-    /// When placement last ran; null before.
-    async fn placed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.placed_at
+    /// When placement last ran (in the school's time zone); null before.
+    async fn placed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<FixedOffset>>> {
+        let Some(t) = self.0.placed_at else { return Ok(None) };
+        Ok(Some(local(t, school_zone(ctx, self.0.org_id).await?)))
+    }
+    /// Whether the placement stands: not run, provisional (run while choices were open),
+    /// final, or outdated (something changed since; run placement again).
+    async fn placement_status(&self) -> PlacementStatus {
+        match self.0.placed_at {
+            None => PlacementStatus::NotRun,
+            Some(_) if self.0.placement_outdated => PlacementStatus::Outdated,
+            Some(t) if t < self.0.choices_close_at => PlacementStatus::Provisional,
+            Some(_) => PlacementStatus::Final,
+        }
     }
     async fn school(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<School>> {
         Ok(loaders(ctx)?.orgs.load_one(self.0.org_id).await?.map(School))
@@ -49,27 +122,105 @@ impl WinBlock {
     async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinSession>> {
         Ok(wl(ctx)?.sessions.load_one(self.0.id).await?.unwrap_or_default().into_iter().map(WinSession).collect())
     }
-    /// Ranked choices of the students the caller may see. Needs `win.read`.
+    /// Ranked choices of the students the caller may see, by student and rank. Needs
+    /// `win.read`.
     #[graphql(guard = "needs(Scope::WinRead)")]
-    async fn preferences(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinPreference>> {
-        let rows = gql(store::choices::preferences(wl(ctx)?, principal(ctx)?, self.0.id).await)?;
-        Ok(rows.into_iter().map(WinPreference).collect())
+    async fn preferences(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<WinPreferencesFilter>,
+    ) -> async_graphql::Result<Conn<WinPreference>> {
+        let f = filter.unwrap_or_default();
+        let session = session_filter(f.session_id.as_ref(), "filter.sessionId")?;
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let keep = |c: &entity::win_choice::Model| {
+            session.is_none_or(|s| c.session_id == s) && f.rank.is_none_or(|r| c.rank == r)
+        };
+        let page = gql(store::choices::preferences(wl(ctx)?, principal(ctx)?, self.0.id, keep, req).await)?;
+        Ok(connection(page, store::choices::preference_key, WinPreference))
     }
-    /// For each student the caller may see who chose or was decided on: their choices with the
-    /// mastery gaps bearing on each (focus competencies below the mastered level), and the
-    /// teacher's decision. What a teacher reviews before placement. Needs `win.read`; meant for
-    /// one block at a time (each block reads its students' mastery).
+    /// For each student the caller may see who chose or was decided on (by student): their
+    /// choices with the mastery gaps bearing on each (focus competencies below the mastered
+    /// level), and the teacher's decision. What a teacher reviews before placement; a
+    /// session's teacher sees every student who chose it. Needs `win.read`.
     #[graphql(guard = "needs(Scope::WinRead)")]
-    async fn choice_review(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinChoiceReview>> {
-        let rows = gql(store::review::choice_review(db(ctx)?, wl(ctx)?, principal(ctx)?, self.0.id).await)?;
-        Ok(rows.into_iter().map(WinChoiceReview::from).collect())
+    async fn choice_review(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<WinChoiceReviewFilter>,
+    ) -> async_graphql::Result<Conn<WinChoiceReview>> {
+        let f = filter.unwrap_or_default();
+        let session = session_filter(f.session_id.as_ref(), "filter.sessionId")?;
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let keep = |r: &store::review::ChoiceReview| {
+            f.decided.is_none_or(|d| r.decision.is_some() == d)
+                && session.is_none_or(|s| r.choices.iter().any(|c| c.session_id == s))
+        };
+        let page = gql(
+            store::review::choice_review(db(ctx)?, wl(ctx)?, principal(ctx)?, self.0.id, req, keep).await,
+        )?;
+        Ok(connection(page, |r| r.learner_id, WinChoiceReview::from))
     }
-    /// Where the students the caller may see are placed. Needs `win.read`.
+    /// Students the caller may see who have not ranked any session of the block yet (by
+    /// id): who to remind before choices close. Needs `win.read`; for staff and tools.
     #[graphql(guard = "needs(Scope::WinRead)")]
-    async fn placements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinAssignment>> {
-        let rows = gql(store::attendance::block_placements(wl(ctx)?, principal(ctx)?, self.0.id).await)?;
-        Ok(rows.into_iter().map(WinAssignment).collect())
+    async fn not_chosen(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Learner>> {
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let page = gql(store::choices::not_chosen(db(ctx)?, principal(ctx)?, &self.0, req, wants(ctx)).await)?;
+        Ok(connection(page, |u| u.id, Learner))
     }
+    /// Where the students the caller may see are placed, by student. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
+    async fn placements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<WinPlacementsFilter>,
+    ) -> async_graphql::Result<Conn<WinAssignment>> {
+        let f = filter.unwrap_or_default();
+        let session = session_filter(f.session_id.as_ref(), "filter.sessionId")?;
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let keep = |a: &entity::win_assignment::Model| {
+            session.is_none_or(|s| a.session_id == s)
+                && f.source.is_none_or(|s| store::PlacementSource::from(s) == a.source)
+                && f.attendance.is_none_or(|x| a.attendance == Some(x.into()))
+                && f.attendance_recorded.is_none_or(|r| a.attendance.is_some() == r)
+                && f.outdated.is_none_or(|o| a.outdated == o)
+        };
+        let page = gql(store::attendance::block_placements(wl(ctx)?, principal(ctx)?, self.0.id, keep, req).await)?;
+        Ok(connection(page, |a| a.learner_id, WinAssignment))
+    }
+}
+
+/// Whether the document selects `totalCount`.
+fn wants(ctx: &Context<'_>) -> bool {
+    crate::graphql::relay::wants_total(ctx)
+}
+
+/// Filters for `WinSession.placements`.
+#[derive(InputObject, Default)]
+pub struct WinSessionPlacementsFilter {
+    pub attendance: Option<Attendance>,
+    /// Only placements whose attendance is (true) or is not yet (false) recorded.
+    pub attendance_recorded: Option<bool>,
 }
 
 /// A session a teacher offers in a WIN block.
@@ -99,6 +250,21 @@ impl WinSession {
     async fn invite_only(&self) -> bool {
         self.0.invite_only
     }
+    /// Whether the signed-in student may rank this session now: choices are open and the
+    /// session is open to all or invites them. Null for anyone but a signed-in student.
+    async fn can_choose(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        let p = principal(ctx)?;
+        let People::Only(me) = p.people else { return Ok(None) };
+        let Some(b) = wl(ctx)?.block.load_one(self.0.block_id).await? else { return Ok(Some(false)) };
+        if Utc::now() >= b.choices_close_at {
+            return Ok(Some(false));
+        }
+        if !self.0.invite_only {
+            return Ok(Some(true));
+        }
+        let invited = wl(ctx)?.invites.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(Some(invited.iter().any(|i| i.learner_id == me)))
+    }
     async fn teacher(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Educator>> {
         let Some(t) = self.0.teacher_id else { return Ok(None) };
         Ok(loaders(ctx)?.users.load_one(t).await?.map(Educator))
@@ -114,11 +280,27 @@ impl WinSession {
     async fn seats_taken(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         Ok(count(gql(store::attendance::seats_taken(wl(ctx)?, self.0.id).await)?))
     }
-    /// Placements in it of the students the caller may see. Needs `win.read`.
+    /// Placements in it of the students the caller may see (its teacher sees every student
+    /// placed in it), by student. Needs `win.read`.
     #[graphql(guard = "needs(Scope::WinRead)")]
-    async fn placements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinAssignment>> {
-        let rows = gql(store::attendance::session_placements(wl(ctx)?, principal(ctx)?, self.0.id).await)?;
-        Ok(rows.into_iter().map(WinAssignment).collect())
+    async fn placements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<WinSessionPlacementsFilter>,
+    ) -> async_graphql::Result<Conn<WinAssignment>> {
+        let f = filter.unwrap_or_default();
+        let req = page_request(&PageArgs::new(first, after, last, before))?;
+        let keep = |a: &entity::win_assignment::Model| {
+            f.attendance.is_none_or(|x| a.attendance == Some(x.into()))
+                && f.attendance_recorded.is_none_or(|r| a.attendance.is_some() == r)
+        };
+        let page =
+            gql(store::attendance::session_placements(wl(ctx)?, principal(ctx)?, self.0.id, keep, req).await)?;
+        Ok(connection(page, |a| a.learner_id, WinAssignment))
     }
     async fn block(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinBlock>> {
         Ok(wl(ctx)?.block.load_one(self.0.block_id).await?.map(WinBlock))

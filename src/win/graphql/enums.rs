@@ -58,3 +58,18 @@ pub enum Attendance {
 }
 
 both_ways!(Attendance, StoredAttendance, [Present, Absent, Late]);
+
+/// Whether a block's placement stands.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlacementStatus {
+    /// Placement has not run.
+    NotRun,
+    /// Placement ran while choices were still open: students may still change them, and it
+    /// will be run again.
+    Provisional,
+    /// Placement ran after choices closed and nothing changed since.
+    Final,
+    /// Choices, teachers' decisions or sessions changed after placement ran: it no longer
+    /// stands until placement runs again.
+    Outdated,
+}

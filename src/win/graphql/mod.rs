@@ -16,7 +16,7 @@ use async_graphql::Context;
 pub use self::{
     blocks::{WinBlock, WinSession},
     choices::{MasteryGap, ReviewedChoice, WinChoiceReview, WinPreference, WinReview},
-    enums::{Attendance, PlacementSource, WinDecision, WinMode},
+    enums::{Attendance, PlacementSource, PlacementStatus, WinDecision, WinMode},
     mutation::*,
     placements::{AbsentLearner, ChoiceShares, WinAssignment, WinSummary, history_of},
     query::WinQuery,

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     auth::{Principal, policy::win as policy},
     error::{AppError, AppResult},
+    page::{Page, PageRequest, page_of},
     roster::store::check_len,
     win::loaders::WinLoaders,
 };
@@ -179,31 +180,44 @@ pub async fn record_attendance(
     Ok(out)
 }
 
-/// Where the learners the caller may see are placed in a block, by learner.
+/// A page of where the learners the caller may see are placed in a block (those `keep`
+/// keeps), by learner; the page's learners are revealed.
 #[tracing::instrument(skip_all, fields(block = block_id))]
 pub async fn block_placements(
     loaders: &WinLoaders,
     p: &Principal,
     block_id: i64,
-) -> AppResult<Vec<win_assignment::Model>> {
+    keep: impl Fn(&win_assignment::Model) -> bool,
+    req: PageRequest,
+) -> AppResult<Page<win_assignment::Model>> {
     let rows = loaders.placements.load_one((policy::learner_view(p), block_id)).await.map_err(loader_error)?;
-    let rows = rows.unwrap_or_default();
-    p.reveal(rows.iter().map(|a| a.learner_id));
-    Ok(rows)
+    Ok(placement_page(p, rows.unwrap_or_default(), keep, req))
 }
 
-/// Placements in a session of the learners the caller may see, by learner.
+/// A page of the placements in a session of the learners the caller may see (its teacher
+/// sees every student placed in it), by learner; the page's learners are revealed.
 #[tracing::instrument(skip_all, fields(session = session_id))]
 pub async fn session_placements(
     loaders: &WinLoaders,
     p: &Principal,
     session_id: i64,
-) -> AppResult<Vec<win_assignment::Model>> {
+    keep: impl Fn(&win_assignment::Model) -> bool,
+    req: PageRequest,
+) -> AppResult<Page<win_assignment::Model>> {
     let rows =
         loaders.session_placements.load_one((policy::learner_view(p), session_id)).await.map_err(loader_error)?;
-    let rows = rows.unwrap_or_default();
-    p.reveal(rows.iter().map(|a| a.learner_id));
-    Ok(rows)
+    Ok(placement_page(p, rows.unwrap_or_default(), keep, req))
+}
+
+fn placement_page(
+    p: &Principal,
+    rows: Vec<win_assignment::Model>,
+    keep: impl Fn(&win_assignment::Model) -> bool,
+    req: PageRequest,
+) -> Page<win_assignment::Model> {
+    let page = page_of(rows.into_iter().filter(|a| keep(a)).collect(), |a| a.learner_id, req);
+    p.reveal(page.rows.iter().map(|a| a.learner_id));
+    page
 }
 
 /// Seats taken in a session: every placement, whoever asks (a count reveals no learner).

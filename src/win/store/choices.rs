@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entity::{win_choice, win_review, win_session, win_session_invite};
+use entity::{user, win_block, win_choice, win_review, win_session, win_session_invite};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
     TransactionTrait,
@@ -13,6 +13,7 @@ use super::{WinDecision, block, find_block, loader_error, student};
 use crate::{
     auth::{Principal, policy::win as policy},
     error::{AppError, AppResult, OnConstraint},
+    page::{Page, PageRequest, fetch_page, page_of},
     win::loaders::WinLoaders,
 };
 
@@ -141,12 +142,48 @@ pub async fn standing(
     Ok(out)
 }
 
-/// Ranked choices for a block of the learners the caller may see (the block being one the
-/// caller sees), by learner and rank; batched across the request's blocks by `loaders`.
+/// The order of a block's choices: by student, then rank (a rank is at most `MAX_CHOICES`),
+/// also their cursor key.
+pub fn preference_key(c: &win_choice::Model) -> i64 {
+    c.learner_id * 16 + i64::from(c.rank)
+}
+
+/// A page of the ranked choices for a block of the learners the caller may see (the block
+/// being one the caller sees) that `keep` keeps, by learner and rank; batched across the
+/// request's blocks by `loaders`. The page's learners are revealed.
 #[tracing::instrument(skip_all, fields(block = block_id))]
-pub async fn preferences(loaders: &WinLoaders, p: &Principal, block_id: i64) -> AppResult<Vec<win_choice::Model>> {
+pub async fn preferences(
+    loaders: &WinLoaders,
+    p: &Principal,
+    block_id: i64,
+    keep: impl Fn(&win_choice::Model) -> bool,
+    req: PageRequest,
+) -> AppResult<Page<win_choice::Model>> {
     let rows = loaders.choices.load_one((policy::learner_view(p), block_id)).await.map_err(loader_error)?;
-    let rows = rows.unwrap_or_default();
-    p.reveal(rows.iter().map(|c| c.learner_id));
-    Ok(rows)
+    let rows = rows.unwrap_or_default().into_iter().filter(|c| keep(c)).collect();
+    let page = page_of(rows, preference_key, req);
+    p.reveal(page.rows.iter().map(|c| c.learner_id));
+    Ok(page)
+}
+
+/// Active students of the block's school the caller sees in it who have ranked no session of
+/// it yet, paged by id; the page's learners are revealed.
+#[tracing::instrument(skip_all, fields(block = b.id))]
+pub async fn not_chosen(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    b: &win_block::Model,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<user::Model>> {
+    policy::require_summary_reader(p)?;
+    let chose = sea_orm::sea_query::Query::select()
+        .column(win_choice::Column::LearnerId)
+        .from(win_choice::Entity)
+        .and_where(win_choice::Column::BlockId.eq(b.id))
+        .to_owned();
+    let q = super::block_students_query(p, b).filter(user::Column::Id.not_in_subquery(chose));
+    let page = fetch_page(db, q, user::Column::Id, req, count).await?;
+    p.reveal(page.rows.iter().map(|u| u.id));
+    Ok(page)
 }

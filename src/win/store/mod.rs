@@ -136,17 +136,10 @@ async fn block_students(
     b: &win_block::Model,
     sids: &[String],
 ) -> AppResult<HashMap<String, user::Model>> {
-    let view = crate::auth::policy::win::learner_view(p);
     let mut out = HashMap::new();
     for chunk in sids.chunks(500) {
-        // The block is of the caller's schools (it was read through `blocks`), so the view
-        // alone decides which of the school's students the caller sees.
-        for u in user::Entity::find()
-            .filter(user::Column::Role.eq(Role::Student))
-            .filter(user::Column::Status.eq(Status::Active))
-            .filter(user::Column::Id.in_subquery(school_members(b.org_id)))
+        for u in block_students_query(p, b)
             .filter(user::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
-            .filter(view.condition(Expr::col((user::Entity, user::Column::Id)), Expr::val(b.id)))
             .all(db)
             .await?
         {
@@ -154,6 +147,18 @@ async fn block_students(
         }
     }
     Ok(out)
+}
+
+/// Active students of the block's school whom the caller sees in this block. The block is of
+/// the caller's schools (it was read through `blocks`), so the view alone decides which of the
+/// school's students the caller sees.
+fn block_students_query(p: &Principal, b: &win_block::Model) -> Select<user::Entity> {
+    let view = crate::auth::policy::win::learner_view(p);
+    user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Student))
+        .filter(user::Column::Status.eq(Status::Active))
+        .filter(user::Column::Id.in_subquery(school_members(b.org_id)))
+        .filter(view.condition(Expr::col((user::Entity, user::Column::Id)), Expr::val(b.id)))
 }
 
 /// Ids of the users of a school, as a subquery.

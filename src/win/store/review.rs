@@ -16,6 +16,7 @@ use crate::{
     auth::{Principal, policy::win as policy},
     competencies::store::Scale,
     error::{AppError, AppResult, OnConstraint},
+    page::{Page, PageRequest, page_of},
     roster::store::check_len,
     win::loaders::WinLoaders,
 };
@@ -129,15 +130,18 @@ pub struct ChoiceReview {
     pub decision: Option<win_review::Model>,
 }
 
-/// For each learner the caller may see who chose or was decided on in the block: their
-/// choices with the mastery gaps bearing on each, and the teacher's decision.
+/// A page, by learner, of the learners the caller may see who chose or were decided on in
+/// the block (those `keep` keeps): their choices with the mastery gaps bearing on each, and the
+/// teacher's decision. Mastery is read for the page's learners only, who are revealed.
 #[tracing::instrument(skip_all, fields(block = block_id))]
 pub async fn choice_review(
     db: &impl ConnectionTrait,
     loaders: &WinLoaders,
     p: &Principal,
     block_id: i64,
-) -> AppResult<Vec<ChoiceReview>> {
+    req: PageRequest,
+    keep: impl Fn(&ChoiceReview) -> bool,
+) -> AppResult<Page<ChoiceReview>> {
     let view = policy::learner_view(p);
     let choices = loaders.choices.load_one((view, block_id)).await.map_err(loader_error)?.unwrap_or_default();
     let reviews = loaders.reviews.load_one((view, block_id)).await.map_err(loader_error)?.unwrap_or_default();
@@ -145,24 +149,29 @@ pub async fn choice_review(
         choices.iter().map(|c| c.learner_id).chain(reviews.iter().map(|r| r.learner_id)).collect();
     learners.sort_unstable();
     learners.dedup();
-    p.reveal(learners.iter().copied());
-    let facts = facts(db, block_id, &learners).await?;
-    Ok(learners
+    let all: Vec<ChoiceReview> = learners
         .into_iter()
         .map(|id| ChoiceReview {
             learner_id: id,
             choices: choices
                 .iter()
                 .filter(|c| c.learner_id == id)
-                .map(|c| ReviewedChoice {
-                    session_id: c.session_id,
-                    rank: c.rank,
-                    gaps: facts.gaps_of(id, c.session_id).into_iter().filter(|g| g.size() > 0.0).collect(),
-                })
+                .map(|c| ReviewedChoice { session_id: c.session_id, rank: c.rank, gaps: vec![] })
                 .collect(),
             decision: reviews.iter().find(|r| r.learner_id == id).cloned(),
         })
-        .collect())
+        .filter(|r| keep(r))
+        .collect();
+    let mut page = page_of(all, |r| r.learner_id, req);
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.learner_id).collect();
+    p.reveal(ids.iter().copied());
+    let facts = facts(db, block_id, &ids).await?;
+    for r in &mut page.rows {
+        for c in &mut r.choices {
+            c.gaps = facts.gaps_of(r.learner_id, c.session_id).into_iter().filter(|g| g.size() > 0.0).collect();
+        }
+    }
+    Ok(page)
 }
 
 /// A student's gap in one competency: how far below the mastered threshold their mastery is.
