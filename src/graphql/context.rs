@@ -51,6 +51,7 @@ pub fn gql<T>(r: Result<T, AppError>) -> async_graphql::Result<T> {
 
 /// Who is calling, as the server sees it.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Viewer {
     /// The scopes the caller's access token grants.
     scopes: Vec<String>,
@@ -62,8 +63,38 @@ pub struct Viewer {
     role: Option<String>,
     /// The OAuth client the token was issued to.
     client_id: Option<String>,
-    /// Whether the caller may see every org of the district; otherwise `orgs` lists its orgs.
+    /// Whether the caller's access covers a whole district: a district administrator, or a
+    /// tool granted the district (or every org). Otherwise it is limited to some schools.
     district_wide: bool,
+    #[graphql(skip)]
+    user_id: Option<i64>,
+}
+
+#[async_graphql::ComplexObject]
+impl Viewer {
+    /// A signed-in student's own Learner record. Needs `roster.read`.
+    #[graphql(guard = "needs(Scope::RosterRead)")]
+    async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::roster::graphql::Learner>> {
+        let Some(id) = self.user_id.filter(|_| self.role.as_deref() == Some("student")) else { return Ok(None) };
+        let me = loaders(ctx)?.users.load_one(id).await?;
+        principal(ctx)?.reveal(me.iter().map(|u| u.id));
+        Ok(me.map(crate::roster::graphql::Learner))
+    }
+    /// A signed-in teacher's or administrator's own Educator record. Needs `roster.read`.
+    #[graphql(guard = "needs(Scope::RosterRead)")]
+    async fn educator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::roster::graphql::Educator>> {
+        let Some(id) = self.user_id.filter(|_| self.role.as_deref().is_some_and(|r| r != "student")) else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.users.load_one(id).await?.map(crate::roster::graphql::Educator))
+    }
+    /// For a signed-in student: the WIN blocks of their schools whose choices are open, by
+    /// date (at most 50). Empty for anyone else. Needs `win.read`.
+    #[graphql(guard = "needs(Scope::WinRead)")]
+    async fn win_blocks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::win::graphql::WinBlock>> {
+        let rows = gql(crate::win::store::blocks::open_for_student(db(ctx)?, principal(ctx)?).await)?;
+        Ok(rows.into_iter().map(crate::win::graphql::WinBlock).collect())
+    }
 }
 
 #[derive(Default)]
@@ -80,9 +111,15 @@ impl ViewerQuery {
             Actor::User { client_id, .. } => ("user", Some(client_id.clone())),
             Actor::System => ("system", None),
         };
-        let (user_sourced_id, role) = match &p.actor {
-            Actor::User { sourced_id, role, .. } => (Some(sourced_id.clone()), Some(role.to_string())),
-            _ => (None, None),
+        let (user_sourced_id, role, user_id) = match &p.actor {
+            Actor::User { sourced_id, role, user_id, .. } => {
+                (Some(sourced_id.clone()), Some(role.to_string()), Some(*user_id))
+            }
+            _ => (None, None, None),
+        };
+        let district_wide = match &p.orgs {
+            OrgAccess::All => true,
+            OrgAccess::Only { orgs, .. } => gql(crate::roster::store::any_district(db(ctx)?, orgs).await)?,
         };
         Ok(Viewer {
             user_sourced_id,
@@ -90,7 +127,8 @@ impl ViewerQuery {
             scopes: p.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             kind: kind.to_owned(),
             client_id,
-            district_wide: p.orgs == OrgAccess::All,
+            district_wide,
+            user_id,
         })
     }
 }

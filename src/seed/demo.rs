@@ -41,10 +41,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     Ok(report)
 }
 
-/// A WIN block at Cedar Hollow on Monday 11 January 2027: four sessions on the grade 6 math
-/// framework, the first math section's students' choices, and a placement run. Written once,
-/// inside the caller's transaction (a savepoint): skipped when the block exists.
-/// Choices are written as they were made before the deadline.
+/// A WIN block at Cedar Hollow on the Monday at least a week ahead: four sessions on the
+/// grade 6 math framework, the first math section's students' choices, and a provisional
+/// placement run (choices are still open, so a front end can act out the week). Written once,
+/// inside the caller's transaction (a savepoint): skipped when the school has a block.
 #[tracing::instrument(skip_all)]
 async fn win(db: &DatabaseTransaction) -> anyhow::Result<()> {
     use crate::win::store::{self as ws, BlockInput, SessionInput, WinMode};
@@ -52,12 +52,10 @@ async fn win(db: &DatabaseTransaction) -> anyhow::Result<()> {
     let school = crate::roster::store::find_org(db, &p, crate::roster::store::Key::Sourced("rb-school-003"))
         .await?
         .ok_or_else(|| anyhow::anyhow!("no Cedar Hollow"))?;
-    let date = NaiveDate::from_ymd_opt(2027, 1, 11).ok_or_else(|| anyhow::anyhow!("bad date"))?;
-    let existing = entity::win_block::Entity::find()
-        .filter(entity::win_block::Column::OrgId.eq(school.id))
-        .filter(entity::win_block::Column::BlockDate.eq(date))
-        .one(db)
-        .await?;
+    let today = crate::roster::store::today_in(crate::roster::store::zone_of(db, school.id).await?);
+    let date = next_monday_a_week_after(today);
+    let existing =
+        entity::win_block::Entity::find().filter(entity::win_block::Column::OrgId.eq(school.id)).one(db).await?;
     if existing.is_some() {
         return Ok(());
     }
@@ -104,7 +102,7 @@ async fn win(db: &DatabaseTransaction) -> anyhow::Result<()> {
         .into_tuple()
         .all(&txn)
         .await?;
-    let chosen_at = Utc.with_ymd_and_hms(2027, 1, 8, 15, 0, 0).single().ok_or_else(|| anyhow::anyhow!("bad date"))?;
+    let chosen_at = crate::db::now();
     let mut choices = Vec::new();
     for (n, l) in learners.iter().enumerate() {
         // Most want the ratio tables group first; every fifth student chose nothing.
@@ -132,6 +130,12 @@ async fn win(db: &DatabaseTransaction) -> anyhow::Result<()> {
     ws::run_placement(&txn, &p, block.id).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The first Monday at least seven days after `today`.
+fn next_monday_a_week_after(today: NaiveDate) -> NaiveDate {
+    let week = today + chrono::Duration::days(7);
+    week + chrono::Duration::days(i64::from((7 - chrono::Datelike::weekday(&week).num_days_from_monday()) % 7))
 }
 
 /// Riverbend's grade 6 mathematics framework (the CASE package in `data/`, which

@@ -63,10 +63,9 @@ where
         }
         let mut out: HashMap<Visible, Vec<E::Model>> = HashMap::new();
         for (view, parents) in by_view {
-            let mut q = E::find().filter(self.parent.is_in(parents)).filter(view.condition(
-                Expr::col((E::default(), self.learner)),
-                Expr::col((E::default(), self.block)),
-            ));
+            let mut q = E::find()
+                .filter(self.parent.is_in(parents))
+                .filter(view.condition(Expr::col((E::default(), self.learner)), Expr::col((E::default(), self.block))));
             for o in &self.order {
                 q = q.order_by_asc(*o);
             }
@@ -122,12 +121,7 @@ impl WinLoaders {
             choices: VisibleByParent::new(db, C::BlockId, [C::LearnerId, C::BlockId], vec![C::LearnerId, C::Rank]),
             reviews: VisibleByParent::new(db, R::BlockId, [R::LearnerId, R::BlockId], vec![R::LearnerId]),
             placements: VisibleByParent::new(db, A::BlockId, [A::LearnerId, A::BlockId], vec![A::LearnerId]),
-            session_placements: VisibleByParent::new(
-                db,
-                A::SessionId,
-                [A::LearnerId, A::BlockId],
-                vec![A::LearnerId],
-            ),
+            session_placements: VisibleByParent::new(db, A::SessionId, [A::LearnerId, A::BlockId], vec![A::LearnerId]),
         }
     }
 

@@ -51,6 +51,17 @@ impl Sync {
     }
 }
 
+/// Whether any of these orgs is a district.
+pub async fn any_district(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(org::Entity::find()
+        .filter(org::Column::Id.is_in(ids.iter().copied()))
+        .filter(org::Column::OrgType.eq(OrgType::District))
+        .count(db)
+        .await?
+        > 0)
+}
+
 pub fn orgs(p: &Principal, org_type: OrgType, parent: Option<i64>, sync: Sync) -> Select<org::Entity> {
     let mut q = org::Entity::find()
         .filter(orgs_visible(p))

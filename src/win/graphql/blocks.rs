@@ -164,9 +164,7 @@ impl WinBlock {
             f.decided.is_none_or(|d| r.decision.is_some() == d)
                 && session.is_none_or(|s| r.choices.iter().any(|c| c.session_id == s))
         };
-        let page = gql(
-            store::review::choice_review(db(ctx)?, wl(ctx)?, principal(ctx)?, self.0.id, req, keep).await,
-        )?;
+        let page = gql(store::review::choice_review(db(ctx)?, wl(ctx)?, principal(ctx)?, self.0.id, req, keep).await)?;
         Ok(connection(page, |r| r.learner_id, WinChoiceReview::from))
     }
     /// Students the caller may see who have not ranked any session of the block yet (by
@@ -298,8 +296,7 @@ impl WinSession {
             f.attendance.is_none_or(|x| a.attendance == Some(x.into()))
                 && f.attendance_recorded.is_none_or(|r| a.attendance.is_some() == r)
         };
-        let page =
-            gql(store::attendance::session_placements(wl(ctx)?, principal(ctx)?, self.0.id, keep, req).await)?;
+        let page = gql(store::attendance::session_placements(wl(ctx)?, principal(ctx)?, self.0.id, keep, req).await)?;
         Ok(connection(page, |a| a.learner_id, WinAssignment))
     }
     async fn block(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinBlock>> {

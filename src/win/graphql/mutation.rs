@@ -12,19 +12,23 @@ use crate::{
     auth::{Principal, Scope},
     error::AppResult,
     graphql::{
-        context::{db, loaders, needs, principal},
-        relay::{Kind, decode_kind},
+        context::{db, gql, loaders, needs, principal},
+        relay::{Kind, decode_kind, global_id},
         user_errors::{UserError, into_user_errors},
     },
     roster::graphql::Learner,
-    win::store::{self, AttendanceInput, BlockInput, SessionInput},
+    win::store::{
+        self, AttendanceInput, BlockInput, SessionInput,
+        blocks::{BlockChanges, SessionChanges},
+    },
 };
 
 #[derive(InputObject)]
 pub struct CreateWinBlockInput {
     pub school_sourced_id: String,
+    /// Today or later, at the school.
     pub date: NaiveDate,
-    /// Default: 20:00 UTC the day before.
+    /// Default: 20:00 the day before, in the school's time zone.
     pub choices_close_at: Option<DateTime<Utc>>,
     /// How many sessions a student may rank (1 to 10, default 3).
     pub max_choices: Option<i32>,
@@ -33,6 +37,70 @@ pub struct CreateWinBlockInput {
 #[derive(SimpleObject)]
 pub struct WinBlockPayload {
     pub block: Option<WinBlock>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateWinBlockInput {
+    pub block_id: ID,
+    /// A new date (today or later at the school); the deadline moves with it unless given.
+    pub date: Option<NaiveDate>,
+    pub choices_close_at: Option<DateTime<Utc>>,
+    /// Can't go below a rank a student has already given.
+    pub max_choices: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteWinBlockInput {
+    pub block_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteWinBlockPayload {
+    /// The deleted block's id.
+    pub deleted_block_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateWinSessionInput {
+    pub session_id: ID,
+    pub title: Option<String>,
+    pub subject: Option<String>,
+    /// An empty string clears the room.
+    pub room: Option<String>,
+    /// Not below the students placed in it.
+    pub capacity: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct WithdrawWinSessionInput {
+    pub session_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct WithdrawWinSessionPayload {
+    /// The withdrawn session's id.
+    pub withdrawn_session_id: Option<ID>,
+    /// Students who had ranked it (their other choices moved up a rank).
+    pub choices_removed: i32,
+    /// Students who were placed in it: unplaced until placement runs again.
+    pub placements_removed: i32,
+    /// Teachers' decisions that named it, withdrawn.
+    pub decisions_removed: i32,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ClearWinReviewInput {
+    pub block_id: ID,
+    pub learner_sourced_id: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ClearWinReviewPayload {
+    /// Whether there was a decision to clear.
+    pub cleared: bool,
     pub user_errors: Vec<UserError>,
 }
 
@@ -85,6 +153,8 @@ pub struct SubmitWinChoicesInput {
 
 #[derive(SimpleObject)]
 pub struct WinChoicesPayload {
+    /// The student's choices as they now stand: the new ones, or when the submission is
+    /// refused, those that still stand.
     pub preferences: Vec<WinPreference>,
     pub user_errors: Vec<UserError>,
 }
@@ -266,13 +336,20 @@ impl WinMutation {
                 .collect::<AppResult<Vec<i64>>>()?;
             Ok((b, sessions))
         });
+        let block = decoded.as_ref().map(|(b, _)| *b).ok();
         let r = match decoded {
             Ok((b, sessions)) => store::submit_choices(db(ctx)?, p, b, &input.learner_sourced_id, sessions).await,
             Err(e) => Err(e),
         };
         Ok(match into_user_errors(r)? {
             Ok(c) => WinChoicesPayload { preferences: c.into_iter().map(WinPreference).collect(), user_errors: vec![] },
-            Err(user_errors) => WinChoicesPayload { preferences: vec![], user_errors },
+            Err(user_errors) => {
+                let standing = match block {
+                    Some(b) => gql(store::choices::standing(db(ctx)?, p, b, &input.learner_sourced_id).await)?,
+                    None => vec![],
+                };
+                WinChoicesPayload { preferences: standing.into_iter().map(WinPreference).collect(), user_errors }
+            }
         })
     }
 
@@ -384,6 +461,126 @@ impl WinMutation {
                 WinAttendancePayload { placements: m.into_iter().map(WinAssignment).collect(), user_errors: vec![] }
             }
             Err(user_errors) => WinAttendancePayload { placements: vec![], user_errors },
+        })
+    }
+
+    /// Changes a block's date, deadline or most choices; refused once attendance has been
+    /// recorded. Needs `win.write`; a school administrator or a tool.
+    #[graphql(guard = "needs(Scope::WinWrite)")]
+    async fn update_win_block(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateWinBlockInput,
+    ) -> async_graphql::Result<WinBlockPayload> {
+        let p = writer(ctx)?;
+        let changes =
+            BlockChanges { date: input.date, choices_close_at: input.choices_close_at, max_choices: input.max_choices };
+        let r = match decode_kind(&input.block_id, Kind::WinBlock, "input.blockId") {
+            Ok(b) => store::blocks::update_block(db(ctx)?, p, b, changes).await,
+            Err(e) => Err(e),
+        };
+        Ok(match into_user_errors(r)? {
+            Ok(b) => WinBlockPayload { block: Some(WinBlock(b)), user_errors: vec![] },
+            Err(user_errors) => WinBlockPayload { block: None, user_errors },
+        })
+    }
+
+    /// Deletes a block with its sessions, choices, decisions and placements; refused once
+    /// attendance has been recorded for it. Needs `win.write`; a school administrator or a
+    /// tool.
+    #[graphql(guard = "needs(Scope::WinWrite)")]
+    async fn delete_win_block(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteWinBlockInput,
+    ) -> async_graphql::Result<DeleteWinBlockPayload> {
+        let p = writer(ctx)?;
+        let r = match decode_kind(&input.block_id, Kind::WinBlock, "input.blockId") {
+            Ok(b) => store::blocks::delete_block(db(ctx)?, p, b).await,
+            Err(e) => Err(e),
+        };
+        Ok(match into_user_errors(r)? {
+            Ok(b) => {
+                DeleteWinBlockPayload { deleted_block_id: Some(global_id(Kind::WinBlock, b.id)), user_errors: vec![] }
+            }
+            Err(user_errors) => DeleteWinBlockPayload { deleted_block_id: None, user_errors },
+        })
+    }
+
+    /// Changes a session's title, subject, room or capacity. Needs `win.write`; a teacher
+    /// changes the sessions they teach.
+    #[graphql(guard = "needs(Scope::WinWrite)")]
+    async fn update_win_session(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateWinSessionInput,
+    ) -> async_graphql::Result<WinSessionPayload> {
+        let p = writer(ctx)?;
+        let changes = SessionChanges {
+            title: input.title,
+            subject: input.subject,
+            room: input.room.map(|r| Some(r).filter(|r| !r.trim().is_empty())),
+            capacity: input.capacity,
+        };
+        let r = match decode_kind(&input.session_id, Kind::WinSession, "input.sessionId") {
+            Ok(s) => store::blocks::update_session(db(ctx)?, p, s, changes).await,
+            Err(e) => Err(e),
+        };
+        Ok(match into_user_errors(r)? {
+            Ok(s) => WinSessionPayload { session: Some(WinSession(s)), user_errors: vec![] },
+            Err(user_errors) => WinSessionPayload { session: None, user_errors },
+        })
+    }
+
+    /// Withdraws a session: students who ranked it keep their other choices (moved up a
+    /// rank), decisions naming it are withdrawn, students placed in it are unplaced and the
+    /// block's placement is outdated until it runs again. Refused once attendance has been
+    /// recorded in it. Needs `win.write`; a teacher withdraws the sessions they teach.
+    #[graphql(guard = "needs(Scope::WinWrite)")]
+    async fn withdraw_win_session(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawWinSessionInput,
+    ) -> async_graphql::Result<WithdrawWinSessionPayload> {
+        let p = writer(ctx)?;
+        let r = match decode_kind(&input.session_id, Kind::WinSession, "input.sessionId") {
+            Ok(s) => store::blocks::withdraw_session(db(ctx)?, p, s).await,
+            Err(e) => Err(e),
+        };
+        Ok(match into_user_errors(r)? {
+            Ok(w) => WithdrawWinSessionPayload {
+                withdrawn_session_id: Some(global_id(Kind::WinSession, w.session.id)),
+                choices_removed: count(w.choices_removed),
+                placements_removed: count(w.placements_removed),
+                decisions_removed: count(w.decisions_removed),
+                user_errors: vec![],
+            },
+            Err(user_errors) => WithdrawWinSessionPayload {
+                withdrawn_session_id: None,
+                choices_removed: 0,
+                placements_removed: 0,
+                decisions_removed: 0,
+                user_errors,
+            },
+        })
+    }
+
+    /// Withdraws a teacher's decision on a student's choices (the student's own choices
+    /// count again). Needs `win.write`; staff who see the student in the block.
+    #[graphql(guard = "needs(Scope::WinWrite)")]
+    async fn clear_win_review(
+        &self,
+        ctx: &Context<'_>,
+        input: ClearWinReviewInput,
+    ) -> async_graphql::Result<ClearWinReviewPayload> {
+        let p = writer(ctx)?;
+        let r = match decode_kind(&input.block_id, Kind::WinBlock, "input.blockId") {
+            Ok(b) => store::review::clear_review(db(ctx)?, p, b, &input.learner_sourced_id).await,
+            Err(e) => Err(e),
+        };
+        Ok(match into_user_errors(r)? {
+            Ok(cleared) => ClearWinReviewPayload { cleared, user_errors: vec![] },
+            Err(user_errors) => ClearWinReviewPayload { cleared: false, user_errors },
         })
     }
 }

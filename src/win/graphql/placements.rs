@@ -38,8 +38,27 @@ impl WinAssignment {
         self.0.choice_rank
     }
     /// Why the student is here, in words for the student ("placed in your 2nd choice; ...").
-    async fn explanation(&self) -> &str {
-        &self.0.explanation
+    /// A placement that no longer stands, or may still change, says so first.
+    async fn explanation(&self) -> String {
+        if self.0.outdated {
+            format!(
+                "This placement is outdated: your choices or your teacher's decision changed after it was made, and it will change when placement runs again. It was: {}",
+                self.0.explanation
+            )
+        } else if self.0.provisional {
+            format!("Provisional (placement ran before choices closed): {}", self.0.explanation)
+        } else {
+            self.0.explanation.clone()
+        }
+    }
+    /// The student's choices or their teacher's decision changed after this placement was
+    /// made: it will change when placement runs again.
+    async fn outdated(&self) -> bool {
+        self.0.outdated
+    }
+    /// Made while choices were still open: students could change them afterwards.
+    async fn provisional(&self) -> bool {
+        self.0.provisional
     }
     async fn attendance(&self) -> Option<Attendance> {
         self.0.attendance.map(Attendance::from)

@@ -17,9 +17,7 @@ use super::{MAX_CAPACITY, MAX_CHOICES, WinMode, block, blocks, school, students_
 use crate::{
     auth::{Principal, policy::win as policy},
     error::{AppError, AppResult, OnConstraint},
-    roster::store::{
-        self as roster, Key, Role, Tz, check_len, today_in, zone::local_instant, zone_of,
-    },
+    roster::store::{self as roster, Key, Role, Tz, check_len, today_in, zone::local_instant, zone_of},
 };
 
 /// A block as a caller describes it.
@@ -635,6 +633,26 @@ pub async fn repeat_block(
     txn.commit().await?;
     // Weeks are visited in date order, so the copies already are.
     Ok(created)
+}
+
+/// For a signed-in student: the blocks of their schools whose choices are open, by date (at
+/// most 50); none for anyone else.
+#[tracing::instrument(skip_all)]
+pub async fn open_for_student(db: &impl ConnectionTrait, p: &Principal) -> AppResult<Vec<win_block::Model>> {
+    let crate::auth::People::Only(me) = p.people else { return Ok(vec![]) };
+    let schools = sea_orm::sea_query::Query::select()
+        .column(user_org::Column::OrgId)
+        .from(user_org::Entity)
+        .and_where(user_org::Column::UserId.eq(me))
+        .to_owned();
+    Ok(blocks(p)
+        .filter(win_block::Column::OrgId.in_subquery(schools))
+        .filter(win_block::Column::ChoicesCloseAt.gt(crate::db::now()))
+        .order_by_asc(win_block::Column::BlockDate)
+        .order_by_asc(win_block::Column::Id)
+        .limit(50)
+        .all(db)
+        .await?)
 }
 
 /// A school's blocks between two dates (inclusive), by date; at most 200. A school that is not

@@ -97,7 +97,8 @@ pub async fn summary(
         q = q.filter(win_block::Column::BlockDate.lte(t));
     }
     let block_ids: Vec<i64> = q.all(db).await?.into_iter().map(|b| b.id).collect();
-    let mut sessions = win_session::Entity::find().filter(win_session::Column::BlockId.is_in(block_ids.iter().copied()));
+    let mut sessions =
+        win_session::Entity::find().filter(win_session::Column::BlockId.is_in(block_ids.iter().copied()));
     if let People::Taught(me) = p.people {
         sessions = sessions.filter(win_session::Column::TeacherId.eq(me));
     }
