@@ -59,6 +59,22 @@ impl AppError {
         AppError::NotFoundAt { field: field.into(), message: message.into() }
     }
 
+    /// A problem with one input field (bad or naming nothing the caller may see), which a
+    /// batch reports per row.
+    pub fn is_field_error(&self) -> bool {
+        matches!(self, AppError::Validation { .. } | AppError::NotFoundAt { .. })
+    }
+
+    /// The same error on another field path (a batch's row renumbered, a nested input
+    /// re-rooted).
+    pub fn refield(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            AppError::Validation { field, message } => AppError::Validation { field: f(field), message },
+            AppError::NotFoundAt { field, message } => AppError::NotFoundAt { field: f(field), message },
+            other => other,
+        }
+    }
+
     /// The `extensions.code` clients see.
     pub fn code(&self) -> &'static str {
         match self {

@@ -31,28 +31,27 @@ impl UserError {
     }
 }
 
+/// The user error an input problem is, or the error back when it is not one (auth failures
+/// and server errors are not the caller's input).
+pub fn user_error(e: AppError) -> Result<UserError, AppError> {
+    let path = |field: &str| field.split('.').map(str::to_owned).collect();
+    Ok(match e {
+        AppError::Validation { field, message } => UserError { field: path(&field), message, code: UserErrorCode::Invalid },
+        AppError::NotFoundAt { field, message } => UserError { field: path(&field), message, code: UserErrorCode::NotFound },
+        AppError::NotFound(what) => UserError::new(&["input"], format!("{what} not found"), UserErrorCode::NotFound),
+        AppError::Conflict(message) => UserError::new(&["input"], message, UserErrorCode::Conflict),
+        stale @ AppError::StaleVersion { .. } => {
+            UserError::new(&["input", "expectedVersion"], stale.to_string(), UserErrorCode::StaleVersion)
+        }
+        other => return Err(other),
+    })
+}
+
 /// Splits a store result into caller-fixable user errors and everything else (which stays an
 /// error: auth failures and server errors are not the caller's input).
 pub fn into_user_errors<T>(r: Result<T, AppError>) -> async_graphql::Result<Result<T, Vec<UserError>>> {
     match r {
         Ok(v) => Ok(Ok(v)),
-        Err(AppError::Validation { field, message }) => Ok(Err(vec![UserError {
-            field: field.split('.').map(str::to_owned).collect(),
-            message,
-            code: UserErrorCode::Invalid,
-        }])),
-        Err(AppError::NotFoundAt { field, message }) => Ok(Err(vec![UserError {
-            field: field.split('.').map(str::to_owned).collect(),
-            message,
-            code: UserErrorCode::NotFound,
-        }])),
-        Err(AppError::NotFound(what)) => {
-            Ok(Err(vec![UserError::new(&["input"], format!("{what} not found"), UserErrorCode::NotFound)]))
-        }
-        Err(AppError::Conflict(message)) => Ok(Err(vec![UserError::new(&["input"], message, UserErrorCode::Conflict)])),
-        Err(stale @ AppError::StaleVersion { .. }) => {
-            Ok(Err(vec![UserError::new(&["input", "expectedVersion"], stale.to_string(), UserErrorCode::StaleVersion)]))
-        }
-        Err(other) => Err(other.into()),
+        Err(e) => Ok(Err(vec![user_error(e)?])),
     }
 }

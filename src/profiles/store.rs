@@ -88,7 +88,7 @@ fn check_goals(goals: &[GoalIn], existing: &[Goal]) -> AppResult<Vec<Goal>> {
             let id = match &g.id {
                 Some(id) if existing.iter().any(|e| &e.id == id) => id.clone(),
                 Some(_) => {
-                    return Err(AppError::validation(format!("input.goals.{i}.id"), "no such goal in this profile"));
+                    return Err(AppError::not_found_at(format!("input.goals.{i}.id"), "no such goal in this profile"));
                 }
                 None => uuid::Uuid::new_v4().to_string(),
             };

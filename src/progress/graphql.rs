@@ -345,16 +345,11 @@ pub struct DeleteResultPayload {
 }
 
 fn row_error(index: usize, e: AppError) -> UserError {
-    match e {
-        AppError::Validation { field, message } => {
-            UserError { field: field.split('.').map(str::to_owned).collect(), message, code: UserErrorCode::Invalid }
-        }
-        other => UserError {
-            field: vec!["input".into(), "results".into(), index.to_string()],
-            message: other.to_string(),
-            code: UserErrorCode::Invalid,
-        },
-    }
+    crate::graphql::user_errors::user_error(e).unwrap_or_else(|other| UserError {
+        field: vec!["input".into(), "results".into(), index.to_string()],
+        message: other.to_string(),
+        code: UserErrorCode::Invalid,
+    })
 }
 
 #[derive(Default)]
@@ -374,7 +369,7 @@ impl ProgressMutation {
         // Counted as sent, before rows with undecodable IDs are set aside.
         match store::check_post(p, input.results.len()) {
             Ok(()) => {}
-            Err(e @ AppError::Validation { .. }) => {
+            Err(e) if e.is_field_error() => {
                 return Ok(PostResultsPayload { results: vec![], user_errors: vec![row_error(0, e)] });
             }
             Err(e) => return Err(e.into()),
@@ -419,19 +414,15 @@ impl ProgressMutation {
         } else {
             match store::post(db(ctx)?, ctx.data::<Bus>()?, p, kept.into_iter().map(|(_, r)| r).collect()).await {
                 Ok(x) => x,
-                Err(e @ AppError::Validation { .. }) => {
+                Err(e) if e.is_field_error() => {
                     return Ok(PostResultsPayload { results: vec![], user_errors: vec![row_error(0, e)] });
                 }
                 Err(e) => return Err(e.into()),
             }
         };
         let remap = |i: usize| index_of.get(i).copied().unwrap_or(i);
-        let fix = |e: AppError, i: usize| match e {
-            AppError::Validation { field, message } => AppError::Validation {
-                field: field.replacen(&format!("input.results.{i}."), &format!("input.results.{}.", remap(i)), 1),
-                message,
-            },
-            other => other,
+        let fix = |e: AppError, i: usize| {
+            e.refield(|field| field.replacen(&format!("input.results.{i}."), &format!("input.results.{}.", remap(i)), 1))
         };
         let mut user_errors: Vec<(usize, UserError)> = early.into_iter().map(|(i, e)| (i, row_error(i, e))).collect();
         user_errors.extend(errors.into_iter().map(|(i, e)| (remap(i), row_error(remap(i), fix(e, i)))));

@@ -62,7 +62,13 @@ const LEARNER_BEARING: &[&str] = &[
 ];
 
 /// Fields returning a learner-bearing type that never return a student's record.
-const NOT_PATHS: &[(&str, &str)] = &[("Educator.enrollments", "an educator's own enrollments, never a student's")];
+const NOT_PATHS: &[(&str, &str)] = &[
+    ("Educator.enrollments", "an educator's own enrollments, never a student's"),
+    (
+        "Viewer.learner",
+        "the signed-in student's own record, named by their own token (null for every other caller); reading it is still audited",
+    ),
+];
 
 /// Mutations that neither return nor change a student's record. Every other mutation is a
 /// path: it must be audited naming the students it changed, even when it returns only an id.
@@ -95,6 +101,8 @@ const NEUTRAL_MUTATIONS: &[(&str, &str)] = &[
     ("createWinBlock", "a school's WIN block: no student"),
     ("repeatWinBlock", "copies of a block and its sessions: no student"),
     ("createWinSession", "a session offered; its invitation list is not returned"),
+    ("updateWinBlock", "a block's date, deadline and limit: no student (placements it outdates are the block's flag)"),
+    ("updateWinSession", "a session's title, room and seats: no student"),
 ];
 
 /// One request of the table.
@@ -368,7 +376,7 @@ const ENTRIES: &[Entry] = &[
     },
     Entry {
         keys: &["WinBlock.preferences", "WinPreference.learner"],
-        doc: "query AcWinPreferences { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2030-01-01\", to: \"2030-12-31\") { preferences { rank learner { id } } } }",
+        doc: "query AcWinPreferences { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { preferences { edges { node { rank learner { id } } } } } }",
         learners: &["$psid"],
         ..E
     },
@@ -381,25 +389,32 @@ const ENTRIES: &[Entry] = &[
             "ReviewedChoice.gaps",
             "WinReview.learner",
         ],
-        doc: "query AcWinChoiceReview { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2030-01-01\", to: \"2030-12-31\") { choiceReview { learner { id } choices { rank gaps { value } } decision { note learner { id } } } } }",
+        doc: "query AcWinChoiceReview { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { choiceReview { edges { node { learner { id } choices { rank gaps { value } } decision { note learner { id } } } } } } }",
         learners: &["$psid"],
         ..E
     },
     Entry {
         keys: &["WinBlock.placements", "WinAssignment.learner"],
-        doc: "query AcWinBlockPlacements { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2030-01-01\", to: \"2030-12-31\") { placements { learner { id } } } }",
+        doc: "query AcWinBlockPlacements { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { placements { edges { node { learner { id } } } } } }",
+        learners: &["@school1"],
+        ..E
+    },
+    Entry {
+        keys: &["WinBlock.notChosen"],
+        doc: "query AcWinNotChosen { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { notChosen(first: 100) { edges { node { id } } } } }",
+        // Some block of the span has no choices at all.
         learners: &["@school1"],
         ..E
     },
     Entry {
         keys: &["WinSession.placements"],
-        doc: "query AcWinSessionPlacements { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2030-01-01\", to: \"2030-12-31\") { sessions { placements { id } } } }",
+        doc: "query AcWinSessionPlacements { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { sessions { placements { edges { node { id } } } } } }",
         learners: &["@school1"],
         ..E
     },
     Entry {
         keys: &["WinSummary.repeatedlyAbsent", "AbsentLearner.learner"],
-        doc: "query AcWinSummary { winSummary(schoolSourcedId: \"sc-school-001\", from: \"2030-01-01\", to: \"2030-12-31\") { repeatedlyAbsent { absences learner { id } } } }",
+        doc: "query AcWinSummary { winSummary(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { repeatedlyAbsent { absences learner { id } } } }",
         learners: &["$psid"],
         ..E
     },
@@ -504,6 +519,26 @@ const ENTRIES: &[Entry] = &[
     Entry {
         keys: &["Mutation.recordWinAttendance", "WinAttendancePayload.placements"],
         doc: "mutation AcRecordAttendance($wblock: ID!, $psid: String!) { recordWinAttendance(input: {blockId: $wblock, records: [{learnerSourcedId: $psid, attendance: PRESENT}]}) { placements { id } userErrors { code } } }",
+        learners: &["$psid"],
+        ..E
+    },
+    Entry {
+        keys: &["Mutation.clearWinReview"],
+        doc: "mutation AcClearReview($wblock: ID!, $psid: String!) { clearWinReview(input: {blockId: $wblock, learnerSourcedId: $psid}) { cleared userErrors { code } } }",
+        learners: &["$psid"],
+        ..E
+    },
+    Entry {
+        keys: &["Mutation.withdrawWinSession"],
+        doc: "mutation AcWithdrawSession($spare: ID!) { withdrawWinSession(input: {sessionId: $spare}) { choicesRemoved userErrors { code } } }",
+        // `$psid` had ranked it; their other choice moves up.
+        learners: &["$psid"],
+        ..E
+    },
+    Entry {
+        keys: &["Mutation.deleteWinBlock"],
+        doc: "mutation AcDeleteBlock($spareblock: ID!) { deleteWinBlock(input: {blockId: $spareblock}) { deletedBlockId userErrors { code } } }",
+        // `$psid`'s remaining choice goes with the block.
         learners: &["$psid"],
         ..E
     },
@@ -668,6 +703,8 @@ async fn more_fixtures(app: &TestApp, admin: &str, vars: &mut Value) {
         .await,
     );
     let block2 = d["createWinBlock"]["block"]["id"].clone();
+    // Held three days ago (the matrix's block two days ago), so attendance can be recorded.
+    crate::support::held(app, &block2, chrono::Utc::now().date_naive() - chrono::Duration::days(3)).await;
     let d = data(
         app.gql(
             admin,
@@ -684,13 +721,44 @@ async fn more_fixtures(app: &TestApp, admin: &str, vars: &mut Value) {
     for k in ["s", "r", "a", "a1"] {
         assert_eq!(d[k]["userErrors"], json!([]), "{d}");
     }
+    // A spare block whose two sessions `$psid` ranked, for withdrawing one and deleting the block.
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($close: DateTime!) { createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2030-03-18\", choicesCloseAt: $close}) { block { id } userErrors { message } } }",
+            json!({"close": close}),
+        )
+        .await,
+    );
+    vars["spareblock"] = d["createWinBlock"]["block"]["id"].clone();
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($b: ID!) {
+               s1: createWinSession(input: {blockId: $b, title: \"Spare one\", subject: \"Math\", mode: SMALL_GROUP, capacity: 5}) { session { id } userErrors { message } }
+               s2: createWinSession(input: {blockId: $b, title: \"Spare two\", subject: \"Math\", mode: SMALL_GROUP, capacity: 5}) { session { id } userErrors { message } }
+             }",
+            json!({"b": vars["spareblock"]}),
+        )
+        .await,
+    );
+    vars["spare"] = d["s1"]["session"]["id"].clone();
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($b: ID!, $psid: String!, $s1: ID!, $s2: ID!) { submitWinChoices(input: {blockId: $b, learnerSourcedId: $psid, sessionIds: [$s1, $s2]}) { userErrors { message } } }",
+            json!({"b": vars["spareblock"], "psid": vars["psid"], "s1": vars["spare"], "s2": d["s2"]["session"]["id"]}),
+        )
+        .await,
+    );
+    assert_eq!(d["submitWinChoices"]["userErrors"], json!([]), "{d}");
     let d = data(
         app.gql(
             admin,
             "query($victim: ID!, $sid: String!) {
                node(id: $victim) { ... on Learner { sourcedId } }
                learner(sourcedId: $sid) { enrollments(first: 1) { nodes { id } } }
-               winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2030-01-01\", to: \"2030-12-31\") { placements { id learner { sourcedId } } }
+               winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { placements { edges { node { id learner { sourcedId } } } } }
                syncCursor
              }",
             vars.clone(),
@@ -699,10 +767,11 @@ async fn more_fixtures(app: &TestApp, admin: &str, vars: &mut Value) {
     );
     vars["victim_sid"] = d["node"]["sourcedId"].clone();
     vars["enrollment"] = d["learner"]["enrollments"]["nodes"][0]["id"].clone();
-    vars["assignment"] = d["winBlocks"][0]["placements"]
+    vars["assignment"] = d["winBlocks"][0]["placements"]["edges"]
         .as_array()
         .unwrap()
         .iter()
+        .map(|e| &e["node"])
         .find(|p| p["learner"]["sourcedId"] == vars["psid"])
         .map(|p| p["id"].clone())
         .unwrap_or(Value::Null);
@@ -716,7 +785,7 @@ async fn more_fixtures(app: &TestApp, admin: &str, vars: &mut Value) {
         .await,
     );
     assert_eq!(d["setPlaylistItemState"]["userErrors"], json!([]), "{d}");
-    for k in ["victim_sid", "enrollment", "assignment", "head"] {
+    for k in ["victim_sid", "enrollment", "assignment", "head", "spare", "spareblock"] {
         assert!(!vars[k].is_null(), "fixture `{k}`: {vars}");
     }
 }

@@ -277,7 +277,7 @@ const RULES: &[Rule] = &[
         scopes: ROSTER_WRITE,
         doc: "mutation($sid: String!) { upsertLearner(input: {sourcedId: $sid, givenName: \"Changed\", familyName: \"Name\", schoolSourcedIds: [\"sc-school-001\"]}) { learner { sourcedId givenName } userErrors { code } } }",
         // The school named is not among the caller's.
-        other_school: Denied::Data(r#"{"upsertLearner": {"learner": null, "userErrors": [{"code": "INVALID"}]}}"#),
+        other_school: Denied::Data(r#"{"upsertLearner": {"learner": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
         reveals: &[("sourcedId", "$sid"), ("givenName", "Changed")],
         writes: &["users"],
     },
@@ -703,8 +703,8 @@ const RULES: &[Rule] = &[
         field: "postResults",
         scopes: PROGRESS_WRITE,
         doc: "mutation($psid: String!, $comp: String!) { postResults(input: {results: [{sourcedId: \"matrix-1\", learnerSourcedId: $psid, competencyId: $comp, score: 8, scoreMax: 10, evidenceType: TEST, occurredAt: \"2026-01-05T10:00:00Z\"}]}) { results { outcome result { learner { sourcedId } } } userErrors { code } } }",
-        // The row names a learner the caller can't see: refused as invalid, not as not found.
-        other_school: Denied::Data(r#"{"postResults": {"results": [], "userErrors": [{"code": "INVALID"}]}}"#),
+        // The row names a learner the caller can't see: not found, as if there were none.
+        other_school: Denied::Data(r#"{"postResults": {"results": [], "userErrors": [{"code": "NOT_FOUND"}]}}"#),
         reveals: &[("sourcedId", "$psid"), ("outcome", "CREATED")],
         writes: &["results", "masteries"],
     },
@@ -727,7 +727,7 @@ const RULES: &[Rule] = &[
     Rule {
         field: "winBlocks",
         scopes: WIN_READ,
-        doc: "{ winBlocks(schoolSourcedId: \"sc-school-001\") { school { sourcedId } placements { learner { sourcedId } } } }",
+        doc: "{ winBlocks(schoolSourcedId: \"sc-school-001\") { school { sourcedId } placements { edges { node { learner { sourcedId } } } } } }",
         // An empty list, where `winSummary` refuses the same school as bad input.
         other_school: Denied::Data(r#"{"winBlocks": []}"#),
         reveals: &[("sourcedId", "sc-school-001"), ("sourcedId", "$psid")],
@@ -737,7 +737,7 @@ const RULES: &[Rule] = &[
         field: "winSummary",
         scopes: WIN_READ,
         doc: "{ winSummary(schoolSourcedId: \"sc-school-001\") { blocks placed } }",
-        other_school: Denied::Error("BAD_USER_INPUT"),
+        other_school: Denied::Error("NOT_FOUND"),
         reveals: &[("blocks", "2"), ("placed", "3")],
         ..RULE
     },
@@ -746,7 +746,7 @@ const RULES: &[Rule] = &[
         scopes: WIN_WRITE,
         doc: "mutation { createWinBlock(input: {schoolSourcedId: \"sc-school-001\", date: \"2031-01-06\"}) { block { date school { sourcedId } } userErrors { code } } }",
         // The school named is not among the caller's.
-        other_school: Denied::Data(r#"{"createWinBlock": {"block": null, "userErrors": [{"code": "INVALID"}]}}"#),
+        other_school: Denied::Data(r#"{"createWinBlock": {"block": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
         reveals: &[("sourcedId", "sc-school-001"), ("date", "2031-01-06")],
         writes: &["win_blocks"],
     },
@@ -813,6 +813,48 @@ const RULES: &[Rule] = &[
         ),
         reveals: &[("sourcedId", "$psid"), ("attendance", "PRESENT")],
         writes: &["win_assignments"],
+    },
+    Rule {
+        field: "updateWinSession",
+        scopes: WIN_WRITE,
+        doc: "mutation($wlab: ID!) { updateWinSession(input: {sessionId: $wlab, title: \"Math lab\", capacity: 40}) { session { title capacity } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"updateWinSession": {"session": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("title", "Math lab"), ("capacity", "40")],
+        writes: &["win_sessions"],
+    },
+    Rule {
+        field: "clearWinReview",
+        scopes: WIN_WRITE,
+        doc: "mutation($wblock: ID!, $psid: String!) { clearWinReview(input: {blockId: $wblock, learnerSourcedId: $psid}) { cleared userErrors { code } } }",
+        other_school: Denied::Data(r#"{"clearWinReview": {"cleared": false, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("cleared", "true")],
+        writes: &["win_reviews"],
+    },
+    Rule {
+        field: "withdrawWinSession",
+        scopes: WIN_WRITE,
+        doc: "mutation($wsession: ID!) { withdrawWinSession(input: {sessionId: $wsession}) { withdrawnSessionId choicesRemoved userErrors { code } } }",
+        other_school: Denied::Data(
+            r#"{"withdrawWinSession": {"withdrawnSessionId": null, "choicesRemoved": 0, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
+        reveals: &[("withdrawnSessionId", "$wsession"), ("choicesRemoved", "1")],
+        writes: &["win_sessions", "win_choices"],
+    },
+    Rule {
+        field: "updateWinBlock",
+        scopes: WIN_WRITE,
+        doc: "mutation($wtemplate: ID!) { updateWinBlock(input: {blockId: $wtemplate, maxChoices: 4}) { block { maxChoices school { sourcedId } } userErrors { code } } }",
+        other_school: Denied::Data(r#"{"updateWinBlock": {"block": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("maxChoices", "4"), ("sourcedId", "sc-school-001")],
+        writes: &["win_blocks"],
+    },
+    Rule {
+        field: "deleteWinBlock",
+        scopes: WIN_WRITE,
+        doc: "mutation($wtemplate: ID!) { deleteWinBlock(input: {blockId: $wtemplate}) { deletedBlockId userErrors { code } } }",
+        other_school: Denied::Data(r#"{"deleteWinBlock": {"deletedBlockId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("deletedBlockId", "$wtemplate")],
+        writes: &["win_blocks"],
     },
     Rule {
         field: "deletePlaylist",
@@ -1267,7 +1309,7 @@ async fn district_decisions_refuse_school_limited_callers() {
     );
     assert_eq!(
         data(app.gql(&district_admin, viewer, json!({})).await),
-        json!({"viewer": {"kind": "user", "role": "administrator", "userSourcedId": "sc-admin-district", "districtWide": false}})
+        json!({"viewer": {"kind": "user", "role": "administrator", "userSourcedId": "sc-admin-district", "districtWide": true}})
     );
     // Both school-limited callers do reach their own school: their refusals below are about
     // the district, not a broken token.
@@ -1451,6 +1493,8 @@ async fn win_fixtures(app: &TestApp, admin: &str, learner_sid: &str) -> Value {
         )
         .await,
     );
+    // Held two days ago (choices stay as they were written), so attendance can be recorded.
+    crate::support::held(app, &block, chrono::Utc::now().date_naive() - chrono::Duration::days(2)).await;
     let out = json!({"wblock": block, "wtemplate": template, "wsession": session, "wlab": lab});
     assert!(
         out.as_object().unwrap().values().all(|v| !v.is_null()) && d["r"]["placed"].as_i64() > Some(0),

@@ -125,7 +125,7 @@ async fn posting_is_idempotent_ordered_by_time_and_keeps_good_rows() {
     assert_eq!(refused["results"], json!([]));
     assert_eq!(
         the_user_error(&refused),
-        (json!(["input", "results", "0", "learnerSourcedId"]), "INVALID"),
+        (json!(["input", "results", "0", "learnerSourcedId"]), "NOT_FOUND"),
         "{refused}"
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE sourced_id = 'x1'").await, 0);
@@ -831,8 +831,8 @@ async fn a_case_reimport_rewords_in_place_and_retires_a_dropped_competency_keepi
     assert_eq!(
         fields,
         [
-            (&json!(["input", "results", "0", "competencyId"]), &json!("INVALID")),
-            (&json!(["input", "results", "1", "competencyId"]), &json!("INVALID"))
+            (&json!(["input", "results", "0", "competencyId"]), &json!("NOT_FOUND")),
+            (&json!(["input", "results", "1", "competencyId"]), &json!("NOT_FOUND"))
         ],
         "{refused}"
     );

@@ -8,8 +8,36 @@ use serde_json::{Value, json};
 use crate::{
     authz_matrix::CASE_PACKAGE,
     progress::{post, row, the_user_error},
-    support::{TestApp, data, error_code, spawn_app, spawn_app_with},
+    support::{self, TestApp, error_code, held, spawn_app, spawn_app_with},
 };
+
+/// WIN's paged lists, read as plain lists of their nodes (the tests ask for pages large enough
+/// for every row, and check paging itself separately).
+const PAGED: &[&str] = &["placements", "preferences", "choiceReview", "notChosen"];
+
+/// The response's data, with WIN's connections read as lists of their nodes.
+fn data(body: Value) -> Value {
+    fn flat(v: Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let v = match (PAGED.contains(&k.as_str()), v) {
+                            (true, Value::Object(c)) if c.contains_key("edges") => Value::Array(
+                                c["edges"].as_array().into_iter().flatten().map(|e| flat(e["node"].clone())).collect(),
+                            ),
+                            (_, v) => flat(v),
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(flat).collect()),
+            v => v,
+        }
+    }
+    flat(support::data(body))
+}
 
 pub const WIN: &str = "roster.read progress.read progress.write win.read win.write";
 
@@ -34,7 +62,7 @@ const BLOCK: &str = "mutation($s: String!, $d: NaiveDate!, $c: DateTime, $m: Int
 const SESSION: &str = "mutation($b: ID!, $t: String!, $mode: WinMode!, $cap: Int, $f: [String!]!, $inv: [String!]) { createWinSession(input: {blockId: $b, title: $t, subject: \"Math\", mode: $mode, room: \"101\", capacity: $cap, focusCompetencyIds: $f, invitedLearnerSourcedIds: $inv}) { session { id capacity inviteOnly focusCompetencies { code } } userErrors { field code message } } }";
 const CHOOSE: &str = "mutation($b: ID!, $l: String!, $s: [ID!]!) { submitWinChoices(input: {blockId: $b, learnerSourcedId: $l, sessionIds: $s}) { preferences { rank session { title } } userErrors { field code message } } }";
 const RUN: &str = "mutation($b: ID!) { runWinPlacement(input: {blockId: $b}) { students placed unplaced { sourcedId } choiceShares { first second third } userErrors { field code message } } }";
-const PLACEMENTS: &str = "query($b: ID!) { node(id: $b) { ... on WinBlock { sessions { title capacity seatsTaken } placements { learner { sourcedId } session { title } source choiceRank explanation attendance } } } }";
+const PLACEMENTS: &str = "query($b: ID!) { node(id: $b) { ... on WinBlock { sessions { title capacity seatsTaken } placements(first: 100) { edges { node { learner { sourcedId } session { title } source choiceRank explanation attendance } } } } } }";
 
 async fn block(app: &TestApp, token: &str, date: chrono::NaiveDate, close: chrono::DateTime<Utc>) -> Value {
     let d = data(app.gql(token, BLOCK, json!({"s": "sc-school-001", "d": date, "c": close, "m": 2})).await);
@@ -66,7 +94,7 @@ async fn preferences_of(app: &TestApp, token: &str, b: &Value, learner: &str) ->
     let d = data(
         app.gql(
             token,
-            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences { learner { sourcedId } rank session { title } } } } }",
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences(first: 100) { edges { node { learner { sourcedId } rank session { title } } } } } } }",
             json!({"b": b}),
         )
         .await,
@@ -80,6 +108,13 @@ async fn preferences_of(app: &TestApp, token: &str, b: &Value, learner: &str) ->
             .cloned()
             .collect(),
     )
+}
+
+/// Today's date at the block's school (in its time zone).
+async fn school_today(app: &TestApp, token: &str, b: &Value) -> chrono::NaiveDate {
+    let d = data(app.gql(token, "query($b: ID!) { node(id: $b) { ... on WinBlock { timeZone } } }", json!({"b": b})).await);
+    let tz: chrono_tz::Tz = d["node"]["timeZone"].as_str().unwrap().parse().unwrap();
+    Utc::now().with_timezone(&tz).date_naive()
 }
 
 fn placement_of<'a>(d: &'a Value, learner: &str) -> &'a Value {
@@ -127,7 +162,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     );
     assert_eq!(
         the_user_error(&bad["createWinSession"]),
-        (json!(["input", "focusCompetencyIds", "0"]), "INVALID"),
+        (json!(["input", "focusCompetencyIds", "0"]), "NOT_FOUND"),
         "{bad}"
     );
     assert_eq!(bad["createWinSession"]["session"], Value::Null, "{bad}");
@@ -172,7 +207,12 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[4], "s": [rates]})).await);
     assert_eq!(d["submitWinChoices"]["preferences"][0]["session"]["title"], "Unit rates", "{d}");
     let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[5], "s": [rates]})).await);
-    assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input", "learnerSourcedId"]), "INVALID"), "{d}");
+    assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input", "learnerSourcedId"]), "NOT_FOUND"), "{d}");
+    assert_eq!(d["submitWinChoices"]["preferences"], json!([]), "nothing of another student's comes back: {d}");
+    // A refused change answers with the choices that still stand.
+    let d = data(app.gql(&student, CHOOSE, json!({"b": b, "l": s[4], "s": [tutor]})).await);
+    assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input", "sessionIds", "0"]), "INVALID"), "{d}");
+    assert_eq!(d["submitWinChoices"]["preferences"], json!([{"rank": 1, "session": {"title": "Unit rates"}}]), "{d}");
     let body = app.gql(&student, RUN, json!({"b": b})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
     let unplaced = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
@@ -180,7 +220,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     let own = data(
         app.gql(
             &student,
-            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences { learner { sourcedId } } } } }",
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences(first: 100) { edges { node { learner { sourcedId } } } } } } }",
             json!({"b": b}),
         )
         .await,
@@ -198,7 +238,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     // A token that may write but not read WIN gets no placements back from a payload.
     let write_only = app.token("win.write", &[]).await;
     let body = app
-        .gql(&write_only, "mutation($b: ID!) { createWinSession(input: {blockId: $b, title: \"Peek\", subject: \"Math\", mode: SMALL_GROUP, capacity: 2}) { session { block { preferences { learner { sourcedId } } } } } }", json!({"b": b}))
+        .gql(&write_only, "mutation($b: ID!) { createWinSession(input: {blockId: $b, title: \"Peek\", subject: \"Math\", mode: SMALL_GROUP, capacity: 2}) { session { block { preferences { edges { node { learner { sourcedId } } } } } } } }", json!({"b": b}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // The write itself is the token's to make: the session exists, only the read was refused.
@@ -223,7 +263,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
         "approve only a choice: {d}"
     );
     let gaps = data(
-        app.gql(&admin, "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview { learner { sourcedId } choices { rank session { title } gaps { competency { code } value masteredAt } } decision { decision } } } } }", json!({"b": b}))
+        app.gql(&admin, "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview(first: 100) { edges { node { learner { sourcedId } choices { rank session { title } gaps { competency { code } value masteredAt } } decision { decision } } } } } } }", json!({"b": b}))
             .await,
     );
     let rows = gaps["node"]["choiceReview"].as_array().unwrap();
@@ -317,12 +357,19 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     );
     assert_eq!(placement_of(&d, &s[1])["choiceRank"], 1);
 
-    // Attendance, then history.
-    let attend = "mutation($b: ID!, $r: [WinAttendanceRecordInput!]!) { recordWinAttendance(input: {blockId: $b, records: $r}) { placements { attendance outcomeNote } userErrors { field code } } }";
+    // Attendance waits for the block's day at the school: nothing is written before it.
+    let attend = "mutation($b: ID!, $r: [WinAttendanceRecordInput!]!) { recordWinAttendance(input: {blockId: $b, records: $r}) { placements { attendance outcomeNote } userErrors { field code message } } }";
+    let early = json!({"b": b, "r": [{"learnerSourcedId": s[1], "attendance": "PRESENT"}]});
+    let d = data(app.gql(&admin, attend, early).await);
+    assert_eq!(the_user_error(&d["recordWinAttendance"]), (json!(["input"]), "CONFLICT"), "{d}");
+    let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
+    assert!(placement_of(&d, &s[1])["attendance"].is_null(), "attendance before the day writes nothing: {d}");
+    // Fixture: the block was held a week ago (the API never dates a block in the past).
+    held(&app, &b, school_today(&app, &admin, &b).await - Duration::days(7)).await;
     let d = data(app.gql(&admin, attend, json!({"b": b, "r": [{"learnerSourcedId": s[1], "attendance": "PRESENT", "note": "Worked through ratio tables"}, {"learnerSourcedId": "nobody", "attendance": "ABSENT"}]})).await);
     assert_eq!(
         the_user_error(&d["recordWinAttendance"]),
-        (json!(["input", "records", "1", "learnerSourcedId"]), "INVALID"),
+        (json!(["input", "records", "1", "learnerSourcedId"]), "NOT_FOUND"),
         "{d}"
     );
     let d = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
@@ -333,15 +380,16 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert_eq!(h["learner"]["winHistory"][0]["outcomeNote"], "Worked through ratio tables");
     assert_eq!(h["learner"]["winHistory"][0]["attendance"], "PRESENT");
 
-    // A second block whose choices closed an hour ago: locked, nothing written.
-    let closed = block(&app, &admin, today + Duration::days(1), Utc::now() - Duration::hours(1)).await;
+    // A second block, today at the school, whose choices closed an hour ago: locked.
+    let today_there = school_today(&app, &admin, &b).await;
+    let closed = block(&app, &admin, today_there, Utc::now() - Duration::hours(1)).await;
     let closed_lab = session(&app, &admin, &closed, "Lab", "INDEPENDENT", Some(40), &[], None).await;
     let d = data(app.gql(&admin, CHOOSE, json!({"b": closed, "l": s[0], "s": [closed_lab]})).await);
     assert_eq!(the_user_error(&d["submitWinChoices"]), (json!(["input"]), "CONFLICT"), "{d}");
     let d = data(
         app.gql(
             &admin,
-            "query($b: ID!) { node(id: $b) { ... on WinBlock { choicesOpen preferences { rank } } } }",
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { choicesOpen preferences { edges { node { rank } } } } } }",
             json!({"b": closed}),
         )
         .await,
@@ -352,17 +400,21 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     data(
         app.gql(&admin, attend, json!({"b": closed, "r": [{"learnerSourcedId": s[0], "attendance": "ABSENT"}]})).await,
     );
-    let sum = data(app.gql(&admin, "{ winSummary(schoolSourcedId: \"sc-school-001\") { blocks placed seats seatsUsed choiceShares { first second } repeatedlyAbsent { learner { sourcedId } absences } } }", json!({})).await);
+    let sum = data(app.gql(&admin, "{ winSummary(schoolSourcedId: \"sc-school-001\") { blocks placed seats seatsUsed choiceShares { choosers first second third later byTeacher noneOfTheirChoices } repeatedlyAbsent { learner { sourcedId } absences } } }", json!({})).await);
     let w = &sum["winSummary"];
     assert_eq!(
-        (w["blocks"].as_i64(), w["placed"].as_i64(), w["seats"].as_i64()),
-        (Some(2), Some(24), Some(2 + 3 + 20 + 1 + 2 + 40)),
+        (w["blocks"].as_i64(), w["placed"].as_i64(), w["seats"].as_i64(), w["seatsUsed"].as_i64()),
+        (Some(2), Some(24), Some(2 + 3 + 20 + 1 + 2 + 40), Some(24)),
         "{sum}"
     );
     assert_eq!(w["repeatedlyAbsent"], json!([{"learner": {"sourcedId": s[0]}, "absences": 2}]));
-    // Of the 24 placements, 4 are first choices (s0, s1, s4, s11) and 1 a second (s2).
-    let share = |k: &str| w["choiceShares"][k].as_f64().unwrap();
-    assert!((share("first") - 4.0 / 24.0).abs() < 1e-12 && (share("second") - 1.0 / 24.0).abs() < 1e-12, "{sum}");
+    // Five students chose (s0, s1, s2, s4, s11; nobody could choose in the closed block): s0, s4
+    // and s11 got their first choice; s1 and s2 are where a teacher moved them.
+    assert_eq!(
+        w["choiceShares"],
+        json!({"choosers": 5, "first": 0.6, "second": 0.0, "third": 0.0, "later": 0.0, "byTeacher": 0.4, "noneOfTheirChoices": 0.0}),
+        "{sum}"
+    );
 
     // Another school's tool sees none of it.
     let other = app.token(WIN, &["sc-school-002"]).await;
@@ -372,7 +424,7 @@ async fn a_block_runs_from_offerings_through_choices_review_placement_and_attend
     assert!(d["node"].is_null());
     let before = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
     let d = data(app.gql(&other, RUN, json!({"b": b})).await);
-    assert_eq!(the_user_error(&d["runWinPlacement"]), (json!(["input"]), "NOT_FOUND"), "{d}");
+    assert_eq!(the_user_error(&d["runWinPlacement"]), (json!(["input", "blockId"]), "NOT_FOUND"), "{d}");
     let after = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
     assert_eq!(after, before, "another school's run changes nothing");
 }
@@ -404,7 +456,7 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
     let d = data(app.gql(&teacher, review, json!({"b": b, "l": not_mine, "s": small})).await);
     assert_eq!(
         the_user_error(&d["reviewWinChoice"]),
-        (json!(["input", "learnerSourcedId"]), "INVALID"),
+        (json!(["input", "learnerSourcedId"]), "NOT_FOUND"),
         "not their student: {d}"
     );
     let d = data(app.gql(&teacher, review, json!({"b": b, "l": ours, "s": small})).await);
@@ -412,7 +464,7 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
     let seen = data(
         app.gql(
             &teacher,
-            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences { learner { sourcedId } } } } }",
+            "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences(first: 100) { edges { node { learner { sourcedId } } } } } } }",
             json!({"b": b}),
         )
         .await,
@@ -451,7 +503,19 @@ async fn teachers_review_their_own_students_and_placement_honours_what_they_requ
     let refused = data(app.gql(&admin, RUN, json!({"b": b})).await);
     assert_eq!(the_user_error(&refused["runWinPlacement"]), (json!(["input", "blockId"]), "INVALID"), "{refused}");
     let after = data(app.gql(&admin, PLACEMENTS, json!({"b": b})).await);
-    assert_eq!(after["node"]["placements"], d["node"]["placements"], "the earlier placement stands");
+    let seats = |d: &Value| -> Vec<(Value, Value, Value)> {
+        d["node"]["placements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["learner"].clone(), p["session"].clone(), p["source"].clone()))
+            .collect()
+    };
+    assert_eq!(seats(&after), seats(&d), "the earlier placement stands");
+    // ... but the student whose decision changed is told it no longer does.
+    let why = placement_of(&after, &other_ours)["explanation"].as_str().unwrap().to_owned();
+    assert!(why.starts_with("This placement is outdated"), "{why}");
+    assert_eq!(placement_of(&after, &ours)["explanation"], placement_of(&d, &ours)["explanation"]);
 }
 
 #[tokio::test]

@@ -70,7 +70,7 @@ pub(super) async fn check_items(
         for c in &item.competencies {
             let comp = known
                 .get(c.as_str())
-                .ok_or_else(|| AppError::validation(f("competencyIds"), format!("no competency `{c}`")))?;
+                .ok_or_else(|| AppError::not_found_at(f("competencyIds"), format!("no competency `{c}`")))?;
             if !ids.contains(&comp.id) {
                 ids.push(comp.id);
             }
@@ -212,12 +212,7 @@ pub async fn update_item(
         vec![ItemInput { competencies: new_competencies.clone().unwrap_or_default(), ..merged }],
     )
     .await
-    .map_err(|e| match e {
-        AppError::Validation { field, message } => {
-            AppError::Validation { field: field.replace("input.0.", "input."), message }
-        }
-        other => other,
-    })?;
+    .map_err(|e| e.refield(|field| field.replace("input.0.", "input.")))?;
     let Some(checked) = checked.pop() else { return Err(AppError::NotFound("item")) };
     let i = &checked.input;
     playlist_item::Entity::update(playlist_item::ActiveModel {

@@ -33,7 +33,7 @@ async fn resolve_org(
             .filter(owned_by_granted_org(p, (entity::org::Entity, entity::org::Column::Id)))
             .one(db)
             .await?
-            .ok_or_else(|| AppError::validation("input.schoolSourcedId", format!("no school `{s}` in your orgs")))?;
+            .ok_or_else(|| AppError::not_found_at("input.schoolSourcedId", format!("no school `{s}` in your orgs")))?;
         return Ok(org.id);
     }
     let Some(learner) = learner else {
@@ -83,7 +83,7 @@ pub async fn create(
             roster::find_class(&txn, p, Key::Sourced(lookup_key(s).unwrap_or_default()))
                 .await?
                 .filter(|c| c.status == entity::Status::Active)
-                .ok_or_else(|| AppError::validation("input.classSourcedId", format!("no class `{s}` in your orgs")))?,
+                .ok_or_else(|| AppError::not_found_at("input.classSourcedId", format!("no class `{s}` in your orgs")))?,
         ),
         None => None,
     };
@@ -91,7 +91,7 @@ pub async fn create(
         Some(s) => Some(
             roster::find_session(&txn, p, Key::Sourced(lookup_key(s).unwrap_or_default()))
                 .await?
-                .ok_or_else(|| AppError::validation("input.termSourcedId", format!("no term `{s}`")))?
+                .ok_or_else(|| AppError::not_found_at("input.termSourcedId", format!("no term `{s}`")))?
                 .id,
         ),
         None => class.as_ref().map(|c| c.term_id),

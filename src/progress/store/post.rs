@@ -95,10 +95,10 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
     let learner = l
         .learners
         .get(r.learner.as_str())
-        .ok_or_else(|| AppError::validation(f("learnerSourcedId"), "no such learner among those you may see"))?;
+        .ok_or_else(|| AppError::not_found_at(f("learnerSourcedId"), "no such learner among those you may see"))?;
     let item = match r.item_id {
         Some(id) => {
-            let (item, pl) = l.items.get(&id).ok_or_else(|| AppError::validation(f("itemId"), "no such item"))?;
+            let (item, pl) = l.items.get(&id).ok_or_else(|| AppError::not_found_at(f("itemId"), "no such item"))?;
             if pl.learner_id != Some(learner.id) || pl.status != Status::Active || item.status != Status::Active {
                 return Err(AppError::validation(f("itemId"), "the item is not on this learner's playlists"));
             }
@@ -110,7 +110,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         Some(c) => Some(
             l.competencies
                 .get(c.as_str())
-                .ok_or_else(|| AppError::validation(f("competencyId"), "no such competency"))?,
+                .ok_or_else(|| AppError::not_found_at(f("competencyId"), "no such competency"))?,
         ),
         None => None,
     };
@@ -150,7 +150,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
                 .comp_by_id
                 .get(&comp_id)
                 .and_then(|c| l.scales.get(&c.framework_id))
-                .ok_or_else(|| AppError::validation(f("competencyId"), "no such competency"))?;
+                .ok_or_else(|| AppError::not_found_at(f("competencyId"), "no such competency"))?;
             scale
                 .level(level)
                 .ok_or_else(|| {
@@ -290,7 +290,7 @@ pub async fn post(
                 seen.insert(&r.sourced_id, i);
                 good.push(x);
             }
-            Err(e @ AppError::Validation { .. }) => errors.push((i, e)),
+            Err(e) if e.is_field_error() => errors.push((i, e)),
             Err(e) => return Err(e),
         }
     }

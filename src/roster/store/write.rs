@@ -80,7 +80,7 @@ async fn upsert(db: &impl TransactionTrait, p: &Principal, input: LearnerFields)
             .filter(owned_by_granted_org(p, (org::Entity, org::Column::Id)))
             .one(&txn)
             .await?
-            .ok_or_else(|| AppError::validation("input.schoolSourcedIds", format!("no school `{s}` in your orgs")))?;
+            .ok_or_else(|| AppError::not_found_at("input.schoolSourcedIds", format!("no school `{s}` in your orgs")))?;
         school_ids.push(school.id);
     }
     let now = crate::db::now();

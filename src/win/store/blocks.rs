@@ -184,9 +184,12 @@ pub async fn delete_block(db: &impl TransactionTrait, p: &Principal, block_id: i
     let txn = crate::db::begin_write(db).await?;
     let b = block(&txn, p, block_id).await?;
     refuse_after_attendance(&txn, b.id, None).await?;
+    let touched = learners_in(&txn, b.id, None).await?;
     remove_children(&txn, b.id, None).await?;
     win_block::Entity::delete_by_id(b.id).exec(&txn).await?;
     txn.commit().await?;
+    // The students whose choices, decisions or placements went with it.
+    p.reveal(touched);
     Ok(b)
 }
 
@@ -206,6 +209,26 @@ async fn refuse_after_attendance(db: &impl ConnectionTrait, block: i64, session:
         )));
     }
     Ok(())
+}
+
+/// Students with a choice, a decision or a placement in a block (or one session of it).
+async fn learners_in(
+    db: &impl ConnectionTrait,
+    block: i64,
+    session: Option<i64>,
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let mut choices = win_choice::Entity::find().filter(win_choice::Column::BlockId.eq(block));
+    let mut reviews = win_review::Entity::find().filter(win_review::Column::BlockId.eq(block));
+    let mut placed = win_assignment::Entity::find().filter(win_assignment::Column::BlockId.eq(block));
+    if let Some(s) = session {
+        choices = choices.filter(win_choice::Column::SessionId.eq(s));
+        reviews = reviews.filter(win_review::Column::SessionId.eq(s));
+        placed = placed.filter(win_assignment::Column::SessionId.eq(s));
+    }
+    let mut out: std::collections::BTreeSet<i64> = choices.all(db).await?.into_iter().map(|c| c.learner_id).collect();
+    out.extend(reviews.all(db).await?.into_iter().map(|r| r.learner_id));
+    out.extend(placed.all(db).await?.into_iter().map(|a| a.learner_id));
+    Ok(out)
 }
 
 /// Deletes what hangs off a block's sessions (all of them, or one): placements, decisions,
@@ -475,6 +498,7 @@ pub async fn withdraw_session(db: &impl TransactionTrait, p: &Principal, session
         .into_iter()
         .map(|c| c.learner_id)
         .collect();
+    let touched = learners_in(&txn, b.id, Some(s.id)).await?;
     let placements_removed =
         win_assignment::Entity::find().filter(win_assignment::Column::SessionId.eq(s.id)).count(&txn).await?;
     let decisions_removed =
@@ -511,6 +535,8 @@ pub async fn withdraw_session(db: &impl TransactionTrait, p: &Principal, session
             .await?;
     }
     txn.commit().await?;
+    // The students whose choices, decisions or placements it changed.
+    p.reveal(touched);
     Ok(Withdrawn {
         session: s,
         choices_removed: choosers.len(),

@@ -306,6 +306,19 @@ pub fn error_code(body: &Value) -> String {
 }
 
 /// Asserts the response has no errors and returns `data`.
+/// Fixture: moves a WIN block (by global id) to a past date, as if it had been held then (the
+/// API never dates a block in the past). Its choices close when they were set to.
+pub async fn held(app: &TestApp, block: &Value, date: chrono::NaiveDate) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let (_, id) = learnergraph::graphql::relay::decode_id(block.as_str().expect("a block id"), "block").expect("id");
+    entity::win_block::Entity::update_many()
+        .col_expr(entity::win_block::Column::BlockDate, Expr::value(date))
+        .filter(entity::win_block::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .expect("block moved");
+}
+
 pub fn data(body: Value) -> Value {
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
     body["data"].clone()
