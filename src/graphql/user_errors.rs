@@ -36,8 +36,12 @@ impl UserError {
 pub fn user_error(e: AppError) -> Result<UserError, AppError> {
     let path = |field: &str| field.split('.').map(str::to_owned).collect();
     Ok(match e {
-        AppError::Validation { field, message } => UserError { field: path(&field), message, code: UserErrorCode::Invalid },
-        AppError::NotFoundAt { field, message } => UserError { field: path(&field), message, code: UserErrorCode::NotFound },
+        AppError::Validation { field, message } => {
+            UserError { field: path(&field), message, code: UserErrorCode::Invalid }
+        }
+        AppError::NotFoundAt { field, message } => {
+            UserError { field: path(&field), message, code: UserErrorCode::NotFound }
+        }
         AppError::NotFound(what) => UserError::new(&["input"], format!("{what} not found"), UserErrorCode::NotFound),
         AppError::Conflict(message) => UserError::new(&["input"], message, UserErrorCode::Conflict),
         stale @ AppError::StaleVersion { .. } => {

@@ -422,7 +422,9 @@ impl ProgressMutation {
         };
         let remap = |i: usize| index_of.get(i).copied().unwrap_or(i);
         let fix = |e: AppError, i: usize| {
-            e.refield(|field| field.replacen(&format!("input.results.{i}."), &format!("input.results.{}.", remap(i)), 1))
+            e.refield(|field| {
+                field.replacen(&format!("input.results.{i}."), &format!("input.results.{}.", remap(i)), 1)
+            })
         };
         let mut user_errors: Vec<(usize, UserError)> = early.into_iter().map(|(i, e)| (i, row_error(i, e))).collect();
         user_errors.extend(errors.into_iter().map(|(i, e)| (remap(i), row_error(remap(i), fix(e, i)))));

@@ -852,7 +852,9 @@ const RULES: &[Rule] = &[
         field: "deleteWinBlock",
         scopes: WIN_WRITE,
         doc: "mutation($wtemplate: ID!) { deleteWinBlock(input: {blockId: $wtemplate}) { deletedBlockId userErrors { code } } }",
-        other_school: Denied::Data(r#"{"deleteWinBlock": {"deletedBlockId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        other_school: Denied::Data(
+            r#"{"deleteWinBlock": {"deletedBlockId": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#,
+        ),
         reveals: &[("deletedBlockId", "$wtemplate")],
         writes: &["win_blocks"],
     },

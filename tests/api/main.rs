@@ -25,3 +25,4 @@ mod roster;
 mod sync;
 mod web;
 mod win;
+mod win_week;

@@ -668,7 +668,8 @@ async fn each_role_is_granted_exactly_its_cap_whatever_the_front_end_holds() {
         assert_eq!(granted, expected, "{user}'s scopes");
         assert_eq!(
             (&v["viewer"]["kind"], &v["viewer"]["role"], &v["viewer"]["userSourcedId"], &v["viewer"]["districtWide"]),
-            (&json!("user"), &json!(role), &json!(user), &json!(false)),
+            // Only the district's administrator covers the whole district.
+            (&json!("user"), &json!(role), &json!(user), &json!(user == "sc-admin-district")),
             "{user}: {v}"
         );
     }

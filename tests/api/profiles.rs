@@ -211,7 +211,7 @@ async fn profile_inputs_are_validated() {
         (
             json!({"learnerId": learner, "goals": [{"id": "made-up", "description": "x"}]}),
             json!(["input", "goals", "0", "id"]),
-            "INVALID",
+            "NOT_FOUND",
         ),
     ];
     for (input, field, code) in cases {

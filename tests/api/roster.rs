@@ -320,7 +320,7 @@ async fn upsert_validates_and_writes_nothing_on_error() {
         (
             json!({"sourcedId": "v1", "givenName": "A", "familyName": "B", "schoolSourcedIds": ["sc-school-002"]}),
             json!(["input", "schoolSourcedIds"]),
-            "INVALID",
+            "NOT_FOUND",
         ),
     ];
     for (input, field, code) in cases {

@@ -112,7 +112,8 @@ async fn preferences_of(app: &TestApp, token: &str, b: &Value, learner: &str) ->
 
 /// Today's date at the block's school (in its time zone).
 async fn school_today(app: &TestApp, token: &str, b: &Value) -> chrono::NaiveDate {
-    let d = data(app.gql(token, "query($b: ID!) { node(id: $b) { ... on WinBlock { timeZone } } }", json!({"b": b})).await);
+    let d =
+        data(app.gql(token, "query($b: ID!) { node(id: $b) { ... on WinBlock { timeZone } } }", json!({"b": b})).await);
     let tz: chrono_tz::Tz = d["node"]["timeZone"].as_str().unwrap().parse().unwrap();
     Utc::now().with_timezone(&tz).date_naive()
 }

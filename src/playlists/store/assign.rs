@@ -26,7 +26,9 @@ pub async fn assign_template(
     let class = roster::find_class(&txn, p, Key::Sourced(lookup_key(class_key).unwrap_or_default()))
         .await?
         .filter(|c| c.status == entity::Status::Active)
-        .ok_or_else(|| AppError::not_found_at("input.classSourcedId", format!("no class `{class_key}` in your orgs")))?;
+        .ok_or_else(|| {
+            AppError::not_found_at("input.classSourcedId", format!("no class `{class_key}` in your orgs"))
+        })?;
     if class.org_id != template.org_id {
         return Err(AppError::validation("input.classSourcedId", "the class is at another school than the template"));
     }

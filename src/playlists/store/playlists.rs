@@ -83,7 +83,9 @@ pub async fn create(
             roster::find_class(&txn, p, Key::Sourced(lookup_key(s).unwrap_or_default()))
                 .await?
                 .filter(|c| c.status == entity::Status::Active)
-                .ok_or_else(|| AppError::not_found_at("input.classSourcedId", format!("no class `{s}` in your orgs")))?,
+                .ok_or_else(|| {
+                    AppError::not_found_at("input.classSourcedId", format!("no class `{s}` in your orgs"))
+                })?,
         ),
         None => None,
     };
