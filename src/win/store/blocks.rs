@@ -525,11 +525,16 @@ pub async fn withdraw_session(db: &impl TransactionTrait, p: &Principal, session
         }
     }
     if b.placed_at.is_some() && (placements_removed > 0 || !choosers.is_empty()) {
-        for l in &choosers {
-            super::placement_changed(&txn, &b, *l).await?;
-        }
+        // Those who ranked it have changed choices; those placed in it have no placement.
+        win_assignment::Entity::update_many()
+            .col_expr(win_assignment::Column::Outdated, sea_orm::sea_query::Expr::value(true))
+            .filter(win_assignment::Column::BlockId.eq(b.id))
+            .filter(win_assignment::Column::LearnerId.is_in(choosers.iter().copied()))
+            .exec(&txn)
+            .await?;
         win_block::Entity::update_many()
             .col_expr(win_block::Column::PlacementOutdated, sea_orm::sea_query::Expr::value(true))
+            .col_expr(win_block::Column::DateLastModified, sea_orm::sea_query::Expr::value(crate::db::now()))
             .filter(win_block::Column::Id.eq(b.id))
             .exec(&txn)
             .await?;
