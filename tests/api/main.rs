@@ -18,6 +18,7 @@ mod migrations;
 mod oauth_flows;
 mod operations;
 mod profiles;
+mod playlists;
 mod progress;
 mod ratelimit;
 mod redesign;
