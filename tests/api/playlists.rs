@@ -9,8 +9,13 @@ use serde_json::{Value, json};
 
 use crate::{
     progress::{post, setup},
-    support::{TestApp, data, error_code, spawn_app},
+    support::{TestApp, data, error_code, spawn_app_with},
 };
+
+/// An app whose people sign in through the development sign-in.
+async fn signing_in() -> TestApp {
+    spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await
+}
 
 /// An administrators' console: a front end that may also write the roster.
 const CONSOLE: &str = "roster.read roster.write profiles.read playlists.read playlists.write progress.read progress.write";
@@ -31,7 +36,7 @@ async fn set_zone(app: &TestApp, token: &str, org: &str, zone: Option<&str>) -> 
 
 #[tokio::test]
 async fn districts_and_schools_set_clear_and_inherit_time_zones() {
-    let app = spawn_app().await;
+    let app = signing_in().await;
     app.seed(2, 5).await;
     let tool = app.admin_token().await;
     // The seeded district lives in Chicago; its schools set none, so they do too.
@@ -105,7 +110,7 @@ fn today_in(zone: Tz) -> NaiveDate {
 
 #[tokio::test]
 async fn an_item_is_overdue_by_its_schools_local_date() {
-    let app = spawn_app().await;
+    let app = signing_in().await;
     let (admin, learners) = setup(&app).await;
     let tool = app.admin_token().await;
     let l = &learners[0];
@@ -148,7 +153,7 @@ async fn an_item_is_overdue_by_its_schools_local_date() {
 
 #[tokio::test]
 async fn a_class_progress_defaults_to_today_in_the_class_school() {
-    let app = spawn_app().await;
+    let app = signing_in().await;
     let (admin, learners) = setup(&app).await;
     let tool = app.admin_token().await;
     let class = data(app.gql(&admin, "{ class(sourcedId: \"sc-c-001-06-math-s1\") { id } }", json!({})).await)["class"]
@@ -186,7 +191,7 @@ const ITEMS: &str = "query($l: String!) { learner(sourcedId: $l) { playlists { i
 
 #[tokio::test]
 async fn results_show_their_competencies_and_items_show_evidence_beside_state() {
-    let app = spawn_app().await;
+    let app = signing_in().await;
     let (admin, learners) = setup(&app).await;
     let l = &learners[0];
     let fw = data(app.gql(&admin, "{ competencyFrameworks { edges { node { id } } } }", json!({})).await)
@@ -298,7 +303,7 @@ fn sids(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn a_class_progress_pages_in_name_order_with_filters() {
-    let app = spawn_app().await;
+    let app = signing_in().await;
     let (admin, learners) = setup(&app).await;
     let tool = app.admin_token().await;
     assert!(learners.len() >= 6, "fixture: {learners:?}");
