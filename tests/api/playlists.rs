@@ -18,7 +18,8 @@ async fn signing_in() -> TestApp {
 }
 
 /// An administrators' console: a front end that may also write the roster.
-const CONSOLE: &str = "roster.read roster.write profiles.read playlists.read playlists.write progress.read progress.write";
+const CONSOLE: &str =
+    "roster.read roster.write profiles.read playlists.read playlists.write progress.read progress.write";
 
 const SET_ZONE: &str = "mutation($o: String!, $z: String) { setOrgTimeZone(input: {orgSourcedId: $o, timeZone: $z}) { org { ... on School { sourcedId timeZone } ... on District { sourcedId timeZone } } userErrors { field code message } } }";
 
@@ -214,7 +215,8 @@ async fn results_show_their_competencies_and_items_show_evidence_beside_state() 
         )
         .await,
     );
-    let items: Vec<Value> = d["createPlaylist"]["playlist"]["items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect();
+    let items: Vec<Value> =
+        d["createPlaylist"]["playlist"]["items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect();
     assert_eq!(items.len(), 3, "{d}");
 
     // A result posted for an item without naming a competency counts toward the item's.
@@ -298,7 +300,12 @@ fn id_of(global: &Value) -> i64 {
 const PAGE: &str = "query($c: ID!, $first: Int, $after: String, $last: Int, $before: String, $f: ClassPlaylistProgressFilter) { classPlaylistProgress(classId: $c, asOf: \"2026-06-01\", first: $first, after: $after, last: $last, before: $before, filter: $f) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor startCursor } edges { cursor node { learner { sourcedId } itemsDone itemsTotal overdueItems { title } } } } }";
 
 fn sids(page: &Value) -> Vec<String> {
-    page["edges"].as_array().unwrap().iter().map(|e| e["node"]["learner"]["sourcedId"].as_str().unwrap().to_owned()).collect()
+    page["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["learner"]["sourcedId"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -345,7 +352,10 @@ async fn a_class_progress_pages_in_name_order_with_filters() {
     order.sort();
     let order: Vec<String> = order.into_iter().map(|o| o.3).collect();
     assert_eq!(order.len(), learners.len());
-    assert_eq!(&order[..2].iter().cloned().collect::<std::collections::BTreeSet<_>>(), &learners[..2].iter().cloned().collect());
+    assert_eq!(
+        &order[..2].iter().cloned().collect::<std::collections::BTreeSet<_>>(),
+        &learners[..2].iter().cloned().collect()
+    );
 
     // Every learner gets an item due in 2020; two of them have mastered it.
     let d = data(
@@ -405,15 +415,19 @@ async fn a_class_progress_pages_in_name_order_with_filters() {
     }
     assert_eq!(seen, order);
     // Backwards from the third learner: the two before it.
-    let third = data(app.gql(&teacher, PAGE, json!({"c": class, "first": 1, "after": first["pageInfo"]["endCursor"]})).await)
-        ["classPlaylistProgress"]
-        .clone();
-    let back = data(
-        app.gql(&teacher, PAGE, json!({"c": class, "last": 2, "before": third["pageInfo"]["startCursor"]})).await,
+    let third = data(
+        app.gql(&teacher, PAGE, json!({"c": class, "first": 1, "after": first["pageInfo"]["endCursor"]})).await,
     )["classPlaylistProgress"]
         .clone();
+    let back =
+        data(app.gql(&teacher, PAGE, json!({"c": class, "last": 2, "before": third["pageInfo"]["startCursor"]})).await)
+            ["classPlaylistProgress"]
+            .clone();
     assert_eq!(sids(&back), order[..2]);
-    assert_eq!((back["pageInfo"]["hasPreviousPage"].clone(), back["pageInfo"]["hasNextPage"].clone()), (json!(false), json!(true)));
+    assert_eq!(
+        (back["pageInfo"]["hasPreviousPage"].clone(), back["pageInfo"]["hasNextPage"].clone()),
+        (json!(false), json!(true))
+    );
 
     // Only the learners with something overdue: everyone but the two who mastered it.
     let overdue: Vec<String> = order.iter().filter(|s| !done.contains(s)).cloned().collect();

@@ -292,7 +292,8 @@ pub(super) fn progress_page(args: &PageArgs) -> Result<store::ProgressPage, AppE
 
 pub(super) fn progress_connection(page: Page<store::LearnerProgress>) -> Conn<LearnerPlaylistProgress> {
     let total_count = page.total.map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX));
-    let mut conn = Connection::with_additional_fields(page.has_previous, page.has_next, ConnectionFields { total_count });
+    let mut conn =
+        Connection::with_additional_fields(page.has_previous, page.has_next, ConnectionFields { total_count });
     conn.edges.extend(
         page.rows
             .into_iter()

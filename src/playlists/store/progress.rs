@@ -152,7 +152,8 @@ mod tests {
     #[test]
     fn pages_follow_names_then_ids_and_cursors_survive_ties() {
         // Two learners share a whole name: the id decides.
-        let mut rows = vec![key("Diaz", "Ana", 7), key("Abbott", "Zoe", 9), key("Diaz", "Ana", 3), key("Cole", "Ben", 1)];
+        let mut rows =
+            vec![key("Diaz", "Ana", 7), key("Abbott", "Zoe", 9), key("Diaz", "Ana", 3), key("Cole", "Ben", 1)];
         rows.sort();
         let all = |req: ProgressPage| ids(slice(rows.clone(), &req, Clone::clone));
         let fwd = |size, after| ProgressPage { forward: true, size, after, before: None };
