@@ -456,6 +456,28 @@ async fn a_class_progress_pages_in_name_order_with_filters() {
     let body = app.gql(&teacher, PAGE, json!({"c": class, "first": 2, "after": "Yzo1"})).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 
+    // Only the learners on the page are recorded as seen.
+    let (reader, secret) = app.client("roster.read playlists.read", &[]).await;
+    let token = app.token_for(&reader, &secret).await;
+    let page =
+        data(app.gql(&token, PAGE, json!({"c": class, "first": 2, "after": first["pageInfo"]["endCursor"]})).await);
+    assert_eq!(sids(&page["classPlaylistProgress"]), order[2..4]);
+    let events = data(
+        app.gql(
+            &tool,
+            "query($c: String) { auditEvents(filter: {clientId: $c}) { totalCount edges { node { learnerSourcedIds } } } }",
+            json!({"c": reader}),
+        )
+        .await,
+    );
+    assert_eq!(events["auditEvents"]["totalCount"], 1, "{events}");
+    let mut named: Vec<String> =
+        serde_json::from_value(events["auditEvents"]["edges"][0]["node"]["learnerSourcedIds"].clone()).unwrap();
+    named.sort();
+    let mut expected = order[2..4].to_vec();
+    expected.sort();
+    assert_eq!(named, expected);
+
     // The page's size does not change what the request costs.
     let doc = "query($c: ID!, $first: Int) { classPlaylistProgress(classId: $c, first: $first) { totalCount edges { node { learner { sourcedId } itemsDone overdueItems { title overdue } } } } }";
     let (small, d) = app.gql_counted(&teacher, doc, json!({"c": class, "first": 1})).await;
