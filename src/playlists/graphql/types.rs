@@ -317,7 +317,8 @@ impl LearnerPlaylistProgress {
     async fn items_total(&self) -> i32 {
         i32::try_from(self.0.total).unwrap_or(i32::MAX)
     }
-    /// Items past their target date and not yet mastered.
+    /// Items past their target date and not yet mastered as of the query's `asOf` (by default
+    /// today in the class's school's time zone).
     async fn overdue_items(&self) -> Vec<PlaylistItem> {
         self.0.overdue.iter().cloned().map(PlaylistItem).collect()
     }
