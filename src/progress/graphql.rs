@@ -49,6 +49,16 @@ pub(crate) fn prl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ProgressLo
     ctx.data::<ProgressLoaders>()
 }
 
+/// The competencies a result counts toward (see [`crate::progress::mastery`]): the one it
+/// names, else every one its item builds, through the request's batched loaders.
+async fn counted_toward(ctx: &Context<'_>, r: &result::Model) -> async_graphql::Result<Vec<Competency>> {
+    if let Some(id) = r.competency_id {
+        return Ok(prl(ctx)?.competencies.load_one(id).await?.map(Competency).into_iter().collect());
+    }
+    let Some(item) = r.item_id else { return Ok(vec![]) };
+    Ok(pl(ctx)?.competencies.load_one(item).await?.unwrap_or_default().into_iter().map(Competency).collect())
+}
+
 /// A teacher's override of a result.
 #[derive(SimpleObject)]
 pub struct ResultOverride {
@@ -89,9 +99,15 @@ impl ResultNode {
         let playlist = l.playlists.load_one(item.playlist_id).await?;
         Ok(playlist.filter(|pl| shows_playlist_of(p, pl.org_id)).map(|_| PlaylistItem(item)))
     }
+    /// The competency the result is for: the one it names, else its item's when the item builds
+    /// exactly one (null when it builds several: see `competencies`).
     async fn competency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Competency>> {
-        let Some(id) = self.0.competency_id else { return Ok(None) };
-        Ok(prl(ctx)?.competencies.load_one(id).await?.map(Competency))
+        let mut all = counted_toward(ctx, &self.0).await?;
+        Ok(if all.len() == 1 { all.pop() } else { None })
+    }
+    /// Every competency the result counts toward: the one it names, else all its item builds.
+    async fn competencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Competency>> {
+        counted_toward(ctx, &self.0).await
     }
     async fn score(&self) -> Option<f64> {
         self.0.score

@@ -124,6 +124,9 @@ pub(super) async fn generate(db: &impl TransactionTrait, spec: Spec) -> anyhow::
     })
 }
 
+/// The zone of the seeded district.
+pub const DISTRICT_ZONE: &str = "America/Chicago";
+
 /// The district, then its schools under it (and the district's default redesign pillars).
 async fn insert_orgs(txn: &impl ConnectionTrait, spec: &Spec, now: DateTime<Utc>) -> anyhow::Result<Orgs> {
     let p = spec.prefix;
@@ -136,6 +139,8 @@ async fn insert_orgs(txn: &impl ConnectionTrait, spec: &Spec, now: DateTime<Utc>
         name: Set(spec.district_name.into()),
         identifier: Set(Some(format!("{}-0001", p.to_uppercase()))),
         parent_id: Set(None),
+        // Its schools set none of their own, so they live by the district's.
+        time_zone: Set(Some(DISTRICT_ZONE.to_owned())),
         ..Default::default()
     };
     insert_all(txn, vec![district], vec![org::Column::SourcedId]).await?;

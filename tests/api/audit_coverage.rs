@@ -98,6 +98,7 @@ const NEUTRAL_MUTATIONS: &[(&str, &str)] = &[
         "setMasteryCalculation",
         "a framework's rule; the masteries it recomputes are derived, and no student's record is returned",
     ),
+    ("setOrgTimeZone", "a district's or school's time zone: no student"),
     ("createWinBlock", "a school's WIN block: no student"),
     ("repeatWinBlock", "copies of a block and its sessions: no student"),
     ("createWinSession", "a session offered; its invitation list is not returned"),
@@ -337,7 +338,7 @@ const ENTRIES: &[Entry] = &[
             "LearnerPlaylistProgress.learner",
             "LearnerPlaylistProgress.overdueItems",
         ],
-        doc: "query AcClassProgress($class: ID!) { classPlaylistProgress(classId: $class) { learner { id } itemsTotal overdueItems { id } } }",
+        doc: "query AcClassProgress($class: ID!) { classPlaylistProgress(classId: $class, first: 100) { edges { node { learner { id } itemsTotal overdueItems { id } } } } }",
         learners: &["@class"],
         ..E
     },

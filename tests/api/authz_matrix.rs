@@ -282,6 +282,15 @@ const RULES: &[Rule] = &[
         writes: &["users"],
     },
     Rule {
+        field: "setOrgTimeZone",
+        scopes: ROSTER_WRITE,
+        doc: "mutation { setOrgTimeZone(input: {orgSourcedId: \"sc-school-001\", timeZone: \"America/Denver\"}) { org { ... on School { sourcedId timeZone } } userErrors { code } } }",
+        // A school the caller can't see is not found.
+        other_school: Denied::Data(r#"{"setOrgTimeZone": {"org": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
+        reveals: &[("sourcedId", "sc-school-001"), ("timeZone", "America/Denver")],
+        writes: &["orgs"],
+    },
+    Rule {
         field: "deleteRosterRecord",
         scopes: ROSTER_WRITE,
         doc: "mutation($victim: ID!) { deleteRosterRecord(id: $victim) { deletedId userErrors { code } } }",
@@ -582,7 +591,7 @@ const RULES: &[Rule] = &[
     Rule {
         field: "classPlaylistProgress",
         scopes: PLAYLISTS_READ,
-        doc: "query($class: ID!) { classPlaylistProgress(classId: $class) { learner { sourcedId } itemsDone itemsTotal } }",
+        doc: "query($class: ID!) { classPlaylistProgress(classId: $class, first: 100) { edges { node { learner { sourcedId } itemsDone itemsTotal } } } }",
         // An error, where `class` answers null for the same class.
         other_school: NOT_FOUND,
         reveals: &[("sourcedId", "$sid")],

@@ -1,10 +1,14 @@
 //! The roster rules of the policy that are decided in memory, on records already loaded: which
-//! of a user's schools a caller may see, and whether a page's profiles are the caller's to read.
+//! of a user's schools a caller may see, whether a page's profiles are the caller's to read, and
+//! who may set an org's time zone.
 //! The SQL twins (which users, classes and enrollments a caller sees) are in the parent module.
 
-use entity::{OrgType, org};
+use entity::{OrgType, Role, org};
 
-use crate::auth::{Principal, Scope};
+use crate::{
+    auth::{Actor, Principal, Scope},
+    error::{AppError, AppResult},
+};
 
 /// Whether an org a user belongs to is shown as one of their schools: a school the caller may
 /// see. A learner shared by two schools shows a caller limited to one only that one.
@@ -16,6 +20,27 @@ pub fn may_see_school(p: &Principal, o: &org::Model) -> bool {
 /// load their profiles up front.
 pub fn may_read_profiles(p: &Principal) -> bool {
     p.has(Scope::ProfilesRead)
+}
+
+/// Who may set an org's time zone (`setOrgTimeZone`), on an org the caller can see: `roster.write`
+/// and the org among the caller's granted orgs (not merely an ancestor of them), as a signed-in
+/// administrator or a tool. A district administrator sets the district's and every school's; a
+/// school administrator, or a tool granted a school, only that school's. Teachers and students
+/// never, whatever their token holds.
+pub fn may_set_time_zone(p: &Principal, o: &org::Model) -> AppResult<()> {
+    p.require(Scope::RosterWrite)?;
+    let role_ok = match &p.actor {
+        Actor::User { role, .. } => *role == Role::Administrator,
+        Actor::Client { .. } | Actor::System => true,
+        Actor::Anonymous => false,
+    };
+    if role_ok && p.owns_org(o.id) {
+        return Ok(());
+    }
+    let what = if o.org_type == OrgType::District { "the district's" } else { "this school's" };
+    Err(AppError::Forbidden(format!(
+        "only the district's administrators and tools, or the school's own administrators, may set {what} time zone"
+    )))
 }
 
 #[cfg(test)]
@@ -133,6 +158,82 @@ mod tests {
         check(
             "may_see_school(DISTRICT)",
             |p| may_see_school(p, &district),
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", false),
+                ("other teacher", false),
+                ("school admin", false),
+                ("other-school admin", false),
+                ("district admin", false),
+                ("tool with scopes", false),
+                ("tool without scopes", false),
+                ("district-wide tool", false),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    /// The caller with `roster.write` added to its grant (except the tool without scopes and
+    /// the anonymous caller), so that the role rule is what decides.
+    fn with_roster_write(p: &Principal) -> Principal {
+        let mut p = p.clone();
+        if p.has(Scope::ProfilesRead) {
+            p.scopes.insert(Scope::RosterWrite);
+        }
+        p
+    }
+
+    #[test]
+    fn a_schools_zone_is_set_by_its_administrators_the_districts_and_tools_with_roster_write() {
+        let school = org(SCHOOL, OrgType::School);
+        check(
+            "may_set_time_zone(SCHOOL)",
+            |p| may_set_time_zone(&with_roster_write(p), &school).is_ok(),
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", false),
+                ("other teacher", false),
+                ("school admin", true),
+                ("other-school admin", false),
+                ("district admin", true),
+                ("tool with scopes", true),
+                ("tool without scopes", false),
+                ("district-wide tool", true),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn the_districts_zone_is_the_districts_to_set() {
+        let district = org(DISTRICT, OrgType::District);
+        check(
+            "may_set_time_zone(DISTRICT)",
+            |p| may_set_time_zone(&with_roster_write(p), &district).is_ok(),
+            &[
+                ("student", false),
+                ("other student", false),
+                ("teacher", false),
+                ("other teacher", false),
+                ("school admin", false),
+                ("other-school admin", false),
+                ("district admin", true),
+                ("tool with scopes", false),
+                ("tool without scopes", false),
+                ("district-wide tool", true),
+                ("anonymous", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn setting_a_zone_without_roster_write_is_refused_whoever_asks() {
+        let school = org(SCHOOL, OrgType::School);
+        check(
+            "may_set_time_zone without roster.write",
+            |p| may_set_time_zone(p, &school).is_ok(),
             &[
                 ("student", false),
                 ("other student", false),

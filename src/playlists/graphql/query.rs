@@ -79,19 +79,40 @@ impl PlaylistsQuery {
         Ok(conn)
     }
 
-    /// For each learner of a class: items done out of all items of their playlists for the
-    /// class, and what is overdue as of `asOf` (default today). Needs `playlists.read`.
-    #[graphql(guard = "needs(Scope::PlaylistsRead)")]
+    /// For each learner of a class, ordered by family name, given name, then ID: items done out
+    /// of all items of their playlists for the class, and what is overdue as of `asOf` (default
+    /// today in the class's school's time zone). Filters narrow to learners with overdue items
+    /// or to one learner; `totalCount` counts the learners matching them. Needs
+    /// `playlists.read`.
+    #[graphql(guard = "needs(Scope::PlaylistsRead)", complexity = "list_complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn class_playlist_progress(
         &self,
         ctx: &Context<'_>,
         class_id: ID,
         as_of: Option<NaiveDate>,
-    ) -> async_graphql::Result<Vec<LearnerPlaylistProgress>> {
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ClassPlaylistProgressFilter>,
+    ) -> async_graphql::Result<Conn<LearnerPlaylistProgress>> {
         let p = principal(ctx)?;
         let class = decode_kind(&class_id, Kind::Class, "classId")?;
-        let today = as_of.unwrap_or_else(|| Utc::now().date_naive());
-        let rows = gql(store::class_progress(db(ctx)?, p, class, today).await)?;
-        Ok(rows.into_iter().map(LearnerPlaylistProgress).collect())
+        let page = progress_page(&PageArgs::new(first, after, last, before))?;
+        let f = filter.unwrap_or_default();
+        let f = store::ProgressFilter { overdue_only: f.overdue_only, learner: f.learner_sourced_id };
+        let rows = gql(store::class_progress(db(ctx)?, p, class, as_of, &f, &page).await)?;
+        Ok(progress_connection(rows))
     }
+}
+
+/// Filters for `classPlaylistProgress`.
+#[derive(InputObject, Default)]
+pub struct ClassPlaylistProgressFilter {
+    /// Only learners with at least one overdue item.
+    #[graphql(default)]
+    pub overdue_only: bool,
+    /// Only this learner.
+    pub learner_sourced_id: Option<String>,
 }

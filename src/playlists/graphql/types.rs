@@ -1,7 +1,20 @@
 //! The GraphQL output types of playlists: playlists, items, their transitions and plans, a
 //! learner's standing on a class's playlists.
 
+use std::collections::HashMap;
+
 use super::*;
+use async_graphql::connection::{Connection, Edge};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use crate::{
+    competencies::store::Scale,
+    error::AppError,
+    graphql::relay::ConnectionFields,
+    page::{Page, PageRequest},
+    progress::graphql::prl,
+    roster::store::{Tz, zone::FALLBACK_ZONE, zone_with},
+};
 
 /// An ordered list of learning activities for one learner, subject and term, or a template
 /// that teachers assign to a class.
@@ -150,9 +163,31 @@ impl PlaylistItem {
     async fn state(&self) -> PlaylistItemState {
         self.0.state.into()
     }
-    /// Past its target date and not mastered.
-    async fn overdue(&self) -> bool {
-        self.0.state != ItemState::Mastered && self.0.target_date.is_some_and(|d| d < Utc::now().date_naive())
+    /// Past its target date and not mastered: the target date is before today in the
+    /// playlist's school's time zone (`School.timeZone`), not UTC's.
+    async fn overdue(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let Some(target) = self.0.target_date.filter(|_| self.0.state != ItemState::Mastered) else {
+            return Ok(false);
+        };
+        Ok(target < crate::roster::store::today_in(zone_of_playlist(ctx, self.0.playlist_id).await?))
+    }
+    /// Whether the learner has mastered, on the evidence, every competency the item builds
+    /// (each competency's calculated mastery at or above its framework's mastered level). Null
+    /// when the item builds no competency or belongs to a template. Shown beside `state`, which
+    /// is what the teacher or learner marked; neither is rewritten from the other. Needs
+    /// `progress.read`.
+    #[graphql(guard = "needs(Scope::ProgressRead)")]
+    async fn competencies_mastered(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        evidence_of_mastery(ctx, &self.0).await
+    }
+    /// The item is `MASTERED` but `competenciesMastered` is false: marked mastered ahead of (or
+    /// since contradicted by) the evidence. What a teacher should look at. Needs `progress.read`.
+    #[graphql(guard = "needs(Scope::ProgressRead)")]
+    async fn mastery_disagrees(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        if self.0.state != ItemState::Mastered {
+            return Ok(false);
+        }
+        Ok(store::mastery_disagrees(self.0.state, evidence_of_mastery(ctx, &self.0).await?))
     }
     async fn status(&self) -> RecordStatus {
         self.0.status.into()
@@ -185,6 +220,88 @@ impl PlaylistItem {
     }
 }
 
+/// The zone of a playlist's school (its own, else its district's, else UTC), through the
+/// request's loaders: a page of items costs one batch per level, not a statement per item.
+pub(crate) async fn zone_of_playlist(ctx: &Context<'_>, playlist_id: i64) -> async_graphql::Result<Tz> {
+    let Some(playlist) = pl(ctx)?.playlists.load_one(playlist_id).await? else { return Ok(FALLBACK_ZONE) };
+    let orgs = &loaders(ctx)?.orgs;
+    let Some(school) = orgs.load_one(playlist.org_id).await? else { return Ok(FALLBACK_ZONE) };
+    zone_with(&school, |id| orgs.load_one(id)).await
+}
+
+/// [`store::competencies_mastered`] for an item: its learner's masteries of the item's
+/// competencies against their frameworks' mastered thresholds, all through batched loaders.
+async fn evidence_of_mastery(ctx: &Context<'_>, item: &playlist_item::Model) -> async_graphql::Result<Option<bool>> {
+    let l = pl(ctx)?;
+    let comps = l.competencies.load_one(item.id).await?.unwrap_or_default();
+    if comps.is_empty() {
+        return Ok(None);
+    }
+    let Some(learner) = l.playlists.load_one(item.playlist_id).await?.and_then(|p| p.learner_id) else {
+        return Ok(None);
+    };
+    let progress = prl(ctx)?;
+    let masteries = progress.mastery.load_one(learner).await?.unwrap_or_default();
+    let frameworks = progress.frameworks.load_many(comps.iter().map(|c| c.framework_id)).await?;
+    let threshold: HashMap<i64, f64> = comps
+        .iter()
+        .map(|c| (c.id, frameworks.get(&c.framework_id).map_or(1.0, |f| Scale::of(f).mastered_threshold())))
+        .collect();
+    let ids: Vec<i64> = comps.iter().map(|c| c.id).collect();
+    Ok(store::competencies_mastered(
+        &ids,
+        |c| masteries.iter().find(|m| m.competency_id == c).and_then(|m| m.value),
+        |c| threshold.get(&c).copied().unwrap_or(1.0),
+    ))
+}
+
+const PROGRESS_CURSOR: &str = "lp";
+
+/// The cursor of a learner's place in a class's progress list: their position key (family
+/// name, given name, id), so that it stays valid when names tie or the class changes.
+fn progress_cursor(k: &store::LearnerKey) -> String {
+    let json = serde_json::json!([PROGRESS_CURSOR, k.family, k.given, k.id]).to_string();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_progress_cursor(cursor: &str, field: &str) -> Result<store::LearnerKey, AppError> {
+    let parsed = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<(String, String, String, i64)>(&b).ok())
+        .filter(|(tag, ..)| tag == PROGRESS_CURSOR);
+    let (_, family, given, id) =
+        parsed.ok_or_else(|| AppError::validation(field, "not a cursor returned by this API"))?;
+    Ok(store::LearnerKey { family, given, id })
+}
+
+/// `first`/`after`/`last`/`before` of `classPlaylistProgress`, checked as every connection's
+/// are, with its own cursors.
+pub(super) fn progress_page(args: &PageArgs) -> Result<store::ProgressPage, AppError> {
+    let sizes = PageArgs { after: None, before: None, ..args.clone() };
+    let PageRequest::Keyset { forward, size, .. } = page_request(&sizes)? else {
+        return Err(AppError::validation("first", "not a page of a connection"));
+    };
+    Ok(store::ProgressPage {
+        forward,
+        size: usize::try_from(size).unwrap_or(0),
+        after: args.after.as_deref().map(|c| decode_progress_cursor(c, "after")).transpose()?,
+        before: args.before.as_deref().map(|c| decode_progress_cursor(c, "before")).transpose()?,
+    })
+}
+
+pub(super) fn progress_connection(page: Page<store::LearnerProgress>) -> Conn<LearnerPlaylistProgress> {
+    let total_count = page.total.map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX));
+    let mut conn =
+        Connection::with_additional_fields(page.has_previous, page.has_next, ConnectionFields { total_count });
+    conn.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|r| Edge::new(progress_cursor(&store::LearnerKey::of(&r.learner)), LearnerPlaylistProgress(r))),
+    );
+    conn
+}
+
 /// One learner's standing on a class's playlists.
 pub struct LearnerPlaylistProgress(pub store::LearnerProgress);
 
@@ -200,7 +317,8 @@ impl LearnerPlaylistProgress {
     async fn items_total(&self) -> i32 {
         i32::try_from(self.0.total).unwrap_or(i32::MAX)
     }
-    /// Items past their target date and not yet mastered.
+    /// Items past their target date and not yet mastered as of the query's `asOf` (by default
+    /// today in the class's school's time zone).
     async fn overdue_items(&self) -> Vec<PlaylistItem> {
         self.0.overdue.iter().cloned().map(PlaylistItem).collect()
     }

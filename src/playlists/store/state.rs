@@ -75,3 +75,58 @@ pub async fn set_item_state(
     staged.sent();
     Ok(model)
 }
+
+/// Whether a learner has mastered every competency an item builds, from their calculated
+/// masteries (`value` by competency) and each competency's mastered threshold (its framework's
+/// scale). `None` when the item builds no competency. A competency without a mastery yet, or
+/// whose mastery has no value yet, is not mastered.
+///
+/// This is evidence, not workflow: an item's state is what the teacher or learner marked and
+/// is never rewritten from it, nor it from the state (see [`mastery_disagrees`]).
+pub fn competencies_mastered(
+    competencies: &[i64],
+    value_of: impl Fn(i64) -> Option<f64>,
+    threshold_of: impl Fn(i64) -> f64,
+) -> Option<bool> {
+    if competencies.is_empty() {
+        return None;
+    }
+    Some(competencies.iter().all(|c| value_of(*c).is_some_and(|v| v >= threshold_of(*c))))
+}
+
+/// An item marked `MASTERED` whose competencies are not all mastered yet: the two are shown
+/// side by side for a teacher to look at, not reconciled.
+pub fn mastery_disagrees(state: ItemState, competencies_mastered: Option<bool>) -> bool {
+    state == ItemState::Mastered && competencies_mastered == Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_mastered_in_evidence_when_every_competency_reaches_its_threshold() {
+        let values = |c: i64| match c {
+            1 => Some(0.9),
+            2 => Some(0.5),
+            3 => None,
+            _ => None,
+        };
+        let threshold = |_| 0.75;
+        assert_eq!(competencies_mastered(&[], values, threshold), None);
+        assert_eq!(competencies_mastered(&[1], values, threshold), Some(true));
+        assert_eq!(competencies_mastered(&[1, 2], values, threshold), Some(false));
+        assert_eq!(competencies_mastered(&[1, 3], values, threshold), Some(false));
+        assert_eq!(competencies_mastered(&[4], values, threshold), Some(false));
+        assert_eq!(competencies_mastered(&[2], values, |_| 0.5), Some(true));
+    }
+
+    #[test]
+    fn only_a_mastered_item_short_of_evidence_disagrees() {
+        assert!(mastery_disagrees(ItemState::Mastered, Some(false)));
+        assert!(!mastery_disagrees(ItemState::Mastered, Some(true)));
+        assert!(!mastery_disagrees(ItemState::Mastered, None));
+        assert!(!mastery_disagrees(ItemState::Submitted, Some(false)));
+        assert!(!mastery_disagrees(ItemState::InProgress, Some(true)));
+    }
+}

@@ -3,12 +3,12 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
-use super::Learner;
+use super::{Learner, Org, orgs::org_of};
 use crate::{
     auth::Scope,
     error::AppError,
     graphql::{
-        context::{db, require},
+        context::{db, loaders, require},
         relay::{Kind, decode_id},
         user_errors::{UserError, into_user_errors},
     },
@@ -46,6 +46,23 @@ pub struct DeleteRosterRecordPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// A time zone for a district or school.
+#[derive(InputObject)]
+pub struct SetOrgTimeZoneInput {
+    /// The district or school.
+    pub org_sourced_id: String,
+    /// An IANA zone name (`America/Chicago`); null clears the org's own zone, so that a school
+    /// uses its district's again (and a district UTC).
+    pub time_zone: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrgTimeZonePayload {
+    /// The district or school as now stored; its `timeZone` is the zone it now lives by.
+    pub org: Option<Org>,
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct RosterMutation;
 
@@ -73,6 +90,24 @@ impl RosterMutation {
         Ok(match into_user_errors(store::upsert_learner(db(ctx)?, p, fields).await)? {
             Ok(u) => UpsertLearnerPayload { learner: Some(Learner(u)), user_errors: vec![] },
             Err(user_errors) => UpsertLearnerPayload { learner: None, user_errors },
+        })
+    }
+
+    /// Sets or clears the time zone of a district or school. Needs `roster.write`: district
+    /// administrators and tools granted the org may; a school administrator only for their own
+    /// school; anyone else is refused (`FORBIDDEN`).
+    async fn set_org_time_zone(
+        &self,
+        ctx: &Context<'_>,
+        input: SetOrgTimeZoneInput,
+    ) -> async_graphql::Result<OrgTimeZonePayload> {
+        let p = require(ctx, Scope::RosterWrite)?;
+        let r = store::set_time_zone(db(ctx)?, p, &input.org_sourced_id, input.time_zone.as_deref()).await;
+        // The payload's school reads its district through the request's loader.
+        loaders(ctx)?.orgs.clear();
+        Ok(match into_user_errors(r)? {
+            Ok(o) => OrgTimeZonePayload { org: Some(org_of(o)), user_errors: vec![] },
+            Err(user_errors) => OrgTimeZonePayload { org: None, user_errors },
         })
     }
 

@@ -42,6 +42,11 @@ impl District {
     async fn identifier(&self) -> Option<&str> {
         self.0.identifier.as_deref()
     }
+    /// The IANA time zone the district lives by (`America/Chicago`); "UTC" until one is set.
+    /// Its schools use it unless they set their own.
+    async fn time_zone(&self) -> &'static str {
+        store::zone::zone_from(&self.0, None).name()
+    }
     /// The district's schools the caller may see.
     #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
     async fn schools(
@@ -83,6 +88,11 @@ impl School {
     /// A human identifier such as a state school number.
     async fn identifier(&self) -> Option<&str> {
         self.0.identifier.as_deref()
+    }
+    /// The IANA time zone the school lives by: its own, else its district's, else "UTC". The
+    /// school's dates (whether an item is overdue, a WIN block's day) are reckoned in it.
+    async fn time_zone(&self, ctx: &Context<'_>) -> async_graphql::Result<&'static str> {
+        Ok(store::zone_with(&self.0, |id| load_org(ctx, id)).await?.name())
     }
     /// The district the school belongs to.
     async fn district(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<District>> {

@@ -7,7 +7,7 @@ pub mod zone;
 
 pub(crate) use write::check_len;
 pub use write::{Deletable, LearnerFields, mark_deleted, upsert_learner};
-pub use zone::{Tz, today_in, zone_of};
+pub use zone::{Tz, set_time_zone, today_in, zone_of, zone_with};
 
 use chrono::{DateTime, Utc};
 use entity::{Status, academic_session, class, course, enrollment, org, user, user_org};

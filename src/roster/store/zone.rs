@@ -5,9 +5,13 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 pub use chrono_tz::Tz;
 use entity::org;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionSession, TransactionTrait};
 
-use crate::error::{AppError, AppResult};
+use super::{Key, find_org};
+use crate::{
+    auth::{Principal, policy::roster as policy},
+    error::{AppError, AppResult},
+};
 
 /// The zone of an org with neither its own nor a district's.
 pub const FALLBACK_ZONE: Tz = Tz::UTC;
@@ -40,6 +44,48 @@ pub async fn zone_of(db: &impl ConnectionTrait, org_id: i64) -> AppResult<Tz> {
         None => None,
     };
     Ok(zone_from(&o, parent.as_ref()))
+}
+
+/// The zone of an org already loaded, its parent read through `parent` only when the org
+/// names no zone of its own (a request's org loader, so a page of records costs one batch).
+pub async fn zone_with<F, Fut, E>(o: &org::Model, parent: F) -> Result<Tz, E>
+where
+    F: FnOnce(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<org::Model>, E>>,
+{
+    let parent = match (&o.time_zone, o.parent_id) {
+        (None, Some(id)) => parent(id).await?,
+        _ => None,
+    };
+    Ok(zone_from(o, parent.as_ref()))
+}
+
+/// Sets (or, with `None`, clears) the time zone of the district or school `sourced_id`. An org
+/// the caller can't see is not found; one it may see but not change is forbidden (see
+/// [`policy::may_set_time_zone`]); a name that is not an IANA zone is invalid on
+/// `input.timeZone`. Returns the org as stored.
+#[tracing::instrument(skip_all, fields(org = sourced_id))]
+pub async fn set_time_zone(
+    db: &impl TransactionTrait,
+    p: &Principal,
+    sourced_id: &str,
+    zone: Option<&str>,
+) -> AppResult<org::Model> {
+    p.require(crate::auth::Scope::RosterWrite)?;
+    let txn = crate::db::begin_write(db).await?;
+    let o = find_org(&txn, p, Key::Sourced(sourced_id)).await?.ok_or(AppError::NotFound("org"))?;
+    policy::may_set_time_zone(p, &o)?;
+    let zone = zone.map(|z| parse_zone("input.timeZone", z)).transpose()?;
+    let stored = org::Entity::update(org::ActiveModel {
+        id: Set(o.id),
+        time_zone: Set(zone.map(|z| z.name().to_owned())),
+        date_last_modified: Set(crate::db::now()),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(stored)
 }
 
 /// Today's date in a zone.

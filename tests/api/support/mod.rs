@@ -224,11 +224,22 @@ impl TestApp {
     /// The front end's client holds `roster.read profiles.read redesign.read redesign.write
     /// playlists.read playlists.write progress.read progress.write win.read win.write`.
     pub async fn dev_sign_in(&self, user: &str, scope: &str) -> String {
+        self.dev_sign_in_via(
+            "roster.read profiles.read redesign.read redesign.write playlists.read playlists.write progress.read progress.write win.read win.write",
+            user,
+            scope,
+        )
+        .await
+    }
+
+    /// [`TestApp::dev_sign_in`] through a front end registered with `client_scopes` (an
+    /// administrators' console holding `roster.write`, say).
+    pub async fn dev_sign_in_via(&self, client_scopes: &str, user: &str, scope: &str) -> String {
         let app = self;
         let fe = clients::create_with(
             &app.db,
             "front end",
-            "roster.read profiles.read redesign.read redesign.write playlists.read playlists.write progress.read progress.write win.read win.write",
+            client_scopes,
             &[],
             ClientOptions {
                 grant_types: vec!["authorization_code".into(), "refresh_token".into()],
