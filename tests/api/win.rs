@@ -546,7 +546,8 @@ async fn a_weekly_block_repeats_through_the_term_with_its_sessions_once() {
     let blocks = d["repeatWinBlock"]["blocks"].as_array().unwrap();
     let dates: Vec<&str> = blocks.iter().map(|b| b["date"].as_str().unwrap()).collect();
     assert_eq!(dates, ["2027-05-10", "2027-05-17", "2027-05-24", "2027-05-31", "2027-06-07"], "{d}");
-    assert_eq!(blocks[0]["choicesCloseAt"], "2027-05-08T12:00:00+00:00");
+    // The deadline keeps its time of day at the school (the seeded district is in Chicago).
+    assert_eq!(blocks[0]["choicesCloseAt"], "2027-05-08T07:00:00-05:00");
     assert!(
         blocks.iter().all(|b| b["sessions"]
             == json!([{"title": "Ratios", "capacity": 6, "focusCompetencies": [{"code": "MATH.6.RP.1"}]}])),

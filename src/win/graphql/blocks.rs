@@ -34,9 +34,11 @@ pub(super) async fn school_zone(ctx: &Context<'_>, org_id: i64) -> async_graphql
     Ok(zone_from(&o, parent.as_ref()))
 }
 
-/// An instant in a zone, with its offset.
+/// An instant in a zone, with its offset (in UTC at the ends of the calendar, where the
+/// zone's local time would not exist).
 pub(super) fn local(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
-    t.with_timezone(&tz).fixed_offset()
+    use chrono::Datelike;
+    if (2..9999).contains(&t.year()) { t.with_timezone(&tz).fixed_offset() } else { t.fixed_offset() }
 }
 
 /// Filters for `WinBlock.placements`.

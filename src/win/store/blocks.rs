@@ -95,7 +95,12 @@ fn closing(tz: Tz, date: NaiveDate, given: Option<DateTime<Utc>>) -> AppResult<D
             .and_then(|(d, t)| local_instant(tz, d, t))
             .ok_or_else(|| AppError::validation("input.date", "out of range"))?,
     };
-    if close.with_timezone(&tz).date_naive() > date {
+    // Bounded first, so the school's-zone comparison below can't overflow the calendar.
+    let latest = (date + Duration::days(2)).and_time(NaiveTime::MIN).and_utc();
+    if close.timestamp() < 0 {
+        return Err(AppError::validation("input.choicesCloseAt", "is before 1970"));
+    }
+    if close > latest || close.with_timezone(&tz).date_naive() > date {
         return Err(AppError::validation(
             "input.choicesCloseAt",
             format!("must be no later than the block's day ({date}) at the school"),
@@ -574,6 +579,7 @@ pub async fn repeat_block(
         .ok_or_else(|| AppError::not_found_at("input.termSourcedId", format!("no term `{term_sid}`")))?;
     let term: academic_session::Model = term;
     let school = entity::org::Entity::find_by_id(t.org_id).one(&txn).await?.ok_or(AppError::NotFound("school"))?;
+    let tz = zone_of(&txn, school.id).await?;
     if term.org_id != school.id && Some(term.org_id) != school.parent_id {
         return Err(AppError::validation("input.termSourcedId", "not a term of the block's school or its district"));
     }
@@ -606,11 +612,14 @@ pub async fn repeat_block(
         if date < term.start_date || taken.contains(&date) {
             continue;
         }
-        let shift = date - t.block_date;
+        // The deadline keeps its time of day at the school, across daylight-saving changes.
+        let close_there = t.choices_close_at.with_timezone(&tz).naive_local();
+        let close = local_instant(tz, close_there.date() + (date - t.block_date), close_there.time())
+            .unwrap_or(t.choices_close_at + (date - t.block_date));
         let copy = win_block::ActiveModel {
             org_id: Set(t.org_id),
             block_date: Set(date),
-            choices_close_at: Set(t.choices_close_at + shift),
+            choices_close_at: Set(close),
             max_choices: Set(t.max_choices),
             placed_at: Set(None),
             placement_outdated: Set(false),
