@@ -555,3 +555,32 @@ async fn front_ends_find_their_own_things_and_page_long_lists() {
     );
     assert!(!why.contains("sc-"), "people are named, not their ids: {why}");
 }
+
+#[tokio::test]
+async fn a_teachers_win_board_costs_the_same_statements_whatever_the_number_of_students() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    app.seed(1, 24).await;
+    let admin = app.token(WIN, &[]).await;
+    let s = learners(&app, &admin).await;
+    let mut blocks = vec![];
+    for (weeks, choosers) in [(2, 2), (3, s.len())] {
+        let b =
+            block(&app, &admin, Utc::now().date_naive() + Duration::weeks(weeks), Some(Utc::now() + Duration::days(7)))
+                .await;
+        let a = session(&app, &admin, &b, "Ratio tables", 100, None).await;
+        let lab = session(&app, &admin, &b, "Lab", 100, None).await;
+        for l in &s[..choosers] {
+            choose(&app, &admin, &b, l, &[&a, &lab]).await;
+        }
+        gql_data(&app, &admin, RUN, json!({"b": b})).await;
+        blocks.push(b);
+    }
+    let board = "query($b: ID!) { node(id: $b) { ... on WinBlock { placementStatus sessions { title seatsTaken canChoose teacher { sourcedId } } placements(first: 100) { totalCount edges { node { learner { sourcedId givenName } session { title } explanation } } } choiceReview(first: 100) { edges { node { learner { sourcedId } choices { rank session { title } gaps { value } } decision { decision } } } } notChosen(first: 100) { edges { node { sourcedId } } } } } }";
+    let (few, d) = app.gql_counted(&admin, board, json!({"b": blocks[0]})).await;
+    assert_eq!(d["data"]["node"]["choiceReview"]["edges"].as_array().map(Vec::len), Some(2), "{d}");
+    let (many, d) = app.gql_counted(&admin, board, json!({"b": blocks[1]})).await;
+    assert_eq!(d["data"]["node"]["choiceReview"]["edges"].as_array().map(Vec::len), Some(s.len()), "{d}");
+    assert_eq!(d["data"]["node"]["placements"]["totalCount"], s.len(), "{d}");
+    // 14 today, on both databases.
+    assert_eq!(few, many, "statements for 2 choosers and for {}", s.len());
+}
