@@ -32,6 +32,15 @@ impl MigrationTrait for Migration {
                 Table::alter().table("win_assignments").add_column(integer("choices_made").default(0)).to_owned(),
             )
             .await?;
+        // Placements made before: how many sessions each student has ranked (the nearest to
+        // what they had ranked when placed).
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE win_assignments SET choices_made = (SELECT COUNT(*) FROM win_choices c \
+                 WHERE c.block_id = win_assignments.block_id AND c.learner_id = win_assignments.learner_id)",
+            )
+            .await?;
         Ok(())
     }
 

@@ -10,7 +10,8 @@ use entity::{
     win_assignment, win_block, win_choice, win_review, win_session, win_session_competency, win_session_invite,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+    sea_query::Expr,
 };
 
 use crate::{
@@ -79,11 +80,48 @@ where
     }
 }
 
+/// Whether a teacher teaches a learner (`(teacher, learner)`): one statement for a request's
+/// keys.
+pub struct Taught {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, i64)> for Taught {
+    type Value = bool;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> Result<HashMap<(i64, i64), bool>, Self::Error> {
+        use entity::enrollment;
+        let mut by_teacher: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (t, l) in keys {
+            by_teacher.entry(*t).or_default().push(*l);
+        }
+        let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
+        for (t, learners) in by_teacher {
+            let rows: Vec<i64> = enrollment::Entity::find()
+                .select_only()
+                .column(enrollment::Column::UserId)
+                .filter(enrollment::Column::UserId.is_in(learners))
+                .filter(enrollment::Column::UserId.in_subquery(crate::auth::policy::win::students_taught_by(t)))
+                .into_tuple()
+                .all(&self.db)
+                .await
+                .map_err(db_error)?;
+            for l in rows {
+                out.insert((t, l), true);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Every WIN loader of a request.
 #[derive(Clone)]
 pub struct WinLoaders {
     pub block: Arc<Cached<ById<win_block::Entity>>>,
     pub session: Arc<Cached<ById<win_session::Entity>>>,
+    /// Whether a teacher teaches a learner.
+    pub taught: Arc<Cached<Taught>>,
     /// A block's sessions.
     pub sessions: Arc<Cached<ByParent<win_session::Entity>>>,
     /// A session's focus competency links, by competency id.
@@ -110,6 +148,7 @@ impl WinLoaders {
         WinLoaders {
             block: Arc::new(cached(ById::new(db))),
             session: Arc::new(cached(ById::new(db))),
+            taught: Arc::new(DataLoader::with_cache(Taught { db: db.clone() }, tokio::spawn, HashMapCache::default())),
             sessions: Arc::new(cached(ByParent::new(db, win_session::Column::BlockId))),
             focus: Arc::new(cached(
                 ByParent::new(db, win_session_competency::Column::SessionId)
@@ -129,6 +168,7 @@ impl WinLoaders {
     pub fn clear(&self) {
         self.block.clear();
         self.session.clear();
+        self.taught.clear();
         self.sessions.clear();
         self.focus.clear();
         self.invites.clear();

@@ -56,6 +56,7 @@ const LEARNER_BEARING: &[&str] = &[
     "WinChoiceReview",
     "ReviewedChoice",
     "WinReview",
+    "WinStudent",
     "Enrollment",
     "RosterUser",
     "Node",
@@ -376,8 +377,8 @@ const ENTRIES: &[Entry] = &[
         ..E
     },
     Entry {
-        keys: &["WinBlock.preferences", "WinPreference.learner"],
-        doc: "query AcWinPreferences { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { preferences { edges { node { rank learner { id } } } } } }",
+        keys: &["WinBlock.preferences", "WinPreference.learner", "WinPreference.student"],
+        doc: "query AcWinPreferences { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { preferences { edges { node { rank learner { id } student { sourcedId } } } } } }",
         learners: &["$psid"],
         ..E
     },
@@ -389,14 +390,16 @@ const ENTRIES: &[Entry] = &[
             "WinChoiceReview.decision",
             "ReviewedChoice.gaps",
             "WinReview.learner",
+            "WinChoiceReview.student",
+            "WinReview.student",
         ],
-        doc: "query AcWinChoiceReview { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { choiceReview { edges { node { learner { id } choices { rank gaps { value } } decision { note learner { id } } } } } } }",
+        doc: "query AcWinChoiceReview { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { choiceReview { edges { node { learner { id } student { sourcedId } choices { rank gaps { value } } decision { note learner { id } student { sourcedId } } } } } } }",
         learners: &["$psid"],
         ..E
     },
     Entry {
-        keys: &["WinBlock.placements", "WinAssignment.learner"],
-        doc: "query AcWinBlockPlacements { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { placements { edges { node { learner { id } } } } } }",
+        keys: &["WinBlock.placements", "WinAssignment.learner", "WinAssignment.student"],
+        doc: "query AcWinBlockPlacements { winBlocks(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { placements { edges { node { learner { id } student { sourcedId } } } } } }",
         learners: &["@school1"],
         ..E
     },
@@ -414,8 +417,8 @@ const ENTRIES: &[Entry] = &[
         ..E
     },
     Entry {
-        keys: &["WinSummary.repeatedlyAbsent", "AbsentLearner.learner"],
-        doc: "query AcWinSummary { winSummary(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { repeatedlyAbsent { absences learner { id } } } }",
+        keys: &["WinSummary.repeatedlyAbsent", "AbsentLearner.learner", "AbsentLearner.student"],
+        doc: "query AcWinSummary { winSummary(schoolSourcedId: \"sc-school-001\", from: \"2020-01-01\", to: \"2030-12-31\") { repeatedlyAbsent { absences learner { id } student { sourcedId } } } }",
         learners: &["$psid"],
         ..E
     },

@@ -59,7 +59,7 @@ async fn districts_and_schools_set_clear_and_inherit_time_zones() {
     let d = data(set_zone(&app, &principal, "sc-school-002", Some("America/Denver")).await);
     assert_eq!(
         d["setOrgTimeZone"],
-        json!({"org": null, "userErrors": [{"field": ["input"], "code": "NOT_FOUND", "message": "org not found"}]})
+        json!({"org": null, "userErrors": [{"field": ["input", "orgSourcedId"], "code": "NOT_FOUND", "message": "no district or school `sc-school-002` among yours"}]})
     );
     let body = set_zone(&app, &principal, "sc-district", Some("America/Denver")).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
@@ -484,5 +484,7 @@ async fn a_class_progress_pages_in_name_order_with_filters() {
     assert_eq!(data(d)["classPlaylistProgress"]["edges"].as_array().unwrap().len(), 1);
     let (large, d) = app.gql_counted(&teacher, doc, json!({"c": class, "first": 100})).await;
     assert_eq!(data(d)["classPlaylistProgress"]["edges"].as_array().unwrap().len(), order.len());
-    assert_eq!(small, large, "statements for a page of 1 and of {}", order.len());
+    // The same, but for a loader's batch a busy machine may split in two (DataLoader batches by
+    // a short delay); a statement per learner would add one for each.
+    assert!((large - small).abs() <= 2.0, "statements: {small} for a page of 1, {large} for {}", order.len());
 }

@@ -58,7 +58,7 @@ async fn placement(app: &TestApp, token: &str, b: &Value, l: &str) -> Value {
     let d = gql_data(
         app,
         token,
-        "query($b: ID!) { node(id: $b) { ... on WinBlock { placements(first: 100) { edges { node { learner { sourcedId } session { title } source choiceRank explanation outdated provisional attendance } } } } } }",
+        "query($b: ID!) { node(id: $b) { ... on WinBlock { placements(first: 100) { edges { node { student { sourcedId } learner { sourcedId } session { title } source choiceRank explanation outdated provisional attendance } } } } } }",
         json!({"b": b}),
     )
     .await;
@@ -67,7 +67,7 @@ async fn placement(app: &TestApp, token: &str, b: &Value, l: &str) -> Value {
         .unwrap()
         .iter()
         .map(|e| e["node"].clone())
-        .find(|p| p["learner"]["sourcedId"] == l)
+        .find(|p| p["student"]["sourcedId"] == l)
         .unwrap_or(Value::Null)
 }
 
@@ -87,7 +87,7 @@ async fn decision(app: &TestApp, token: &str, b: &Value, l: &str) -> Value {
     let d = gql_data(
         app,
         token,
-        "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview(first: 100) { edges { node { learner { sourcedId } decision { decision session { title } } } } } } } }",
+        "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview(first: 100) { edges { node { student { sourcedId } decision { decision session { title } } } } } } } }",
         json!({"b": b}),
     )
     .await;
@@ -95,7 +95,7 @@ async fn decision(app: &TestApp, token: &str, b: &Value, l: &str) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["node"]["learner"]["sourcedId"] == l)
+        .find(|e| e["node"]["student"]["sourcedId"] == l)
         .map_or(Value::Null, |e| e["node"]["decision"].clone())
 }
 
@@ -115,7 +115,7 @@ fn sids(conn: &Value) -> Vec<String> {
         .iter()
         .map(|e| {
             let n = &e["node"];
-            n["learner"]["sourcedId"].as_str().or(n["sourcedId"].as_str()).unwrap().to_owned()
+            n["student"]["sourcedId"].as_str().or(n["sourcedId"].as_str()).unwrap().to_owned()
         })
         .collect()
 }
@@ -134,7 +134,8 @@ async fn a_session_teacher_sees_reviews_and_takes_attendance_for_every_student_p
     let mine = learners(&app, &teacher).await;
     let others: Vec<String> = learners(&app, &admin).await.into_iter().filter(|l| !mine.contains(l)).collect();
     assert!(mine.len() >= 2 && others.len() >= 2, "the fixture needs students on both sides: {mine:?} {others:?}");
-    let (stranger, bystander) = (&others[0], &others[1]);
+    assert!(others.len() >= 3, "{others:?}");
+    let (stranger, bystander, elsewhere) = (&others[0], &others[1], &others[2]);
 
     // Today's block at the school, open for choices until the end of its day there.
     let probe = block(&app, &admin, Utc::now().date_naive() + Duration::days(40), None).await;
@@ -146,16 +147,25 @@ async fn a_session_teacher_sees_reviews_and_takes_attendance_for_every_student_p
     assert_eq!(choose(&app, &admin, &b, stranger, &[&hers, &lab]).await["userErrors"], json!([]));
     assert_eq!(choose(&app, &admin, &b, bystander, &[&lab]).await["userErrors"], json!([]));
     assert_eq!(choose(&app, &admin, &b, &mine[0], &[&hers]).await["userErrors"], json!([]));
+    // Ranks her session second; placed in the lab, another teacher's to run.
+    assert_eq!(choose(&app, &admin, &b, elsewhere, &[&lab, &hers]).await["userErrors"], json!([]));
 
     // She reviews everyone who chose her session, her own students or not, and only them.
     let d = gql_data(
         &app,
         &teacher,
-        "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview(first: 100) { totalCount edges { node { learner { sourcedId } } } } } } }",
+        "query($b: ID!) { node(id: $b) { ... on WinBlock { choiceReview(first: 100) { totalCount edges { node { student { sourcedId givenName } learner { sourcedId } } } } } } }",
         json!({"b": b}),
     )
     .await;
     let reviewed = sids(&d["node"]["choiceReview"]);
+    // She sees who they are; the roster record (profile, mastery, playlists, history) only of
+    // her own students.
+    for e in d["node"]["choiceReview"]["edges"].as_array().unwrap() {
+        let sid = e["node"]["student"]["sourcedId"].as_str().unwrap();
+        assert!(e["node"]["student"]["givenName"].is_string(), "{e}");
+        assert_eq!(e["node"]["learner"].is_null(), !mine.iter().any(|m| m == sid), "{sid}: {e}");
+    }
     assert!(reviewed.contains(stranger) && reviewed.contains(&mine[0]), "{d}");
     assert!(!reviewed.contains(bystander), "a student who chose elsewhere stays hidden: {d}");
     let d = gql_data(&app, &teacher, REVIEW, json!({"b": b, "l": stranger, "d": "APPROVED", "s": hers})).await;
@@ -170,11 +180,29 @@ async fn a_session_teacher_sees_reviews_and_takes_attendance_for_every_student_p
     let d = gql_data(
         &app,
         &teacher,
-        "query($s: ID!) { node(id: $s) { ... on WinSession { seatsTaken placements(first: 100) { totalCount edges { node { learner { sourcedId } } } } } } }",
+        "query($s: ID!) { node(id: $s) { ... on WinSession { seatsTaken placements(first: 100) { totalCount edges { node { student { sourcedId } } } } } } }",
         json!({"s": hers}),
     )
     .await;
     let listed = sids(&d["node"]["placements"]);
+    // Each of them is hers to refetch by id, too.
+    let d2 = gql_data(
+        &app,
+        &teacher,
+        "query($s: ID!) { node(id: $s) { ... on WinSession { placements(first: 100) { edges { node { id student { sourcedId } } } } } } }",
+        json!({"s": hers}),
+    )
+    .await;
+    for e in d2["node"]["placements"]["edges"].as_array().unwrap() {
+        let again = gql_data(
+            &app,
+            &teacher,
+            "query($id: ID!) { node(id: $id) { ... on WinAssignment { student { sourcedId } } } }",
+            json!({"id": e["node"]["id"]}),
+        )
+        .await;
+        assert_eq!(again["node"]["student"], e["node"]["student"], "{again}");
+    }
     assert_eq!(Some(listed.len() as i64), d["node"]["seatsTaken"].as_i64(), "{d}");
     assert_eq!(d["node"]["placements"]["totalCount"], listed.len(), "{d}");
     assert!(listed.contains(stranger) && listed.contains(&mine[0]), "{d}");
@@ -203,6 +231,13 @@ async fn a_session_teacher_sees_reviews_and_takes_attendance_for_every_student_p
         "{d}"
     );
     assert_eq!(placement(&app, &admin, &b, bystander).await["attendance"], Value::Null, "nothing recorded");
+    // Choosing her session lets her see a student, not run their placement elsewhere.
+    assert_eq!(placement(&app, &teacher, &b, elsewhere).await["session"]["title"], "Lab");
+    let res = app
+        .gql(&teacher, ATTEND, json!({"b": b, "r": [{"learnerSourcedId": elsewhere, "attendance": "ABSENT"}]}))
+        .await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+    assert_eq!(placement(&app, &admin, &b, elsewhere).await["attendance"], Value::Null, "nothing recorded");
 
     // Only for that block: in another block the stranger is again not hers to see.
     let b2 = block(&app, &admin, today + Duration::days(21), Some(Utc::now() + Duration::days(7))).await;
@@ -211,7 +246,7 @@ async fn a_session_teacher_sees_reviews_and_takes_attendance_for_every_student_p
     let d = gql_data(
         &app,
         &teacher,
-        "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences(first: 100) { edges { node { learner { sourcedId } } } } } } }",
+        "query($b: ID!) { node(id: $b) { ... on WinBlock { preferences(first: 100) { edges { node { student { sourcedId } } } } } } }",
         json!({"b": b2}),
     )
     .await;
@@ -297,9 +332,19 @@ async fn changed_choices_withdraw_stale_approvals_and_mark_the_placement_outdate
     let close = "mutation($b: ID!, $c: DateTime!) { updateWinBlock(input: {blockId: $b, choicesCloseAt: $c}) { block { choicesOpen } userErrors { field code message } } }";
     let d = gql_data(&app, &admin, close, json!({"b": b, "c": Utc::now() - Duration::minutes(1)})).await;
     assert_eq!(d["updateWinBlock"], json!({"block": {"choicesOpen": false}, "userErrors": []}), "{d}");
+    // The run was after the deadline as it now stands: final, and the students are told so.
+    assert_eq!(status(&app, &admin, &b).await, "FINAL");
+    let p = placement(&app, &student, &b, &s[0]).await;
+    assert_eq!((p["provisional"].as_bool(), p["outdated"].as_bool()), (Some(false), Some(false)), "{p}");
+    // Reopening choices: the placement no longer stands, for the block and each student.
+    gql_data(&app, &admin, close, json!({"b": b, "c": Utc::now() + Duration::days(2)})).await;
+    assert_eq!(status(&app, &admin, &b).await, "OUTDATED");
+    assert_eq!(placement(&app, &student, &b, &s[0]).await["outdated"], true);
+    gql_data(&app, &admin, close, json!({"b": b, "c": Utc::now() - Duration::minutes(1)})).await;
     gql_data(&app, &admin, RUN, json!({"b": b})).await;
     assert_eq!(status(&app, &admin, &b).await, "FINAL");
-    assert_eq!(placement(&app, &student, &b, &s[0]).await["provisional"], false);
+    let p = placement(&app, &student, &b, &s[0]).await;
+    assert_eq!((p["provisional"].as_bool(), p["outdated"].as_bool()), (Some(false), Some(false)), "{p}");
     // A late change is refused, and answers with the choices that stand.
     let d = choose(&app, &student, &b, &s[0], &[&a]).await;
     assert_eq!(the_user_error(&d), (json!(["input"]), "CONFLICT"), "{d}");
@@ -521,7 +566,7 @@ async fn front_ends_find_their_own_things_and_page_long_lists() {
 
     // Placements page and filter; a move names the teacher, not an id.
     gql_data(&app, &admin, RUN, json!({"b": b})).await;
-    let placements = "query($b: ID!, $f: WinPlacementsFilter, $after: String) { node(id: $b) { ... on WinBlock { placements(first: 2, after: $after, filter: $f) { totalCount pageInfo { hasNextPage endCursor } edges { node { learner { sourcedId } session { title } } } } } } }";
+    let placements = "query($b: ID!, $f: WinPlacementsFilter, $after: String) { node(id: $b) { ... on WinBlock { placements(first: 2, after: $after, filter: $f) { totalCount pageInfo { hasNextPage endCursor } edges { node { student { sourcedId } session { title } } } } } } }";
     let d = gql_data(&app, &admin, placements, json!({"b": b})).await;
     let first = &d["node"]["placements"];
     assert_eq!(
@@ -581,6 +626,12 @@ async fn a_teachers_win_board_costs_the_same_statements_whatever_the_number_of_s
     let (many, d) = app.gql_counted(&admin, board, json!({"b": blocks[1]})).await;
     assert_eq!(d["data"]["node"]["choiceReview"]["edges"].as_array().map(Vec::len), Some(s.len()), "{d}");
     assert_eq!(d["data"]["node"]["placements"]["totalCount"], s.len(), "{d}");
-    // 14 today, on both databases.
-    assert_eq!(few, many, "statements for 2 choosers and for {}", s.len());
+    // 13 to 15 on both databases: the same whatever the number of students, but for a loader's
+    // batch that a busy machine splits in two (DataLoader batches by a short delay). A
+    // statement per row would add at least 22.
+    assert!(
+        few <= 16.0 && many <= 16.0 && (many - few).abs() <= 2.0,
+        "statements: {few} for 2 choosers, {many} for {}",
+        s.len()
+    );
 }

@@ -87,6 +87,21 @@ pub fn may_change_session(p: &Principal, teacher: Option<i64>) -> AppResult<()> 
     }
 }
 
+/// A teacher records attendance for, and moves, the students placed in her sessions and her
+/// own students; a student of another class who only chose her session is another teacher's
+/// to run. Each item: whether the placement is hers by one of those. Others (administrators,
+/// tools) are not limited here.
+pub fn may_run_placements(mine: impl IntoIterator<Item = bool>) -> AppResult<()> {
+    if mine.into_iter().all(|m| m) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "a teacher records attendance for and moves the students placed in her sessions and her own students"
+                .into(),
+        ))
+    }
+}
+
 /// A school's WIN summary is for its staff and tools, with `win.read`.
 pub fn require_summary_reader(p: &Principal) -> AppResult<()> {
     p.require(Scope::WinRead)?;
@@ -107,6 +122,22 @@ pub enum LearnerView {
     All,
     Only(i64),
     TaughtBy(i64),
+}
+
+/// Whether a learner seen in a block is also one the roster shows the caller (their whole
+/// record: profile, mastery, playlists, history), rather than only through WIN (a student of
+/// another class placed in or choosing the teacher's session, of whom she sees the name and
+/// what WIN shows). `taught` answers whether the teacher teaches the learner.
+pub async fn roster_sees<F, Fut>(p: &Principal, learner: i64, taught: F) -> AppResult<bool>
+where
+    F: FnOnce(i64, i64) -> Fut,
+    Fut: std::future::Future<Output = AppResult<bool>>,
+{
+    match learner_view(p) {
+        LearnerView::All => Ok(true),
+        LearnerView::Only(me) => Ok(me == learner),
+        LearnerView::TaughtBy(t) => taught(t, learner).await,
+    }
 }
 
 /// The principal's [`LearnerView`].
@@ -158,7 +189,7 @@ fn in_sessions_of<E: sea_orm::EntityTrait + Default>(teacher: i64) -> SelectStat
 }
 
 /// Students actively enrolled in the classes a teacher actively teaches.
-fn students_taught_by(teacher: i64) -> SelectStatement {
+pub(crate) fn students_taught_by(teacher: i64) -> SelectStatement {
     let taught = Query::select()
         .column(enrollment::Column::ClassId)
         .from(enrollment::Entity)

@@ -73,7 +73,9 @@ pub async fn set_time_zone(
 ) -> AppResult<org::Model> {
     p.require(crate::auth::Scope::RosterWrite)?;
     let txn = crate::db::begin_write(db).await?;
-    let o = find_org(&txn, p, Key::Sourced(sourced_id)).await?.ok_or(AppError::NotFound("org"))?;
+    let o = find_org(&txn, p, Key::Sourced(sourced_id)).await?.ok_or_else(|| {
+        AppError::not_found_at("input.orgSourcedId", format!("no district or school `{sourced_id}` among yours"))
+    })?;
     policy::may_set_time_zone(p, &o)?;
     let zone = zone.map(|z| parse_zone("input.timeZone", z)).transpose()?;
     let stored = org::Entity::update(org::ActiveModel {

@@ -4,7 +4,7 @@ use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
 use entity::{win_choice, win_review};
 
-use super::{WinDecision, WinSession, learner, session};
+use super::{WinDecision, WinSession, WinStudent, learner, session, student};
 use crate::{
     competencies::graphql::Competency,
     roster::graphql::Learner,
@@ -16,8 +16,15 @@ pub struct WinPreference(pub win_choice::Model);
 
 #[Object]
 impl WinPreference {
+    /// The student's roster record (profile, mastery, playlists, history): null when the
+    /// caller sees the student only through WIN (a student of another class placed in or
+    /// choosing the caller's session); `student` names them either way.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         learner(ctx, self.0.learner_id).await
+    }
+    /// Who the student is, for everyone who sees this row.
+    async fn student(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinStudent>> {
+        student(ctx, self.0.learner_id).await
     }
     async fn session(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinSession>> {
         session(ctx, self.0.session_id).await
@@ -36,8 +43,15 @@ pub struct WinReview(pub win_review::Model);
 
 #[Object]
 impl WinReview {
+    /// The student's roster record (profile, mastery, playlists, history): null when the
+    /// caller sees the student only through WIN (a student of another class placed in or
+    /// choosing the caller's session); `student` names them either way.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         learner(ctx, self.0.learner_id).await
+    }
+    /// Who the student is, for everyone who sees this row.
+    async fn student(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinStudent>> {
+        student(ctx, self.0.learner_id).await
     }
     async fn decision(&self) -> WinDecision {
         self.0.decision.into()
@@ -122,8 +136,15 @@ impl From<store::review::ChoiceReview> for WinChoiceReview {
 
 #[Object]
 impl WinChoiceReview {
+    /// The student's roster record (profile, mastery, playlists, history): null when the
+    /// caller sees the student only through WIN (a student of another class placed in or
+    /// choosing the caller's session); `student` names them either way.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         learner(ctx, self.learner_id).await
+    }
+    /// Who the student is, for everyone who sees this row.
+    async fn student(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinStudent>> {
+        student(ctx, self.learner_id).await
     }
     async fn choices(&self) -> &[ReviewedChoice] {
         &self.choices

@@ -33,8 +33,46 @@ pub(crate) fn wl<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a WinLoaders>
     ctx.data::<WinLoaders>()
 }
 
+/// A WIN row's learner as a roster record (profile, mastery, playlists, history): only when
+/// the roster shows them to the caller; a student seen only through WIN (placed in or choosing
+/// a teacher's session from another class) is named by [`student`] instead.
 async fn learner(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<Learner>> {
+    let p = crate::graphql::context::principal(ctx)?;
+    let taught = &wl(ctx)?.taught;
+    let sees = crate::auth::policy::win::roster_sees(p, id, |t, l| async move {
+        taught.load_one((t, l)).await.map(|v| v.unwrap_or(false)).map_err(store::loader_error)
+    })
+    .await?;
+    if !sees {
+        return Ok(None);
+    }
     Ok(loaders(ctx)?.users.load_one(id).await?.map(Learner))
+}
+
+/// A WIN row's student, by name: whoever sees the row sees who it is about.
+async fn student(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<WinStudent>> {
+    Ok(loaders(ctx)?.users.load_one(id).await?.map(WinStudent))
+}
+
+/// A student as WIN shows them: who they are, without their roster record. A teacher sees this
+/// for every student placed in or choosing her sessions; `learner` (their whole record) only
+/// for students the roster shows her.
+pub struct WinStudent(pub entity::user::Model);
+
+#[async_graphql::Object]
+impl WinStudent {
+    async fn sourced_id(&self) -> &str {
+        &self.0.sourced_id
+    }
+    async fn given_name(&self) -> &str {
+        &self.0.given_name
+    }
+    async fn family_name(&self) -> &str {
+        &self.0.family_name
+    }
+    async fn preferred_name(&self) -> Option<&str> {
+        self.0.preferred_name.as_deref()
+    }
 }
 
 async fn session(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<WinSession>> {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::win_assignment;
 
-use super::{Attendance, PlacementSource, WinBlock, WinSession, learner, session, wl};
+use super::{Attendance, PlacementSource, WinBlock, WinSession, WinStudent, learner, session, student, wl};
 use crate::{
     graphql::{
         context::{gql, principal},
@@ -21,8 +21,15 @@ impl WinAssignment {
     pub async fn id(&self) -> ID {
         global_id(Kind::WinAssignment, self.0.id)
     }
+    /// The student's roster record (profile, mastery, playlists, history): null when the
+    /// caller sees the student only through WIN (a student of another class placed in or
+    /// choosing the caller's session); `student` names them either way.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         learner(ctx, self.0.learner_id).await
+    }
+    /// Who the student is, for everyone who sees this row.
+    async fn student(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinStudent>> {
+        student(ctx, self.0.learner_id).await
     }
     async fn session(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinSession>> {
         session(ctx, self.0.session_id).await
@@ -117,8 +124,15 @@ pub struct AbsentLearner {
 
 #[Object]
 impl AbsentLearner {
+    /// The student's roster record (profile, mastery, playlists, history): null when the
+    /// caller sees the student only through WIN (a student of another class placed in or
+    /// choosing the caller's session); `student` names them either way.
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Learner>> {
         learner(ctx, self.learner_id).await
+    }
+    /// Who the student is, for everyone who sees this row.
+    async fn student(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<WinStudent>> {
+        student(ctx, self.learner_id).await
     }
     async fn absences(&self) -> i32 {
         self.absences

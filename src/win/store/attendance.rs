@@ -49,6 +49,7 @@ pub async fn adjust(
         .ok_or_else(|| {
             AppError::validation("input.learnerSourcedId", "the student is not placed yet: run placement first")
         })?;
+    super::require_placements_of(&txn, p, &[(learner.id, current.session_id)]).await?;
     if current.session_id != session.id {
         // Take the session's row lock before counting, so two adjustments can't both take
         // its last seat (PostgreSQL; SQLite's write transaction already serialises them).
@@ -151,6 +152,8 @@ pub async fn record_attendance(
         }
         updates.push((a.id, r.attendance, note.map(|n| n.trim().to_owned())));
     }
+    let mine: Vec<(i64, i64)> = placed.values().map(|a| (a.learner_id, a.session_id)).collect();
+    super::require_placements_of(&txn, p, &mine).await?;
     let (_, by) = p.actor_ref();
     let now = crate::db::now();
     // One UPDATE per distinct (attendance, note): most rows share one, so a class's record

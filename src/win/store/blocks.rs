@@ -109,6 +109,13 @@ fn closing(tz: Tz, date: NaiveDate, given: Option<DateTime<Utc>>) -> AppResult<D
     Ok(chrono::SubsecRound::trunc_subsecs(close, 6))
 }
 
+/// A deadline moved by whole days, keeping its time of day at the school across
+/// daylight-saving changes.
+fn shift_close(tz: Tz, close: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    let there = close.with_timezone(&tz).naive_local();
+    local_instant(tz, there.date() + by, there.time()).unwrap_or(close + by)
+}
+
 /// Changes to a block; what is absent stays.
 #[derive(Default)]
 pub struct BlockChanges {
@@ -146,7 +153,7 @@ pub async fn update_block(
     }
     let close = match (changes.choices_close_at, changes.date) {
         (Some(c), _) => closing(tz, date, Some(c))?,
-        (None, Some(d)) if d != b.block_date => b.choices_close_at + (d - b.block_date),
+        (None, Some(d)) if d != b.block_date => shift_close(tz, b.choices_close_at, d - b.block_date),
         (None, _) => b.choices_close_at,
     };
     closing(tz, date, Some(close))?;
@@ -163,7 +170,20 @@ pub async fn update_block(
             )));
         }
     }
-    let outdated = b.placement_outdated || (b.placed_at.is_some() && close > b.choices_close_at);
+    // A deadline moved later reopens choices: the placement no longer stands. Whether each
+    // placement was made before the deadline follows the deadline.
+    let reopened = b.placed_at.is_some() && close > b.choices_close_at;
+    let outdated = b.placement_outdated || reopened;
+    if let Some(placed) = b.placed_at
+        && close != b.choices_close_at
+    {
+        let mut rows = win_assignment::Entity::update_many()
+            .col_expr(win_assignment::Column::Provisional, sea_orm::sea_query::Expr::value(placed < close));
+        if reopened {
+            rows = rows.col_expr(win_assignment::Column::Outdated, sea_orm::sea_query::Expr::value(true));
+        }
+        rows.filter(win_assignment::Column::BlockId.eq(b.id)).exec(&txn).await?;
+    }
     let m = win_block::Entity::update(win_block::ActiveModel {
         id: Set(b.id),
         block_date: Set(date),
@@ -529,12 +549,14 @@ pub async fn withdraw_session(db: &impl TransactionTrait, p: &Principal, session
                 .await?;
         }
     }
-    if b.placed_at.is_some() && (placements_removed > 0 || !choosers.is_empty()) {
-        // Those who ranked it have changed choices; those placed in it have no placement.
+    if b.placed_at.is_some() && !touched.is_empty() {
+        // Those who ranked it or were decided on have changed input; those placed in it have
+        // no placement left.
         win_assignment::Entity::update_many()
             .col_expr(win_assignment::Column::Outdated, sea_orm::sea_query::Expr::value(true))
+            .col_expr(win_assignment::Column::DateLastModified, sea_orm::sea_query::Expr::value(crate::db::now()))
             .filter(win_assignment::Column::BlockId.eq(b.id))
-            .filter(win_assignment::Column::LearnerId.is_in(choosers.iter().copied()))
+            .filter(win_assignment::Column::LearnerId.is_in(touched.iter().copied()))
             .exec(&txn)
             .await?;
         win_block::Entity::update_many()
@@ -580,6 +602,7 @@ pub async fn repeat_block(
     let term: academic_session::Model = term;
     let school = entity::org::Entity::find_by_id(t.org_id).one(&txn).await?.ok_or(AppError::NotFound("school"))?;
     let tz = zone_of(&txn, school.id).await?;
+    let today = today_in(tz);
     if term.org_id != school.id && Some(term.org_id) != school.parent_id {
         return Err(AppError::validation("input.termSourcedId", "not a term of the block's school or its district"));
     }
@@ -609,13 +632,10 @@ pub async fn repeat_block(
         if date > term.end_date || week > 60 {
             break;
         }
-        if date < term.start_date || taken.contains(&date) {
+        if date < term.start_date || date < today || taken.contains(&date) {
             continue;
         }
-        // The deadline keeps its time of day at the school, across daylight-saving changes.
-        let close_there = t.choices_close_at.with_timezone(&tz).naive_local();
-        let close = local_instant(tz, close_there.date() + (date - t.block_date), close_there.time())
-            .unwrap_or(t.choices_close_at + (date - t.block_date));
+        let close = shift_close(tz, t.choices_close_at, date - t.block_date);
         let copy = win_block::ActiveModel {
             org_id: Set(t.org_id),
             block_date: Set(date),

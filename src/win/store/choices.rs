@@ -63,7 +63,8 @@ pub async fn submit_choices(
     let mut seen = HashSet::new();
     for (i, s) in sessions.iter().enumerate() {
         let field = format!("input.sessionIds.{i}");
-        let session = offered.get(s).ok_or_else(|| AppError::validation(&field, "not a session of this block"))?;
+        let session =
+            offered.get(s).ok_or_else(|| AppError::not_found_at(&field, "no session with this id in the block"))?;
         if session.invite_only && !invited.contains(s) {
             return Err(AppError::validation(&field, "this session is by invitation only"));
         }

@@ -13,7 +13,7 @@ pub mod review;
 pub mod run;
 pub mod summary;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{Status, org, user, win_assignment, win_block, win_choice, win_session, win_session_invite};
 pub use entity::{
@@ -22,7 +22,7 @@ pub use entity::{
     win_session::WinMode,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Expr, Query, SelectStatement},
 };
 
@@ -90,7 +90,10 @@ pub async fn find_assignment(
     id: i64,
 ) -> AppResult<Option<win_assignment::Model>> {
     let a = win_assignment::Entity::find_by_id(id)
-        .filter(crate::auth::policy::user_id_visible(p, (win_assignment::Entity, win_assignment::Column::LearnerId)))
+        .filter(crate::auth::policy::win::learner_view(p).condition(
+            Expr::col((win_assignment::Entity, win_assignment::Column::LearnerId)),
+            Expr::col((win_assignment::Entity, win_assignment::Column::BlockId)),
+        ))
         .filter(win_assignment::Column::BlockId.in_subquery(block_ids(p)))
         .one(db)
         .await?;
@@ -243,6 +246,42 @@ async fn placement_changed(db: &impl ConnectionTrait, b: &win_block::Model, lear
     Ok(())
 }
 
+/// Which of these learners a teacher teaches (in an active class of theirs).
+async fn taught_among(db: &impl ConnectionTrait, teacher: i64, learners: &[i64]) -> AppResult<HashSet<i64>> {
+    Ok(entity::enrollment::Entity::find()
+        .select_only()
+        .column(entity::enrollment::Column::UserId)
+        .filter(entity::enrollment::Column::UserId.is_in(learners.iter().copied()))
+        .filter(entity::enrollment::Column::UserId.in_subquery(crate::auth::policy::win::students_taught_by(teacher)))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Refuses a teacher acting on placements (attendance, moves) of students she neither teaches
+/// nor has in one of her sessions: seeing a student who chose her session is not running
+/// their placement elsewhere. `placements` are `(learner, session)`.
+async fn require_placements_of(db: &impl ConnectionTrait, p: &Principal, placements: &[(i64, i64)]) -> AppResult<()> {
+    let crate::auth::policy::win::LearnerView::TaughtBy(t) = crate::auth::policy::win::learner_view(p) else {
+        return Ok(());
+    };
+    let sessions: HashSet<i64> = win_session::Entity::find()
+        .filter(win_session::Column::Id.is_in(placements.iter().map(|(_, s)| *s)))
+        .filter(win_session::Column::TeacherId.eq(t))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let learners: Vec<i64> = placements.iter().map(|(l, _)| *l).collect();
+    let taught = taught_among(db, t, &learners).await?;
+    crate::auth::policy::win::may_run_placements(
+        placements.iter().map(|(l, s)| sessions.contains(s) || taught.contains(l)),
+    )
+}
+
 /// How text shown to students names the caller: a person by name, a tool as the school.
 async fn actor_name(db: &impl ConnectionTrait, p: &Principal) -> AppResult<String> {
     Ok(match &p.actor {
@@ -256,6 +295,6 @@ async fn actor_name(db: &impl ConnectionTrait, p: &Principal) -> AppResult<Strin
 
 /// A batched read's failure (a loader shares one error among its callers, so its cause is
 /// carried as text).
-fn loader_error(e: async_graphql::Error) -> AppError {
+pub(crate) fn loader_error(e: async_graphql::Error) -> AppError {
     AppError::Server(anyhow::anyhow!(e.message))
 }
