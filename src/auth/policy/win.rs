@@ -414,6 +414,15 @@ mod tests {
     }
 
     #[test]
+    fn a_teacher_runs_only_placements_that_are_hers() {
+        assert!(may_run_placements([]).is_ok(), "nothing asked, nothing refused");
+        assert!(may_run_placements([true, true]).is_ok());
+        for mixed in [[true, false], [false, true], [false, false]] {
+            assert!(matches!(may_run_placements(mixed), Err(AppError::Forbidden(_))), "{mixed:?}");
+        }
+    }
+
+    #[test]
     fn the_summary_is_for_staff_and_tools() {
         check(
             "require_summary_reader",
