@@ -189,6 +189,8 @@ mod tests {
         assert_eq!((p.rows, p.has_previous, p.has_next), (vec![2, 3, 5], false, true));
         let p = page_of(rows(), key, PageRequest::Offset { limit: 2, offset: 3 });
         assert_eq!((p.rows, p.has_previous, p.has_next), (vec![7, 11], true, false));
+        let p = page_of(rows(), key, PageRequest::Offset { limit: 2, offset: 0 });
+        assert_eq!((p.rows, p.has_previous, p.has_next), (vec![2, 3], false, true));
         let p = page_of(rows(), key, fwd(0, None));
         assert_eq!((p.rows, p.has_next), (vec![], true));
     }

@@ -152,5 +152,8 @@ mod tests {
         assert_eq!(c.by_teacher, 3);
         assert_eq!(c.none_of_theirs, 1);
         assert_eq!(c.by_rank.iter().sum::<usize>() + c.by_teacher + c.none_of_theirs, c.choosers);
+        // A rank outside 1..=MAX_CHOICES is none a student could have given: counted once, as none.
+        let odd = count_choices([row(Placed, Some(MAX_CHOICES + 1), 3), row(Placed, Some(0), 3)]);
+        assert_eq!((odd.choosers, odd.none_of_theirs, odd.by_rank.iter().sum::<usize>()), (2, 2, 0));
     }
 }
