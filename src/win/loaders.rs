@@ -10,8 +10,7 @@ use entity::{
     win_assignment, win_block, win_choice, win_review, win_session, win_session_competency, win_session_invite,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Value,
-    sea_query::Expr,
+    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value, sea_query::Expr,
 };
 
 use crate::{
@@ -91,23 +90,15 @@ impl Loader<(i64, i64)> for Taught {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[(i64, i64)]) -> Result<HashMap<(i64, i64), bool>, Self::Error> {
-        use entity::enrollment;
         let mut by_teacher: HashMap<i64, Vec<i64>> = HashMap::new();
         for (t, l) in keys {
             by_teacher.entry(*t).or_default().push(*l);
         }
         let mut out: HashMap<(i64, i64), bool> = keys.iter().map(|k| (*k, false)).collect();
         for (t, learners) in by_teacher {
-            let rows: Vec<i64> = enrollment::Entity::find()
-                .select_only()
-                .column(enrollment::Column::UserId)
-                .filter(enrollment::Column::UserId.is_in(learners))
-                .filter(enrollment::Column::UserId.in_subquery(crate::auth::policy::win::students_taught_by(t)))
-                .into_tuple()
-                .all(&self.db)
-                .await
-                .map_err(db_error)?;
-            for l in rows {
+            let taught =
+                crate::win::store::taught_among(&self.db, t, &learners).await.map_err(async_graphql::Error::from)?;
+            for l in taught {
                 out.insert((t, l), true);
             }
         }

@@ -13,7 +13,7 @@ use crate::{
     graphql::relay::ConnectionFields,
     page::{Page, PageRequest},
     progress::graphql::prl,
-    roster::store::{Tz, zone::FALLBACK_ZONE, zone_with},
+    roster::store::{Tz, zone::FALLBACK_ZONE},
 };
 
 /// An ordered list of learning activities for one learner, subject and term, or a template
@@ -224,9 +224,7 @@ impl PlaylistItem {
 /// request's loaders: a page of items costs one batch per level, not a statement per item.
 pub(crate) async fn zone_of_playlist(ctx: &Context<'_>, playlist_id: i64) -> async_graphql::Result<Tz> {
     let Some(playlist) = pl(ctx)?.playlists.load_one(playlist_id).await? else { return Ok(FALLBACK_ZONE) };
-    let orgs = &loaders(ctx)?.orgs;
-    let Some(school) = orgs.load_one(playlist.org_id).await? else { return Ok(FALLBACK_ZONE) };
-    zone_with(&school, |id| orgs.load_one(id)).await
+    crate::roster::graphql::org_zone(ctx, playlist.org_id).await
 }
 
 /// [`store::competencies_mastered`] for an item: its learner's masteries of the item's

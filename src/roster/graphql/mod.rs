@@ -17,7 +17,7 @@ use entity::Status;
 pub use classes::{AcademicSession, Class, ClassType, Course, SessionType};
 pub use enrollments::{Enrollment, EnrollmentRole};
 pub use mutation::{DeleteRosterRecordPayload, RosterMutation, UpsertLearnerInput, UpsertLearnerPayload};
-pub use orgs::{District, Org, School};
+pub use orgs::{District, Org, School, org_zone};
 pub use people::{Educator, EducatorRole, Learner, RosterUser};
 pub use query::RosterQuery;
 

@@ -17,6 +17,13 @@ pub(super) async fn load_org(ctx: &Context<'_>, id: i64) -> async_graphql::Resul
     loaders(ctx)?.orgs.load_one(id).await
 }
 
+/// The zone the org with this id lives by (its own, else its district's, else UTC), through
+/// the request's org loader: a page of records costs one batch per level.
+pub async fn org_zone(ctx: &Context<'_>, id: i64) -> async_graphql::Result<store::Tz> {
+    let Some(o) = load_org(ctx, id).await? else { return Ok(store::zone::FALLBACK_ZONE) };
+    store::zone_with(&o, |id| load_org(ctx, id)).await
+}
+
 /// The school district: the top org.
 pub struct District(pub org::Model);
 

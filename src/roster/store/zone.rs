@@ -36,14 +36,7 @@ pub fn zone_from(org: &org::Model, parent: Option<&org::Model>) -> Tz {
 /// The zone of the org with this id (see [`zone_from`]); UTC for an org that does not exist.
 pub async fn zone_of(db: &impl ConnectionTrait, org_id: i64) -> AppResult<Tz> {
     let Some(o) = org::Entity::find_by_id(org_id).one(db).await? else { return Ok(FALLBACK_ZONE) };
-    if o.time_zone.is_some() {
-        return Ok(zone_from(&o, None));
-    }
-    let parent = match o.parent_id {
-        Some(id) => org::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
-    Ok(zone_from(&o, parent.as_ref()))
+    Ok(zone_with(&o, |id| org::Entity::find_by_id(id).one(db)).await?)
 }
 
 /// The zone of an org already loaded, its parent read through `parent` only when the org

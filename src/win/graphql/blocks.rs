@@ -13,26 +13,15 @@ use crate::{
     competencies::graphql::Competency,
     graphql::{
         context::{db, gql, loaders, needs, principal},
-        relay::{Conn, Kind, PageArgs, connection, decode_kind, global_id, page_request},
+        relay::{Conn, Kind, PageArgs, connection, decode_kind, global_id, page_request, wants_total},
     },
     roster::{
+        graphql::org_zone,
         graphql::{Educator, Learner, School},
-        store::{Tz, zone::zone_from},
+        store::Tz,
     },
     win::store,
 };
-
-/// The time zone of a school, through the request's org loader (the school, then its
-/// district).
-pub(super) async fn school_zone(ctx: &Context<'_>, org_id: i64) -> async_graphql::Result<Tz> {
-    let orgs = &loaders(ctx)?.orgs;
-    let Some(o) = orgs.load_one(org_id).await? else { return Ok(crate::roster::store::zone::FALLBACK_ZONE) };
-    let parent = match (o.time_zone.is_none(), o.parent_id) {
-        (true, Some(p)) => orgs.load_one(p).await?,
-        _ => None,
-    };
-    Ok(zone_from(&o, parent.as_ref()))
-}
 
 /// An instant in a zone, with its offset (in UTC at the ends of the calendar, where the
 /// zone's local time would not exist).
@@ -88,12 +77,12 @@ impl WinBlock {
     }
     /// The school's IANA time zone, in which the block's times are shown.
     async fn time_zone(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        Ok(school_zone(ctx, self.0.org_id).await?.name().to_owned())
+        Ok(org_zone(ctx, self.0.org_id).await?.name().to_owned())
     }
     /// Students choose until then (in the school's time zone, with its offset); afterwards
     /// choices are locked.
     async fn choices_close_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<FixedOffset>> {
-        Ok(local(self.0.choices_close_at, school_zone(ctx, self.0.org_id).await?))
+        Ok(local(self.0.choices_close_at, org_zone(ctx, self.0.org_id).await?))
     }
     async fn choices_open(&self) -> bool {
         Utc::now() < self.0.choices_close_at
@@ -105,7 +94,7 @@ impl WinBlock {
     /// When placement last ran (in the school's time zone); null before.
     async fn placed_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<FixedOffset>>> {
         let Some(t) = self.0.placed_at else { return Ok(None) };
-        Ok(Some(local(t, school_zone(ctx, self.0.org_id).await?)))
+        Ok(Some(local(t, org_zone(ctx, self.0.org_id).await?)))
     }
     /// Whether the placement stands: not run, provisional (run while choices were open),
     /// final, or outdated (something changed since; run placement again).
@@ -181,7 +170,7 @@ impl WinBlock {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Learner>> {
         let req = page_request(&PageArgs::new(first, after, last, before))?;
-        let page = gql(store::choices::not_chosen(db(ctx)?, principal(ctx)?, &self.0, req, wants(ctx)).await)?;
+        let page = gql(store::choices::not_chosen(db(ctx)?, principal(ctx)?, &self.0, req, wants_total(ctx)).await)?;
         Ok(connection(page, |u| u.id, Learner))
     }
     /// Where the students the caller may see are placed, by student. Needs `win.read`.
@@ -208,11 +197,6 @@ impl WinBlock {
         let page = gql(store::attendance::block_placements(wl(ctx)?, principal(ctx)?, self.0.id, keep, req).await)?;
         Ok(connection(page, |a| a.learner_id, WinAssignment))
     }
-}
-
-/// Whether the document selects `totalCount`.
-fn wants(ctx: &Context<'_>) -> bool {
-    crate::graphql::relay::wants_total(ctx)
 }
 
 /// Filters for `WinSession.placements`.

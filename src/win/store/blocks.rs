@@ -549,23 +549,9 @@ pub async fn withdraw_session(db: &impl TransactionTrait, p: &Principal, session
                 .await?;
         }
     }
-    if b.placed_at.is_some() && !touched.is_empty() {
-        // Those who ranked it or were decided on have changed input; those placed in it have
-        // no placement left.
-        win_assignment::Entity::update_many()
-            .col_expr(win_assignment::Column::Outdated, sea_orm::sea_query::Expr::value(true))
-            .col_expr(win_assignment::Column::DateLastModified, sea_orm::sea_query::Expr::value(crate::db::now()))
-            .filter(win_assignment::Column::BlockId.eq(b.id))
-            .filter(win_assignment::Column::LearnerId.is_in(touched.iter().copied()))
-            .exec(&txn)
-            .await?;
-        win_block::Entity::update_many()
-            .col_expr(win_block::Column::PlacementOutdated, sea_orm::sea_query::Expr::value(true))
-            .col_expr(win_block::Column::DateLastModified, sea_orm::sea_query::Expr::value(crate::db::now()))
-            .filter(win_block::Column::Id.eq(b.id))
-            .exec(&txn)
-            .await?;
-    }
+    // Those who ranked it or were decided on have changed input; those placed in it have no
+    // placement left.
+    super::placement_changed(&txn, &b, &touched.iter().copied().collect::<Vec<_>>()).await?;
     txn.commit().await?;
     // The students whose choices, decisions or placements it changed.
     p.reveal(touched);

@@ -94,7 +94,7 @@ pub async fn submit_choices(
         .exec(&txn)
         .await?;
     if before != sessions {
-        super::placement_changed(&txn, &b, learner.id).await?;
+        super::placement_changed(&txn, &b, &[learner.id]).await?;
     }
     let (_, by) = p.actor_ref();
     if !sessions.is_empty() {

@@ -223,10 +223,10 @@ async fn own_choice(
         .await?)
 }
 
-/// A student's choices or their teacher's decision changed: once placement has run, their
-/// placement and the block's no longer stand until placement runs again.
-async fn placement_changed(db: &impl ConnectionTrait, b: &win_block::Model, learner: i64) -> AppResult<()> {
-    if b.placed_at.is_none() {
+/// Students' choices or their teachers' decisions changed: once placement has run, their
+/// placements and the block's no longer stand until placement runs again.
+async fn placement_changed(db: &impl ConnectionTrait, b: &win_block::Model, learners: &[i64]) -> AppResult<()> {
+    if b.placed_at.is_none() || learners.is_empty() {
         return Ok(());
     }
     let now = crate::db::now();
@@ -234,7 +234,7 @@ async fn placement_changed(db: &impl ConnectionTrait, b: &win_block::Model, lear
         .col_expr(win_assignment::Column::Outdated, Expr::value(true))
         .col_expr(win_assignment::Column::DateLastModified, Expr::value(now))
         .filter(win_assignment::Column::BlockId.eq(b.id))
-        .filter(win_assignment::Column::LearnerId.eq(learner))
+        .filter(win_assignment::Column::LearnerId.is_in(learners.iter().copied()))
         .exec(db)
         .await?;
     win_block::Entity::update_many()
@@ -247,7 +247,7 @@ async fn placement_changed(db: &impl ConnectionTrait, b: &win_block::Model, lear
 }
 
 /// Which of these learners a teacher teaches (in an active class of theirs).
-async fn taught_among(db: &impl ConnectionTrait, teacher: i64, learners: &[i64]) -> AppResult<HashSet<i64>> {
+pub(crate) async fn taught_among(db: &impl ConnectionTrait, teacher: i64, learners: &[i64]) -> AppResult<HashSet<i64>> {
     Ok(entity::enrollment::Entity::find()
         .select_only()
         .column(entity::enrollment::Column::UserId)

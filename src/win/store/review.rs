@@ -65,7 +65,7 @@ pub async fn review(
         .exec(&txn)
         .await?;
     if before.is_none_or(|r| r.decision != decision || r.session_id != session.id) {
-        super::placement_changed(&txn, &b, learner.id).await?;
+        super::placement_changed(&txn, &b, &[learner.id]).await?;
     }
     let (_, by) = p.actor_ref();
     let m = win_review::ActiveModel {
@@ -108,7 +108,7 @@ pub async fn clear_review(
         .rows_affected
         > 0;
     if gone {
-        super::placement_changed(&txn, &b, learner.id).await?;
+        super::placement_changed(&txn, &b, &[learner.id]).await?;
     }
     txn.commit().await?;
     p.reveal([learner.id]);

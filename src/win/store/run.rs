@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use entity::{Status, user, user_org, win_assignment, win_block, win_choice, win_review};
+use entity::{Status, user, win_assignment, win_block, win_choice, win_review};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait, sea_query::Query,
+    TransactionSession, TransactionTrait,
 };
 
 use super::{
@@ -28,15 +28,7 @@ async fn school_students(db: &impl ConnectionTrait, school: i64) -> AppResult<Ve
         .column(user::Column::Id)
         .filter(user::Column::Role.eq(Role::Student))
         .filter(user::Column::Status.eq(Status::Active))
-        .filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(user_org::Column::UserId)
-                    .from(user_org::Entity)
-                    .and_where(user_org::Column::OrgId.eq(school))
-                    .to_owned(),
-            ),
-        )
+        .filter(user::Column::Id.in_subquery(super::school_members(school)))
         .order_by_asc(user::Column::Id)
         .into_tuple()
         .all(db)
