@@ -160,6 +160,9 @@ pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyh
     for kind in Kind::ALL {
         run.second_pass(&txn, kind).await?;
     }
+    if run.cascaded > 0 {
+        run.counts.entry(Kind::Enrollments).or_default().deleted += run.cascaded;
+    }
     let outcome = if opts.dry_run {
         Outcome::DryRun
     } else if run.problems.problem_count == 0 {
@@ -226,6 +229,10 @@ struct Run<'s> {
     class_school: HashMap<String, String>,
     /// Stored memberships by their (effective) sourcedId: (user, org).
     memberships: HashMap<String, (i64, i64)>,
+    /// Enrollments ended by this import (with their user or class, or on their own).
+    ended: HashSet<i64>,
+    /// How many of those ended with their user or class.
+    cascaded: u64,
     /// (user, org) pairs of roles read so far.
     role_pairs: HashSet<(String, String)>,
     /// Users written, with the agents they name (written once every user is).
@@ -252,6 +259,8 @@ impl<'s> Run<'s> {
             class_school: HashMap::new(),
             memberships: HashMap::new(),
             role_pairs: HashSet::new(),
+            ended: HashSet::new(),
+            cascaded: 0,
             pending_agents: Vec::new(),
             counts: BTreeMap::new(),
             changes: Vec::new(),
@@ -528,7 +537,7 @@ impl<'s> Run<'s> {
                         self.invalid.insert((kind, sid));
                     }
                     RowOutcome::Delete => {
-                        let live = self.existing[&kind].get(&sid).is_some_and(|e| e.active);
+                        let live = self.existing[&kind].get(&sid).is_some_and(|e| self.live(kind, e));
                         if live {
                             counts.deleted += 1;
                             deletes.push(sid);
@@ -565,7 +574,7 @@ impl<'s> Run<'s> {
             let gone: Vec<String> = self.existing[&kind]
                 .iter()
                 .filter(|(sid, e)| {
-                    e.active && !in_file.contains(*sid) && !self.invalid.contains(&(kind, (*sid).clone()))
+                    self.live(kind, e) && !in_file.contains(*sid) && !self.invalid.contains(&(kind, (*sid).clone()))
                 })
                 .map(|(sid, _)| sid.clone())
                 .collect();
@@ -576,13 +585,16 @@ impl<'s> Run<'s> {
             // Memberships are keyed by user and org: a role that moves to another sourcedId
             // is deleted first, then written again.
             if kind == Kind::Roles {
-                self.delete(txn, kind, &deletes).await?;
+                self.delete(txn, kind, &deletes, true).await?;
                 self.flush(txn, kind, &mut batch).await?;
             } else {
                 self.flush(txn, kind, &mut batch).await?;
-                self.delete(txn, kind, &deletes).await?;
+                self.delete(txn, kind, &deletes, true).await?;
             }
             self.after(txn, kind).await?;
+        } else {
+            // What deleting users and classes would end, counted.
+            self.delete(txn, kind, &deletes, false).await?;
         }
         self.counts.insert(kind, counts);
         Ok(())
@@ -752,6 +764,11 @@ impl<'s> Run<'s> {
         }
     }
 
+    /// Whether a stored record is still active at this point of the import.
+    fn live(&self, kind: Kind, e: &Existing) -> bool {
+        e.active && !(kind == Kind::Enrollments && self.ended.contains(&e.id))
+    }
+
     fn id(&self, kind: Kind, sid: &str) -> Option<i64> {
         self.ids.get(&kind).and_then(|m| m.get(sid)).copied()
     }
@@ -779,7 +796,7 @@ impl<'s> Run<'s> {
                         org::Entity::update(self.org_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind).await?;
+                self.refresh(txn, kind, &creates).await?;
                 // Parents may come later in the file than their children: set them now.
                 for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::Org(r) = r {
@@ -809,7 +826,7 @@ impl<'s> Run<'s> {
                         academic_session::Entity::update(m).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind).await?;
+                self.refresh(txn, kind, &creates).await?;
                 for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::Session(r) = r {
                         let parent = r.parent.as_deref().and_then(|p| self.id(Kind::AcademicSessions, p));
@@ -835,7 +852,7 @@ impl<'s> Run<'s> {
                         course::Entity::update(self.course_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind).await?;
+                self.refresh(txn, kind, &creates).await?;
             }
             Kind::Classes => {
                 let models: Vec<class::ActiveModel> = creates
@@ -851,7 +868,7 @@ impl<'s> Run<'s> {
                         class::Entity::update(self.class_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind).await?;
+                self.refresh(txn, kind, &creates).await?;
                 let written: Vec<(i64, &Rec)> = creates
                     .iter()
                     .filter_map(|(sid, r)| self.id(Kind::Classes, sid).map(|id| (id, r)))
@@ -907,7 +924,7 @@ impl<'s> Run<'s> {
                         user::Entity::update(self.user_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind).await?;
+                self.refresh(txn, kind, &creates).await?;
                 // Agents are users of the same file: written once every user is, in `after`.
                 for (sid, r) in creates.into_iter().chain(updates.into_iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::User(r) = r {
@@ -1058,8 +1075,17 @@ impl<'s> Run<'s> {
     }
 
     /// Marks records `tobedeleted` (and, for users and classes, their enrollments).
-    async fn delete(&mut self, txn: &DatabaseTransaction, kind: Kind, sids: &[String]) -> anyhow::Result<()> {
+    async fn delete(
+        &mut self,
+        txn: &DatabaseTransaction,
+        kind: Kind,
+        sids: &[String],
+        write: bool,
+    ) -> anyhow::Result<()> {
         if sids.is_empty() {
+            return Ok(());
+        }
+        if !write && !matches!(kind, Kind::Users | Kind::Classes | Kind::Enrollments) {
             return Ok(());
         }
         let now = self.now;
@@ -1068,7 +1094,7 @@ impl<'s> Run<'s> {
         let ids: Vec<i64> = existing.iter().map(|(_, e)| e.id).collect();
         macro_rules! tombstone {
             ($entity:ident) => {
-                for chunk in ids.chunks(BATCH) {
+                for chunk in ids.chunks(BATCH).filter(|_| write) {
                     $entity::Entity::update_many()
                         .col_expr($entity::Column::Status, Expr::value(Status::ToBeDeleted))
                         .col_expr($entity::Column::DateLastModified, Expr::value(now))
@@ -1107,7 +1133,7 @@ impl<'s> Run<'s> {
                         deleted: true,
                     });
                 }
-                self.end_enrollments(txn, enrollment::Column::ClassId, &ids).await?;
+                self.end_enrollments(txn, enrollment::Column::ClassId, &ids, write).await?;
             }
             Kind::Users => {
                 tombstone!(user);
@@ -1116,9 +1142,9 @@ impl<'s> Run<'s> {
                         self.changes.push(Change::person(entity, e.id, true));
                     }
                 }
-                self.end_enrollments(txn, enrollment::Column::UserId, &ids).await?;
+                self.end_enrollments(txn, enrollment::Column::UserId, &ids, write).await?;
             }
-            Kind::Enrollments => self.end_enrollments(txn, enrollment::Column::Id, &ids).await?,
+            Kind::Enrollments => self.end_enrollments(txn, enrollment::Column::Id, &ids, write).await?,
             Kind::Roles => {
                 // A membership ends: the person leaves the org (their tombstone for it).
                 for sid in sids {
@@ -1170,9 +1196,10 @@ impl<'s> Run<'s> {
         txn: &DatabaseTransaction,
         column: enrollment::Column,
         ids: &[i64],
+        write: bool,
     ) -> anyhow::Result<()> {
         for chunk in ids.chunks(BATCH) {
-            let ended: Vec<(i64, i64, i64)> = enrollment::Entity::find()
+            let mut ended: Vec<(i64, i64, i64)> = enrollment::Entity::find()
                 .select_only()
                 .columns([enrollment::Column::Id, enrollment::Column::UserId, enrollment::Column::ClassId])
                 .filter(enrollment::Column::Status.eq(Status::Active))
@@ -1180,7 +1207,17 @@ impl<'s> Run<'s> {
                 .into_tuple()
                 .all(txn)
                 .await?;
+            // A dry run writes nothing: what it already counted as ended is still active.
+            ended.retain(|e| !self.ended.contains(&e.0));
             if ended.is_empty() {
+                continue;
+            }
+            if !matches!(column, enrollment::Column::Id) {
+                self.cascaded += ended.len() as u64;
+            }
+            let ended_ids: Vec<i64> = ended.iter().map(|e| e.0).collect();
+            self.ended.extend(ended_ids.iter().copied());
+            if !write {
                 continue;
             }
             let classes: Vec<i64> = ended.iter().map(|e| e.2).collect();
@@ -1193,7 +1230,6 @@ impl<'s> Run<'s> {
                 .await?
                 .into_iter()
                 .collect();
-            let ended_ids: Vec<i64> = ended.iter().map(|e| e.0).collect();
             enrollment::Entity::update_many()
                 .col_expr(enrollment::Column::Status, Expr::value(Status::ToBeDeleted))
                 .col_expr(enrollment::Column::DateLastModified, Expr::value(self.now))
@@ -1201,11 +1237,6 @@ impl<'s> Run<'s> {
                 .exec(txn)
                 .await?;
             for (id, user, class) in ended {
-                if let Some(e) =
-                    self.existing.get_mut(&Kind::Enrollments).and_then(|m| m.values_mut().find(|e| e.id == id))
-                {
-                    e.active = false;
-                }
                 self.changes.push(Change {
                     entity: ChangeEntity::Enrollment,
                     id,
@@ -1218,13 +1249,28 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
-    /// Re-reads `kind`'s sourcedIds -> ids after a write.
-    async fn refresh(&mut self, txn: &DatabaseTransaction, kind: Kind) -> AppResult<()> {
+    /// Reads the ids of the records just created.
+    async fn refresh(&mut self, txn: &DatabaseTransaction, kind: Kind, created: &[(String, Rec)]) -> AppResult<()> {
+        for chunk in created.chunks(BATCH) {
+            let sids = chunk.iter().map(|c| c.0.as_str());
+            self.refresh_some(txn, kind, sids).await?;
+        }
+        Ok(())
+    }
+
+    async fn refresh_some<'a>(
+        &mut self,
+        txn: &DatabaseTransaction,
+        kind: Kind,
+        sids: impl Iterator<Item = &'a str>,
+    ) -> AppResult<()> {
+        let sids: Vec<&str> = sids.collect();
         let rows: Vec<(i64, String)> = match kind {
             Kind::Orgs => {
                 org::Entity::find()
                     .select_only()
                     .columns([org::Column::Id, org::Column::SourcedId])
+                    .filter(org::Column::SourcedId.is_in(sids))
                     .into_tuple()
                     .all(txn)
                     .await?
@@ -1233,6 +1279,7 @@ impl<'s> Run<'s> {
                 academic_session::Entity::find()
                     .select_only()
                     .columns([academic_session::Column::Id, academic_session::Column::SourcedId])
+                    .filter(academic_session::Column::SourcedId.is_in(sids))
                     .into_tuple()
                     .all(txn)
                     .await?
@@ -1241,6 +1288,7 @@ impl<'s> Run<'s> {
                 course::Entity::find()
                     .select_only()
                     .columns([course::Column::Id, course::Column::SourcedId])
+                    .filter(course::Column::SourcedId.is_in(sids))
                     .into_tuple()
                     .all(txn)
                     .await?
@@ -1249,6 +1297,7 @@ impl<'s> Run<'s> {
                 class::Entity::find()
                     .select_only()
                     .columns([class::Column::Id, class::Column::SourcedId])
+                    .filter(class::Column::SourcedId.is_in(sids))
                     .into_tuple()
                     .all(txn)
                     .await?
@@ -1257,13 +1306,14 @@ impl<'s> Run<'s> {
                 user::Entity::find()
                     .select_only()
                     .columns([user::Column::Id, user::Column::SourcedId])
+                    .filter(user::Column::SourcedId.is_in(sids))
                     .into_tuple()
                     .all(txn)
                     .await?
             }
             _ => return Ok(()),
         };
-        self.ids.insert(kind, rows.into_iter().map(|(id, sid)| (sid, id)).collect());
+        self.ids.entry(kind).or_default().extend(rows.into_iter().map(|(id, sid)| (sid, id)));
         Ok(())
     }
 
