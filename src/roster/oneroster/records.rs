@@ -639,6 +639,8 @@ pub struct Stored {
     pub sourced_id: String,
     pub active: bool,
     pub rec: Rec,
+    /// When learnergraph last changed it (memberships: never recorded, the earliest time).
+    pub modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// The sourcedIds of the stored records of each type, by id: what references are written
@@ -704,6 +706,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
+                modified: m.date_last_modified,
                 rec: Rec::Org(OrgRec {
                     name: m.name,
                     org_type: m.org_type.as_str().to_owned(),
@@ -721,6 +724,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
+                modified: m.date_last_modified,
                 rec: Rec::Session(SessionRec {
                     title: m.title,
                     session_type: m.session_type,
@@ -740,6 +744,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
+                modified: m.date_last_modified,
                 rec: Rec::Course(CourseRec {
                     school_year: m.school_year_id.map(|p| name(&n.sessions, p)),
                     title: m.title,
@@ -770,6 +775,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
+                    modified: m.date_last_modified,
                     rec: Rec::Class(ClassRec {
                         title: m.title,
                         grades: split(&m.grades),
@@ -805,6 +811,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
+                    modified: m.date_last_modified,
                     rec: Rec::User(UserRec {
                         enabled: m.enabled_user,
                         username: m.username,
@@ -846,6 +853,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                     let role = m.oneroster_role.unwrap_or_else(|| default_role(m.role, org_type).to_owned());
                     Stored {
                         id: m.user_id,
+                        modified: chrono::DateTime::<chrono::Utc>::MIN_UTC,
                         sourced_id: m.sourced_id.unwrap_or_else(|| role_id(&user, &org)),
                         active: true,
                         rec: Rec::Role(RoleRec {
@@ -879,6 +887,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
+                    modified: m.date_last_modified,
                     rec: Rec::Enrollment(EnrollmentRec {
                         class: name(&n.classes, m.class_id),
                         school: class_school.get(&m.class_id).map(|o| name(&n.orgs, *o)).unwrap_or_default(),

@@ -68,7 +68,7 @@ pub const KNOWN_FILES: [&str; 21] = [
 
 /// An opened set: where its files are, and its manifest.
 pub struct CsvSet {
-    dir: PathBuf,
+    files: Files,
     /// Removed when the set is dropped (the unpacked .zip).
     _unpacked: Option<Unpacked>,
     pub version: Version,
@@ -76,6 +76,15 @@ pub struct CsvSet {
     /// The manifest's properties as written, for the import's record.
     pub manifest: BTreeMap<String, String>,
 }
+
+/// Where the files are: on disk, or in memory (a GraphQL roster write, read as a delta set).
+enum Files {
+    Dir(PathBuf),
+    Memory(BTreeMap<String, Vec<u8>>),
+}
+
+/// A streaming reader over one file of a set.
+pub type Reader<'a> = csv::Reader<Box<dyn std::io::Read + 'a>>;
 
 struct Unpacked(PathBuf);
 
@@ -99,7 +108,7 @@ impl CsvSet {
         };
         let manifest_path = dir.join("manifest.csv");
         let file = File::open(&manifest_path).with_context(|| format!("{} has no manifest.csv", path.display()))?;
-        let mut reader = reader(file);
+        let mut reader = reader(Box::new(BufReader::new(file)));
         let mut manifest = BTreeMap::new();
         let mut rows = Vec::new();
         for rec in reader.records() {
@@ -183,23 +192,35 @@ impl CsvSet {
             problems.problem(Problem::new("manifest.csv", 1, "oneroster.version", "missing: say 1.2 or 1.1", ""));
             return Ok(None);
         };
-        Ok(Some(CsvSet { dir, _unpacked: unpacked, version, modes, manifest }))
+        Ok(Some(CsvSet { files: Files::Dir(dir), _unpacked: unpacked, version, modes, manifest }))
     }
 
     pub fn mode(&self, name: &str) -> Mode {
         self.modes.get(name).copied().unwrap_or(Mode::Absent)
     }
 
+    /// A set held in memory: 1.2 files by name (without `.csv`), each applied as `mode`.
+    pub fn memory(files: BTreeMap<String, Vec<u8>>, mode: Mode) -> CsvSet {
+        let modes = files.keys().map(|k| (k.clone(), mode)).collect();
+        CsvSet { files: Files::Memory(files), _unpacked: None, version: Version::V1_2, modes, manifest: BTreeMap::new() }
+    }
+
     /// A streaming reader over `<name>.csv`.
-    pub fn reader(&self, name: &str) -> anyhow::Result<csv::Reader<BufReader<File>>> {
-        let path = self.dir.join(format!("{name}.csv"));
-        let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        Ok(reader(file))
+    pub fn reader(&self, name: &str) -> anyhow::Result<Reader<'_>> {
+        let read: Box<dyn std::io::Read + '_> = match &self.files {
+            Files::Dir(dir) => {
+                let path = dir.join(format!("{name}.csv"));
+                let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+                Box::new(BufReader::with_capacity(1 << 16, file))
+            }
+            Files::Memory(files) => Box::new(files.get(name).map_or(&[][..], Vec::as_slice)),
+        };
+        Ok(reader(read))
     }
 }
 
-fn reader(file: File) -> csv::Reader<BufReader<File>> {
-    csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(BufReader::with_capacity(1 << 16, file))
+fn reader<'a>(read: Box<dyn std::io::Read + 'a>) -> Reader<'a> {
+    csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(read)
 }
 
 /// The line a CSV error happened on.
