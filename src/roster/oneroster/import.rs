@@ -355,10 +355,7 @@ impl<'s> Run<'s> {
     }
 
     /// Opens a file and reads its header.
-    fn open(
-        &mut self,
-        kind: Kind,
-    ) -> anyhow::Result<Option<(Reader<'s>, Columns)>> {
+    fn open(&mut self, kind: Kind) -> anyhow::Result<Option<(Reader<'s>, Columns)>> {
         let mut reader = self.set.reader(kind.name())?;
         let header = match reader.headers() {
             Ok(h) => h.clone(),
@@ -748,10 +745,7 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
-    fn open_quiet(
-        &mut self,
-        kind: Kind,
-    ) -> anyhow::Result<Option<(Reader<'s>, Columns)>> {
+    fn open_quiet(&mut self, kind: Kind) -> anyhow::Result<Option<(Reader<'s>, Columns)>> {
         // The first pass reported the header's problems; don't report them twice.
         let mut quiet = Problems::default();
         std::mem::swap(&mut quiet, &mut self.problems);

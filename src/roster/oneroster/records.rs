@@ -904,6 +904,63 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
     })
 }
 
+/// The (effective) sourcedIds of these users' roles, by user sourcedId; with `scope`, only
+/// roles at those orgs.
+pub async fn memberships_of(
+    db: &impl ConnectionTrait,
+    users: &[String],
+    scope: Option<&[i64]>,
+) -> AppResult<HashMap<String, Vec<String>>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in users.chunks(500) {
+        let found: Vec<(user_org::Model, Option<user::Model>)> = user_org::Entity::find()
+            .find_also_related(user::Entity)
+            .filter(user::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
+            .all(db)
+            .await?;
+        let org_ids: Vec<i64> = found.iter().map(|(m, _)| m.org_id).collect();
+        let orgs: HashMap<i64, String> = org::Entity::find()
+            .filter(org::Column::Id.is_in(org_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.sourced_id))
+            .collect();
+        for (m, u) in found {
+            let Some(u) = u else { continue };
+            if scope.is_some_and(|s| !s.contains(&m.org_id)) {
+                continue;
+            }
+            let org = orgs.get(&m.org_id).cloned().unwrap_or_default();
+            let sid = m.sourced_id.unwrap_or_else(|| role_id(&u.sourced_id, &org));
+            out.entry(u.sourced_id).or_default().push(sid);
+        }
+    }
+    Ok(out)
+}
+
+/// The schools (sourcedIds) of these classes, by class sourcedId.
+pub async fn schools_of(db: &impl ConnectionTrait, classes: &[String]) -> AppResult<HashMap<String, String>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut out = HashMap::new();
+    for chunk in classes.chunks(500) {
+        let found = class::Entity::find()
+            .filter(class::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
+            .all(db)
+            .await?;
+        let orgs: HashMap<i64, String> = org::Entity::find()
+            .filter(org::Column::Id.is_in(found.iter().map(|c| c.org_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.sourced_id))
+            .collect();
+        out.extend(found.into_iter().filter_map(|c| orgs.get(&c.org_id).map(|o| (c.sourced_id, o.clone()))));
+    }
+    Ok(out)
+}
+
 /// The sourcedId of a membership that has none of its own (made before roles were imported,
 /// or imported from 1.1, which has no roles file).
 pub fn role_id(user: &str, org: &str) -> String {

@@ -84,7 +84,7 @@ enum Files {
 }
 
 /// A streaming reader over one file of a set.
-pub type Reader<'a> = csv::Reader<Box<dyn std::io::Read + 'a>>;
+pub type Reader<'a> = csv::Reader<Box<dyn std::io::Read + Send + 'a>>;
 
 struct Unpacked(PathBuf);
 
@@ -202,12 +202,18 @@ impl CsvSet {
     /// A set held in memory: 1.2 files by name (without `.csv`), each applied as `mode`.
     pub fn memory(files: BTreeMap<String, Vec<u8>>, mode: Mode) -> CsvSet {
         let modes = files.keys().map(|k| (k.clone(), mode)).collect();
-        CsvSet { files: Files::Memory(files), _unpacked: None, version: Version::V1_2, modes, manifest: BTreeMap::new() }
+        CsvSet {
+            files: Files::Memory(files),
+            _unpacked: None,
+            version: Version::V1_2,
+            modes,
+            manifest: BTreeMap::new(),
+        }
     }
 
     /// A streaming reader over `<name>.csv`.
     pub fn reader(&self, name: &str) -> anyhow::Result<Reader<'_>> {
-        let read: Box<dyn std::io::Read + '_> = match &self.files {
+        let read: Box<dyn std::io::Read + Send + '_> = match &self.files {
             Files::Dir(dir) => {
                 let path = dir.join(format!("{name}.csv"));
                 let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -219,7 +225,7 @@ impl CsvSet {
     }
 }
 
-fn reader<'a>(read: Box<dyn std::io::Read + 'a>) -> Reader<'a> {
+fn reader<'a>(read: Box<dyn std::io::Read + Send + 'a>) -> Reader<'a> {
     csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(read)
 }
 
