@@ -226,7 +226,102 @@ impl CsvSet {
 }
 
 fn reader<'a>(read: Box<dyn std::io::Read + Send + 'a>) -> Reader<'a> {
+    // CRLF read as LF: the csv reader counts a CRLF file's lines one short, and problems must
+    // name the line a data manager finds in an editor.
+    let read: Box<dyn std::io::Read + Send + 'a> = Box::new(CrlfToLf { inner: read, pending_cr: false });
     csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(read)
+}
+
+/// A reader that turns every `\r\n` into `\n` (a lone `\r` stays), streaming.
+struct CrlfToLf<R> {
+    inner: R,
+    /// A `\r` ended the last chunk: whether it is dropped depends on the next byte.
+    pending_cr: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for CrlfToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            // Leave a byte free for a held-back `\r`.
+            let room = buf.len().saturating_sub(1).max(1);
+            let n = self.inner.read(&mut buf[..room])?;
+            if n == 0 {
+                if std::mem::take(&mut self.pending_cr) {
+                    buf[0] = b'\r';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            let mut out = Vec::with_capacity(n + 1);
+            if std::mem::take(&mut self.pending_cr) && buf[0] != b'\n' {
+                out.push(b'\r');
+            }
+            let mut i = 0;
+            while i < n {
+                let b = buf[i];
+                if b == b'\r' {
+                    if i + 1 < n {
+                        if buf[i + 1] != b'\n' {
+                            out.push(b'\r');
+                        }
+                    } else {
+                        self.pending_cr = true;
+                    }
+                } else {
+                    out.push(b);
+                }
+                i += 1;
+            }
+            if out.is_empty() {
+                continue;
+            }
+            buf[..out.len()].copy_from_slice(&out);
+            return Ok(out.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::CrlfToLf;
+
+    fn through(input: &[u8], chunk: usize) -> Vec<u8> {
+        // A source that hands out `chunk` bytes at a time, to cross every boundary.
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut out = Vec::new();
+        let mut r = CrlfToLf { inner: Chunks(input, chunk), pending_cr: false };
+        let mut buf = [0u8; 3];
+        loop {
+            let n = r.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_a_lone_cr_stays_across_chunk_boundaries() {
+        for chunk in 1..6 {
+            assert_eq!(through(b"a,b\r\nc\rd\r\n\r\n", chunk), b"a,b\nc\rd\n\n", "chunk {chunk}");
+            assert_eq!(through(b"x\r", chunk), b"x\r", "chunk {chunk}");
+            assert_eq!(through(b"\r\r\n", chunk), b"\r\n", "chunk {chunk}");
+        }
+    }
 }
 
 /// The line a CSV error happened on.
