@@ -170,6 +170,6 @@ impl RosterImportQuery {
         }
         let select = roster_import::Entity::find().order_by_asc(roster_import::Column::Id);
         let args = PageArgs::new(first, after, last, before);
-        Ok(gql(paginate(ctx, db(ctx)?, select, roster_import::Column::Id, args, |m| m.id, RosterImport).await)?)
+        gql(paginate(ctx, db(ctx)?, select, roster_import::Column::Id, args, |m| m.id, RosterImport).await)
     }
 }

@@ -560,7 +560,7 @@ impl RosterWriteMutation {
             Options { skip_invalid: true, stale_check: true, scope, ran_by: String::new(), ..Default::default() };
         let report = crate::roster::oneroster::import::apply(db, &set, 0, opts, Problems::default())
             .await
-            .map_err(|e| crate::error::AppError::Server(e))?;
+            .map_err(crate::error::AppError::Server)?;
         // The students it changed are named on the writer's access audit.
         p.reveal(report.learners.iter().copied());
         // Answers by input row; a user's role rows count towards the user's.
@@ -580,12 +580,12 @@ impl RosterWriteMutation {
                     results.push(result(t, i, &r.sourced_id, r.outcome));
                 }
                 (Origin::Deletion(j), Some(t)) => results.push(result(t, j, &r.sourced_id, r.outcome)),
-                (Origin::Role { user, .. }, _) => {
-                    if r.outcome != RowWrite::Unchanged && r.outcome != RowWrite::IgnoredStale {
-                        let e = user_outcome.entry(user).or_insert(RowWrite::Updated);
-                        if *e == RowWrite::Unchanged {
-                            *e = RowWrite::Updated;
-                        }
+                (Origin::Role { user, .. }, _)
+                    if r.outcome != RowWrite::Unchanged && r.outcome != RowWrite::IgnoredStale =>
+                {
+                    let e = user_outcome.entry(user).or_insert(RowWrite::Updated);
+                    if *e == RowWrite::Unchanged {
+                        *e = RowWrite::Updated;
                     }
                 }
                 _ => {}

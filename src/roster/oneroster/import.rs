@@ -872,12 +872,10 @@ impl<'s> Run<'s> {
                 self.problems = problems;
                 return RowOutcome::Skip;
             }
-            Rec::Role(r) => {
-                // 1.1's `administrator` is a site or district administrator, as the org is.
-                if r.role == "administrator" {
-                    let t = self.org_types.get(&r.org).map_or("school", String::as_str);
-                    r.role = default_role(Role::Administrator, t).to_owned();
-                }
+            // 1.1's `administrator` is a site or district administrator, as the org is.
+            Rec::Role(r) if r.role == "administrator" => {
+                let t = self.org_types.get(&r.org).map_or("school", String::as_str);
+                r.role = default_role(Role::Administrator, t).to_owned();
             }
             Rec::Enrollment(r) => {
                 // A class belongs to one school: the class's, whatever the row says.

@@ -284,6 +284,34 @@ impl<R: std::io::Read> std::io::Read for CrlfToLf<R> {
     }
 }
 
+/// The line a CSV error happened on.
+pub fn error_line(e: &csv::Error) -> u64 {
+    e.position().map_or(0, |p| p.line())
+}
+
+/// Unpacks the .zip's top-level `*.csv` entries (a set zipped with its folder is accepted too:
+/// the entries' folder is dropped) into `dir`, streaming each entry to disk.
+fn unzip(path: &Path, dir: &Path) -> anyhow::Result<()> {
+    let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))?;
+    std::fs::create_dir_all(dir)?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        if entry.is_dir() {
+            continue;
+        }
+        // Only the file name: an entry can't write outside `dir` ("zip slip").
+        let Some(name) = entry.enclosed_name().and_then(|p| p.file_name().map(|n| n.to_owned())) else {
+            continue;
+        };
+        if !name.to_string_lossy().ends_with(".csv") {
+            continue;
+        }
+        let mut out = File::create(dir.join(name))?;
+        std::io::copy(&mut entry, &mut out)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;
@@ -322,32 +350,4 @@ mod tests {
             assert_eq!(through(b"\r\r\n", chunk), b"\r\n", "chunk {chunk}");
         }
     }
-}
-
-/// The line a CSV error happened on.
-pub fn error_line(e: &csv::Error) -> u64 {
-    e.position().map_or(0, |p| p.line())
-}
-
-/// Unpacks the .zip's top-level `*.csv` entries (a set zipped with its folder is accepted too:
-/// the entries' folder is dropped) into `dir`, streaming each entry to disk.
-fn unzip(path: &Path, dir: &Path) -> anyhow::Result<()> {
-    let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))?;
-    std::fs::create_dir_all(dir)?;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i)?;
-        if entry.is_dir() {
-            continue;
-        }
-        // Only the file name: an entry can't write outside `dir` ("zip slip").
-        let Some(name) = entry.enclosed_name().and_then(|p| p.file_name().map(|n| n.to_owned())) else {
-            continue;
-        };
-        if !name.to_string_lossy().ends_with(".csv") {
-            continue;
-        }
-        let mut out = File::create(dir.join(name))?;
-        std::io::copy(&mut entry, &mut out)?;
-    }
-    Ok(())
 }
