@@ -55,6 +55,8 @@ pub struct Options {
     pub stale_check: bool,
     /// Import demographics.csv (otherwise reported as not imported).
     pub with_demographics: bool,
+    /// Keep each row's outcome (`Report::rows`), for a writer that answers per row.
+    pub per_row: bool,
 }
 
 /// What happened to one row (a GraphQL roster write answers it per row).
@@ -156,6 +158,10 @@ pub struct Report {
 #[derive(Clone, Copy, Debug)]
 struct Seen {
     delete: bool,
+    /// The line it is first on.
+    line: u64,
+    /// Read in full by the second pass (a second row with it is the duplicate).
+    visited: bool,
 }
 
 /// A stored record, as import needs it.
@@ -408,7 +414,6 @@ impl<'s> Run<'s> {
                 continue;
             };
             let mut seen: HashMap<String, Seen> = HashMap::new();
-            let mut lines: HashMap<String, u64> = HashMap::new();
             let mut rec = csv::StringRecord::new();
             loop {
                 match reader.read_record(&mut rec) {
@@ -431,8 +436,8 @@ impl<'s> Run<'s> {
                     continue;
                 };
                 let delete = row.opt("status") == Some("tobedeleted");
-                if let Some(first) = lines.get(&sid) {
-                    let msg = format!("duplicate sourcedId (first on line {first})");
+                if let Some(first) = seen.get(&sid) {
+                    let msg = format!("duplicate sourcedId (first on line {})", first.line);
                     row.fail("sourcedId", msg, &sid);
                     continue;
                 }
@@ -455,8 +460,7 @@ impl<'s> Run<'s> {
                     }
                     _ => {}
                 }
-                lines.insert(sid.clone(), line);
-                seen.insert(sid, Seen { delete });
+                seen.insert(sid, Seen { delete, line, visited: false });
             }
             self.seen.insert(kind, seen);
         }
@@ -676,7 +680,6 @@ impl<'s> Run<'s> {
                 return Ok(());
             };
             let mut rec = csv::StringRecord::new();
-            let mut lines: HashSet<String> = HashSet::new();
             while reader.read_record(&mut rec).unwrap_or(false) {
                 let line = rec.position().map_or(0, |p| p.line());
                 // A scratch sink: the first pass reported this row's shape already.
@@ -688,7 +691,12 @@ impl<'s> Run<'s> {
                     counts.skipped += 1;
                     continue;
                 };
-                if !lines.insert(sid.clone()) {
+                let first = self
+                    .seen
+                    .get_mut(&kind)
+                    .and_then(|s| s.get_mut(&sid))
+                    .is_some_and(|s| !std::mem::replace(&mut s.visited, true));
+                if !first {
                     counts.skipped += 1; // the duplicate, reported in the first pass
                     continue;
                 }
@@ -702,7 +710,6 @@ impl<'s> Run<'s> {
                     }
                     RowOutcome::Stale => {
                         counts.stale += 1;
-                        in_file.insert(sid.clone());
                         RowWrite::IgnoredStale
                     }
                     RowOutcome::Delete => {
@@ -716,12 +723,11 @@ impl<'s> Run<'s> {
                             RowWrite::Unchanged
                         }
                     }
-                    RowOutcome::Keep(r) => {
-                        in_file.insert(sid.clone());
-                        self.apply(kind, sid.clone(), *r, &mut counts, &mut batch)
-                    }
+                    RowOutcome::Keep(r) => self.apply(kind, sid.clone(), *r, &mut counts, &mut batch),
                 };
-                self.rows.push(RowResult { kind, index, sourced_id: sid, outcome: write });
+                if self.opts.per_row {
+                    self.rows.push(RowResult { kind, index, sourced_id: sid, outcome: write });
+                }
                 if self.writing() && batch.len() >= BATCH {
                     self.flush(txn, kind, &mut batch).await?;
                 }
@@ -746,7 +752,11 @@ impl<'s> Run<'s> {
             let gone: Vec<String> = self.existing[&kind]
                 .iter()
                 .filter(|(sid, e)| {
-                    self.live(kind, e) && !in_file.contains(*sid) && !self.invalid.contains(&(kind, (*sid).clone()))
+                    let present = match self.seen.get(&kind) {
+                        Some(seen) if self.has_file(kind) => seen.contains_key(*sid),
+                        _ => in_file.contains(*sid),
+                    };
+                    self.live(kind, e) && !present && !self.invalid.contains(&(kind, (*sid).clone()))
                 })
                 .map(|(sid, _)| sid.clone())
                 .collect();
