@@ -28,10 +28,47 @@ pub enum Command {
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export data as files.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Write the roster as a OneRoster 1.2 CSV bulk set (manifest.csv, orgs.csv,
+    /// academicSessions.csv, courses.csv, classes.csv, users.csv, roles.csv, enrollments.csv).
+    Oneroster {
+        /// The directory to write into (created if missing).
+        dir: std::path::PathBuf,
+        /// Write one `oneroster.zip` into the directory instead of the CSV files.
+        #[arg(long)]
+        zip: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
+    /// Import a OneRoster 1.2 (or 1.1) CSV set from the district's SIS: a directory or a .zip
+    /// with its manifest.csv. Every row is checked first; by default one problem and nothing
+    /// is written. Prints what changed per type as JSON; problems go to standard error as
+    /// `file:line: column: message (value)`. Exit status: 0 applied (or a clean dry run),
+    /// 1 rejected (nothing written), 2 applied with invalid rows skipped.
+    Oneroster {
+        /// The set: a directory or a .zip.
+        path: std::path::PathBuf,
+        /// Check and count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the valid rows (and only those whose references are valid); report the rest.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// List past roster imports as JSON, newest first.
+    History {
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
     /// Import a competency framework from a CASE 1.0 JSON package (CFDocument, CFItems,
     /// CFAssociations). Importing an updated package again updates the framework in place.
     /// Prints what changed as JSON.

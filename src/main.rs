@@ -7,7 +7,7 @@ use clap::Parser;
 use learnergraph::{
     app::{App, shutdown_signal},
     auth::clients,
-    cli::{AuditCommand, Cli, ClientCommand, Command, ImportCommand},
+    cli::{AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand},
     config::Config,
     db, graphql, seed, telemetry,
 };
@@ -83,6 +83,41 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let filter = learnergraph::audit::store::Filter { learner, client_id: client, since, until: None };
             let rows = learnergraph::audit::store::export(&conn, &filter, std::io::stdout().lock()).await?;
             eprintln!("{rows} rows");
+            Ok(())
+        }
+        Command::Import(ImportCommand::Oneroster { path, dry_run, skip_invalid }) => {
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+            let ran_by = format!("cli:{who}");
+            let opts = learnergraph::roster::oneroster::Options { dry_run, skip_invalid, ran_by, echo: true };
+            let report = learnergraph::roster::oneroster::import(&conn, &path, opts).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            use learnergraph::roster::oneroster::Outcome;
+            match report.outcome {
+                Outcome::Applied => Ok(()),
+                Outcome::DryRun if report.problem_count == 0 => Ok(()),
+                Outcome::AppliedWithSkips => std::process::exit(2),
+                _ => std::process::exit(1),
+            }
+        }
+        Command::Import(ImportCommand::History { limit }) => {
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let rows = learnergraph::roster::oneroster::history::list(&conn, limit, None).await?;
+            let out: Vec<serde_json::Value> =
+                rows.iter().map(learnergraph::roster::oneroster::history::to_json).collect();
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(())
+        }
+        Command::Export(ExportCommand::Oneroster { dir, zip }) => {
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let counts = learnergraph::roster::oneroster::export::export(&conn, &dir, zip).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"dir": dir, "zip": zip, "counts": counts}))?
+            );
             Ok(())
         }
         Command::Import(ImportCommand::Case { file, district }) => {

@@ -18,6 +18,10 @@ pub struct Model {
     pub class_type: String,
     pub subject: Option<String>,
     pub location: Option<String>,
+    /// Comma-joined CEDS grade codes.
+    pub grades: Option<String>,
+    pub subject_codes: Option<String>,
+    pub periods: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ pub struct Model {
     pub subject: Option<String>,
     /// Comma-separated grade codes (`06,07`).
     pub grades: Option<String>,
+    pub school_year_id: Option<i64>,
+    pub subject_codes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub mod academic_session;
 pub mod audit_event;
 pub mod audit_event_learner;
 pub mod class;
+pub mod class_term;
 pub mod competency;
 pub mod competency_framework;
 pub mod course;
@@ -34,9 +35,11 @@ pub mod redesign_pillar;
 pub mod redesign_plan;
 pub mod redesign_stage_change;
 pub mod result;
+pub mod roster_import;
 pub mod stored;
 pub mod sync_change;
 pub mod user;
+pub mod user_agent;
 pub mod user_org;
 pub mod win_assignment;
 pub mod win_block;
@@ -73,6 +76,9 @@ stored_enum! {
         Student = "student",
         Teacher = "teacher",
         Administrator = "administrator",
+        /// A student's guardian, parent or relative (OneRoster `guardian`, `parent`,
+        /// `relative`): rostered as an agent; cannot sign in yet.
+        Guardian = "guardian",
     }
 }
 

@@ -20,6 +20,16 @@ pub struct Model {
     /// Comma-separated grade codes.
     pub grades: Option<String>,
     pub enabled_user: bool,
+    pub middle_name: Option<String>,
+    pub preferred_middle_name: Option<String>,
+    pub preferred_family_name: Option<String>,
+    /// OneRoster `userIds` as the SIS sent them (`{type:identifier}` entries, comma-joined).
+    pub user_ids: Option<String>,
+    pub sms: Option<String>,
+    pub phone: Option<String>,
+    pub master_identifier: Option<String>,
+    pub pronouns: Option<String>,
+    pub primary_org_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,13 @@ pub struct Model {
     pub org_id: i64,
     pub role: crate::Role,
     pub is_primary: bool,
+    /// The OneRoster role record's sourcedId; `None` for memberships made before roles were
+    /// imported (exported as `<user sourcedId>:<org sourcedId>`).
+    pub sourced_id: Option<String>,
+    /// The exact OneRoster role (`siteAdministrator`, `aide`, `parent`...); `None` = `role`.
+    pub oneroster_role: Option<String>,
+    pub begin_date: Option<ChronoDate>,
+    pub end_date: Option<ChronoDate>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -45,6 +45,7 @@ pub struct Query(
     admin::graphql::AdminQuery,
     audit::graphql::AuditQuery,
     roster::graphql::RosterQuery,
+    roster::graphql::RosterImportQuery,
     profiles::graphql::ProfilesQuery,
     redesign::graphql::RedesignQuery,
     competencies::graphql::CompetenciesQuery,

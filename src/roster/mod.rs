@@ -5,4 +5,5 @@
 
 pub mod graphql;
 pub mod loaders;
+pub mod oneroster;
 pub mod store;

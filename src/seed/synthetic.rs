@@ -363,6 +363,7 @@ async fn insert_roster(
                 org_id: Set(org_all[o]),
                 role: Set(*role),
                 is_primary: Set(*primary),
+                ..Default::default()
             })
             .collect(),
         vec![user_org::Column::UserId, user_org::Column::OrgId],

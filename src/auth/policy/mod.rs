@@ -32,6 +32,11 @@ pub fn role_scopes(role: Role, district_admin: bool) -> BTreeSet<Scope> {
         [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, PlaylistsWrite, ProgressRead, WinRead, WinWrite];
     // A school's redesign plan (its money, its decline reasons) is for its staff.
     const TEACHER_EXTRA: [Scope; 4] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, RedesignRead];
+    // Guardians are rostered (as students' agents) but see nothing until the district's
+    // guardian access is built: deny by default.
+    if role == Role::Guardian {
+        return BTreeSet::new();
+    }
     let mut scopes: BTreeSet<Scope> = STUDENT.into_iter().collect();
     if role == Role::Teacher || role == Role::Administrator {
         scopes.extend(TEACHER_EXTRA);

@@ -5,6 +5,7 @@
 
 mod classes;
 mod enrollments;
+mod imports;
 mod mutation;
 mod orgs;
 mod people;
@@ -16,6 +17,7 @@ use entity::Status;
 
 pub use classes::{AcademicSession, Class, ClassType, Course, SessionType};
 pub use enrollments::{Enrollment, EnrollmentRole};
+pub use imports::{RosterImport, RosterImportQuery};
 pub use mutation::{DeleteRosterRecordPayload, RosterMutation, UpsertLearnerInput, UpsertLearnerPayload};
 pub use orgs::{District, Org, School, org_zone};
 pub use people::{Educator, EducatorRole, Learner, RosterUser};

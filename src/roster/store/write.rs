@@ -148,6 +148,7 @@ async fn upsert(db: &impl TransactionTrait, p: &Principal, input: LearnerFields)
         org_id: Set(*org_id),
         role: Set(Role::Student),
         is_primary: Set(i == 0),
+        ..Default::default()
     }))
     .on_conflict_do_nothing_on([user_org::Column::UserId, user_org::Column::OrgId])
     .exec_without_returning(&txn)

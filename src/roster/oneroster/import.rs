@@ -1,0 +1,1491 @@
+//! `learnergraph import oneroster`: a OneRoster CSV set applied to the roster in one
+//! transaction, after every row is checked.
+//!
+//! Two passes over each file, streaming (memory grows with the number of records' sourcedIds,
+//! never with the size of the files): the first collects every file's sourcedIds (duplicates,
+//! deletions, users' roles), so that references between files can be checked whatever their
+//! order; the second reads each row in full, checks it and its references, compares it with
+//! the stored record and writes what changed, in batches, in the order references need. Any
+//! problem (without `--skip-invalid`) stops the writing and rolls the transaction back, so a
+//! failed or killed import leaves the roster as it was. Unchanged records are not touched: a
+//! second import of the same files writes nothing and moves no `dateLastModified`.
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    path::Path,
+};
+
+use chrono::{DateTime, Utc};
+use entity::{Role, Status, academic_session, class, class_term, course, enrollment, org, user, user_agent, user_org};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, sea_query::Expr,
+};
+use serde::Serialize;
+
+use super::{
+    history,
+    problems::{Problem, Problems},
+    records::{self, Kind, Names, Rec, RoleRec, coarse_role, default_role, role_id},
+    rows::{Columns, Row},
+    set::{CsvSet, Mode, Version, error_line},
+};
+use crate::{
+    error::AppResult,
+    sync::{Change, ChangeEntity},
+};
+
+/// How an import runs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub skip_invalid: bool,
+    /// Who ran it, for the import's record.
+    pub ran_by: String,
+    /// Print problems and progress to standard error as they come (the CLI).
+    pub echo: bool,
+}
+
+/// What happened to one type's records.
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+}
+
+/// How an import ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Running,
+    Applied,
+    AppliedWithSkips,
+    Rejected,
+    DryRun,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Running => "running",
+            Outcome::Applied => "applied",
+            Outcome::AppliedWithSkips => "applied_with_skips",
+            Outcome::Rejected => "rejected",
+            Outcome::DryRun => "dry_run",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Outcome {
+        match s {
+            "applied" => Outcome::Applied,
+            "applied_with_skips" => Outcome::AppliedWithSkips,
+            "rejected" => Outcome::Rejected,
+            "dry_run" => Outcome::DryRun,
+            "running" => Outcome::Running,
+            _ => Outcome::Interrupted,
+        }
+    }
+}
+
+/// What the CLI prints.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub import: i64,
+    pub outcome: Outcome,
+    pub version: Option<&'static str>,
+    pub dry_run: bool,
+    pub files: BTreeMap<String, Mode>,
+    pub counts: BTreeMap<&'static str, Counts>,
+    pub not_imported: Vec<String>,
+    pub problems: Vec<Problem>,
+    pub problem_count: u64,
+    pub warnings: Vec<Problem>,
+}
+
+/// A sourcedId seen in a file's first pass.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    delete: bool,
+}
+
+/// A stored record, as import needs it.
+#[derive(Clone, Copy, Debug)]
+struct Existing {
+    id: i64,
+    active: bool,
+    fingerprint: u64,
+    role: Role,
+}
+
+/// Rows per INSERT (SQLite binds at most 32,766 values a statement; users have 24 columns).
+const BATCH: usize = 1000;
+
+/// Imports the set at `path`. Errors are for what prevents an import from running at all
+/// (an unreadable path, a database failure); problems in the files are in the report.
+pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyhow::Result<Report> {
+    let mut problems = Problems { echo: opts.echo, ..Default::default() };
+    let started = crate::db::now();
+    let source = path.display().to_string();
+    let record = history::start(db, &opts, &source, started).await?;
+    let Some(set) = CsvSet::open(path, &mut problems)? else {
+        let report = Report {
+            import: record,
+            outcome: Outcome::Rejected,
+            version: None,
+            dry_run: opts.dry_run,
+            files: BTreeMap::new(),
+            counts: BTreeMap::new(),
+            not_imported: Vec::new(),
+            problems: problems.problems.clone(),
+            problem_count: problems.problem_count,
+            warnings: problems.warnings.clone(),
+        };
+        history::finish(db, record, &report, &BTreeMap::new(), problems.warning_count).await?;
+        return Ok(report);
+    };
+    let mut run = Run::new(&set, opts.clone(), problems);
+    run.first_pass()?;
+    let txn = crate::db::begin_write(db).await?;
+    // One import at a time: a second waits here for the first to finish.
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7262506731)").await?;
+    }
+    run.load(&txn).await?;
+    for kind in Kind::ALL {
+        run.second_pass(&txn, kind).await?;
+    }
+    if run.cascaded > 0 {
+        run.counts.entry(Kind::Enrollments).or_default().deleted += run.cascaded;
+    }
+    let outcome = if opts.dry_run {
+        Outcome::DryRun
+    } else if run.problems.problem_count == 0 {
+        Outcome::Applied
+    } else if opts.skip_invalid {
+        Outcome::AppliedWithSkips
+    } else {
+        Outcome::Rejected
+    };
+    let not_imported: Vec<String> = set
+        .modes
+        .iter()
+        .filter(|(name, mode)| **mode != Mode::Absent && !Kind::ALL.iter().any(|k| k.name() == name.as_str()))
+        .map(|(name, _)| format!("{name}.csv"))
+        .collect();
+    for file in &not_imported {
+        run.problems.warn(Problem::new(file, 1, "", "not imported: learnergraph reads the rostering files", ""));
+    }
+    let report = Report {
+        import: record,
+        outcome,
+        version: Some(set.version.as_str()),
+        dry_run: opts.dry_run,
+        files: set.modes.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        counts: run.counts.iter().map(|(k, v)| (k.name(), *v)).collect(),
+        not_imported,
+        problems: run.problems.problems.clone(),
+        problem_count: run.problems.problem_count,
+        warnings: run.problems.warnings.clone(),
+    };
+    if matches!(outcome, Outcome::Applied | Outcome::AppliedWithSkips) {
+        history::finish(&txn, record, &report, &set.manifest, run.problems.warning_count).await?;
+        history::interrupted_before(&txn, record).await?;
+        crate::sync::record(&txn, &run.changes).await?;
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+        history::finish(db, record, &report, &set.manifest, run.problems.warning_count).await?;
+    }
+    Ok(report)
+}
+
+/// One import's state between its passes.
+struct Run<'s> {
+    set: &'s CsvSet,
+    opts: Options,
+    problems: Problems,
+    /// sourcedIds in each present file (first pass).
+    seen: HashMap<Kind, HashMap<String, Seen>>,
+    /// Users' roles from roles.csv (first pass): the primary one wins.
+    roles_of: HashMap<String, (Role, bool)>,
+    /// Org types from orgs.csv (first pass), to read 1.1's `administrator`.
+    org_types: HashMap<String, String>,
+    /// 1.1: the memberships users.csv names, read as roles.
+    roles_11: Vec<(u64, String, RoleRec)>,
+    /// Records skipped (`--skip-invalid`): references to them fail too.
+    invalid: HashSet<(Kind, String)>,
+    /// What the database holds (loaded in the transaction).
+    existing: HashMap<Kind, HashMap<String, Existing>>,
+    names: Names,
+    /// sourcedId -> id of each type, as written so far.
+    ids: HashMap<Kind, HashMap<String, i64>>,
+    /// Each class's school (file and database), by sourcedId.
+    class_school: HashMap<String, String>,
+    /// Stored memberships by their (effective) sourcedId: (user, org).
+    memberships: HashMap<String, (i64, i64)>,
+    /// Enrollments ended by this import (with their user or class, or on their own).
+    ended: HashSet<i64>,
+    /// How many of those ended with their user or class.
+    cascaded: u64,
+    /// (user, org) pairs of roles read so far.
+    role_pairs: HashSet<(String, String)>,
+    /// Users written, with the agents they name (written once every user is).
+    pending_agents: Vec<(String, Vec<String>)>,
+    counts: BTreeMap<Kind, Counts>,
+    changes: Vec<Change>,
+    now: DateTime<Utc>,
+}
+
+impl<'s> Run<'s> {
+    fn new(set: &'s CsvSet, opts: Options, problems: Problems) -> Self {
+        Run {
+            set,
+            opts,
+            problems,
+            seen: HashMap::new(),
+            roles_of: HashMap::new(),
+            org_types: HashMap::new(),
+            roles_11: Vec::new(),
+            invalid: HashSet::new(),
+            existing: HashMap::new(),
+            names: Names::default(),
+            ids: HashMap::new(),
+            class_school: HashMap::new(),
+            memberships: HashMap::new(),
+            role_pairs: HashSet::new(),
+            ended: HashSet::new(),
+            cascaded: 0,
+            pending_agents: Vec::new(),
+            counts: BTreeMap::new(),
+            changes: Vec::new(),
+            now: crate::db::now(),
+        }
+    }
+
+    /// Whether rows are still being written: not in a dry run, nor once a problem has
+    /// condemned an all-or-nothing import.
+    fn writing(&self) -> bool {
+        !self.opts.dry_run && (self.opts.skip_invalid || self.problems.problem_count == 0)
+    }
+
+    fn mode(&self, kind: Kind) -> Mode {
+        if kind == Kind::Roles && self.set.version == Version::V1_1 {
+            // 1.1 has no roles file: users.csv's role and orgs stand for it.
+            return self.set.mode("users");
+        }
+        self.set.mode(kind.name())
+    }
+
+    /// Whether this import's file for `kind` is read from disk.
+    fn has_file(&self, kind: Kind) -> bool {
+        !(kind == Kind::Roles && self.set.version == Version::V1_1) && self.mode(kind) != Mode::Absent
+    }
+
+    /// Opens a file and reads its header.
+    fn open(
+        &mut self,
+        kind: Kind,
+    ) -> anyhow::Result<Option<(csv::Reader<std::io::BufReader<std::fs::File>>, Columns)>> {
+        let mut reader = self.set.reader(kind.name())?;
+        let header = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                self.problems.problem(Problem::new(kind.file(), error_line(&e), "", format!("not valid CSV: {e}"), ""));
+                return Ok(None);
+            }
+        };
+        let (required, optional) = kind.columns(self.set.version);
+        let Some(cols) = Columns::read(kind.file(), &header, required, optional, &mut self.problems) else {
+            return Ok(None);
+        };
+        Ok(Some((reader, cols)))
+    }
+
+    /// First pass: every file's sourcedIds and deletions, users' roles, org types.
+    fn first_pass(&mut self) -> anyhow::Result<()> {
+        for kind in Kind::ALL {
+            if !self.has_file(kind) {
+                continue;
+            }
+            let Some((mut reader, cols)) = self.open(kind)? else {
+                // The whole file is unusable: it counts as not there.
+                self.seen.insert(kind, HashMap::new());
+                continue;
+            };
+            let mut seen: HashMap<String, Seen> = HashMap::new();
+            let mut lines: HashMap<String, u64> = HashMap::new();
+            let mut rec = csv::StringRecord::new();
+            loop {
+                match reader.read_record(&mut rec) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        self.problems.problem(Problem::new(
+                            kind.file(),
+                            error_line(&e),
+                            "",
+                            format!("not valid CSV: {e}"),
+                            "",
+                        ));
+                        break;
+                    }
+                }
+                let mut row = Row::new(kind.file(), &rec, &cols, &mut self.problems);
+                let line = row.line;
+                let Some(sid) = row.opt("sourcedId").map(str::to_owned) else {
+                    continue;
+                };
+                let delete = row.opt("status") == Some("tobedeleted");
+                if let Some(first) = lines.get(&sid) {
+                    let msg = format!("duplicate sourcedId (first on line {first})");
+                    row.fail("sourcedId", msg, &sid);
+                    continue;
+                }
+                match kind {
+                    Kind::Orgs => {
+                        if let Some(t) = row.opt("type") {
+                            self.org_types.insert(sid.clone(), t.to_owned());
+                        }
+                    }
+                    Kind::Roles if !delete => {
+                        if let (Some(user), Some(role)) = (row.opt("userSourcedId"), row.opt("role"))
+                            && let Some(coarse) = coarse_role(role)
+                        {
+                            let primary = row.opt("roleType") == Some("primary");
+                            let slot = self.roles_of.entry(user.to_owned()).or_insert((coarse, primary));
+                            if primary && !slot.1 {
+                                *slot = (coarse, true);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                lines.insert(sid.clone(), line);
+                seen.insert(sid, Seen { delete });
+            }
+            self.seen.insert(kind, seen);
+        }
+        Ok(())
+    }
+
+    /// What the database holds, read inside the import's transaction.
+    async fn load(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
+        self.names = Names::load(txn).await?;
+        for kind in Kind::ALL {
+            let stored = records::load(txn, kind, &self.names).await?;
+            let mut map = HashMap::with_capacity(stored.len());
+            for s in stored {
+                let role = match &s.rec {
+                    Rec::User(u) => u.role,
+                    _ => Role::Student,
+                };
+                if let Rec::Class(c) = &s.rec {
+                    self.class_school.insert(s.sourced_id.clone(), c.school.clone());
+                }
+                map.insert(
+                    s.sourced_id,
+                    Existing { id: s.id, active: s.active, fingerprint: s.rec.fingerprint(), role },
+                );
+            }
+            self.existing.insert(kind, map);
+        }
+        let memberships: Vec<(i64, i64, Option<String>)> = user_org::Entity::find()
+            .select_only()
+            .columns([user_org::Column::UserId, user_org::Column::OrgId, user_org::Column::SourcedId])
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (user, org, sid) in memberships {
+            let sid = sid.unwrap_or_else(|| {
+                role_id(
+                    self.names.users.get(&user).map_or("", String::as_str),
+                    self.names.orgs.get(&org).map_or("", String::as_str),
+                )
+            });
+            self.memberships.insert(sid, (user, org));
+        }
+        for (id, sid) in &self.names.orgs {
+            self.ids.entry(Kind::Orgs).or_default().insert(sid.clone(), *id);
+            if let Some(t) = self.names.org_types.get(id) {
+                self.org_types.entry(sid.clone()).or_insert_with(|| t.clone());
+            }
+        }
+        for (kind, map) in [
+            (Kind::AcademicSessions, &self.names.sessions),
+            (Kind::Courses, &self.names.courses),
+            (Kind::Classes, &self.names.classes),
+            (Kind::Users, &self.names.users),
+        ] {
+            self.ids.insert(kind, map.iter().map(|(id, sid)| (sid.clone(), *id)).collect());
+        }
+        Ok(())
+    }
+
+    /// Whether `sid` names a live record of `kind` once this import is applied.
+    fn alive(&self, kind: Kind, sid: &str) -> bool {
+        if self.invalid.contains(&(kind, sid.to_owned())) {
+            return false;
+        }
+        let in_file = self.seen.get(&kind).and_then(|s| s.get(sid));
+        match (self.mode(kind), in_file) {
+            (_, Some(seen)) => !seen.delete,
+            (Mode::Bulk, None) => false,
+            _ => self.existing.get(&kind).and_then(|e| e.get(sid)).is_some_and(|e| e.active),
+        }
+    }
+
+    /// Checks that the references of a record lead to live records; reports each that doesn't.
+    fn check_refs(&self, rec: &Rec, row: &mut Row<'_>) {
+        let mut check = |column: &str, target: Kind, sid: &str| {
+            if !sid.is_empty() && !self.alive(target, sid) {
+                let msg = if self.invalid.contains(&(target, sid.to_owned())) {
+                    format!("refers to a {} row that is invalid", target.name())
+                } else {
+                    format!("no {} with this sourcedId", target.name())
+                };
+                row.fail(column, msg, sid);
+            }
+        };
+        match rec {
+            Rec::Org(r) => {
+                if let Some(p) = &r.parent {
+                    check("parentSourcedId", Kind::Orgs, p);
+                }
+            }
+            Rec::Session(r) => {
+                if let Some(p) = &r.parent {
+                    check("parentSourcedId", Kind::AcademicSessions, p);
+                }
+            }
+            Rec::Course(r) => {
+                check("orgSourcedId", Kind::Orgs, &r.org);
+                if let Some(y) = &r.school_year {
+                    check("schoolYearSourcedId", Kind::AcademicSessions, y);
+                }
+            }
+            Rec::Class(r) => {
+                check("courseSourcedId", Kind::Courses, &r.course);
+                check("schoolSourcedId", Kind::Orgs, &r.school);
+                for t in &r.terms {
+                    check("termSourcedIds", Kind::AcademicSessions, t);
+                }
+            }
+            Rec::User(r) => {
+                for a in &r.agents {
+                    check("agentSourcedIds", Kind::Users, a);
+                }
+                if let Some(o) = &r.primary_org {
+                    check("primaryOrgSourcedId", Kind::Orgs, o);
+                }
+            }
+            Rec::Role(r) => {
+                check("userSourcedId", Kind::Users, &r.user);
+                check("orgSourcedId", Kind::Orgs, &r.org);
+            }
+            Rec::Enrollment(r) => {
+                check("classSourcedId", Kind::Classes, &r.class);
+                check("userSourcedId", Kind::Users, &r.user);
+                check("schoolSourcedId", Kind::Orgs, &r.school);
+            }
+        }
+    }
+
+    /// Second pass over one type: check, compare, write.
+    async fn second_pass(&mut self, txn: &DatabaseTransaction, kind: Kind) -> anyhow::Result<()> {
+        if self.mode(kind) == Mode::Absent {
+            return Ok(());
+        }
+        if self.writing() && self.opts.echo {
+            eprintln!("progress: writing {}", kind.name());
+        }
+        let mut counts = Counts::default();
+        let mut batch = Batch::default();
+        let mut in_file: HashSet<String> = HashSet::new();
+        let mut deletes: Vec<String> = Vec::new();
+        if self.has_file(kind) {
+            let Some((mut reader, cols)) = self.open_quiet(kind)? else {
+                self.counts.insert(kind, counts);
+                return Ok(());
+            };
+            let mut rec = csv::StringRecord::new();
+            let mut lines: HashSet<String> = HashSet::new();
+            while reader.read_record(&mut rec).unwrap_or(false) {
+                let line = rec.position().map_or(0, |p| p.line());
+                // A scratch sink: the first pass reported this row's shape already.
+                let mut scratch = Problems::default();
+                let sid = Row::new(kind.file(), &rec, &cols, &mut scratch).opt("sourcedId").map(str::to_owned);
+                let Some(sid) = sid else {
+                    let mut row = Row::new(kind.file(), &rec, &cols, &mut self.problems);
+                    row.fail("sourcedId", "required value missing", "");
+                    counts.skipped += 1;
+                    continue;
+                };
+                if !lines.insert(sid.clone()) {
+                    counts.skipped += 1; // the duplicate, reported in the first pass
+                    continue;
+                }
+                let outcome = self.read_row(kind, &rec, &cols, &sid, line);
+                match outcome {
+                    RowOutcome::Skip => {
+                        counts.skipped += 1;
+                        self.invalid.insert((kind, sid));
+                    }
+                    RowOutcome::Delete => {
+                        let live = self.existing[&kind].get(&sid).is_some_and(|e| self.live(kind, e));
+                        if live {
+                            counts.deleted += 1;
+                            deletes.push(sid);
+                        } else {
+                            counts.unchanged += 1;
+                        }
+                    }
+                    RowOutcome::Keep(r) => {
+                        in_file.insert(sid.clone());
+                        self.apply(kind, sid, *r, &mut counts, &mut batch);
+                    }
+                }
+                if self.writing() && batch.len() >= BATCH {
+                    self.flush(txn, kind, &mut batch).await?;
+                }
+            }
+        } else {
+            // 1.1: the memberships read from users.csv.
+            let rows = std::mem::take(&mut self.roles_11);
+            for (line, sid, r) in rows {
+                let rec = Rec::Role(r);
+                let ok = self.refs_ok(kind, &rec, line);
+                if !ok {
+                    counts.skipped += 1;
+                    self.invalid.insert((kind, sid));
+                    continue;
+                }
+                in_file.insert(sid.clone());
+                self.apply(kind, sid, rec, &mut counts, &mut batch);
+            }
+        }
+        if self.mode(kind) == Mode::Bulk {
+            // Whatever the bulk file does not hold is gone (records skipped as invalid stay).
+            let gone: Vec<String> = self.existing[&kind]
+                .iter()
+                .filter(|(sid, e)| {
+                    self.live(kind, e) && !in_file.contains(*sid) && !self.invalid.contains(&(kind, (*sid).clone()))
+                })
+                .map(|(sid, _)| sid.clone())
+                .collect();
+            counts.deleted += gone.len() as u64;
+            deletes.extend(gone);
+        }
+        if self.writing() {
+            // Memberships are keyed by user and org: a role that moves to another sourcedId
+            // is deleted first, then written again.
+            if kind == Kind::Roles {
+                self.delete(txn, kind, &deletes, true).await?;
+                self.flush(txn, kind, &mut batch).await?;
+            } else {
+                self.flush(txn, kind, &mut batch).await?;
+                self.delete(txn, kind, &deletes, true).await?;
+            }
+            self.after(txn, kind).await?;
+        } else {
+            // What deleting users and classes would end, counted.
+            self.delete(txn, kind, &deletes, false).await?;
+        }
+        self.counts.insert(kind, counts);
+        Ok(())
+    }
+
+    fn open_quiet(
+        &mut self,
+        kind: Kind,
+    ) -> anyhow::Result<Option<(csv::Reader<std::io::BufReader<std::fs::File>>, Columns)>> {
+        // The first pass reported the header's problems; don't report them twice.
+        let mut quiet = Problems::default();
+        std::mem::swap(&mut quiet, &mut self.problems);
+        let opened = self.open(kind);
+        std::mem::swap(&mut quiet, &mut self.problems);
+        opened
+    }
+
+    /// 1.1 memberships have no row of their own: their problems are the user row's.
+    fn refs_ok(&mut self, kind: Kind, rec: &Rec, line: u64) -> bool {
+        let Rec::Role(r) = rec else { return true };
+        let mut ok = true;
+        if !self.alive(Kind::Users, &r.user) {
+            ok = false;
+        }
+        if !self.alive(Kind::Orgs, &r.org) {
+            self.problems.problem(Problem::new(
+                Kind::Users.file(),
+                line,
+                "orgSourcedIds",
+                "no orgs with this sourcedId",
+                &r.org,
+            ));
+            ok = false;
+        }
+        let _ = kind;
+        ok
+    }
+
+    /// Reads one row in full: a record to keep, a deletion, or a row to skip.
+    fn read_row(&mut self, kind: Kind, rec: &csv::StringRecord, cols: &Columns, sid: &str, line: u64) -> RowOutcome {
+        let version = self.set.version;
+        let mode = self.mode(kind);
+        let role_of = match kind {
+            Kind::Users => {
+                self.roles_of.get(sid).map(|r| r.0).or_else(|| self.existing[&Kind::Users].get(sid).map(|e| e.role))
+            }
+            _ => None,
+        };
+        let roles_file = self.mode(Kind::Roles) != Mode::Absent;
+        let mut problems = std::mem::take(&mut self.problems);
+        let mut row = Row::new(kind.file(), rec, cols, &mut problems);
+        if sid.len() > 255 {
+            row.fail("sourcedId", "a sourcedId is at most 255 characters", sid);
+        }
+        let status = row.opt("status");
+        match (mode, status) {
+            (Mode::Bulk | Mode::Absent, None | Some("active")) | (Mode::Delta, Some("active")) => {}
+            (Mode::Bulk, Some("tobedeleted")) => {
+                row.fail(
+                    "status",
+                    "a bulk file holds live records only; leave a record out to delete it",
+                    "tobedeleted",
+                );
+            }
+            (Mode::Delta, Some("tobedeleted")) => {
+                let _ = row.datetime("dateLastModified");
+                let bad = row.bad;
+                self.problems = problems;
+                return if bad { RowOutcome::Skip } else { RowOutcome::Delete };
+            }
+            (Mode::Delta, None) => row.fail("status", "required value missing in a delta file", ""),
+            (_, Some(s)) => {
+                let s = s.to_owned();
+                row.fail("status", "must be active or tobedeleted", &s);
+            }
+        }
+        if mode == Mode::Delta && row.opt("dateLastModified").is_none() {
+            row.fail("dateLastModified", "required value missing in a delta file", "");
+        }
+        let _ = row.datetime("dateLastModified");
+        let mut parsed = records::parse(kind, version, &mut row, role_of);
+        if kind == Kind::Users && version == Version::V1_2 && role_of.is_none() && !row.bad {
+            let msg = if roles_file {
+                "the user has no role in roles.csv"
+            } else {
+                "a new user needs a role: roles.csv is absent"
+            };
+            row.fail("sourcedId", msg, sid);
+        }
+        match &mut parsed {
+            Rec::Role(r) if !row.bad && !self.role_pairs.insert((r.user.clone(), r.org.clone())) => {
+                row.warn(
+                    "orgSourcedId",
+                    "a second role of this user at this org: learnergraph keeps one role per user and org, the first",
+                    &r.org,
+                );
+                self.problems = problems;
+                return RowOutcome::Skip;
+            }
+            Rec::Role(r) => {
+                // 1.1's `administrator` is a site or district administrator, as the org is.
+                if r.role == "administrator" {
+                    let t = self.org_types.get(&r.org).map_or("school", String::as_str);
+                    r.role = default_role(Role::Administrator, t).to_owned();
+                }
+            }
+            Rec::Enrollment(r) => {
+                // A class belongs to one school: the class's, whatever the row says.
+                if let Some(school) = self.class_school.get(&r.class)
+                    && *school != r.school
+                {
+                    row.warn("schoolSourcedId", format!("the class belongs to {school}; kept as that"), &r.school);
+                    r.school = school.clone();
+                }
+            }
+            Rec::Class(r) => {
+                self.class_school.insert(sid.to_owned(), r.school.clone());
+            }
+            _ => {}
+        }
+        if !row.bad {
+            self.check_refs(&parsed, &mut row);
+        }
+        if let (Rec::Org(r), false) = (&parsed, row.bad)
+            && r.parent.as_deref() == Some(sid)
+        {
+            row.fail("parentSourcedId", "an org can't be its own parent", sid);
+        }
+        if kind == Kind::Users && version == Version::V1_1 && !row.bad {
+            // 1.1 names the user's orgs and one role for all of them.
+            let role = row.opt("role").unwrap_or("").to_owned();
+            for (i, o) in row.ids("orgSourcedIds").into_iter().enumerate() {
+                let t = self.org_types.get(&o).map_or("school", String::as_str);
+                let role = if role == "administrator" {
+                    default_role(Role::Administrator, t).to_owned()
+                } else {
+                    role.clone()
+                };
+                let r = RoleRec {
+                    user: sid.to_owned(),
+                    primary: i == 0,
+                    role,
+                    begin_date: None,
+                    end_date: None,
+                    org: o.clone(),
+                };
+                self.roles_11.push((line, role_id(sid, &o), r));
+            }
+        }
+        let bad = row.bad;
+        self.problems = problems;
+        if bad { RowOutcome::Skip } else { RowOutcome::Keep(Box::new(parsed)) }
+    }
+
+    /// Sorts a checked record into created, updated or unchanged.
+    fn apply(&mut self, kind: Kind, sid: String, rec: Rec, counts: &mut Counts, batch: &mut Batch) {
+        match self.existing[&kind].get(&sid) {
+            Some(e) if e.active && e.fingerprint == rec.fingerprint() => counts.unchanged += 1,
+            Some(e) => {
+                counts.updated += 1;
+                batch.updates.push((e.id, sid, rec));
+            }
+            None => {
+                counts.created += 1;
+                batch.creates.push((sid, rec));
+            }
+        }
+    }
+
+    /// Whether a stored record is still active at this point of the import.
+    fn live(&self, kind: Kind, e: &Existing) -> bool {
+        e.active && !(kind == Kind::Enrollments && self.ended.contains(&e.id))
+    }
+
+    fn id(&self, kind: Kind, sid: &str) -> Option<i64> {
+        self.ids.get(&kind).and_then(|m| m.get(sid)).copied()
+    }
+
+    /// Writes a batch of created and updated records of one type.
+    async fn flush(&mut self, txn: &DatabaseTransaction, kind: Kind, batch: &mut Batch) -> anyhow::Result<()> {
+        let creates = std::mem::take(&mut batch.creates);
+        let updates = std::mem::take(&mut batch.updates);
+        if creates.is_empty() && updates.is_empty() {
+            return Ok(());
+        }
+        let now = self.now;
+        match kind {
+            Kind::Orgs => {
+                let models: Vec<org::ActiveModel> = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::Org(r) => Some(self.org_model(None, sid, r, now)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, org::Entity, models).await?;
+                for (id, sid, r) in &updates {
+                    if let Rec::Org(r) = r {
+                        org::Entity::update(self.org_model(Some(*id), sid, r, now)).exec(txn).await?;
+                    }
+                }
+                self.refresh(txn, kind, &creates).await?;
+                // Parents may come later in the file than their children: set them now.
+                for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
+                    if let Rec::Org(r) = r {
+                        let parent = r.parent.as_deref().and_then(|p| self.id(Kind::Orgs, p));
+                        org::Entity::update_many()
+                            .col_expr(org::Column::ParentId, Expr::value(parent))
+                            .filter(org::Column::SourcedId.eq(sid.as_str()))
+                            .exec(txn)
+                            .await?;
+                    }
+                }
+            }
+            Kind::AcademicSessions => {
+                let district = self.district_id(txn).await?;
+                let models: Vec<academic_session::ActiveModel> = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::Session(r) => Some(session_model(None, sid, r, district, now)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, academic_session::Entity, models).await?;
+                for (id, sid, r) in &updates {
+                    if let Rec::Session(r) = r {
+                        let mut m = session_model(Some(*id), sid, r, district, now);
+                        m.org_id = sea_orm::ActiveValue::NotSet;
+                        academic_session::Entity::update(m).exec(txn).await?;
+                    }
+                }
+                self.refresh(txn, kind, &creates).await?;
+                for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
+                    if let Rec::Session(r) = r {
+                        let parent = r.parent.as_deref().and_then(|p| self.id(Kind::AcademicSessions, p));
+                        academic_session::Entity::update_many()
+                            .col_expr(academic_session::Column::ParentId, Expr::value(parent))
+                            .filter(academic_session::Column::SourcedId.eq(sid.as_str()))
+                            .exec(txn)
+                            .await?;
+                    }
+                }
+            }
+            Kind::Courses => {
+                let models: Vec<course::ActiveModel> = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::Course(r) => Some(self.course_model(None, sid, r, now)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, course::Entity, models).await?;
+                for (id, sid, r) in &updates {
+                    if let Rec::Course(r) = r {
+                        course::Entity::update(self.course_model(Some(*id), sid, r, now)).exec(txn).await?;
+                    }
+                }
+                self.refresh(txn, kind, &creates).await?;
+            }
+            Kind::Classes => {
+                let models: Vec<class::ActiveModel> = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::Class(r) => Some(self.class_model(None, sid, r, now)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, class::Entity, models).await?;
+                for (id, sid, r) in &updates {
+                    if let Rec::Class(r) = r {
+                        class::Entity::update(self.class_model(Some(*id), sid, r, now)).exec(txn).await?;
+                    }
+                }
+                self.refresh(txn, kind, &creates).await?;
+                let written: Vec<(i64, &Rec)> = creates
+                    .iter()
+                    .filter_map(|(sid, r)| self.id(Kind::Classes, sid).map(|id| (id, r)))
+                    .chain(updates.iter().map(|(id, _, r)| (*id, r)))
+                    .collect();
+                let ids: Vec<i64> = written.iter().map(|w| w.0).collect();
+                for chunk in ids.chunks(BATCH) {
+                    class_term::Entity::delete_many()
+                        .filter(class_term::Column::ClassId.is_in(chunk.iter().copied()))
+                        .exec(txn)
+                        .await?;
+                }
+                let mut terms = Vec::new();
+                for (id, r) in &written {
+                    if let Rec::Class(r) = r {
+                        for (i, t) in r.terms.iter().enumerate() {
+                            if let Some(term) = self.id(Kind::AcademicSessions, t) {
+                                terms.push(class_term::ActiveModel {
+                                    class_id: Set(*id),
+                                    term_id: Set(term),
+                                    position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                                });
+                            }
+                        }
+                        let school = self.id(Kind::Orgs, &r.school);
+                        self.changes.push(Change {
+                            entity: ChangeEntity::Class,
+                            id: *id,
+                            org_id: school,
+                            person_id: None,
+                            deleted: false,
+                        });
+                    }
+                }
+                for chunk in terms.chunks(BATCH) {
+                    class_term::Entity::insert_many(chunk.to_vec())
+                        .on_conflict_do_nothing_on([class_term::Column::ClassId, class_term::Column::TermId])
+                        .exec_without_returning(txn)
+                        .await?;
+                }
+            }
+            Kind::Users => {
+                let models: Vec<user::ActiveModel> = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::User(r) => Some(self.user_model(None, sid, r, now)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, user::Entity, models).await?;
+                for (id, sid, r) in &updates {
+                    if let Rec::User(r) = r {
+                        user::Entity::update(self.user_model(Some(*id), sid, r, now)).exec(txn).await?;
+                    }
+                }
+                self.refresh(txn, kind, &creates).await?;
+                // Agents are users of the same file: written once every user is, in `after`.
+                for (sid, r) in creates.into_iter().chain(updates.into_iter().map(|(_, s, r)| (s, r))) {
+                    if let Rec::User(r) = r {
+                        if let Some(id) = self.id(Kind::Users, &sid) {
+                            if let Some(entity) = person_entity(r.role) {
+                                self.changes.push(Change::person(entity, id, false));
+                            }
+                        }
+                        self.pending_agents.push((sid, r.agents));
+                    }
+                }
+            }
+            Kind::Roles => {
+                let mut models = Vec::new();
+                for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
+                    let Rec::Role(r) = r else { continue };
+                    let (Some(user_id), Some(org_id)) = (self.id(Kind::Users, &r.user), self.id(Kind::Orgs, &r.org))
+                    else {
+                        continue;
+                    };
+                    let coarse = coarse_role(&r.role).unwrap_or(Role::Student);
+                    models.push(user_org::ActiveModel {
+                        user_id: Set(user_id),
+                        org_id: Set(org_id),
+                        role: Set(coarse),
+                        is_primary: Set(r.primary),
+                        sourced_id: Set(Some(sid.clone())),
+                        oneroster_role: Set(Some(r.role.clone())),
+                        begin_date: Set(r.begin_date),
+                        end_date: Set(r.end_date),
+                    });
+                    let person_role = self.user_role(&r.user);
+                    if let Some(entity) = person_entity(person_role) {
+                        self.changes.push(Change::person(entity, user_id, false));
+                    }
+                }
+                for chunk in models.chunks(BATCH) {
+                    user_org::Entity::insert_many(chunk.to_vec())
+                        .on_conflict(
+                            sea_orm::sea_query::OnConflict::columns([
+                                user_org::Column::UserId,
+                                user_org::Column::OrgId,
+                            ])
+                            .update_columns([
+                                user_org::Column::Role,
+                                user_org::Column::IsPrimary,
+                                user_org::Column::SourcedId,
+                                user_org::Column::OnerosterRole,
+                                user_org::Column::BeginDate,
+                                user_org::Column::EndDate,
+                            ])
+                            .to_owned(),
+                        )
+                        .exec_without_returning(txn)
+                        .await?;
+                }
+            }
+            Kind::Enrollments => {
+                let mut models = Vec::new();
+                for (sid, r) in &creates {
+                    if let Rec::Enrollment(r) = r
+                        && let Some(m) = self.enrollment_model(None, sid, r, now)
+                    {
+                        models.push(m);
+                    }
+                }
+                insert(txn, enrollment::Entity, models).await?;
+                for (id, sid, r) in &updates {
+                    if let Rec::Enrollment(r) = r
+                        && let Some(m) = self.enrollment_model(Some(*id), sid, r, now)
+                    {
+                        enrollment::Entity::update(m).exec(txn).await?;
+                    }
+                }
+                let created: Vec<&str> = creates.iter().map(|(s, _)| s.as_str()).collect();
+                let mut new_ids: HashMap<String, i64> = HashMap::new();
+                for chunk in created.chunks(BATCH) {
+                    let rows: Vec<(i64, String)> = enrollment::Entity::find()
+                        .select_only()
+                        .columns([enrollment::Column::Id, enrollment::Column::SourcedId])
+                        .filter(enrollment::Column::SourcedId.is_in(chunk.iter().copied()))
+                        .into_tuple()
+                        .all(txn)
+                        .await?;
+                    new_ids.extend(rows.into_iter().map(|(i, s)| (s, i)));
+                }
+                for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
+                    if let Rec::Enrollment(r) = r {
+                        let id = new_ids.get(sid).copied().or_else(|| self.existing[&kind].get(sid).map(|e| e.id));
+                        if let Some(id) = id {
+                            self.changes.push(Change {
+                                entity: ChangeEntity::Enrollment,
+                                id,
+                                org_id: self.id(Kind::Orgs, &r.school),
+                                person_id: self.id(Kind::Users, &r.user),
+                                deleted: false,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What a type needs once all its rows are written: users' agents.
+    async fn after(&mut self, txn: &DatabaseTransaction, kind: Kind) -> anyhow::Result<()> {
+        if kind != Kind::Users {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending_agents);
+        let written: Vec<(i64, Vec<String>)> =
+            pending.into_iter().filter_map(|(sid, agents)| self.id(Kind::Users, &sid).map(|id| (id, agents))).collect();
+        let ids: Vec<i64> = written.iter().map(|w| w.0).collect();
+        for chunk in ids.chunks(BATCH) {
+            user_agent::Entity::delete_many()
+                .filter(user_agent::Column::UserId.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
+        let mut rows = Vec::new();
+        for (id, agents) in written {
+            for (i, a) in agents.iter().enumerate() {
+                if let Some(agent) = self.id(Kind::Users, a) {
+                    rows.push(user_agent::ActiveModel {
+                        user_id: Set(id),
+                        agent_id: Set(agent),
+                        position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                    });
+                }
+            }
+        }
+        for chunk in rows.chunks(BATCH) {
+            user_agent::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([user_agent::Column::UserId, user_agent::Column::AgentId])
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn user_role(&self, sid: &str) -> Role {
+        self.roles_of
+            .get(sid)
+            .map(|r| r.0)
+            .or_else(|| self.existing[&Kind::Users].get(sid).map(|e| e.role))
+            .unwrap_or(Role::Student)
+    }
+
+    /// Marks records `tobedeleted` (and, for users and classes, their enrollments).
+    async fn delete(
+        &mut self,
+        txn: &DatabaseTransaction,
+        kind: Kind,
+        sids: &[String],
+        write: bool,
+    ) -> anyhow::Result<()> {
+        if sids.is_empty() {
+            return Ok(());
+        }
+        if !write && !matches!(kind, Kind::Users | Kind::Classes | Kind::Enrollments) {
+            return Ok(());
+        }
+        let now = self.now;
+        let existing: Vec<(String, Existing)> =
+            sids.iter().filter_map(|s| self.existing[&kind].get(s).map(|e| (s.clone(), *e))).collect();
+        let ids: Vec<i64> = existing.iter().map(|(_, e)| e.id).collect();
+        macro_rules! tombstone {
+            ($entity:ident) => {
+                for chunk in ids.chunks(BATCH).filter(|_| write) {
+                    $entity::Entity::update_many()
+                        .col_expr($entity::Column::Status, Expr::value(Status::ToBeDeleted))
+                        .col_expr($entity::Column::DateLastModified, Expr::value(now))
+                        .filter($entity::Column::Id.is_in(chunk.iter().copied()))
+                        .exec(txn)
+                        .await?;
+                }
+            };
+        }
+        match kind {
+            Kind::Orgs => tombstone!(org),
+            Kind::AcademicSessions => tombstone!(academic_session),
+            Kind::Courses => tombstone!(course),
+            Kind::Classes => {
+                tombstone!(class);
+                let schools: HashMap<i64, i64> = {
+                    let mut m = HashMap::new();
+                    for chunk in ids.chunks(BATCH) {
+                        let rows: Vec<(i64, i64)> = class::Entity::find()
+                            .select_only()
+                            .columns([class::Column::Id, class::Column::OrgId])
+                            .filter(class::Column::Id.is_in(chunk.iter().copied()))
+                            .into_tuple()
+                            .all(txn)
+                            .await?;
+                        m.extend(rows);
+                    }
+                    m
+                };
+                for id in &ids {
+                    self.changes.push(Change {
+                        entity: ChangeEntity::Class,
+                        id: *id,
+                        org_id: schools.get(id).copied(),
+                        person_id: None,
+                        deleted: true,
+                    });
+                }
+                self.end_enrollments(txn, enrollment::Column::ClassId, &ids, write).await?;
+            }
+            Kind::Users => {
+                tombstone!(user);
+                for (_, e) in &existing {
+                    if let Some(entity) = person_entity(e.role) {
+                        self.changes.push(Change::person(entity, e.id, true));
+                    }
+                }
+                self.end_enrollments(txn, enrollment::Column::UserId, &ids, write).await?;
+            }
+            Kind::Enrollments => self.end_enrollments(txn, enrollment::Column::Id, &ids, write).await?,
+            Kind::Roles => {
+                // A membership ends: the person leaves the org (their tombstone for it).
+                for sid in sids {
+                    let Some((user, org)) = self.membership_of(sid) else { continue };
+                    let found = user_org::Entity::find()
+                        .filter(user_org::Column::UserId.eq(user))
+                        .filter(user_org::Column::OrgId.eq(org))
+                        .one(txn)
+                        .await?;
+                    let Some(m) = found else { continue };
+                    let own = m.sourced_id.clone().unwrap_or_else(|| {
+                        role_id(
+                            &self.names.users.get(&user).cloned().unwrap_or_default(),
+                            &self.names.orgs.get(&org).cloned().unwrap_or_default(),
+                        )
+                    });
+                    if own != *sid {
+                        continue;
+                    }
+                    user_org::Entity::delete_many()
+                        .filter(user_org::Column::UserId.eq(user))
+                        .filter(user_org::Column::OrgId.eq(org))
+                        .exec(txn)
+                        .await?;
+                    let role = self.names.users.get(&user).map_or(Role::Student, |s| self.user_role(s));
+                    if let Some(entity) = person_entity(role) {
+                        self.changes.push(Change {
+                            entity,
+                            id: user,
+                            org_id: Some(org),
+                            person_id: Some(user),
+                            deleted: true,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The (user, org) of a stored membership, by its (effective) sourcedId.
+    fn membership_of(&self, sid: &str) -> Option<(i64, i64)> {
+        self.memberships.get(sid).copied()
+    }
+
+    /// Ends the active enrollments matching `column IN ids`, with their tombstones.
+    async fn end_enrollments(
+        &mut self,
+        txn: &DatabaseTransaction,
+        column: enrollment::Column,
+        ids: &[i64],
+        write: bool,
+    ) -> anyhow::Result<()> {
+        for chunk in ids.chunks(BATCH) {
+            let mut ended: Vec<(i64, i64, i64)> = enrollment::Entity::find()
+                .select_only()
+                .columns([enrollment::Column::Id, enrollment::Column::UserId, enrollment::Column::ClassId])
+                .filter(enrollment::Column::Status.eq(Status::Active))
+                .filter(column.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            // A dry run writes nothing: what it already counted as ended is still active.
+            ended.retain(|e| !self.ended.contains(&e.0));
+            if ended.is_empty() {
+                continue;
+            }
+            if !matches!(column, enrollment::Column::Id) {
+                self.cascaded += ended.len() as u64;
+            }
+            let ended_ids: Vec<i64> = ended.iter().map(|e| e.0).collect();
+            self.ended.extend(ended_ids.iter().copied());
+            if !write {
+                continue;
+            }
+            let classes: Vec<i64> = ended.iter().map(|e| e.2).collect();
+            let schools: HashMap<i64, i64> = class::Entity::find()
+                .select_only()
+                .columns([class::Column::Id, class::Column::OrgId])
+                .filter(class::Column::Id.is_in(classes))
+                .into_tuple::<(i64, i64)>()
+                .all(txn)
+                .await?
+                .into_iter()
+                .collect();
+            enrollment::Entity::update_many()
+                .col_expr(enrollment::Column::Status, Expr::value(Status::ToBeDeleted))
+                .col_expr(enrollment::Column::DateLastModified, Expr::value(self.now))
+                .filter(enrollment::Column::Id.is_in(ended_ids))
+                .exec(txn)
+                .await?;
+            for (id, user, class) in ended {
+                self.changes.push(Change {
+                    entity: ChangeEntity::Enrollment,
+                    id,
+                    org_id: schools.get(&class).copied(),
+                    person_id: Some(user),
+                    deleted: true,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the ids of the records just created.
+    async fn refresh(&mut self, txn: &DatabaseTransaction, kind: Kind, created: &[(String, Rec)]) -> AppResult<()> {
+        for chunk in created.chunks(BATCH) {
+            let sids = chunk.iter().map(|c| c.0.as_str());
+            self.refresh_some(txn, kind, sids).await?;
+        }
+        Ok(())
+    }
+
+    async fn refresh_some<'a>(
+        &mut self,
+        txn: &DatabaseTransaction,
+        kind: Kind,
+        sids: impl Iterator<Item = &'a str>,
+    ) -> AppResult<()> {
+        let sids: Vec<&str> = sids.collect();
+        let rows: Vec<(i64, String)> = match kind {
+            Kind::Orgs => {
+                org::Entity::find()
+                    .select_only()
+                    .columns([org::Column::Id, org::Column::SourcedId])
+                    .filter(org::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::AcademicSessions => {
+                academic_session::Entity::find()
+                    .select_only()
+                    .columns([academic_session::Column::Id, academic_session::Column::SourcedId])
+                    .filter(academic_session::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::Courses => {
+                course::Entity::find()
+                    .select_only()
+                    .columns([course::Column::Id, course::Column::SourcedId])
+                    .filter(course::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::Classes => {
+                class::Entity::find()
+                    .select_only()
+                    .columns([class::Column::Id, class::Column::SourcedId])
+                    .filter(class::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::Users => {
+                user::Entity::find()
+                    .select_only()
+                    .columns([user::Column::Id, user::Column::SourcedId])
+                    .filter(user::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            _ => return Ok(()),
+        };
+        self.ids.entry(kind).or_default().extend(rows.into_iter().map(|(id, sid)| (sid, id)));
+        Ok(())
+    }
+
+    async fn district_id(&self, txn: &DatabaseTransaction) -> AppResult<i64> {
+        let d = org::Entity::find()
+            .filter(org::Column::OrgType.eq(entity::OrgType::District))
+            .filter(org::Column::Status.eq(Status::Active))
+            .one(txn)
+            .await?;
+        d.map(|d| d.id).ok_or_else(|| crate::error::AppError::validation("orgs.csv", "the roster has no district org"))
+    }
+
+    fn org_model(&self, id: Option<i64>, sid: &str, r: &records::OrgRec, now: DateTime<Utc>) -> org::ActiveModel {
+        org::ActiveModel {
+            id: id.map_or(sea_orm::ActiveValue::NotSet, Set),
+            sourced_id: Set(sid.to_owned()),
+            status: Set(Status::Active),
+            date_last_modified: Set(now),
+            org_type: Set(r.org_type.parse().unwrap_or(entity::OrgType::Local)),
+            name: Set(r.name.clone()),
+            identifier: Set(r.identifier.clone()),
+            ..Default::default()
+        }
+    }
+
+    fn course_model(
+        &self,
+        id: Option<i64>,
+        sid: &str,
+        r: &records::CourseRec,
+        now: DateTime<Utc>,
+    ) -> course::ActiveModel {
+        course::ActiveModel {
+            id: id.map_or(sea_orm::ActiveValue::NotSet, Set),
+            sourced_id: Set(sid.to_owned()),
+            status: Set(Status::Active),
+            date_last_modified: Set(now),
+            org_id: Set(self.id(Kind::Orgs, &r.org).unwrap_or_default()),
+            title: Set(r.title.clone()),
+            course_code: Set(r.course_code.clone()),
+            subject: Set(records::joined_opt(&r.subjects)),
+            grades: Set(records::joined_opt(&r.grades)),
+            school_year_id: Set(r.school_year.as_deref().and_then(|y| self.id(Kind::AcademicSessions, y))),
+            subject_codes: Set(records::joined_opt(&r.subject_codes)),
+        }
+    }
+
+    fn class_model(&self, id: Option<i64>, sid: &str, r: &records::ClassRec, now: DateTime<Utc>) -> class::ActiveModel {
+        class::ActiveModel {
+            id: id.map_or(sea_orm::ActiveValue::NotSet, Set),
+            sourced_id: Set(sid.to_owned()),
+            status: Set(Status::Active),
+            date_last_modified: Set(now),
+            org_id: Set(self.id(Kind::Orgs, &r.school).unwrap_or_default()),
+            course_id: Set(self.id(Kind::Courses, &r.course).unwrap_or_default()),
+            term_id: Set(r.terms.first().and_then(|t| self.id(Kind::AcademicSessions, t)).unwrap_or_default()),
+            title: Set(r.title.clone()),
+            class_code: Set(r.class_code.clone()),
+            class_type: Set(r.class_type.clone()),
+            subject: Set(records::joined_opt(&r.subjects)),
+            location: Set(r.location.clone()),
+            grades: Set(records::joined_opt(&r.grades)),
+            subject_codes: Set(records::joined_opt(&r.subject_codes)),
+            periods: Set(records::joined_opt(&r.periods)),
+        }
+    }
+
+    fn user_model(&self, id: Option<i64>, sid: &str, r: &records::UserRec, now: DateTime<Utc>) -> user::ActiveModel {
+        user::ActiveModel {
+            id: id.map_or(sea_orm::ActiveValue::NotSet, Set),
+            sourced_id: Set(sid.to_owned()),
+            status: Set(Status::Active),
+            date_last_modified: Set(now),
+            role: Set(r.role),
+            given_name: Set(r.given_name.clone()),
+            family_name: Set(r.family_name.clone()),
+            preferred_name: Set(r.preferred_given_name.clone()),
+            username: Set(r.username.clone()),
+            email: Set(r.email.clone()),
+            identifier: Set(r.identifier.clone()),
+            grades: Set(records::joined_opt(&r.grades)),
+            enabled_user: Set(r.enabled),
+            middle_name: Set(r.middle_name.clone()),
+            preferred_middle_name: Set(r.preferred_middle_name.clone()),
+            preferred_family_name: Set(r.preferred_family_name.clone()),
+            user_ids: Set(r.user_ids.clone()),
+            sms: Set(r.sms.clone()),
+            phone: Set(r.phone.clone()),
+            master_identifier: Set(r.master_identifier.clone()),
+            pronouns: Set(r.pronouns.clone()),
+            primary_org_id: Set(r.primary_org.as_deref().and_then(|o| self.id(Kind::Orgs, o))),
+        }
+    }
+
+    fn enrollment_model(
+        &self,
+        id: Option<i64>,
+        sid: &str,
+        r: &records::EnrollmentRec,
+        now: DateTime<Utc>,
+    ) -> Option<enrollment::ActiveModel> {
+        Some(enrollment::ActiveModel {
+            id: id.map_or(sea_orm::ActiveValue::NotSet, Set),
+            sourced_id: Set(sid.to_owned()),
+            status: Set(Status::Active),
+            date_last_modified: Set(now),
+            class_id: Set(self.id(Kind::Classes, &r.class)?),
+            user_id: Set(self.id(Kind::Users, &r.user)?),
+            role: Set(r.role),
+            is_primary: Set(r.primary),
+            begin_date: Set(r.begin_date),
+            end_date: Set(r.end_date),
+        })
+    }
+}
+
+fn session_model(
+    id: Option<i64>,
+    sid: &str,
+    r: &records::SessionRec,
+    district: i64,
+    now: DateTime<Utc>,
+) -> academic_session::ActiveModel {
+    academic_session::ActiveModel {
+        id: id.map_or(sea_orm::ActiveValue::NotSet, Set),
+        sourced_id: Set(sid.to_owned()),
+        status: Set(Status::Active),
+        date_last_modified: Set(now),
+        org_id: Set(district),
+        title: Set(r.title.clone()),
+        session_type: Set(r.session_type.clone()),
+        start_date: Set(r.start_date),
+        end_date: Set(r.end_date),
+        school_year: Set(r.school_year),
+        ..Default::default()
+    }
+}
+
+/// The feed's kind for a person of `role` (guardians are not in the feed).
+fn person_entity(role: Role) -> Option<ChangeEntity> {
+    match role {
+        Role::Student => Some(ChangeEntity::Learner),
+        Role::Teacher | Role::Administrator => Some(ChangeEntity::Educator),
+        Role::Guardian => None,
+    }
+}
+
+async fn insert<E, A>(txn: &DatabaseTransaction, _e: E, models: Vec<A>) -> AppResult<()>
+where
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Clone + Send,
+{
+    for chunk in models.chunks(BATCH) {
+        E::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+enum RowOutcome {
+    Keep(Box<Rec>),
+    Delete,
+    Skip,
+}
+
+#[derive(Default)]
+struct Batch {
+    creates: Vec<(String, Rec)>,
+    updates: Vec<(i64, String, Rec)>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.creates.len() + self.updates.len()
+    }
+}

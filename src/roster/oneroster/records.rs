@@ -1,0 +1,906 @@
+//! The roster's records as the OneRoster CSV binding has them, one type per file: read from a
+//! CSV row (checked), read from the database, written as a CSV row. Import compares the two
+//! readings to know what changed, and export writes the database's reading, so a round trip
+//! is the identity by construction.
+
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+};
+
+use chrono::NaiveDate;
+use entity::{Role, Status, academic_session, class, class_term, course, enrollment, org, user, user_agent, user_org};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+
+use super::{rows::Row, set::Version};
+use crate::error::AppResult;
+
+/// The rostering files, in the order their references allow them to be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Orgs,
+    AcademicSessions,
+    Courses,
+    Classes,
+    Users,
+    Roles,
+    Enrollments,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] =
+        [Kind::Orgs, Kind::AcademicSessions, Kind::Courses, Kind::Classes, Kind::Users, Kind::Roles, Kind::Enrollments];
+
+    /// The file's name without `.csv` (and the manifest's `file.<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Orgs => "orgs",
+            Kind::AcademicSessions => "academicSessions",
+            Kind::Courses => "courses",
+            Kind::Classes => "classes",
+            Kind::Users => "users",
+            Kind::Roles => "roles",
+            Kind::Enrollments => "enrollments",
+        }
+    }
+
+    pub fn file(self) -> &'static str {
+        match self {
+            Kind::Orgs => "orgs.csv",
+            Kind::AcademicSessions => "academicSessions.csv",
+            Kind::Courses => "courses.csv",
+            Kind::Classes => "classes.csv",
+            Kind::Users => "users.csv",
+            Kind::Roles => "roles.csv",
+            Kind::Enrollments => "enrollments.csv",
+        }
+    }
+
+    /// Required and optional columns (besides sourcedId, status, dateLastModified).
+    pub fn columns(self, version: Version) -> (&'static [&'static str], &'static [&'static str]) {
+        match (self, version) {
+            (Kind::Orgs, _) => (&["sourcedId", "name", "type"], &["identifier", "parentSourcedId"]),
+            (Kind::AcademicSessions, _) => {
+                (&["sourcedId", "title", "type", "startDate", "endDate", "schoolYear"], &["parentSourcedId"])
+            }
+            (Kind::Courses, _) => (
+                &["sourcedId", "title", "orgSourcedId"],
+                &["schoolYearSourcedId", "courseCode", "grades", "subjects", "subjectCodes"],
+            ),
+            (Kind::Classes, _) => (
+                &["sourcedId", "title", "courseSourcedId", "classType", "schoolSourcedId", "termSourcedIds"],
+                &["grades", "classCode", "location", "subjects", "subjectCodes", "periods"],
+            ),
+            (Kind::Users, Version::V1_2) => (
+                &["sourcedId", "enabledUser", "username", "givenName", "familyName"],
+                &[
+                    "userIds",
+                    "middleName",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agentSourcedIds",
+                    "grades",
+                    "password",
+                    "userMasterIdentifier",
+                    "resourceSourcedIds",
+                    "preferredGivenName",
+                    "preferredMiddleName",
+                    "preferredFamilyName",
+                    "primaryOrgSourcedId",
+                    "pronouns",
+                ],
+            ),
+            (Kind::Users, Version::V1_1) => (
+                &["sourcedId", "enabledUser", "orgSourcedIds", "role", "username", "givenName", "familyName"],
+                &[
+                    "userIds",
+                    "middleName",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agentSourcedIds",
+                    "grades",
+                    "password",
+                ],
+            ),
+            (Kind::Roles, _) => (
+                &["sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId"],
+                &["beginDate", "endDate", "userProfileSourcedId"],
+            ),
+            (Kind::Enrollments, _) => (
+                &["sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"],
+                &["primary", "beginDate", "endDate"],
+            ),
+        }
+    }
+}
+
+pub const ORG_TYPES: [&str; 6] = ["department", "school", "district", "local", "state", "national"];
+pub const SESSION_TYPES: [&str; 4] = ["gradingPeriod", "semester", "schoolYear", "term"];
+pub const CLASS_TYPES: [&str; 2] = ["homeroom", "scheduled"];
+/// 1.2's roles; 1.1's `administrator` is read as a site or district administrator.
+pub const ROLES: [&str; 13] = [
+    "aide",
+    "counselor",
+    "districtAdministrator",
+    "guardian",
+    "parent",
+    "principal",
+    "proctor",
+    "relative",
+    "siteAdministrator",
+    "student",
+    "systemAdministrator",
+    "teacher",
+    "administrator",
+];
+pub const ENROLLMENT_ROLES: [&str; 4] = ["administrator", "proctor", "student", "teacher"];
+
+/// What a OneRoster role lets a person do here: the role learnergraph's policy knows.
+pub fn coarse_role(role: &str) -> Option<Role> {
+    Some(match role {
+        "student" => Role::Student,
+        "teacher" | "aide" | "proctor" | "counselor" => Role::Teacher,
+        "administrator" | "principal" | "siteAdministrator" | "districtAdministrator" | "systemAdministrator" => {
+            Role::Administrator
+        }
+        "guardian" | "parent" | "relative" => Role::Guardian,
+        _ => return None,
+    })
+}
+
+/// The 1.2 role a membership without a recorded OneRoster role is written as.
+pub fn default_role(role: Role, org_type: &str) -> &'static str {
+    match role {
+        Role::Student => "student",
+        Role::Teacher => "teacher",
+        Role::Administrator if org_type == "district" => "districtAdministrator",
+        Role::Administrator => "siteAdministrator",
+        Role::Guardian => "guardian",
+    }
+}
+
+/// The enrollment roles learnergraph keeps (a proctor is kept as a teacher).
+pub fn enrollment_role(role: &str) -> Option<Role> {
+    Some(match role {
+        "student" => Role::Student,
+        "teacher" | "proctor" => Role::Teacher,
+        "administrator" => Role::Administrator,
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OrgRec {
+    pub name: String,
+    pub org_type: String,
+    pub identifier: Option<String>,
+    pub parent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionRec {
+    pub title: String,
+    pub session_type: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub parent: Option<String>,
+    pub school_year: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CourseRec {
+    pub school_year: Option<String>,
+    pub title: String,
+    pub course_code: Option<String>,
+    pub grades: Vec<String>,
+    pub org: String,
+    pub subjects: Vec<String>,
+    pub subject_codes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClassRec {
+    pub title: String,
+    pub grades: Vec<String>,
+    pub course: String,
+    pub class_code: Option<String>,
+    pub class_type: String,
+    pub location: Option<String>,
+    pub school: String,
+    pub terms: Vec<String>,
+    pub subjects: Vec<String>,
+    pub subject_codes: Vec<String>,
+    pub periods: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserRec {
+    pub enabled: bool,
+    pub username: Option<String>,
+    pub user_ids: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub middle_name: Option<String>,
+    pub identifier: Option<String>,
+    pub email: Option<String>,
+    pub sms: Option<String>,
+    pub phone: Option<String>,
+    pub agents: Vec<String>,
+    pub grades: Vec<String>,
+    pub master_identifier: Option<String>,
+    pub preferred_given_name: Option<String>,
+    pub preferred_middle_name: Option<String>,
+    pub preferred_family_name: Option<String>,
+    pub primary_org: Option<String>,
+    pub pronouns: Option<String>,
+    /// The role learnergraph's policy uses, from the user's primary role.
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RoleRec {
+    pub user: String,
+    pub primary: bool,
+    pub role: String,
+    pub begin_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub org: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EnrollmentRec {
+    pub class: String,
+    pub school: String,
+    pub user: String,
+    pub role: Role,
+    pub primary: bool,
+    pub begin_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// A record of any type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Rec {
+    Org(OrgRec),
+    Session(SessionRec),
+    Course(CourseRec),
+    Class(ClassRec),
+    User(UserRec),
+    Role(RoleRec),
+    Enrollment(EnrollmentRec),
+}
+
+impl Rec {
+    /// What import compares: equal fingerprints, nothing to write.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+fn joined(v: &[String]) -> Option<String> {
+    (!v.is_empty()).then(|| v.join(","))
+}
+
+fn split(v: &Option<String>) -> Vec<String> {
+    v.as_deref()
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Reads the type-specific fields of a row (sourcedId, status and dateLastModified are read
+/// by the caller). `role_of` answers a user's role from roles.csv (1.2) when known.
+pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Role>) -> Rec {
+    const ID: usize = 255;
+    match kind {
+        Kind::Orgs => Rec::Org(OrgRec {
+            name: row.req("name", 255),
+            org_type: row.vocab("type", &ORG_TYPES, false),
+            identifier: row.text("identifier", 255),
+            parent: row.text("parentSourcedId", ID),
+        }),
+        Kind::AcademicSessions => {
+            let title = row.req("title", 255);
+            let session_type = row.vocab("type", &SESSION_TYPES, true);
+            let start_date = row.req_date("startDate");
+            let end_date = row.req_date("endDate");
+            if end_date < start_date && !row.bad {
+                row.fail("endDate", "ends before it starts", &end_date.to_string());
+            }
+            let school_year = match row.opt("schoolYear") {
+                None => {
+                    row.fail("schoolYear", "required value missing", "");
+                    0
+                }
+                Some(v) => match v.parse::<i32>() {
+                    Ok(y) if v.len() == 4 => y,
+                    _ => {
+                        row.fail("schoolYear", "not a year (YYYY)", v);
+                        0
+                    }
+                },
+            };
+            Rec::Session(SessionRec {
+                title,
+                session_type,
+                start_date,
+                end_date,
+                parent: row.text("parentSourcedId", ID),
+                school_year,
+            })
+        }
+        Kind::Courses => Rec::Course(CourseRec {
+            school_year: row.text("schoolYearSourcedId", ID),
+            title: row.req("title", 255),
+            course_code: row.text("courseCode", 255),
+            grades: row.grades("grades"),
+            org: row.req("orgSourcedId", ID),
+            subjects: row.list("subjects"),
+            subject_codes: row.list("subjectCodes"),
+        }),
+        Kind::Classes => {
+            let rec = ClassRec {
+                title: row.req("title", 255),
+                grades: row.grades("grades"),
+                course: row.req("courseSourcedId", ID),
+                class_code: row.text("classCode", 255),
+                class_type: row.vocab("classType", &CLASS_TYPES, true),
+                location: row.text("location", 1024),
+                school: row.req("schoolSourcedId", ID),
+                terms: row.ids("termSourcedIds"),
+                subjects: row.list("subjects"),
+                subject_codes: row.list("subjectCodes"),
+                periods: row.list("periods"),
+            };
+            if rec.terms.is_empty() && row.opt("termSourcedIds").is_none() {
+                row.fail("termSourcedIds", "required value missing", "");
+            }
+            Rec::Class(rec)
+        }
+        Kind::Users => {
+            let enabled = match row.opt("enabledUser") {
+                None => {
+                    row.fail("enabledUser", "required value missing", "");
+                    true
+                }
+                Some(_) => row.boolean("enabledUser").unwrap_or(true),
+            };
+            if row.opt("password").is_some() {
+                row.warn(
+                    "password",
+                    "passwords are never stored; sign-in goes through the district's identity provider",
+                    "",
+                );
+            }
+            let role = match version {
+                Version::V1_1 => {
+                    let r = row.vocab("role", &ROLES, false);
+                    coarse_role(&r).unwrap_or(Role::Student)
+                }
+                Version::V1_2 => role_of.unwrap_or(Role::Student),
+            };
+            Rec::User(UserRec {
+                enabled,
+                username: row.text("username", 255),
+                user_ids: row.text("userIds", 1024),
+                given_name: row.req("givenName", 255),
+                family_name: row.req("familyName", 255),
+                middle_name: row.text("middleName", 255),
+                identifier: row.text("identifier", 255),
+                email: row.email("email"),
+                sms: row.text("sms", 64),
+                phone: row.text("phone", 64),
+                agents: row.ids("agentSourcedIds"),
+                grades: row.grades("grades"),
+                master_identifier: row.text("userMasterIdentifier", 255),
+                preferred_given_name: row.text("preferredGivenName", 255),
+                preferred_middle_name: row.text("preferredMiddleName", 255),
+                preferred_family_name: row.text("preferredFamilyName", 255),
+                primary_org: row.text("primaryOrgSourcedId", ID),
+                pronouns: row.text("pronouns", 64),
+                role,
+            })
+        }
+        Kind::Roles => {
+            let user = row.req("userSourcedId", ID);
+            let role_type = row.vocab("roleType", &["primary", "secondary"], false);
+            let role = row.vocab("role", &ROLES, false);
+            if !role.is_empty() && coarse_role(&role).is_none() {
+                row.fail("role", "an extension role can't be mapped to what learnergraph lets a person see", &role);
+            }
+            let begin_date = row.date("beginDate");
+            let end_date = row.date("endDate");
+            if let (Some(b), Some(e)) = (begin_date, end_date)
+                && e < b
+            {
+                row.fail("endDate", "ends before it begins", &e.to_string());
+            }
+            if let Some(p) = row.opt("userProfileSourcedId") {
+                row.warn("userProfileSourcedId", "user profiles are not imported", p);
+            }
+            Rec::Role(RoleRec {
+                user,
+                primary: role_type == "primary",
+                role,
+                begin_date,
+                end_date,
+                org: row.req("orgSourcedId", ID),
+            })
+        }
+        Kind::Enrollments => {
+            let class = row.req("classSourcedId", ID);
+            let school = row.req("schoolSourcedId", ID);
+            let user = row.req("userSourcedId", ID);
+            let role = row.vocab("role", &ENROLLMENT_ROLES, false);
+            let begin_date = row.date("beginDate");
+            let end_date = row.date("endDate");
+            if let (Some(b), Some(e)) = (begin_date, end_date)
+                && e < b
+            {
+                row.fail("endDate", "ends before it begins", &e.to_string());
+            }
+            Rec::Enrollment(EnrollmentRec {
+                class,
+                school,
+                user,
+                role: enrollment_role(&role).unwrap_or(Role::Student),
+                primary: row.boolean("primary").unwrap_or(false),
+                begin_date,
+                end_date,
+            })
+        }
+    }
+}
+
+/// The header of a 1.2 file as export writes it.
+pub fn header(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Orgs => &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"],
+        Kind::AcademicSessions => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "type",
+            "startDate",
+            "endDate",
+            "parentSourcedId",
+            "schoolYear",
+        ],
+        Kind::Courses => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "schoolYearSourcedId",
+            "title",
+            "courseCode",
+            "grades",
+            "orgSourcedId",
+            "subjects",
+            "subjectCodes",
+        ],
+        Kind::Classes => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "grades",
+            "courseSourcedId",
+            "classCode",
+            "classType",
+            "location",
+            "schoolSourcedId",
+            "termSourcedIds",
+            "subjects",
+            "subjectCodes",
+            "periods",
+        ],
+        Kind::Users => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "enabledUser",
+            "username",
+            "userIds",
+            "givenName",
+            "familyName",
+            "middleName",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agentSourcedIds",
+            "grades",
+            "password",
+            "userMasterIdentifier",
+            "resourceSourcedIds",
+            "preferredGivenName",
+            "preferredMiddleName",
+            "preferredFamilyName",
+            "primaryOrgSourcedId",
+            "pronouns",
+        ],
+        Kind::Roles => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "userSourcedId",
+            "roleType",
+            "role",
+            "beginDate",
+            "endDate",
+            "orgSourcedId",
+            "userProfileSourcedId",
+        ],
+        Kind::Enrollments => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "classSourcedId",
+            "schoolSourcedId",
+            "userSourcedId",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ],
+    }
+}
+
+/// A record's fields after sourcedId, status and dateLastModified, in [`header`]'s order.
+/// (Bulk files leave status and dateLastModified empty.)
+pub fn fields(rec: &Rec) -> Vec<String> {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let d = |v: &Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
+    let l = |v: &[String]| v.join(",");
+    match rec {
+        Rec::Org(r) => vec![r.name.clone(), r.org_type.clone(), o(&r.identifier), o(&r.parent)],
+        Rec::Session(r) => vec![
+            r.title.clone(),
+            r.session_type.clone(),
+            r.start_date.to_string(),
+            r.end_date.to_string(),
+            o(&r.parent),
+            r.school_year.to_string(),
+        ],
+        Rec::Course(r) => vec![
+            o(&r.school_year),
+            r.title.clone(),
+            o(&r.course_code),
+            l(&r.grades),
+            r.org.clone(),
+            l(&r.subjects),
+            l(&r.subject_codes),
+        ],
+        Rec::Class(r) => vec![
+            r.title.clone(),
+            l(&r.grades),
+            r.course.clone(),
+            o(&r.class_code),
+            r.class_type.clone(),
+            o(&r.location),
+            r.school.clone(),
+            l(&r.terms),
+            l(&r.subjects),
+            l(&r.subject_codes),
+            l(&r.periods),
+        ],
+        Rec::User(r) => vec![
+            r.enabled.to_string(),
+            o(&r.username),
+            o(&r.user_ids),
+            r.given_name.clone(),
+            r.family_name.clone(),
+            o(&r.middle_name),
+            o(&r.identifier),
+            o(&r.email),
+            o(&r.sms),
+            o(&r.phone),
+            l(&r.agents),
+            l(&r.grades),
+            String::new(),
+            o(&r.master_identifier),
+            String::new(),
+            o(&r.preferred_given_name),
+            o(&r.preferred_middle_name),
+            o(&r.preferred_family_name),
+            o(&r.primary_org),
+            o(&r.pronouns),
+        ],
+        Rec::Role(r) => vec![
+            r.user.clone(),
+            if r.primary { "primary" } else { "secondary" }.to_owned(),
+            r.role.clone(),
+            d(&r.begin_date),
+            d(&r.end_date),
+            r.org.clone(),
+            String::new(),
+        ],
+        Rec::Enrollment(r) => vec![
+            r.class.clone(),
+            r.school.clone(),
+            r.user.clone(),
+            r.role.as_str().to_owned(),
+            r.primary.to_string(),
+            d(&r.begin_date),
+            d(&r.end_date),
+        ],
+    }
+}
+
+/// A record as stored: its id, sourcedId, whether it is active, and its reading.
+pub struct Stored {
+    pub id: i64,
+    pub sourced_id: String,
+    pub active: bool,
+    pub rec: Rec,
+}
+
+/// The sourcedIds of the stored records of each type, by id: what references are written
+/// with.
+#[derive(Default)]
+pub struct Names {
+    pub orgs: HashMap<i64, String>,
+    pub org_types: HashMap<i64, String>,
+    pub sessions: HashMap<i64, String>,
+    pub courses: HashMap<i64, String>,
+    pub classes: HashMap<i64, String>,
+    pub users: HashMap<i64, String>,
+}
+
+impl Names {
+    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Names> {
+        use sea_orm::QuerySelect;
+        let mut n = Names::default();
+        let orgs: Vec<(i64, String, entity::OrgType)> = org::Entity::find()
+            .select_only()
+            .columns([org::Column::Id, org::Column::SourcedId, org::Column::OrgType])
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, sid, t) in orgs {
+            n.orgs.insert(id, sid);
+            n.org_types.insert(id, t.as_str().to_owned());
+        }
+        n.sessions =
+            pairs(db, academic_session::Entity, academic_session::Column::Id, academic_session::Column::SourcedId)
+                .await?;
+        n.courses = pairs(db, course::Entity, course::Column::Id, course::Column::SourcedId).await?;
+        n.classes = pairs(db, class::Entity, class::Column::Id, class::Column::SourcedId).await?;
+        n.users = pairs(db, user::Entity, user::Column::Id, user::Column::SourcedId).await?;
+        Ok(n)
+    }
+}
+
+async fn pairs<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    _e: E,
+    id: E::Column,
+    sid: E::Column,
+) -> AppResult<HashMap<i64, String>> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, String)> = E::find().select_only().columns([id, sid]).into_tuple().all(db).await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn name(map: &HashMap<i64, String>, id: i64) -> String {
+    map.get(&id).cloned().unwrap_or_default()
+}
+
+/// Every stored record of a type, read as the binding has it.
+pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult<Vec<Stored>> {
+    let active = |s: Status| s == Status::Active;
+    Ok(match kind {
+        Kind::Orgs => org::Entity::find()
+            .order_by_asc(org::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::Org(OrgRec {
+                    name: m.name,
+                    org_type: m.org_type.as_str().to_owned(),
+                    identifier: m.identifier,
+                    parent: m.parent_id.map(|p| name(&n.orgs, p)),
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::AcademicSessions => academic_session::Entity::find()
+            .order_by_asc(academic_session::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::Session(SessionRec {
+                    title: m.title,
+                    session_type: m.session_type,
+                    start_date: m.start_date,
+                    end_date: m.end_date,
+                    parent: m.parent_id.map(|p| name(&n.sessions, p)),
+                    school_year: m.school_year,
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::Courses => course::Entity::find()
+            .order_by_asc(course::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::Course(CourseRec {
+                    school_year: m.school_year_id.map(|p| name(&n.sessions, p)),
+                    title: m.title,
+                    course_code: m.course_code,
+                    grades: split(&m.grades),
+                    org: name(&n.orgs, m.org_id),
+                    subjects: split(&m.subject),
+                    subject_codes: split(&m.subject_codes),
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::Classes => {
+            let mut terms: HashMap<i64, Vec<String>> = HashMap::new();
+            for t in class_term::Entity::find()
+                .order_by_asc(class_term::Column::ClassId)
+                .order_by_asc(class_term::Column::Position)
+                .all(db)
+                .await?
+            {
+                terms.entry(t.class_id).or_default().push(name(&n.sessions, t.term_id));
+            }
+            class::Entity::find()
+                .order_by_asc(class::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Class(ClassRec {
+                        title: m.title,
+                        grades: split(&m.grades),
+                        course: name(&n.courses, m.course_id),
+                        class_code: m.class_code,
+                        class_type: m.class_type,
+                        location: m.location,
+                        school: name(&n.orgs, m.org_id),
+                        terms: terms.remove(&m.id).unwrap_or_else(|| vec![name(&n.sessions, m.term_id)]),
+                        subjects: split(&m.subject),
+                        subject_codes: split(&m.subject_codes),
+                        periods: split(&m.periods),
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .collect()
+        }
+        Kind::Users => {
+            let mut agents: HashMap<i64, Vec<String>> = HashMap::new();
+            for a in user_agent::Entity::find()
+                .order_by_asc(user_agent::Column::UserId)
+                .order_by_asc(user_agent::Column::Position)
+                .all(db)
+                .await?
+            {
+                agents.entry(a.user_id).or_default().push(name(&n.users, a.agent_id));
+            }
+            user::Entity::find()
+                .order_by_asc(user::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::User(UserRec {
+                        enabled: m.enabled_user,
+                        username: m.username,
+                        user_ids: m.user_ids,
+                        given_name: m.given_name,
+                        family_name: m.family_name,
+                        middle_name: m.middle_name,
+                        identifier: m.identifier,
+                        email: m.email,
+                        sms: m.sms,
+                        phone: m.phone,
+                        agents: agents.remove(&m.id).unwrap_or_default(),
+                        grades: split(&m.grades),
+                        master_identifier: m.master_identifier,
+                        preferred_given_name: m.preferred_name,
+                        preferred_middle_name: m.preferred_middle_name,
+                        preferred_family_name: m.preferred_family_name,
+                        primary_org: m.primary_org_id.map(|o| name(&n.orgs, o)),
+                        pronouns: m.pronouns,
+                        role: m.role,
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .collect()
+        }
+        Kind::Roles => {
+            // A membership has no status: those that exist are active. Its id is its position
+            // in this list (memberships are keyed by user and org).
+            user_org::Entity::find()
+                .order_by_asc(user_org::Column::UserId)
+                .order_by_asc(user_org::Column::OrgId)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| {
+                    let user = name(&n.users, m.user_id);
+                    let org = name(&n.orgs, m.org_id);
+                    let org_type = n.org_types.get(&m.org_id).map_or("school", String::as_str);
+                    let role = m.oneroster_role.unwrap_or_else(|| default_role(m.role, org_type).to_owned());
+                    Stored {
+                        id: m.user_id,
+                        sourced_id: m.sourced_id.unwrap_or_else(|| role_id(&user, &org)),
+                        active: true,
+                        rec: Rec::Role(RoleRec {
+                            user,
+                            primary: m.is_primary,
+                            role,
+                            begin_date: m.begin_date,
+                            end_date: m.end_date,
+                            org,
+                        }),
+                    }
+                })
+                .collect()
+        }
+        Kind::Enrollments => {
+            let class_school: HashMap<i64, i64> = {
+                use sea_orm::QuerySelect;
+                let rows: Vec<(i64, i64)> = class::Entity::find()
+                    .select_only()
+                    .columns([class::Column::Id, class::Column::OrgId])
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                rows.into_iter().collect()
+            };
+            enrollment::Entity::find()
+                .order_by_asc(enrollment::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Enrollment(EnrollmentRec {
+                        class: name(&n.classes, m.class_id),
+                        school: class_school.get(&m.class_id).map(|o| name(&n.orgs, *o)).unwrap_or_default(),
+                        user: name(&n.users, m.user_id),
+                        role: m.role,
+                        primary: m.is_primary,
+                        begin_date: m.begin_date,
+                        end_date: m.end_date,
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .collect()
+        }
+    })
+}
+
+/// The sourcedId of a membership that has none of its own (made before roles were imported,
+/// or imported from 1.1, which has no roles file).
+pub fn role_id(user: &str, org: &str) -> String {
+    format!("{user}:{org}")
+}
+
+pub(crate) fn joined_opt(v: &[String]) -> Option<String> {
+    joined(v)
+}

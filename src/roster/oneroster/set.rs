@@ -1,0 +1,231 @@
+//! A OneRoster CSV set as a district's SIS hands it over: a directory, or a .zip (unpacked to a
+//! private temporary directory, entry by entry, so nothing is held in memory), its manifest,
+//! and a streaming reader per file.
+
+use std::{
+    collections::BTreeMap,
+    fs::File,
+    io::BufReader,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+
+use super::problems::{Problem, Problems};
+
+/// How the manifest says a file is to be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The file is the whole truth for its type: records absent from it are deleted.
+    Bulk,
+    /// Only the rows present change; `status=tobedeleted` deletes.
+    Delta,
+    /// The type is left alone.
+    Absent,
+}
+
+/// The OneRoster version a set declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    V1_1,
+    V1_2,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V1_1 => "1.1",
+            Version::V1_2 => "1.2",
+        }
+    }
+}
+
+/// The files of the 1.2 binding that the manifest may name, in the binding's order.
+pub const KNOWN_FILES: [&str; 21] = [
+    "academicSessions",
+    "categories",
+    "classes",
+    "classResources",
+    "courses",
+    "courseResources",
+    "demographics",
+    "enrollments",
+    "lineItemLearningObjectiveIds",
+    "lineItems",
+    "lineItemScoreScales",
+    "orgs",
+    "resources",
+    "resultLearningObjectiveIds",
+    "results",
+    "resultScoreScales",
+    "roles",
+    "scoreScales",
+    "userProfiles",
+    "userResources",
+    "users",
+];
+
+/// An opened set: where its files are, and its manifest.
+pub struct CsvSet {
+    dir: PathBuf,
+    /// Removed when the set is dropped (the unpacked .zip).
+    _unpacked: Option<Unpacked>,
+    pub version: Version,
+    pub modes: BTreeMap<String, Mode>,
+    /// The manifest's properties as written, for the import's record.
+    pub manifest: BTreeMap<String, String>,
+}
+
+struct Unpacked(PathBuf);
+
+impl Drop for Unpacked {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl CsvSet {
+    /// Opens a directory or a .zip and reads its manifest. A set that can't be read at all
+    /// (no manifest, an unreadable zip) is an error; problems in the manifest are reported.
+    pub fn open(path: &Path, problems: &mut Problems) -> anyhow::Result<Option<CsvSet>> {
+        let (dir, unpacked) = if path.is_dir() {
+            (path.to_path_buf(), None)
+        } else {
+            let dir = std::env::temp_dir().join(format!("learnergraph-oneroster-{}", uuid::Uuid::new_v4().simple()));
+            let guard = Unpacked(dir.clone());
+            unzip(path, &dir).with_context(|| format!("cannot read {} as a directory or a .zip", path.display()))?;
+            (dir, Some(guard))
+        };
+        let manifest_path = dir.join("manifest.csv");
+        let file = File::open(&manifest_path).with_context(|| format!("{} has no manifest.csv", path.display()))?;
+        let mut reader = reader(file);
+        let mut manifest = BTreeMap::new();
+        let mut rows = Vec::new();
+        for rec in reader.records() {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.problem(Problem::new(
+                        "manifest.csv",
+                        error_line(&e),
+                        "",
+                        format!("not valid CSV: {e}"),
+                        "",
+                    ));
+                    return Ok(None);
+                }
+            };
+            let line = rec.position().map_or(0, |p| p.line());
+            let key = rec.get(0).unwrap_or("").trim().to_owned();
+            let value = rec.get(1).unwrap_or("").trim().to_owned();
+            rows.push((line, key.clone(), value.clone()));
+            manifest.insert(key, value);
+        }
+        let mut version = None;
+        let mut modes = BTreeMap::new();
+        for (line, key, value) in rows {
+            if key == "oneroster.version" {
+                version = match value.as_str() {
+                    "1.1" => Some(Version::V1_1),
+                    "1.2" => Some(Version::V1_2),
+                    _ => {
+                        problems.problem(Problem::new(
+                            "manifest.csv",
+                            line,
+                            "oneroster.version",
+                            "must be 1.2 or 1.1",
+                            &value,
+                        ));
+                        return Ok(None);
+                    }
+                };
+            } else if let Some(name) = key.strip_prefix("file.") {
+                let mode = match value.as_str() {
+                    "bulk" => Mode::Bulk,
+                    "delta" => Mode::Delta,
+                    "absent" => Mode::Absent,
+                    _ => {
+                        problems.problem(Problem::new(
+                            "manifest.csv",
+                            line,
+                            &key,
+                            "must be bulk, delta or absent",
+                            &value,
+                        ));
+                        continue;
+                    }
+                };
+                if !KNOWN_FILES.contains(&name) {
+                    problems.warn(Problem::new(
+                        "manifest.csv",
+                        line,
+                        &key,
+                        "not a file of the OneRoster binding, ignored",
+                        &value,
+                    ));
+                    continue;
+                }
+                if mode != Mode::Absent && !dir.join(format!("{name}.csv")).is_file() {
+                    problems.problem(Problem::new(
+                        "manifest.csv",
+                        line,
+                        &key,
+                        format!("the manifest lists {name}.csv as {value} but the set has no such file"),
+                        &value,
+                    ));
+                    continue;
+                }
+                modes.insert(name.to_owned(), mode);
+            }
+        }
+        let Some(version) = version else {
+            problems.problem(Problem::new("manifest.csv", 1, "oneroster.version", "missing: say 1.2 or 1.1", ""));
+            return Ok(None);
+        };
+        Ok(Some(CsvSet { dir, _unpacked: unpacked, version, modes, manifest }))
+    }
+
+    pub fn mode(&self, name: &str) -> Mode {
+        self.modes.get(name).copied().unwrap_or(Mode::Absent)
+    }
+
+    /// A streaming reader over `<name>.csv`.
+    pub fn reader(&self, name: &str) -> anyhow::Result<csv::Reader<BufReader<File>>> {
+        let path = self.dir.join(format!("{name}.csv"));
+        let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(reader(file))
+    }
+}
+
+fn reader(file: File) -> csv::Reader<BufReader<File>> {
+    csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(BufReader::with_capacity(1 << 16, file))
+}
+
+/// The line a CSV error happened on.
+pub fn error_line(e: &csv::Error) -> u64 {
+    e.position().map_or(0, |p| p.line())
+}
+
+/// Unpacks the .zip's top-level `*.csv` entries (a set zipped with its folder is accepted too:
+/// the entries' folder is dropped) into `dir`, streaming each entry to disk.
+fn unzip(path: &Path, dir: &Path) -> anyhow::Result<()> {
+    let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))?;
+    std::fs::create_dir_all(dir)?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        if entry.is_dir() {
+            continue;
+        }
+        // Only the file name: an entry can't write outside `dir` ("zip slip").
+        let Some(name) = entry.enclosed_name().and_then(|p| p.file_name().map(|n| n.to_owned())) else {
+            continue;
+        };
+        if !name.to_string_lossy().ends_with(".csv") {
+            continue;
+        }
+        let mut out = File::create(dir.join(name))?;
+        std::io::copy(&mut entry, &mut out)?;
+    }
+    Ok(())
+}
