@@ -1211,3 +1211,205 @@ async fn import_history_lists_imports_newest_first_for_the_cli_and_admins() {
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     assert!(body["data"].is_null() || body["data"]["rosterImports"].is_null(), "{body}");
 }
+
+/// A copy of fixture set `name` in a temporary directory, to edit.
+fn copy_set(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+/// Replaces `from` (which must occur exactly once) with `to` in `dir/file`.
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "{from:?} once in {file}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn file_lines(report: &Value) -> BTreeSet<(String, i64)> {
+    problems_of(report).into_iter().map(|(f, l, _)| (f, l)).collect()
+}
+
+#[tokio::test]
+async fn problem_lines_count_physical_lines_through_a_bom_crlf_and_quoted_newlines() {
+    let app = spawn_app().await;
+    let dir = copy_set("messy");
+    // users.csv (BOM, CRLF, reordered columns): stu-2 is on line 3.
+    edit(&dir, "users.csv", "ben.okafor@students.lakeside.example", "ben.okafor.students.lakeside.example");
+    // classes.csv: cls-sci7-1 spans lines 4-5, so cls-eng9-hr starts on line 6.
+    edit(&dir, "classes.csv", ",homeroom,", ",lab,");
+    let run = import(&app, &dir, &[]).await;
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let got = problems_of(&run.json);
+    for p in [("users.csv", 3, "email"), ("classes.csv", 6, "classType")] {
+        assert!(got.contains(&(p.0.to_owned(), p.1, p.2.to_owned())), "{p:?} in {got:?}");
+        assert!(run.stderr.lines().any(|l| l.starts_with(&format!("{}:{}: {}: ", p.0, p.1, p.2))), "{}", run.stderr);
+    }
+    // Besides those, at most the enrollments in the bad class (enr-004, -012, -013).
+    let allowed: BTreeSet<(String, i64)> = [
+        ("users.csv", 3),
+        ("classes.csv", 6),
+        ("enrollments.csv", 5),
+        ("enrollments.csv", 13),
+        ("enrollments.csv", 14),
+    ]
+    .iter()
+    .map(|(f, l)| ((*f).to_owned(), *l))
+    .collect();
+    assert!(file_lines(&run.json).is_subset(&allowed), "{got:?}");
+    assert_eq!(count(&app, "users").await, 0);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_broken_manifest_or_a_missing_file_rejects_the_set_on_the_line_at_fault() {
+    let app = spawn_app().await;
+    let empty = table_counts(&app).await;
+    let manifest_line = |dir: &Path, key: &str| -> i64 {
+        let text = std::fs::read_to_string(dir.join("manifest.csv")).unwrap();
+        text.lines().position(|l| l.starts_with(&format!("{key},"))).unwrap() as i64 + 1
+    };
+    let rejected = async |dir: &Path, what: &str| -> Value {
+        let run = import(&app, dir, &[]).await;
+        assert_eq!(run.code, Some(1), "{what}: {}\n{}", run.stdout, run.stderr);
+        assert_eq!(run.json["outcome"], "rejected", "{what}: {}", run.stdout);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        run.json
+    };
+
+    // No manifest at all: not a OneRoster set. Either a rejected import naming manifest.csv, or
+    // (as for a path that is not there) one `error:` line naming it; exit 1 both ways.
+    let dir = copy_set("v12_bulk");
+    std::fs::remove_file(dir.join("manifest.csv")).unwrap();
+    let run = import(&app, &dir, &[]).await;
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    if run.json.is_null() {
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(
+            lines.len() == 1 && lines[0].starts_with("error: ") && lines[0].contains("manifest.csv"),
+            "{}",
+            run.stderr
+        );
+    } else {
+        assert_eq!(run.json["outcome"], "rejected", "{}", run.stdout);
+        assert!(problems_of(&run.json).iter().any(|p| p.0 == "manifest.csv"), "{}", run.stdout);
+    }
+
+    // The manifest says users.csv is there; it is not.
+    let dir = copy_set("v12_bulk");
+    std::fs::remove_file(dir.join("users.csv")).unwrap();
+    let listed = manifest_line(&dir, "file.users");
+    let r = rejected(&dir, "users.csv missing").await;
+    let at = file_lines(&r);
+    assert!(
+        at.contains(&("users.csv".to_owned(), 1)) || at.contains(&("manifest.csv".to_owned(), listed)),
+        "the missing file, or the manifest line that lists it: {r}"
+    );
+
+    // An unknown processing mode.
+    let dir = copy_set("v12_bulk");
+    let line = manifest_line(&dir, "file.users");
+    edit(&dir, "manifest.csv", "file.users,bulk", "file.users,full");
+    let r = rejected(&dir, "mode full").await;
+    assert!(file_lines(&r).contains(&("manifest.csv".to_owned(), line)), "{r}");
+
+    // A OneRoster version the importer does not read.
+    let dir = copy_set("v12_bulk");
+    let line = manifest_line(&dir, "oneroster.version");
+    edit(&dir, "manifest.csv", "oneroster.version,1.2", "oneroster.version,1.0");
+    let r = rejected(&dir, "version 1.0").await;
+    assert_eq!(file_lines(&r), BTreeSet::from([("manifest.csv".to_owned(), line)]), "{r}");
+
+    assert_eq!(table_counts(&app).await, empty, "nothing written");
+    assert!((3..=4).contains(&count(&app, "roster_imports WHERE outcome = 'rejected'").await));
+}
+
+#[tokio::test]
+async fn a_delta_row_without_a_status_is_a_problem() {
+    // In a delta file every row says whether it is active or to be deleted (1.2 CSV, 2.1).
+    let app = spawn_app().await;
+    import_ok(&app, &fixture("v12_bulk")).await;
+    let before = (content(&app).await, modified(&app).await);
+    let dir = copy_set("v12_delta");
+    edit(&dir, "users.csv", "stu-2,active,", "stu-2,,");
+    let run = import(&app, &dir, &[]).await;
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(problems_of(&run.json).contains(&("users.csv".to_owned(), 2, "status".to_owned())), "{}", run.stdout);
+    assert_eq!((content(&app).await, modified(&app).await), before);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_record_back_in_a_later_bulk_file_is_active_again() {
+    let app = spawn_app().await;
+    import_ok(&app, &fixture("v12_bulk")).await;
+    import_ok(&app, &fixture("v12_bulk_smaller")).await;
+    let token = app.admin_token().await;
+    let cursor = sync_cursor(&app, &token).await;
+    let report = import_ok(&app, &fixture("v12_bulk")).await;
+    assert_eq!(counts(&report, "users"), [0, 1, 10, 0, 0], "{report}");
+    assert_eq!(counts(&report, "classes"), [0, 1, 3, 0, 0], "{report}");
+    assert_eq!(counts(&report, "enrollments"), [0, 5, 8, 0, 0], "{report}");
+    let fresh = spawn_app().await;
+    import_ok(&fresh, &fixture("v12_bulk")).await;
+    assert_eq!(content(&app).await, content(&fresh).await, "exactly as if it had never gone");
+    let changes = changes_after(&app, &token, &cursor).await;
+    for sid in ["stu-6", "cls-sci7-1", "enr-013"] {
+        assert!(changes.iter().any(|c| c.1 == "UPSERTED" && c.2 == sid), "{sid} in {changes:?}");
+    }
+    assert_eq!(sids(&school_learners(&app, &token, "sch-south").await), ["stu-5", "stu-6"]);
+}
+
+#[tokio::test]
+async fn an_export_holds_only_active_records_under_the_spec_headers() {
+    let app = spawn_app().await;
+    import_ok(&app, &fixture("v12_bulk")).await;
+    import_ok(&app, &fixture("v12_bulk_smaller")).await;
+    let dir = temp_dir("export-active");
+    let run = cli(&app, &["export", "oneroster", dir.to_str().unwrap()]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.json["counts"],
+        json!({"orgs": 3, "academicSessions": 4, "courses": 3, "classes": 3, "users": 10, "roles": 11, "enrollments": 8})
+    );
+    for ty in TYPES {
+        let file = format!("{ty}.csv");
+        let exported = std::fs::read_to_string(dir.join(&file)).unwrap();
+        let spec = std::fs::read_to_string(fixture("v12_bulk").join(&file)).unwrap();
+        let header =
+            |text: &str| text.trim_start_matches('\u{feff}').lines().next().unwrap().trim_end_matches('\r').to_owned();
+        assert_eq!(header(&exported), header(&spec), "{file}: the 1.2 columns in the spec's order");
+        for gone in ["stu-6", "cls-sci7-1", "enr-013", "enr-003"] {
+            assert!(!exported.lines().any(|l| l.starts_with(&format!("{gone},"))), "{gone} exported in {file}");
+        }
+    }
+    // Imported into a fresh database it is the smaller set.
+    let fresh = spawn_app().await;
+    import_ok(&fresh, &dir).await;
+    let other = spawn_app().await;
+    import_ok(&other, &fixture("v12_bulk_smaller")).await;
+    assert_eq!(content(&fresh).await, content(&other).await);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn demographics_are_not_imported_unless_asked_for() {
+    let app = spawn_app().await;
+    let dir = copy_set("v12_bulk");
+    edit(&dir, "manifest.csv", "file.demographics,absent", "file.demographics,bulk");
+    std::fs::write(
+        dir.join("demographics.csv"),
+        "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus\nstu-1,,,2014-03-02,female,false,false,false,false,true,false,true,US,CA,Fresno,\n",
+    )
+    .unwrap();
+    let report = import_ok(&app, &dir).await;
+    assert_eq!(report["notImported"], json!(["demographics.csv", "resources.csv"]), "{report}");
+    assert_counts(&report, &all_created());
+    std::fs::remove_dir_all(&dir).ok();
+}
