@@ -363,7 +363,13 @@ fn sids(nodes: &[Value]) -> Vec<&str> {
 #[tokio::test]
 async fn a_bulk_1_2_set_imports_every_record_and_the_api_shows_them() {
     let app = spawn_app().await;
+    let run = import(&app, &fixture("v12_bulk"), &[]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let progress: Vec<&str> = run.stderr.lines().filter_map(|l| l.strip_prefix("progress: writing ")).collect();
+    assert_eq!(progress, TYPES, "a progress line before each type's rows, in order: {}", run.stderr);
     let report = import_ok(&app, &fixture("v12_bulk")).await;
+    assert_counts(&report, &all_unchanged());
+    let report = run.json;
     assert_eq!(report["version"], "1.2");
     assert_eq!(report["dryRun"], false);
     assert!(report["import"].as_i64().is_some_and(|n| n > 0), "{report}");
@@ -547,7 +553,7 @@ async fn a_bulk_1_2_set_imports_every_record_and_the_api_shows_them() {
         ),
     )
     .await;
-    assert_eq!(h, vec![["applied", "1.2", "0", "0", "0"].map(s).to_vec()]);
+    assert_eq!(h, vec![["applied", "1.2", "0", "0", "0"].map(s).to_vec(); 2]);
 
     // The API reads the school's learners as imported.
     let token = app.admin_token().await;
@@ -743,6 +749,13 @@ async fn a_messy_export_imports_to_exactly_the_clean_sets_rows() {
     let messy = spawn_app().await;
     let report = import_ok(&messy, &fixture("messy")).await;
     assert_eq!(report["counts"], clean_report["counts"]);
+    let run = import(&messy, &fixture("messy"), &[]).await;
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("warning: ") && l.contains("favouriteColour")),
+        "the warning on stderr: {}",
+        run.stderr
+    );
+    assert_counts(&run.json, &all_unchanged());
     let warnings = report["warnings"].as_array().unwrap();
     assert!(
         warnings.iter().any(|w| w["file"] == "users.csv" && w["line"] == 1 && w["column"] == "favouriteColour"),
@@ -1086,6 +1099,12 @@ async fn a_killed_import_leaves_nothing_and_the_next_one_succeeds() {
         ],
     );
     assert_eq!(count(&app, "enrollments").await, enrollments);
+    // The killed import is not left "running" in the history: it is gone with its transaction,
+    // or marked interrupted.
+    let history = cli(&app, &["import", "history"]).await;
+    assert_eq!(history.code, Some(0), "{}", history.stderr);
+    let outcomes: Vec<&str> = history.json.as_array().unwrap().iter().map(|h| h["outcome"].as_str().unwrap()).collect();
+    assert!(outcomes == ["applied"] || outcomes == ["applied", "interrupted"], "{outcomes:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -1411,5 +1430,35 @@ async fn demographics_are_not_imported_unless_asked_for() {
     let report = import_ok(&app, &dir).await;
     assert_eq!(report["notImported"], json!(["demographics.csv", "resources.csv"]), "{report}");
     assert_counts(&report, &all_created());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_utf8_and_a_broken_zip_are_clear_rejections() {
+    let app = spawn_app().await;
+    let empty = table_counts(&app).await;
+    // A Windows-1252 export: "Chloé" as the single byte 0xE9, on users.csv line 4 (stu-3).
+    let dir = copy_set("v12_bulk");
+    let path = dir.join("users.csv");
+    let text = std::fs::read(&path).unwrap();
+    let at = text.windows(5).position(|w| w == b"Chloe").unwrap() + 4;
+    let mut bytes = text.clone();
+    bytes[at] = 0xE9;
+    std::fs::write(&path, bytes).unwrap();
+    let run = import(&app, &dir, &[]).await;
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.json["outcome"], "rejected", "{}", run.stdout);
+    assert!(file_lines(&run.json).contains(&("users.csv".to_owned(), 4)), "{}", run.stdout);
+    assert_eq!(table_counts(&app).await, empty);
+
+    // A .zip that is not a zip.
+    let zip_path = dir.join("roster.zip");
+    std::fs::write(&zip_path, b"PK\x03\x04 this is not really a zip").unwrap();
+    let run = import(&app, &zip_path, &[]).await;
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(run.stderr.contains("error") || run.json["outcome"] == "rejected", "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(table_counts(&app).await, empty);
     std::fs::remove_dir_all(&dir).ok();
 }
