@@ -740,6 +740,11 @@ async fn a_1_1_set_gives_the_same_people_and_memberships_as_1_2() {
     // Memberships: user, org, coarse role.
     let mem = |rows: &[Vec<String>]| -> Vec<Vec<String>> { rows.iter().map(|r| r[..3].to_vec()).collect() };
     assert_eq!(mem(&a["user_orgs"]), mem(&b12["user_orgs"]));
+    // A 1.1 set is as idempotent as a 1.2 one.
+    let dates = modified(&v11).await;
+    assert_counts(&import_ok(&v11, &fixture("v11_bulk")).await, &all_unchanged());
+    assert_eq!(content(&v11).await, a);
+    assert_eq!(modified(&v11).await, dates);
 }
 
 #[tokio::test]
@@ -1224,6 +1229,29 @@ async fn import_history_lists_imports_newest_first_for_the_cli_and_admins() {
         "{rejected}"
     );
 
+    // Paged one at a time, the same three.
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let d = data(
+            app.gql(
+                &admin,
+                "query($after: String) { rosterImports(first: 1, after: $after) { pageInfo { hasNextPage endCursor } edges { node { outcome } } } }",
+                json!({"after": after}),
+            )
+            .await,
+        );
+        let conn = &d["rosterImports"];
+        paged.extend(
+            conn["edges"].as_array().unwrap().iter().map(|e| e["node"]["outcome"].as_str().unwrap().to_owned()),
+        );
+        if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(paged, outcomes);
+
     // Without the admin scope: FORBIDDEN, and no data.
     let reader = app.token("roster.read roster.write profiles.read", &[]).await;
     let body = app.gql(&reader, ROSTER_IMPORTS, json!({})).await;
@@ -1460,5 +1488,38 @@ async fn bytes_that_are_not_utf8_and_a_broken_zip_are_clear_rejections() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert!(run.stderr.contains("error") || run.json["outcome"] == "rejected", "{}\n{}", run.stdout, run.stderr);
     assert_eq!(table_counts(&app).await, empty);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_class_deleted_in_a_delta_ends_its_enrollments() {
+    let app = spawn_app().await;
+    import_ok(&app, &fixture("v12_bulk")).await;
+    let dir = temp_dir("delta-class");
+    let mut manifest = std::fs::read_to_string(fixture("v12_delta").join("manifest.csv")).unwrap();
+    manifest = manifest
+        .replace("file.users,delta", "file.users,absent")
+        .replace("file.enrollments,delta", "file.enrollments,absent");
+    manifest = manifest.replace("file.classes,absent", "file.classes,delta");
+    std::fs::write(dir.join("manifest.csv"), manifest).unwrap();
+    let bulk = std::fs::read_to_string(fixture("v12_bulk").join("classes.csv")).unwrap();
+    let header = bulk.lines().next().unwrap();
+    let row = bulk.lines().find(|l| l.starts_with("cls-math7-1,")).unwrap();
+    let row = row.replacen("cls-math7-1,,,", "cls-math7-1,tobedeleted,2026-11-30T10:00:00.000Z,", 1);
+    std::fs::write(dir.join("classes.csv"), format!("{header}\n{row}\n")).unwrap();
+    let token = app.admin_token().await;
+    let cursor = sync_cursor(&app, &token).await;
+
+    let report = import_ok(&app, &dir).await;
+    assert_counts(&report, &[("classes", [0, 0, 0, 1, 0]), ("enrollments", [0, 0, 0, 3, 0])]);
+    assert_eq!(status_of(&app, "classes", "cls-math7-1").await, "tobedeleted");
+    for (e, want) in
+        [("enr-001", "tobedeleted"), ("enr-005", "tobedeleted"), ("enr-007", "tobedeleted"), ("enr-002", "active")]
+    {
+        assert_eq!(status_of(&app, "enrollments", e).await, want, "{e}");
+    }
+    let deleted: BTreeSet<String> =
+        changes_after(&app, &token, &cursor).await.into_iter().filter(|c| c.1 == "DELETED").map(|c| c.2).collect();
+    assert_eq!(deleted, ["cls-math7-1", "enr-001", "enr-005", "enr-007"].map(str::to_owned).into());
     std::fs::remove_dir_all(&dir).ok();
 }
