@@ -90,7 +90,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db::migrate(&conn).await?;
             let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
             let ran_by = format!("cli:{who}");
-            let opts = learnergraph::roster::oneroster::Options { dry_run, skip_invalid, ran_by, echo: true };
+            let opts = learnergraph::roster::oneroster::Options {
+                dry_run,
+                skip_invalid,
+                ran_by,
+                echo: true,
+                record: true,
+                ..Default::default()
+            };
             let report = learnergraph::roster::oneroster::import(&conn, &path, opts).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             use learnergraph::roster::oneroster::Outcome;

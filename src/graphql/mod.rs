@@ -58,6 +58,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     roster::graphql::RosterMutation,
+    roster::graphql::RosterWriteMutation,
     profiles::graphql::ProfilesMutation,
     admin::graphql::AdminMutation,
     redesign::graphql::RedesignMutation,

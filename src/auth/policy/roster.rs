@@ -43,6 +43,28 @@ pub fn may_set_time_zone(p: &Principal, o: &org::Model) -> AppResult<()> {
     )))
 }
 
+/// Where a roster writer (`upsertRoster`) may write: `None` for the whole district, else the
+/// orgs it was granted (with the schools below them). Records of district-wide types (orgs,
+/// academic sessions) need the whole district. Signed-in people write only as administrators.
+pub fn roster_write_scope(p: &Principal, district_records: bool) -> AppResult<Option<Vec<i64>>> {
+    p.require(Scope::RosterWrite)?;
+    let role_ok = match &p.actor {
+        Actor::User { role, .. } => *role == Role::Administrator,
+        Actor::Client { .. } | Actor::System => true,
+        Actor::Anonymous => false,
+    };
+    if !role_ok {
+        return Err(AppError::Forbidden("only administrators and tools write the roster".into()));
+    }
+    match &p.orgs {
+        crate::auth::OrgAccess::All => Ok(None),
+        crate::auth::OrgAccess::Only { .. } if district_records => Err(AppError::Forbidden(
+            "orgs and academic sessions are the district's: writing them needs district-wide access".into(),
+        )),
+        crate::auth::OrgAccess::Only { orgs, .. } => Ok(Some(orgs.clone())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;

@@ -10,6 +10,7 @@ mod mutation;
 mod orgs;
 mod people;
 mod query;
+mod writes;
 
 use async_graphql::{Enum, ID, InputObject};
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ pub use mutation::{DeleteRosterRecordPayload, RosterMutation, UpsertLearnerInput
 pub use orgs::{District, Org, School, org_zone};
 pub use people::{Educator, EducatorRole, Learner, RosterUser};
 pub use query::RosterQuery;
+pub use writes::RosterWriteMutation;
 
 use super::store::Sync;
 use crate::{

@@ -25,10 +25,10 @@ use serde::Serialize;
 
 use super::{
     history,
-    problems::{Problem, Problems},
+    problems::{Code, Problem, Problems},
     records::{self, Kind, Names, Rec, RoleRec, coarse_role, default_role, role_id},
     rows::{Columns, Row},
-    set::{CsvSet, Mode, Version, error_line},
+    set::{CsvSet, Mode, Reader, Version, error_line},
 };
 use crate::{
     error::AppResult,
@@ -44,6 +44,32 @@ pub struct Options {
     pub ran_by: String,
     /// Print problems and progress to standard error as they come (the CLI).
     pub echo: bool,
+    /// Keep a record of the import (`import history`, `rosterImports`): the CLI's imports.
+    pub record: bool,
+    /// The orgs (ids, with the schools below them) the writer may write in; `None` = the
+    /// whole district. Records outside them can't be named, changed or referred to.
+    pub scope: Option<Vec<i64>>,
+    /// A row whose `dateLastModified` is older than the stored record's is ignored as stale.
+    pub stale_check: bool,
+}
+
+/// What happened to one row (a GraphQL roster write answers it per row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowWrite {
+    Created,
+    Updated,
+    Unchanged,
+    IgnoredStale,
+    Deleted,
+}
+
+/// One row's outcome: its file, its index among the file's rows, its sourcedId.
+#[derive(Clone, Debug)]
+pub struct RowResult {
+    pub kind: Kind,
+    pub index: u64,
+    pub sourced_id: String,
+    pub outcome: RowWrite,
 }
 
 /// What happened to one type's records.
@@ -54,6 +80,13 @@ pub struct Counts {
     pub unchanged: u64,
     pub deleted: u64,
     pub skipped: u64,
+    /// Rows older than the stored record (GraphQL writes that send `dateLastModified`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stale: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How an import ended.
@@ -106,6 +139,9 @@ pub struct Report {
     pub problems: Vec<Problem>,
     pub problem_count: u64,
     pub warnings: Vec<Problem>,
+    /// Each row's outcome, in file order.
+    #[serde(skip)]
+    pub rows: Vec<RowResult>,
 }
 
 /// A sourcedId seen in a file's first pass.
@@ -121,6 +157,7 @@ struct Existing {
     active: bool,
     fingerprint: u64,
     role: Role,
+    modified: DateTime<Utc>,
 }
 
 /// Rows per INSERT (SQLite binds at most 32,766 values a statement; users have 24 columns).
@@ -132,7 +169,7 @@ pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyh
     let mut problems = Problems { echo: opts.echo, ..Default::default() };
     let started = crate::db::now();
     let source = path.display().to_string();
-    let record = history::start(db, &opts, &source, started).await?;
+    let record = if opts.record { history::start(db, &opts, &source, started).await? } else { 0 };
     let Some(set) = CsvSet::open(path, &mut problems)? else {
         let report = Report {
             import: record,
@@ -145,11 +182,25 @@ pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyh
             problems: problems.problems.clone(),
             problem_count: problems.problem_count,
             warnings: problems.warnings.clone(),
+            rows: Vec::new(),
         };
-        history::finish(db, record, &report, &BTreeMap::new(), problems.warning_count).await?;
+        if opts.record {
+            history::finish(db, record, &report, &BTreeMap::new(), problems.warning_count).await?;
+        }
         return Ok(report);
     };
-    let mut run = Run::new(&set, opts.clone(), problems);
+    apply(db, &set, record, opts, problems).await
+}
+
+/// Applies an opened set (files on disk, or a GraphQL write held in memory).
+pub async fn apply(
+    db: &DatabaseConnection,
+    set: &CsvSet,
+    record: i64,
+    opts: Options,
+    problems: Problems,
+) -> anyhow::Result<Report> {
+    let mut run = Run::new(set, opts.clone(), problems);
     run.first_pass()?;
     let txn = crate::db::begin_write(db).await?;
     // One import at a time: a second waits here for the first to finish.
@@ -192,15 +243,20 @@ pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyh
         problems: run.problems.problems.clone(),
         problem_count: run.problems.problem_count,
         warnings: run.problems.warnings.clone(),
+        rows: std::mem::take(&mut run.rows),
     };
     if matches!(outcome, Outcome::Applied | Outcome::AppliedWithSkips) {
-        history::finish(&txn, record, &report, &set.manifest, run.problems.warning_count).await?;
-        history::interrupted_before(&txn, record).await?;
+        if opts.record {
+            history::finish(&txn, record, &report, &set.manifest, run.problems.warning_count).await?;
+            history::interrupted_before(&txn, record).await?;
+        }
         crate::sync::record(&txn, &run.changes).await?;
         txn.commit().await?;
     } else {
         txn.rollback().await?;
-        history::finish(db, record, &report, &set.manifest, run.problems.warning_count).await?;
+        if opts.record {
+            history::finish(db, record, &report, &set.manifest, run.problems.warning_count).await?;
+        }
     }
     Ok(report)
 }
@@ -237,6 +293,13 @@ struct Run<'s> {
     role_pairs: HashSet<(String, String)>,
     /// Users written, with the agents they name (written once every user is).
     pending_agents: Vec<(String, Vec<String>)>,
+    /// The writer's orgs by sourcedId (`None`: the whole district).
+    scope: Option<HashSet<String>>,
+    /// Stored records the writer may not change (outside its orgs).
+    outside: HashSet<(Kind, String)>,
+    /// Each stored user's orgs (only when the writer is limited to some).
+    user_orgs: HashMap<String, Vec<String>>,
+    rows: Vec<RowResult>,
     counts: BTreeMap<Kind, Counts>,
     changes: Vec<Change>,
     now: DateTime<Utc>,
@@ -262,6 +325,10 @@ impl<'s> Run<'s> {
             ended: HashSet::new(),
             cascaded: 0,
             pending_agents: Vec::new(),
+            scope: None,
+            outside: HashSet::new(),
+            user_orgs: HashMap::new(),
+            rows: Vec::new(),
             counts: BTreeMap::new(),
             changes: Vec::new(),
             now: crate::db::now(),
@@ -288,10 +355,7 @@ impl<'s> Run<'s> {
     }
 
     /// Opens a file and reads its header.
-    fn open(
-        &mut self,
-        kind: Kind,
-    ) -> anyhow::Result<Option<(csv::Reader<std::io::BufReader<std::fs::File>>, Columns)>> {
+    fn open(&mut self, kind: Kind) -> anyhow::Result<Option<(Reader<'s>, Columns)>> {
         let mut reader = self.set.reader(kind.name())?;
         let header = match reader.headers() {
             Ok(h) => h.clone(),
@@ -390,10 +454,30 @@ impl<'s> Run<'s> {
                 }
                 map.insert(
                     s.sourced_id,
-                    Existing { id: s.id, active: s.active, fingerprint: s.rec.fingerprint(), role },
+                    Existing {
+                        id: s.id,
+                        active: s.active,
+                        fingerprint: s.rec.fingerprint(),
+                        role,
+                        modified: s.modified,
+                    },
                 );
             }
             self.existing.insert(kind, map);
+        }
+        let mut courses_of: Vec<(String, String)> = Vec::new();
+        let mut enrollment_classes: Vec<(String, String)> = Vec::new();
+        if self.opts.scope.is_some() {
+            for s in records::load(txn, Kind::Courses, &self.names).await? {
+                if let Rec::Course(c) = s.rec {
+                    courses_of.push((s.sourced_id, c.org));
+                }
+            }
+            for s in records::load(txn, Kind::Enrollments, &self.names).await? {
+                if let Rec::Enrollment(e) = s.rec {
+                    enrollment_classes.push((s.sourced_id, e.class));
+                }
+            }
         }
         let memberships: Vec<(i64, i64, Option<String>)> = user_org::Entity::find()
             .select_only()
@@ -408,7 +492,51 @@ impl<'s> Run<'s> {
                     self.names.orgs.get(&org).map_or("", String::as_str),
                 )
             });
+            if self.opts.scope.is_some() {
+                let (u, o) = (self.names.users.get(&user).cloned(), self.names.orgs.get(&org).cloned());
+                if let (Some(u), Some(o)) = (u, o) {
+                    self.user_orgs.entry(u).or_default().push(o);
+                }
+            }
             self.memberships.insert(sid, (user, org));
+        }
+        if let Some(scope) = &self.opts.scope {
+            let mine: HashSet<String> = scope.iter().filter_map(|id| self.names.orgs.get(id).cloned()).collect();
+            let outside = |org: &str| !mine.contains(org);
+            for sid in self.names.orgs.values() {
+                if outside(sid) {
+                    self.outside.insert((Kind::Orgs, sid.clone()));
+                }
+            }
+            for sid in self.names.sessions.values() {
+                self.outside.insert((Kind::AcademicSessions, sid.clone()));
+            }
+            for (sid, org) in &courses_of {
+                if outside(org) {
+                    self.outside.insert((Kind::Courses, sid.clone()));
+                }
+            }
+            for (sid, school) in &self.class_school {
+                if outside(school) {
+                    self.outside.insert((Kind::Classes, sid.clone()));
+                }
+            }
+            for (sid, class) in &enrollment_classes {
+                if self.class_school.get(class).is_none_or(|s| outside(s)) {
+                    self.outside.insert((Kind::Enrollments, sid.clone()));
+                }
+            }
+            for sid in self.names.users.values() {
+                if self.user_orgs.get(sid).is_none_or(|orgs| orgs.iter().all(|o| outside(o))) {
+                    self.outside.insert((Kind::Users, sid.clone()));
+                }
+            }
+            for (sid, (_, org)) in &self.memberships {
+                if self.names.orgs.get(org).is_none_or(|o| outside(o)) {
+                    self.outside.insert((Kind::Roles, sid.clone()));
+                }
+            }
+            self.scope = Some(mine);
         }
         for (id, sid) in &self.names.orgs {
             self.ids.entry(Kind::Orgs).or_default().insert(sid.clone(), *id);
@@ -432,7 +560,15 @@ impl<'s> Run<'s> {
         if self.invalid.contains(&(kind, sid.to_owned())) {
             return false;
         }
+        if self.outside.contains(&(kind, sid.to_owned())) {
+            return false;
+        }
         let in_file = self.seen.get(&kind).and_then(|s| s.get(sid));
+        if let (Some(scope), Kind::Orgs) = (&self.scope, kind)
+            && !scope.contains(sid)
+        {
+            return false;
+        }
         match (self.mode(kind), in_file) {
             (_, Some(seen)) => !seen.delete,
             (Mode::Bulk, None) => false,
@@ -444,12 +580,11 @@ impl<'s> Run<'s> {
     fn check_refs(&self, rec: &Rec, row: &mut Row<'_>) {
         let mut check = |column: &str, target: Kind, sid: &str| {
             if !sid.is_empty() && !self.alive(target, sid) {
-                let msg = if self.invalid.contains(&(target, sid.to_owned())) {
-                    format!("refers to a {} row that is invalid", target.name())
+                if self.invalid.contains(&(target, sid.to_owned())) {
+                    row.fail(column, format!("refers to a {} row that is invalid", target.name()), sid);
                 } else {
-                    format!("no {} with this sourcedId", target.name())
-                };
-                row.fail(column, msg, sid);
+                    row.fail_as(Code::NotFound, column, format!("no {} with this sourcedId", target.name()), sid);
+                }
             }
         };
         match rec {
@@ -530,26 +665,36 @@ impl<'s> Run<'s> {
                     counts.skipped += 1; // the duplicate, reported in the first pass
                     continue;
                 }
+                let index = rec.position().map_or(0, |p| p.record().saturating_sub(1));
                 let outcome = self.read_row(kind, &rec, &cols, &sid, line);
-                match outcome {
+                let write = match outcome {
                     RowOutcome::Skip => {
                         counts.skipped += 1;
                         self.invalid.insert((kind, sid));
+                        continue;
+                    }
+                    RowOutcome::Stale => {
+                        counts.stale += 1;
+                        in_file.insert(sid.clone());
+                        RowWrite::IgnoredStale
                     }
                     RowOutcome::Delete => {
                         let live = self.existing[&kind].get(&sid).is_some_and(|e| self.live(kind, e));
                         if live {
                             counts.deleted += 1;
-                            deletes.push(sid);
+                            deletes.push(sid.clone());
+                            RowWrite::Deleted
                         } else {
                             counts.unchanged += 1;
+                            RowWrite::Unchanged
                         }
                     }
                     RowOutcome::Keep(r) => {
                         in_file.insert(sid.clone());
-                        self.apply(kind, sid, *r, &mut counts, &mut batch);
+                        self.apply(kind, sid.clone(), *r, &mut counts, &mut batch)
                     }
-                }
+                };
+                self.rows.push(RowResult { kind, index, sourced_id: sid, outcome: write });
                 if self.writing() && batch.len() >= BATCH {
                     self.flush(txn, kind, &mut batch).await?;
                 }
@@ -600,10 +745,7 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
-    fn open_quiet(
-        &mut self,
-        kind: Kind,
-    ) -> anyhow::Result<Option<(csv::Reader<std::io::BufReader<std::fs::File>>, Columns)>> {
+    fn open_quiet(&mut self, kind: Kind) -> anyhow::Result<Option<(Reader<'s>, Columns)>> {
         // The first pass reported the header's problems; don't report them twice.
         let mut quiet = Problems::default();
         std::mem::swap(&mut quiet, &mut self.problems);
@@ -661,6 +803,9 @@ impl<'s> Run<'s> {
             }
             (Mode::Delta, Some("tobedeleted")) => {
                 let _ = row.datetime("dateLastModified");
+                if self.outside.contains(&(kind, sid.to_owned())) {
+                    row.fail_as(Code::NotFound, "sourcedId", format!("no {} with this sourcedId", kind.name()), sid);
+                }
                 let bad = row.bad;
                 self.problems = problems;
                 return if bad { RowOutcome::Skip } else { RowOutcome::Delete };
@@ -674,7 +819,13 @@ impl<'s> Run<'s> {
         if mode == Mode::Delta && row.opt("dateLastModified").is_none() {
             row.fail("dateLastModified", "required value missing in a delta file", "");
         }
-        let _ = row.datetime("dateLastModified");
+        let sent = row.datetime("dateLastModified");
+        if self.outside.contains(&(kind, sid.to_owned())) {
+            let msg = format!("this sourcedId belongs to a record of {} outside your orgs", kind.name());
+            row.fail_as(Code::Conflict, "sourcedId", msg, sid);
+        }
+        let stale = self.opts.stale_check
+            && sent.is_some_and(|t| self.existing[&kind].get(sid).is_some_and(|e| e.active && e.modified > t));
         let mut parsed = records::parse(kind, version, &mut row, role_of);
         if kind == Kind::Users && version == Version::V1_2 && role_of.is_none() && !row.bad {
             let msg = if roles_file {
@@ -746,20 +897,31 @@ impl<'s> Run<'s> {
         }
         let bad = row.bad;
         self.problems = problems;
-        if bad { RowOutcome::Skip } else { RowOutcome::Keep(Box::new(parsed)) }
+        if bad {
+            RowOutcome::Skip
+        } else if stale {
+            RowOutcome::Stale
+        } else {
+            RowOutcome::Keep(Box::new(parsed))
+        }
     }
 
     /// Sorts a checked record into created, updated or unchanged.
-    fn apply(&mut self, kind: Kind, sid: String, rec: Rec, counts: &mut Counts, batch: &mut Batch) {
+    fn apply(&mut self, kind: Kind, sid: String, rec: Rec, counts: &mut Counts, batch: &mut Batch) -> RowWrite {
         match self.existing[&kind].get(&sid) {
-            Some(e) if e.active && e.fingerprint == rec.fingerprint() => counts.unchanged += 1,
+            Some(e) if e.active && e.fingerprint == rec.fingerprint() => {
+                counts.unchanged += 1;
+                RowWrite::Unchanged
+            }
             Some(e) => {
                 counts.updated += 1;
                 batch.updates.push((e.id, sid, rec));
+                RowWrite::Updated
             }
             None => {
                 counts.created += 1;
                 batch.creates.push((sid, rec));
+                RowWrite::Created
             }
         }
     }
@@ -1474,6 +1636,7 @@ where
 
 enum RowOutcome {
     Keep(Box<Rec>),
+    Stale,
     Delete,
     Skip,
 }

@@ -9,4 +9,4 @@ pub mod records;
 mod rows;
 pub mod set;
 
-pub use import::{Counts, Options, Outcome, Report, import};
+pub use import::{Counts, Options, Outcome, Report, RowResult, RowWrite, import};

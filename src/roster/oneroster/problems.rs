@@ -12,13 +12,37 @@ pub struct Problem {
     pub column: String,
     pub message: String,
     pub value: String,
+    /// The row's position among the file's records (0 = the first after the header): the
+    /// index of the input row for a GraphQL roster write.
+    #[serde(skip)]
+    pub record: u64,
+    #[serde(skip)]
+    pub code: Code,
+}
+
+/// What kind of problem: a value to correct, a reference to nothing the caller may see, or a
+/// sourcedId taken by a record the caller may not change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Code {
+    #[default]
+    Invalid,
+    NotFound,
+    Conflict,
 }
 
 impl Problem {
     pub fn new(file: &str, line: u64, column: &str, message: impl Into<String>, value: &str) -> Problem {
         // A value is shown to help find the row, not to copy a record into logs.
         let value: String = value.chars().take(80).collect();
-        Problem { file: file.to_owned(), line, column: column.to_owned(), message: message.into(), value }
+        Problem {
+            file: file.to_owned(),
+            line,
+            column: column.to_owned(),
+            message: message.into(),
+            value,
+            record: 0,
+            code: Code::Invalid,
+        }
     }
 }
 

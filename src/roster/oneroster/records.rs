@@ -639,6 +639,8 @@ pub struct Stored {
     pub sourced_id: String,
     pub active: bool,
     pub rec: Rec,
+    /// When learnergraph last changed it (memberships: never recorded, the earliest time).
+    pub modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// The sourcedIds of the stored records of each type, by id: what references are written
@@ -704,6 +706,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
+                modified: m.date_last_modified,
                 rec: Rec::Org(OrgRec {
                     name: m.name,
                     org_type: m.org_type.as_str().to_owned(),
@@ -721,6 +724,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
+                modified: m.date_last_modified,
                 rec: Rec::Session(SessionRec {
                     title: m.title,
                     session_type: m.session_type,
@@ -740,6 +744,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
+                modified: m.date_last_modified,
                 rec: Rec::Course(CourseRec {
                     school_year: m.school_year_id.map(|p| name(&n.sessions, p)),
                     title: m.title,
@@ -770,6 +775,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
+                    modified: m.date_last_modified,
                     rec: Rec::Class(ClassRec {
                         title: m.title,
                         grades: split(&m.grades),
@@ -805,6 +811,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
+                    modified: m.date_last_modified,
                     rec: Rec::User(UserRec {
                         enabled: m.enabled_user,
                         username: m.username,
@@ -846,6 +853,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                     let role = m.oneroster_role.unwrap_or_else(|| default_role(m.role, org_type).to_owned());
                     Stored {
                         id: m.user_id,
+                        modified: chrono::DateTime::<chrono::Utc>::MIN_UTC,
                         sourced_id: m.sourced_id.unwrap_or_else(|| role_id(&user, &org)),
                         active: true,
                         rec: Rec::Role(RoleRec {
@@ -879,6 +887,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
+                    modified: m.date_last_modified,
                     rec: Rec::Enrollment(EnrollmentRec {
                         class: name(&n.classes, m.class_id),
                         school: class_school.get(&m.class_id).map(|o| name(&n.orgs, *o)).unwrap_or_default(),
@@ -893,6 +902,63 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .collect()
         }
     })
+}
+
+/// The (effective) sourcedIds of these users' roles, by user sourcedId; with `scope`, only
+/// roles at those orgs.
+pub async fn memberships_of(
+    db: &impl ConnectionTrait,
+    users: &[String],
+    scope: Option<&[i64]>,
+) -> AppResult<HashMap<String, Vec<String>>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in users.chunks(500) {
+        let found: Vec<(user_org::Model, Option<user::Model>)> = user_org::Entity::find()
+            .find_also_related(user::Entity)
+            .filter(user::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
+            .all(db)
+            .await?;
+        let org_ids: Vec<i64> = found.iter().map(|(m, _)| m.org_id).collect();
+        let orgs: HashMap<i64, String> = org::Entity::find()
+            .filter(org::Column::Id.is_in(org_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.sourced_id))
+            .collect();
+        for (m, u) in found {
+            let Some(u) = u else { continue };
+            if scope.is_some_and(|s| !s.contains(&m.org_id)) {
+                continue;
+            }
+            let org = orgs.get(&m.org_id).cloned().unwrap_or_default();
+            let sid = m.sourced_id.unwrap_or_else(|| role_id(&u.sourced_id, &org));
+            out.entry(u.sourced_id).or_default().push(sid);
+        }
+    }
+    Ok(out)
+}
+
+/// The schools (sourcedIds) of these classes, by class sourcedId.
+pub async fn schools_of(db: &impl ConnectionTrait, classes: &[String]) -> AppResult<HashMap<String, String>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut out = HashMap::new();
+    for chunk in classes.chunks(500) {
+        let found = class::Entity::find()
+            .filter(class::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
+            .all(db)
+            .await?;
+        let orgs: HashMap<i64, String> = org::Entity::find()
+            .filter(org::Column::Id.is_in(found.iter().map(|c| c.org_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.sourced_id))
+            .collect();
+        out.extend(found.into_iter().filter_map(|c| orgs.get(&c.org_id).map(|o| (c.sourced_id, o.clone()))));
+    }
+    Ok(out)
 }
 
 /// The sourcedId of a membership that has none of its own (made before roles were imported,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::problems::{Problem, Problems};
+use super::problems::{Code, Problem, Problems};
 
 /// CEDS grade levels (the binding's `grades` vocabulary).
 const GRADES: [&str; 19] =
@@ -63,6 +63,8 @@ const COMMON: [&str; 3] = ["sourcedId", "status", "dateLastModified"];
 pub struct Row<'a> {
     pub file: &'static str,
     pub line: u64,
+    /// The record's index among the file's rows.
+    pub record: u64,
     rec: &'a csv::StringRecord,
     cols: &'a Columns,
     pub problems: &'a mut Problems,
@@ -72,7 +74,8 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     pub fn new(file: &'static str, rec: &'a csv::StringRecord, cols: &'a Columns, problems: &'a mut Problems) -> Self {
         let line = rec.position().map_or(0, |p| p.line());
-        let mut row = Row { file, line, rec, cols, problems, bad: false };
+        let record = rec.position().map_or(0, |p| p.record().saturating_sub(1));
+        let mut row = Row { file, line, record, rec, cols, problems, bad: false };
         if rec.len() != cols.count {
             let msg = format!("the row has {} fields, the header {}", rec.len(), cols.count);
             row.fail("", msg, "");
@@ -81,8 +84,15 @@ impl<'a> Row<'a> {
     }
 
     pub fn fail(&mut self, column: &str, message: impl Into<String>, value: &str) {
+        self.fail_as(Code::Invalid, column, message, value);
+    }
+
+    pub fn fail_as(&mut self, code: Code, column: &str, message: impl Into<String>, value: &str) {
         self.bad = true;
-        self.problems.problem(Problem::new(self.file, self.line, column, message, value));
+        let mut p = Problem::new(self.file, self.line, column, message, value);
+        p.record = self.record;
+        p.code = code;
+        self.problems.problem(p);
     }
 
     pub fn warn(&mut self, column: &str, message: impl Into<String>, value: &str) {

@@ -68,7 +68,7 @@ pub const KNOWN_FILES: [&str; 21] = [
 
 /// An opened set: where its files are, and its manifest.
 pub struct CsvSet {
-    dir: PathBuf,
+    files: Files,
     /// Removed when the set is dropped (the unpacked .zip).
     _unpacked: Option<Unpacked>,
     pub version: Version,
@@ -76,6 +76,15 @@ pub struct CsvSet {
     /// The manifest's properties as written, for the import's record.
     pub manifest: BTreeMap<String, String>,
 }
+
+/// Where the files are: on disk, or in memory (a GraphQL roster write, read as a delta set).
+enum Files {
+    Dir(PathBuf),
+    Memory(BTreeMap<String, Vec<u8>>),
+}
+
+/// A streaming reader over one file of a set.
+pub type Reader<'a> = csv::Reader<Box<dyn std::io::Read + Send + 'a>>;
 
 struct Unpacked(PathBuf);
 
@@ -99,7 +108,7 @@ impl CsvSet {
         };
         let manifest_path = dir.join("manifest.csv");
         let file = File::open(&manifest_path).with_context(|| format!("{} has no manifest.csv", path.display()))?;
-        let mut reader = reader(file);
+        let mut reader = reader(Box::new(BufReader::new(file)));
         let mut manifest = BTreeMap::new();
         let mut rows = Vec::new();
         for rec in reader.records() {
@@ -183,23 +192,136 @@ impl CsvSet {
             problems.problem(Problem::new("manifest.csv", 1, "oneroster.version", "missing: say 1.2 or 1.1", ""));
             return Ok(None);
         };
-        Ok(Some(CsvSet { dir, _unpacked: unpacked, version, modes, manifest }))
+        Ok(Some(CsvSet { files: Files::Dir(dir), _unpacked: unpacked, version, modes, manifest }))
     }
 
     pub fn mode(&self, name: &str) -> Mode {
         self.modes.get(name).copied().unwrap_or(Mode::Absent)
     }
 
+    /// A set held in memory: 1.2 files by name (without `.csv`), each applied as `mode`.
+    pub fn memory(files: BTreeMap<String, Vec<u8>>, mode: Mode) -> CsvSet {
+        let modes = files.keys().map(|k| (k.clone(), mode)).collect();
+        CsvSet {
+            files: Files::Memory(files),
+            _unpacked: None,
+            version: Version::V1_2,
+            modes,
+            manifest: BTreeMap::new(),
+        }
+    }
+
     /// A streaming reader over `<name>.csv`.
-    pub fn reader(&self, name: &str) -> anyhow::Result<csv::Reader<BufReader<File>>> {
-        let path = self.dir.join(format!("{name}.csv"));
-        let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        Ok(reader(file))
+    pub fn reader(&self, name: &str) -> anyhow::Result<Reader<'_>> {
+        let read: Box<dyn std::io::Read + Send + '_> = match &self.files {
+            Files::Dir(dir) => {
+                let path = dir.join(format!("{name}.csv"));
+                let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+                Box::new(BufReader::with_capacity(1 << 16, file))
+            }
+            Files::Memory(files) => Box::new(files.get(name).map_or(&[][..], Vec::as_slice)),
+        };
+        Ok(reader(read))
     }
 }
 
-fn reader(file: File) -> csv::Reader<BufReader<File>> {
-    csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(BufReader::with_capacity(1 << 16, file))
+fn reader<'a>(read: Box<dyn std::io::Read + Send + 'a>) -> Reader<'a> {
+    // CRLF read as LF: the csv reader counts a CRLF file's lines one short, and problems must
+    // name the line a data manager finds in an editor.
+    let read: Box<dyn std::io::Read + Send + 'a> = Box::new(CrlfToLf { inner: read, pending_cr: false });
+    csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(read)
+}
+
+/// A reader that turns every `\r\n` into `\n` (a lone `\r` stays), streaming.
+struct CrlfToLf<R> {
+    inner: R,
+    /// A `\r` ended the last chunk: whether it is dropped depends on the next byte.
+    pending_cr: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for CrlfToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            // Leave a byte free for a held-back `\r`.
+            let room = buf.len().saturating_sub(1).max(1);
+            let n = self.inner.read(&mut buf[..room])?;
+            if n == 0 {
+                if std::mem::take(&mut self.pending_cr) {
+                    buf[0] = b'\r';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            let mut out = Vec::with_capacity(n + 1);
+            if std::mem::take(&mut self.pending_cr) && buf[0] != b'\n' {
+                out.push(b'\r');
+            }
+            let mut i = 0;
+            while i < n {
+                let b = buf[i];
+                if b == b'\r' {
+                    if i + 1 < n {
+                        if buf[i + 1] != b'\n' {
+                            out.push(b'\r');
+                        }
+                    } else {
+                        self.pending_cr = true;
+                    }
+                } else {
+                    out.push(b);
+                }
+                i += 1;
+            }
+            if out.is_empty() {
+                continue;
+            }
+            buf[..out.len()].copy_from_slice(&out);
+            return Ok(out.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::CrlfToLf;
+
+    fn through(input: &[u8], chunk: usize) -> Vec<u8> {
+        // A source that hands out `chunk` bytes at a time, to cross every boundary.
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut out = Vec::new();
+        let mut r = CrlfToLf { inner: Chunks(input, chunk), pending_cr: false };
+        let mut buf = [0u8; 3];
+        loop {
+            let n = r.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_a_lone_cr_stays_across_chunk_boundaries() {
+        for chunk in 1..6 {
+            assert_eq!(through(b"a,b\r\nc\rd\r\n\r\n", chunk), b"a,b\nc\rd\n\n", "chunk {chunk}");
+            assert_eq!(through(b"x\r", chunk), b"x\r", "chunk {chunk}");
+            assert_eq!(through(b"\r\r\n", chunk), b"\r\n", "chunk {chunk}");
+        }
+    }
 }
 
 /// The line a CSV error happened on.
