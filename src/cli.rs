@@ -43,6 +43,10 @@ pub enum ExportCommand {
         /// Write one `oneroster.zip` into the directory instead of the CSV files.
         #[arg(long)]
         zip: bool,
+        /// Also write demographics.csv (students' demographics are sensitive: left out unless
+        /// asked for).
+        #[arg(long)]
+        with_demographics: bool,
     },
 }
 
@@ -62,6 +66,10 @@ pub enum ImportCommand {
         /// Write the valid rows (and only those whose references are valid); report the rest.
         #[arg(long)]
         skip_invalid: bool,
+        /// Also import demographics.csv (otherwise reported as not imported). Demographics are
+        /// read only with the `roster.demographics.read` scope.
+        #[arg(long)]
+        with_demographics: bool,
     },
     /// List past roster imports as JSON, newest first.
     History {

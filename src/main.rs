@@ -85,7 +85,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("{rows} rows");
             Ok(())
         }
-        Command::Import(ImportCommand::Oneroster { path, dry_run, skip_invalid }) => {
+        Command::Import(ImportCommand::Oneroster { path, dry_run, skip_invalid, with_demographics }) => {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
             let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
@@ -96,6 +96,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ran_by,
                 echo: true,
                 record: true,
+                with_demographics,
                 ..Default::default()
             };
             let report = learnergraph::roster::oneroster::import(&conn, &path, opts).await?;
@@ -117,10 +118,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
         }
-        Command::Export(ExportCommand::Oneroster { dir, zip }) => {
+        Command::Export(ExportCommand::Oneroster { dir, zip, with_demographics }) => {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
-            let counts = learnergraph::roster::oneroster::export::export(&conn, &dir, zip).await?;
+            let counts = learnergraph::roster::oneroster::export::export(&conn, &dir, zip, with_demographics).await?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"dir": dir, "zip": zip, "counts": counts}))?

@@ -9,6 +9,7 @@ pub mod class_term;
 pub mod competency;
 pub mod competency_framework;
 pub mod course;
+pub mod demographic;
 pub mod enrollment;
 pub mod learner_profile;
 pub mod mastery;

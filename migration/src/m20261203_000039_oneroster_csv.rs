@@ -127,6 +127,38 @@ impl MigrationTrait for Migration {
                 "INSERT INTO class_terms (class_id, term_id, position) SELECT id, term_id, 0 FROM classes",
             )
             .await?;
+        // Demographics (OneRoster demographics.csv): imported only when asked for, read only
+        // with their own scope. One row per user; the sourcedId is the user's.
+        manager
+            .create_table(
+                Table::create()
+                    .table("demographics")
+                    .col(big_integer("user_id").primary_key())
+                    .col(string_len("status", 16).default("active"))
+                    .col(timestamp_with_time_zone("date_last_modified"))
+                    .col(date_null("birth_date"))
+                    .col(text_null("sex"))
+                    .col(boolean_null("american_indian_or_alaska_native"))
+                    .col(boolean_null("asian"))
+                    .col(boolean_null("black_or_african_american"))
+                    .col(boolean_null("native_hawaiian_or_other_pacific_islander"))
+                    .col(boolean_null("white"))
+                    .col(boolean_null("demographic_race_two_or_more_races"))
+                    .col(boolean_null("hispanic_or_latino_ethnicity"))
+                    .col(text_null("country_of_birth_code"))
+                    .col(text_null("state_of_birth_abbreviation"))
+                    .col(text_null("city_of_birth"))
+                    .col(text_null("public_school_residence_status"))
+                    .foreign_key(&mut fk(
+                        "fk_demographics_user",
+                        "demographics",
+                        "user_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -156,7 +188,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["roster_imports", "class_terms", "user_agents"] {
+        for t in ["roster_imports", "demographics", "class_terms", "user_agents"] {
             manager.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         for c in ["school_year_id", "subject_codes"] {

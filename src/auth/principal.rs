@@ -14,6 +14,8 @@ pub enum Scope {
     ProfilesRead,
     ProfilesWrite,
     ProfilesSensitiveRead,
+    /// Students' demographics (never in a default read).
+    DemographicsRead,
     PlaylistsRead,
     PlaylistsWrite,
     ProgressRead,
@@ -26,12 +28,13 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 15] = [
         Scope::RosterRead,
         Scope::RosterWrite,
         Scope::ProfilesRead,
         Scope::ProfilesWrite,
         Scope::ProfilesSensitiveRead,
+        Scope::DemographicsRead,
         Scope::PlaylistsRead,
         Scope::PlaylistsWrite,
         Scope::ProgressRead,
@@ -50,6 +53,7 @@ impl Scope {
             Scope::ProfilesRead => "profiles.read",
             Scope::ProfilesWrite => "profiles.write",
             Scope::ProfilesSensitiveRead => "profiles.sensitive.read",
+            Scope::DemographicsRead => "roster.demographics.read",
             Scope::PlaylistsRead => "playlists.read",
             Scope::PlaylistsWrite => "playlists.write",
             Scope::ProgressRead => "progress.read",

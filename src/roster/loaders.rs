@@ -4,7 +4,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use entity::{academic_session, class, course, learner_profile, org, user, user_org};
+use entity::{academic_session, class, course, demographic, learner_profile, org, user, user_org};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{
@@ -68,6 +68,8 @@ pub struct Loaders {
     /// A learner's profile by the learner's user id: a group of at most one (the user id is
     /// unique in the table); read it through [`Loaders::profile_of`].
     pub profiles: Arc<Cached<ByParent<learner_profile::Entity>>>,
+    /// A learner's demographics by user id (a group of at most one).
+    pub demographics: Arc<Cached<ByParent<demographic::Entity>>>,
 }
 
 impl Loaders {
@@ -80,6 +82,7 @@ impl Loaders {
             users: Arc::new(cached(ById::new(db))),
             user_orgs: Arc::new(cached(UserOrgsLoader(db.clone()))),
             profiles: Arc::new(cached(ByParent::new(db, learner_profile::Column::UserId))),
+            demographics: Arc::new(cached(ByParent::new(db, demographic::Column::UserId))),
         }
     }
 
@@ -97,5 +100,6 @@ impl Loaders {
         self.users.clear();
         self.user_orgs.clear();
         self.profiles.clear();
+        self.demographics.clear();
     }
 }

@@ -6,6 +6,53 @@ use entity::{Role, user};
 use sea_orm::Select;
 
 use super::{Enrollment, RecordStatus, School, SyncFilter, enrollments::enrollment_page, list};
+
+/// A student's demographics (OneRoster `demographics`).
+pub struct Demographics(entity::demographic::Model);
+
+#[Object]
+impl Demographics {
+    async fn birth_date(&self) -> Option<chrono::NaiveDate> {
+        self.0.birth_date
+    }
+    /// `female`, `male`, `other` or `unspecified`.
+    async fn sex(&self) -> Option<&str> {
+        self.0.sex.as_deref()
+    }
+    async fn american_indian_or_alaska_native(&self) -> Option<bool> {
+        self.0.american_indian_or_alaska_native
+    }
+    async fn asian(&self) -> Option<bool> {
+        self.0.asian
+    }
+    async fn black_or_african_american(&self) -> Option<bool> {
+        self.0.black_or_african_american
+    }
+    async fn native_hawaiian_or_other_pacific_islander(&self) -> Option<bool> {
+        self.0.native_hawaiian_or_other_pacific_islander
+    }
+    async fn white(&self) -> Option<bool> {
+        self.0.white
+    }
+    async fn demographic_race_two_or_more_races(&self) -> Option<bool> {
+        self.0.demographic_race_two_or_more_races
+    }
+    async fn hispanic_or_latino_ethnicity(&self) -> Option<bool> {
+        self.0.hispanic_or_latino_ethnicity
+    }
+    async fn country_of_birth_code(&self) -> Option<&str> {
+        self.0.country_of_birth_code.as_deref()
+    }
+    async fn state_of_birth_abbreviation(&self) -> Option<&str> {
+        self.0.state_of_birth_abbreviation.as_deref()
+    }
+    async fn city_of_birth(&self) -> Option<&str> {
+        self.0.city_of_birth.as_deref()
+    }
+    async fn public_school_residence_status(&self) -> Option<&str> {
+        self.0.public_school_residence_status.as_deref()
+    }
+}
 use crate::{
     auth::{Scope, policy},
     graphql::{
@@ -105,6 +152,19 @@ impl Learner {
     /// The district's student number.
     async fn identifier(&self) -> Option<&str> {
         self.0.identifier.as_deref()
+    }
+    async fn middle_name(&self) -> Option<&str> {
+        self.0.middle_name.as_deref()
+    }
+    async fn pronouns(&self) -> Option<&str> {
+        self.0.pronouns.as_deref()
+    }
+    /// The student's demographics, as the SIS sent them (`learnergraph import oneroster
+    /// --with-demographics`). Needs `roster.demographics.read`; never part of a default read.
+    #[graphql(guard = "needs(Scope::DemographicsRead)")]
+    async fn demographics(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Demographics>> {
+        let rows = loaders(ctx)?.demographics.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().find(|d| d.status == entity::Status::Active).map(Demographics))
     }
     /// Grade codes (`06`).
     async fn grades(&self) -> Vec<String> {

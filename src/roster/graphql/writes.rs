@@ -196,7 +196,7 @@ impl RosterRecordType {
             Kind::Classes => RosterRecordType::Class,
             Kind::Users => RosterRecordType::User,
             Kind::Enrollments => RosterRecordType::Enrollment,
-            Kind::Roles => return None,
+            Kind::Roles | Kind::Demographics => return None,
         })
     }
 

@@ -12,13 +12,20 @@ use super::{
 };
 
 /// Writes the set into `dir` (created if missing); with `zip`, as `dir/oneroster.zip`.
-/// Returns the number of records written per file.
-pub async fn export(db: &impl ConnectionTrait, dir: &Path, zip: bool) -> anyhow::Result<BTreeMap<&'static str, u64>> {
+/// Demographics are written only when asked for. Returns the number of records written per
+/// file.
+pub async fn export(
+    db: &impl ConnectionTrait,
+    dir: &Path,
+    zip: bool,
+    with_demographics: bool,
+) -> anyhow::Result<BTreeMap<&'static str, u64>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let names = Names::load(db).await?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut counts = BTreeMap::new();
-    for kind in Kind::ALL {
+    let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| *k != Kind::Demographics || with_demographics).collect();
+    for kind in kinds.iter().copied() {
         let stored = records::load(db, kind, &names).await?;
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
         w.write_record(records::header(kind))?;
@@ -37,7 +44,7 @@ pub async fn export(db: &impl ConnectionTrait, dir: &Path, zip: bool) -> anyhow:
     manifest.write_record(["manifest.version", "1.0"])?;
     manifest.write_record(["oneroster.version", "1.2"])?;
     for name in KNOWN_FILES {
-        let mode = if Kind::ALL.iter().any(|k| k.name() == name) { "bulk" } else { "absent" };
+        let mode = if kinds.iter().any(|k| k.name() == name) { "bulk" } else { "absent" };
         manifest.write_record([format!("file.{name}"), mode.to_owned()])?;
     }
     manifest.write_record(["source.systemName", "learnergraph"])?;

@@ -16,7 +16,9 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use entity::{Role, Status, academic_session, class, class_term, course, enrollment, org, user, user_agent, user_org};
+use entity::{
+    Role, Status, academic_session, class, class_term, course, demographic, enrollment, org, user, user_agent, user_org,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
     QuerySelect, sea_query::Expr,
@@ -51,6 +53,8 @@ pub struct Options {
     pub scope: Option<Vec<i64>>,
     /// A row whose `dateLastModified` is older than the stored record's is ignored as stale.
     pub stale_check: bool,
+    /// Import demographics.csv (otherwise reported as not imported).
+    pub with_demographics: bool,
 }
 
 /// What happened to one row (a GraphQL roster write answers it per row).
@@ -226,11 +230,20 @@ pub async fn apply(
     let not_imported: Vec<String> = set
         .modes
         .iter()
-        .filter(|(name, mode)| **mode != Mode::Absent && !Kind::ALL.iter().any(|k| k.name() == name.as_str()))
+        .filter(|(name, mode)| {
+            **mode != Mode::Absent
+                && (!Kind::ALL.iter().any(|k| k.name() == name.as_str())
+                    || (name.as_str() == "demographics" && !opts.with_demographics))
+        })
         .map(|(name, _)| format!("{name}.csv"))
         .collect();
     for file in &not_imported {
-        run.problems.warn(Problem::new(file, 1, "", "not imported: learnergraph reads the rostering files", ""));
+        let why = if file == "demographics.csv" {
+            "not imported: demographics are imported only with --with-demographics"
+        } else {
+            "not imported: learnergraph reads the rostering files"
+        };
+        run.problems.warn(Problem::new(file, 1, "", why, ""));
     }
     let report = Report {
         import: record,
@@ -342,6 +355,9 @@ impl<'s> Run<'s> {
     }
 
     fn mode(&self, kind: Kind) -> Mode {
+        if kind == Kind::Demographics && !self.opts.with_demographics {
+            return Mode::Absent;
+        }
         if kind == Kind::Roles && self.set.version == Version::V1_1 {
             // 1.1 has no roles file: users.csv's role and orgs stand for it.
             return self.set.mode("users");
@@ -588,6 +604,8 @@ impl<'s> Run<'s> {
             }
         };
         match rec {
+            // A user's demographics are named by the user's sourcedId (checked by the caller).
+            Rec::Demographic(_) => {}
             Rec::Org(r) => {
                 if let Some(p) = &r.parent {
                     check("parentSourcedId", Kind::Orgs, p);
@@ -869,6 +887,9 @@ impl<'s> Run<'s> {
         if !row.bad {
             self.check_refs(&parsed, &mut row);
         }
+        if kind == Kind::Demographics && !row.bad && !self.alive(Kind::Users, sid) {
+            row.fail_as(Code::NotFound, "sourcedId", "no users with this sourcedId", sid);
+        }
         if let (Rec::Org(r), false) = (&parsed, row.bad)
             && r.parent.as_deref() == Some(sid)
         {
@@ -944,6 +965,20 @@ impl<'s> Run<'s> {
         }
         let now = self.now;
         match kind {
+            Kind::Demographics => {
+                let mut models = Vec::new();
+                for (sid, r) in &creates {
+                    if let (Rec::Demographic(r), Some(user)) = (r, self.id(Kind::Users, sid)) {
+                        models.push(demographic_model(user, r, now));
+                    }
+                }
+                insert(txn, demographic::Entity, models).await?;
+                for (id, _, r) in &updates {
+                    if let Rec::Demographic(r) = r {
+                        demographic::Entity::update(demographic_model(*id, r, now)).exec(txn).await?;
+                    }
+                }
+            }
             Kind::Orgs => {
                 let models: Vec<org::ActiveModel> = creates
                     .iter()
@@ -1267,6 +1302,16 @@ impl<'s> Run<'s> {
             };
         }
         match kind {
+            Kind::Demographics => {
+                for chunk in ids.chunks(BATCH).filter(|_| write) {
+                    demographic::Entity::update_many()
+                        .col_expr(demographic::Column::Status, Expr::value(Status::ToBeDeleted))
+                        .col_expr(demographic::Column::DateLastModified, Expr::value(now))
+                        .filter(demographic::Column::UserId.is_in(chunk.iter().copied()))
+                        .exec(txn)
+                        .await?;
+                }
+            }
             Kind::Orgs => tombstone!(org),
             Kind::AcademicSessions => tombstone!(academic_session),
             Kind::Courses => tombstone!(course),
@@ -1611,6 +1656,28 @@ fn session_model(
         end_date: Set(r.end_date),
         school_year: Set(r.school_year),
         ..Default::default()
+    }
+}
+
+fn demographic_model(user: i64, r: &records::DemographicRec, now: DateTime<Utc>) -> demographic::ActiveModel {
+    let [a, b, c, d, e, f, g] = r.flags;
+    demographic::ActiveModel {
+        user_id: Set(user),
+        status: Set(Status::Active),
+        date_last_modified: Set(now),
+        birth_date: Set(r.birth_date),
+        sex: Set(r.sex.clone()),
+        american_indian_or_alaska_native: Set(a),
+        asian: Set(b),
+        black_or_african_american: Set(c),
+        native_hawaiian_or_other_pacific_islander: Set(d),
+        white: Set(e),
+        demographic_race_two_or_more_races: Set(f),
+        hispanic_or_latino_ethnicity: Set(g),
+        country_of_birth_code: Set(r.country_of_birth_code.clone()),
+        state_of_birth_abbreviation: Set(r.state_of_birth_abbreviation.clone()),
+        city_of_birth: Set(r.city_of_birth.clone()),
+        public_school_residence_status: Set(r.public_school_residence_status.clone()),
     }
 }
 

@@ -23,13 +23,23 @@ pub enum Kind {
     Courses,
     Classes,
     Users,
+    /// Imported only with `--with-demographics`.
+    Demographics,
     Roles,
     Enrollments,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::Orgs, Kind::AcademicSessions, Kind::Courses, Kind::Classes, Kind::Users, Kind::Roles, Kind::Enrollments];
+    pub const ALL: [Kind; 8] = [
+        Kind::Orgs,
+        Kind::AcademicSessions,
+        Kind::Courses,
+        Kind::Classes,
+        Kind::Users,
+        Kind::Demographics,
+        Kind::Roles,
+        Kind::Enrollments,
+    ];
 
     /// The file's name without `.csv` (and the manifest's `file.<name>`).
     pub fn name(self) -> &'static str {
@@ -39,6 +49,7 @@ impl Kind {
             Kind::Courses => "courses",
             Kind::Classes => "classes",
             Kind::Users => "users",
+            Kind::Demographics => "demographics",
             Kind::Roles => "roles",
             Kind::Enrollments => "enrollments",
         }
@@ -51,6 +62,7 @@ impl Kind {
             Kind::Courses => "courses.csv",
             Kind::Classes => "classes.csv",
             Kind::Users => "users.csv",
+            Kind::Demographics => "demographics.csv",
             Kind::Roles => "roles.csv",
             Kind::Enrollments => "enrollments.csv",
         }
@@ -106,6 +118,7 @@ impl Kind {
                     "password",
                 ],
             ),
+            (Kind::Demographics, _) => (&["sourcedId"], &DEMOGRAPHIC_COLUMNS[1..]),
             (Kind::Roles, _) => (
                 &["sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId"],
                 &["beginDate", "endDate", "userProfileSourcedId"],
@@ -117,6 +130,25 @@ impl Kind {
         }
     }
 }
+
+/// demographics.csv's columns after status and dateLastModified.
+const DEMOGRAPHIC_COLUMNS: [&str; 14] = [
+    "sourcedId",
+    "birthDate",
+    "sex",
+    "americanIndianOrAlaskaNative",
+    "asian",
+    "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander",
+    "white",
+    "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity",
+    "countryOfBirthCode",
+    "stateOfBirthAbbreviation",
+    "cityOfBirth",
+    "publicSchoolResidenceStatus",
+];
+pub const SEXES: [&str; 4] = ["female", "male", "other", "unspecified"];
 
 pub const ORG_TYPES: [&str; 6] = ["department", "school", "district", "local", "state", "national"];
 pub const SESSION_TYPES: [&str; 4] = ["gradingPeriod", "semester", "schoolYear", "term"];
@@ -242,6 +274,20 @@ pub struct UserRec {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DemographicRec {
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<String>,
+    /// americanIndianOrAlaskaNative, asian, blackOrAfricanAmerican,
+    /// nativeHawaiianOrOtherPacificIslander, white, demographicRaceTwoOrMoreRaces,
+    /// hispanicOrLatinoEthnicity.
+    pub flags: [Option<bool>; 7],
+    pub country_of_birth_code: Option<String>,
+    pub state_of_birth_abbreviation: Option<String>,
+    pub city_of_birth: Option<String>,
+    pub public_school_residence_status: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoleRec {
     pub user: String,
     pub primary: bool,
@@ -270,6 +316,7 @@ pub enum Rec {
     Course(CourseRec),
     Class(ClassRec),
     User(UserRec),
+    Demographic(DemographicRec),
     Role(RoleRec),
     Enrollment(EnrollmentRec),
 }
@@ -406,6 +453,22 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 role,
             })
         }
+        Kind::Demographics => {
+            let sex = row.opt("sex").map(|_| row.vocab("sex", &SEXES, false)).filter(|s| !s.is_empty());
+            let mut flags = [None; 7];
+            for (i, column) in DEMOGRAPHIC_COLUMNS[3..10].iter().enumerate() {
+                flags[i] = row.boolean(column);
+            }
+            Rec::Demographic(DemographicRec {
+                birth_date: row.date("birthDate"),
+                sex,
+                flags,
+                country_of_birth_code: row.text("countryOfBirthCode", 16),
+                state_of_birth_abbreviation: row.text("stateOfBirthAbbreviation", 16),
+                city_of_birth: row.text("cityOfBirth", 255),
+                public_school_residence_status: row.text("publicSchoolResidenceStatus", 64),
+            })
+        }
         Kind::Roles => {
             let user = row.req("userSourcedId", ID);
             let role_type = row.vocab("roleType", &["primary", "secondary"], false);
@@ -525,6 +588,24 @@ pub fn header(kind: Kind) -> &'static [&'static str] {
             "primaryOrgSourcedId",
             "pronouns",
         ],
+        Kind::Demographics => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "birthDate",
+            "sex",
+            "americanIndianOrAlaskaNative",
+            "asian",
+            "blackOrAfricanAmerican",
+            "nativeHawaiianOrOtherPacificIslander",
+            "white",
+            "demographicRaceTwoOrMoreRaces",
+            "hispanicOrLatinoEthnicity",
+            "countryOfBirthCode",
+            "stateOfBirthAbbreviation",
+            "cityOfBirth",
+            "publicSchoolResidenceStatus",
+        ],
         Kind::Roles => &[
             "sourcedId",
             "status",
@@ -612,6 +693,17 @@ pub fn fields(rec: &Rec) -> Vec<String> {
             o(&r.primary_org),
             o(&r.pronouns),
         ],
+        Rec::Demographic(r) => {
+            let mut v = vec![d(&r.birth_date), o(&r.sex)];
+            v.extend(r.flags.iter().map(|f| f.map(|b| b.to_string()).unwrap_or_default()));
+            v.extend([
+                o(&r.country_of_birth_code),
+                o(&r.state_of_birth_abbreviation),
+                o(&r.city_of_birth),
+                o(&r.public_school_residence_status),
+            ]);
+            v
+        }
         Rec::Role(r) => vec![
             r.user.clone(),
             if r.primary { "primary" } else { "secondary" }.to_owned(),
@@ -837,6 +929,35 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 })
                 .collect()
         }
+        Kind::Demographics => entity::demographic::Entity::find()
+            .order_by_asc(entity::demographic::Column::UserId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.user_id,
+                sourced_id: name(&n.users, m.user_id),
+                active: active(m.status),
+                modified: m.date_last_modified,
+                rec: Rec::Demographic(DemographicRec {
+                    birth_date: m.birth_date,
+                    sex: m.sex,
+                    flags: [
+                        m.american_indian_or_alaska_native,
+                        m.asian,
+                        m.black_or_african_american,
+                        m.native_hawaiian_or_other_pacific_islander,
+                        m.white,
+                        m.demographic_race_two_or_more_races,
+                        m.hispanic_or_latino_ethnicity,
+                    ],
+                    country_of_birth_code: m.country_of_birth_code,
+                    state_of_birth_abbreviation: m.state_of_birth_abbreviation,
+                    city_of_birth: m.city_of_birth,
+                    public_school_residence_status: m.public_school_residence_status,
+                }),
+            })
+            .collect(),
         Kind::Roles => {
             // A membership has no status: those that exist are active. Its id is its position
             // in this list (memberships are keyed by user and org).
