@@ -1168,7 +1168,7 @@ async fn an_export_imports_back_unchanged_as_a_directory_and_as_a_zip() {
 const ROSTER_IMPORTS: &str = "{ rosterImports(first: 10) { edges { node { id startedAt finishedAt ranBy source version outcome dryRun skipInvalid problemCount counts { type created updated unchanged deleted skipped } problems { file line column message value } } } } }";
 
 #[tokio::test]
-async fn import_history_lists_imports_newest_first_for_the_cli_and_admins() {
+async fn import_history_lists_imports_newest_first_and_rosterimports_is_for_admins() {
     let app = spawn_app().await;
     import_ok(&app, &fixture("v12_bulk")).await;
     let dry = import(&app, &fixture("v12_bulk_smaller"), &["--dry-run"]).await;
@@ -1449,9 +1449,10 @@ async fn an_export_holds_only_active_records_under_the_spec_headers() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[tokio::test]
-async fn demographics_are_not_imported_unless_asked_for() {
-    let app = spawn_app().await;
+const DEMOGRAPHICS: &str = "{ learner(sourcedId: \"stu-1\") { sourcedId demographics { birthDate sex americanIndianOrAlaskaNative asian blackOrAfricanAmerican nativeHawaiianOrOtherPacificIslander white demographicRaceTwoOrMoreRaces hispanicOrLatinoEthnicity countryOfBirthCode stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus } } }";
+
+/// v12_bulk with a demographics.csv (bulk) for stu-1.
+fn set_with_demographics() -> PathBuf {
     let dir = copy_set("v12_bulk");
     edit(&dir, "manifest.csv", "file.demographics,absent", "file.demographics,bulk");
     std::fs::write(
@@ -1459,10 +1460,74 @@ async fn demographics_are_not_imported_unless_asked_for() {
         "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus\nstu-1,,,2014-03-02,female,false,false,false,false,true,false,true,US,CA,Fresno,\n",
     )
     .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn demographics_are_imported_exported_and_read_only_when_asked_for() {
+    let dir = set_with_demographics();
+    let sensitive = "roster.read roster.demographics.read";
+
+    // Without --with-demographics: reported as not imported, nothing to read.
+    let app = spawn_app().await;
     let report = import_ok(&app, &dir).await;
     assert_eq!(report["notImported"], json!(["demographics.csv", "resources.csv"]), "{report}");
     assert_counts(&report, &all_created());
-    std::fs::remove_dir_all(&dir).ok();
+    let reader = app.token(sensitive, &[]).await;
+    let d = data(app.gql(&reader, DEMOGRAPHICS, json!({})).await);
+    assert_eq!(d["learner"]["demographics"], Value::Null, "{d}");
+
+    // With it: stored, and read with the scope only.
+    let with = spawn_app().await;
+    let run = import(&with, &dir, &["--with-demographics"]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json["notImported"], json!(["resources.csv"]), "{}", run.stdout);
+    for (ty, n) in BULK {
+        assert_eq!(counts(&run.json, ty), created(n), "{ty}: {}", run.stdout);
+    }
+    let reader = with.token(sensitive, &[]).await;
+    let d = data(with.gql(&reader, DEMOGRAPHICS, json!({})).await);
+    assert_eq!(
+        d["learner"]["demographics"],
+        json!({"birthDate": "2014-03-02", "sex": "female", "americanIndianOrAlaskaNative": false, "asian": false,
+               "blackOrAfricanAmerican": false, "nativeHawaiianOrOtherPacificIslander": false, "white": true,
+               "demographicRaceTwoOrMoreRaces": false, "hispanicOrLatinoEthnicity": true, "countryOfBirthCode": "US",
+               "stateOfBirthAbbreviation": "CA", "cityOfBirth": "Fresno", "publicSchoolResidenceStatus": null})
+    );
+    let admin = with.admin_token().await;
+    let body = with.gql(&admin, DEMOGRAPHICS, json!({})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "every other scope but this one: {body}");
+    assert!(body["data"].is_null() || body["data"]["learner"]["demographics"].is_null(), "{body}");
+    // Again: unchanged.
+    let again = import(&with, &dir, &["--with-demographics"]).await;
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    for (ty, n) in BULK {
+        assert_eq!(counts(&again.json, ty), unchanged(n), "{ty}");
+    }
+    let d2 = data(with.gql(&reader, DEMOGRAPHICS, json!({})).await);
+    assert_eq!(d2, d);
+
+    // Export leaves them out unless asked for.
+    let out = temp_dir("export-demo");
+    let run = cli(&with, &["export", "oneroster", out.to_str().unwrap()]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!out.join("demographics.csv").exists());
+    let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    assert!(manifest.lines().any(|l| l.trim_end() == "file.demographics,absent"), "{manifest}");
+    let out2 = temp_dir("export-demo2");
+    let run = cli(&with, &["export", "oneroster", out2.to_str().unwrap(), "--with-demographics"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let exported = std::fs::read_to_string(out2.join("demographics.csv")).unwrap();
+    assert!(exported.lines().any(|l| l.starts_with("stu-1,") && l.contains("2014-03-02")), "{exported}");
+    // ...and that export round-trips into a fresh database.
+    let fresh = spawn_app().await;
+    let run = import(&fresh, &out2, &["--with-demographics"]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let reader = fresh.token(sensitive, &[]).await;
+    assert_eq!(data(fresh.gql(&reader, DEMOGRAPHICS, json!({})).await), d);
+    for p in [&dir, &out, &out2] {
+        std::fs::remove_dir_all(p).ok();
+    }
 }
 
 #[tokio::test]
