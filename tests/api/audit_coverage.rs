@@ -430,6 +430,12 @@ const ENTRIES: &[Entry] = &[
         ..E
     },
     Entry {
+        keys: &["Mutation.upsertRoster"],
+        doc: "mutation AcUpsertRoster($sid: String!) { upsertRoster(input: {users: [{sourcedId: $sid, givenName: \"Roster\", familyName: \"Write\"}]}) { results { outcome } userErrors { code } } }",
+        learners: &["$sid"],
+        ..E
+    },
+    Entry {
         keys: &["Mutation.createLearnerProfile", "LearnerProfilePayload.profile"],
         doc: "mutation AcCreateProfile($fresh: ID!) { createLearnerProfile(input: {learnerId: $fresh, strengths: [\"x\"]}) { profile { id } userErrors { code } } }",
         learners: &["$psid"],

@@ -265,6 +265,14 @@ const RULES: &[Rule] = &[
         ..RULE
     },
     Rule {
+        field: "rosterImports",
+        scopes: ADMIN,
+        doc: "{ rosterImports { nodes { ranBy source } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("ranBy", "cli:matrix"), ("source", "/exports/matrix.zip")],
+        ..RULE
+    },
+    Rule {
         field: "oauthClients",
         scopes: ADMIN,
         doc: "{ oauthClients { clientId enabled } }",
@@ -279,6 +287,18 @@ const RULES: &[Rule] = &[
         // The school named is not among the caller's.
         other_school: Denied::Data(r#"{"upsertLearner": {"learner": null, "userErrors": [{"code": "NOT_FOUND"}]}}"#),
         reveals: &[("sourcedId", "$sid"), ("givenName", "Changed")],
+        writes: &["users"],
+    },
+    Rule {
+        field: "upsertRoster",
+        scopes: ROSTER_WRITE,
+        doc: "mutation($sid: String!) { upsertRoster(input: {users: [{sourcedId: $sid, givenName: \"Roster\", familyName: \"Writer\", roles: [{roleType: \"primary\", role: \"student\", orgSourcedId: \"sc-school-001\"}]}]}) { results { sourcedId outcome } userErrors { code } } }",
+        // The student is another school's, and so is their role there: both sourcedIds are
+        // taken by records the caller may not change.
+        other_school: Denied::Data(
+            r#"{"upsertRoster": {"results": [], "userErrors": [{"code": "CONFLICT"}, {"code": "CONFLICT"}]}}"#,
+        ),
+        reveals: &[("sourcedId", "$sid"), ("outcome", "UPDATED")],
         writes: &["users"],
     },
     Rule {
@@ -905,6 +925,18 @@ async fn add_empty_school(app: &TestApp) {
 
 /// The district with school 001's records every rule works on; returns a full-access token
 /// and the fixture variables (`$learner`, `$sid`, `$psid`, `$plan`, ...).
+/// One roster import on record (the district's nightly load), for `rosterImports`.
+async fn import_on_record(app: &TestApp) {
+    learnergraph::roster::oneroster::history::start(
+        &app.db,
+        &learnergraph::roster::oneroster::Options { ran_by: "cli:matrix".into(), ..Default::default() },
+        "/exports/matrix.zip",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+}
+
 pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
     app.seed(3, 3).await;
     add_empty_school(app).await;
@@ -951,6 +983,7 @@ pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
     for (k, v) in win_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
         vars[k] = v.clone();
     }
+    import_on_record(app).await;
     assert!(vars.as_object().unwrap().values().all(|v| !v.is_null()), "matrix fixtures: {vars}");
     (admin, vars)
 }
@@ -1217,6 +1250,7 @@ enum ReadBack {
 const DISTRICT_DECISIONS: &[(&str, bool, ReadBack)] = &[
     ("oauthClients", false, ReadBack::Query),
     ("auditEvents", false, ReadBack::Query),
+    ("rosterImports", false, ReadBack::Query),
     ("createOAuthClient", false, ReadBack::Gql("{ oauthClients { name } }")),
     ("rotateOAuthClientSecret", false, ReadBack::OldSecret),
     ("setOAuthClientEnabled", false, ReadBack::Gql("{ oauthClients { clientId enabled } }")),
@@ -1276,6 +1310,7 @@ async fn read_back(app: &TestApp, how: ReadBack, district_tool: &str, vars: &Val
 async fn district_decisions_refuse_school_limited_callers() {
     let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
     app.seed(2, 2).await;
+    import_on_record(&app).await;
     let district_tool = app.token(&ALL_SCOPES.join(" "), &[]).await;
     let redesign = redesign_fixtures(&app, &district_tool).await;
     let d = data(

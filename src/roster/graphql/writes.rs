@@ -561,6 +561,8 @@ impl RosterWriteMutation {
         let report = crate::roster::oneroster::import::apply(db, &set, 0, opts, Problems::default())
             .await
             .map_err(|e| crate::error::AppError::Server(e))?;
+        // The students it changed are named on the writer's access audit.
+        p.reveal(report.learners.iter().copied());
         // Answers by input row; a user's role rows count towards the user's.
         let mut user_outcome: BTreeMap<usize, RowWrite> = BTreeMap::new();
         let mut results = Vec::new();

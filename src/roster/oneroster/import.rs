@@ -146,6 +146,10 @@ pub struct Report {
     /// Each row's outcome, in file order.
     #[serde(skip)]
     pub rows: Vec<RowResult>,
+    /// The students whose records this import changed (created, updated, deleted, enrolled,
+    /// given or taken a role): what the writer's access audit names.
+    #[serde(skip)]
+    pub learners: Vec<i64>,
 }
 
 /// A sourcedId seen in a file's first pass.
@@ -187,6 +191,7 @@ pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyh
             problem_count: problems.problem_count,
             warnings: problems.warnings.clone(),
             rows: Vec::new(),
+            learners: Vec::new(),
         };
         if opts.record {
             history::finish(db, record, &report, &BTreeMap::new(), problems.warning_count).await?;
@@ -257,6 +262,7 @@ pub async fn apply(
         problem_count: run.problems.problem_count,
         warnings: run.problems.warnings.clone(),
         rows: std::mem::take(&mut run.rows),
+        learners: run.students().collect(),
     };
     if matches!(outcome, Outcome::Applied | Outcome::AppliedWithSkips) {
         if opts.record {
@@ -302,6 +308,8 @@ struct Run<'s> {
     ended: HashSet<i64>,
     /// How many of those ended with their user or class.
     cascaded: u64,
+    /// The role of each user this run wrote, by id.
+    written_roles: HashMap<i64, Role>,
     /// (user, org) pairs of roles read so far.
     role_pairs: HashSet<(String, String)>,
     /// Users written, with the agents they name (written once every user is).
@@ -335,6 +343,7 @@ impl<'s> Run<'s> {
             class_school: HashMap::new(),
             memberships: HashMap::new(),
             role_pairs: HashSet::new(),
+            written_roles: HashMap::new(),
             ended: HashSet::new(),
             cascaded: 0,
             pending_agents: Vec::new(),
@@ -1126,6 +1135,7 @@ impl<'s> Run<'s> {
                 for (sid, r) in creates.into_iter().chain(updates.into_iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::User(r) = r {
                         if let Some(id) = self.id(Kind::Users, &sid) {
+                            self.written_roles.insert(id, r.role);
                             if let Some(entity) = person_entity(r.role) {
                                 self.changes.push(Change::person(entity, id, false));
                             }
@@ -1261,6 +1271,22 @@ impl<'s> Run<'s> {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The students this run changed: from its feed entries, which name every person whose
+    /// record, role or enrollment it wrote.
+    fn students(&self) -> impl Iterator<Item = i64> + '_ {
+        let mut seen = HashSet::new();
+        self.changes
+            .iter()
+            .filter(|c| c.entity == ChangeEntity::Learner || c.entity == ChangeEntity::Enrollment)
+            .filter_map(|c| c.person_id)
+            .filter(move |id| seen.insert(*id))
+            .filter(|id| {
+                let role =
+                    self.written_roles.get(id).copied().or_else(|| self.names.users.get(id).map(|s| self.user_role(s)));
+                role == Some(Role::Student)
+            })
     }
 
     fn user_role(&self, sid: &str) -> Role {
