@@ -16,6 +16,7 @@ mod hardening;
 mod hostile_input;
 mod migrations;
 mod oauth_flows;
+mod oneroster;
 mod operations;
 mod playlists;
 mod profiles;
