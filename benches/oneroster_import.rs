@@ -992,6 +992,8 @@ struct Run {
 
 /// Runs `learnergraph ARGS` against `url` (from a scratch directory, so no `.env` applies),
 /// timing it and taking its peak RSS from `wait4`.
+// The child is reaped by `wait4`, which also gives its resource usage; std's `wait` would not.
+#[allow(clippy::zombie_processes)]
 fn run_cli(url: &str, args: &[&str], scratch: &Path) -> Run {
     let t = Instant::now();
     let mut child = Command::new(BIN)
