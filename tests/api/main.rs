@@ -24,6 +24,7 @@ mod progress;
 mod ratelimit;
 mod redesign;
 mod roster;
+mod roster_writes;
 mod sync;
 mod web;
 mod win;

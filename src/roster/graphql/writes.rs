@@ -556,8 +556,14 @@ impl RosterWriteMutation {
             bytes.insert(kind.name().to_owned(), f.csv().map_err(crate::error::AppError::Server)?);
         }
         let set = CsvSet::memory(bytes, Mode::Delta);
-        let opts =
-            Options { skip_invalid: true, stale_check: true, scope, ran_by: String::new(), ..Default::default() };
+        let opts = Options {
+            skip_invalid: true,
+            stale_check: true,
+            per_row: true,
+            scope,
+            ran_by: String::new(),
+            ..Default::default()
+        };
         let report = crate::roster::oneroster::import::apply(db, &set, 0, opts, Problems::default())
             .await
             .map_err(crate::error::AppError::Server)?;

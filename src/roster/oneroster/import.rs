@@ -314,6 +314,9 @@ struct Run<'s> {
     ended: HashSet<i64>,
     /// How many of those ended with their user or class.
     cascaded: u64,
+    /// The orgs each user is given a role at (first pass; only for a writer limited to some
+    /// orgs).
+    role_orgs: HashMap<String, Vec<String>>,
     /// The role of each user this run wrote, by id.
     written_roles: HashMap<i64, Role>,
     /// (user, org) pairs of roles read so far.
@@ -350,6 +353,7 @@ impl<'s> Run<'s> {
             memberships: HashMap::new(),
             role_pairs: HashSet::new(),
             written_roles: HashMap::new(),
+            role_orgs: HashMap::new(),
             ended: HashSet::new(),
             cascaded: 0,
             pending_agents: Vec::new(),
@@ -451,6 +455,11 @@ impl<'s> Run<'s> {
                         if let (Some(user), Some(role)) = (row.opt("userSourcedId"), row.opt("role"))
                             && let Some(coarse) = coarse_role(role)
                         {
+                            if self.opts.scope.is_some()
+                                && let Some(org) = row.opt("orgSourcedId")
+                            {
+                                self.role_orgs.entry(user.to_owned()).or_default().push(org.to_owned());
+                            }
                             let primary = row.opt("roleType") == Some("primary");
                             let slot = self.roles_of.entry(user.to_owned()).or_insert((coarse, primary));
                             if primary && !slot.1 {
@@ -866,7 +875,7 @@ impl<'s> Run<'s> {
         let mut parsed = records::parse(kind, version, &mut row, role_of);
         if kind == Kind::Users && version == Version::V1_2 && role_of.is_none() && !row.bad {
             let msg = if roles_file {
-                "the user has no role in roles.csv"
+                "the user has no role (roles.csv names none)"
             } else {
                 "a new user needs a role: roles.csv is absent"
             };
@@ -903,6 +912,14 @@ impl<'s> Run<'s> {
         }
         if !row.bad {
             self.check_refs(&parsed, &mut row);
+        }
+        // A writer limited to some orgs creates only users it will see: with a role at one of
+        // its orgs.
+        if let (Kind::Users, Some(scope), false) = (kind, &self.scope, row.bad)
+            && !self.existing[&Kind::Users].contains_key(sid)
+            && !self.role_orgs.get(sid).is_some_and(|orgs| orgs.iter().any(|o| scope.contains(o)))
+        {
+            row.fail("roles", "a new user needs a role at one of your orgs", sid);
         }
         if kind == Kind::Demographics && !row.bad && !self.alive(Kind::Users, sid) {
             row.fail_as(Code::NotFound, "sourcedId", "no users with this sourcedId", sid);

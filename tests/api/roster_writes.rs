@@ -1,0 +1,174 @@
+//! `upsertRoster`: batch roster writes from SIS middleware, checked by the OneRoster import's
+//! engine, answered per row, read back after every write and refusal.
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, data, error_code, spawn_app};
+
+const UPSERT: &str = "mutation($i: UpsertRosterInput!) { upsertRoster(input: $i) { results { type index sourcedId outcome } userErrors { field message code } } }";
+
+async fn scalar(app: &TestApp, sql: &str) -> Option<String> {
+    let row =
+        app.db.query_one_raw(Statement::from_string(app.db.get_database_backend(), sql.to_owned())).await.unwrap()?;
+    row.try_get_by_index::<Option<String>>(0).unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+fn student(sid: &str, given: &str, school: &str) -> Value {
+    json!({"sourcedId": sid, "givenName": given, "familyName": "Writer", "email": format!("{sid}@example.org"),
+           "grades": ["06"], "roles": [{"roleType": "primary", "role": "student", "orgSourcedId": school}]})
+}
+
+#[tokio::test]
+async fn upsert_roster_writes_good_rows_answers_each_row_and_refuses_the_rest() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let tool = app.token("roster.read roster.write", &[]).await;
+
+    let mut bad = student("rw-2", "Bad", "sc-school-001");
+    bad["email"] = json!("not-an-email");
+    let input = json!({
+        "users": [student("rw-1", "Rae", "sc-school-001"), bad],
+        "enrollments": [
+            {"sourcedId": "rw-e1", "classSourcedId": "sc-c-001-06-math-s1", "userSourcedId": "rw-1", "role": "student"},
+            {"sourcedId": "rw-e2", "classSourcedId": "sc-c-001-06-math-s1", "userSourcedId": "rw-2", "role": "student"},
+        ],
+    });
+    let d = data(app.gql(&tool, UPSERT, json!({"i": input})).await);
+    assert_eq!(
+        d["upsertRoster"]["results"],
+        json!([
+            {"type": "USER", "index": 0, "sourcedId": "rw-1", "outcome": "CREATED"},
+            {"type": "ENROLLMENT", "index": 0, "sourcedId": "rw-e1", "outcome": "CREATED"},
+        ])
+    );
+    let errors = d["upsertRoster"]["userErrors"].as_array().unwrap();
+    let fields: Vec<&Value> = errors.iter().map(|e| &e["field"]).collect();
+    assert_eq!(
+        fields,
+        [
+            &json!(["input", "users", "1", "email"]),
+            &json!(["input", "users", "1", "roles", "0", "sourcedId"]),
+            &json!(["input", "enrollments", "1", "userSourcedId"]),
+        ],
+        "{errors:?}"
+    );
+    assert_eq!(errors[0]["code"], "INVALID");
+    assert_eq!(errors[0]["message"], "not an email address (not-an-email)");
+    // Read back: the good rows are there, the refused ones are not.
+    let q = "{ learner(sourcedId: \"rw-1\") { givenName email schools { sourcedId } } }";
+    assert_eq!(
+        data(app.gql(&tool, q, json!({})).await)["learner"],
+        json!({"givenName": "Rae", "email": "rw-1@example.org", "schools": [{"sourcedId": "sc-school-001"}]})
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users WHERE sourced_id = 'rw-2'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrollments WHERE sourced_id IN ('rw-e1', 'rw-e2')").await, 1);
+
+    // The same rows again: nothing to write, nothing in the feed, no date moved.
+    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let dlm = scalar(&app, "SELECT CAST(date_last_modified AS TEXT) FROM users WHERE sourced_id = 'rw-1'").await;
+    let again = json!({"users": [student("rw-1", "Rae", "sc-school-001")],
+        "enrollments": [{"sourcedId": "rw-e1", "classSourcedId": "sc-c-001-06-math-s1", "userSourcedId": "rw-1", "role": "student"}]});
+    let d = data(app.gql(&tool, UPSERT, json!({"i": again})).await);
+    let outcomes: Vec<&Value> =
+        d["upsertRoster"]["results"].as_array().unwrap().iter().map(|r| &r["outcome"]).collect();
+    assert_eq!(outcomes, [&json!("UNCHANGED"), &json!("UNCHANGED")]);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
+    assert_eq!(scalar(&app, "SELECT CAST(date_last_modified AS TEXT) FROM users WHERE sourced_id = 'rw-1'").await, dlm);
+
+    // Older than what is stored: ignored, and the name stays.
+    let mut stale = student("rw-1", "Stale", "sc-school-001");
+    stale["dateLastModified"] = json!("2001-01-01T00:00:00Z");
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [stale]}})).await);
+    assert_eq!(d["upsertRoster"]["results"][0]["outcome"], "IGNORED_STALE");
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'rw-1'").await.as_deref(), Some("Rae"));
+
+    // A changed role list replaces the roles: the student moves to the second school.
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [student("rw-1", "Rae", "sc-school-002")]}})).await);
+    assert_eq!(d["upsertRoster"]["results"][0]["outcome"], "UPDATED");
+    assert_eq!(data(app.gql(&tool, q, json!({})).await)["learner"]["schools"], json!([{"sourcedId": "sc-school-002"}]));
+
+    // A deletion tombstones the student and ends their enrollment.
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"deletions": [{"type": "USER", "sourcedId": "rw-1"}]}})).await);
+    assert_eq!(
+        d["upsertRoster"]["results"],
+        json!([{"type": "USER", "index": 0, "sourcedId": "rw-1", "outcome": "DELETED"}])
+    );
+    assert_eq!(
+        scalar(&app, "SELECT status FROM users WHERE sourced_id = 'rw-1'").await.as_deref(),
+        Some("tobedeleted")
+    );
+    assert_eq!(
+        scalar(&app, "SELECT status FROM enrollments WHERE sourced_id = 'rw-e1'").await.as_deref(),
+        Some("tobedeleted")
+    );
+}
+
+#[tokio::test]
+async fn a_writer_limited_to_a_school_writes_only_within_it() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let school2 = app.token("roster.read roster.write", &["sc-school-002"]).await;
+    let users_before = count(&app, "SELECT COUNT(*) FROM users").await;
+    let taken = scalar(
+        &app,
+        "SELECT u.sourced_id FROM users u JOIN user_orgs m ON m.user_id = u.id JOIN orgs o ON o.id = m.org_id \
+         WHERE u.role = 'student' AND o.sourced_id = 'sc-school-001' ORDER BY u.id LIMIT 1",
+    )
+    .await
+    .unwrap();
+
+    // A student of the other school, a role there, a new student with no role of its own.
+    let mut orphan = student("rw-9", "Orphan", "sc-school-002");
+    orphan["roles"] = json!([]);
+    let input = json!({"users": [
+        student(&taken, "Taken", "sc-school-002"),
+        student("rw-8", "Elsewhere", "sc-school-001"),
+        orphan,
+        student("rw-7", "Mine", "sc-school-002"),
+    ]});
+    let d = data(app.gql(&school2, UPSERT, json!({"i": input})).await);
+    assert_eq!(
+        d["upsertRoster"]["results"],
+        json!([{"type": "USER", "index": 3, "sourcedId": "rw-7", "outcome": "CREATED"}])
+    );
+    let errors: Vec<(Value, Value)> = d["upsertRoster"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].clone(), e["code"].clone()))
+        .collect();
+    assert!(errors.contains(&(json!(["input", "users", "0", "sourcedId"]), json!("CONFLICT"))), "{errors:?}");
+    assert!(errors.contains(&(json!(["input", "users", "1", "roles"]), json!("INVALID"))), "{errors:?}");
+    assert!(
+        errors.contains(&(json!(["input", "users", "1", "roles", "0", "orgSourcedId"]), json!("NOT_FOUND"))),
+        "{errors:?}"
+    );
+    assert!(errors.contains(&(json!(["input", "users", "2", "sourcedId"]), json!("INVALID"))), "{errors:?}");
+    // Read back: only the school's own new student was written; the other school's is as it was.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users").await, users_before + 1);
+    let name = scalar(&app, &format!("SELECT given_name FROM users WHERE sourced_id = '{taken}'")).await;
+    assert!(name.as_deref().is_some_and(|n| n != "Taken"), "{name:?}");
+
+    // Orgs and academic sessions are the district's.
+    let res = app
+        .gql(&school2, UPSERT, json!({"i": {"orgs": [{"sourcedId": "rw-school", "name": "New", "type": "school", "parentSourcedId": "sc-district"}]}}))
+        .await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orgs WHERE sourced_id = 'rw-school'").await, 0);
+    // And a caller without roster.write writes nothing at all.
+    let reader = app.token("roster.read", &[]).await;
+    let res = app.gql(&reader, UPSERT, json!({"i": {"users": [student("rw-6", "No", "sc-school-001")]}})).await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users WHERE sourced_id = 'rw-6'").await, 0);
+}
