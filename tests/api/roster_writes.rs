@@ -160,6 +160,37 @@ async fn a_writer_limited_to_a_school_writes_only_within_it() {
     let name = scalar(&app, &format!("SELECT given_name FROM users WHERE sourced_id = '{taken}'")).await;
     assert!(name.as_deref().is_some_and(|n| n != "Taken"), "{name:?}");
 
+    // A teacher of both schools is not the second school's alone to change or delete.
+    let district = app.token("roster.read roster.write", &[]).await;
+    let shared = json!({"sourcedId": "rw-shared", "givenName": "Sam", "familyName": "Both", "email": "sam@example.org",
+        "roles": [{"roleType": "primary", "role": "teacher", "orgSourcedId": "sc-school-001"},
+                  {"roleType": "secondary", "role": "teacher", "orgSourcedId": "sc-school-002"}]});
+    let d = data(app.gql(&district, UPSERT, json!({"i": {"users": [shared]}})).await);
+    assert_eq!(d["upsertRoster"]["results"][0]["outcome"], "CREATED", "{d}");
+    let hijack = json!({"sourcedId": "rw-shared", "givenName": "Sam", "familyName": "Both", "email": "me@attacker.example",
+        "roles": [{"roleType": "primary", "role": "principal", "orgSourcedId": "sc-school-002"}]});
+    let d = data(app.gql(&school2, UPSERT, json!({"i": {"users": [hijack]}})).await);
+    assert_eq!(d["upsertRoster"]["results"], json!([]), "{d}");
+    assert_eq!(d["upsertRoster"]["userErrors"][0]["code"], "CONFLICT", "{d}");
+    let delete = json!({"i": {"deletions": [{"type": "USER", "sourcedId": "rw-shared"}]}});
+    let d = data(app.gql(&school2, UPSERT, delete).await);
+    assert_eq!(d["upsertRoster"]["results"], json!([]), "{d}");
+    assert_eq!(d["upsertRoster"]["userErrors"][0]["code"], "NOT_FOUND", "{d}");
+    assert_eq!(
+        scalar(&app, "SELECT email || ' ' || role || ' ' || status FROM users WHERE sourced_id = 'rw-shared'")
+            .await
+            .as_deref(),
+        Some("sam@example.org teacher active")
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM user_orgs m JOIN users u ON u.id = m.user_id WHERE u.sourced_id = 'rw-shared'"
+        )
+        .await,
+        2
+    );
+
     // Orgs and academic sessions are the district's.
     let res = app
         .gql(&school2, UPSERT, json!({"i": {"orgs": [{"sourcedId": "rw-school", "name": "New", "type": "school", "parentSourcedId": "sc-district"}]}}))

@@ -58,6 +58,8 @@ pub fn roster_write_scope(p: &Principal, district_records: bool) -> AppResult<Op
     }
     match &p.orgs {
         crate::auth::OrgAccess::All => Ok(None),
+        // Granted a root org (a signed-in district administrator): the whole district.
+        crate::auth::OrgAccess::Only { ancestors, .. } if ancestors.is_empty() && district_records => Ok(None),
         crate::auth::OrgAccess::Only { .. } if district_records => Err(AppError::Forbidden(
             "orgs and academic sessions are the district's: writing them needs district-wide access".into(),
         )),

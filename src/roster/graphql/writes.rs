@@ -549,7 +549,7 @@ impl RosterWriteMutation {
             .filter(|e| e.school_sourced_id.is_none() && !schools.contains_key(&e.class_sourced_id))
             .map(|e| e.class_sourced_id.clone())
             .collect();
-        schools.extend(records::schools_of(db, &unknown).await?);
+        schools.extend(records::schools_of(db, &unknown, scope.as_deref()).await?);
         let files = build(&input, &memberships, &schools);
         let mut bytes = BTreeMap::new();
         for (kind, f) in &files {

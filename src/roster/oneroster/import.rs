@@ -546,9 +546,8 @@ impl<'s> Run<'s> {
                     self.outside.insert((Kind::Orgs, sid.clone()));
                 }
             }
-            for sid in self.names.sessions.values() {
-                self.outside.insert((Kind::AcademicSessions, sid.clone()));
-            }
+            // Academic sessions are the district's: a limited writer names them (a class's
+            // terms) but never writes them (the policy refuses before the engine runs).
             for (sid, org) in &courses_of {
                 if outside(org) {
                     self.outside.insert((Kind::Courses, sid.clone()));
@@ -565,7 +564,9 @@ impl<'s> Run<'s> {
                 }
             }
             for sid in self.names.users.values() {
-                if self.user_orgs.get(sid).is_none_or(|orgs| orgs.iter().all(|o| outside(o))) {
+                // A person who belongs anywhere else (or nowhere) is not the writer's to change:
+                // their role, email or status would reach beyond its orgs.
+                if self.user_orgs.get(sid).is_none_or(|orgs| orgs.iter().any(|o| outside(o))) {
                     self.outside.insert((Kind::Users, sid.clone()));
                 }
             }
@@ -667,6 +668,10 @@ impl<'s> Run<'s> {
                 check("classSourcedId", Kind::Classes, &r.class);
                 check("userSourcedId", Kind::Users, &r.user);
                 check("schoolSourcedId", Kind::Orgs, &r.school);
+                // Guardians are rostered as agents, never as members of a class.
+                if self.user_role(&r.user) == Role::Guardian {
+                    row.fail("userSourcedId", "a guardian, parent or relative can't be enrolled in a class", &r.user);
+                }
             }
         }
     }
@@ -765,7 +770,14 @@ impl<'s> Run<'s> {
                         Some(seen) if self.has_file(kind) => seen.contains_key(*sid),
                         _ => in_file.contains(*sid),
                     };
-                    self.live(kind, e) && !present && !self.invalid.contains(&(kind, (*sid).clone()))
+                    // 1.1: the memberships of a user row skipped as invalid stay as they are.
+                    let user_skipped = kind == Kind::Roles
+                        && self
+                            .memberships
+                            .get(*sid)
+                            .and_then(|(u, _)| self.names.users.get(u))
+                            .is_some_and(|u| self.invalid.contains(&(Kind::Users, u.clone())));
+                    self.live(kind, e) && !present && !user_skipped && !self.invalid.contains(&(kind, (*sid).clone()))
                 })
                 .map(|(sid, _)| sid.clone())
                 .collect();
@@ -867,7 +879,7 @@ impl<'s> Run<'s> {
         }
         let sent = row.datetime("dateLastModified");
         if self.outside.contains(&(kind, sid.to_owned())) {
-            let msg = format!("this sourcedId belongs to a record of {} outside your orgs", kind.name());
+            let msg = "this sourcedId is already in use and cannot be assigned here".to_owned();
             row.fail_as(Code::Conflict, "sourcedId", msg, sid);
         }
         let stale = self.opts.stale_check

@@ -404,7 +404,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 subject_codes: row.list("subjectCodes"),
                 periods: row.list("periods"),
             };
-            if rec.terms.is_empty() && row.opt("termSourcedIds").is_none() {
+            if rec.terms.is_empty() {
                 row.fail("termSourcedIds", "required value missing", "");
             }
             Rec::Class(rec)
@@ -1062,14 +1062,22 @@ pub async fn memberships_of(
 }
 
 /// The schools (sourcedIds) of these classes, by class sourcedId.
-pub async fn schools_of(db: &impl ConnectionTrait, classes: &[String]) -> AppResult<HashMap<String, String>> {
+/// With `scope`, only classes of those orgs.
+pub async fn schools_of(
+    db: &impl ConnectionTrait,
+    classes: &[String],
+    scope: Option<&[i64]>,
+) -> AppResult<HashMap<String, String>> {
     use sea_orm::{ColumnTrait, QueryFilter};
     let mut out = HashMap::new();
     for chunk in classes.chunks(500) {
-        let found = class::Entity::find()
+        let found: Vec<class::Model> = class::Entity::find()
             .filter(class::Column::SourcedId.is_in(chunk.iter().map(String::as_str)))
             .all(db)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|c| scope.is_none_or(|s| s.contains(&c.org_id)))
+            .collect();
         let orgs: HashMap<i64, String> = org::Entity::find()
             .filter(org::Column::Id.is_in(found.iter().map(|c| c.org_id)))
             .all(db)
