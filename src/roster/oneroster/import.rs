@@ -177,6 +177,9 @@ struct Existing {
 /// Rows per INSERT (SQLite binds at most 32,766 values a statement; users have 24 columns).
 const BATCH: usize = 1000;
 
+/// Stored enrollments read per statement when an import loads what the database holds.
+const ENROLLMENT_PAGE: u64 = 20_000;
+
 /// Imports the set at `path`. Errors are for what prevents an import from running at all
 /// (an unreadable path, a database failure); problems in the files are in the report.
 pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyhow::Result<Report> {
@@ -480,26 +483,21 @@ impl<'s> Run<'s> {
     async fn load(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
         self.names = Names::load(txn).await?;
         for kind in Kind::ALL {
-            let stored = records::load(txn, kind, &self.names).await?;
-            let mut map = HashMap::with_capacity(stored.len());
-            for s in stored {
-                let role = match &s.rec {
-                    Rec::User(u) => u.role,
-                    _ => Role::Student,
+            let mut map = HashMap::new();
+            // Enrollments a page at a time: only their fingerprints are kept.
+            let mut after = 0;
+            loop {
+                let stored = if kind == Kind::Enrollments {
+                    records::load_enrollments(txn, &self.names, after, Some(ENROLLMENT_PAGE)).await?
+                } else {
+                    records::load(txn, kind, &self.names).await?
                 };
-                if let Rec::Class(c) = &s.rec {
-                    self.class_school.insert(s.sourced_id.clone(), c.school.clone());
+                let done = kind != Kind::Enrollments || (stored.len() as u64) < ENROLLMENT_PAGE;
+                after = stored.last().map_or(after, |s| s.id);
+                self.keep(&mut map, stored);
+                if done {
+                    break;
                 }
-                map.insert(
-                    s.sourced_id,
-                    Existing {
-                        id: s.id,
-                        active: s.active,
-                        fingerprint: s.rec.fingerprint(),
-                        role,
-                        modified: s.modified,
-                    },
-                );
             }
             self.existing.insert(kind, map);
         }
@@ -592,6 +590,23 @@ impl<'s> Run<'s> {
             self.ids.insert(kind, map.iter().map(|(id, sid)| (sid.clone(), *id)).collect());
         }
         Ok(())
+    }
+
+    /// Keeps what import needs of stored records: their ids, status and fingerprints.
+    fn keep(&mut self, map: &mut HashMap<String, Existing>, stored: Vec<records::Stored>) {
+        for s in stored {
+            let role = match &s.rec {
+                Rec::User(u) => u.role,
+                _ => Role::Student,
+            };
+            if let Rec::Class(c) = &s.rec {
+                self.class_school.insert(s.sourced_id.clone(), c.school.clone());
+            }
+            map.insert(
+                s.sourced_id,
+                Existing { id: s.id, active: s.active, fingerprint: s.rec.fingerprint(), role, modified: s.modified },
+            );
+        }
     }
 
     /// Whether `sid` names a live record of `kind` once this import is applied.

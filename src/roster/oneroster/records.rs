@@ -989,40 +989,53 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 })
                 .collect()
         }
-        Kind::Enrollments => {
-            let class_school: HashMap<i64, i64> = {
-                use sea_orm::QuerySelect;
-                let rows: Vec<(i64, i64)> = class::Entity::find()
-                    .select_only()
-                    .columns([class::Column::Id, class::Column::OrgId])
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                rows.into_iter().collect()
-            };
-            enrollment::Entity::find()
-                .order_by_asc(enrollment::Column::Id)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|m| Stored {
-                    id: m.id,
-                    active: active(m.status),
-                    modified: m.date_last_modified,
-                    rec: Rec::Enrollment(EnrollmentRec {
-                        class: name(&n.classes, m.class_id),
-                        school: class_school.get(&m.class_id).map(|o| name(&n.orgs, *o)).unwrap_or_default(),
-                        user: name(&n.users, m.user_id),
-                        role: m.role,
-                        primary: m.is_primary,
-                        begin_date: m.begin_date,
-                        end_date: m.end_date,
-                    }),
-                    sourced_id: m.sourced_id,
-                })
-                .collect()
-        }
+        Kind::Enrollments => load_enrollments(db, n, 0, None).await?,
     })
+}
+
+/// Stored enrollments after id `after` (at most `limit`), so that a district's hundreds of
+/// thousands can be read a page at a time.
+pub async fn load_enrollments(
+    db: &impl ConnectionTrait,
+    n: &Names,
+    after: i64,
+    limit: Option<u64>,
+) -> AppResult<Vec<Stored>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let active = |s: Status| s == Status::Active;
+    let class_school: HashMap<i64, i64> = {
+        let rows: Vec<(i64, i64)> = class::Entity::find()
+            .select_only()
+            .columns([class::Column::Id, class::Column::OrgId])
+            .into_tuple()
+            .all(db)
+            .await?;
+        rows.into_iter().collect()
+    };
+    let mut q =
+        enrollment::Entity::find().filter(enrollment::Column::Id.gt(after)).order_by_asc(enrollment::Column::Id);
+    if let Some(limit) = limit {
+        q = q.limit(limit);
+    }
+    Ok(q.all(db)
+        .await?
+        .into_iter()
+        .map(|m| Stored {
+            id: m.id,
+            active: active(m.status),
+            modified: m.date_last_modified,
+            rec: Rec::Enrollment(EnrollmentRec {
+                class: name(&n.classes, m.class_id),
+                school: class_school.get(&m.class_id).map(|o| name(&n.orgs, *o)).unwrap_or_default(),
+                user: name(&n.users, m.user_id),
+                role: m.role,
+                primary: m.is_primary,
+                begin_date: m.begin_date,
+                end_date: m.end_date,
+            }),
+            sourced_id: m.sourced_id,
+        })
+        .collect())
 }
 
 /// The (effective) sourcedIds of these users' roles, by user sourcedId; with `scope`, only
