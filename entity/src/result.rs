@@ -27,6 +27,17 @@ pub struct Model {
     pub status: crate::Status,
     pub created_at: ChronoDateTimeUtc,
     pub date_last_modified: ChronoDateTimeUtc,
+    /// A OneRoster result's line item (results imported from the SIS's gradebook).
+    pub line_item_id: Option<i64>,
+    pub class_id: Option<i64>,
+    /// OneRoster `scoreStatus`: only `fully graded` results are evidence of mastery.
+    pub score_status: Option<String>,
+    pub text_score: Option<String>,
+    pub score_date: Option<ChronoDate>,
+    pub in_progress: Option<bool>,
+    pub incomplete: Option<bool>,
+    pub late: Option<bool>,
+    pub missing: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

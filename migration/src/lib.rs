@@ -43,6 +43,7 @@ mod m20261201_000036_create_win_reviews;
 mod m20261201_000037_create_win_assignments;
 mod m20261203_000038_alter_orgs_and_win_for_corrections;
 mod m20261203_000039_oneroster_csv;
+mod m20261203_000040_oneroster_gradebook;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000037_create_win_assignments::Migration),
             Box::new(m20261203_000038_alter_orgs_and_win_for_corrections::Migration),
             Box::new(m20261203_000039_oneroster_csv::Migration),
+            Box::new(m20261203_000040_oneroster_gradebook::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{mastery, result};
+use entity::{competency, mastery, result};
 
 use super::{
     loaders::ProgressLoaders,
@@ -55,8 +55,23 @@ async fn counted_toward(ctx: &Context<'_>, r: &result::Model) -> async_graphql::
     if let Some(id) = r.competency_id {
         return Ok(prl(ctx)?.competencies.load_one(id).await?.map(Competency).into_iter().collect());
     }
-    let Some(item) = r.item_id else { return Ok(vec![]) };
-    Ok(pl(ctx)?.competencies.load_one(item).await?.unwrap_or_default().into_iter().map(Competency).collect())
+    if let Some(item) = r.item_id {
+        return Ok(pl(ctx)?
+            .competencies
+            .load_one(item)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Competency)
+            .collect());
+    }
+    // A gradebook result counts toward what its line item assesses once fully graded.
+    match r.line_item_id {
+        Some(line) if super::mastery::is_graded(r) => {
+            Ok(prl(ctx)?.by_line_item.load_one(line).await?.unwrap_or_default().into_iter().map(Competency).collect())
+        }
+        _ => Ok(vec![]),
+    }
 }
 
 /// A teacher's override of a result.
@@ -200,12 +215,21 @@ impl Mastery {
         let all = prl(ctx)?.results_by_learner.load_one(self.0.learner_id).await?.unwrap_or_default();
         let items: Vec<i64> = all.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
         let links = pl(ctx)?.competencies.load_many(items).await?;
+        let lines: Vec<i64> = all
+            .iter()
+            .filter(|r| r.competency_id.is_none() && r.item_id.is_none() && super::mastery::is_graded(r))
+            .filter_map(|r| r.line_item_id)
+            .collect();
+        let line_links = prl(ctx)?.by_line_item.load_many(lines).await?;
+        let assesses =
+            |cs: Option<&Vec<competency::Model>>| cs.is_some_and(|cs| cs.iter().any(|c| c.id == self.0.competency_id));
         Ok(all
             .into_iter()
-            .filter(|r| match (r.competency_id, r.item_id) {
-                (Some(c), _) => c == self.0.competency_id,
-                (None, Some(i)) => links.get(&i).is_some_and(|cs| cs.iter().any(|c| c.id == self.0.competency_id)),
-                (None, None) => false,
+            .filter(|r| match (r.competency_id, r.item_id, r.line_item_id) {
+                (Some(c), _, _) => c == self.0.competency_id,
+                (None, Some(i), _) => assesses(links.get(&i)),
+                (None, None, Some(l)) => super::mastery::is_graded(r) && assesses(line_links.get(&l)),
+                (None, None, None) => false,
             })
             .map(ResultNode)
             .collect())

@@ -1,11 +1,48 @@
 //! DataLoaders for results and mastery below learners and items.
 
-use std::sync::Arc;
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
+use async_graphql::dataloader::Loader;
 use entity::{Status, competency, competency_framework, mastery, result};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, Order};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
 
-use crate::loader::{ById, ByParent, Cached, cached};
+use crate::{
+    error::db_error,
+    loader::{ById, ByParent, Cached, cached},
+};
+
+/// The competencies a gradebook line item assesses (its learning objectives matched by CASE
+/// identifier), by line item id.
+pub struct CompetenciesByLineItem(DatabaseConnection);
+
+impl Loader<i64> for CompetenciesByLineItem {
+    type Value = Vec<competency::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let keys: BTreeSet<i64> = keys.iter().copied().collect();
+        let links = super::mastery::line_item_links(&self.0, &keys).await?;
+        let comps: HashMap<i64, competency::Model> = competency::Entity::find()
+            .filter(competency::Column::Id.is_in(links.values().flatten().copied()))
+            .all(&self.0)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        Ok(links
+            .into_iter()
+            .map(|(line, ids)| {
+                let mut v: Vec<competency::Model> = ids.iter().filter_map(|c| comps.get(c).cloned()).collect();
+                v.sort_by_key(|c| c.id);
+                (line, v)
+            })
+            .collect())
+    }
+}
 
 #[derive(Clone)]
 pub struct ProgressLoaders {
@@ -17,6 +54,7 @@ pub struct ProgressLoaders {
     pub mastery: Arc<Cached<ByParent<mastery::Entity>>>,
     pub competencies: Arc<Cached<ById<competency::Entity>>>,
     pub frameworks: Arc<Cached<ById<competency_framework::Entity>>>,
+    pub by_line_item: Arc<Cached<CompetenciesByLineItem>>,
 }
 
 /// Active results grouped by `parent`, newest first.
@@ -36,6 +74,7 @@ impl ProgressLoaders {
             )),
             competencies: Arc::new(cached(ById::new(db))),
             frameworks: Arc::new(cached(ById::new(db))),
+            by_line_item: Arc::new(cached(CompetenciesByLineItem(db.clone()))),
         }
     }
 
@@ -46,5 +85,6 @@ impl ProgressLoaders {
         self.mastery.clear();
         self.competencies.clear();
         self.frameworks.clear();
+        self.by_line_item.clear();
     }
 }

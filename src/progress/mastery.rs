@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    Calculation, ItemState, Status, competency, competency_framework, mastery, playlist, playlist_item,
-    playlist_item_competency, playlist_item_transition, result,
+    Calculation, ItemState, Status, competency, competency_framework, line_item_objective, mastery, playlist,
+    playlist_item, playlist_item_competency, playlist_item_transition, result,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -109,24 +109,42 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
         .filter(result::Column::LearnerId.is_in(learners.iter().copied()))
         .filter(result::Column::Status.eq(Status::Active))
         .filter(
-            Condition::any().add(result::Column::CompetencyId.is_in(comps.iter().copied())).add(
-                Condition::all()
-                    .add(result::Column::CompetencyId.is_null())
-                    .add(result::Column::ItemId.in_subquery(items_of_comps)),
-            ),
+            Condition::any()
+                .add(result::Column::CompetencyId.is_in(comps.iter().copied()))
+                .add(
+                    Condition::all()
+                        .add(result::Column::CompetencyId.is_null())
+                        .add(result::Column::ItemId.in_subquery(items_of_comps)),
+                )
+                .add(
+                    Condition::all()
+                        .add(result::Column::CompetencyId.is_null())
+                        .add(result::Column::ItemId.is_null())
+                        .add(graded())
+                        .add(result::Column::LineItemId.in_subquery(line_items_of(&comps))),
+                ),
         )
         .all(txn)
         .await?;
     let item_ids: BTreeSet<i64> =
         results.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
     let links = item_links(txn, &item_ids).await?;
+    let line_ids: BTreeSet<i64> = results
+        .iter()
+        .filter(|r| r.competency_id.is_none() && r.item_id.is_none())
+        .filter_map(|r| r.line_item_id)
+        .collect();
+    let line_links = line_item_links(txn, &line_ids).await?;
     let mut evidence: HashMap<(i64, i64), Vec<Evidence>> = HashMap::new();
     for r in &results {
         let e = Evidence { value: effective(r), at: r.occurred_at, result_id: r.id };
         let targets: Vec<i64> = match (r.competency_id, r.item_id) {
             (Some(c), _) => vec![c],
             (None, Some(item)) => links.get(&item).cloned().unwrap_or_default(),
-            (None, None) => vec![],
+            (None, None) => match r.line_item_id {
+                Some(l) if is_graded(r) => line_links.get(&l).cloned().unwrap_or_default(),
+                _ => vec![],
+            },
         };
         for c in targets {
             if pairs.contains(&(r.learner_id, c)) {
@@ -196,6 +214,80 @@ pub async fn item_links(txn: &impl ConnectionTrait, items: &BTreeSet<i64>) -> Ap
         .await?;
     for r in rows {
         out.entry(r.item_id).or_default().push(r.competency_id);
+    }
+    Ok(out)
+}
+
+/// Whether a gradebook result is evidence of mastery: fully graded, with a score on the line
+/// item's range (the import sets `score_max` only then).
+pub fn is_graded(r: &result::Model) -> bool {
+    r.score_status.as_deref() == Some(FULLY_GRADED) && r.score_max.is_some()
+}
+
+/// OneRoster's `scoreStatus` of a result that is final.
+pub const FULLY_GRADED: &str = "fully graded";
+
+fn graded() -> Condition {
+    Condition::all().add(result::Column::ScoreStatus.eq(FULLY_GRADED)).add(result::Column::ScoreMax.is_not_null())
+}
+
+/// The active objectives of line items that name one of `comps` by its CASE identifier.
+fn line_items_of(comps: &BTreeSet<i64>) -> sea_orm::sea_query::SelectStatement {
+    let case_ids = Query::select()
+        .column(competency::Column::SourceId)
+        .from(competency::Entity)
+        .and_where(competency::Column::Id.is_in(comps.iter().copied()))
+        .to_owned();
+    Query::select()
+        .column(line_item_objective::Column::LineItemId)
+        .from(line_item_objective::Entity)
+        .and_where(line_item_objective::Column::Status.eq(Status::Active))
+        .and_where(line_item_objective::Column::ObjectiveId.in_subquery(case_ids))
+        .to_owned()
+}
+
+/// The competencies each line item assesses: its active learning objectives matched to the
+/// district's active competencies by CASE identifier.
+pub async fn line_item_links(
+    txn: &impl ConnectionTrait,
+    line_items: &BTreeSet<i64>,
+) -> AppResult<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    if line_items.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<i64> = line_items.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        let objectives: Vec<(i64, String)> = line_item_objective::Entity::find()
+            .select_only()
+            .columns([line_item_objective::Column::LineItemId, line_item_objective::Column::ObjectiveId])
+            .filter(line_item_objective::Column::LineItemId.is_in(chunk.iter().copied()))
+            .filter(line_item_objective::Column::Status.eq(Status::Active))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let wanted: BTreeSet<&str> = objectives.iter().map(|o| o.1.as_str()).collect();
+        let comps: Vec<(i64, String)> = competency::Entity::find()
+            .select_only()
+            .columns([competency::Column::Id, competency::Column::SourceId])
+            .filter(competency::Column::SourceId.is_in(wanted))
+            .filter(competency::Column::Status.eq(Status::Active))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let mut by_case: HashMap<&str, Vec<i64>> = HashMap::new();
+        for (id, case) in &comps {
+            by_case.entry(case.as_str()).or_default().push(*id);
+        }
+        for (line, objective) in &objectives {
+            let found = by_case.get(objective.as_str()).into_iter().flatten().copied();
+            let entry = out.entry(*line).or_default();
+            for c in found {
+                if !entry.contains(&c) {
+                    entry.push(c);
+                }
+            }
+        }
     }
     Ok(out)
 }

@@ -148,5 +148,62 @@ async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BT
         let links = crate::progress::mastery::item_links(txn, &BTreeSet::from([item])).await?;
         out.extend(links.get(&item).into_iter().flatten().map(|c| (r.learner_id, *c)));
     }
+    if r.competency_id.is_none()
+        && r.item_id.is_none()
+        && crate::progress::mastery::is_graded(r)
+        && let Some(line) = r.line_item_id
+    {
+        let links = crate::progress::mastery::line_item_links(txn, &BTreeSet::from([line])).await?;
+        out.extend(links.get(&line).into_iter().flatten().map(|c| (r.learner_id, *c)));
+    }
     Ok(out)
+}
+
+/// Marks results `tobedeleted` (a gradebook import's deletions) and recomputes the masteries
+/// they bore on. Returns what others must hear of.
+pub(crate) async fn retire(txn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Effects> {
+    let mut effects = Effects::default();
+    let mut pairs = BTreeSet::new();
+    let now = crate::db::now();
+    for chunk in ids.chunks(500) {
+        let rows = result::Entity::find()
+            .filter(result::Column::Id.is_in(chunk.iter().copied()))
+            .filter(result::Column::Status.eq(Status::Active))
+            .all(txn)
+            .await?;
+        result::Entity::update_many()
+            .col_expr(result::Column::Status, Expr::value(Status::ToBeDeleted))
+            .col_expr(result::Column::DateLastModified, Expr::value(now))
+            .filter(result::Column::Id.is_in(rows.iter().map(|r| r.id)))
+            .exec(txn)
+            .await?;
+        let items: BTreeSet<i64> =
+            rows.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
+        let lines: BTreeSet<i64> = rows
+            .iter()
+            .filter(|r| r.competency_id.is_none() && r.item_id.is_none() && crate::progress::mastery::is_graded(r))
+            .filter_map(|r| r.line_item_id)
+            .collect();
+        let item_links = crate::progress::mastery::item_links(txn, &items).await?;
+        let line_links = crate::progress::mastery::line_item_links(txn, &lines).await?;
+        for r in &rows {
+            let comps = match (r.competency_id, r.item_id, r.line_item_id) {
+                (Some(c), _, _) => vec![c],
+                (None, Some(i), _) => item_links.get(&i).cloned().unwrap_or_default(),
+                (None, None, Some(l)) => line_links.get(&l).cloned().unwrap_or_default(),
+                (None, None, None) => vec![],
+            };
+            pairs.extend(comps.into_iter().map(|c| (r.learner_id, c)));
+            effects.changes.push(Change {
+                entity: ChangeEntity::Result,
+                id: r.id,
+                org_id: None,
+                person_id: Some(r.learner_id),
+                deleted: true,
+            });
+            effects.events.push(Event { kind: EventKind::Result, id: r.id, learner_id: r.learner_id });
+        }
+    }
+    effects.extend(crate::progress::mastery::recompute(txn, pairs).await?);
+    Ok(effects)
 }

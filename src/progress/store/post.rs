@@ -3,14 +3,22 @@
 
 use super::*;
 
-struct Resolved {
-    index: usize,
-    model: result::ActiveModel,
-    sourced_id: String,
-    hash: String,
-    learner_id: i64,
-    occurred_at: DateTime<Utc>,
-    pairs: Vec<i64>,
+/// A result ready to store: checked, its references resolved.
+pub(crate) struct Resolved {
+    /// Its position in the caller's batch, which outcomes are keyed by.
+    pub index: usize,
+    pub model: result::ActiveModel,
+    pub sourced_id: String,
+    /// What tells a retry (the same result again) from a change.
+    pub hash: String,
+    pub learner_id: i64,
+    /// When the result happened: a later one replaces it, an earlier one is stale.
+    pub occurred_at: DateTime<Utc>,
+    /// The competencies it is evidence for.
+    pub pairs: Vec<i64>,
+    /// The same result sent again brings it back if it was deleted (a SIS gradebook, whose
+    /// files are the truth); a tool's retry does not undo a teacher's deletion.
+    pub revive: bool,
 }
 
 /// Everything needed to resolve a batch's references in a few statements.
@@ -223,7 +231,16 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         date_last_modified: Set(now),
         ..Default::default()
     };
-    Ok(Resolved { index, model, sourced_id: r.sourced_id.clone(), hash, learner_id: learner.id, occurred_at, pairs })
+    Ok(Resolved {
+        index,
+        model,
+        sourced_id: r.sourced_id.clone(),
+        hash,
+        learner_id: learner.id,
+        occurred_at,
+        pairs,
+        revive: false,
+    })
 }
 
 trait Micros {
@@ -299,7 +316,39 @@ pub async fn post(
     }
 
     let txn = crate::db::begin_write(db).await?;
+    let (outcomes, effects) = store(&txn, &poster, &good).await?;
+    let ids: Vec<i64> = outcomes.values().map(|(_, id)| *id).collect();
+    let mut stored: HashMap<i64, result::Model> = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        for r in result::Entity::find().filter(result::Column::Id.is_in(chunk.iter().copied())).all(&txn).await? {
+            stored.insert(r.id, r);
+        }
+    }
+    let staged = effects.finish(&txn, bus).await?;
+    txn.commit().await?;
+    staged.sent();
+    let mut posted: Vec<Posted> = good
+        .iter()
+        .filter_map(|g| {
+            let (outcome, id) = outcomes.get(&g.index)?;
+            Some(Posted { index: g.index, outcome: *outcome, result: stored.get(id)?.clone() })
+        })
+        .collect();
+    posted.sort_by_key(|p| p.index);
+    errors.sort_by_key(|e| e.0);
+    p.reveal(posted.iter().map(|r| r.result.learner_id));
+    Ok((posted, errors))
+}
 
+/// Stores checked results in the caller's transaction: new ones inserted, stored ones
+/// replaced by later ones (a teacher's override kept), retries left alone; the masteries they
+/// bear on recomputed. The outcome and id of each, by its index; and what others must hear of
+/// (not yet staged). `postResults` and the OneRoster gradebook import both write through here.
+pub(crate) async fn store(
+    txn: &impl ConnectionTrait,
+    poster: &str,
+    good: &[Resolved],
+) -> AppResult<(HashMap<usize, (PostOutcome, i64)>, Effects)> {
     let mut outcomes: HashMap<usize, (PostOutcome, i64)> = HashMap::new();
     // New results in multi-row inserts; a sourcedId already stored (by an earlier post or one
     // committing concurrently) is skipped here and compared below.
@@ -329,17 +378,17 @@ pub async fn post(
         ordered.iter().filter(|g| !outcomes.contains_key(&g.index)).map(|g| g.sourced_id.as_str()).collect();
     for chunk in existing_sids.chunks(500) {
         let stored = result::Entity::find()
-            .filter(result::Column::Poster.eq(poster.as_str()))
+            .filter(result::Column::Poster.eq(poster))
             .filter(result::Column::SourcedId.is_in(chunk.iter().copied()))
             .order_by_asc(result::Column::SourcedId)
-            .all(&txn)
+            .all(txn)
             .await?;
         for old in stored {
             let Some(g) = by_sid.get(old.sourced_id.as_str()) else { continue };
             let revived = old.status != Status::Active;
             // The same post again changes nothing, even for a result deleted since: a retry
             // must not bring back what a teacher removed.
-            let outcome = if old.content_hash == g.hash {
+            let outcome = if old.content_hash == g.hash && !(revived && g.revive) {
                 PostOutcome::Unchanged
             } else if g.occurred_at > old.occurred_at || revived {
                 let mut m = g.model.clone();
@@ -362,18 +411,10 @@ pub async fn post(
                             .add(result::Column::OccurredAt.lt(g.occurred_at))
                             .add(result::Column::Status.ne(Status::Active)),
                     )
-                    .exec(&txn)
+                    .exec(txn)
                     .await?;
                 if updated.rows_affected == 1 {
-                    for c in related_competencies(&old) {
-                        pairs.insert((old.learner_id, c));
-                    }
-                    if old.competency_id.is_none()
-                        && let Some(item) = old.item_id
-                    {
-                        let links = crate::progress::mastery::item_links(&txn, &BTreeSet::from([item])).await?;
-                        pairs.extend(links.get(&item).into_iter().flatten().map(|c| (old.learner_id, *c)));
-                    }
+                    pairs.extend(pairs_of(txn, &old).await?);
                     if revived { PostOutcome::Created } else { PostOutcome::Updated }
                 } else {
                     PostOutcome::IgnoredStale
@@ -385,7 +426,7 @@ pub async fn post(
         }
     }
     let mut effects = Effects::default();
-    for g in &good {
+    for g in good {
         if let Some((PostOutcome::Created | PostOutcome::Updated, id)) = outcomes.get(&g.index) {
             pairs.extend(g.pairs.iter().map(|c| (g.learner_id, *c)));
             effects.changes.push(Change {
@@ -398,26 +439,6 @@ pub async fn post(
             effects.events.push(Event { kind: EventKind::Result, id: *id, learner_id: g.learner_id });
         }
     }
-    effects.extend(crate::progress::mastery::recompute(&txn, pairs).await?);
-    let ids: Vec<i64> = outcomes.values().map(|(_, id)| *id).collect();
-    let mut stored: HashMap<i64, result::Model> = HashMap::new();
-    for chunk in ids.chunks(1000) {
-        for r in result::Entity::find().filter(result::Column::Id.is_in(chunk.iter().copied())).all(&txn).await? {
-            stored.insert(r.id, r);
-        }
-    }
-    let staged = effects.finish(&txn, bus).await?;
-    txn.commit().await?;
-    staged.sent();
-    let mut posted: Vec<Posted> = good
-        .iter()
-        .filter_map(|g| {
-            let (outcome, id) = outcomes.get(&g.index)?;
-            Some(Posted { index: g.index, outcome: *outcome, result: stored.get(id)?.clone() })
-        })
-        .collect();
-    posted.sort_by_key(|p| p.index);
-    errors.sort_by_key(|e| e.0);
-    p.reveal(posted.iter().map(|r| r.result.learner_id));
-    Ok((posted, errors))
+    effects.extend(crate::progress::mastery::recompute(txn, pairs).await?);
+    Ok((outcomes, effects))
 }

@@ -196,7 +196,13 @@ impl RosterRecordType {
             Kind::Classes => RosterRecordType::Class,
             Kind::Users => RosterRecordType::User,
             Kind::Enrollments => RosterRecordType::Enrollment,
-            Kind::Roles | Kind::Demographics => return None,
+            Kind::Roles
+            | Kind::Demographics
+            | Kind::Categories
+            | Kind::ScoreScales
+            | Kind::LineItems
+            | Kind::LineItemObjectives
+            | Kind::Results => return None,
         })
     }
 

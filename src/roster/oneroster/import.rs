@@ -17,7 +17,8 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use entity::{
-    Role, Status, academic_session, class, class_term, course, demographic, enrollment, org, user, user_agent, user_org,
+    Role, Status, academic_session, class, class_term, course, demographic, enrollment, gradebook_category, line_item,
+    line_item_objective, org, result, score_scale, user, user_agent, user_org,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -26,6 +27,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{
+    gradebook::{self, Line, LineItemRefs},
     history,
     problems::{Code, Problem, Problems},
     records::{self, Kind, Names, Rec, RoleRec, coarse_role, default_role, role_id},
@@ -34,7 +36,7 @@ use super::{
 };
 use crate::{
     error::AppResult,
-    sync::{Change, ChangeEntity},
+    sync::{Bus, Change, ChangeEntity, Effects},
 };
 
 /// How an import runs.
@@ -255,7 +257,7 @@ pub async fn apply(
         let why = if file == "demographics.csv" {
             "not imported: demographics are imported only with --with-demographics"
         } else {
-            "not imported: learnergraph reads the rostering files"
+            "not imported: learnergraph reads the rostering and gradebook files"
         };
         run.problems.warn(Problem::new(file, 1, "", why, ""));
     }
@@ -279,7 +281,11 @@ pub async fn apply(
             history::interrupted_before(&txn, record).await?;
         }
         crate::sync::record(&txn, &run.changes).await?;
+        // Results' feed entries and live events (on PostgreSQL, notified at the commit to every
+        // replica; a command's own process has no subscribers).
+        let staged = std::mem::take(&mut run.effects).finish(&txn, &Bus::new()).await?;
         txn.commit().await?;
+        staged.sent();
     } else {
         txn.rollback().await?;
         if opts.record {
@@ -335,6 +341,10 @@ struct Run<'s> {
     rows: Vec<RowResult>,
     counts: BTreeMap<Kind, Counts>,
     changes: Vec<Change>,
+    /// What the results pipeline wrote that others must hear of.
+    effects: Effects,
+    /// Results the pipeline found stale (a later version is stored).
+    results_stale: u64,
     now: DateTime<Utc>,
 }
 
@@ -366,6 +376,8 @@ impl<'s> Run<'s> {
             rows: Vec::new(),
             counts: BTreeMap::new(),
             changes: Vec::new(),
+            effects: Effects::default(),
+            results_stale: 0,
             now: crate::db::now(),
         }
     }
@@ -482,8 +494,15 @@ impl<'s> Run<'s> {
     /// What the database holds, read inside the import's transaction.
     async fn load(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
         self.names = Names::load(txn).await?;
+        let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
         for kind in Kind::ALL {
             let mut map = HashMap::new();
+            // The gradebook is read only when the set holds some of it (a roster write never
+            // does), and stored results only when results are imported.
+            if (kind.gradebook() && !gradebook) || (kind == Kind::Results && self.mode(kind) == Mode::Absent) {
+                self.existing.insert(kind, map);
+                continue;
+            }
             // Enrollments a page at a time: only their fingerprints are kept.
             let mut after = 0;
             loop {
@@ -586,6 +605,9 @@ impl<'s> Run<'s> {
             (Kind::Courses, &self.names.courses),
             (Kind::Classes, &self.names.classes),
             (Kind::Users, &self.names.users),
+            (Kind::Categories, &self.names.categories),
+            (Kind::ScoreScales, &self.names.score_scales),
+            (Kind::LineItems, &self.names.line_items),
         ] {
             self.ids.insert(kind, map.iter().map(|(id, sid)| (sid.clone(), *id)).collect());
         }
@@ -686,6 +708,43 @@ impl<'s> Run<'s> {
                 // Guardians are rostered as agents, never as members of a class.
                 if self.user_role(&r.user) == Role::Guardian {
                     row.fail("userSourcedId", "a guardian, parent or relative can't be enrolled in a class", &r.user);
+                }
+            }
+            Rec::Category(_) => {}
+            Rec::ScoreScale(r) => {
+                if let Some(o) = &r.org {
+                    check("orgSourcedId", Kind::Orgs, o);
+                }
+                if let Some(c) = &r.course {
+                    check("courseSourcedId", Kind::Courses, c);
+                }
+                if let Some(c) = &r.class {
+                    check("classSourcedId", Kind::Classes, c);
+                }
+            }
+            Rec::LineItem(r) => {
+                check("classSourcedId", Kind::Classes, &r.class);
+                check("categorySourcedId", Kind::Categories, &r.category);
+                if let Some(s) = &r.session {
+                    let column = match self.set.version {
+                        Version::V1_1 => "gradingPeriodSourcedId",
+                        Version::V1_2 => "academicSessionSourcedId",
+                    };
+                    check(column, Kind::AcademicSessions, s);
+                }
+                if let Some(s) = &r.school {
+                    check("schoolSourcedId", Kind::Orgs, s);
+                }
+            }
+            Rec::Objective(r) => check("lineItemSourcedId", Kind::LineItems, &r.line_item),
+            Rec::Result(r) => {
+                check("lineItemSourcedId", Kind::LineItems, &r.line_item);
+                check("studentSourcedId", Kind::Users, &r.student);
+                if let Some(c) = &r.class {
+                    check("classSourcedId", Kind::Classes, c);
+                }
+                if self.alive(Kind::Users, &r.student) && self.user_role(&r.student) != Role::Student {
+                    row.fail("studentSourcedId", "results are a student's: this user is not a student", &r.student);
                 }
             }
         }
@@ -813,6 +872,12 @@ impl<'s> Run<'s> {
         } else {
             // What deleting users and classes would end, counted.
             self.delete(txn, kind, &deletes, false).await?;
+        }
+        if kind == Kind::Results {
+            // The pipeline knows which changed results a later version stored beats.
+            let stale = std::mem::take(&mut self.results_stale);
+            counts.updated = counts.updated.saturating_sub(stale);
+            counts.stale += stale;
         }
         self.counts.insert(kind, counts);
         Ok(())
@@ -1023,6 +1088,9 @@ impl<'s> Run<'s> {
         let updates = std::mem::take(&mut batch.updates);
         if creates.is_empty() && updates.is_empty() {
             return Ok(());
+        }
+        if kind.gradebook() {
+            return self.flush_gradebook(txn, kind, &creates, &updates).await;
         }
         let now = self.now;
         match kind {
@@ -1285,6 +1353,153 @@ impl<'s> Run<'s> {
                     }
                 }
             }
+            Kind::Categories | Kind::ScoreScales | Kind::LineItems | Kind::LineItemObjectives | Kind::Results => {}
+        }
+        Ok(())
+    }
+
+    /// Writes categories, score scales, line items and their objectives; results go through the
+    /// results pipeline.
+    async fn flush_gradebook(
+        &mut self,
+        txn: &DatabaseTransaction,
+        kind: Kind,
+        creates: &[(String, Rec)],
+        updates: &[(i64, String, Rec)],
+    ) -> anyhow::Result<()> {
+        let now = self.now;
+        match kind {
+            Kind::Categories => {
+                let models = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::Category(r) => Some(gradebook::category_model(None, sid, r, now)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, gradebook_category::Entity, models).await?;
+                for (id, sid, r) in updates {
+                    if let Rec::Category(r) = r {
+                        gradebook_category::Entity::update(gradebook::category_model(Some(*id), sid, r, now))
+                            .exec(txn)
+                            .await?;
+                    }
+                }
+            }
+            Kind::ScoreScales => {
+                let model = |id: Option<i64>, sid: &str, r: &records::ScoreScaleRec| {
+                    let org = r.org.as_deref().and_then(|o| self.id(Kind::Orgs, o));
+                    let course = r.course.as_deref().and_then(|c| self.id(Kind::Courses, c));
+                    let class = r.class.as_deref().and_then(|c| self.id(Kind::Classes, c));
+                    gradebook::score_scale_model(id, sid, r, now, org, course, class)
+                };
+                let models = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::ScoreScale(r) => Some(model(None, sid, r)),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, score_scale::Entity, models).await?;
+                for (id, sid, r) in updates {
+                    if let Rec::ScoreScale(r) = r {
+                        score_scale::Entity::update(model(Some(*id), sid, r)).exec(txn).await?;
+                    }
+                }
+            }
+            Kind::LineItems => {
+                let model = |id: Option<i64>, sid: &str, r: &records::LineItemRec| {
+                    let refs = LineItemRefs {
+                        class: self.id(Kind::Classes, &r.class)?,
+                        category: self.id(Kind::Categories, &r.category),
+                        session: r.session.as_deref().and_then(|s| self.id(Kind::AcademicSessions, s)),
+                        school: r.school.as_deref().and_then(|s| self.id(Kind::Orgs, s)),
+                    };
+                    Some(gradebook::line_item_model(id, sid, r, now, refs))
+                };
+                let models = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::LineItem(r) => model(None, sid, r),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, line_item::Entity, models).await?;
+                for (id, sid, r) in updates {
+                    if let Rec::LineItem(r) = r
+                        && let Some(m) = model(Some(*id), sid, r)
+                    {
+                        line_item::Entity::update(m).exec(txn).await?;
+                    }
+                }
+            }
+            Kind::LineItemObjectives => {
+                let model = |id: Option<i64>, sid: &str, r: &records::ObjectiveRec| {
+                    Some(gradebook::objective_model(id, sid, r, now, self.id(Kind::LineItems, &r.line_item)?))
+                };
+                let models = creates
+                    .iter()
+                    .filter_map(|(sid, r)| match r {
+                        Rec::Objective(r) => model(None, sid, r),
+                        _ => None,
+                    })
+                    .collect();
+                insert(txn, line_item_objective::Entity, models).await?;
+                for (id, sid, r) in updates {
+                    if let Rec::Objective(r) = r
+                        && let Some(m) = model(Some(*id), sid, r)
+                    {
+                        line_item_objective::Entity::update(m).exec(txn).await?;
+                    }
+                }
+            }
+            Kind::Results => {
+                let rows: Vec<(&String, &records::ResultRec)> = creates
+                    .iter()
+                    .map(|(s, r)| (s, r))
+                    .chain(updates.iter().map(|(_, s, r)| (s, r)))
+                    .filter_map(|(s, r)| match r {
+                        Rec::Result(r) => Some((s, r)),
+                        _ => None,
+                    })
+                    .collect();
+                let line_ids: std::collections::BTreeSet<i64> =
+                    rows.iter().filter_map(|(_, r)| self.id(Kind::LineItems, &r.line_item)).collect();
+                let ranges: Vec<(i64, Option<f64>, Option<f64>)> = line_item::Entity::find()
+                    .select_only()
+                    .columns([
+                        line_item::Column::Id,
+                        line_item::Column::ResultValueMin,
+                        line_item::Column::ResultValueMax,
+                    ])
+                    .filter(line_item::Column::Id.is_in(line_ids.iter().copied()))
+                    .into_tuple()
+                    .all(txn)
+                    .await?;
+                let mut links = crate::progress::mastery::line_item_links(txn, &line_ids).await?;
+                let lines: HashMap<i64, Line> = ranges
+                    .into_iter()
+                    .map(|(id, min, max)| {
+                        (id, Line { id, min, max, competencies: links.remove(&id).unwrap_or_default() })
+                    })
+                    .collect();
+                let mut good = Vec::new();
+                for (i, (sid, r)) in rows.iter().enumerate() {
+                    let line = self.id(Kind::LineItems, &r.line_item).and_then(|l| lines.get(&l));
+                    let (Some(line), Some(learner)) = (line, self.id(Kind::Users, &r.student)) else { continue };
+                    let class = r.class.as_deref().and_then(|c| self.id(Kind::Classes, c));
+                    good.push(gradebook::resolved(i, sid, r, line, learner, class, now));
+                }
+                let (outcomes, effects) = crate::progress::store::store(txn, records::GRADEBOOK_POSTER, &good).await?;
+                self.results_stale +=
+                    outcomes.values().filter(|(o, _)| *o == crate::progress::store::PostOutcome::IgnoredStale).count()
+                        as u64;
+                self.effects.extend(effects);
+            }
+            _ => {}
+        }
+        if matches!(kind, Kind::Categories | Kind::ScoreScales | Kind::LineItems) {
+            self.refresh(txn, kind, creates).await?;
         }
         Ok(())
     }
@@ -1430,6 +1645,38 @@ impl<'s> Run<'s> {
                 self.end_enrollments(txn, enrollment::Column::UserId, &ids, write).await?;
             }
             Kind::Enrollments => self.end_enrollments(txn, enrollment::Column::Id, &ids, write).await?,
+            Kind::Categories => tombstone!(gradebook_category),
+            Kind::ScoreScales => tombstone!(score_scale),
+            Kind::LineItemObjectives => tombstone!(line_item_objective),
+            Kind::LineItems => {
+                tombstone!(line_item);
+                // A line item's objectives and results go with it.
+                for chunk in ids.chunks(BATCH).filter(|_| write) {
+                    line_item_objective::Entity::update_many()
+                        .col_expr(line_item_objective::Column::Status, Expr::value(Status::ToBeDeleted))
+                        .col_expr(line_item_objective::Column::DateLastModified, Expr::value(now))
+                        .filter(line_item_objective::Column::LineItemId.is_in(chunk.iter().copied()))
+                        .filter(line_item_objective::Column::Status.eq(Status::Active))
+                        .exec(txn)
+                        .await?;
+                    let results: Vec<i64> = result::Entity::find()
+                        .select_only()
+                        .column(result::Column::Id)
+                        .filter(result::Column::LineItemId.is_in(chunk.iter().copied()))
+                        .filter(result::Column::Status.eq(Status::Active))
+                        .into_tuple()
+                        .all(txn)
+                        .await?;
+                    let effects = crate::progress::store::retire(txn, &results).await?;
+                    self.effects.extend(effects);
+                }
+            }
+            Kind::Results => {
+                if write {
+                    let effects = crate::progress::store::retire(txn, &ids).await?;
+                    self.effects.extend(effects);
+                }
+            }
             Kind::Roles => {
                 // A membership ends: the person leaves the org (their tombstone for it).
                 for sid in sids {
@@ -1592,6 +1839,33 @@ impl<'s> Run<'s> {
                     .select_only()
                     .columns([user::Column::Id, user::Column::SourcedId])
                     .filter(user::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::Categories => {
+                gradebook_category::Entity::find()
+                    .select_only()
+                    .columns([gradebook_category::Column::Id, gradebook_category::Column::SourcedId])
+                    .filter(gradebook_category::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::ScoreScales => {
+                score_scale::Entity::find()
+                    .select_only()
+                    .columns([score_scale::Column::Id, score_scale::Column::SourcedId])
+                    .filter(score_scale::Column::SourcedId.is_in(sids))
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+            Kind::LineItems => {
+                line_item::Entity::find()
+                    .select_only()
+                    .columns([line_item::Column::Id, line_item::Column::SourcedId])
+                    .filter(line_item::Column::SourcedId.is_in(sids))
                     .into_tuple()
                     .all(txn)
                     .await?

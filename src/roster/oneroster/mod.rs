@@ -2,6 +2,7 @@
 //! bulk or as deltas (1.1 sets too), and the roster exported as a bulk set.
 
 pub mod export;
+mod gradebook;
 pub mod history;
 pub mod import;
 pub mod problems;

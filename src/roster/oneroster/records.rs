@@ -8,14 +8,17 @@ use std::{
     hash::{Hash, Hasher},
 };
 
-use chrono::NaiveDate;
-use entity::{Role, Status, academic_session, class, class_term, course, enrollment, org, user, user_agent, user_org};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    Role, Status, academic_session, class, class_term, course, enrollment, gradebook_category, line_item,
+    line_item_objective, org, result, score_scale, user, user_agent, user_org,
+};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use super::{rows::Row, set::Version};
 use crate::error::AppResult;
 
-/// The rostering files, in the order their references allow them to be applied.
+/// The rostering and gradebook files, in the order their references allow them to be applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Orgs,
@@ -27,10 +30,17 @@ pub enum Kind {
     Demographics,
     Roles,
     Enrollments,
+    Categories,
+    ScoreScales,
+    LineItems,
+    /// lineItemLearningObjectiveIds.csv.
+    LineItemObjectives,
+    /// Written through the results pipeline `postResults` uses.
+    Results,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Orgs,
         Kind::AcademicSessions,
         Kind::Courses,
@@ -39,7 +49,20 @@ impl Kind {
         Kind::Demographics,
         Kind::Roles,
         Kind::Enrollments,
+        Kind::Categories,
+        Kind::ScoreScales,
+        Kind::LineItems,
+        Kind::LineItemObjectives,
+        Kind::Results,
     ];
+
+    /// The gradebook's files.
+    pub fn gradebook(self) -> bool {
+        matches!(
+            self,
+            Kind::Categories | Kind::ScoreScales | Kind::LineItems | Kind::LineItemObjectives | Kind::Results
+        )
+    }
 
     /// The file's name without `.csv` (and the manifest's `file.<name>`).
     pub fn name(self) -> &'static str {
@@ -52,6 +75,11 @@ impl Kind {
             Kind::Demographics => "demographics",
             Kind::Roles => "roles",
             Kind::Enrollments => "enrollments",
+            Kind::Categories => "categories",
+            Kind::ScoreScales => "scoreScales",
+            Kind::LineItems => "lineItems",
+            Kind::LineItemObjectives => "lineItemLearningObjectiveIds",
+            Kind::Results => "results",
         }
     }
 
@@ -65,6 +93,11 @@ impl Kind {
             Kind::Demographics => "demographics.csv",
             Kind::Roles => "roles.csv",
             Kind::Enrollments => "enrollments.csv",
+            Kind::Categories => "categories.csv",
+            Kind::ScoreScales => "scoreScales.csv",
+            Kind::LineItems => "lineItems.csv",
+            Kind::LineItemObjectives => "lineItemLearningObjectiveIds.csv",
+            Kind::Results => "results.csv",
         }
     }
 
@@ -127,6 +160,27 @@ impl Kind {
                 &["sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"],
                 &["primary", "beginDate", "endDate"],
             ),
+            (Kind::Categories, _) => (&["sourcedId", "title"], &["weight"]),
+            (Kind::ScoreScales, _) => (
+                &["sourcedId", "title", "type", "scoreScaleValue"],
+                &["orgSourcedId", "courseSourcedId", "classSourcedId"],
+            ),
+            // 1.1 names a line item's session gradingPeriodSourcedId.
+            (Kind::LineItems, Version::V1_1) => (
+                &["sourcedId", "title", "assignDate", "dueDate", "classSourcedId", "categorySourcedId"],
+                &["description", "gradingPeriodSourcedId", "resultValueMin", "resultValueMax"],
+            ),
+            (Kind::LineItems, Version::V1_2) => (
+                &["sourcedId", "title", "assignDate", "dueDate", "classSourcedId", "categorySourcedId"],
+                &["description", "academicSessionSourcedId", "resultValueMin", "resultValueMax", "schoolSourcedId"],
+            ),
+            (Kind::LineItemObjectives, _) => {
+                (&["sourcedId", "lineItemSourcedId", "source", "learningObjectiveId"], &[])
+            }
+            (Kind::Results, _) => (
+                &["sourcedId", "lineItemSourcedId", "studentSourcedId", "scoreStatus", "scoreDate"],
+                &["score", "comment", "textScore", "classSourcedId", "inProgress", "incomplete", "late", "missing"],
+            ),
         }
     }
 }
@@ -170,6 +224,8 @@ pub const ROLES: [&str; 13] = [
     "administrator",
 ];
 pub const ENROLLMENT_ROLES: [&str; 4] = ["administrator", "proctor", "student", "teacher"];
+pub const SCORE_STATUSES: [&str; 5] = ["exempt", "fully graded", "not submitted", "partially graded", "submitted"];
+pub const OBJECTIVE_SOURCES: [&str; 2] = ["case", "unknown"];
 
 /// What a OneRoster role lets a person do here: the role learnergraph's policy knows.
 pub fn coarse_role(role: &str) -> Option<Role> {
@@ -308,6 +364,100 @@ pub struct EnrollmentRec {
     pub end_date: Option<NaiveDate>,
 }
 
+/// A number as a record holds it: compared and hashed by its bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Num(u64);
+
+impl Num {
+    pub fn new(v: f64) -> Num {
+        // -0.0 and 0.0 are one value.
+        Num((v + 0.0).to_bits())
+    }
+
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+fn num(v: Option<f64>) -> Option<Num> {
+    v.map(Num::new)
+}
+
+fn num_text(v: Option<Num>) -> String {
+    v.map(|n| n.get().to_string()).unwrap_or_default()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CategoryRec {
+    pub title: String,
+    pub weight: Option<Num>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScoreScaleRec {
+    pub title: String,
+    pub scale_type: String,
+    pub org: Option<String>,
+    pub course: Option<String>,
+    pub class: Option<String>,
+    /// `scoreScaleValue`, kept as written.
+    pub values: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LineItemRec {
+    pub title: String,
+    pub description: Option<String>,
+    pub assign_date: DateTime<Utc>,
+    pub due_date: DateTime<Utc>,
+    pub class: String,
+    pub category: String,
+    pub session: Option<String>,
+    pub min: Option<Num>,
+    pub max: Option<Num>,
+    pub school: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ObjectiveRec {
+    pub line_item: String,
+    pub source: String,
+    pub objective: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResultRec {
+    pub line_item: String,
+    pub student: String,
+    pub score_status: String,
+    pub score: Option<Num>,
+    pub score_date: NaiveDate,
+    pub comment: Option<String>,
+    pub text_score: Option<String>,
+    pub class: Option<String>,
+    /// inProgress, incomplete, late, missing.
+    pub flags: [Option<bool>; 4],
+    /// The row's dateLastModified: when the SIS recorded this version, which orders a
+    /// result's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
+}
+
+/// A value a record carries without it counting in comparisons.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unhashed<T>(pub T);
+
+impl<T> PartialEq for Unhashed<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for Unhashed<T> {}
+
+impl<T> Hash for Unhashed<T> {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
+}
+
 /// A record of any type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Rec {
@@ -319,6 +469,11 @@ pub enum Rec {
     Demographic(DemographicRec),
     Role(RoleRec),
     Enrollment(EnrollmentRec),
+    Category(CategoryRec),
+    ScoreScale(ScoreScaleRec),
+    LineItem(LineItemRec),
+    Objective(ObjectiveRec),
+    Result(ResultRec),
 }
 
 impl Rec {
@@ -517,6 +672,77 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 end_date,
             })
         }
+        Kind::Categories => {
+            Rec::Category(CategoryRec { title: row.req("title", 255), weight: num(row.number("weight")) })
+        }
+        Kind::ScoreScales => Rec::ScoreScale(ScoreScaleRec {
+            title: row.req("title", 255),
+            scale_type: row.req("type", 255),
+            org: row.text("orgSourcedId", ID),
+            course: row.text("courseSourcedId", ID),
+            class: row.text("classSourcedId", ID),
+            values: row.req("scoreScaleValue", 8000),
+        }),
+        Kind::LineItems => {
+            let title = row.req("title", 255);
+            let description = row.text("description", 4000);
+            let assign_date = row.req_moment("assignDate");
+            let due_date = row.req_moment("dueDate");
+            if due_date < assign_date && !row.bad {
+                row.fail("dueDate", "is due before it is assigned", &due_date.to_rfc3339());
+            }
+            let min = row.number("resultValueMin");
+            let max = row.number("resultValueMax");
+            if let (Some(lo), Some(hi)) = (min, max)
+                && hi <= lo
+            {
+                row.fail("resultValueMax", "must be above resultValueMin", &hi.to_string());
+            }
+            let session = match version {
+                Version::V1_1 => row.text("gradingPeriodSourcedId", ID),
+                Version::V1_2 => row.text("academicSessionSourcedId", ID),
+            };
+            Rec::LineItem(LineItemRec {
+                title,
+                description,
+                assign_date,
+                due_date,
+                class: row.req("classSourcedId", ID),
+                category: row.req("categorySourcedId", ID),
+                session,
+                min: num(min),
+                max: num(max),
+                school: row.text("schoolSourcedId", ID),
+            })
+        }
+        Kind::LineItemObjectives => Rec::Objective(ObjectiveRec {
+            line_item: row.req("lineItemSourcedId", ID),
+            source: row.vocab("source", &OBJECTIVE_SOURCES, true),
+            objective: row.req("learningObjectiveId", 255),
+        }),
+        Kind::Results => {
+            let line_item = row.req("lineItemSourcedId", ID);
+            let student = row.req("studentSourcedId", ID);
+            let score_status = row.vocab("scoreStatus", &SCORE_STATUSES, true);
+            let score = row.number("score");
+            let score_date = row.req_date("scoreDate");
+            let mut flags = [None; 4];
+            for (i, column) in ["inProgress", "incomplete", "late", "missing"].iter().enumerate() {
+                flags[i] = row.boolean(column);
+            }
+            Rec::Result(ResultRec {
+                line_item,
+                student,
+                score_status,
+                score: num(score),
+                score_date,
+                comment: row.text("comment", 2000),
+                text_score: row.text("textScore", 255),
+                class: row.text("classSourcedId", ID),
+                flags,
+                sent: Unhashed(row.datetime("dateLastModified")),
+            })
+        }
     }
 }
 
@@ -630,6 +856,53 @@ pub fn header(kind: Kind) -> &'static [&'static str] {
             "beginDate",
             "endDate",
         ],
+        Kind::Categories => &["sourcedId", "status", "dateLastModified", "title", "weight"],
+        Kind::ScoreScales => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "type",
+            "orgSourcedId",
+            "courseSourcedId",
+            "classSourcedId",
+            "scoreScaleValue",
+        ],
+        Kind::LineItems => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "description",
+            "assignDate",
+            "dueDate",
+            "classSourcedId",
+            "categorySourcedId",
+            "academicSessionSourcedId",
+            "resultValueMin",
+            "resultValueMax",
+            "schoolSourcedId",
+        ],
+        Kind::LineItemObjectives => {
+            &["sourcedId", "status", "dateLastModified", "lineItemSourcedId", "source", "learningObjectiveId"]
+        }
+        Kind::Results => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "lineItemSourcedId",
+            "studentSourcedId",
+            "scoreStatus",
+            "score",
+            "scoreDate",
+            "comment",
+            "textScore",
+            "classSourcedId",
+            "inProgress",
+            "incomplete",
+            "late",
+            "missing",
+        ],
     }
 }
 
@@ -722,7 +995,43 @@ pub fn fields(rec: &Rec) -> Vec<String> {
             d(&r.begin_date),
             d(&r.end_date),
         ],
+        Rec::Category(r) => vec![r.title.clone(), num_text(r.weight)],
+        Rec::ScoreScale(r) => {
+            vec![r.title.clone(), r.scale_type.clone(), o(&r.org), o(&r.course), o(&r.class), r.values.clone()]
+        }
+        Rec::LineItem(r) => vec![
+            r.title.clone(),
+            o(&r.description),
+            moment(r.assign_date),
+            moment(r.due_date),
+            r.class.clone(),
+            r.category.clone(),
+            o(&r.session),
+            num_text(r.min),
+            num_text(r.max),
+            o(&r.school),
+        ],
+        Rec::Objective(r) => vec![r.line_item.clone(), r.source.clone(), r.objective.clone()],
+        Rec::Result(r) => {
+            let mut v = vec![
+                r.line_item.clone(),
+                r.student.clone(),
+                r.score_status.clone(),
+                num_text(r.score),
+                r.score_date.to_string(),
+                o(&r.comment),
+                o(&r.text_score),
+                o(&r.class),
+            ];
+            v.extend(r.flags.iter().map(|f| f.map(|b| b.to_string()).unwrap_or_default()));
+            v
+        }
     }
+}
+
+/// A date and time as the binding writes it.
+fn moment(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A record as stored: its id, sourcedId, whether it is active, and its reading.
@@ -745,6 +1054,9 @@ pub struct Names {
     pub courses: HashMap<i64, String>,
     pub classes: HashMap<i64, String>,
     pub users: HashMap<i64, String>,
+    pub categories: HashMap<i64, String>,
+    pub score_scales: HashMap<i64, String>,
+    pub line_items: HashMap<i64, String>,
 }
 
 impl Names {
@@ -767,6 +1079,16 @@ impl Names {
         n.courses = pairs(db, course::Entity, course::Column::Id, course::Column::SourcedId).await?;
         n.classes = pairs(db, class::Entity, class::Column::Id, class::Column::SourcedId).await?;
         n.users = pairs(db, user::Entity, user::Column::Id, user::Column::SourcedId).await?;
+        n.categories = pairs(
+            db,
+            gradebook_category::Entity,
+            gradebook_category::Column::Id,
+            gradebook_category::Column::SourcedId,
+        )
+        .await?;
+        n.score_scales =
+            pairs(db, score_scale::Entity, score_scale::Column::Id, score_scale::Column::SourcedId).await?;
+        n.line_items = pairs(db, line_item::Entity, line_item::Column::Id, line_item::Column::SourcedId).await?;
         Ok(n)
     }
 }
@@ -990,8 +1312,114 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .collect()
         }
         Kind::Enrollments => load_enrollments(db, n, 0, None).await?,
+        Kind::Categories => gradebook_category::Entity::find()
+            .order_by_asc(gradebook_category::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                modified: m.date_last_modified,
+                rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::ScoreScales => score_scale::Entity::find()
+            .order_by_asc(score_scale::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                modified: m.date_last_modified,
+                rec: Rec::ScoreScale(ScoreScaleRec {
+                    title: m.title,
+                    scale_type: m.scale_type,
+                    org: m.org_id.map(|i| name(&n.orgs, i)),
+                    course: m.course_id.map(|i| name(&n.courses, i)),
+                    class: m.class_id.map(|i| name(&n.classes, i)),
+                    values: m.scale_values.unwrap_or_default(),
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::LineItems => line_item::Entity::find()
+            .order_by_asc(line_item::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                modified: m.date_last_modified,
+                rec: Rec::LineItem(LineItemRec {
+                    title: m.title,
+                    description: m.description,
+                    assign_date: m.assign_date,
+                    due_date: m.due_date,
+                    class: name(&n.classes, m.class_id),
+                    category: m.category_id.map(|i| name(&n.categories, i)).unwrap_or_default(),
+                    session: m.academic_session_id.map(|i| name(&n.sessions, i)),
+                    min: num(m.result_value_min),
+                    max: num(m.result_value_max),
+                    school: m.school_id.map(|i| name(&n.orgs, i)),
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::LineItemObjectives => line_item_objective::Entity::find()
+            .order_by_asc(line_item_objective::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Stored {
+                id: m.id,
+                active: active(m.status),
+                modified: m.date_last_modified,
+                rec: Rec::Objective(ObjectiveRec {
+                    line_item: name(&n.line_items, m.line_item_id),
+                    source: m.source,
+                    objective: m.objective_id,
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .collect(),
+        Kind::Results => {
+            use sea_orm::{ColumnTrait, QueryFilter};
+            result::Entity::find()
+                .filter(result::Column::Poster.eq(GRADEBOOK_POSTER))
+                .order_by_asc(result::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    modified: m.date_last_modified,
+                    rec: Rec::Result(ResultRec {
+                        line_item: m.line_item_id.map(|i| name(&n.line_items, i)).unwrap_or_default(),
+                        student: name(&n.users, m.learner_id),
+                        score_status: m.score_status.unwrap_or_default(),
+                        score: num(m.score),
+                        score_date: m.score_date.unwrap_or_else(|| m.occurred_at.date_naive()),
+                        comment: m.comment,
+                        text_score: m.text_score,
+                        class: m.class_id.map(|i| name(&n.classes, i)),
+                        flags: [m.in_progress, m.incomplete, m.late, m.missing],
+                        sent: Unhashed(Some(m.occurred_at)),
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .collect()
+        }
     })
 }
+
+/// The poster of results imported from a OneRoster gradebook (results' sourcedIds are unique
+/// per poster).
+pub const GRADEBOOK_POSTER: &str = "oneroster";
 
 /// Stored enrollments after id `after` (at most `limit`), so that a district's hundreds of
 /// thousands can be read a page at a time.

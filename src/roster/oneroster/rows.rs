@@ -207,6 +207,32 @@ impl<'a> Row<'a> {
     }
 
     /// An optional ISO 8601 date and time.
+    /// An optional finite number.
+    pub fn number(&mut self, column: &str) -> Option<f64> {
+        let v = self.opt(column)?;
+        match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => Some(n),
+            _ => {
+                self.fail(column, "not a number", v);
+                None
+            }
+        }
+    }
+
+    /// A required date and time; a date alone (`2026-09-01`) is read as its midnight UTC.
+    pub fn req_moment(&mut self, column: &str) -> DateTime<Utc> {
+        let Some(v) = self.opt(column) else {
+            self.fail(column, "required value missing", "");
+            return DateTime::<Utc>::MIN_UTC;
+        };
+        if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            && v.len() == 10
+        {
+            return d.and_time(chrono::NaiveTime::MIN).and_utc();
+        }
+        self.datetime(column).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     pub fn datetime(&mut self, column: &str) -> Option<DateTime<Utc>> {
         let v = self.opt(column)?;
         match DateTime::parse_from_rfc3339(v) {
