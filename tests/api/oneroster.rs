@@ -157,7 +157,7 @@ async fn count(app: &TestApp, sql_from: &str) -> i64 {
     r[0][0].parse().unwrap()
 }
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 16] = [
     "orgs",
     "academic_sessions",
     "courses",
@@ -168,6 +168,12 @@ const TABLES: [&str; 10] = [
     "user_agents",
     "enrollments",
     "sync_changes",
+    "gradebook_categories",
+    "score_scales",
+    "line_items",
+    "line_item_objectives",
+    "results",
+    "masteries",
 ];
 
 async fn table_counts(app: &TestApp) -> Vec<(&'static str, i64)> {
@@ -327,6 +333,7 @@ async fn changes_after(app: &TestApp, token: &str, cursor: &str) -> Vec<(String,
                 Kind::Learner | Kind::Educator => "users",
                 Kind::Class => "classes",
                 Kind::Enrollment => "enrollments",
+                Kind::Result => "results",
                 _ => continue,
             };
             let sid = one(app, &format!("SELECT sourced_id FROM {table} WHERE id = {id}")).await;
@@ -1121,8 +1128,16 @@ async fn an_export_imports_back_unchanged_as_a_directory_and_as_a_zip() {
     let dir = temp_dir("export");
     let run = cli(&app, &["export", "oneroster", dir.to_str().unwrap()]).await;
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    let expected_counts: serde_json::Map<String, Value> =
-        BULK.iter().map(|(t, n)| ((*t).to_owned(), json!(n))).collect();
+    // The gradebook is exported too (the district has none: empty bulk files).
+    let expected_counts: serde_json::Map<String, Value> = BULK
+        .iter()
+        .map(|(t, n)| ((*t).to_owned(), json!(n)))
+        .chain(GRADEBOOK.iter().map(|t| ((*t).to_owned(), json!(0))))
+        .collect();
+    let with_gradebook = |mut v: Vec<(&'static str, [i64; 5])>| {
+        v.extend(GRADEBOOK.map(|t| (t, [0; 5])));
+        v
+    };
     assert_eq!(run.json["counts"], Value::Object(expected_counts.clone()), "{}", run.stdout);
     for f in [
         "manifest.csv",
@@ -1146,7 +1161,7 @@ async fn an_export_imports_back_unchanged_as_a_directory_and_as_a_zip() {
     assert_eq!(manifest.get("file.resources"), Some(&"absent"), "{manifest:?}");
 
     let again = import_ok(&app, &dir).await;
-    assert_counts(&again, &all_unchanged());
+    assert_counts(&again, &with_gradebook(all_unchanged()));
     assert_eq!(again["notImported"], json!([]));
     assert_eq!((content(&app).await, modified(&app).await, table_counts(&app).await), before);
 
@@ -1158,9 +1173,9 @@ async fn an_export_imports_back_unchanged_as_a_directory_and_as_a_zip() {
     let zip_path = zdir.join("oneroster.zip");
     assert!(zip_path.is_file(), "{}", run.stdout);
     let fresh = spawn_app().await;
-    assert_counts(&import_ok(&fresh, &zip_path).await, &all_created());
+    assert_counts(&import_ok(&fresh, &zip_path).await, &with_gradebook(all_created()));
     assert_eq!(content(&fresh).await, before.0);
-    assert_counts(&import_ok(&app, &zip_path).await, &all_unchanged());
+    assert_counts(&import_ok(&app, &zip_path).await, &with_gradebook(all_unchanged()));
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&zdir).ok();
 }
@@ -1427,7 +1442,8 @@ async fn an_export_holds_only_active_records_under_the_spec_headers() {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
         run.json["counts"],
-        json!({"orgs": 3, "academicSessions": 4, "courses": 3, "classes": 3, "users": 10, "roles": 11, "enrollments": 8})
+        json!({"orgs": 3, "academicSessions": 4, "courses": 3, "classes": 3, "users": 10, "roles": 11, "enrollments": 8,
+            "categories": 0, "scoreScales": 0, "lineItems": 0, "lineItemLearningObjectiveIds": 0, "results": 0})
     );
     for ty in TYPES {
         let file = format!("{ty}.csv");
@@ -1590,5 +1606,379 @@ async fn a_class_deleted_in_a_delta_ends_its_enrollments() {
     let deleted: BTreeSet<String> =
         changes_after(&app, &token, &cursor).await.into_iter().filter(|c| c.1 == "DELETED").map(|c| c.2).collect();
     assert_eq!(deleted, ["cls-math7-1", "enr-001", "enr-005", "enr-007"].map(str::to_owned).into());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The gradebook files, in the order the import writes them.
+const GRADEBOOK: [&str; 5] = ["categories", "scoreScales", "lineItems", "lineItemLearningObjectiveIds", "results"];
+
+/// v12_bulk imported, then the CASE framework whose competencies (c-rp-1, c-rp-2) the
+/// gradebook's line items assess.
+async fn gradebook_district() -> (TestApp, String) {
+    let app = crate::support::spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    import_ok(&app, &fixture("v12_bulk")).await;
+    let admin = app.token("roster.read progress.read progress.write admin", &[]).await;
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created userErrors { message } } }",
+            json!({"pkg": crate::authz_matrix::CASE_PACKAGE}),
+        )
+        .await,
+    );
+    assert_eq!(d["importCaseFramework"]["created"], 3, "{d}");
+    (app, admin)
+}
+
+/// The imported results: sourcedId, learner, line item, score, scoreMax, value, scoreStatus,
+/// textScore, late, status, override.
+async fn gradebook_results(app: &TestApp) -> Vec<Vec<String>> {
+    rows(
+        app,
+        &format!(
+            "SELECT r.sourced_id, u.sourced_id, l.sourced_id, {}, {}, {}, r.score_status, r.text_score, \
+             CASE WHEN r.late IS NULL THEN NULL WHEN r.late THEN '1' ELSE '0' END, {}, {} \
+             FROM results r JOIN users u ON u.id = r.learner_id LEFT JOIN line_items l ON l.id = r.line_item_id \
+             WHERE r.poster = 'oneroster' ORDER BY r.sourced_id",
+            t("r.score"),
+            t("r.score_max"),
+            t("r.value"),
+            t("r.status"),
+            t("r.override_value"),
+        ),
+    )
+    .await
+}
+
+/// Masteries: learner, competency, evidence count, value.
+async fn masteries(app: &TestApp) -> Vec<Vec<String>> {
+    rows(
+        app,
+        &format!(
+            "SELECT u.sourced_id, c.source_id, {}, {} FROM masteries m JOIN users u ON u.id = m.learner_id \
+             JOIN competencies c ON c.id = m.competency_id ORDER BY u.sourced_id, c.source_id",
+            t("m.evidence_count"),
+            t("m.value"),
+        ),
+    )
+    .await
+}
+
+fn num(v: &str) -> f64 {
+    v.parse().unwrap_or_else(|_| panic!("not a number: {v}"))
+}
+
+#[tokio::test]
+async fn a_gradebook_imports_its_results_through_the_results_pipeline_into_mastery() {
+    let (app, admin) = gradebook_district().await;
+    let cursor = sync_cursor(&app, &admin).await;
+    let report = import_ok(&app, &fixture("v12_gradebook")).await;
+    assert_counts(
+        &report,
+        &[
+            ("categories", created(2)),
+            ("scoreScales", created(1)),
+            ("lineItems", created(3)),
+            ("lineItemLearningObjectiveIds", created(4)),
+            ("results", created(6)),
+        ],
+    );
+    assert_eq!(report["notImported"], json!(["lineItemScoreScales.csv"]), "{report}");
+
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
+    let got = gradebook_results(&app).await;
+    let expected = [
+        s(&[
+            "res-1",
+            "stu-1",
+            "li-ratio-quiz",
+            "18",
+            "20",
+            "0.9",
+            "fully graded",
+            "<null>",
+            "<null>",
+            "active",
+            "<null>",
+        ]),
+        s(&["res-2", "stu-2", "li-ratio-quiz", "9", "20", "0.45", "fully graded", "<null>", "1", "active", "<null>"]),
+        s(&["res-3", "stu-1", "li-rate-hw", "5", "10", "0.5", "fully graded", "<null>", "<null>", "active", "<null>"]),
+        // Not submitted, not scored, or not final: stored, but evidence of nothing.
+        s(&[
+            "res-4",
+            "stu-2",
+            "li-rate-hw",
+            "<null>",
+            "<null>",
+            "0",
+            "not submitted",
+            "<null>",
+            "<null>",
+            "active",
+            "<null>",
+        ]),
+        s(&[
+            "res-5",
+            "stu-1",
+            "li-sci-lab",
+            "<null>",
+            "<null>",
+            "0",
+            "fully graded",
+            "B+",
+            "<null>",
+            "active",
+            "<null>",
+        ]),
+        s(&[
+            "res-6",
+            "stu-3",
+            "li-ratio-quiz",
+            "12",
+            "<null>",
+            "0",
+            "partially graded",
+            "<null>",
+            "<null>",
+            "active",
+            "<null>",
+        ]),
+    ];
+    assert_eq!(got.len(), expected.len(), "{got:?}");
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g[..3], e[..3]);
+        for i in 3..6 {
+            assert!(
+                (g[i] == "<null>" && e[i] == "<null>") || (num(&g[i]) - num(&e[i])).abs() < 1e-9,
+                "{} column {i}: {g:?} vs {e:?}",
+                g[0]
+            );
+        }
+        assert_eq!(g[6..], e[6..], "{g:?}");
+    }
+    assert_eq!(
+        one(&app, &format!("SELECT {} FROM results WHERE sourced_id = 'res-1'", t("occurred_at"))).await[..19]
+            .replace('T', " "),
+        "2026-09-06 15:00:00",
+        "a result's version is its dateLastModified"
+    );
+
+    // Mastery from the fully graded, scored results, on the competencies each line item
+    // assesses (li-rate-hw assesses both): a decaying average for stu-1's two on c-rp-1.
+    let w = num(&one(&app, &format!("SELECT {} FROM competency_frameworks", t("calculation_param"))).await);
+    let m = masteries(&app).await;
+    assert_eq!(
+        m.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect::<Vec<_>>(),
+        [("stu-1", "c-rp-1", "2"), ("stu-1", "c-rp-2", "1"), ("stu-2", "c-rp-1", "1")],
+        "{m:?}"
+    );
+    for (row, value) in m.iter().zip([w * 0.5 + (1.0 - w) * 0.9, 0.5, 0.45]) {
+        assert!((num(&row[3]) - value).abs() < 1e-9, "{row:?} should be {value}");
+    }
+
+    // The API: a teacher sees her students' results (not another class's), each with what it
+    // counts toward.
+    let teacher = app.dev_sign_in("tch-1", "progress.read").await;
+    let d = data(
+        app.gql(
+            &teacher,
+            "{ results(first: 20) { edges { node { sourcedId score scoreMax value competencies { sourcedId } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let seen: Vec<(String, Vec<String>)> = d["results"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            let comps =
+                n["competencies"].as_array().unwrap().iter().map(|c| c["sourcedId"].as_str().unwrap().to_owned());
+            (n["sourcedId"].as_str().unwrap().to_owned(), comps.collect())
+        })
+        .collect();
+    let want = |sid: &str, comps: &[&str]| (sid.to_owned(), s(comps));
+    assert_eq!(
+        seen,
+        [
+            want("res-1", &["c-rp-1"]),
+            want("res-2", &["c-rp-1"]),
+            want("res-3", &["c-rp-1", "c-rp-2"]),
+            want("res-4", &[]),
+            want("res-5", &[]),
+        ],
+        "tch-1 teaches stu-1 and stu-2, not stu-3: {d}"
+    );
+
+    // The feed names each result once.
+    let fed: Vec<(String, String, String)> = changes_after(&app, &admin, &cursor).await;
+    let mut results_fed: Vec<&str> = fed.iter().filter(|c| c.0 == "RESULT").map(|c| c.2.as_str()).collect::<Vec<_>>();
+    results_fed.sort_unstable();
+    assert_eq!(results_fed, ["res-1", "res-2", "res-3", "res-4", "res-5", "res-6"], "{fed:?}");
+
+    // The same files again: nothing moves.
+    let before = (gradebook_results(&app).await, masteries(&app).await, table_counts(&app).await);
+    let changes = count(&app, "sync_changes").await;
+    let again = import_ok(&app, &fixture("v12_gradebook")).await;
+    assert_counts(
+        &again,
+        &GRADEBOOK.map(|t| (t, unchanged([2, 1, 3, 4, 6][GRADEBOOK.iter().position(|g| *g == t).unwrap()]))),
+    );
+    assert_eq!((gradebook_results(&app).await, masteries(&app).await, table_counts(&app).await), before);
+    assert_eq!(count(&app, "sync_changes").await, changes, "no feed entry");
+}
+
+#[tokio::test]
+async fn a_gradebook_delta_updates_keeps_a_teachers_override_ignores_a_stale_row_and_deletes() {
+    let (app, _admin) = gradebook_district().await;
+    import_ok(&app, &fixture("v12_gradebook")).await;
+    // tch-1 overrides res-1 (18/20 → 15/20).
+    let teacher = app.dev_sign_in("tch-1", "progress.read progress.write").await;
+    let d = data(app.gql(&teacher, "{ results(first: 20) { edges { node { id sourcedId } } } }", json!({})).await);
+    let id = d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == "res-1").unwrap()["node"]
+        ["id"]
+        .clone();
+    let d = data(
+        app.gql(
+            &teacher,
+            "mutation($id: ID!) { overrideResult(input: {resultId: $id, score: 15, scoreMax: 20, note: \"retake\"}) { result { effectiveValue } userErrors { message } } }",
+            json!({"id": id}),
+        )
+        .await,
+    );
+    assert_eq!(d["overrideResult"]["result"]["effectiveValue"], 0.75, "{d}");
+
+    let report = import_ok(&app, &fixture("v12_gradebook_delta")).await;
+    let c = |ty: &str| report["counts"][ty].clone();
+    assert_eq!(c("lineItems"), json!({"created": 0, "updated": 1, "unchanged": 0, "deleted": 0, "skipped": 0}));
+    assert_eq!(
+        c("results"),
+        json!({"created": 0, "updated": 2, "unchanged": 0, "deleted": 1, "skipped": 0, "stale": 1}),
+        "res-1 and res-5 updated, res-2 older than what is stored, res-3 deleted: {report}"
+    );
+    let got = gradebook_results(&app).await;
+    let by = |sid: &str| got.iter().find(|r| r[0] == sid).unwrap_or_else(|| panic!("{sid}: {got:?}")).clone();
+    // res-1: the SIS's regrade is stored; the teacher's override still counts.
+    assert_eq!(num(&by("res-1")[3]), 16.0);
+    assert_eq!(num(&by("res-1")[5]), 0.8);
+    assert_eq!(num(&by("res-1")[10]), 0.75, "the override outlives the SIS's newer version");
+    // res-2: the row is older than the stored version: ignored.
+    assert_eq!(num(&by("res-2")[3]), 9.0);
+    // res-3: a tombstone.
+    assert_eq!(by("res-3")[9], "tobedeleted");
+    // res-5: its line item now has a range; scored 3 of 4.
+    assert_eq!((num(&by("res-5")[3]), num(&by("res-5")[4]), num(&by("res-5")[5])), (3.0, 4.0, 0.75));
+
+    // Mastery without res-3: stu-1 keeps c-rp-1 on res-1 alone (its override), loses c-rp-2.
+    let m = masteries(&app).await;
+    assert_eq!(
+        m.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect::<Vec<_>>(),
+        [("stu-1", "c-rp-1", "1"), ("stu-2", "c-rp-1", "1")],
+        "{m:?}"
+    );
+    assert!((num(&m[0][3]) - 0.75).abs() < 1e-9, "{m:?}");
+
+    // A bulk results file brings a deleted result back (the SIS is the truth for its results).
+    let report = import_ok(&app, &fixture("v12_gradebook")).await;
+    assert_eq!(report["counts"]["results"]["deleted"], 0, "{report}");
+    assert_eq!(gradebook_results(&app).await.iter().find(|r| r[0] == "res-3").unwrap()[9], "active");
+}
+
+#[tokio::test]
+async fn gradebook_rows_are_checked_like_the_roster_and_a_bad_one_writes_nothing() {
+    let (app, _admin) = gradebook_district().await;
+    let dir = copy_set("v12_gradebook");
+    // results.csv line 3: res-2 for a teacher; line 4: an unknown line item; line 7: a bad status.
+    edit(
+        &dir,
+        "results.csv",
+        "res-2,,2026-09-06T15:00:00.000Z,li-ratio-quiz,stu-2,",
+        "res-2,,2026-09-06T15:00:00.000Z,li-ratio-quiz,tch-2,",
+    );
+    edit(&dir, "results.csv", "res-3,,,li-rate-hw,", "res-3,,,li-nope,");
+    edit(&dir, "results.csv", "partially graded", "half graded");
+    // lineItems.csv line 3: due before it is assigned; line 4: an unknown category.
+    edit(&dir, "lineItems.csv", "2026-09-08,2026-09-10", "2026-09-08,2026-09-01");
+    edit(&dir, "lineItems.csv", "cls-sci7-1,cat-test", "cls-sci7-1,cat-nope");
+    // lineItemLearningObjectiveIds.csv line 5: an unknown source.
+    edit(&dir, "lineItemLearningObjectiveIds.csv", "unknown,SCI-LAB-7", "ccss,SCI-LAB-7");
+    let run = import(&app, &dir, &[]).await;
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json["outcome"], "rejected");
+    let got: BTreeSet<(String, i64, String, String)> = run.json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap().to_owned(),
+                p["line"].as_i64().unwrap(),
+                p["column"].as_str().unwrap().to_owned(),
+                p["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let p = |f: &str, l: i64, c: &str, m: &str| (f.to_owned(), l, c.to_owned(), m.to_owned());
+    let expected: BTreeSet<_> = [
+        p("lineItems.csv", 3, "dueDate", "is due before it is assigned"),
+        p("lineItems.csv", 4, "categorySourcedId", "no categories with this sourcedId"),
+        p("lineItemLearningObjectiveIds.csv", 5, "source", "must be one of case, unknown"),
+        p("lineItemLearningObjectiveIds.csv", 3, "lineItemSourcedId", "refers to a lineItems row that is invalid"),
+        p("lineItemLearningObjectiveIds.csv", 4, "lineItemSourcedId", "refers to a lineItems row that is invalid"),
+        p("results.csv", 3, "studentSourcedId", "results are a student's: this user is not a student"),
+        p("results.csv", 4, "lineItemSourcedId", "no lineItems with this sourcedId"),
+        p("results.csv", 5, "lineItemSourcedId", "refers to a lineItems row that is invalid"),
+        p("results.csv", 6, "lineItemSourcedId", "refers to a lineItems row that is invalid"),
+        p(
+            "results.csv",
+            7,
+            "scoreStatus",
+            "must be one of exempt, fully graded, not submitted, partially graded, submitted",
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(got, expected, "{}", run.stdout);
+    for table in ["gradebook_categories", "score_scales", "line_items", "line_item_objectives"] {
+        assert_eq!(count(&app, table).await, 0, "{table}: all or nothing");
+    }
+    assert_eq!(count(&app, "results").await, 0);
+
+    // --skip-invalid writes the rest: the valid line item and what refers only to valid rows.
+    let run = import(&app, &dir, &["--skip-invalid"]).await;
+    assert_eq!(run.code, Some(2), "applied with skips: {}\n{}", run.stdout, run.stderr);
+    let lines = rows(&app, "SELECT sourced_id FROM line_items ORDER BY sourced_id").await;
+    assert_eq!(lines, [vec!["li-ratio-quiz".to_owned()]]);
+    let results = rows(&app, "SELECT sourced_id FROM results ORDER BY sourced_id").await;
+    assert_eq!(results, [vec!["res-1".to_owned()]]);
+}
+
+#[tokio::test]
+async fn a_gradebook_exports_and_imports_back_unchanged() {
+    let (app, _admin) = gradebook_district().await;
+    import_ok(&app, &fixture("v12_gradebook")).await;
+    let before = (gradebook_results(&app).await, masteries(&app).await, table_counts(&app).await, content(&app).await);
+    let dir = temp_dir("export-gradebook");
+    let run = cli(&app, &["export", "oneroster", dir.to_str().unwrap()]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    for (ty, n) in GRADEBOOK.iter().zip([2, 1, 3, 4, 6]) {
+        assert_eq!(run.json["counts"][ty], n, "{}", run.stdout);
+    }
+    let results = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert!(
+        results.contains("res-2,,,li-ratio-quiz,stu-2,fully graded,9,2026-09-06,,,cls-math7-1,false,false,true,false"),
+        "{results}"
+    );
+    let again = import_ok(&app, &dir).await;
+    for ty in GRADEBOOK {
+        assert_eq!(counts(&again, ty)[2], [2, 1, 3, 4, 6][GRADEBOOK.iter().position(|g| *g == ty).unwrap()], "{again}");
+        assert_eq!(counts(&again, ty)[..2], [0, 0], "{ty}: {again}");
+        assert_eq!(counts(&again, ty)[3], 0, "{ty}: {again}");
+    }
+    assert_eq!(
+        (gradebook_results(&app).await, masteries(&app).await, table_counts(&app).await, content(&app).await),
+        before
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

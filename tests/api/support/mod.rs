@@ -261,7 +261,7 @@ impl TestApp {
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
         let page = http.get(url.as_str()).send().await.unwrap();
-        assert_eq!(page.status(), 200);
+        assert_eq!(page.status(), 200, "the sign-in page, not {:?}", page.headers().get("location"));
         let html = page.text().await.unwrap();
         let request = html.split("name=request value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let res = http
