@@ -120,12 +120,24 @@ impl ResultNode {
         let mut all = counted_toward(ctx, &self.0).await?;
         Ok(if all.len() == 1 { all.pop() } else { None })
     }
-    /// Every competency the result counts toward: the one it names, else all its item builds.
+    /// Every competency the result counts toward: the one it names, else all its item builds
+    /// (a result imported from the SIS's gradebook: all its line item assesses, once fully
+    /// graded).
     async fn competencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Competency>> {
         counted_toward(ctx, &self.0).await
     }
     async fn score(&self) -> Option<f64> {
         self.0.score
+    }
+    /// A result imported from the SIS's gradebook: OneRoster's `scoreStatus` (`fully graded`,
+    /// `partially graded`, `submitted`, `not submitted`, `exempt`). Only a fully graded, scored
+    /// result is evidence of mastery. Null for results posted through the API.
+    async fn score_status(&self) -> Option<&str> {
+        self.0.score_status.as_deref()
+    }
+    /// A gradebook result's score as text (a letter grade, say).
+    async fn text_score(&self) -> Option<&str> {
+        self.0.text_score.as_deref()
     }
     async fn score_max(&self) -> Option<f64> {
         self.0.score_max

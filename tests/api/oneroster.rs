@@ -1782,7 +1782,7 @@ async fn a_gradebook_imports_its_results_through_the_results_pipeline_into_maste
     let d = data(
         app.gql(
             &teacher,
-            "{ results(first: 20) { edges { node { sourcedId score scoreMax value competencies { sourcedId } } } } }",
+            "{ results(first: 20) { edges { node { sourcedId scoreStatus textScore competencies { sourcedId } } } } }",
             json!({}),
         )
         .await,
@@ -1809,6 +1809,18 @@ async fn a_gradebook_imports_its_results_through_the_results_pipeline_into_maste
             want("res-5", &[]),
         ],
         "tch-1 teaches stu-1 and stu-2, not stu-3: {d}"
+    );
+    let node = |sid: &str| {
+        d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == sid).unwrap()["node"]
+            .clone()
+    };
+    assert_eq!(
+        (node("res-4")["scoreStatus"].clone(), node("res-4")["textScore"].clone()),
+        (json!("not submitted"), json!(null))
+    );
+    assert_eq!(
+        (node("res-5")["scoreStatus"].clone(), node("res-5")["textScore"].clone()),
+        (json!("fully graded"), json!("B+"))
     );
 
     // The feed names each result once.

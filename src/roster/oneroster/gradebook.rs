@@ -152,7 +152,7 @@ pub fn resolved(
         h.update([0x1f]);
     }
     h.update(format!("{:?}|{:?}", line.min, line.max).as_bytes());
-    let hash = format!("or:{:x}", h.finalize());
+    let hash = format!("{:x}", h.finalize());
     let [in_progress, incomplete, late, missing] = r.flags;
     let model = result::ActiveModel {
         poster: Set(records::GRADEBOOK_POSTER.to_owned()),
