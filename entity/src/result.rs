@@ -34,6 +34,8 @@ pub struct Model {
     pub score_status: Option<String>,
     pub text_score: Option<String>,
     pub score_date: Option<ChronoDate>,
+    /// The SIS's `dateLastModified` of the stored version (gradebook results).
+    pub source_modified: Option<ChronoDateTimeUtc>,
     pub in_progress: Option<bool>,
     pub incomplete: Option<bool>,
     pub late: Option<bool>,

@@ -148,6 +148,12 @@ impl MigrationTrait for Migration {
             manager.alter_table(Table::alter().table("results").add_column(text_null(name)).to_owned()).await?;
         }
         manager.alter_table(Table::alter().table("results").add_column(date_null("score_date")).to_owned()).await?;
+        // The SIS's dateLastModified of the version stored: an older row is stale.
+        manager
+            .alter_table(
+                Table::alter().table("results").add_column(timestamp_with_time_zone_null("source_modified")).to_owned(),
+            )
+            .await?;
         for name in ["in_progress", "incomplete", "late", "missing"] {
             manager.alter_table(Table::alter().table("results").add_column(boolean_null(name)).to_owned()).await?;
         }
@@ -164,6 +170,7 @@ impl MigrationTrait for Migration {
             "score_status",
             "text_score",
             "score_date",
+            "source_modified",
             "in_progress",
             "incomplete",
             "late",

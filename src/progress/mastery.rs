@@ -227,11 +227,14 @@ pub fn is_graded(r: &result::Model) -> bool {
 /// OneRoster's `scoreStatus` of a result that is final.
 pub const FULLY_GRADED: &str = "fully graded";
 
+/// The learning objective source whose identifiers are CASE identifiers.
+pub const CASE: &str = "case";
+
 fn graded() -> Condition {
     Condition::all().add(result::Column::ScoreStatus.eq(FULLY_GRADED)).add(result::Column::ScoreMax.is_not_null())
 }
 
-/// The active objectives of line items that name one of `comps` by its CASE identifier.
+/// The line items with an active CASE objective naming one of `comps`.
 fn line_items_of(comps: &BTreeSet<i64>) -> sea_orm::sea_query::SelectStatement {
     let case_ids = Query::select()
         .column(competency::Column::SourceId)
@@ -242,12 +245,13 @@ fn line_items_of(comps: &BTreeSet<i64>) -> sea_orm::sea_query::SelectStatement {
         .column(line_item_objective::Column::LineItemId)
         .from(line_item_objective::Entity)
         .and_where(line_item_objective::Column::Status.eq(Status::Active))
+        .and_where(line_item_objective::Column::Source.eq(CASE))
         .and_where(line_item_objective::Column::ObjectiveId.in_subquery(case_ids))
         .to_owned()
 }
 
-/// The competencies each line item assesses: its active learning objectives matched to the
-/// district's active competencies by CASE identifier.
+/// The competencies each line item assesses: its active CASE learning objectives matched to
+/// the district's active competencies by identifier.
 pub async fn line_item_links(
     txn: &impl ConnectionTrait,
     line_items: &BTreeSet<i64>,
@@ -263,6 +267,7 @@ pub async fn line_item_links(
             .columns([line_item_objective::Column::LineItemId, line_item_objective::Column::ObjectiveId])
             .filter(line_item_objective::Column::LineItemId.is_in(chunk.iter().copied()))
             .filter(line_item_objective::Column::Status.eq(Status::Active))
+            .filter(line_item_objective::Column::Source.eq(CASE))
             .into_tuple()
             .all(txn)
             .await?;

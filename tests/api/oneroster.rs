@@ -1759,8 +1759,14 @@ async fn a_gradebook_imports_its_results_through_the_results_pipeline_into_maste
     assert_eq!(
         one(&app, &format!("SELECT {} FROM results WHERE sourced_id = 'res-1'", t("occurred_at"))).await[..19]
             .replace('T', " "),
+        "2026-09-06 00:00:00",
+        "a result happened on its scoreDate"
+    );
+    assert_eq!(
+        one(&app, &format!("SELECT {} FROM results WHERE sourced_id = 'res-1'", t("source_modified"))).await[..19]
+            .replace('T', " "),
         "2026-09-06 15:00:00",
-        "a result's version is its dateLastModified"
+        "its version is the SIS's dateLastModified"
     );
 
     // Mastery from the fully graded, scored results, on the competencies each line item
@@ -1865,36 +1871,83 @@ async fn a_gradebook_delta_updates_keeps_a_teachers_override_ignores_a_stale_row
     let c = |ty: &str| report["counts"][ty].clone();
     assert_eq!(c("lineItems"), json!({"created": 0, "updated": 1, "unchanged": 0, "deleted": 0, "skipped": 0}));
     assert_eq!(
+        c("lineItemLearningObjectiveIds"),
+        json!({"created": 0, "updated": 1, "unchanged": 0, "deleted": 0, "skipped": 0})
+    );
+    assert_eq!(
         c("results"),
         json!({"created": 0, "updated": 2, "unchanged": 0, "deleted": 1, "skipped": 0, "stale": 1}),
         "res-1 and res-5 updated, res-2 older than what is stored, res-3 deleted: {report}"
     );
     let got = gradebook_results(&app).await;
     let by = |sid: &str| got.iter().find(|r| r[0] == sid).unwrap_or_else(|| panic!("{sid}: {got:?}")).clone();
-    // res-1: the SIS's regrade is stored; the teacher's override still counts.
-    assert_eq!(num(&by("res-1")[3]), 16.0);
-    assert_eq!(num(&by("res-1")[5]), 0.8);
+    // res-1: the SIS's regrade is stored, on the quiz's new range (0 to 25); the teacher's
+    // override still counts.
+    assert_eq!((num(&by("res-1")[3]), num(&by("res-1")[4]), num(&by("res-1")[5])), (16.0, 25.0, 0.64));
     assert_eq!(num(&by("res-1")[10]), 0.75, "the override outlives the SIS's newer version");
-    // res-2: the row is older than the stored version: ignored.
-    assert_eq!(num(&by("res-2")[3]), 9.0);
-    // res-3: a tombstone.
+    // res-2: the row is older than the stored version: ignored; but the quiz's new range
+    // reaches it.
+    assert_eq!((num(&by("res-2")[3]), num(&by("res-2")[4]), num(&by("res-2")[5])), (9.0, 25.0, 0.36));
+    // res-3: a tombstone. res-5: still not scored, its comment changed.
     assert_eq!(by("res-3")[9], "tobedeleted");
-    // res-5: its line item now has a range; scored 3 of 4.
-    assert_eq!((num(&by("res-5")[3]), num(&by("res-5")[4]), num(&by("res-5")[5])), (3.0, 4.0, 0.75));
+    assert_eq!(one(&app, "SELECT comment FROM results WHERE sourced_id = 'res-5'").await, "Resubmitted");
 
-    // Mastery without res-3: stu-1 keeps c-rp-1 on res-1 alone (its override), loses c-rp-2.
+    // The quiz now assesses c-rp-2, not c-rp-1; res-3 is gone: every mastery moved with them.
     let m = masteries(&app).await;
     assert_eq!(
         m.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect::<Vec<_>>(),
-        [("stu-1", "c-rp-1", "1"), ("stu-2", "c-rp-1", "1")],
+        [("stu-1", "c-rp-2", "1"), ("stu-2", "c-rp-2", "1")],
         "{m:?}"
     );
-    assert!((num(&m[0][3]) - 0.75).abs() < 1e-9, "{m:?}");
+    assert!((num(&m[0][3]) - 0.75).abs() < 1e-9 && (num(&m[1][3]) - 0.36).abs() < 1e-9, "{m:?}");
 
-    // A bulk results file brings a deleted result back (the SIS is the truth for its results).
+    // tch-1 deletes res-2. The bulk files again: what the import deleted comes back (the SIS
+    // is the truth for its results), what a teacher deleted stays deleted while the SIS sends
+    // the same version, and the quiz is back on c-rp-1 and 0 to 20. res-1's bulk row is older
+    // than the version stored: stale.
+    let res2 = d_id(&app, &teacher, "res-2").await;
+    let d = data(
+        app.gql(
+            &teacher,
+            "mutation($id: ID!) { deleteResult(input: {resultId: $id}) { deletedId userErrors { message } } }",
+            json!({"id": res2}),
+        )
+        .await,
+    );
+    assert_eq!(d["deleteResult"]["userErrors"], json!([]), "{d}");
     let report = import_ok(&app, &fixture("v12_gradebook")).await;
-    assert_eq!(report["counts"]["results"]["deleted"], 0, "{report}");
-    assert_eq!(gradebook_results(&app).await.iter().find(|r| r[0] == "res-3").unwrap()[9], "active");
+    assert_eq!(
+        report["counts"]["results"],
+        json!({"created": 0, "updated": 2, "unchanged": 3, "deleted": 0, "skipped": 0, "stale": 1}),
+        "res-3 back, res-5's comment as the bulk file has it, res-2 kept deleted, res-1 stale: {report}"
+    );
+    let got = gradebook_results(&app).await;
+    let status: Vec<(&str, &str)> = got.iter().map(|r| (r[0].as_str(), r[9].as_str())).collect();
+    assert_eq!(
+        status,
+        [
+            ("res-1", "active"),
+            ("res-2", "tobedeleted"),
+            ("res-3", "active"),
+            ("res-4", "active"),
+            ("res-5", "active"),
+            ("res-6", "active")
+        ]
+    );
+    assert_eq!((num(&got[0][4]), num(&got[0][5])), (20.0, 0.8), "res-1 on the quiz's range again");
+    let m = masteries(&app).await;
+    assert_eq!(
+        m.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect::<Vec<_>>(),
+        [("stu-1", "c-rp-1", "2"), ("stu-1", "c-rp-2", "1")],
+        "{m:?}"
+    );
+}
+
+/// A result's global id, as `sid`'s teacher reads it.
+async fn d_id(app: &TestApp, token: &str, sid: &str) -> Value {
+    let d = data(app.gql(token, "{ results(first: 50) { edges { node { id sourcedId } } } }", json!({})).await);
+    d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == sid).unwrap()["node"]["id"]
+        .clone()
 }
 
 #[tokio::test]

@@ -159,8 +159,77 @@ async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BT
     Ok(out)
 }
 
+/// A gradebook result's value on its line item's range (`min` to `max`, 0 to 1) and the `max`,
+/// when it is evidence of mastery: fully graded, scored, on a line item with a range.
+pub fn graded_value(score_status: &str, score: Option<f64>, min: Option<f64>, max: Option<f64>) -> Option<(f64, f64)> {
+    if score_status != crate::progress::mastery::FULLY_GRADED {
+        return None;
+    }
+    let (score, max) = (score?, max?);
+    let min = min.unwrap_or(0.0);
+    if max <= min {
+        return None;
+    }
+    Some((((score - min) / (max - min)).clamp(0.0, 1.0), max))
+}
+
+/// After a gradebook import changed line items (their range or the objectives they assess):
+/// their results' values on the new range, and the masteries of their learners on `also` (the
+/// competencies the line items assessed before) and on what they assess now, recomputed.
+/// `lines` holds each line item's id and range.
+pub(crate) async fn regrade_line_items(
+    txn: &impl ConnectionTrait,
+    lines: &[(i64, Option<f64>, Option<f64>)],
+    also: BTreeSet<i64>,
+) -> AppResult<Effects> {
+    let mut effects = Effects::default();
+    let now = crate::db::now();
+    let range: HashMap<i64, (Option<f64>, Option<f64>)> = lines.iter().map(|(id, lo, hi)| (*id, (*lo, *hi))).collect();
+    let ids: BTreeSet<i64> = range.keys().copied().collect();
+    let mut comps = also;
+    comps.extend(crate::progress::mastery::line_item_links(txn, &ids).await?.into_values().flatten());
+    let mut learners = BTreeSet::new();
+    let id_list: Vec<i64> = ids.iter().copied().collect();
+    for chunk in id_list.chunks(500) {
+        let rows = result::Entity::find()
+            .filter(result::Column::LineItemId.is_in(chunk.iter().copied()))
+            .filter(result::Column::Status.eq(Status::Active))
+            .all(txn)
+            .await?;
+        for r in rows {
+            learners.insert(r.learner_id);
+            let Some((lo, hi)) = r.line_item_id.and_then(|l| range.get(&l)) else { continue };
+            let graded = graded_value(r.score_status.as_deref().unwrap_or(""), r.score, *lo, *hi);
+            let (value, max) = (graded.map_or(0.0, |g| g.0), graded.map(|g| g.1));
+            if value == r.value && max == r.score_max {
+                continue;
+            }
+            result::Entity::update_many()
+                .col_expr(result::Column::Value, Expr::value(value))
+                .col_expr(result::Column::ScoreMax, Expr::value(max))
+                .col_expr(result::Column::DateLastModified, Expr::value(now))
+                .filter(result::Column::Id.eq(r.id))
+                .exec(txn)
+                .await?;
+            effects.changes.push(Change {
+                entity: ChangeEntity::Result,
+                id: r.id,
+                org_id: None,
+                person_id: Some(r.learner_id),
+                deleted: false,
+            });
+            effects.events.push(Event { kind: EventKind::Result, id: r.id, learner_id: r.learner_id });
+        }
+    }
+    let pairs: BTreeSet<(i64, i64)> = learners.iter().flat_map(|l| comps.iter().map(move |c| (*l, *c))).collect();
+    effects.extend(crate::progress::mastery::recompute(txn, pairs).await?);
+    Ok(effects)
+}
+
 /// Marks results `tobedeleted` (a gradebook import's deletions) and recomputes the masteries
-/// they bore on. Returns what others must hear of.
+/// they bore on. Returns what others must hear of. Their content hash is cleared: the same
+/// result in a later file brings it back (the SIS's files are the truth), where a result a
+/// person deleted stays deleted until the SIS sends a different version of it.
 pub(crate) async fn retire(txn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Effects> {
     let mut effects = Effects::default();
     let mut pairs = BTreeSet::new();
@@ -174,6 +243,7 @@ pub(crate) async fn retire(txn: &impl ConnectionTrait, ids: &[i64]) -> AppResult
         result::Entity::update_many()
             .col_expr(result::Column::Status, Expr::value(Status::ToBeDeleted))
             .col_expr(result::Column::DateLastModified, Expr::value(now))
+            .col_expr(result::Column::ContentHash, Expr::value(""))
             .filter(result::Column::Id.is_in(rows.iter().map(|r| r.id)))
             .exec(txn)
             .await?;

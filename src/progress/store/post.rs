@@ -16,9 +16,10 @@ pub(crate) struct Resolved {
     pub occurred_at: DateTime<Utc>,
     /// The competencies it is evidence for.
     pub pairs: Vec<i64>,
-    /// The same result sent again brings it back if it was deleted (a SIS gradebook, whose
-    /// files are the truth); a tool's retry does not undo a teacher's deletion.
-    pub revive: bool,
+    /// The caller has decided this version replaces the stored one whenever they differ (a
+    /// SIS gradebook import, which orders versions by the SIS's own dates): no comparison of
+    /// `occurred_at`.
+    pub force: bool,
 }
 
 /// Everything needed to resolve a batch's references in a few statements.
@@ -239,7 +240,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         learner_id: learner.id,
         occurred_at,
         pairs,
-        revive: false,
+        force: false,
     })
 }
 
@@ -388,9 +389,9 @@ pub(crate) async fn store(
             let revived = old.status != Status::Active;
             // The same post again changes nothing, even for a result deleted since: a retry
             // must not bring back what a teacher removed.
-            let outcome = if old.content_hash == g.hash && !(revived && g.revive) {
+            let outcome = if old.content_hash == g.hash {
                 PostOutcome::Unchanged
-            } else if g.occurred_at > old.occurred_at || revived {
+            } else if g.force || g.occurred_at > old.occurred_at || revived {
                 let mut m = g.model.clone();
                 m.id = Set(old.id);
                 m.created_at = Set(old.created_at);
@@ -403,16 +404,15 @@ pub(crate) async fn store(
                 m.overridden_at = NotSet;
                 // The conditional UPDATE settles a race between two newer posts: the later
                 // timestamp wins whichever commits first.
-                let updated = result::Entity::update_many()
-                    .set(m)
-                    .filter(result::Column::Id.eq(old.id))
-                    .filter(
+                let mut update = result::Entity::update_many().set(m).filter(result::Column::Id.eq(old.id));
+                if !g.force {
+                    update = update.filter(
                         Condition::any()
                             .add(result::Column::OccurredAt.lt(g.occurred_at))
                             .add(result::Column::Status.ne(Status::Active)),
-                    )
-                    .exec(txn)
-                    .await?;
+                    );
+                }
+                let updated = update.exec(txn).await?;
                 if updated.rows_affected == 1 {
                     pairs.extend(pairs_of(txn, &old).await?);
                     if revived { PostOutcome::Created } else { PostOutcome::Updated }

@@ -21,7 +21,7 @@ pub async fn export(
     with_demographics: bool,
 ) -> anyhow::Result<BTreeMap<&'static str, u64>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let names = Names::load(db).await?;
+    let names = Names::load(db, true).await?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut counts = BTreeMap::new();
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| *k != Kind::Demographics || with_demographics).collect();

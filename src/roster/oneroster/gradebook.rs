@@ -10,7 +10,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sha2::{Digest, Sha256};
 
 use super::records::{self, CategoryRec, LineItemRec, ObjectiveRec, Rec, ResultRec, ScoreScaleRec};
-use crate::progress::{mastery::FULLY_GRADED, store::Resolved};
+use crate::progress::store::{Resolved, graded_value};
 
 fn key(id: Option<i64>) -> sea_orm::ActiveValue<i64> {
     id.map_or(NotSet, Set)
@@ -117,24 +117,9 @@ pub struct Line {
     pub competencies: Vec<i64>,
 }
 
-/// A result's score on its line item's range, from 0 to 1, when it is evidence of mastery:
-/// fully graded, scored, on a line item with a range.
-pub fn graded_value(r: &ResultRec, line: &Line) -> Option<(f64, f64)> {
-    if r.score_status != FULLY_GRADED {
-        return None;
-    }
-    let score = r.score?.get();
-    let max = line.max?;
-    let min = line.min.unwrap_or(0.0);
-    if max <= min {
-        return None;
-    }
-    Some((((score - min) / (max - min)).clamp(0.0, 1.0), max))
-}
-
-/// A result row ready for the results pipeline. Its version is the row's
-/// `dateLastModified` (or, without one, its `scoreDate`): a later version replaces the stored
-/// one, an earlier one is ignored as stale.
+/// A result row ready for the results pipeline, which stores it in place of a different stored
+/// version (the import has already set aside a row older than the stored version, by the
+/// SIS's `dateLastModified`). It happened on its `scoreDate`.
 pub fn resolved(
     index: usize,
     sid: &str,
@@ -144,14 +129,13 @@ pub fn resolved(
     class: Option<i64>,
     now: DateTime<Utc>,
 ) -> Resolved {
-    let occurred_at = r.sent.0.unwrap_or_else(|| r.score_date.and_time(NaiveTime::MIN).and_utc());
-    let graded = graded_value(r, line);
+    let occurred_at = r.score_date.and_time(NaiveTime::MIN).and_utc();
+    let graded = graded_value(&r.score_status, r.score.map(records::Num::get), line.min, line.max);
     let mut h = Sha256::new();
     for f in records::fields(&Rec::Result(r.clone())) {
         h.update(f.as_bytes());
         h.update([0x1f]);
     }
-    h.update(format!("{:?}|{:?}", line.min, line.max).as_bytes());
     let hash = format!("{:x}", h.finalize());
     let [in_progress, incomplete, late, missing] = r.flags;
     let model = result::ActiveModel {
@@ -181,6 +165,7 @@ pub fn resolved(
         score_status: Set(Some(r.score_status.clone())),
         text_score: Set(r.text_score.clone()),
         score_date: Set(Some(r.score_date)),
+        source_modified: Set(r.sent.0),
         in_progress: Set(in_progress),
         incomplete: Set(incomplete),
         late: Set(late),
@@ -195,6 +180,6 @@ pub fn resolved(
         learner_id: learner,
         occurred_at,
         pairs: if graded.is_some() { line.competencies.clone() } else { vec![] },
-        revive: true,
+        force: true,
     }
 }

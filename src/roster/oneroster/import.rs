@@ -231,6 +231,9 @@ pub async fn apply(
     for kind in Kind::ALL {
         run.second_pass(&txn, kind).await?;
     }
+    if run.writing() {
+        run.settle_gradebook(&txn).await?;
+    }
     if run.cascaded > 0 {
         run.counts.entry(Kind::Enrollments).or_default().deleted += run.cascaded;
     }
@@ -343,8 +346,13 @@ struct Run<'s> {
     changes: Vec<Change>,
     /// What the results pipeline wrote that others must hear of.
     effects: Effects,
-    /// Results the pipeline found stale (a later version is stored).
-    results_stale: u64,
+    /// Changed results the pipeline left as they are (deleted by a person, sent unchanged).
+    results_kept: u64,
+    /// Line items whose range or objectives this import changed (by id), and the CASE
+    /// identifiers their objectives named before or after: their results' masteries are
+    /// recomputed once everything is written.
+    touched_lines: std::collections::BTreeSet<i64>,
+    touched_objectives: std::collections::BTreeSet<String>,
     now: DateTime<Utc>,
 }
 
@@ -377,7 +385,9 @@ impl<'s> Run<'s> {
             counts: BTreeMap::new(),
             changes: Vec::new(),
             effects: Effects::default(),
-            results_stale: 0,
+            results_kept: 0,
+            touched_lines: Default::default(),
+            touched_objectives: Default::default(),
             now: crate::db::now(),
         }
     }
@@ -493,8 +503,8 @@ impl<'s> Run<'s> {
 
     /// What the database holds, read inside the import's transaction.
     async fn load(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
-        self.names = Names::load(txn).await?;
         let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
+        self.names = Names::load(txn, gradebook).await?;
         for kind in Kind::ALL {
             let mut map = HashMap::new();
             // The gradebook is read only when the set holds some of it (a roster write never
@@ -874,10 +884,10 @@ impl<'s> Run<'s> {
             self.delete(txn, kind, &deletes, false).await?;
         }
         if kind == Kind::Results {
-            // The pipeline knows which changed results a later version stored beats.
-            let stale = std::mem::take(&mut self.results_stale);
-            counts.updated = counts.updated.saturating_sub(stale);
-            counts.stale += stale;
+            // A result a person deleted stays deleted while the SIS sends the same version.
+            let kept = std::mem::take(&mut self.results_kept);
+            counts.updated = counts.updated.saturating_sub(kept);
+            counts.unchanged += kept;
         }
         self.counts.insert(kind, counts);
         Ok(())
@@ -962,7 +972,9 @@ impl<'s> Run<'s> {
             let msg = "this sourcedId is already in use and cannot be assigned here".to_owned();
             row.fail_as(Code::Conflict, "sourcedId", msg, sid);
         }
-        let stale = self.opts.stale_check
+        // A result is always ordered by the SIS's dates: a row older than the stored version is
+        // stale, whoever writes.
+        let stale = (self.opts.stale_check || kind == Kind::Results)
             && sent.is_some_and(|t| self.existing[&kind].get(sid).is_some_and(|e| e.active && e.modified > t));
         let mut parsed = records::parse(kind, version, &mut row, role_of);
         if kind == Kind::Users && version == Version::V1_2 && role_of.is_none() && !row.bad {
@@ -1432,8 +1444,19 @@ impl<'s> Run<'s> {
                         line_item::Entity::update(m).exec(txn).await?;
                     }
                 }
+                self.touched_lines.extend(updates.iter().map(|u| u.0));
             }
             Kind::LineItemObjectives => {
+                // What the objectives assessed before, and will assess.
+                self.touch_objectives(txn, &updates.iter().map(|u| u.0).collect::<Vec<_>>()).await?;
+                for (_, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
+                    if let Rec::Objective(r) = r {
+                        self.touched_objectives.insert(r.objective.clone());
+                        if let Some(l) = self.id(Kind::LineItems, &r.line_item) {
+                            self.touched_lines.insert(l);
+                        }
+                    }
+                }
                 let model = |id: Option<i64>, sid: &str, r: &records::ObjectiveRec| {
                     Some(gradebook::objective_model(id, sid, r, now, self.id(Kind::LineItems, &r.line_item)?))
                 };
@@ -1491,9 +1514,16 @@ impl<'s> Run<'s> {
                     good.push(gradebook::resolved(i, sid, r, line, learner, class, now));
                 }
                 let (outcomes, effects) = crate::progress::store::store(txn, records::GRADEBOOK_POSTER, &good).await?;
-                self.results_stale +=
-                    outcomes.values().filter(|(o, _)| *o == crate::progress::store::PostOutcome::IgnoredStale).count()
-                        as u64;
+                self.results_kept += outcomes
+                    .values()
+                    .filter(|(o, _)| {
+                        matches!(
+                            o,
+                            crate::progress::store::PostOutcome::Unchanged
+                                | crate::progress::store::PostOutcome::IgnoredStale
+                        )
+                    })
+                    .count() as u64;
                 self.effects.extend(effects);
             }
             _ => {}
@@ -1501,6 +1531,60 @@ impl<'s> Run<'s> {
         if matches!(kind, Kind::Categories | Kind::ScoreScales | Kind::LineItems) {
             self.refresh(txn, kind, creates).await?;
         }
+        Ok(())
+    }
+
+    /// Notes the line items and CASE identifiers of stored objectives about to change.
+    async fn touch_objectives(&mut self, txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<()> {
+        for chunk in ids.chunks(BATCH) {
+            let old: Vec<(i64, String)> = line_item_objective::Entity::find()
+                .select_only()
+                .columns([line_item_objective::Column::LineItemId, line_item_objective::Column::ObjectiveId])
+                .filter(line_item_objective::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            for (line, objective) in old {
+                self.touched_lines.insert(line);
+                self.touched_objectives.insert(objective);
+            }
+        }
+        Ok(())
+    }
+
+    /// Once every file is written: the results of line items whose range or objectives changed
+    /// take their new values, and the masteries they bear on (before or after) are recomputed.
+    async fn settle_gradebook(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
+        if self.touched_lines.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = std::mem::take(&mut self.touched_lines).into_iter().collect();
+        let mut lines = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let found: Vec<(i64, Option<f64>, Option<f64>)> = line_item::Entity::find()
+                .select_only()
+                .columns([line_item::Column::Id, line_item::Column::ResultValueMin, line_item::Column::ResultValueMax])
+                .filter(line_item::Column::Id.is_in(chunk.iter().copied()))
+                .filter(line_item::Column::Status.eq(Status::Active))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            lines.extend(found);
+        }
+        let objectives: Vec<String> = std::mem::take(&mut self.touched_objectives).into_iter().collect();
+        let mut before = std::collections::BTreeSet::new();
+        for chunk in objectives.chunks(BATCH) {
+            let found: Vec<i64> = entity::competency::Entity::find()
+                .select_only()
+                .column(entity::competency::Column::Id)
+                .filter(entity::competency::Column::SourceId.is_in(chunk.iter().map(String::as_str)))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            before.extend(found);
+        }
+        let effects = crate::progress::store::regrade_line_items(txn, &lines, before).await?;
+        self.effects.extend(effects);
         Ok(())
     }
 
@@ -1647,18 +1731,17 @@ impl<'s> Run<'s> {
             Kind::Enrollments => self.end_enrollments(txn, enrollment::Column::Id, &ids, write).await?,
             Kind::Categories => tombstone!(gradebook_category),
             Kind::ScoreScales => tombstone!(score_scale),
-            Kind::LineItemObjectives => tombstone!(line_item_objective),
+            Kind::LineItemObjectives => {
+                if write {
+                    self.touch_objectives(txn, &ids).await?;
+                }
+                tombstone!(line_item_objective);
+            }
             Kind::LineItems => {
                 tombstone!(line_item);
-                // A line item's objectives and results go with it.
+                // A line item's results go with it (retired while its objectives still say
+                // what they were evidence of), then its objectives.
                 for chunk in ids.chunks(BATCH).filter(|_| write) {
-                    line_item_objective::Entity::update_many()
-                        .col_expr(line_item_objective::Column::Status, Expr::value(Status::ToBeDeleted))
-                        .col_expr(line_item_objective::Column::DateLastModified, Expr::value(now))
-                        .filter(line_item_objective::Column::LineItemId.is_in(chunk.iter().copied()))
-                        .filter(line_item_objective::Column::Status.eq(Status::Active))
-                        .exec(txn)
-                        .await?;
                     let results: Vec<i64> = result::Entity::find()
                         .select_only()
                         .column(result::Column::Id)
@@ -1669,6 +1752,16 @@ impl<'s> Run<'s> {
                         .await?;
                     let effects = crate::progress::store::retire(txn, &results).await?;
                     self.effects.extend(effects);
+                    line_item_objective::Entity::update_many()
+                        .col_expr(line_item_objective::Column::Status, Expr::value(Status::ToBeDeleted))
+                        .col_expr(line_item_objective::Column::DateLastModified, Expr::value(now))
+                        .filter(line_item_objective::Column::LineItemId.is_in(chunk.iter().copied()))
+                        .filter(line_item_objective::Column::Status.eq(Status::Active))
+                        .exec(txn)
+                        .await?;
+                }
+                for id in &ids {
+                    self.touched_lines.remove(id);
                 }
             }
             Kind::Results => {

@@ -1060,7 +1060,8 @@ pub struct Names {
 }
 
 impl Names {
-    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Names> {
+    /// The roster's names, and the gradebook's with `gradebook`.
+    pub async fn load(db: &impl ConnectionTrait, gradebook: bool) -> AppResult<Names> {
         use sea_orm::QuerySelect;
         let mut n = Names::default();
         let orgs: Vec<(i64, String, entity::OrgType)> = org::Entity::find()
@@ -1079,6 +1080,9 @@ impl Names {
         n.courses = pairs(db, course::Entity, course::Column::Id, course::Column::SourcedId).await?;
         n.classes = pairs(db, class::Entity, class::Column::Id, class::Column::SourcedId).await?;
         n.users = pairs(db, user::Entity, user::Column::Id, user::Column::SourcedId).await?;
+        if !gradebook {
+            return Ok(n);
+        }
         n.categories = pairs(
             db,
             gradebook_category::Entity,
@@ -1397,7 +1401,8 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
-                    modified: m.date_last_modified,
+                    // A result's version is the SIS's, not the time it was written here.
+                    modified: m.source_modified.unwrap_or(DateTime::<Utc>::MIN_UTC),
                     rec: Rec::Result(ResultRec {
                         line_item: m.line_item_id.map(|i| name(&n.line_items, i)).unwrap_or_default(),
                         student: name(&n.users, m.learner_id),
@@ -1408,7 +1413,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                         text_score: m.text_score,
                         class: m.class_id.map(|i| name(&n.classes, i)),
                         flags: [m.in_progress, m.incomplete, m.late, m.missing],
-                        sent: Unhashed(Some(m.occurred_at)),
+                        sent: Unhashed(m.source_modified),
                     }),
                     sourced_id: m.sourced_id,
                 })

@@ -206,7 +206,6 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// An optional ISO 8601 date and time.
     /// An optional finite number.
     pub fn number(&mut self, column: &str) -> Option<f64> {
         let v = self.opt(column)?;
@@ -233,10 +232,12 @@ impl<'a> Row<'a> {
         self.datetime(column).unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
+    /// An optional ISO 8601 date and time, to the microsecond (what the databases keep).
+
     pub fn datetime(&mut self, column: &str) -> Option<DateTime<Utc>> {
         let v = self.opt(column)?;
         match DateTime::parse_from_rfc3339(v) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
+            Ok(t) => Some(chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6)),
             Err(_) => {
                 self.fail(column, "not a date and time (ISO 8601, e.g. 2026-09-01T08:00:00.000Z)", v);
                 None
