@@ -203,3 +203,45 @@ async fn a_writer_limited_to_a_school_writes_only_within_it() {
     assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM users WHERE sourced_id = 'rw-6'").await, 0);
 }
+
+/// A write reads only the records it names and those they refer to: a deletion by sourcedId
+/// alone still knows the record's school (an enrollment's, through its class), so a writer
+/// limited to a school deletes its own school's enrollment and not another's.
+#[tokio::test]
+async fn a_deletion_by_sourced_id_alone_is_judged_by_the_records_school() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let school2 = app.token("roster.read roster.write", &["sc-school-002"]).await;
+    let enrollment_of = async |school: &str| {
+        scalar(
+            &app,
+            &format!(
+                "SELECT e.sourced_id FROM enrollments e JOIN classes c ON c.id = e.class_id JOIN orgs o ON o.id = c.org_id \
+                 WHERE o.sourced_id = '{school}' AND e.status = 'active' ORDER BY e.id LIMIT 1"
+            ),
+        )
+        .await
+        .unwrap()
+    };
+    let (mine, theirs) = (enrollment_of("sc-school-002").await, enrollment_of("sc-school-001").await);
+    let status =
+        async |sid: &str| scalar(&app, &format!("SELECT status FROM enrollments WHERE sourced_id = '{sid}'")).await;
+
+    let d = data(
+        app.gql(
+            &school2,
+            UPSERT,
+            json!({"i": {"deletions": [{"type": "ENROLLMENT", "sourcedId": theirs}, {"type": "ENROLLMENT", "sourcedId": mine}]}}),
+        )
+        .await,
+    );
+    assert_eq!(
+        d["upsertRoster"]["results"],
+        json!([{"type": "ENROLLMENT", "index": 1, "sourcedId": mine, "outcome": "DELETED"}]),
+        "{d}"
+    );
+    assert_eq!(d["upsertRoster"]["userErrors"][0]["code"], "NOT_FOUND", "{d}");
+    assert_eq!(d["upsertRoster"]["userErrors"][0]["field"], json!(["input", "deletions", "0", "sourcedId"]), "{d}");
+    assert_eq!(status(&mine).await.as_deref(), Some("tobedeleted"));
+    assert_eq!(status(&theirs).await.as_deref(), Some("active"), "the other school's enrollment is untouched");
+}

@@ -566,6 +566,7 @@ impl RosterWriteMutation {
             skip_invalid: true,
             stale_check: true,
             per_row: true,
+            targeted: true,
             scope,
             ran_by: String::new(),
             ..Default::default()

@@ -59,7 +59,26 @@ pub struct Options {
     pub with_demographics: bool,
     /// Keep each row's outcome (`Report::rows`), for a writer that answers per row.
     pub per_row: bool,
+    /// Read only the stored records the set names or refers to, not the whole district: for a
+    /// small set of deltas (a GraphQL write). Ignored when a file is bulk, which needs every
+    /// stored record of its type.
+    pub targeted: bool,
 }
+
+/// The columns that name other records: what a targeted import reads beside the rows' own.
+const REFERENCE_COLUMNS: [&str; 11] = [
+    "parentSourcedId",
+    "orgSourcedId",
+    "orgSourcedIds",
+    "schoolYearSourcedId",
+    "courseSourcedId",
+    "schoolSourcedId",
+    "termSourcedIds",
+    "agentSourcedIds",
+    "primaryOrgSourcedId",
+    "userSourcedId",
+    "classSourcedId",
+];
 
 /// What happened to one row (a GraphQL roster write answers it per row).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -341,6 +360,8 @@ struct Run<'s> {
     outside: HashSet<(Kind, String)>,
     /// Each stored user's orgs (only when the writer is limited to some).
     user_orgs: HashMap<String, Vec<String>>,
+    /// A targeted import: the sourcedIds its rows have or name (`None`: read everything).
+    wanted: Option<HashSet<String>>,
     rows: Vec<RowResult>,
     counts: BTreeMap<Kind, Counts>,
     changes: Vec<Change>,
@@ -381,6 +402,7 @@ impl<'s> Run<'s> {
             scope: None,
             outside: HashSet::new(),
             user_orgs: HashMap::new(),
+            wanted: None,
             rows: Vec::new(),
             counts: BTreeMap::new(),
             changes: Vec::new(),
@@ -433,6 +455,10 @@ impl<'s> Run<'s> {
 
     /// First pass: every file's sourcedIds and deletions, users' roles, org types.
     fn first_pass(&mut self) -> anyhow::Result<()> {
+        let bulk = Kind::ALL.iter().any(|k| self.mode(*k) == Mode::Bulk);
+        if self.opts.targeted && !bulk {
+            self.wanted = Some(HashSet::new());
+        }
         for kind in Kind::ALL {
             if !self.has_file(kind) {
                 continue;
@@ -465,6 +491,14 @@ impl<'s> Run<'s> {
                     continue;
                 };
                 let delete = row.opt("status") == Some("tobedeleted");
+                if let Some(wanted) = &mut self.wanted {
+                    wanted.insert(sid.clone());
+                    for column in REFERENCE_COLUMNS {
+                        if let Some(v) = row.opt(column) {
+                            wanted.extend(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
+                        }
+                    }
+                }
                 if let Some(first) = seen.get(&sid) {
                     let msg = format!("duplicate sourcedId (first on line {})", first.line);
                     row.fail("sourcedId", msg, &sid);
@@ -513,11 +547,14 @@ impl<'s> Run<'s> {
                 self.existing.insert(kind, map);
                 continue;
             }
+            if self.wanted.is_some() {
+                continue; // read below
+            }
             // Enrollments a page at a time: only their fingerprints are kept.
             let mut after = 0;
             loop {
                 let stored = if kind == Kind::Enrollments {
-                    records::load_enrollments(txn, &self.names, after, Some(ENROLLMENT_PAGE)).await?
+                    records::load_enrollments(txn, &self.names, after, Some(ENROLLMENT_PAGE), None).await?
                 } else {
                     records::load(txn, kind, &self.names).await?
                 };
@@ -530,15 +567,53 @@ impl<'s> Run<'s> {
             }
             self.existing.insert(kind, map);
         }
+        if let Some(wanted) = self.wanted.take() {
+            // The records the rows have or name, then those these refer to (an enrollment
+            // deleted by its sourcedId alone: its class, whose school decides who may delete it).
+            let mut known = wanted;
+            let mut pending: Vec<String> = known.iter().cloned().collect();
+            for _ in 0..2 {
+                let mut more = Vec::new();
+                for kind in Kind::ALL.into_iter().filter(|k| !k.gradebook()) {
+                    let stored = records::load_some(txn, kind, &self.names, &pending).await?;
+                    for r in stored.iter().flat_map(|s| records::references(&s.rec)) {
+                        if known.insert(r.clone()) {
+                            more.push(r);
+                        }
+                    }
+                    let mut map = self.existing.remove(&kind).unwrap_or_default();
+                    self.keep(&mut map, stored);
+                    self.existing.insert(kind, map);
+                }
+                pending = more;
+            }
+            for kind in Kind::ALL {
+                self.existing.entry(kind).or_default();
+            }
+            self.wanted = Some(known);
+        }
         let mut courses_of: Vec<(String, String)> = Vec::new();
         let mut enrollment_classes: Vec<(String, String)> = Vec::new();
         if self.opts.scope.is_some() {
-            for s in records::load(txn, Kind::Courses, &self.names).await? {
+            let (courses, enrollments) = match &self.wanted {
+                Some(wanted) => {
+                    let sids: Vec<String> = wanted.iter().cloned().collect();
+                    (
+                        records::load_some(txn, Kind::Courses, &self.names, &sids).await?,
+                        records::load_some(txn, Kind::Enrollments, &self.names, &sids).await?,
+                    )
+                }
+                None => (
+                    records::load(txn, Kind::Courses, &self.names).await?,
+                    records::load(txn, Kind::Enrollments, &self.names).await?,
+                ),
+            };
+            for s in courses {
                 if let Rec::Course(c) = s.rec {
                     courses_of.push((s.sourced_id, c.org));
                 }
             }
-            for s in records::load(txn, Kind::Enrollments, &self.names).await? {
+            for s in enrollments {
                 if let Rec::Enrollment(e) = s.rec {
                     enrollment_classes.push((s.sourced_id, e.class));
                 }

@@ -1029,6 +1029,49 @@ pub fn fields(rec: &Rec) -> Vec<String> {
     }
 }
 
+/// The sourcedIds a rostering record refers to.
+pub fn references(rec: &Rec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: &str| {
+        if !v.is_empty() {
+            out.push(v.to_owned());
+        }
+    };
+    match rec {
+        Rec::Org(r) => r.parent.iter().for_each(|p| add(p)),
+        Rec::Session(r) => r.parent.iter().for_each(|p| add(p)),
+        Rec::Course(r) => {
+            add(&r.org);
+            r.school_year.iter().for_each(|y| add(y));
+        }
+        Rec::Class(r) => {
+            add(&r.course);
+            add(&r.school);
+            r.terms.iter().for_each(|t| add(t));
+        }
+        Rec::User(r) => {
+            r.agents.iter().for_each(|a| add(a));
+            r.primary_org.iter().for_each(|o| add(o));
+        }
+        Rec::Role(r) => {
+            add(&r.user);
+            add(&r.org);
+        }
+        Rec::Enrollment(r) => {
+            add(&r.class);
+            add(&r.user);
+            add(&r.school);
+        }
+        Rec::Demographic(_)
+        | Rec::Category(_)
+        | Rec::ScoreScale(_)
+        | Rec::LineItem(_)
+        | Rec::Objective(_)
+        | Rec::Result(_) => {}
+    }
+    out
+}
+
 /// A date and time as the binding writes it.
 fn moment(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -1114,9 +1157,39 @@ fn name(map: &HashMap<i64, String>, id: i64) -> String {
 
 /// Every stored record of a type, read as the binding has it.
 pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult<Vec<Stored>> {
+    load_where(db, kind, n, None).await
+}
+
+/// The stored rostering records of a type among `sids` (memberships: those of the users among
+/// them), read as the binding has it: what a small delta needs, without the whole district.
+pub async fn load_some(db: &impl ConnectionTrait, kind: Kind, n: &Names, sids: &[String]) -> AppResult<Vec<Stored>> {
+    let mut out = Vec::new();
+    for chunk in sids.chunks(500) {
+        out.extend(load_where(db, kind, n, Some(chunk)).await?);
+    }
+    Ok(out)
+}
+
+/// The ids of `map` (id -> sourcedId) whose sourcedId is among `only`.
+fn ids_among(map: &HashMap<i64, String>, only: &[String]) -> Vec<i64> {
+    let wanted: std::collections::HashSet<&str> = only.iter().map(String::as_str).collect();
+    map.iter().filter(|(_, sid)| wanted.contains(sid.as_str())).map(|(id, _)| *id).collect()
+}
+
+async fn load_where(
+    db: &impl ConnectionTrait,
+    kind: Kind,
+    n: &Names,
+    only: Option<&[String]>,
+) -> AppResult<Vec<Stored>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
     let active = |s: Status| s == Status::Active;
+    let sids = |s: &[String]| s.iter().map(String::clone).collect::<Vec<String>>();
+    let users_among = only.map(|o| ids_among(&n.users, o));
+    let classes_among = only.map(|o| ids_among(&n.classes, o));
     Ok(match kind {
         Kind::Orgs => org::Entity::find()
+            .apply_if(only, |q, o| q.filter(org::Column::SourcedId.is_in(sids(o))))
             .order_by_asc(org::Column::Id)
             .all(db)
             .await?
@@ -1135,6 +1208,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             })
             .collect(),
         Kind::AcademicSessions => academic_session::Entity::find()
+            .apply_if(only, |q, o| q.filter(academic_session::Column::SourcedId.is_in(sids(o))))
             .order_by_asc(academic_session::Column::Id)
             .all(db)
             .await?
@@ -1155,6 +1229,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             })
             .collect(),
         Kind::Courses => course::Entity::find()
+            .apply_if(only, |q, o| q.filter(course::Column::SourcedId.is_in(sids(o))))
             .order_by_asc(course::Column::Id)
             .all(db)
             .await?
@@ -1178,6 +1253,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
         Kind::Classes => {
             let mut terms: HashMap<i64, Vec<String>> = HashMap::new();
             for t in class_term::Entity::find()
+                .apply_if(classes_among.clone(), |q, ids| q.filter(class_term::Column::ClassId.is_in(ids)))
                 .order_by_asc(class_term::Column::ClassId)
                 .order_by_asc(class_term::Column::Position)
                 .all(db)
@@ -1186,6 +1262,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 terms.entry(t.class_id).or_default().push(name(&n.sessions, t.term_id));
             }
             class::Entity::find()
+                .apply_if(only, |q, o| q.filter(class::Column::SourcedId.is_in(sids(o))))
                 .order_by_asc(class::Column::Id)
                 .all(db)
                 .await?
@@ -1214,6 +1291,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
         Kind::Users => {
             let mut agents: HashMap<i64, Vec<String>> = HashMap::new();
             for a in user_agent::Entity::find()
+                .apply_if(users_among.clone(), |q, ids| q.filter(user_agent::Column::UserId.is_in(ids)))
                 .order_by_asc(user_agent::Column::UserId)
                 .order_by_asc(user_agent::Column::Position)
                 .all(db)
@@ -1222,6 +1300,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 agents.entry(a.user_id).or_default().push(name(&n.users, a.agent_id));
             }
             user::Entity::find()
+                .apply_if(only, |q, o| q.filter(user::Column::SourcedId.is_in(sids(o))))
                 .order_by_asc(user::Column::Id)
                 .all(db)
                 .await?
@@ -1256,6 +1335,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 .collect()
         }
         Kind::Demographics => entity::demographic::Entity::find()
+            .apply_if(users_among.clone(), |q, ids| q.filter(entity::demographic::Column::UserId.is_in(ids)))
             .order_by_asc(entity::demographic::Column::UserId)
             .all(db)
             .await?
@@ -1288,6 +1368,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
             // A membership has no status: those that exist are active. Its id is its position
             // in this list (memberships are keyed by user and org).
             user_org::Entity::find()
+                .apply_if(users_among.clone(), |q, ids| q.filter(user_org::Column::UserId.is_in(ids)))
                 .order_by_asc(user_org::Column::UserId)
                 .order_by_asc(user_org::Column::OrgId)
                 .all(db)
@@ -1315,7 +1396,7 @@ pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult
                 })
                 .collect()
         }
-        Kind::Enrollments => load_enrollments(db, n, 0, None).await?,
+        Kind::Enrollments => load_enrollments(db, n, 0, None, only).await?,
         Kind::Categories => gradebook_category::Entity::find()
             .order_by_asc(gradebook_category::Column::Id)
             .all(db)
@@ -1433,25 +1514,33 @@ pub async fn load_enrollments(
     n: &Names,
     after: i64,
     limit: Option<u64>,
+    only: Option<&[String]>,
 ) -> AppResult<Vec<Stored>> {
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
     let active = |s: Status| s == Status::Active;
-    let class_school: HashMap<i64, i64> = {
-        let rows: Vec<(i64, i64)> = class::Entity::find()
-            .select_only()
-            .columns([class::Column::Id, class::Column::OrgId])
-            .into_tuple()
-            .all(db)
-            .await?;
-        rows.into_iter().collect()
-    };
-    let mut q =
-        enrollment::Entity::find().filter(enrollment::Column::Id.gt(after)).order_by_asc(enrollment::Column::Id);
+    let mut q = enrollment::Entity::find()
+        .filter(enrollment::Column::Id.gt(after))
+        .apply_if(only, |q, o| q.filter(enrollment::Column::SourcedId.is_in(o.iter().map(String::as_str))))
+        .order_by_asc(enrollment::Column::Id);
     if let Some(limit) = limit {
         q = q.limit(limit);
     }
-    Ok(q.all(db)
-        .await?
+    let rows = q.all(db).await?;
+    // Each class's school: every class for a page of the district, those named for a few rows.
+    let class_ids: Option<Vec<i64>> = only
+        .map(|_| rows.iter().map(|e| e.class_id).collect::<std::collections::BTreeSet<i64>>().into_iter().collect());
+    let mut class_school: HashMap<i64, i64> = HashMap::new();
+    for chunk in class_ids.as_deref().map_or(vec![None], |ids| ids.chunks(500).map(Some).collect()) {
+        let found: Vec<(i64, i64)> = class::Entity::find()
+            .select_only()
+            .columns([class::Column::Id, class::Column::OrgId])
+            .apply_if(chunk, |q, c| q.filter(class::Column::Id.is_in(c.iter().copied())))
+            .into_tuple()
+            .all(db)
+            .await?;
+        class_school.extend(found);
+    }
+    Ok(rows
         .into_iter()
         .map(|m| Stored {
             id: m.id,
