@@ -120,7 +120,7 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
     // SQLite binds at most 32766 values per statement: 7 per row.
     let rows: Vec<_> = rows.collect();
     for chunk in rows.chunks(2000) {
-        sync_change::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+        sync_change::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
     }
     Ok(())
 }

@@ -1203,13 +1203,13 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, org::Entity, models).await?;
+                let created = insert_ids(txn, org::Entity, models).await?;
+                self.ids.entry(kind).or_default().extend(created);
                 for (id, sid, r) in &updates {
                     if let Rec::Org(r) = r {
                         org::Entity::update(self.org_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind, &creates).await?;
                 // Parents may come later in the file than their children: set them now.
                 for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::Org(r) = r {
@@ -1231,7 +1231,8 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, academic_session::Entity, models).await?;
+                let created = insert_ids(txn, academic_session::Entity, models).await?;
+                self.ids.entry(kind).or_default().extend(created);
                 for (id, sid, r) in &updates {
                     if let Rec::Session(r) = r {
                         let mut m = session_model(Some(*id), sid, r, district, now);
@@ -1239,7 +1240,6 @@ impl<'s> Run<'s> {
                         academic_session::Entity::update(m).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind, &creates).await?;
                 for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::Session(r) = r {
                         let parent = r.parent.as_deref().and_then(|p| self.id(Kind::AcademicSessions, p));
@@ -1259,13 +1259,13 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, course::Entity, models).await?;
+                let created = insert_ids(txn, course::Entity, models).await?;
+                self.ids.entry(kind).or_default().extend(created);
                 for (id, sid, r) in &updates {
                     if let Rec::Course(r) = r {
                         course::Entity::update(self.course_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind, &creates).await?;
             }
             Kind::Classes => {
                 let models: Vec<class::ActiveModel> = creates
@@ -1275,13 +1275,13 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, class::Entity, models).await?;
+                let created = insert_ids(txn, class::Entity, models).await?;
+                self.ids.entry(kind).or_default().extend(created);
                 for (id, sid, r) in &updates {
                     if let Rec::Class(r) = r {
                         class::Entity::update(self.class_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind, &creates).await?;
                 let written: Vec<(i64, &Rec)> = creates
                     .iter()
                     .filter_map(|(sid, r)| self.id(Kind::Classes, sid).map(|id| (id, r)))
@@ -1331,13 +1331,13 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, user::Entity, models).await?;
+                let created = insert_ids(txn, user::Entity, models).await?;
+                self.ids.entry(kind).or_default().extend(created);
                 for (id, sid, r) in &updates {
                     if let Rec::User(r) = r {
                         user::Entity::update(self.user_model(Some(*id), sid, r, now)).exec(txn).await?;
                     }
                 }
-                self.refresh(txn, kind, &creates).await?;
                 // Agents are users of the same file: written once every user is, in `after`.
                 for (sid, r) in creates.into_iter().chain(updates.into_iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::User(r) = r {
@@ -1405,25 +1405,14 @@ impl<'s> Run<'s> {
                         models.push(m);
                     }
                 }
-                insert(txn, enrollment::Entity, models).await?;
+                let new_ids: HashMap<String, i64> =
+                    insert_ids(txn, enrollment::Entity, models).await?.into_iter().collect();
                 for (id, sid, r) in &updates {
                     if let Rec::Enrollment(r) = r
                         && let Some(m) = self.enrollment_model(Some(*id), sid, r, now)
                     {
                         enrollment::Entity::update(m).exec(txn).await?;
                     }
-                }
-                let created: Vec<&str> = creates.iter().map(|(s, _)| s.as_str()).collect();
-                let mut new_ids: HashMap<String, i64> = HashMap::new();
-                for chunk in created.chunks(BATCH) {
-                    let rows: Vec<(i64, String)> = enrollment::Entity::find()
-                        .select_only()
-                        .columns([enrollment::Column::Id, enrollment::Column::SourcedId])
-                        .filter(enrollment::Column::SourcedId.is_in(chunk.iter().copied()))
-                        .into_tuple()
-                        .all(txn)
-                        .await?;
-                    new_ids.extend(rows.into_iter().map(|(i, s)| (s, i)));
                 }
                 for (sid, r) in creates.iter().map(|(s, r)| (s, r)).chain(updates.iter().map(|(_, s, r)| (s, r))) {
                     if let Rec::Enrollment(r) = r {
@@ -1464,7 +1453,8 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, gradebook_category::Entity, models).await?;
+                let created = insert_ids(txn, gradebook_category::Entity, models).await?;
+                self.ids.entry(kind).or_default().extend(created);
                 for (id, sid, r) in updates {
                     if let Rec::Category(r) = r {
                         gradebook_category::Entity::update(gradebook::category_model(Some(*id), sid, r, now))
@@ -1487,12 +1477,13 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, score_scale::Entity, models).await?;
+                let created = insert_ids(txn, score_scale::Entity, models).await?;
                 for (id, sid, r) in updates {
                     if let Rec::ScoreScale(r) = r {
                         score_scale::Entity::update(model(Some(*id), sid, r)).exec(txn).await?;
                     }
                 }
+                self.ids.entry(kind).or_default().extend(created);
             }
             Kind::LineItems => {
                 let model = |id: Option<i64>, sid: &str, r: &records::LineItemRec| {
@@ -1511,7 +1502,7 @@ impl<'s> Run<'s> {
                         _ => None,
                     })
                     .collect();
-                insert(txn, line_item::Entity, models).await?;
+                let created = insert_ids(txn, line_item::Entity, models).await?;
                 for (id, sid, r) in updates {
                     if let Rec::LineItem(r) = r
                         && let Some(m) = model(Some(*id), sid, r)
@@ -1519,6 +1510,7 @@ impl<'s> Run<'s> {
                         line_item::Entity::update(m).exec(txn).await?;
                     }
                 }
+                self.ids.entry(kind).or_default().extend(created);
                 self.touched_lines.extend(updates.iter().map(|u| u.0));
             }
             Kind::LineItemObjectives => {
@@ -1602,9 +1594,6 @@ impl<'s> Run<'s> {
                 self.effects.extend(effects);
             }
             _ => {}
-        }
-        if matches!(kind, Kind::Categories | Kind::ScoreScales | Kind::LineItems) {
-            self.refresh(txn, kind, creates).await?;
         }
         Ok(())
     }
@@ -1949,101 +1938,6 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
-    /// Reads the ids of the records just created.
-    async fn refresh(&mut self, txn: &DatabaseTransaction, kind: Kind, created: &[(String, Rec)]) -> AppResult<()> {
-        for chunk in created.chunks(BATCH) {
-            let sids = chunk.iter().map(|c| c.0.as_str());
-            self.refresh_some(txn, kind, sids).await?;
-        }
-        Ok(())
-    }
-
-    async fn refresh_some<'a>(
-        &mut self,
-        txn: &DatabaseTransaction,
-        kind: Kind,
-        sids: impl Iterator<Item = &'a str>,
-    ) -> AppResult<()> {
-        let sids: Vec<&str> = sids.collect();
-        let rows: Vec<(i64, String)> = match kind {
-            Kind::Orgs => {
-                org::Entity::find()
-                    .select_only()
-                    .columns([org::Column::Id, org::Column::SourcedId])
-                    .filter(org::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::AcademicSessions => {
-                academic_session::Entity::find()
-                    .select_only()
-                    .columns([academic_session::Column::Id, academic_session::Column::SourcedId])
-                    .filter(academic_session::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::Courses => {
-                course::Entity::find()
-                    .select_only()
-                    .columns([course::Column::Id, course::Column::SourcedId])
-                    .filter(course::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::Classes => {
-                class::Entity::find()
-                    .select_only()
-                    .columns([class::Column::Id, class::Column::SourcedId])
-                    .filter(class::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::Users => {
-                user::Entity::find()
-                    .select_only()
-                    .columns([user::Column::Id, user::Column::SourcedId])
-                    .filter(user::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::Categories => {
-                gradebook_category::Entity::find()
-                    .select_only()
-                    .columns([gradebook_category::Column::Id, gradebook_category::Column::SourcedId])
-                    .filter(gradebook_category::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::ScoreScales => {
-                score_scale::Entity::find()
-                    .select_only()
-                    .columns([score_scale::Column::Id, score_scale::Column::SourcedId])
-                    .filter(score_scale::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            Kind::LineItems => {
-                line_item::Entity::find()
-                    .select_only()
-                    .columns([line_item::Column::Id, line_item::Column::SourcedId])
-                    .filter(line_item::Column::SourcedId.is_in(sids))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-            _ => return Ok(()),
-        };
-        self.ids.entry(kind).or_default().extend(rows.into_iter().map(|(id, sid)| (sid, id)));
-        Ok(())
-    }
-
     async fn district_id(&self, txn: &DatabaseTransaction) -> AppResult<i64> {
         let d = org::Entity::find()
             .filter(org::Column::OrgType.eq(entity::OrgType::District))
@@ -2208,6 +2102,29 @@ fn person_entity(role: Role) -> Option<ChangeEntity> {
         Role::Teacher | Role::Administrator => Some(ChangeEntity::Educator),
         Role::Guardian => None,
     }
+}
+
+/// Inserts records that have an `id` and a `sourced_id`, answering both for each row inserted
+/// (`RETURNING`, which SQLite and PostgreSQL both have): no read-back of what was just written.
+async fn insert_ids<E, A>(txn: &DatabaseTransaction, _e: E, models: Vec<A>) -> AppResult<Vec<(String, i64)>>
+where
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Clone + Send,
+{
+    use sea_orm::{QueryTrait, sea_query::Query};
+    let backend = txn.get_database_backend();
+    let mut out = Vec::with_capacity(models.len());
+    for chunk in models.chunks(BATCH) {
+        let mut q = E::insert_many(chunk.to_vec()).into_query();
+        q.returning(
+            Query::returning()
+                .columns([sea_orm::sea_query::Alias::new("id"), sea_orm::sea_query::Alias::new("sourced_id")]),
+        );
+        for row in txn.query_all_raw(backend.build(&q)).await? {
+            out.push((row.try_get::<String>("", "sourced_id")?, row.try_get::<i64>("", "id")?));
+        }
+    }
+    Ok(out)
 }
 
 async fn insert<E, A>(txn: &DatabaseTransaction, _e: E, models: Vec<A>) -> AppResult<()>
