@@ -15,7 +15,7 @@
 //!
 //! `cargo bench --bench oneroster_import` (SQLite); with `BENCH_DATABASE_URL=postgres://...`
 //! PostgreSQL too. `ORB_STUDENTS` scales the district (everything proportional); the set is
-//! deterministic.
+//! deterministic. `ORB_KEEP=1` keeps the set and the databases (the path is printed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -1169,5 +1169,9 @@ async fn main() {
     if std::env::var("BENCH_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
         bench("postgres", &s, &set, &scratch, rows, parse).await;
     }
-    std::fs::remove_dir_all(&scratch).ok();
+    if std::env::var("ORB_KEEP").is_ok_and(|v| !v.is_empty()) {
+        println!("kept the set and databases in {}", scratch.display());
+    } else {
+        std::fs::remove_dir_all(&scratch).ok();
+    }
 }
