@@ -245,3 +245,42 @@ async fn a_deletion_by_sourced_id_alone_is_judged_by_the_records_school() {
     assert_eq!(status(&mine).await.as_deref(), Some("tobedeleted"));
     assert_eq!(status(&theirs).await.as_deref(), Some("active"), "the other school's enrollment is untouched");
 }
+
+/// Deleting a class ends its enrollments; the writer's access audit names the class's students,
+/// not its teacher (whom the write did not otherwise read).
+#[tokio::test]
+async fn deleting_a_class_audits_its_students_and_not_its_teacher() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let district = app.token("roster.read roster.write", &[]).await;
+    let class = scalar(
+        &app,
+        "SELECT c.sourced_id FROM classes c JOIN enrollments e ON e.class_id = c.id \
+         WHERE e.role = 'teacher' AND e.status = 'active' ORDER BY c.id LIMIT 1",
+    )
+    .await
+    .unwrap();
+    let members = async |role: &str| {
+        let sql = format!(
+            "SELECT COUNT(*) FROM enrollments e JOIN classes c ON c.id = e.class_id \
+             WHERE c.sourced_id = '{class}' AND e.role = '{role}' AND e.status = 'active'"
+        );
+        count(&app, &sql).await
+    };
+    let (students, teachers) = (members("student").await, members("teacher").await);
+    assert!(students > 0 && teachers > 0, "the class has both: {students} students, {teachers} teachers");
+    let last_event = count(&app, "SELECT COALESCE(MAX(id), 0) FROM audit_events").await;
+
+    let d =
+        data(app.gql(&district, UPSERT, json!({"i": {"deletions": [{"type": "CLASS", "sourcedId": class}]}})).await);
+    assert_eq!(d["upsertRoster"]["results"][0]["outcome"], "DELETED", "{d}");
+    assert_eq!(members("student").await + members("teacher").await, 0, "every enrollment ended");
+    let audited = |role: &str| {
+        format!(
+            "SELECT COUNT(*) FROM audit_event_learners a JOIN users u ON u.id = a.user_id \
+             WHERE a.event_id > {last_event} AND u.role = '{role}'"
+        )
+    };
+    assert_eq!(count(&app, &audited("student")).await, students, "the class's students are named");
+    assert_eq!(count(&app, &audited("teacher")).await, 0, "its teacher is not a learner");
+}

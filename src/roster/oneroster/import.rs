@@ -60,25 +60,25 @@ pub struct Options {
     /// Keep each row's outcome (`Report::rows`), for a writer that answers per row.
     pub per_row: bool,
     /// Read only the stored records the set names or refers to, not the whole district: for a
-    /// small set of deltas (a GraphQL write). Ignored when a file is bulk, which needs every
-    /// stored record of its type.
+    /// small set of rostering deltas (a GraphQL write). Ignored when a file is bulk, which needs
+    /// every stored record of its type, and when the set holds gradebook files.
     pub targeted: bool,
 }
 
-/// The columns that name other records: what a targeted import reads beside the rows' own.
-const REFERENCE_COLUMNS: [&str; 11] = [
+/// The columns that name another record: what a targeted import reads beside the rows' own.
+const REFERENCE_COLUMNS: [&str; 8] = [
     "parentSourcedId",
     "orgSourcedId",
-    "orgSourcedIds",
     "schoolYearSourcedId",
     "courseSourcedId",
     "schoolSourcedId",
-    "termSourcedIds",
-    "agentSourcedIds",
     "primaryOrgSourcedId",
     "userSourcedId",
     "classSourcedId",
 ];
+
+/// The columns that name several (comma-separated).
+const REFERENCE_LISTS: [&str; 3] = ["orgSourcedIds", "termSourcedIds", "agentSourcedIds"];
 
 /// What happened to one row (a GraphQL roster write answers it per row).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -283,6 +283,7 @@ pub async fn apply(
         };
         run.problems.warn(Problem::new(file, 1, "", why, ""));
     }
+    run.know_roles(&txn).await?;
     let report = Report {
         import: record,
         outcome,
@@ -348,7 +349,7 @@ struct Run<'s> {
     /// The orgs each user is given a role at (first pass; only for a writer limited to some
     /// orgs).
     role_orgs: HashMap<String, Vec<String>>,
-    /// The role of each user this run wrote, by id.
+    /// The role of each user this run wrote (or whose role the audit needed read), by id.
     written_roles: HashMap<i64, Role>,
     /// (user, org) pairs of roles read so far.
     role_pairs: HashSet<(String, String)>,
@@ -456,7 +457,8 @@ impl<'s> Run<'s> {
     /// First pass: every file's sourcedIds and deletions, users' roles, org types.
     fn first_pass(&mut self) -> anyhow::Result<()> {
         let bulk = Kind::ALL.iter().any(|k| self.mode(*k) == Mode::Bulk);
-        if self.opts.targeted && !bulk {
+        let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
+        if self.opts.targeted && !bulk && !gradebook {
             self.wanted = Some(HashSet::new());
         }
         for kind in Kind::ALL {
@@ -494,6 +496,11 @@ impl<'s> Run<'s> {
                 if let Some(wanted) = &mut self.wanted {
                     wanted.insert(sid.clone());
                     for column in REFERENCE_COLUMNS {
+                        if let Some(v) = row.opt(column) {
+                            wanted.insert(v.to_owned());
+                        }
+                    }
+                    for column in REFERENCE_LISTS {
                         if let Some(v) = row.opt(column) {
                             wanted.extend(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
                         }
@@ -1684,6 +1691,36 @@ impl<'s> Run<'s> {
                 .on_conflict_do_nothing_on([user_agent::Column::UserId, user_agent::Column::AgentId])
                 .exec_without_returning(txn)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the roles of the people this run's feed entries name that it did not load (a
+    /// targeted write that ends a class's enrollments names its teachers too), so that
+    /// `students` tells them apart.
+    async fn know_roles(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
+        let unknown: Vec<i64> =
+            self.changes
+                .iter()
+                .filter_map(|c| c.person_id)
+                .filter(|id| {
+                    !self.written_roles.contains_key(id)
+                        && !self.names.users.get(id).is_some_and(|s| {
+                            self.roles_of.contains_key(s) || self.existing[&Kind::Users].contains_key(s)
+                        })
+                })
+                .collect::<HashSet<i64>>()
+                .into_iter()
+                .collect();
+        for chunk in unknown.chunks(BATCH) {
+            let roles: Vec<(i64, Role)> = user::Entity::find()
+                .select_only()
+                .columns([user::Column::Id, user::Column::Role])
+                .filter(user::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            self.written_roles.extend(roles);
         }
         Ok(())
     }

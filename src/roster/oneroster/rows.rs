@@ -233,7 +233,6 @@ impl<'a> Row<'a> {
     }
 
     /// An optional ISO 8601 date and time, to the microsecond (what the databases keep).
-
     pub fn datetime(&mut self, column: &str) -> Option<DateTime<Utc>> {
         let v = self.opt(column)?;
         match DateTime::parse_from_rfc3339(v) {
