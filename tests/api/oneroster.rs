@@ -1881,13 +1881,13 @@ async fn a_gradebook_delta_updates_keeps_a_teachers_override_ignores_a_stale_row
     );
     let got = gradebook_results(&app).await;
     let by = |sid: &str| got.iter().find(|r| r[0] == sid).unwrap_or_else(|| panic!("{sid}: {got:?}")).clone();
-    // res-1: the SIS's regrade is stored, on the quiz's new range (0 to 25); the teacher's
-    // override still counts.
-    assert_eq!((num(&by("res-1")[3]), num(&by("res-1")[4]), num(&by("res-1")[5])), (16.0, 25.0, 0.64));
+    // res-1: the SIS's regrade is stored, on the quiz's new range (5 to 25: (16 - 5) / 20); the
+    // teacher's override still counts.
+    assert_eq!((num(&by("res-1")[3]), num(&by("res-1")[4]), num(&by("res-1")[5])), (16.0, 25.0, 0.55));
     assert_eq!(num(&by("res-1")[10]), 0.75, "the override outlives the SIS's newer version");
     // res-2: the row is older than the stored version: ignored; but the quiz's new range
     // reaches it.
-    assert_eq!((num(&by("res-2")[3]), num(&by("res-2")[4]), num(&by("res-2")[5])), (9.0, 25.0, 0.36));
+    assert_eq!((num(&by("res-2")[3]), num(&by("res-2")[4]), num(&by("res-2")[5])), (9.0, 25.0, 0.2));
     // res-3: a tombstone. res-5: still not scored, its comment changed.
     assert_eq!(by("res-3")[9], "tobedeleted");
     assert_eq!(one(&app, "SELECT comment FROM results WHERE sourced_id = 'res-5'").await, "Resubmitted");
@@ -1899,7 +1899,7 @@ async fn a_gradebook_delta_updates_keeps_a_teachers_override_ignores_a_stale_row
         [("stu-1", "c-rp-2", "1"), ("stu-2", "c-rp-2", "1")],
         "{m:?}"
     );
-    assert!((num(&m[0][3]) - 0.75).abs() < 1e-9 && (num(&m[1][3]) - 0.36).abs() < 1e-9, "{m:?}");
+    assert!((num(&m[0][3]) - 0.75).abs() < 1e-9 && (num(&m[1][3]) - 0.2).abs() < 1e-9, "{m:?}");
 
     // tch-1 deletes res-2. The bulk files again: what the import deleted comes back (the SIS
     // is the truth for its results), what a teacher deleted stays deleted while the SIS sends
