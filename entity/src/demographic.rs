@@ -9,6 +9,9 @@ pub struct Model {
     pub user_id: i64,
     pub status: crate::Status,
     pub date_last_modified: ChronoDateTimeUtc,
+    /// The source's `dateLastModified` of the version last written by an import or
+    /// `upsertRoster` (`None`: none given): a write older than it is stale.
+    pub source_modified: Option<ChronoDateTimeUtc>,
     pub birth_date: Option<ChronoDate>,
     pub sex: Option<String>,
     pub american_indian_or_alaska_native: Option<bool>,

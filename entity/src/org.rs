@@ -9,6 +9,9 @@ pub struct Model {
     pub sourced_id: String,
     pub status: crate::Status,
     pub date_last_modified: ChronoDateTimeUtc,
+    /// The source's `dateLastModified` of the version last written by an import or
+    /// `upsertRoster` (`None`: none given): a write older than it is stale.
+    pub source_modified: Option<ChronoDateTimeUtc>,
     /// `district` or `school`.
     pub org_type: crate::OrgType,
     pub name: String,

@@ -44,6 +44,7 @@ mod m20261201_000037_create_win_assignments;
 mod m20261203_000038_alter_orgs_and_win_for_corrections;
 mod m20261203_000039_oneroster_csv;
 mod m20261203_000040_oneroster_gradebook;
+mod m20261204_000041_roster_source_modified;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000038_alter_orgs_and_win_for_corrections::Migration),
             Box::new(m20261203_000039_oneroster_csv::Migration),
             Box::new(m20261203_000040_oneroster_gradebook::Migration),
+            Box::new(m20261204_000041_roster_source_modified::Migration),
         ]
     }
 }

@@ -115,6 +115,54 @@ async fn upsert_roster_writes_good_rows_answers_each_row_and_refuses_the_rest() 
 }
 
 #[tokio::test]
+async fn roster_writes_are_ordered_by_the_sources_dates_not_by_when_they_arrive() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let tool = app.token("roster.read roster.write", &[]).await;
+    let user = |given: &str, sent: &str| {
+        let mut u = student("so-1", given, "sc-school-001");
+        u["dateLastModified"] = json!(sent);
+        u
+    };
+    let enrollment = |begin: &str, sent: &str| {
+        json!({"sourcedId": "so-e1", "classSourcedId": "sc-c-001-06-math-s1", "userSourcedId": "so-1",
+               "role": "student", "beginDate": begin, "dateLastModified": sent})
+    };
+    let outcomes = |d: Value| -> Vec<Value> {
+        d["upsertRoster"]["results"].as_array().unwrap().iter().map(|r| r["outcome"].clone()).collect()
+    };
+    // Middleware forwards the SIS's changes days or months after the SIS made them: each is
+    // newer than the last version the SIS sent, though older than when learnergraph wrote it.
+    let input = json!({"users": [user("March", "2026-03-01T08:00:00Z")],
+                       "enrollments": [enrollment("2026-03-02", "2026-03-01T08:00:00Z")]});
+    let d = data(app.gql(&tool, UPSERT, json!({"i": input})).await);
+    assert_eq!(outcomes(d), [json!("CREATED"), json!("CREATED")]);
+    let input = json!({"users": [user("April", "2026-04-01T08:00:00Z")],
+                       "enrollments": [enrollment("2026-04-02", "2026-04-01T08:00:00Z")]});
+    let d = data(app.gql(&tool, UPSERT, json!({"i": input})).await);
+    assert_eq!(outcomes(d), [json!("UPDATED"), json!("UPDATED")]);
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'so-1'").await.as_deref(), Some("April"));
+
+    // A version the SIS made between the two arrives late: older than what is stored, ignored.
+    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let input = json!({"users": [user("Mid-March", "2026-03-15T08:00:00Z")],
+                       "enrollments": [enrollment("2026-03-16", "2026-03-15T08:00:00Z")]});
+    let d = data(app.gql(&tool, UPSERT, json!({"i": input})).await);
+    assert_eq!(outcomes(d), [json!("IGNORED_STALE"), json!("IGNORED_STALE")]);
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'so-1'").await.as_deref(), Some("April"));
+    assert_eq!(
+        scalar(&app, "SELECT CAST(begin_date AS TEXT) FROM enrollments WHERE sourced_id = 'so-e1'").await.as_deref(),
+        Some("2026-04-02")
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
+
+    // The same instant as the stored version is not older: the SIS's correction is written.
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("Avril", "2026-04-01T08:00:00Z")]}})).await);
+    assert_eq!(outcomes(d), [json!("UPDATED")]);
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'so-1'").await.as_deref(), Some("Avril"));
+}
+
+#[tokio::test]
 async fn a_writer_limited_to_a_school_writes_only_within_it() {
     let app = spawn_app().await;
     app.seed(2, 2).await;

@@ -718,7 +718,13 @@ impl<'s> Run<'s> {
             }
             map.insert(
                 s.sourced_id,
-                Existing { id: s.id, active: s.active, fingerprint: s.rec.fingerprint(), role, modified: s.modified },
+                Existing {
+                    id: s.id,
+                    active: s.active,
+                    fingerprint: s.rec.fingerprint(),
+                    role,
+                    modified: s.rec.sent().unwrap_or(DateTime::<Utc>::MIN_UTC),
+                },
             );
         }
     }
@@ -1059,6 +1065,7 @@ impl<'s> Run<'s> {
         let stale = (self.opts.stale_check || kind == Kind::Results)
             && sent.is_some_and(|t| self.existing[&kind].get(sid).is_some_and(|e| e.active && e.modified > t));
         let mut parsed = records::parse(kind, version, &mut row, role_of);
+        parsed.set_sent(sent);
         if kind == Kind::Users && version == Version::V1_2 && role_of.is_none() && !row.bad {
             let msg = if roles_file {
                 "the user has no role (roles.csv names none)"
@@ -1990,6 +1997,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
+            source_modified: Set(r.sent.0),
             org_type: Set(r.org_type.parse().unwrap_or(entity::OrgType::Local)),
             name: Set(r.name.clone()),
             identifier: Set(r.identifier.clone()),
@@ -2009,6 +2017,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
+            source_modified: Set(r.sent.0),
             org_id: Set(self.id(Kind::Orgs, &r.org).unwrap_or_default()),
             title: Set(r.title.clone()),
             course_code: Set(r.course_code.clone()),
@@ -2025,6 +2034,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
+            source_modified: Set(r.sent.0),
             org_id: Set(self.id(Kind::Orgs, &r.school).unwrap_or_default()),
             course_id: Set(self.id(Kind::Courses, &r.course).unwrap_or_default()),
             term_id: Set(r.terms.first().and_then(|t| self.id(Kind::AcademicSessions, t)).unwrap_or_default()),
@@ -2045,6 +2055,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
+            source_modified: Set(r.sent.0),
             role: Set(r.role),
             given_name: Set(r.given_name.clone()),
             family_name: Set(r.family_name.clone()),
@@ -2078,6 +2089,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
+            source_modified: Set(r.sent.0),
             class_id: Set(self.id(Kind::Classes, &r.class)?),
             user_id: Set(self.id(Kind::Users, &r.user)?),
             role: Set(r.role),
@@ -2100,6 +2112,7 @@ fn session_model(
         sourced_id: Set(sid.to_owned()),
         status: Set(Status::Active),
         date_last_modified: Set(now),
+        source_modified: Set(r.sent.0),
         org_id: Set(district),
         title: Set(r.title.clone()),
         session_type: Set(r.session_type.clone()),
@@ -2116,6 +2129,7 @@ fn demographic_model(user: i64, r: &records::DemographicRec, now: DateTime<Utc>)
         user_id: Set(user),
         status: Set(Status::Active),
         date_last_modified: Set(now),
+        source_modified: Set(r.sent.0),
         birth_date: Set(r.birth_date),
         sex: Set(r.sex.clone()),
         american_indian_or_alaska_native: Set(a),

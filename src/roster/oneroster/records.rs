@@ -267,6 +267,9 @@ pub struct OrgRec {
     pub org_type: String,
     pub identifier: Option<String>,
     pub parent: Option<String>,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -277,6 +280,9 @@ pub struct SessionRec {
     pub end_date: NaiveDate,
     pub parent: Option<String>,
     pub school_year: i32,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -288,6 +294,9 @@ pub struct CourseRec {
     pub org: String,
     pub subjects: Vec<String>,
     pub subject_codes: Vec<String>,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -303,6 +312,9 @@ pub struct ClassRec {
     pub subjects: Vec<String>,
     pub subject_codes: Vec<String>,
     pub periods: Vec<String>,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -327,6 +339,9 @@ pub struct UserRec {
     pub pronouns: Option<String>,
     /// The role learnergraph's policy uses, from the user's primary role.
     pub role: Role,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -341,6 +356,9 @@ pub struct DemographicRec {
     pub state_of_birth_abbreviation: Option<String>,
     pub city_of_birth: Option<String>,
     pub public_school_residence_status: Option<String>,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -362,6 +380,9 @@ pub struct EnrollmentRec {
     pub primary: bool,
     pub begin_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
+    /// The source's `dateLastModified` of this version (when it gave one): what orders a
+    /// record's versions. Not part of what is compared.
+    pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
 /// A number as a record holds it: compared and hashed by its bits.
@@ -483,6 +504,37 @@ impl Rec {
         self.hash(&mut h);
         h.finish()
     }
+
+    /// The source's `dateLastModified` of this version, for the types whose versions are
+    /// ordered by it (memberships and the gradebook's definitions are not).
+    pub fn sent(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Rec::Org(r) => r.sent.0,
+            Rec::Session(r) => r.sent.0,
+            Rec::Course(r) => r.sent.0,
+            Rec::Class(r) => r.sent.0,
+            Rec::User(r) => r.sent.0,
+            Rec::Demographic(r) => r.sent.0,
+            Rec::Enrollment(r) => r.sent.0,
+            Rec::Result(r) => r.sent.0,
+            Rec::Role(_) | Rec::Category(_) | Rec::ScoreScale(_) | Rec::LineItem(_) | Rec::Objective(_) => None,
+        }
+    }
+
+    /// Records the row's `dateLastModified` (read, and checked, by the import's row reader).
+    pub fn set_sent(&mut self, t: Option<DateTime<Utc>>) {
+        match self {
+            Rec::Org(r) => r.sent.0 = t,
+            Rec::Session(r) => r.sent.0 = t,
+            Rec::Course(r) => r.sent.0 = t,
+            Rec::Class(r) => r.sent.0 = t,
+            Rec::User(r) => r.sent.0 = t,
+            Rec::Demographic(r) => r.sent.0 = t,
+            Rec::Enrollment(r) => r.sent.0 = t,
+            Rec::Result(r) => r.sent.0 = t,
+            Rec::Role(_) | Rec::Category(_) | Rec::ScoreScale(_) | Rec::LineItem(_) | Rec::Objective(_) => {}
+        }
+    }
 }
 
 fn joined(v: &[String]) -> Option<String> {
@@ -501,6 +553,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
     const ID: usize = 255;
     match kind {
         Kind::Orgs => Rec::Org(OrgRec {
+            sent: Unhashed(None),
             name: row.req("name", 255),
             org_type: row.vocab("type", &ORG_TYPES, false),
             identifier: row.text("identifier", 255),
@@ -528,6 +581,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 },
             };
             Rec::Session(SessionRec {
+                sent: Unhashed(None),
                 title,
                 session_type,
                 start_date,
@@ -537,6 +591,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
             })
         }
         Kind::Courses => Rec::Course(CourseRec {
+            sent: Unhashed(None),
             school_year: row.text("schoolYearSourcedId", ID),
             title: row.req("title", 255),
             course_code: row.text("courseCode", 255),
@@ -547,6 +602,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
         }),
         Kind::Classes => {
             let rec = ClassRec {
+                sent: Unhashed(None),
                 title: row.req("title", 255),
                 grades: row.grades("grades"),
                 course: row.req("courseSourcedId", ID),
@@ -587,6 +643,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 Version::V1_2 => role_of.unwrap_or(Role::Student),
             };
             Rec::User(UserRec {
+                sent: Unhashed(None),
                 enabled,
                 username: row.text("username", 255),
                 user_ids: row.text("userIds", 1024),
@@ -615,6 +672,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 flags[i] = row.boolean(column);
             }
             Rec::Demographic(DemographicRec {
+                sent: Unhashed(None),
                 birth_date: row.date("birthDate"),
                 sex,
                 flags,
@@ -663,6 +721,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 row.fail("endDate", "ends before it begins", &e.to_string());
             }
             Rec::Enrollment(EnrollmentRec {
+                sent: Unhashed(None),
                 class,
                 school,
                 user,
@@ -740,7 +799,7 @@ pub fn parse(kind: Kind, version: Version, row: &mut Row<'_>, role_of: Option<Ro
                 text_score: row.text("textScore", 255),
                 class: row.text("classSourcedId", ID),
                 flags,
-                sent: Unhashed(row.datetime("dateLastModified")),
+                sent: Unhashed(None),
             })
         }
     }
@@ -1083,8 +1142,6 @@ pub struct Stored {
     pub sourced_id: String,
     pub active: bool,
     pub rec: Rec,
-    /// When learnergraph last changed it (memberships: never recorded, the earliest time).
-    pub modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// The sourcedIds of the stored records of each type, by id: what references are written
@@ -1197,8 +1254,8 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::Org(OrgRec {
+                    sent: Unhashed(m.source_modified),
                     name: m.name,
                     org_type: m.org_type.as_str().to_owned(),
                     identifier: m.identifier,
@@ -1216,8 +1273,8 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::Session(SessionRec {
+                    sent: Unhashed(m.source_modified),
                     title: m.title,
                     session_type: m.session_type,
                     start_date: m.start_date,
@@ -1237,8 +1294,8 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::Course(CourseRec {
+                    sent: Unhashed(m.source_modified),
                     school_year: m.school_year_id.map(|p| name(&n.sessions, p)),
                     title: m.title,
                     course_code: m.course_code,
@@ -1270,8 +1327,8 @@ async fn load_where(
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
-                    modified: m.date_last_modified,
                     rec: Rec::Class(ClassRec {
+                        sent: Unhashed(m.source_modified),
                         title: m.title,
                         grades: split(&m.grades),
                         course: name(&n.courses, m.course_id),
@@ -1308,8 +1365,8 @@ async fn load_where(
                 .map(|m| Stored {
                     id: m.id,
                     active: active(m.status),
-                    modified: m.date_last_modified,
                     rec: Rec::User(UserRec {
+                        sent: Unhashed(m.source_modified),
                         enabled: m.enabled_user,
                         username: m.username,
                         user_ids: m.user_ids,
@@ -1344,8 +1401,8 @@ async fn load_where(
                 id: m.user_id,
                 sourced_id: name(&n.users, m.user_id),
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::Demographic(DemographicRec {
+                    sent: Unhashed(m.source_modified),
                     birth_date: m.birth_date,
                     sex: m.sex,
                     flags: [
@@ -1381,7 +1438,6 @@ async fn load_where(
                     let role = m.oneroster_role.unwrap_or_else(|| default_role(m.role, org_type).to_owned());
                     Stored {
                         id: m.user_id,
-                        modified: chrono::DateTime::<chrono::Utc>::MIN_UTC,
                         sourced_id: m.sourced_id.unwrap_or_else(|| role_id(&user, &org)),
                         active: true,
                         rec: Rec::Role(RoleRec {
@@ -1405,7 +1461,6 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
                 sourced_id: m.sourced_id,
             })
@@ -1418,7 +1473,6 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::ScoreScale(ScoreScaleRec {
                     title: m.title,
                     scale_type: m.scale_type,
@@ -1438,7 +1492,6 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::LineItem(LineItemRec {
                     title: m.title,
                     description: m.description,
@@ -1462,7 +1515,6 @@ async fn load_where(
             .map(|m| Stored {
                 id: m.id,
                 active: active(m.status),
-                modified: m.date_last_modified,
                 rec: Rec::Objective(ObjectiveRec {
                     line_item: name(&n.line_items, m.line_item_id),
                     source: m.source,
@@ -1483,7 +1535,6 @@ async fn load_where(
                     id: m.id,
                     active: active(m.status),
                     // A result's version is the SIS's, not the time it was written here.
-                    modified: m.source_modified.unwrap_or(DateTime::<Utc>::MIN_UTC),
                     rec: Rec::Result(ResultRec {
                         line_item: m.line_item_id.map(|i| name(&n.line_items, i)).unwrap_or_default(),
                         student: name(&n.users, m.learner_id),
@@ -1545,8 +1596,8 @@ pub async fn load_enrollments(
         .map(|m| Stored {
             id: m.id,
             active: active(m.status),
-            modified: m.date_last_modified,
             rec: Rec::Enrollment(EnrollmentRec {
+                sent: Unhashed(m.source_modified),
                 class: name(&n.classes, m.class_id),
                 school: class_school.get(&m.class_id).map(|o| name(&n.orgs, *o)).unwrap_or_default(),
                 user: name(&n.users, m.user_id),
