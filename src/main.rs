@@ -13,6 +13,10 @@ use learnergraph::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+/// See Cargo.toml: the service's and the CLI's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -108,19 +108,21 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
         .ok_or_else(|| AppError::Server(anyhow::anyhow!("sync_clock has no row")))?;
     let last: i64 = row.try_get_by_index(0)?;
     let now = crate::db::now();
-    let rows = changes.iter().enumerate().map(|(i, c)| sync_change::ActiveModel {
-        seq: sea_orm::Set(last - n + 1 + i64::try_from(i).unwrap_or(0)),
-        entity: sea_orm::Set(c.entity.as_str().to_owned()),
-        entity_id: sea_orm::Set(c.id),
-        org_id: sea_orm::Set(c.org_id),
-        learner_id: sea_orm::Set(c.person_id),
-        deleted: sea_orm::Set(c.deleted),
-        changed_at: sea_orm::Set(now),
-    });
-    // SQLite binds at most 32766 values per statement: 7 per row.
-    let rows: Vec<_> = rows.collect();
-    for chunk in rows.chunks(2000) {
-        sync_change::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    let first = last - n + 1;
+    // SQLite binds at most 32766 values per statement: 7 per row. Each statement's rows are
+    // built as it is sent (an import records hundreds of thousands of changes).
+    const CHUNK: usize = 2000;
+    for (k, chunk) in changes.chunks(CHUNK).enumerate() {
+        let rows = chunk.iter().enumerate().map(|(i, c)| sync_change::ActiveModel {
+            seq: sea_orm::Set(first + i64::try_from(k * CHUNK + i).unwrap_or(0)),
+            entity: sea_orm::Set(c.entity.as_str().to_owned()),
+            entity_id: sea_orm::Set(c.id),
+            org_id: sea_orm::Set(c.org_id),
+            learner_id: sea_orm::Set(c.person_id),
+            deleted: sea_orm::Set(c.deleted),
+            changed_at: sea_orm::Set(now),
+        });
+        sync_change::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
     Ok(())
 }

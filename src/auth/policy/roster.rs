@@ -146,6 +146,7 @@ mod tests {
             sourced_id: format!("org-{id}"),
             status: entity::Status::Active,
             date_last_modified: Utc::now(),
+            source_modified: None,
             name: format!("org {id}"),
             org_type,
             identifier: None,

@@ -557,20 +557,34 @@ impl<'s> Run<'s> {
             if self.wanted.is_some() {
                 continue; // read below
             }
-            // Enrollments a page at a time: only their fingerprints are kept.
-            let mut after = 0;
-            loop {
-                let stored = if kind == Kind::Enrollments {
-                    records::load_enrollments(txn, &self.names, after, Some(ENROLLMENT_PAGE), None).await?
-                } else {
-                    records::load(txn, kind, &self.names).await?
-                };
-                let done = kind != Kind::Enrollments || (stored.len() as u64) < ENROLLMENT_PAGE;
-                after = stored.last().map_or(after, |s| s.id);
-                self.keep(&mut map, stored);
-                if done {
-                    break;
+            if kind == Kind::Enrollments {
+                // A page at a time, as fingerprints.
+                let class_school = records::class_schools(txn).await?;
+                let mut after = 0;
+                loop {
+                    let page =
+                        records::enrollment_prints(txn, &self.names, &class_school, after, ENROLLMENT_PAGE).await?;
+                    let done = (page.len() as u64) < ENROLLMENT_PAGE;
+                    after = page.last().map_or(after, |e| e.id);
+                    map.reserve(page.len());
+                    for e in page {
+                        let modified = e.sent.unwrap_or(DateTime::<Utc>::MIN_UTC);
+                        let existing = Existing {
+                            id: e.id,
+                            active: e.active,
+                            fingerprint: e.fingerprint,
+                            role: Role::Student,
+                            modified,
+                        };
+                        map.insert(e.sourced_id, existing);
+                    }
+                    if done {
+                        break;
+                    }
                 }
+            } else {
+                let stored = records::load(txn, kind, &self.names).await?;
+                self.keep(&mut map, stored);
             }
             self.existing.insert(kind, map);
         }
@@ -731,10 +745,10 @@ impl<'s> Run<'s> {
 
     /// Whether `sid` names a live record of `kind` once this import is applied.
     fn alive(&self, kind: Kind, sid: &str) -> bool {
-        if self.invalid.contains(&(kind, sid.to_owned())) {
+        if flagged(&self.invalid, kind, sid) {
             return false;
         }
-        if self.outside.contains(&(kind, sid.to_owned())) {
+        if flagged(&self.outside, kind, sid) {
             return false;
         }
         let in_file = self.seen.get(&kind).and_then(|s| s.get(sid));
@@ -754,7 +768,7 @@ impl<'s> Run<'s> {
     fn check_refs(&self, rec: &Rec, row: &mut Row<'_>) {
         let mut check = |column: &str, target: Kind, sid: &str| {
             if !sid.is_empty() && !self.alive(target, sid) {
-                if self.invalid.contains(&(target, sid.to_owned())) {
+                if flagged(&self.invalid, target, sid) {
                     row.fail(column, format!("refers to a {} row that is invalid", target.name()), sid);
                 } else {
                     row.fail_as(Code::NotFound, column, format!("no {} with this sourcedId", target.name()), sid);
@@ -948,8 +962,8 @@ impl<'s> Run<'s> {
                             .memberships
                             .get(*sid)
                             .and_then(|(u, _)| self.names.users.get(u))
-                            .is_some_and(|u| self.invalid.contains(&(Kind::Users, u.clone())));
-                    self.live(kind, e) && !present && !user_skipped && !self.invalid.contains(&(kind, (*sid).clone()))
+                            .is_some_and(|u| flagged(&self.invalid, Kind::Users, u));
+                    self.live(kind, e) && !present && !user_skipped && !flagged(&self.invalid, kind, sid)
                 })
                 .map(|(sid, _)| sid.clone())
                 .collect();
@@ -1039,7 +1053,7 @@ impl<'s> Run<'s> {
             }
             (Mode::Delta, Some("tobedeleted")) => {
                 let _ = row.datetime("dateLastModified");
-                if self.outside.contains(&(kind, sid.to_owned())) {
+                if flagged(&self.outside, kind, sid) {
                     row.fail_as(Code::NotFound, "sourcedId", format!("no {} with this sourcedId", kind.name()), sid);
                 }
                 let bad = row.bad;
@@ -1056,7 +1070,7 @@ impl<'s> Run<'s> {
             row.fail("dateLastModified", "required value missing in a delta file", "");
         }
         let sent = row.datetime("dateLastModified");
-        if self.outside.contains(&(kind, sid.to_owned())) {
+        if flagged(&self.outside, kind, sid) {
             let msg = "this sourcedId is already in use and cannot be assigned here".to_owned();
             row.fail_as(Code::Conflict, "sourcedId", msg, sid);
         }
@@ -2153,6 +2167,12 @@ fn person_entity(role: Role) -> Option<ChangeEntity> {
         Role::Teacher | Role::Administrator => Some(ChangeEntity::Educator),
         Role::Guardian => None,
     }
+}
+
+/// Whether `sid` of `kind` is in `set`, without building the key when the set is empty (as it
+/// is for every row of a clean import).
+fn flagged(set: &HashSet<(Kind, String)>, kind: Kind, sid: &str) -> bool {
+    !set.is_empty() && set.contains(&(kind, sid.to_owned()))
 }
 
 /// Inserts records that have an `id` and a `sourced_id`, answering both for each row inserted

@@ -385,6 +385,41 @@ pub struct EnrollmentRec {
     pub sent: Unhashed<Option<DateTime<Utc>>>,
 }
 
+impl EnrollmentRec {
+    fn key(&self) -> EnrollmentKey<'_> {
+        EnrollmentKey {
+            class: &self.class,
+            school: &self.school,
+            user: &self.user,
+            role: self.role,
+            primary: self.primary,
+            begin_date: self.begin_date,
+            end_date: self.end_date,
+        }
+    }
+}
+
+/// What an enrollment's fingerprint is taken of, borrowed: a district's stored enrollments are
+/// fingerprinted from the sourcedIds the names map holds, without copying them.
+#[derive(Hash)]
+struct EnrollmentKey<'a> {
+    class: &'a str,
+    school: &'a str,
+    user: &'a str,
+    role: Role,
+    primary: bool,
+    begin_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+}
+
+impl EnrollmentKey<'_> {
+    fn fingerprint(&self) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
 /// A number as a record holds it: compared and hashed by its bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Num(u64);
@@ -500,6 +535,10 @@ pub enum Rec {
 impl Rec {
     /// What import compares: equal fingerprints, nothing to write.
     pub fn fingerprint(&self) -> u64 {
+        if let Rec::Enrollment(e) = self {
+            // The same print a stored enrollment gets without being built (`enrollment_prints`).
+            return e.key().fingerprint();
+        }
         let mut h = std::hash::DefaultHasher::new();
         self.hash(&mut h);
         h.finish()
@@ -1607,6 +1646,82 @@ pub async fn load_enrollments(
                 end_date: m.end_date,
             }),
             sourced_id: m.sourced_id,
+        })
+        .collect())
+}
+
+/// Every class's school (org id), by class id.
+pub async fn class_schools(db: &impl ConnectionTrait) -> AppResult<HashMap<i64, i64>> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, i64)> = class::Entity::find()
+        .select_only()
+        .columns([class::Column::Id, class::Column::OrgId])
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// What a bulk import keeps of a stored enrollment.
+pub struct EnrollmentPrint {
+    pub id: i64,
+    pub sourced_id: String,
+    pub active: bool,
+    pub fingerprint: u64,
+    pub sent: Option<DateTime<Utc>>,
+}
+
+/// Stored enrollments after id `after` (at most `limit`), fingerprinted as `Rec::fingerprint`
+/// would their records, but read as narrow rows and never built into records: a bulk import
+/// compares a district's hundreds of thousands a page at a time, and this is most of what a
+/// re-import does.
+pub async fn enrollment_prints(
+    db: &impl ConnectionTrait,
+    n: &Names,
+    class_school: &HashMap<i64, i64>,
+    after: i64,
+    limit: u64,
+) -> AppResult<Vec<EnrollmentPrint>> {
+    use enrollment::Column as C;
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    type Narrow =
+        (i64, String, Status, i64, i64, Role, bool, Option<NaiveDate>, Option<NaiveDate>, Option<DateTime<Utc>>);
+    let rows: Vec<Narrow> = enrollment::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::SourcedId,
+            C::Status,
+            C::ClassId,
+            C::UserId,
+            C::Role,
+            C::IsPrimary,
+            C::BeginDate,
+            C::EndDate,
+            C::SourceModified,
+        ])
+        .filter(C::Id.gt(after))
+        .order_by_asc(C::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    fn name(map: &HashMap<i64, String>, id: i64) -> &str {
+        map.get(&id).map_or("", String::as_str)
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, sourced_id, status, class, user, role, primary, begin_date, end_date, sent)| {
+            let key = EnrollmentKey {
+                class: name(&n.classes, class),
+                school: class_school.get(&class).map_or("", |o| name(&n.orgs, *o)),
+                user: name(&n.users, user),
+                role,
+                primary,
+                begin_date,
+                end_date,
+            };
+            EnrollmentPrint { id, sourced_id, active: status == Status::Active, fingerprint: key.fingerprint(), sent }
         })
         .collect())
 }

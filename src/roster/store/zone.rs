@@ -108,6 +108,7 @@ mod tests {
             sourced_id: format!("o{id}"),
             status: entity::Status::Active,
             date_last_modified: Utc::now(),
+            source_modified: None,
             org_type: entity::OrgType::School,
             name: "x".into(),
             identifier: None,
