@@ -15,7 +15,7 @@ use super::{
 /// Demographics are written only when asked for. Returns the number of records written per
 /// file.
 pub async fn export(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::StreamTrait),
     dir: &Path,
     zip: bool,
     with_demographics: bool,

@@ -175,6 +175,11 @@ pub struct Report {
     pub learners: Vec<i64>,
 }
 
+/// The maps an import keeps an entry in for every row and stored record, keyed by sourcedId:
+/// foldhash (hashbrown's hasher, already in the tree) hashes the short keys several times
+/// faster than std's SipHash, and is seeded per process.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A sourcedId seen in a file's first pass.
 #[derive(Clone, Copy, Debug)]
 struct Seen {
@@ -240,13 +245,22 @@ pub async fn apply(
     problems: Problems,
 ) -> anyhow::Result<Report> {
     let mut run = Run::new(set, opts.clone(), problems);
-    run.first_pass()?;
+    let concurrent = run.loads_everything()
+        && tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if !concurrent {
+        run.first_pass()?;
+    }
     let txn = crate::db::begin_write(db).await?;
     // One import at a time: a second waits here for the first to finish.
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7262506731)").await?;
     }
-    run.load(&txn).await?;
+    if concurrent {
+        run.first_pass_while_loading(&txn)?;
+    } else {
+        run.load(&txn).await?;
+    }
     for kind in Kind::ALL {
         run.second_pass(&txn, kind).await?;
     }
@@ -324,7 +338,7 @@ struct Run<'s> {
     opts: Options,
     problems: Problems,
     /// sourcedIds in each present file (first pass).
-    seen: HashMap<Kind, HashMap<String, Seen>>,
+    seen: HashMap<Kind, Map<String, Seen>>,
     /// Users' roles from roles.csv (first pass): the primary one wins.
     roles_of: HashMap<String, (Role, bool)>,
     /// Org types from orgs.csv (first pass), to read 1.1's `administrator`.
@@ -334,10 +348,10 @@ struct Run<'s> {
     /// Records skipped (`--skip-invalid`): references to them fail too.
     invalid: HashSet<(Kind, String)>,
     /// What the database holds (loaded in the transaction).
-    existing: HashMap<Kind, HashMap<String, Existing>>,
+    existing: HashMap<Kind, Map<String, Existing>>,
     names: Names,
     /// sourcedId -> id of each type, as written so far.
-    ids: HashMap<Kind, HashMap<String, i64>>,
+    ids: HashMap<Kind, Map<String, i64>>,
     /// Each class's school (file and database), by sourcedId.
     class_school: HashMap<String, String>,
     /// Stored memberships by their (effective) sourcedId: (user, org).
@@ -454,11 +468,41 @@ impl<'s> Run<'s> {
         Ok(Some((reader, cols)))
     }
 
-    /// First pass: every file's sourcedIds and deletions, users' roles, org types.
-    fn first_pass(&mut self) -> anyhow::Result<()> {
+    /// Whether this import reads every stored record of the types it has files for (not only
+    /// those its rows name): whether loading them can start before the first pass ends.
+    fn loads_everything(&self) -> bool {
         let bulk = Kind::ALL.iter().any(|k| self.mode(*k) == Mode::Bulk);
         let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
-        if self.opts.targeted && !bulk && !gradebook {
+        !self.opts.targeted || bulk || gradebook
+    }
+
+    /// The first pass over the files on a second thread while this one loads what is stored:
+    /// a district's import spends as long reading its files as reading its database, and the
+    /// two need nothing of each other. Only on a multi-threaded runtime (the CLI's).
+    fn first_pass_while_loading(&mut self, txn: &DatabaseTransaction) -> anyhow::Result<()> {
+        let mut first = Run::new(self.set, self.opts.clone(), std::mem::take(&mut self.problems));
+        let handle = tokio::runtime::Handle::current();
+        let (read, loaded) = tokio::task::block_in_place(|| {
+            std::thread::scope(|scope| {
+                let reading = scope.spawn(|| first.first_pass());
+                let loaded = handle.block_on(self.load(txn));
+                (reading.join(), loaded)
+            })
+        });
+        read.map_err(|_| anyhow::anyhow!("the first pass over the files panicked"))??;
+        loaded?;
+        // What the files say of orgs' types wins over what is stored.
+        self.org_types.extend(first.org_types);
+        self.seen = first.seen;
+        self.roles_of = first.roles_of;
+        self.role_orgs = first.role_orgs;
+        self.problems = first.problems;
+        Ok(())
+    }
+
+    /// First pass: every file's sourcedIds and deletions, users' roles, org types.
+    fn first_pass(&mut self) -> anyhow::Result<()> {
+        if !self.loads_everything() {
             self.wanted = Some(HashSet::new());
         }
         for kind in Kind::ALL {
@@ -467,10 +511,10 @@ impl<'s> Run<'s> {
             }
             let Some((mut reader, cols)) = self.open(kind)? else {
                 // The whole file is unusable: it counts as not there.
-                self.seen.insert(kind, HashMap::new());
+                self.seen.insert(kind, Map::default());
                 continue;
             };
-            let mut seen: HashMap<String, Seen> = HashMap::new();
+            let mut seen: Map<String, Seen> = Map::default();
             let mut rec = csv::StringRecord::new();
             loop {
                 match reader.read_record(&mut rec) {
@@ -547,7 +591,7 @@ impl<'s> Run<'s> {
         let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
         self.names = Names::load(txn, gradebook).await?;
         for kind in Kind::ALL {
-            let mut map = HashMap::new();
+            let mut map = Map::default();
             // The gradebook is read only when the set holds some of it (a roster write never
             // does), and stored results only when results are imported.
             if (kind.gradebook() && !gradebook) || (kind == Kind::Results && self.mode(kind) == Mode::Absent) {
@@ -721,7 +765,7 @@ impl<'s> Run<'s> {
     }
 
     /// Keeps what import needs of stored records: their ids, status and fingerprints.
-    fn keep(&mut self, map: &mut HashMap<String, Existing>, stored: Vec<records::Stored>) {
+    fn keep(&mut self, map: &mut Map<String, Existing>, stored: Vec<records::Stored>) {
         for s in stored {
             let role = match &s.rec {
                 Rec::User(u) => u.role,

@@ -13,7 +13,7 @@ use entity::{
     Role, Status, academic_session, class, class_term, course, enrollment, gradebook_category, line_item,
     line_item_objective, org, result, score_scale, user, user_agent, user_org,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, StreamTrait};
 
 use super::{rows::Row, set::Version};
 use crate::error::AppResult;
@@ -1252,13 +1252,18 @@ fn name(map: &HashMap<i64, String>, id: i64) -> String {
 }
 
 /// Every stored record of a type, read as the binding has it.
-pub async fn load(db: &impl ConnectionTrait, kind: Kind, n: &Names) -> AppResult<Vec<Stored>> {
+pub async fn load(db: &(impl ConnectionTrait + StreamTrait), kind: Kind, n: &Names) -> AppResult<Vec<Stored>> {
     load_where(db, kind, n, None).await
 }
 
 /// The stored rostering records of a type among `sids` (memberships: those of the users among
 /// them), read as the binding has it: what a small delta needs, without the whole district.
-pub async fn load_some(db: &impl ConnectionTrait, kind: Kind, n: &Names, sids: &[String]) -> AppResult<Vec<Stored>> {
+pub async fn load_some(
+    db: &(impl ConnectionTrait + StreamTrait),
+    kind: Kind,
+    n: &Names,
+    sids: &[String],
+) -> AppResult<Vec<Stored>> {
     let mut out = Vec::new();
     for chunk in sids.chunks(500) {
         out.extend(load_where(db, kind, n, Some(chunk)).await?);
@@ -1273,79 +1278,86 @@ fn ids_among(map: &HashMap<i64, String>, only: &[String]) -> Vec<i64> {
 }
 
 async fn load_where(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     kind: Kind,
     n: &Names,
     only: Option<&[String]>,
 ) -> AppResult<Vec<Stored>> {
+    use futures_util::TryStreamExt;
     use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
     let active = |s: Status| s == Status::Active;
     let sids = |s: &[String]| s.iter().map(String::clone).collect::<Vec<String>>();
     let users_among = only.map(|o| ids_among(&n.users, o));
     let classes_among = only.map(|o| ids_among(&n.classes, o));
     Ok(match kind {
-        Kind::Orgs => org::Entity::find()
-            .apply_if(only, |q, o| q.filter(org::Column::SourcedId.is_in(sids(o))))
-            .order_by_asc(org::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::Org(OrgRec {
-                    sent: Unhashed(m.source_modified),
-                    name: m.name,
-                    org_type: m.org_type.as_str().to_owned(),
-                    identifier: m.identifier,
-                    parent: m.parent_id.map(|p| name(&n.orgs, p)),
-                }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
-        Kind::AcademicSessions => academic_session::Entity::find()
-            .apply_if(only, |q, o| q.filter(academic_session::Column::SourcedId.is_in(sids(o))))
-            .order_by_asc(academic_session::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::Session(SessionRec {
-                    sent: Unhashed(m.source_modified),
-                    title: m.title,
-                    session_type: m.session_type,
-                    start_date: m.start_date,
-                    end_date: m.end_date,
-                    parent: m.parent_id.map(|p| name(&n.sessions, p)),
-                    school_year: m.school_year,
-                }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
-        Kind::Courses => course::Entity::find()
-            .apply_if(only, |q, o| q.filter(course::Column::SourcedId.is_in(sids(o))))
-            .order_by_asc(course::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::Course(CourseRec {
-                    sent: Unhashed(m.source_modified),
-                    school_year: m.school_year_id.map(|p| name(&n.sessions, p)),
-                    title: m.title,
-                    course_code: m.course_code,
-                    grades: split(&m.grades),
-                    org: name(&n.orgs, m.org_id),
-                    subjects: split(&m.subject),
-                    subject_codes: split(&m.subject_codes),
-                }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
+        Kind::Orgs => {
+            org::Entity::find()
+                .apply_if(only, |q, o| q.filter(org::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(org::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Org(OrgRec {
+                        sent: Unhashed(m.source_modified),
+                        name: m.name,
+                        org_type: m.org_type.as_str().to_owned(),
+                        identifier: m.identifier,
+                        parent: m.parent_id.map(|p| name(&n.orgs, p)),
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
+        Kind::AcademicSessions => {
+            academic_session::Entity::find()
+                .apply_if(only, |q, o| q.filter(academic_session::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(academic_session::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Session(SessionRec {
+                        sent: Unhashed(m.source_modified),
+                        title: m.title,
+                        session_type: m.session_type,
+                        start_date: m.start_date,
+                        end_date: m.end_date,
+                        parent: m.parent_id.map(|p| name(&n.sessions, p)),
+                        school_year: m.school_year,
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
+        Kind::Courses => {
+            course::Entity::find()
+                .apply_if(only, |q, o| q.filter(course::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(course::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Course(CourseRec {
+                        sent: Unhashed(m.source_modified),
+                        school_year: m.school_year_id.map(|p| name(&n.sessions, p)),
+                        title: m.title,
+                        course_code: m.course_code,
+                        grades: split(&m.grades),
+                        org: name(&n.orgs, m.org_id),
+                        subjects: split(&m.subject),
+                        subject_codes: split(&m.subject_codes),
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
         Kind::Classes => {
             let mut terms: HashMap<i64, Vec<String>> = HashMap::new();
             for t in class_term::Entity::find()
@@ -1360,10 +1372,9 @@ async fn load_where(
             class::Entity::find()
                 .apply_if(only, |q, o| q.filter(class::Column::SourcedId.is_in(sids(o))))
                 .order_by_asc(class::Column::Id)
-                .all(db)
+                .stream(db)
                 .await?
-                .into_iter()
-                .map(|m| Stored {
+                .map_ok(|m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Class(ClassRec {
@@ -1382,7 +1393,8 @@ async fn load_where(
                     }),
                     sourced_id: m.sourced_id,
                 })
-                .collect()
+                .try_collect::<Vec<_>>()
+                .await?
         }
         Kind::Users => {
             let mut agents: HashMap<i64, Vec<String>> = HashMap::new();
@@ -1398,10 +1410,9 @@ async fn load_where(
             user::Entity::find()
                 .apply_if(only, |q, o| q.filter(user::Column::SourcedId.is_in(sids(o))))
                 .order_by_asc(user::Column::Id)
-                .all(db)
+                .stream(db)
                 .await?
-                .into_iter()
-                .map(|m| Stored {
+                .map_ok(|m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::User(UserRec {
@@ -1428,38 +1439,41 @@ async fn load_where(
                     }),
                     sourced_id: m.sourced_id,
                 })
-                .collect()
+                .try_collect::<Vec<_>>()
+                .await?
         }
-        Kind::Demographics => entity::demographic::Entity::find()
-            .apply_if(users_among.clone(), |q, ids| q.filter(entity::demographic::Column::UserId.is_in(ids)))
-            .order_by_asc(entity::demographic::Column::UserId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.user_id,
-                sourced_id: name(&n.users, m.user_id),
-                active: active(m.status),
-                rec: Rec::Demographic(DemographicRec {
-                    sent: Unhashed(m.source_modified),
-                    birth_date: m.birth_date,
-                    sex: m.sex,
-                    flags: [
-                        m.american_indian_or_alaska_native,
-                        m.asian,
-                        m.black_or_african_american,
-                        m.native_hawaiian_or_other_pacific_islander,
-                        m.white,
-                        m.demographic_race_two_or_more_races,
-                        m.hispanic_or_latino_ethnicity,
-                    ],
-                    country_of_birth_code: m.country_of_birth_code,
-                    state_of_birth_abbreviation: m.state_of_birth_abbreviation,
-                    city_of_birth: m.city_of_birth,
-                    public_school_residence_status: m.public_school_residence_status,
-                }),
-            })
-            .collect(),
+        Kind::Demographics => {
+            entity::demographic::Entity::find()
+                .apply_if(users_among.clone(), |q, ids| q.filter(entity::demographic::Column::UserId.is_in(ids)))
+                .order_by_asc(entity::demographic::Column::UserId)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.user_id,
+                    sourced_id: name(&n.users, m.user_id),
+                    active: active(m.status),
+                    rec: Rec::Demographic(DemographicRec {
+                        sent: Unhashed(m.source_modified),
+                        birth_date: m.birth_date,
+                        sex: m.sex,
+                        flags: [
+                            m.american_indian_or_alaska_native,
+                            m.asian,
+                            m.black_or_african_american,
+                            m.native_hawaiian_or_other_pacific_islander,
+                            m.white,
+                            m.demographic_race_two_or_more_races,
+                            m.hispanic_or_latino_ethnicity,
+                        ],
+                        country_of_birth_code: m.country_of_birth_code,
+                        state_of_birth_abbreviation: m.state_of_birth_abbreviation,
+                        city_of_birth: m.city_of_birth,
+                        public_school_residence_status: m.public_school_residence_status,
+                    }),
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
         Kind::Roles => {
             // A membership has no status: those that exist are active. Its id is its position
             // in this list (memberships are keyed by user and org).
@@ -1492,85 +1506,92 @@ async fn load_where(
                 .collect()
         }
         Kind::Enrollments => load_enrollments(db, n, 0, None, only).await?,
-        Kind::Categories => gradebook_category::Entity::find()
-            .order_by_asc(gradebook_category::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
-        Kind::ScoreScales => score_scale::Entity::find()
-            .order_by_asc(score_scale::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::ScoreScale(ScoreScaleRec {
-                    title: m.title,
-                    scale_type: m.scale_type,
-                    org: m.org_id.map(|i| name(&n.orgs, i)),
-                    course: m.course_id.map(|i| name(&n.courses, i)),
-                    class: m.class_id.map(|i| name(&n.classes, i)),
-                    values: m.scale_values.unwrap_or_default(),
-                }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
-        Kind::LineItems => line_item::Entity::find()
-            .order_by_asc(line_item::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::LineItem(LineItemRec {
-                    title: m.title,
-                    description: m.description,
-                    assign_date: m.assign_date,
-                    due_date: m.due_date,
-                    class: name(&n.classes, m.class_id),
-                    category: m.category_id.map(|i| name(&n.categories, i)).unwrap_or_default(),
-                    session: m.academic_session_id.map(|i| name(&n.sessions, i)),
-                    min: num(m.result_value_min),
-                    max: num(m.result_value_max),
-                    school: m.school_id.map(|i| name(&n.orgs, i)),
-                }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
-        Kind::LineItemObjectives => line_item_objective::Entity::find()
-            .order_by_asc(line_item_objective::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| Stored {
-                id: m.id,
-                active: active(m.status),
-                rec: Rec::Objective(ObjectiveRec {
-                    line_item: name(&n.line_items, m.line_item_id),
-                    source: m.source,
-                    objective: m.objective_id,
-                }),
-                sourced_id: m.sourced_id,
-            })
-            .collect(),
+        Kind::Categories => {
+            gradebook_category::Entity::find()
+                .order_by_asc(gradebook_category::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
+        Kind::ScoreScales => {
+            score_scale::Entity::find()
+                .order_by_asc(score_scale::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::ScoreScale(ScoreScaleRec {
+                        title: m.title,
+                        scale_type: m.scale_type,
+                        org: m.org_id.map(|i| name(&n.orgs, i)),
+                        course: m.course_id.map(|i| name(&n.courses, i)),
+                        class: m.class_id.map(|i| name(&n.classes, i)),
+                        values: m.scale_values.unwrap_or_default(),
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
+        Kind::LineItems => {
+            line_item::Entity::find()
+                .order_by_asc(line_item::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::LineItem(LineItemRec {
+                        title: m.title,
+                        description: m.description,
+                        assign_date: m.assign_date,
+                        due_date: m.due_date,
+                        class: name(&n.classes, m.class_id),
+                        category: m.category_id.map(|i| name(&n.categories, i)).unwrap_or_default(),
+                        session: m.academic_session_id.map(|i| name(&n.sessions, i)),
+                        min: num(m.result_value_min),
+                        max: num(m.result_value_max),
+                        school: m.school_id.map(|i| name(&n.orgs, i)),
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
+        Kind::LineItemObjectives => {
+            line_item_objective::Entity::find()
+                .order_by_asc(line_item_objective::Column::Id)
+                .stream(db)
+                .await?
+                .map_ok(|m| Stored {
+                    id: m.id,
+                    active: active(m.status),
+                    rec: Rec::Objective(ObjectiveRec {
+                        line_item: name(&n.line_items, m.line_item_id),
+                        source: m.source,
+                        objective: m.objective_id,
+                    }),
+                    sourced_id: m.sourced_id,
+                })
+                .try_collect::<Vec<_>>()
+                .await?
+        }
         Kind::Results => {
             use sea_orm::{ColumnTrait, QueryFilter};
             result::Entity::find()
                 .filter(result::Column::Poster.eq(GRADEBOOK_POSTER))
                 .order_by_asc(result::Column::Id)
-                .all(db)
+                .stream(db)
                 .await?
-                .into_iter()
-                .map(|m| Stored {
+                .map_ok(|m| Stored {
                     id: m.id,
                     active: active(m.status),
                     // A result's version is the SIS's, not the time it was written here.
@@ -1588,7 +1609,8 @@ async fn load_where(
                     }),
                     sourced_id: m.sourced_id,
                 })
-                .collect()
+                .try_collect::<Vec<_>>()
+                .await?
         }
     })
 }
