@@ -160,6 +160,16 @@ async fn roster_writes_are_ordered_by_the_sources_dates_not_by_when_they_arrive(
     let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("Avril", "2026-04-01T08:00:00Z")]}})).await);
     assert_eq!(outcomes(d), [json!("UPDATED")]);
     assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'so-1'").await.as_deref(), Some("Avril"));
+
+    // The SIS touched the record on 1 May without changing what learnergraph keeps: nothing is
+    // written, no feed entry, but a version of 15 April arriving after it is older, and ignored.
+    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("Avril", "2026-05-01T08:00:00Z")]}})).await);
+    assert_eq!(outcomes(d), [json!("UNCHANGED")]);
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("Late", "2026-04-15T08:00:00Z")]}})).await);
+    assert_eq!(outcomes(d), [json!("IGNORED_STALE")]);
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'so-1'").await.as_deref(), Some("Avril"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
 }
 
 #[tokio::test]

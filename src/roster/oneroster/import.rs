@@ -478,7 +478,9 @@ impl<'s> Run<'s> {
 
     /// The first pass over the files on a second thread while this one loads what is stored:
     /// a district's import spends as long reading its files as reading its database, and the
-    /// two need nothing of each other. Only on a multi-threaded runtime (the CLI's).
+    /// two need nothing of each other. Only on a multi-threaded runtime (the CLI's). The write
+    /// transaction is open meanwhile (on SQLite, other writers wait for the first pass too), and
+    /// a problem the first pass finds is reported once the load is done.
     fn first_pass_while_loading(&mut self, txn: &DatabaseTransaction) -> anyhow::Result<()> {
         let mut first = Run::new(self.set, self.opts.clone(), std::mem::take(&mut self.problems));
         let handle = tokio::runtime::Handle::current();
@@ -489,7 +491,7 @@ impl<'s> Run<'s> {
                 (reading.join(), loaded)
             })
         });
-        read.map_err(|_| anyhow::anyhow!("the first pass over the files panicked"))??;
+        read.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         loaded?;
         // What the files say of orgs' types wins over what is stored.
         self.org_types.extend(first.org_types);
@@ -1217,6 +1219,13 @@ impl<'s> Run<'s> {
         match self.existing[&kind].get(&sid) {
             Some(e) if e.active && e.fingerprint == rec.fingerprint() => {
                 counts.unchanged += 1;
+                // The source says it changed what learnergraph doesn't keep: nothing to write
+                // but the date, which a late older version is judged by.
+                if let Some(t) = rec.sent()
+                    && t > e.modified
+                {
+                    batch.dated.push((e.id, t));
+                }
                 RowWrite::Unchanged
             }
             Some(e) => {
@@ -1243,6 +1252,7 @@ impl<'s> Run<'s> {
 
     /// Writes a batch of created and updated records of one type.
     async fn flush(&mut self, txn: &DatabaseTransaction, kind: Kind, batch: &mut Batch) -> anyhow::Result<()> {
+        redate(txn, kind, std::mem::take(&mut batch.dated)).await?;
         let creates = std::mem::take(&mut batch.creates);
         let updates = std::mem::take(&mut batch.updates);
         if creates.is_empty() && updates.is_empty() {
@@ -2055,7 +2065,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
-            source_modified: Set(r.sent.0),
+            source_modified: sent(&r.sent),
             org_type: Set(r.org_type.parse().unwrap_or(entity::OrgType::Local)),
             name: Set(r.name.clone()),
             identifier: Set(r.identifier.clone()),
@@ -2075,7 +2085,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
-            source_modified: Set(r.sent.0),
+            source_modified: sent(&r.sent),
             org_id: Set(self.id(Kind::Orgs, &r.org).unwrap_or_default()),
             title: Set(r.title.clone()),
             course_code: Set(r.course_code.clone()),
@@ -2092,7 +2102,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
-            source_modified: Set(r.sent.0),
+            source_modified: sent(&r.sent),
             org_id: Set(self.id(Kind::Orgs, &r.school).unwrap_or_default()),
             course_id: Set(self.id(Kind::Courses, &r.course).unwrap_or_default()),
             term_id: Set(r.terms.first().and_then(|t| self.id(Kind::AcademicSessions, t)).unwrap_or_default()),
@@ -2113,7 +2123,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
-            source_modified: Set(r.sent.0),
+            source_modified: sent(&r.sent),
             role: Set(r.role),
             given_name: Set(r.given_name.clone()),
             family_name: Set(r.family_name.clone()),
@@ -2147,7 +2157,7 @@ impl<'s> Run<'s> {
             sourced_id: Set(sid.to_owned()),
             status: Set(Status::Active),
             date_last_modified: Set(now),
-            source_modified: Set(r.sent.0),
+            source_modified: sent(&r.sent),
             class_id: Set(self.id(Kind::Classes, &r.class)?),
             user_id: Set(self.id(Kind::Users, &r.user)?),
             role: Set(r.role),
@@ -2170,7 +2180,7 @@ fn session_model(
         sourced_id: Set(sid.to_owned()),
         status: Set(Status::Active),
         date_last_modified: Set(now),
-        source_modified: Set(r.sent.0),
+        source_modified: sent(&r.sent),
         org_id: Set(district),
         title: Set(r.title.clone()),
         session_type: Set(r.session_type.clone()),
@@ -2187,7 +2197,7 @@ fn demographic_model(user: i64, r: &records::DemographicRec, now: DateTime<Utc>)
         user_id: Set(user),
         status: Set(Status::Active),
         date_last_modified: Set(now),
-        source_modified: Set(r.sent.0),
+        source_modified: sent(&r.sent),
         birth_date: Set(r.birth_date),
         sex: Set(r.sex.clone()),
         american_indian_or_alaska_native: Set(a),
@@ -2211,6 +2221,47 @@ fn person_entity(role: Role) -> Option<ChangeEntity> {
         Role::Teacher | Role::Administrator => Some(ChangeEntity::Educator),
         Role::Guardian => None,
     }
+}
+
+/// Records the source's newer date of unchanged records (nothing else, and no feed entry: they
+/// did not change here).
+async fn redate(txn: &DatabaseTransaction, kind: Kind, dated: Vec<(i64, DateTime<Utc>)>) -> AppResult<()> {
+    use sea_orm::sea_query::{Alias, ExprTrait, Query};
+    let (table, id) = match kind {
+        Kind::Orgs => ("orgs", "id"),
+        Kind::AcademicSessions => ("academic_sessions", "id"),
+        Kind::Courses => ("courses", "id"),
+        Kind::Classes => ("classes", "id"),
+        Kind::Users => ("users", "id"),
+        Kind::Demographics => ("demographics", "user_id"),
+        Kind::Enrollments => ("enrollments", "id"),
+        Kind::Results => ("results", "id"),
+        Kind::Roles | Kind::Categories | Kind::ScoreScales | Kind::LineItems | Kind::LineItemObjectives => {
+            return Ok(());
+        }
+    };
+    // A SIS stamps many records with one time: one statement per time (and per 500 ids).
+    let mut by_time: BTreeMap<DateTime<Utc>, Vec<i64>> = BTreeMap::new();
+    for (record, t) in dated {
+        by_time.entry(t).or_default().push(record);
+    }
+    let backend = txn.get_database_backend();
+    for (t, ids) in by_time {
+        for chunk in ids.chunks(500) {
+            let q = Query::update()
+                .table(Alias::new(table))
+                .value(Alias::new("source_modified"), t)
+                .and_where(Expr::col(Alias::new(id)).is_in(chunk.iter().copied()))
+                .to_owned();
+            txn.execute_raw(backend.build(&q)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The source's date of a version being written: a row without one leaves the stored date.
+fn sent(t: &records::Unhashed<Option<DateTime<Utc>>>) -> sea_orm::ActiveValue<Option<DateTime<Utc>>> {
+    t.0.map_or(sea_orm::ActiveValue::NotSet, |t| Set(Some(t)))
 }
 
 /// Whether `sid` of `kind` is in `set`, without building the key when the set is empty (as it
@@ -2264,10 +2315,12 @@ enum RowOutcome {
 struct Batch {
     creates: Vec<(String, Rec)>,
     updates: Vec<(i64, String, Rec)>,
+    /// Unchanged records the source sent with a newer date (by id): only that is written.
+    dated: Vec<(i64, DateTime<Utc>)>,
 }
 
 impl Batch {
     fn len(&self) -> usize {
-        self.creates.len() + self.updates.len()
+        self.creates.len() + self.updates.len() + self.dated.len()
     }
 }

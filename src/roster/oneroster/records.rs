@@ -387,14 +387,16 @@ pub struct EnrollmentRec {
 
 impl EnrollmentRec {
     fn key(&self) -> EnrollmentKey<'_> {
+        // Every field named: one added to the record must be decided on here.
+        let EnrollmentRec { class, school, user, role, primary, begin_date, end_date, sent: _ } = self;
         EnrollmentKey {
-            class: &self.class,
-            school: &self.school,
-            user: &self.user,
-            role: self.role,
-            primary: self.primary,
-            begin_date: self.begin_date,
-            end_date: self.end_date,
+            class,
+            school,
+            user,
+            role: *role,
+            primary: *primary,
+            begin_date: *begin_date,
+            end_date: *end_date,
         }
     }
 }
@@ -1793,15 +1795,11 @@ async fn enrollment_prints_packed(
             let date =
                 |v: &str| (!v.is_empty()).then(|| v.parse::<NaiveDate>().map_err(|_| bad("date", v))).transpose();
             let (class, user) = (int(class)?, int(user)?);
-            let sent = match sent {
-                "" => None,
-                v => Some(
-                    DateTime::parse_from_rfc3339(v)
-                        .map(|t| t.to_utc())
-                        .or_else(|_| chrono::NaiveDateTime::parse_from_str(v, "%F %T%.f").map(|t| t.and_utc()))
-                        .map_err(|_| bad("time", v))?,
-                ),
-            };
+            // sqlx writes RFC 3339; a time it can't have written orders nothing (as none stored).
+            let sent = DateTime::parse_from_rfc3339(sent)
+                .map(|t| t.to_utc())
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(sent, "%F %T%.f").map(|t| t.and_utc()))
+                .ok();
             let key = EnrollmentKey {
                 class: name(&n.classes, class),
                 school: class_school.get(&class).map_or("", |o| name(&n.orgs, *o)),
