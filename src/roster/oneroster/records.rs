@@ -414,7 +414,34 @@ struct EnrollmentKey<'a> {
     end_date: Option<NaiveDate>,
 }
 
-impl EnrollmentKey<'_> {
+impl<'a> EnrollmentKey<'a> {
+    /// A stored enrollment's key, its references named from `n` (a class's school from
+    /// `class_school`, class id -> org id).
+    #[allow(clippy::too_many_arguments)]
+    fn stored(
+        n: &'a Names,
+        class_school: &HashMap<i64, i64>,
+        class: i64,
+        user: i64,
+        role: Role,
+        primary: bool,
+        begin_date: Option<NaiveDate>,
+        end_date: Option<NaiveDate>,
+    ) -> Self {
+        fn name(map: &HashMap<i64, String>, id: i64) -> &str {
+            map.get(&id).map_or("", String::as_str)
+        }
+        EnrollmentKey {
+            class: name(&n.classes, class),
+            school: class_school.get(&class).map_or("", |o| name(&n.orgs, *o)),
+            user: name(&n.users, user),
+            role,
+            primary,
+            begin_date,
+            end_date,
+        }
+    }
+
     fn fingerprint(&self) -> u64 {
         let mut h = std::hash::DefaultHasher::new();
         self.hash(&mut h);
@@ -1507,7 +1534,7 @@ async fn load_where(
                 })
                 .collect()
         }
-        Kind::Enrollments => load_enrollments(db, n, 0, None, only).await?,
+        Kind::Enrollments => load_enrollments(db, n, only).await?,
         Kind::Categories => {
             gradebook_category::Entity::find()
                 .order_by_asc(gradebook_category::Column::Id)
@@ -1621,26 +1648,17 @@ async fn load_where(
 /// per poster).
 pub const GRADEBOOK_POSTER: &str = "oneroster";
 
-/// Stored enrollments after id `after` (at most `limit`), so that a district's hundreds of
-/// thousands can be read a page at a time.
-pub async fn load_enrollments(
-    db: &impl ConnectionTrait,
-    n: &Names,
-    after: i64,
-    limit: Option<u64>,
-    only: Option<&[String]>,
-) -> AppResult<Vec<Stored>> {
+/// Stored enrollments as records (`only`: those among these sourcedIds). A bulk import compares
+/// a whole district's through `enrollment_prints` instead.
+async fn load_enrollments(db: &impl ConnectionTrait, n: &Names, only: Option<&[String]>) -> AppResult<Vec<Stored>> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
     let active = |s: Status| s == Status::Active;
-    let mut q = enrollment::Entity::find()
-        .filter(enrollment::Column::Id.gt(after))
+    let rows = enrollment::Entity::find()
         .apply_if(only, |q, o| q.filter(enrollment::Column::SourcedId.is_in(o.iter().map(String::as_str))))
-        .order_by_asc(enrollment::Column::Id);
-    if let Some(limit) = limit {
-        q = q.limit(limit);
-    }
-    let rows = q.all(db).await?;
-    // Each class's school: every class for a page of the district, those named for a few rows.
+        .order_by_asc(enrollment::Column::Id)
+        .all(db)
+        .await?;
+    // Each class's school: every class for the whole district, those named for a few rows.
     let class_ids: Option<Vec<i64>> = only
         .map(|_| rows.iter().map(|e| e.class_id).collect::<std::collections::BTreeSet<i64>>().into_iter().collect());
     let mut class_school: HashMap<i64, i64> = HashMap::new();
@@ -1733,21 +1751,10 @@ pub async fn enrollment_prints(
         .into_tuple()
         .all(db)
         .await?;
-    fn name(map: &HashMap<i64, String>, id: i64) -> &str {
-        map.get(&id).map_or("", String::as_str)
-    }
     Ok(rows
         .into_iter()
         .map(|(id, sourced_id, status, class, user, role, primary, begin_date, end_date, sent)| {
-            let key = EnrollmentKey {
-                class: name(&n.classes, class),
-                school: class_school.get(&class).map_or("", |o| name(&n.orgs, *o)),
-                user: name(&n.users, user),
-                role,
-                primary,
-                begin_date,
-                end_date,
-            };
+            let key = EnrollmentKey::stored(n, class_school, class, user, role, primary, begin_date, end_date);
             EnrollmentPrint { id, sourced_id, active: status == Status::Active, fingerprint: key.fingerprint(), sent }
         })
         .collect())
@@ -1780,9 +1787,6 @@ async fn enrollment_prints_packed(
         sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, [after.into(), limit.into()]);
     let bad =
         |what: &str, v: &str| crate::error::AppError::Server(anyhow::anyhow!("stored enrollment: bad {what} {v:?}"));
-    fn name(map: &HashMap<i64, String>, id: i64) -> &str {
-        map.get(&id).map_or("", String::as_str)
-    }
     let mut out = Vec::new();
     for row in db.query_all_raw(stmt).await? {
         let packed: String = row.try_get_by_index(0)?;
@@ -1800,15 +1804,9 @@ async fn enrollment_prints_packed(
                 .map(|t| t.to_utc())
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(sent, "%F %T%.f").map(|t| t.and_utc()))
                 .ok();
-            let key = EnrollmentKey {
-                class: name(&n.classes, class),
-                school: class_school.get(&class).map_or("", |o| name(&n.orgs, *o)),
-                user: name(&n.users, user),
-                role: role.parse().map_err(|_| bad("role", role))?,
-                primary: int(primary)? != 0,
-                begin_date: date(begin)?,
-                end_date: date(end)?,
-            };
+            let role = role.parse().map_err(|_| bad("role", role))?;
+            let key =
+                EnrollmentKey::stored(n, class_school, class, user, role, int(primary)? != 0, date(begin)?, date(end)?);
             out.push(EnrollmentPrint {
                 id: int(id)?,
                 sourced_id: unhex(sid).ok_or_else(|| bad("sourcedId", sid))?,
