@@ -173,6 +173,50 @@ async fn roster_writes_are_ordered_by_the_sources_dates_not_by_when_they_arrive(
 }
 
 #[tokio::test]
+async fn deletions_are_ordered_by_the_sources_dates_too() {
+    let app = spawn_app().await;
+    app.seed(2, 2).await;
+    let tool = app.token("roster.read roster.write", &[]).await;
+    let user = |given: &str, sent: &str| {
+        let mut u = student("sd-1", given, "sc-school-001");
+        u["dateLastModified"] = json!(sent);
+        u
+    };
+    let delete =
+        |sent: &str| json!({"i": {"deletions": [{"type": "USER", "sourcedId": "sd-1", "dateLastModified": sent}]}});
+    let outcome = |d: Value| d["upsertRoster"]["results"][0]["outcome"].clone();
+    let status = || scalar(&app, "SELECT status FROM users WHERE sourced_id = 'sd-1'");
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("April", "2026-04-01T08:00:00Z")]}})).await);
+    assert_eq!(outcome(d), "CREATED");
+
+    // The SIS deleted the student in March, before the April version stored: that deletion is
+    // older, and ignored.
+    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let d = data(app.gql(&tool, UPSERT, delete("2026-03-01T08:00:00Z")).await);
+    assert_eq!(outcome(d), "IGNORED_STALE");
+    assert_eq!(status().await.as_deref(), Some("active"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
+
+    // A May deletion is newer: written, with its date.
+    let d = data(app.gql(&tool, UPSERT, delete("2026-05-01T08:00:00Z")).await);
+    assert_eq!(outcome(d), "DELETED");
+    assert_eq!(status().await.as_deref(), Some("tobedeleted"));
+    assert!(count(&app, "SELECT COUNT(*) FROM sync_changes").await > feed);
+
+    // A version of mid-April arriving after the deletion is older than it: the student stays
+    // deleted. A version of June brings them back.
+    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("Late", "2026-04-15T08:00:00Z")]}})).await);
+    assert_eq!(outcome(d), "IGNORED_STALE");
+    assert_eq!(status().await.as_deref(), Some("tobedeleted"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("June", "2026-06-01T08:00:00Z")]}})).await);
+    assert_eq!(outcome(d), "UPDATED");
+    assert_eq!(status().await.as_deref(), Some("active"));
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'sd-1'").await.as_deref(), Some("June"));
+}
+
+#[tokio::test]
 async fn a_writer_limited_to_a_school_writes_only_within_it() {
     let app = spawn_app().await;
     app.seed(2, 2).await;

@@ -225,6 +225,9 @@ pub struct RosterDeletionInput {
     #[graphql(name = "type")]
     pub record_type: RosterRecordType,
     pub sourced_id: String,
+    /// When the source deleted the record: a deletion older than the version stored is
+    /// ignored (IGNORED_STALE), and a version older than the deletion arriving after it too.
+    pub date_last_modified: Option<DateTime<Utc>>,
 }
 
 #[derive(InputObject, Default)]
@@ -318,11 +321,11 @@ impl File {
         self.origins.push(origin);
     }
 
-    fn delete(&mut self, origin: Origin, sourced_id: &str) {
+    fn delete(&mut self, origin: Origin, sourced_id: &str, modified: Option<DateTime<Utc>>) {
         let row = HashMap::from([
             ("sourcedId", sourced_id.to_owned()),
             ("status", "tobedeleted".to_owned()),
-            ("dateLastModified", stamp(None)),
+            ("dateLastModified", stamp(modified)),
         ]);
         self.rows.push(row);
         self.origins.push(origin);
@@ -472,7 +475,7 @@ fn build(
         // The user's other roles (at orgs the writer may write in) end.
         for old in memberships.get(&u.sourced_id).into_iter().flatten() {
             if !kept.contains(old) {
-                roles_file.delete(Origin::Role { user: i, role: usize::MAX }, old);
+                roles_file.delete(Origin::Role { user: i, role: usize::MAX }, old, u.date_last_modified);
             }
         }
     }
@@ -500,7 +503,11 @@ fn build(
     }
     for (j, d) in input.deletions.iter().enumerate() {
         let kind = d.record_type.kind();
-        out.entry(kind).or_insert_with(|| File::new(kind)).delete(Origin::Deletion(j), &d.sourced_id);
+        out.entry(kind).or_insert_with(|| File::new(kind)).delete(
+            Origin::Deletion(j),
+            &d.sourced_id,
+            d.date_last_modified,
+        );
     }
     out
 }

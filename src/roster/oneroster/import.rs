@@ -504,6 +504,7 @@ impl<'s> Run<'s> {
 
     /// First pass: every file's sourcedIds and deletions, users' roles, org types.
     fn first_pass(&mut self) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
         if !self.loads_everything() {
             self.wanted = Some(HashSet::new());
         }
@@ -585,14 +586,18 @@ impl<'s> Run<'s> {
             }
             self.seen.insert(kind, seen);
         }
+        tracing::debug!(took = ?started.elapsed(), "import: first pass over the files");
         Ok(())
     }
 
     /// What the database holds, read inside the import's transaction.
     async fn load(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
         let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
+        let started = std::time::Instant::now();
         self.names = Names::load(txn, gradebook).await?;
+        tracing::debug!(took = ?started.elapsed(), "import: read the stored sourcedIds");
         for kind in Kind::ALL {
+            let started = std::time::Instant::now();
             let mut map = Map::default();
             // The gradebook is read only when the set holds some of it (a roster write never
             // does), and stored results only when results are imported.
@@ -632,6 +637,7 @@ impl<'s> Run<'s> {
                 let stored = records::load(txn, kind, &self.names).await?;
                 self.keep(&mut map, stored);
             }
+            tracing::debug!(took = ?started.elapsed(), records = map.len(), "import: read the stored {}", kind.name());
             self.existing.insert(kind, map);
         }
         if let Some(wanted) = self.wanted.take() {
@@ -686,6 +692,7 @@ impl<'s> Run<'s> {
                 }
             }
         }
+        let started = std::time::Instant::now();
         let memberships: Vec<(i64, i64, Option<String>)> = user_org::Entity::find()
             .select_only()
             .columns([user_org::Column::UserId, user_org::Column::OrgId, user_org::Column::SourcedId])
@@ -707,6 +714,7 @@ impl<'s> Run<'s> {
             }
             self.memberships.insert(sid, (user, org));
         }
+        tracing::debug!(took = ?started.elapsed(), "import: read the stored memberships");
         if let Some(scope) = &self.opts.scope {
             let mine: HashSet<String> = scope.iter().filter_map(|id| self.names.orgs.get(id).cloned()).collect();
             let outside = |org: &str| !mine.contains(org);
@@ -958,11 +966,14 @@ impl<'s> Run<'s> {
                         counts.stale += 1;
                         RowWrite::IgnoredStale
                     }
-                    RowOutcome::Delete => {
-                        let live = self.existing[&kind].get(&sid).is_some_and(|e| self.live(kind, e));
-                        if live {
+                    RowOutcome::Delete(sent) => {
+                        let live = self.existing[&kind].get(&sid).and_then(|e| self.live(kind, e).then_some(e.id));
+                        if let Some(id) = live {
                             counts.deleted += 1;
                             deletes.push(sid.clone());
+                            if let Some(t) = sent {
+                                batch.dated.push((id, t));
+                            }
                             RowWrite::Deleted
                         } else {
                             counts.unchanged += 1;
@@ -1098,13 +1109,19 @@ impl<'s> Run<'s> {
                 );
             }
             (Mode::Delta, Some("tobedeleted")) => {
-                let _ = row.datetime("dateLastModified");
+                let sent = row.datetime("dateLastModified");
                 if flagged(&self.outside, kind, sid) {
                     row.fail_as(Code::NotFound, "sourcedId", format!("no {} with this sourcedId", kind.name()), sid);
                 }
                 let bad = row.bad;
                 self.problems = problems;
-                return if bad { RowOutcome::Skip } else { RowOutcome::Delete };
+                return if bad {
+                    RowOutcome::Skip
+                } else if self.stale(kind, sid, sent) {
+                    RowOutcome::Stale
+                } else {
+                    RowOutcome::Delete(sent)
+                };
             }
             (Mode::Delta, None) => row.fail("status", "required value missing in a delta file", ""),
             (_, Some(s)) => {
@@ -1120,10 +1137,7 @@ impl<'s> Run<'s> {
             let msg = "this sourcedId is already in use and cannot be assigned here".to_owned();
             row.fail_as(Code::Conflict, "sourcedId", msg, sid);
         }
-        // A result is always ordered by the SIS's dates: a row older than the stored version is
-        // stale, whoever writes.
-        let stale = (self.opts.stale_check || kind == Kind::Results)
-            && sent.is_some_and(|t| self.existing[&kind].get(sid).is_some_and(|e| e.active && e.modified > t));
+        let stale = self.stale(kind, sid, sent);
         let mut parsed = records::parse(kind, version, &mut row, role_of);
         parsed.set_sent(sent);
         if kind == Kind::Users && version == Version::V1_2 && role_of.is_none() && !row.bad {
@@ -1212,6 +1226,18 @@ impl<'s> Run<'s> {
         } else {
             RowOutcome::Keep(Box::new(parsed))
         }
+    }
+
+    /// Whether a row the source dated `sent` is older than the stored version of `sid`. A
+    /// result is always ordered by the SIS's dates, whoever writes; other records when the
+    /// writer asks (`upsertRoster`). A record deleted at a date stays deleted for versions older
+    /// than its deletion.
+    fn stale(&self, kind: Kind, sid: &str, sent: Option<DateTime<Utc>>) -> bool {
+        let ordered = self.opts.stale_check || kind == Kind::Results;
+        ordered
+            && sent.is_some_and(|t| {
+                self.existing[&kind].get(sid).is_some_and(|e| (e.active || kind != Kind::Results) && e.modified > t)
+            })
     }
 
     /// Sorts a checked record into created, updated or unchanged.
@@ -2307,7 +2333,8 @@ where
 enum RowOutcome {
     Keep(Box<Rec>),
     Stale,
-    Delete,
+    /// A deletion, with the source's date of it.
+    Delete(Option<DateTime<Utc>>),
     Skip,
 }
 
