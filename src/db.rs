@@ -28,7 +28,11 @@ pub async fn connect(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::
         // PostgreSQL aborts any statement running longer: no request holds a connection
         // for ever. (SQLite ignores it.)
         .statement_timeout(config.statement_timeout)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // sqlx-sqlite hands rows from its worker thread through a bounded channel: at the
+        // default 50 a large read (an import loading the district) wakes one thread or the
+        // other for nearly every row.
+        .map_sqlx_sqlite_opts(|o| o.row_buffer_size(4096));
     let mut db = Database::connect(opts).await.context("cannot connect to the database named by DATABASE_URL")?;
     if url.starts_with("sqlite:") {
         // WAL (persistent, database-wide) lets readers proceed during a write. sqlx already

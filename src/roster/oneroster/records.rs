@@ -443,10 +443,18 @@ impl<'a> EnrollmentKey<'a> {
     }
 
     fn fingerprint(&self) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = printer();
         self.hash(&mut h);
         h.finish()
     }
+}
+
+/// The hasher of records' fingerprints: foldhash (a few times faster than std's SipHash on an
+/// import's million records), seeded once per process. Fingerprints are only ever compared
+/// within one import, never kept.
+fn printer() -> impl Hasher {
+    static SEED: std::sync::LazyLock<foldhash::quality::RandomState> = std::sync::LazyLock::new(Default::default);
+    std::hash::BuildHasher::build_hasher(&*SEED)
 }
 
 /// A number as a record holds it: compared and hashed by its bits.
@@ -568,7 +576,7 @@ impl Rec {
             // The same print a stored enrollment gets without being built (`enrollment_prints`).
             return e.key().fingerprint();
         }
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = printer();
         self.hash(&mut h);
         h.finish()
     }
@@ -1312,7 +1320,6 @@ async fn load_where(
     n: &Names,
     only: Option<&[String]>,
 ) -> AppResult<Vec<Stored>> {
-    use futures_util::TryStreamExt;
     use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
     let active = |s: Status| s == Status::Active;
     let sids = |s: &[String]| s.iter().map(String::clone).collect::<Vec<String>>();
@@ -1320,12 +1327,13 @@ async fn load_where(
     let classes_among = only.map(|o| ids_among(&n.classes, o));
     Ok(match kind {
         Kind::Orgs => {
-            org::Entity::find()
-                .apply_if(only, |q, o| q.filter(org::Column::SourcedId.is_in(sids(o))))
-                .order_by_asc(org::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                org::Entity::find()
+                    .apply_if(only, |q, o| q.filter(org::Column::SourcedId.is_in(sids(o))))
+                    .order_by_asc(org::Column::Id),
+                "id",
+                |m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Org(OrgRec {
@@ -1336,17 +1344,18 @@ async fn load_where(
                         parent: m.parent_id.map(|p| name(&n.orgs, p)),
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
         Kind::AcademicSessions => {
-            academic_session::Entity::find()
-                .apply_if(only, |q, o| q.filter(academic_session::Column::SourcedId.is_in(sids(o))))
-                .order_by_asc(academic_session::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                academic_session::Entity::find()
+                    .apply_if(only, |q, o| q.filter(academic_session::Column::SourcedId.is_in(sids(o))))
+                    .order_by_asc(academic_session::Column::Id),
+                "id",
+                |m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Session(SessionRec {
@@ -1359,17 +1368,18 @@ async fn load_where(
                         school_year: m.school_year,
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
         Kind::Courses => {
-            course::Entity::find()
-                .apply_if(only, |q, o| q.filter(course::Column::SourcedId.is_in(sids(o))))
-                .order_by_asc(course::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                course::Entity::find()
+                    .apply_if(only, |q, o| q.filter(course::Column::SourcedId.is_in(sids(o))))
+                    .order_by_asc(course::Column::Id),
+                "id",
+                |m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Course(CourseRec {
@@ -1383,27 +1393,26 @@ async fn load_where(
                         subject_codes: split(&m.subject_codes),
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
         Kind::Classes => {
             let mut terms: HashMap<i64, Vec<String>> = HashMap::new();
-            for t in class_term::Entity::find()
+            let select = class_term::Entity::find()
                 .apply_if(classes_among.clone(), |q, ids| q.filter(class_term::Column::ClassId.is_in(ids)))
                 .order_by_asc(class_term::Column::ClassId)
-                .order_by_asc(class_term::Column::Position)
-                .all(db)
-                .await?
-            {
+                .order_by_asc(class_term::Column::Position);
+            for t in read_all(db, select, "class_id, position", |t| t).await? {
                 terms.entry(t.class_id).or_default().push(name(&n.sessions, t.term_id));
             }
-            class::Entity::find()
-                .apply_if(only, |q, o| q.filter(class::Column::SourcedId.is_in(sids(o))))
-                .order_by_asc(class::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                class::Entity::find()
+                    .apply_if(only, |q, o| q.filter(class::Column::SourcedId.is_in(sids(o))))
+                    .order_by_asc(class::Column::Id),
+                "id",
+                |m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Class(ClassRec {
@@ -1421,27 +1430,26 @@ async fn load_where(
                         periods: split(&m.periods),
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
         Kind::Users => {
             let mut agents: HashMap<i64, Vec<String>> = HashMap::new();
-            for a in user_agent::Entity::find()
+            let select = user_agent::Entity::find()
                 .apply_if(users_among.clone(), |q, ids| q.filter(user_agent::Column::UserId.is_in(ids)))
                 .order_by_asc(user_agent::Column::UserId)
-                .order_by_asc(user_agent::Column::Position)
-                .all(db)
-                .await?
-            {
+                .order_by_asc(user_agent::Column::Position);
+            for a in read_all(db, select, "user_id, position", |a| a).await? {
                 agents.entry(a.user_id).or_default().push(name(&n.users, a.agent_id));
             }
-            user::Entity::find()
-                .apply_if(only, |q, o| q.filter(user::Column::SourcedId.is_in(sids(o))))
-                .order_by_asc(user::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                user::Entity::find()
+                    .apply_if(only, |q, o| q.filter(user::Column::SourcedId.is_in(sids(o))))
+                    .order_by_asc(user::Column::Id),
+                "id",
+                |m| Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::User(UserRec {
@@ -1467,17 +1475,18 @@ async fn load_where(
                         role: m.role,
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
         Kind::Demographics => {
-            entity::demographic::Entity::find()
-                .apply_if(users_among.clone(), |q, ids| q.filter(entity::demographic::Column::UserId.is_in(ids)))
-                .order_by_asc(entity::demographic::Column::UserId)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                entity::demographic::Entity::find()
+                    .apply_if(users_among.clone(), |q, ids| q.filter(entity::demographic::Column::UserId.is_in(ids)))
+                    .order_by_asc(entity::demographic::Column::UserId),
+                "user_id",
+                |m| Stored {
                     id: m.user_id,
                     sourced_id: name(&n.users, m.user_id),
                     active: active(m.status),
@@ -1499,108 +1508,89 @@ async fn load_where(
                         city_of_birth: m.city_of_birth,
                         public_school_residence_status: m.public_school_residence_status,
                     }),
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
         Kind::Roles => {
             // A membership has no status: those that exist are active. Its id is its position
             // in this list (memberships are keyed by user and org).
-            user_org::Entity::find()
+            let select = user_org::Entity::find()
                 .apply_if(users_among.clone(), |q, ids| q.filter(user_org::Column::UserId.is_in(ids)))
                 .order_by_asc(user_org::Column::UserId)
-                .order_by_asc(user_org::Column::OrgId)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|m| {
-                    let user = name(&n.users, m.user_id);
-                    let org = name(&n.orgs, m.org_id);
-                    let org_type = n.org_types.get(&m.org_id).map_or("school", String::as_str);
-                    let role = m.oneroster_role.unwrap_or_else(|| default_role(m.role, org_type).to_owned());
-                    Stored {
-                        id: m.user_id,
-                        sourced_id: m.sourced_id.unwrap_or_else(|| role_id(&user, &org)),
-                        active: true,
-                        rec: Rec::Role(RoleRec {
-                            user,
-                            primary: m.is_primary,
-                            role,
-                            begin_date: m.begin_date,
-                            end_date: m.end_date,
-                            org,
-                        }),
-                    }
-                })
-                .collect()
+                .order_by_asc(user_org::Column::OrgId);
+            read_all(db, select, "user_id, org_id", |m| {
+                let user = name(&n.users, m.user_id);
+                let org = name(&n.orgs, m.org_id);
+                let org_type = n.org_types.get(&m.org_id).map_or("school", String::as_str);
+                let role = m.oneroster_role.unwrap_or_else(|| default_role(m.role, org_type).to_owned());
+                Stored {
+                    id: m.user_id,
+                    sourced_id: m.sourced_id.unwrap_or_else(|| role_id(&user, &org)),
+                    active: true,
+                    rec: Rec::Role(RoleRec {
+                        user,
+                        primary: m.is_primary,
+                        role,
+                        begin_date: m.begin_date,
+                        end_date: m.end_date,
+                        org,
+                    }),
+                }
+            })
+            .await?
         }
         Kind::Enrollments => load_enrollments(db, n, only).await?,
         Kind::Categories => {
-            gradebook_category::Entity::find()
-                .order_by_asc(gradebook_category::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(db, gradebook_category::Entity::find().order_by_asc(gradebook_category::Column::Id), "id", |m| {
+                Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                }
+            })
+            .await?
         }
         Kind::ScoreScales => {
-            score_scale::Entity::find()
-                .order_by_asc(score_scale::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
-                    id: m.id,
-                    active: active(m.status),
-                    rec: Rec::ScoreScale(ScoreScaleRec {
-                        title: m.title,
-                        scale_type: m.scale_type,
-                        org: m.org_id.map(|i| name(&n.orgs, i)),
-                        course: m.course_id.map(|i| name(&n.courses, i)),
-                        class: m.class_id.map(|i| name(&n.classes, i)),
-                        values: m.scale_values.unwrap_or_default(),
-                    }),
-                    sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+            read_all(db, score_scale::Entity::find().order_by_asc(score_scale::Column::Id), "id", |m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::ScoreScale(ScoreScaleRec {
+                    title: m.title,
+                    scale_type: m.scale_type,
+                    org: m.org_id.map(|i| name(&n.orgs, i)),
+                    course: m.course_id.map(|i| name(&n.courses, i)),
+                    class: m.class_id.map(|i| name(&n.classes, i)),
+                    values: m.scale_values.unwrap_or_default(),
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .await?
         }
         Kind::LineItems => {
-            line_item::Entity::find()
-                .order_by_asc(line_item::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
-                    id: m.id,
-                    active: active(m.status),
-                    rec: Rec::LineItem(LineItemRec {
-                        title: m.title,
-                        description: m.description,
-                        assign_date: m.assign_date,
-                        due_date: m.due_date,
-                        class: name(&n.classes, m.class_id),
-                        category: m.category_id.map(|i| name(&n.categories, i)).unwrap_or_default(),
-                        session: m.academic_session_id.map(|i| name(&n.sessions, i)),
-                        min: num(m.result_value_min),
-                        max: num(m.result_value_max),
-                        school: m.school_id.map(|i| name(&n.orgs, i)),
-                    }),
-                    sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+            read_all(db, line_item::Entity::find().order_by_asc(line_item::Column::Id), "id", |m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::LineItem(LineItemRec {
+                    title: m.title,
+                    description: m.description,
+                    assign_date: m.assign_date,
+                    due_date: m.due_date,
+                    class: name(&n.classes, m.class_id),
+                    category: m.category_id.map(|i| name(&n.categories, i)).unwrap_or_default(),
+                    session: m.academic_session_id.map(|i| name(&n.sessions, i)),
+                    min: num(m.result_value_min),
+                    max: num(m.result_value_max),
+                    school: m.school_id.map(|i| name(&n.orgs, i)),
+                }),
+                sourced_id: m.sourced_id,
+            })
+            .await?
         }
         Kind::LineItemObjectives => {
-            line_item_objective::Entity::find()
-                .order_by_asc(line_item_objective::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(db, line_item_objective::Entity::find().order_by_asc(line_item_objective::Column::Id), "id", |m| {
+                Stored {
                     id: m.id,
                     active: active(m.status),
                     rec: Rec::Objective(ObjectiveRec {
@@ -1609,18 +1599,19 @@ async fn load_where(
                         objective: m.objective_id,
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                }
+            })
+            .await?
         }
         Kind::Results => {
             use sea_orm::{ColumnTrait, QueryFilter};
-            result::Entity::find()
-                .filter(result::Column::Poster.eq(GRADEBOOK_POSTER))
-                .order_by_asc(result::Column::Id)
-                .stream(db)
-                .await?
-                .map_ok(|m| Stored {
+            read_all(
+                db,
+                result::Entity::find()
+                    .filter(result::Column::Poster.eq(GRADEBOOK_POSTER))
+                    .order_by_asc(result::Column::Id),
+                "id",
+                |m| Stored {
                     id: m.id,
                     active: active(m.status),
                     // A result's version is the SIS's, not the time it was written here.
@@ -1637,9 +1628,9 @@ async fn load_where(
                         sent: Unhashed(m.source_modified),
                     }),
                     sourced_id: m.sourced_id,
-                })
-                .try_collect::<Vec<_>>()
-                .await?
+                },
+            )
+            .await?
         }
     })
 }
@@ -1760,13 +1751,120 @@ pub async fn enrollment_prints(
         .collect())
 }
 
+/// Rows per packed row (`read_all`).
+const PACKED: u32 = 1024;
+
 /// Enrollments per packed row (`enrollment_prints_packed`).
-const PACKED: u32 = 256;
+const PACKED_ENROLLMENTS: u32 = 256;
+
+/// Every model `select` finds, each passed through `f`. On SQLite, whose sqlx driver hands
+/// each row from its worker thread on its own (a wake-up per row and a copy of every value),
+/// the rows are read as JSON, `PACKED` models to a row: a table of users is read in a few
+/// hundred hand-overs instead of one per row, and converted to models by the columns' types.
+/// `select` reads whole models (`E::find()` with filters and order); `order` lists the columns
+/// it is ordered by, which the packed rows keep.
+async fn read_all<E, T>(
+    db: &(impl ConnectionTrait + StreamTrait),
+    select: sea_orm::Select<E>,
+    order: &str,
+    mut f: impl FnMut(E::Model) -> T,
+) -> AppResult<Vec<T>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+{
+    use futures_util::TryStreamExt;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, IdenStatic, Iterable, QueryTrait, TryIntoModel};
+    if ConnectionTrait::get_database_backend(db) != sea_orm::DatabaseBackend::Sqlite {
+        return Ok(select.stream(db).await?.map_ok(f).try_collect::<Vec<_>>().await?);
+    }
+    let columns: Vec<E::Column> = E::Column::iter().collect();
+    let fields: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let name = c.as_str();
+            match c.def().get_column_type() {
+                // SQLite's JSON writes a REAL with 15 digits: 17 give back the same double.
+                sea_orm::ColumnType::Double | sea_orm::ColumnType::Float => {
+                    format!("CASE WHEN \"{name}\" IS NULL THEN NULL ELSE printf('%!.17g', \"{name}\") END")
+                }
+                _ => format!("\"{name}\""),
+            }
+        })
+        .collect();
+    let inner = select.build(sea_orm::DatabaseBackend::Sqlite);
+    let sql = format!(
+        "SELECT json_group_array(json_array({}) ORDER BY n) FROM \
+         (SELECT *, row_number() OVER (ORDER BY {order}) AS n FROM ({})) \
+         GROUP BY (n - 1) / {PACKED} ORDER BY (n - 1) / {PACKED}",
+        fields.join(", "),
+        inner.sql
+    );
+    let stmt = sea_orm::Statement { sql, ..inner };
+    let table = E::default().table_name();
+    let bad = |why: String| crate::error::AppError::Server(anyhow::anyhow!("stored {table}: {why}"));
+    let mut out = Vec::new();
+    for row in db.query_all_raw(stmt).await? {
+        let packed: String = row.try_get_by_index(0)?;
+        let rows: Vec<Vec<serde_json::Value>> =
+            serde_json::from_str(&packed).map_err(|e| bad(format!("unreadable packed rows: {e}")))?;
+        for values in rows {
+            let mut model = E::ActiveModel::default();
+            for (column, v) in columns.iter().zip(values) {
+                let value = sql_value(column.def().get_column_type(), v)
+                    .map_err(|v| bad(format!("bad {} {v}", column.as_str())))?;
+                model.try_set(*column, value).map_err(|e| bad(e.to_string()))?;
+            }
+            out.push(f(model.try_into_model().map_err(|e| bad(e.to_string()))?));
+        }
+    }
+    Ok(out)
+}
+
+/// A value SQLite's `json_array` wrote, as the model's column type has it (`Err`: the value).
+fn sql_value(t: &sea_orm::ColumnType, v: serde_json::Value) -> Result<sea_orm::Value, serde_json::Value> {
+    use sea_orm::{ColumnType as T, Value};
+    use serde_json::Value as J;
+    // sqlx writes RFC 3339; SQLite's own functions write `YYYY-MM-DD HH:MM:SS`.
+    let time = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.to_utc())
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%F %T%.f").map(|t| t.and_utc()))
+            .ok()
+    };
+    Ok(match (t, v) {
+        (T::BigInteger, J::Null) => Value::BigInt(None),
+        (T::BigInteger, J::Number(n)) if n.is_i64() => Value::BigInt(n.as_i64()),
+        (T::Integer, J::Null) => Value::Int(None),
+        (T::Integer, J::Number(n)) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => {
+            Value::Int(n.as_i64().and_then(|i| i32::try_from(i).ok()))
+        }
+        (T::Boolean, J::Null) => Value::Bool(None),
+        (T::Boolean, J::Number(n)) if n.is_i64() => Value::Bool(n.as_i64().map(|b| b != 0)),
+        (T::Double | T::Float, J::Null) => Value::Double(None),
+        (T::Double | T::Float, J::String(s)) if s.parse::<f64>().is_ok() => Value::Double(s.parse().ok()),
+        (T::Date, J::Null) => Value::ChronoDate(None),
+        (T::Date, J::String(s)) if s.parse::<NaiveDate>().is_ok() => Value::ChronoDate(s.parse().ok()),
+        (T::TimestampWithTimeZone | T::Timestamp, J::Null) => Value::ChronoDateTimeUtc(None),
+        (T::TimestampWithTimeZone | T::Timestamp, J::String(s)) if time(&s).is_some() => {
+            Value::ChronoDateTimeUtc(time(&s))
+        }
+        (T::Json | T::JsonBinary, J::Null) => Value::Json(None),
+        (T::Json | T::JsonBinary, J::String(s)) if serde_json::from_str::<J>(&s).is_ok() => {
+            Value::Json(serde_json::from_str(&s).ok().map(Box::new))
+        }
+        (T::Json | T::JsonBinary, other) => return Err(other),
+        (_, J::Null) => Value::String(None),
+        (_, J::String(s)) => Value::String(Some(s)),
+        (_, other) => return Err(other),
+    })
+}
 
 /// `enrollment_prints` on SQLite, where sqlx hands every row from its worker thread to the
 /// caller one at a time (a copy of each value and a thread wake-up per row: most of a
-/// re-import's time at district scale). SQLite packs `PACKED` enrollments into one text value,
-/// and they are unpacked here: the same fields, one row per `PACKED`. Every field is a number,
+/// re-import's time at district scale). SQLite packs `PACKED_ENROLLMENTS` enrollments into one text value,
+/// and they are unpacked here: the same fields, one row per `PACKED_ENROLLMENTS`. Every field is a number,
 /// an enumeration or a date but the sourcedId, which is packed as hex, so the separators can't
 /// occur in a field.
 async fn enrollment_prints_packed(
@@ -1780,7 +1878,7 @@ async fn enrollment_prints_packed(
         "SELECT group_concat(id || ',' || status || ',' || class_id || ',' || user_id || ',' || role || ',' \
          || is_primary || ',' || coalesce(begin_date, '') || ',' || coalesce(end_date, '') || ',' \
          || coalesce(source_modified, '') || ',' || hex(sourced_id), ';') \
-         FROM (SELECT * FROM enrollments WHERE id > ? ORDER BY id LIMIT ?) GROUP BY id / {PACKED}"
+         FROM (SELECT * FROM enrollments WHERE id > ? ORDER BY id LIMIT ?) GROUP BY id / {PACKED_ENROLLMENTS}"
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let stmt =
@@ -1796,8 +1894,7 @@ async fn enrollment_prints_packed(
                 return Err(bad("row", one));
             };
             let int = |v: &str| v.parse::<i64>().map_err(|_| bad("number", v));
-            let date =
-                |v: &str| (!v.is_empty()).then(|| v.parse::<NaiveDate>().map_err(|_| bad("date", v))).transpose();
+            let date = |v: &str| (!v.is_empty()).then(|| super::rows::ymd(v).ok_or_else(|| bad("date", v))).transpose();
             let (class, user) = (int(class)?, int(user)?);
             // sqlx writes RFC 3339; a time it can't have written orders nothing (as none stored).
             let sent = DateTime::parse_from_rfc3339(sent)

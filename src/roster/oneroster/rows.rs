@@ -176,9 +176,9 @@ impl<'a> Row<'a> {
     /// An optional `YYYY-MM-DD` date.
     pub fn date(&mut self, column: &str) -> Option<NaiveDate> {
         let v = self.opt(column)?;
-        match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            Ok(d) if v.len() == 10 => Some(d),
-            _ => {
+        match ymd(v) {
+            Some(d) => Some(d),
+            None => {
                 self.fail(column, "not a date (YYYY-MM-DD)", v);
                 None
             }
@@ -224,9 +224,7 @@ impl<'a> Row<'a> {
             self.fail(column, "required value missing", "");
             return DateTime::<Utc>::MIN_UTC;
         };
-        if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            && v.len() == 10
-        {
+        if let Some(d) = ymd(v) {
             return d.and_time(chrono::NaiveTime::MIN).and_utc();
         }
         self.datetime(column).unwrap_or(DateTime::<Utc>::MIN_UTC)
@@ -254,5 +252,44 @@ impl<'a> Row<'a> {
             return None;
         }
         Some(v)
+    }
+}
+
+/// A date written exactly `YYYY-MM-DD` (what the binding asks for), read without a format
+/// string: an import reads hundreds of thousands.
+pub(crate) fn ymd(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ymd;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_are_read_only_as_yyyy_mm_dd() {
+        assert_eq!(ymd("2026-09-01"), NaiveDate::from_ymd_opt(2026, 9, 1));
+        assert_eq!(ymd("0999-12-31"), NaiveDate::from_ymd_opt(999, 12, 31));
+        for bad in [
+            "2026-9-01",
+            "2026-09-1",
+            "2026/09/01",
+            "2026-02-30",
+            "2026-13-01",
+            "20260901xx",
+            "+026-09-01",
+            "2026-0a-01",
+            "",
+            "2026-09-01T00",
+        ] {
+            assert_eq!(ymd(bad), None, "{bad}");
+        }
     }
 }
