@@ -202,18 +202,28 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
     assert_eq!(outcome(d), "DELETED");
     assert_eq!(status().await.as_deref(), Some("tobedeleted"));
     assert!(count(&app, "SELECT COUNT(*) FROM sync_changes").await > feed);
+    let may = scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'").await;
+    assert!(may.as_deref().is_some_and(|t| t.starts_with("2026-05-01")), "{may:?}");
 
-    // A version of mid-April arriving after the deletion is older than it: the student stays
-    // deleted. A version of June brings them back.
-    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
-    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("Late", "2026-04-15T08:00:00Z")]}})).await);
-    assert_eq!(outcome(d), "IGNORED_STALE");
-    assert_eq!(status().await.as_deref(), Some("tobedeleted"));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
+    // A version of June brings the student back.
     let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("June", "2026-06-01T08:00:00Z")]}})).await);
     assert_eq!(outcome(d), "UPDATED");
     assert_eq!(status().await.as_deref(), Some("active"));
-    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'sd-1'").await.as_deref(), Some("June"));
+    let sent = || scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'");
+    let june = sent().await;
+    assert!(june.as_deref().is_some_and(|t| t.starts_with("2026-06-01")), "{june:?}");
+
+    // A deletion without a date is applied and records no date: a later version the SIS made
+    // before it arrived (but after June) still brings the student back.
+    let undated = json!({"i": {"deletions": [{"type": "USER", "sourcedId": "sd-1"}]}});
+    let d = data(app.gql(&tool, UPSERT, undated).await);
+    assert_eq!(outcome(d), "DELETED");
+    assert_eq!(status().await.as_deref(), Some("tobedeleted"));
+    assert_eq!(sent().await, june);
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("July", "2026-07-01T08:00:00Z")]}})).await);
+    assert_eq!(outcome(d), "UPDATED");
+    assert_eq!(status().await.as_deref(), Some("active"));
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'sd-1'").await.as_deref(), Some("July"));
 }
 
 #[tokio::test]

@@ -226,7 +226,7 @@ pub struct RosterDeletionInput {
     pub record_type: RosterRecordType,
     pub sourced_id: String,
     /// When the source deleted the record: a deletion older than the version stored is
-    /// ignored (IGNORED_STALE), and a version older than the deletion arriving after it too.
+    /// ignored (IGNORED_STALE). Without it the deletion is applied whatever the dates.
     pub date_last_modified: Option<DateTime<Utc>>,
 }
 
@@ -325,7 +325,8 @@ impl File {
         let row = HashMap::from([
             ("sourcedId", sourced_id.to_owned()),
             ("status", "tobedeleted".to_owned()),
-            ("dateLastModified", stamp(modified)),
+            // An undated deletion orders nothing: no date is recorded, none is compared.
+            ("dateLastModified", modified.map(|t| stamp(Some(t))).unwrap_or_default()),
         ]);
         self.rows.push(row);
         self.origins.push(origin);

@@ -967,13 +967,17 @@ impl<'s> Run<'s> {
                         RowWrite::IgnoredStale
                     }
                     RowOutcome::Delete(sent) => {
-                        let live = self.existing[&kind].get(&sid).and_then(|e| self.live(kind, e).then_some(e.id));
-                        if let Some(id) = live {
+                        let stored = self.existing[&kind].get(&sid).map(|e| (e.id, e.modified, self.live(kind, e)));
+                        // The deletion's date, when newer than the stored one, is what a late
+                        // older deletion is judged by.
+                        if let (Some((id, modified, _)), Some(t)) = (stored, sent)
+                            && t > modified
+                        {
+                            batch.dated.push((id, t));
+                        }
+                        if stored.is_some_and(|(_, _, live)| live) {
                             counts.deleted += 1;
                             deletes.push(sid.clone());
-                            if let Some(t) = sent {
-                                batch.dated.push((id, t));
-                            }
                             RowWrite::Deleted
                         } else {
                             counts.unchanged += 1;
@@ -1228,16 +1232,12 @@ impl<'s> Run<'s> {
         }
     }
 
-    /// Whether a row the source dated `sent` is older than the stored version of `sid`. A
-    /// result is always ordered by the SIS's dates, whoever writes; other records when the
-    /// writer asks (`upsertRoster`). A record deleted at a date stays deleted for versions older
-    /// than its deletion.
+    /// Whether a row (a version or a deletion) the source dated `sent` is older than the stored,
+    /// active version of `sid`. A result is always ordered by the SIS's dates, whoever writes;
+    /// other records when the writer asks (`upsertRoster`).
     fn stale(&self, kind: Kind, sid: &str, sent: Option<DateTime<Utc>>) -> bool {
         let ordered = self.opts.stale_check || kind == Kind::Results;
-        ordered
-            && sent.is_some_and(|t| {
-                self.existing[&kind].get(sid).is_some_and(|e| (e.active || kind != Kind::Results) && e.modified > t)
-            })
+        ordered && sent.is_some_and(|t| self.existing[&kind].get(sid).is_some_and(|e| e.active && e.modified > t))
     }
 
     /// Sorts a checked record into created, updated or unchanged.
