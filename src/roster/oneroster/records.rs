@@ -1704,19 +1704,21 @@ pub struct EnrollmentPrint {
     pub sent: Option<DateTime<Utc>>,
 }
 
-/// Stored enrollments after id `after` (at most `limit`), fingerprinted as `Rec::fingerprint`
+/// Stored enrollments after id `after` (at most `limit`; on SQLite, all), fingerprinted as `Rec::fingerprint`
 /// would their records, but read as narrow rows and never built into records: a bulk import
 /// compares a district's hundreds of thousands a page at a time, and this is most of what a
 /// re-import does.
 pub async fn enrollment_prints(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     n: &Names,
     class_school: &HashMap<i64, i64>,
     after: i64,
     limit: u64,
 ) -> AppResult<Vec<EnrollmentPrint>> {
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-        return enrollment_prints_packed(db, n, class_school, after, limit).await;
+    if ConnectionTrait::get_database_backend(db) == sea_orm::DatabaseBackend::Sqlite {
+        // Every one after `after` in one streamed statement: SQLite reads them while they are
+        // unpacked here.
+        return enrollment_prints_packed(db, n, class_school, after).await;
     }
     use enrollment::Column as C;
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
@@ -1858,26 +1860,29 @@ fn sql_value(t: &sea_orm::ColumnType, v: serde_json::Value) -> Result<sea_orm::V
 /// an enumeration or a date but the sourcedId, which is packed as hex, so the separators can't
 /// occur in a field.
 async fn enrollment_prints_packed(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     n: &Names,
     class_school: &HashMap<i64, i64>,
     after: i64,
-    limit: u64,
 ) -> AppResult<Vec<EnrollmentPrint>> {
+    // Each packed row is the enrollments of one range of `PACKED_ENROLLMENTS` ids, found by
+    // the primary key: a GROUP BY over the rows would sort them all first (a temporary B-tree),
+    // which took as long as reading them. A range without enrollments packs to NULL.
     let sql = format!(
-        "SELECT group_concat(id || ',' || status || ',' || class_id || ',' || user_id || ',' || role || ',' \
-         || is_primary || ',' || coalesce(begin_date, '') || ',' || coalesce(end_date, '') || ',' \
+        "WITH RECURSIVE g(lo) AS (SELECT ? UNION ALL SELECT lo + {PACKED_ENROLLMENTS} FROM g \
+         WHERE lo + {PACKED_ENROLLMENTS} < (SELECT max(id) FROM enrollments)) \
+         SELECT (SELECT group_concat(id || ',' || status || ',' || class_id || ',' || user_id || ',' || role \
+         || ',' || is_primary || ',' || coalesce(begin_date, '') || ',' || coalesce(end_date, '') || ',' \
          || coalesce(source_modified, '') || ',' || hex(sourced_id), ';') \
-         FROM (SELECT * FROM enrollments WHERE id > ? ORDER BY id LIMIT ?) GROUP BY id / {PACKED_ENROLLMENTS}"
+         FROM enrollments WHERE id > lo AND id <= lo + {PACKED_ENROLLMENTS}) FROM g"
     );
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let stmt =
-        sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, [after.into(), limit.into()]);
+    let stmt = sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, [after.into()]);
     let bad =
         |what: &str, v: &str| crate::error::AppError::Server(anyhow::anyhow!("stored enrollment: bad {what} {v:?}"));
     let mut out = Vec::new();
-    for row in db.query_all_raw(stmt).await? {
-        let packed: String = row.try_get_by_index(0)?;
+    let mut rows = std::pin::pin!(db.stream_raw(stmt).await?);
+    while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+        let Some(packed): Option<String> = row.try_get_by_index(0)? else { continue };
         for one in packed.split(';') {
             let f: Vec<&str> = one.split(',').collect();
             let [id, status, class, user, role, primary, begin, end, sent, sid] = f[..] else {

@@ -13,7 +13,8 @@ const GRADES: [&str; 19] =
 
 /// The columns a file's header names, by position.
 pub struct Columns {
-    index: HashMap<String, usize>,
+    /// foldhash: every value an import reads is looked up here by its column's name.
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
     pub count: usize,
 }
 
@@ -27,7 +28,7 @@ impl Columns {
         optional: &[&str],
         problems: &mut Problems,
     ) -> Option<Columns> {
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         for (i, name) in header.iter().enumerate() {
             let name = name.trim_start_matches('\u{feff}').trim();
             if index.insert(name.to_owned(), i).is_some() {
