@@ -597,6 +597,27 @@ async fn importing_the_same_set_twice_changes_nothing_the_second_time() {
 }
 
 #[tokio::test]
+async fn a_bulk_import_reads_every_stored_enrollment_across_pages_and_gaps_in_ids() {
+    let app = spawn_app().await;
+    import_ok(&app, &fixture("v12_bulk")).await;
+    // More enrollments than one page of what an import reads, with ids far apart (as inserts
+    // that lost a conflict leave them): absent from the bulk file, each must be found to be
+    // tombstoned.
+    let extra = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 24999) \
+                 INSERT INTO enrollments (id, sourced_id, status, date_last_modified, class_id, user_id, role, is_primary) \
+                 SELECT 1000000 + 3 * n.i, 'extra-' || n.i, e.status, e.date_last_modified, e.class_id, e.user_id, e.role, \
+                 e.is_primary FROM n, (SELECT * FROM enrollments ORDER BY id LIMIT 1) e";
+    app.db.execute_unprepared(extra).await.unwrap();
+    let second = import_ok(&app, &fixture("v12_bulk")).await;
+    let mut expected = all_unchanged();
+    expected.iter_mut().find(|(t, _)| *t == "enrollments").unwrap().1 = [0, 0, 13, 25_000, 0];
+    assert_counts(&second, &expected);
+    let gone = "enrollments WHERE sourced_id LIKE 'extra-%' AND status = 'tobedeleted'";
+    assert_eq!(count(&app, gone).await, 25_000);
+    assert_eq!(count(&app, "enrollments WHERE status = 'active'").await, 13);
+}
+
+#[tokio::test]
 async fn records_absent_from_a_bulk_file_become_tombstones() {
     let app = spawn_app().await;
     import_ok(&app, &fixture("v12_bulk")).await;

@@ -203,8 +203,9 @@ struct Existing {
 /// Rows per INSERT (SQLite binds at most 32,766 values a statement; users have 24 columns).
 const BATCH: usize = 1000;
 
-/// Stored enrollments read per statement when an import loads what the database holds.
-const ENROLLMENT_PAGE: u64 = 20_000;
+/// Stored enrollments read per statement when an import loads what the database holds (a
+/// multiple of 256, SQLite's packed rows: a page is full unless it is the last).
+const ENROLLMENT_PAGE: u64 = 20_480;
 
 /// Imports the set at `path`. Errors are for what prevents an import from running at all
 /// (an unreadable path, a database failure); problems in the files are in the report.

@@ -1704,7 +1704,8 @@ pub struct EnrollmentPrint {
     pub sent: Option<DateTime<Utc>>,
 }
 
-/// Stored enrollments after id `after` (at most `limit`; on SQLite, all), fingerprinted as `Rec::fingerprint`
+/// Stored enrollments after id `after` (at most `limit`, rounded up on SQLite to a multiple of
+/// 256), fingerprinted as `Rec::fingerprint`
 /// would their records, but read as narrow rows and never built into records: a bulk import
 /// compares a district's hundreds of thousands a page at a time, and this is most of what a
 /// re-import does.
@@ -1716,9 +1717,7 @@ pub async fn enrollment_prints(
     limit: u64,
 ) -> AppResult<Vec<EnrollmentPrint>> {
     if ConnectionTrait::get_database_backend(db) == sea_orm::DatabaseBackend::Sqlite {
-        // Every one after `after` in one streamed statement: SQLite reads them while they are
-        // unpacked here.
-        return enrollment_prints_packed(db, n, class_school, after).await;
+        return enrollment_prints_packed(db, n, class_school, after, limit).await;
     }
     use enrollment::Column as C;
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
@@ -1864,19 +1863,27 @@ async fn enrollment_prints_packed(
     n: &Names,
     class_school: &HashMap<i64, i64>,
     after: i64,
+    limit: u64,
 ) -> AppResult<Vec<EnrollmentPrint>> {
-    // Each packed row is the enrollments of one range of `PACKED_ENROLLMENTS` ids, found by
-    // the primary key: a GROUP BY over the rows would sort them all first (a temporary B-tree),
-    // which took as long as reading them. A range without enrollments packs to NULL.
+    // Each packed row holds the next `PACKED_ENROLLMENTS` enrollments by id, their range found
+    // through the primary key (so gaps in ids cost nothing): a GROUP BY over the rows would
+    // sort them all first (a temporary B-tree), which took as long as reading them.
+    let groups = limit.div_ceil(u64::from(PACKED_ENROLLMENTS));
+    let next = format!(
+        "(SELECT max(id) FROM (SELECT id FROM enrollments WHERE id > {{}} ORDER BY id LIMIT {PACKED_ENROLLMENTS}))"
+    );
     let sql = format!(
-        "WITH RECURSIVE g(lo) AS (SELECT ? UNION ALL SELECT lo + {PACKED_ENROLLMENTS} FROM g \
-         WHERE lo + {PACKED_ENROLLMENTS} < (SELECT max(id) FROM enrollments)) \
+        "WITH RECURSIVE g(lo, hi) AS (SELECT ?, {first} UNION ALL SELECT hi, {then} FROM g WHERE hi IS NOT NULL \
+         LIMIT {groups}) \
          SELECT (SELECT group_concat(id || ',' || status || ',' || class_id || ',' || user_id || ',' || role \
          || ',' || is_primary || ',' || coalesce(begin_date, '') || ',' || coalesce(end_date, '') || ',' \
          || coalesce(source_modified, '') || ',' || hex(sourced_id), ';') \
-         FROM enrollments WHERE id > lo AND id <= lo + {PACKED_ENROLLMENTS}) FROM g"
+         FROM enrollments WHERE id > lo AND id <= hi) FROM g WHERE hi IS NOT NULL",
+        first = next.replace("{}", "?"),
+        then = next.replace("{}", "g.hi"),
     );
-    let stmt = sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, [after.into()]);
+    let stmt =
+        sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, [after.into(), after.into()]);
     let bad =
         |what: &str, v: &str| crate::error::AppError::Server(anyhow::anyhow!("stored enrollment: bad {what} {v:?}"));
     let mut out = Vec::new();
