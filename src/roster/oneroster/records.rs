@@ -1815,36 +1815,44 @@ where
     Ok(out)
 }
 
+/// A time as SQLite holds it: sqlx writes RFC 3339, SQLite's own functions
+/// `YYYY-MM-DD HH:MM:SS`.
+fn stored_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%F %T%.f").map(|t| t.and_utc()))
+        .ok()
+}
+
 /// A value SQLite's `json_array` wrote, as the model's column type has it (`Err`: the value).
 fn sql_value(t: &sea_orm::ColumnType, v: serde_json::Value) -> Result<sea_orm::Value, serde_json::Value> {
     use sea_orm::{ColumnType as T, Value};
     use serde_json::Value as J;
-    // sqlx writes RFC 3339; SQLite's own functions write `YYYY-MM-DD HH:MM:SS`.
-    let time = |s: &str| {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.to_utc())
-            .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%F %T%.f").map(|t| t.and_utc()))
-            .ok()
-    };
     Ok(match (t, v) {
         (T::BigInteger, J::Null) => Value::BigInt(None),
         (T::BigInteger, J::Number(n)) if n.is_i64() => Value::BigInt(n.as_i64()),
         (T::Integer, J::Null) => Value::Int(None),
-        (T::Integer, J::Number(n)) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => {
-            Value::Int(n.as_i64().and_then(|i| i32::try_from(i).ok()))
-        }
+        (T::Integer, J::Number(n)) => match n.as_i64().and_then(|i| i32::try_from(i).ok()) {
+            Some(i) => Value::Int(Some(i)),
+            None => return Err(J::Number(n)),
+        },
         (T::Boolean, J::Null) => Value::Bool(None),
         (T::Boolean, J::Number(n)) if n.is_i64() => Value::Bool(n.as_i64().map(|b| b != 0)),
         (T::Date, J::Null) => Value::ChronoDate(None),
-        (T::Date, J::String(s)) if s.parse::<NaiveDate>().is_ok() => Value::ChronoDate(s.parse().ok()),
+        (T::Date, J::String(s)) => match s.parse::<NaiveDate>() {
+            Ok(d) => Value::ChronoDate(Some(d)),
+            Err(_) => return Err(J::String(s)),
+        },
         (T::TimestampWithTimeZone | T::Timestamp, J::Null) => Value::ChronoDateTimeUtc(None),
-        (T::TimestampWithTimeZone | T::Timestamp, J::String(s)) if time(&s).is_some() => {
-            Value::ChronoDateTimeUtc(time(&s))
-        }
+        (T::TimestampWithTimeZone | T::Timestamp, J::String(s)) => match stored_time(&s) {
+            Some(t) => Value::ChronoDateTimeUtc(Some(t)),
+            None => return Err(J::String(s)),
+        },
         (T::Json | T::JsonBinary, J::Null) => Value::Json(None),
-        (T::Json | T::JsonBinary, J::String(s)) if serde_json::from_str::<J>(&s).is_ok() => {
-            Value::Json(serde_json::from_str(&s).ok().map(Box::new))
-        }
+        (T::Json | T::JsonBinary, J::String(s)) => match serde_json::from_str::<J>(&s) {
+            Ok(j) => Value::Json(Some(Box::new(j))),
+            Err(_) => return Err(J::String(s)),
+        },
         (T::Json | T::JsonBinary, other) => return Err(other),
         (_, J::Null) => Value::String(None),
         (_, J::String(s)) => Value::String(Some(s)),
@@ -1898,11 +1906,8 @@ async fn enrollment_prints_packed(
             let int = |v: &str| v.parse::<i64>().map_err(|_| bad("number", v));
             let date = |v: &str| (!v.is_empty()).then(|| super::rows::ymd(v).ok_or_else(|| bad("date", v))).transpose();
             let (class, user) = (int(class)?, int(user)?);
-            // sqlx writes RFC 3339; a time it can't have written orders nothing (as none stored).
-            let sent = DateTime::parse_from_rfc3339(sent)
-                .map(|t| t.to_utc())
-                .or_else(|_| chrono::NaiveDateTime::parse_from_str(sent, "%F %T%.f").map(|t| t.and_utc()))
-                .ok();
+            // A time that can't be read orders nothing (as none stored).
+            let sent = stored_time(sent);
             let role = role.parse().map_err(|_| bad("role", role))?;
             let key =
                 EnrollmentKey::stored(n, class_school, class, user, role, int(primary)? != 0, date(begin)?, date(end)?);

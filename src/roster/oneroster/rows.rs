@@ -177,13 +177,11 @@ impl<'a> Row<'a> {
     /// An optional `YYYY-MM-DD` date.
     pub fn date(&mut self, column: &str) -> Option<NaiveDate> {
         let v = self.opt(column)?;
-        match ymd(v) {
-            Some(d) => Some(d),
-            None => {
-                self.fail(column, "not a date (YYYY-MM-DD)", v);
-                None
-            }
+        let date = ymd(v);
+        if date.is_none() {
+            self.fail(column, "not a date (YYYY-MM-DD)", v);
         }
+        date
     }
 
     /// A required date.
