@@ -198,6 +198,8 @@ struct Existing {
     fingerprint: u64,
     role: Role,
     modified: DateTime<Utc>,
+    /// Whether the file for its type has a row with its sourcedId (set by the second pass).
+    in_file: bool,
 }
 
 /// Rows per INSERT (SQLite binds at most 32,766 values a statement; users have 24 columns).
@@ -627,6 +629,7 @@ impl<'s> Run<'s> {
                             fingerprint: e.fingerprint,
                             role: Role::Student,
                             modified,
+                            in_file: false,
                         };
                         map.insert(e.sourced_id, existing);
                     }
@@ -793,6 +796,7 @@ impl<'s> Run<'s> {
                     fingerprint: s.rec.fingerprint(),
                     role,
                     modified: s.rec.sent().unwrap_or(DateTime::<Utc>::MIN_UTC),
+                    in_file: false,
                 },
             );
         }
@@ -955,6 +959,11 @@ impl<'s> Run<'s> {
                     counts.skipped += 1; // the duplicate, reported in the first pass
                     continue;
                 }
+                // For the bulk deletion below: a flag on the stored record costs one lookup
+                // of a row's own sourcedId now, not one per stored record afterwards.
+                if let Some(e) = self.existing.get_mut(&kind).and_then(|m| m.get_mut(&sid)) {
+                    e.in_file = true;
+                }
                 let index = rec.position().map_or(0, |p| p.record().saturating_sub(1));
                 let outcome = self.read_row(kind, &rec, &cols, &sid, line);
                 let write = match outcome {
@@ -1014,10 +1023,9 @@ impl<'s> Run<'s> {
             let gone: Vec<String> = self.existing[&kind]
                 .iter()
                 .filter(|(sid, e)| {
-                    let present = match self.seen.get(&kind) {
-                        Some(seen) if self.has_file(kind) => seen.contains_key(*sid),
-                        _ => in_file.contains(*sid),
-                    };
+                    // The first occurrence of every sourcedId in the file went through the
+                    // loop above (rows after a CSV error are in neither pass).
+                    let present = if self.has_file(kind) { e.in_file } else { in_file.contains(*sid) };
                     // 1.1: the memberships of a user row skipped as invalid stay as they are.
                     let user_skipped = kind == Kind::Roles
                         && self
