@@ -205,6 +205,38 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
     let may = scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'").await;
     assert!(may.as_deref().is_some_and(|t| t.starts_with("2026-05-01")), "{may:?}");
 
+    // A mid-April version arrives late: older than the May deletion, it leaves the student
+    // deleted, and its roles and an enrollment written with it find no student.
+    let enrollment = json!({"sourcedId": "sd-e1", "classSourcedId": "sc-c-001-06-math-s1", "userSourcedId": "sd-1", "role": "student"});
+    let enrolled = || count(&app, "SELECT COUNT(*) FROM enrollments WHERE sourced_id = 'sd-e1' AND status = 'active'");
+    let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
+    let late = json!({"i": {"users": [user("Late", "2026-04-15T08:00:00Z")], "enrollments": [enrollment.clone()]}});
+    let d = data(app.gql(&tool, UPSERT, late).await);
+    assert_eq!(
+        d["upsertRoster"]["results"],
+        json!([{"type": "USER", "index": 0, "sourcedId": "sd-1", "outcome": "IGNORED_STALE"}]),
+        "{d}"
+    );
+    let errors: Vec<(Value, Value)> = d["upsertRoster"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].clone(), e["code"].clone()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (json!(["input", "users", "0", "roles", "0", "sourcedId"]), json!("NOT_FOUND")),
+            (json!(["input", "enrollments", "0", "userSourcedId"]), json!("NOT_FOUND"))
+        ],
+        "{d}"
+    );
+    assert!(d["upsertRoster"]["userErrors"][1]["message"].as_str().unwrap().contains("older than the deletion"), "{d}");
+    assert_eq!(status().await.as_deref(), Some("tobedeleted"));
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'sd-1'").await.as_deref(), Some("April"));
+    assert_eq!(enrolled().await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
+
     // A version of June brings the student back.
     let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("June", "2026-06-01T08:00:00Z")]}})).await);
     assert_eq!(outcome(d), "UPDATED");
@@ -212,6 +244,23 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
     let sent = || scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'");
     let june = sent().await;
     assert!(june.as_deref().is_some_and(|t| t.starts_with("2026-06-01")), "{june:?}");
+
+    // A late March deletion is older than June's version: ignored, and an enrollment written
+    // with it finds the student.
+    let late = json!({"i": {
+        "deletions": [{"type": "USER", "sourcedId": "sd-1", "dateLastModified": "2026-03-01T08:00:00Z"}],
+        "enrollments": [enrollment]}});
+    let d = data(app.gql(&tool, UPSERT, late).await);
+    assert_eq!(d["upsertRoster"]["userErrors"], json!([]), "{d}");
+    let outcomes: Vec<(Value, Value)> = d["upsertRoster"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["type"].clone(), r["outcome"].clone()))
+        .collect();
+    assert_eq!(outcomes, [(json!("USER"), json!("IGNORED_STALE")), (json!("ENROLLMENT"), json!("CREATED"))], "{d}");
+    assert_eq!(status().await.as_deref(), Some("active"));
+    assert_eq!(enrolled().await, 1);
 
     // A deletion without a date is applied and records no date: a later version the SIS made
     // before it arrived (but after June) still brings the student back.

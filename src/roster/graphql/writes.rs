@@ -226,7 +226,8 @@ pub struct RosterDeletionInput {
     pub record_type: RosterRecordType,
     pub sourced_id: String,
     /// When the source deleted the record: a deletion older than the version stored is
-    /// ignored (IGNORED_STALE). Without it the deletion is applied whatever the dates.
+    /// ignored (IGNORED_STALE), and so is a later-arriving version older than this deletion.
+    /// Without it the deletion is applied whatever the dates.
     pub date_last_modified: Option<DateTime<Utc>>,
 }
 

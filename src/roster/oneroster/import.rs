@@ -31,7 +31,7 @@ use super::{
     history,
     problems::{Code, Problem, Problems},
     records::{self, Kind, Names, Rec, RoleRec, coarse_role, default_role, role_id},
-    rows::{Columns, Row},
+    rows::{self, Columns, Row},
     set::{CsvSet, Mode, Reader, Version, error_line},
 };
 use crate::{
@@ -188,6 +188,8 @@ struct Seen {
     line: u64,
     /// Read in full by the second pass (a second row with it is the duplicate).
     visited: bool,
+    /// The row's dateLastModified, where rows are ordered by it (see `stale`).
+    sent: Option<DateTime<Utc>>,
 }
 
 /// A stored record, as import needs it.
@@ -521,6 +523,7 @@ impl<'s> Run<'s> {
                 continue;
             };
             let mut seen: Map<String, Seen> = Map::default();
+            let ordered = self.ordered(kind);
             let mut rec = csv::StringRecord::new();
             loop {
                 match reader.read_record(&mut rec) {
@@ -585,7 +588,8 @@ impl<'s> Run<'s> {
                     }
                     _ => {}
                 }
-                seen.insert(sid, Seen { delete, line, visited: false });
+                let sent = if ordered { row.opt("dateLastModified").and_then(rows::moment) } else { None };
+                seen.insert(sid, Seen { delete, line, visited: false, sent });
             }
             self.seen.insert(kind, seen);
         }
@@ -817,10 +821,22 @@ impl<'s> Run<'s> {
             return false;
         }
         match (self.mode(kind), in_file) {
+            // A row older than the stored record leaves it as it is: a late version does not
+            // bring back a record deleted after it, nor a late deletion end a newer version.
+            (_, Some(seen)) if self.stale(kind, sid, seen.sent) => {
+                self.existing.get(&kind).and_then(|e| e.get(sid)).is_some_and(|e| e.active)
+            }
             (_, Some(seen)) => !seen.delete,
             (Mode::Bulk, None) => false,
             _ => self.existing.get(&kind).and_then(|e| e.get(sid)).is_some_and(|e| e.active),
         }
+    }
+
+    /// Whether the file's row for `sid` is older than the stored record's deletion (and so
+    /// leaves it deleted).
+    fn buried(&self, kind: Kind, sid: &str) -> bool {
+        self.seen.get(&kind).and_then(|s| s.get(sid)).is_some_and(|s| !s.delete && self.stale(kind, sid, s.sent))
+            && self.existing.get(&kind).and_then(|e| e.get(sid)).is_some_and(|e| !e.active)
     }
 
     /// Checks that the references of a record lead to live records; reports each that doesn't.
@@ -829,6 +845,9 @@ impl<'s> Run<'s> {
             if !sid.is_empty() && !self.alive(target, sid) {
                 if flagged(&self.invalid, target, sid) {
                     row.fail(column, format!("refers to a {} row that is invalid", target.name()), sid);
+                } else if self.buried(target, sid) {
+                    let msg = format!("refers to a {} row older than the deletion of its record", target.name());
+                    row.fail_as(Code::NotFound, column, msg, sid);
                 } else {
                     row.fail_as(Code::NotFound, column, format!("no {} with this sourcedId", target.name()), sid);
                 }
@@ -1241,12 +1260,24 @@ impl<'s> Run<'s> {
         }
     }
 
-    /// Whether a row (a version or a deletion) the source dated `sent` is older than the stored,
-    /// active version of `sid`. A result is always ordered by the SIS's dates, whoever writes;
-    /// other records when the writer asks (`upsertRoster`).
+    /// Whether rows of `kind` are ordered by the source's dates: a result always, whoever
+    /// writes; other records when the writer asks (`upsertRoster`).
+    fn ordered(&self, kind: Kind) -> bool {
+        self.opts.stale_check || kind == Kind::Results
+    }
+
+    /// Whether a row (a version or a deletion) the source dated `sent` is older than the stored
+    /// record of `sid`: its version, or its deletion when the source dated that. A deleted
+    /// result is judged by the results pipeline (a person's deletion holds against the same
+    /// version sent again), so only a stored, active result makes one stale.
     fn stale(&self, kind: Kind, sid: &str, sent: Option<DateTime<Utc>>) -> bool {
-        let ordered = self.opts.stale_check || kind == Kind::Results;
-        ordered && sent.is_some_and(|t| self.existing[&kind].get(sid).is_some_and(|e| e.active && e.modified > t))
+        self.ordered(kind)
+            && sent.is_some_and(|t| {
+                self.existing
+                    .get(&kind)
+                    .and_then(|m| m.get(sid))
+                    .is_some_and(|e| (e.active || kind != Kind::Results) && e.modified > t)
+            })
     }
 
     /// Sorts a checked record into created, updated or unchanged.

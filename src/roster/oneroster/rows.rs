@@ -232,13 +232,11 @@ impl<'a> Row<'a> {
     /// An optional ISO 8601 date and time, to the microsecond (what the databases keep).
     pub fn datetime(&mut self, column: &str) -> Option<DateTime<Utc>> {
         let v = self.opt(column)?;
-        match DateTime::parse_from_rfc3339(v) {
-            Ok(t) => Some(chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6)),
-            Err(_) => {
-                self.fail(column, "not a date and time (ISO 8601, e.g. 2026-09-01T08:00:00.000Z)", v);
-                None
-            }
+        let t = moment(v);
+        if t.is_none() {
+            self.fail(column, "not a date and time (ISO 8601, e.g. 2026-09-01T08:00:00.000Z)", v);
         }
+        t
     }
 
     /// An email address.
@@ -256,6 +254,12 @@ impl<'a> Row<'a> {
 
 /// A date written exactly `YYYY-MM-DD` (what the binding asks for), read without a format
 /// string: an import reads hundreds of thousands.
+/// A date and time as the files and roster writes give it (RFC 3339), to the microsecond the
+/// databases keep.
+pub(crate) fn moment(v: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(v).ok().map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6))
+}
+
 pub(crate) fn ymd(v: &str) -> Option<NaiveDate> {
     let b = v.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
