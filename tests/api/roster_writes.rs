@@ -186,6 +186,7 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
         |sent: &str| json!({"i": {"deletions": [{"type": "USER", "sourcedId": "sd-1", "dateLastModified": sent}]}});
     let outcome = |d: Value| d["upsertRoster"]["results"][0]["outcome"].clone();
     let status = || scalar(&app, "SELECT status FROM users WHERE sourced_id = 'sd-1'");
+    let sent = || scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'");
     let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("April", "2026-04-01T08:00:00Z")]}})).await);
     assert_eq!(outcome(d), "CREATED");
 
@@ -205,12 +206,26 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
     let may = scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'").await;
     assert!(may.as_deref().is_some_and(|t| t.starts_with("2026-05-01")), "{may:?}");
 
-    // A mid-April version arrives late: older than the May deletion, it leaves the student
-    // deleted, and its roles and an enrollment written with it find no student.
+    // A mid-April version arrives late, moving the student to the other school: older than the
+    // May deletion, it leaves the student deleted with the membership it had, and an enrollment
+    // written with it finds no student.
+    let memberships = async |school: &str| {
+        let sql = format!(
+            "SELECT COUNT(*) FROM user_orgs m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id \
+             WHERE u.sourced_id = 'sd-1' AND o.sourced_id LIKE '{school}'"
+        );
+        count(&app, &sql).await
+    };
+    assert_eq!((memberships("sc-school-001").await, memberships("%").await), (1, 1));
+    let moved = |given: &str, sent: &str| {
+        let mut u = user(given, sent);
+        u["roles"][0]["orgSourcedId"] = json!("sc-school-002");
+        u
+    };
     let enrollment = json!({"sourcedId": "sd-e1", "classSourcedId": "sc-c-001-06-math-s1", "userSourcedId": "sd-1", "role": "student"});
     let enrolled = || count(&app, "SELECT COUNT(*) FROM enrollments WHERE sourced_id = 'sd-e1' AND status = 'active'");
     let feed = count(&app, "SELECT COUNT(*) FROM sync_changes").await;
-    let late = json!({"i": {"users": [user("Late", "2026-04-15T08:00:00Z")], "enrollments": [enrollment.clone()]}});
+    let late = json!({"i": {"users": [moved("Late", "2026-04-15T08:00:00Z")], "enrollments": [enrollment.clone()]}});
     let d = data(app.gql(&tool, UPSERT, late).await);
     assert_eq!(
         d["upsertRoster"]["results"],
@@ -223,17 +238,12 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
         .iter()
         .map(|e| (e["field"].clone(), e["code"].clone()))
         .collect();
-    assert_eq!(
-        errors,
-        [
-            (json!(["input", "users", "0", "roles", "0", "sourcedId"]), json!("NOT_FOUND")),
-            (json!(["input", "enrollments", "0", "userSourcedId"]), json!("NOT_FOUND"))
-        ],
-        "{d}"
-    );
-    assert!(d["upsertRoster"]["userErrors"][1]["message"].as_str().unwrap().contains("older than the deletion"), "{d}");
+    assert_eq!(errors, [(json!(["input", "enrollments", "0", "userSourcedId"]), json!("NOT_FOUND"))], "{d}");
+    assert!(d["upsertRoster"]["userErrors"][0]["message"].as_str().unwrap().contains("older than the deletion"), "{d}");
     assert_eq!(status().await.as_deref(), Some("tobedeleted"));
     assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'sd-1'").await.as_deref(), Some("April"));
+    assert_eq!(sent().await.as_deref().map(|t| &t[..10]), Some("2026-05-01"));
+    assert_eq!((memberships("sc-school-001").await, memberships("%").await), (1, 1));
     assert_eq!(enrolled().await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_changes").await, feed);
 
@@ -241,9 +251,16 @@ async fn deletions_are_ordered_by_the_sources_dates_too() {
     let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [user("June", "2026-06-01T08:00:00Z")]}})).await);
     assert_eq!(outcome(d), "UPDATED");
     assert_eq!(status().await.as_deref(), Some("active"));
-    let sent = || scalar(&app, "SELECT CAST(source_modified AS TEXT) FROM users WHERE sourced_id = 'sd-1'");
     let june = sent().await;
     assert!(june.as_deref().is_some_and(|t| t.starts_with("2026-06-01")), "{june:?}");
+
+    // A late version from before June (after the deletion) moving the student: ignored, roles
+    // and all.
+    let d = data(app.gql(&tool, UPSERT, json!({"i": {"users": [moved("Moved", "2026-05-20T08:00:00Z")]}})).await);
+    assert_eq!(d["upsertRoster"]["userErrors"], json!([]), "{d}");
+    assert_eq!(outcome(d), "IGNORED_STALE");
+    assert_eq!((memberships("sc-school-001").await, memberships("%").await), (1, 1));
+    assert_eq!(scalar(&app, "SELECT given_name FROM users WHERE sourced_id = 'sd-1'").await.as_deref(), Some("June"));
 
     // A late March deletion is older than June's version: ignored, and an enrollment written
     // with it finds the student.

@@ -188,7 +188,8 @@ struct Seen {
     line: u64,
     /// Read in full by the second pass (a second row with it is the duplicate).
     visited: bool,
-    /// The row's dateLastModified, where rows are ordered by it (see `stale`).
+    /// The row's dateLastModified, where rows are ordered by it and others refer to them
+    /// (`upsertRoster`; see `alive`).
     sent: Option<DateTime<Utc>>,
 }
 
@@ -523,7 +524,8 @@ impl<'s> Run<'s> {
                 continue;
             };
             let mut seen: Map<String, Seen> = Map::default();
-            let ordered = self.ordered(kind);
+            // Only references ask for a row's date (`alive`), and nothing refers to a result.
+            let ordered = self.opts.stale_check;
             let mut rec = csv::StringRecord::new();
             loop {
                 match reader.read_record(&mut rec) {
@@ -835,8 +837,14 @@ impl<'s> Run<'s> {
     /// Whether the file's row for `sid` is older than the stored record's deletion (and so
     /// leaves it deleted).
     fn buried(&self, kind: Kind, sid: &str) -> bool {
-        self.seen.get(&kind).and_then(|s| s.get(sid)).is_some_and(|s| !s.delete && self.stale(kind, sid, s.sent))
+        self.seen.get(&kind).and_then(|s| s.get(sid)).is_some_and(|s| !s.delete)
+            && self.stale_row(kind, sid)
             && self.existing.get(&kind).and_then(|e| e.get(sid)).is_some_and(|e| !e.active)
+    }
+
+    /// Whether this import's row for `sid` is older than the stored record (see `stale`).
+    fn stale_row(&self, kind: Kind, sid: &str) -> bool {
+        self.seen.get(&kind).and_then(|s| s.get(sid)).is_some_and(|s| self.stale(kind, sid, s.sent))
     }
 
     /// Checks that the references of a record lead to live records; reports each that doesn't.
@@ -1127,6 +1135,18 @@ impl<'s> Run<'s> {
         let roles_file = self.mode(Kind::Roles) != Mode::Absent;
         let mut problems = std::mem::take(&mut self.problems);
         let mut row = Row::new(kind.file(), rec, cols, &mut problems);
+        // A user's roles are part of the user's version (upsertRoster): when that version is
+        // older than the stored user, its roles and the ends of the others are ignored with it.
+        if kind == Kind::Roles && self.opts.stale_check {
+            let user = row
+                .opt("userSourcedId")
+                .map(str::to_owned)
+                .or_else(|| self.memberships.get(sid).and_then(|(user, _)| self.names.users.get(user)).cloned());
+            if user.is_some_and(|u| self.stale_row(Kind::Users, &u)) {
+                self.problems = problems;
+                return RowOutcome::Stale;
+            }
+        }
         if sid.len() > 255 {
             row.fail("sourcedId", "a sourcedId is at most 255 characters", sid);
         }
