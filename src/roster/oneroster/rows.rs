@@ -252,14 +252,14 @@ impl<'a> Row<'a> {
     }
 }
 
-/// A date written exactly `YYYY-MM-DD` (what the binding asks for), read without a format
-/// string: an import reads hundreds of thousands.
 /// A date and time as the files and roster writes give it (RFC 3339), to the microsecond the
 /// databases keep.
 pub(crate) fn moment(v: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(v).ok().map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6))
 }
 
+/// A date written exactly `YYYY-MM-DD` (what the binding asks for), read without a format
+/// string: an import reads hundreds of thousands.
 pub(crate) fn ymd(v: &str) -> Option<NaiveDate> {
     let b = v.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
