@@ -2008,7 +2008,25 @@ pub(crate) fn joined_opt(v: &[String]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::unhex;
+    use super::{sql_value, unhex};
+    use sea_orm::{ColumnType as T, Value};
+    use serde_json::json;
+
+    #[test]
+    fn sql_value_takes_what_the_column_holds_and_refuses_the_rest() {
+        assert_eq!(sql_value(&T::BigInteger, json!(7)), Ok(Value::BigInt(Some(7))));
+        assert_eq!(sql_value(&T::BigInteger, json!(null)), Ok(Value::BigInt(None)));
+        // A REAL or an integer past i64 in a BIGINT column is not read as NULL.
+        assert_eq!(sql_value(&T::BigInteger, json!(1.5)), Err(json!(1.5)));
+        assert_eq!(sql_value(&T::BigInteger, json!(u64::MAX)), Err(json!(u64::MAX)));
+        assert_eq!(sql_value(&T::Integer, json!(1_i64 << 40)), Err(json!(1_i64 << 40)));
+        assert_eq!(sql_value(&T::Boolean, json!(1)), Ok(Value::Bool(Some(true))));
+        assert_eq!(sql_value(&T::Boolean, json!(0)), Ok(Value::Bool(Some(false))));
+        assert_eq!(sql_value(&T::Boolean, json!(0.5)), Err(json!(0.5)));
+        assert_eq!(sql_value(&T::Date, json!("2026-13-01")), Err(json!("2026-13-01")));
+        assert_eq!(sql_value(&T::Json, json!("{")), Err(json!("{")));
+        assert_eq!(sql_value(&T::TimestampWithTimeZone, json!("yesterday")), Err(json!("yesterday")));
+    }
 
     #[test]
     fn unhex_reads_back_what_sqlites_hex_wrote() {
