@@ -238,6 +238,7 @@ pub fn router(state: AppState, max_body_bytes: usize, body_timeout: Duration) ->
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .merge(crate::roster::rest::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), bound_request))
         .layer(RequestBodyTimeoutLayer::new(body_timeout));
     Router::new()

@@ -20,6 +20,7 @@ pub mod profiles;
 pub mod progress;
 pub mod ratelimit;
 pub mod redesign;
+pub mod rest;
 pub mod roster;
 pub mod seed;
 pub mod state;

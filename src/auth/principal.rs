@@ -25,10 +25,19 @@ pub enum Scope {
     RedesignRead,
     RedesignWrite,
     Admin,
+    /// OneRoster 1.2's scopes, granted to clients registered for them and mapped onto
+    /// learnergraph's own by [`Scope::implied`]: a vendor's OneRoster client asks for these,
+    /// and the same rules then apply to it whichever API it calls.
+    OneRosterCoreRead,
+    OneRosterRead,
+    OneRosterDemographicsRead,
+    OneRosterGradebookRead,
+    OneRosterGradebookCreatePut,
+    OneRosterGradebookDelete,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 15] = [
+    pub const ALL: [Scope; 21] = [
         Scope::RosterRead,
         Scope::RosterWrite,
         Scope::ProfilesRead,
@@ -44,6 +53,12 @@ impl Scope {
         Scope::RedesignRead,
         Scope::RedesignWrite,
         Scope::Admin,
+        Scope::OneRosterCoreRead,
+        Scope::OneRosterRead,
+        Scope::OneRosterDemographicsRead,
+        Scope::OneRosterGradebookRead,
+        Scope::OneRosterGradebookCreatePut,
+        Scope::OneRosterGradebookDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +78,29 @@ impl Scope {
             Scope::RedesignRead => "redesign.read",
             Scope::RedesignWrite => "redesign.write",
             Scope::Admin => "admin",
+            Scope::OneRosterCoreRead => "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
+            Scope::OneRosterRead => "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
+            Scope::OneRosterDemographicsRead => {
+                "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly"
+            }
+            Scope::OneRosterGradebookRead => "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly",
+            Scope::OneRosterGradebookCreatePut => "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput",
+            Scope::OneRosterGradebookDelete => "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.delete",
+        }
+    }
+
+    /// learnergraph's own scopes a OneRoster scope stands for (OneRoster 1.2 REST binding:
+    /// `roster.readonly` is every rostering read, demographics included; `roster-core` all
+    /// but demographics). The policy only ever asks for learnergraph's scopes, so a OneRoster
+    /// client meets exactly the rules a GraphQL client does.
+    pub fn implied(self) -> &'static [Scope] {
+        match self {
+            Scope::OneRosterCoreRead => &[Scope::RosterRead],
+            Scope::OneRosterRead => &[Scope::RosterRead, Scope::DemographicsRead],
+            Scope::OneRosterDemographicsRead => &[Scope::DemographicsRead],
+            Scope::OneRosterGradebookRead => &[Scope::ProgressRead],
+            Scope::OneRosterGradebookCreatePut | Scope::OneRosterGradebookDelete => &[Scope::ProgressWrite],
+            _ => &[],
         }
     }
 }

@@ -352,6 +352,33 @@ pub(crate) fn operation_info(
 /// The principal behind the request: anonymous without credentials, 401 for bad ones
 /// (RFC 6750 §3).
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
+    principal_of(state, headers).await.map_err(|failure| match failure {
+        AuthFailure::Invalid(description) => unauthenticated(&description),
+        AuthFailure::Unavailable(message) => unavailable("/graphql", UNAVAILABLE_CODE, &message),
+        AuthFailure::Server(e) => {
+            let err: async_graphql::Error = e.into();
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"errors": [{"message": err.message, "extensions": {"code": INTERNAL_CODE}}]})),
+            )
+                .into_response()
+        }
+    })
+}
+
+/// Why a request's credentials were not accepted.
+pub enum AuthFailure {
+    /// Credentials that do not hold (RFC 6750 `invalid_token`), with why.
+    Invalid(String),
+    /// The database could not be asked in time.
+    Unavailable(String),
+    Server(AppError),
+}
+
+/// The principal behind a request's `Authorization` header, whatever the transport: anonymous
+/// without one; refused when its token is malformed, badly signed, expired or revoked, or its
+/// client or person is no longer active.
+pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthFailure> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Principal::anonymous());
     };
@@ -359,20 +386,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         .to_str()
         .ok()
         .and_then(bearer_token)
-        .ok_or_else(|| unauthenticated("use the Bearer authentication scheme"))?;
-    let claims = state.keys.verify(token).map_err(|e| unauthenticated(&e.0))?;
+        .ok_or_else(|| AuthFailure::Invalid("use the Bearer authentication scheme".into()))?;
+    let claims = state.keys.verify(token).map_err(|e| AuthFailure::Invalid(e.0))?;
     match principal_from_claims(&state.db, &claims).await {
         Ok(Some(principal)) => Ok(principal),
-        Ok(None) => Err(unauthenticated("token revoked, or its client or user is no longer active")),
-        Err(e @ AppError::Unavailable { .. }) => Err(unavailable("/graphql", UNAVAILABLE_CODE, &e.to_string())),
-        Err(e) => {
-            let err: async_graphql::Error = e.into();
-            Err((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(json!({"errors": [{"message": err.message, "extensions": {"code": INTERNAL_CODE}}]})),
-            )
-                .into_response())
-        }
+        Ok(None) => Err(AuthFailure::Invalid("token revoked, or its client or user is no longer active".into())),
+        Err(e @ AppError::Unavailable { .. }) => Err(AuthFailure::Unavailable(e.to_string())),
+        Err(e) => Err(AuthFailure::Server(e)),
     }
 }
 

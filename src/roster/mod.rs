@@ -6,4 +6,5 @@
 pub mod graphql;
 pub mod loaders;
 pub mod oneroster;
+pub mod rest;
 pub mod store;

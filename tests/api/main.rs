@@ -17,6 +17,7 @@ mod hostile_input;
 mod migrations;
 mod oauth_flows;
 mod oneroster;
+mod oneroster_rest;
 mod operations;
 mod playlists;
 mod profiles;

@@ -32,11 +32,11 @@ const BULK: [(&str, i64); 7] = [
     ("enrollments", 13),
 ];
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lg-or-{tag}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -47,12 +47,12 @@ fn bin() -> Command {
 }
 
 /// What one command printed and how it ended.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     /// stdout as JSON (Null when it is not JSON).
-    json: Value,
+    pub(crate) json: Value,
 }
 
 /// Runs the binary against the app's database, off the test's runtime thread (as cli.rs does:
@@ -73,7 +73,7 @@ async fn cli(app: &TestApp, args: &[&str]) -> Run {
     Run { code: out.status.code(), stdout, stderr, json }
 }
 
-async fn import(app: &TestApp, path: &Path, flags: &[&str]) -> Run {
+pub(crate) async fn import(app: &TestApp, path: &Path, flags: &[&str]) -> Run {
     let path = path.to_str().unwrap().to_owned();
     let mut args = vec!["import", "oneroster", path.as_str()];
     args.extend_from_slice(flags);
@@ -81,7 +81,7 @@ async fn import(app: &TestApp, path: &Path, flags: &[&str]) -> Run {
 }
 
 /// Imports and asserts exit 0 with outcome `applied` and no problems.
-async fn import_ok(app: &TestApp, path: &Path) -> Value {
+pub(crate) async fn import_ok(app: &TestApp, path: &Path) -> Value {
     let run = import(app, path, &[]).await;
     assert_eq!(run.code, Some(0), "import {}: stdout {}\nstderr {}", path.display(), run.stdout, run.stderr);
     assert_eq!(run.json["outcome"], "applied", "{}", run.stdout);

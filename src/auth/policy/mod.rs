@@ -48,6 +48,13 @@ pub fn role_scopes(role: Role, district_admin: bool) -> BTreeSet<Scope> {
             scopes.extend(Scope::ALL);
         }
     }
+    // A OneRoster scope fits a role when everything it stands for does (a teacher's front end
+    // may ask for `roster-core.readonly`, never for `roster.readonly`'s demographics).
+    let fitting: Vec<Scope> = Scope::ALL
+        .into_iter()
+        .filter(|s| !s.implied().is_empty() && s.implied().iter().all(|i| scopes.contains(i)))
+        .collect();
+    scopes.extend(fitting);
     scopes
 }
 
@@ -80,6 +87,10 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
     // Unknown scopes in a token we signed can only come from an older version: drop them.
     let mut scopes: BTreeSet<Scope> =
         claims.scope.split_whitespace().filter_map(|s| s.parse().ok()).filter(|s| client_scopes.contains(s)).collect();
+    // A OneRoster scope grants the learnergraph scopes it stands for (before a person's role
+    // caps them, so the cap applies to those too).
+    let implied: Vec<Scope> = scopes.iter().flat_map(|s| s.implied()).copied().collect();
+    scopes.extend(implied);
     // The client's registration as it is now limits the token as much as the token's own
     // claim: narrowing a client's orgs takes effect on tokens already issued. A registration
     // that can't be read limits the client to nothing.
@@ -326,8 +337,16 @@ mod tests {
             "progress.read",
             "win.read",
             "win.write",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly",
         ];
-        let teacher_extra = ["profiles.sensitive.read", "progress.write", "redesign.read"];
+        let teacher_extra = [
+            "profiles.sensitive.read",
+            "progress.write",
+            "redesign.read",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.delete",
+        ];
         let admin_extra = ["roster.write", "redesign.write"];
         let sorted = |v: Vec<&'static str>| {
             let mut v = v;

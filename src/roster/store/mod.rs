@@ -10,7 +10,7 @@ pub use write::{Deletable, LearnerFields, mark_deleted, upsert_learner};
 pub use zone::{Tz, set_time_zone, today_in, zone_of, zone_with};
 
 use chrono::{DateTime, Utc};
-use entity::{Status, academic_session, class, course, enrollment, org, user, user_org};
+use entity::{Status, academic_session, class, course, demographic, enrollment, org, user, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select, sea_query::Query,
 };
@@ -190,6 +190,66 @@ pub fn enrollments(p: &Principal, class: Option<i64>, user: Option<i64>, sync: S
         q = q.filter(enrollment::Column::UserId.eq(user));
     }
     q
+}
+
+/// Demographics of the students the principal may read; the caller needs
+/// `roster.demographics.read` (checked by [`demographic_page`]).
+pub fn demographics(p: &Principal, sync: Sync) -> Select<demographic::Entity> {
+    demographic::Entity::find()
+        .filter(user_id_visible(p, (demographic::Entity, demographic::Column::UserId)))
+        .filter(
+            demographic::Column::UserId.in_subquery(
+                Query::select()
+                    .column(user::Column::Id)
+                    .from(user::Entity)
+                    .and_where(user::Column::Role.eq(Role::Student))
+                    .to_owned(),
+            ),
+        )
+        .filter(sync.condition(demographic::Column::Status, demographic::Column::DateLastModified))
+}
+
+/// A page of the demographics a query from [`demographics`] finds, their students revealed.
+/// Demographics are behind their own scope, never part of a default read.
+#[tracing::instrument(skip_all)]
+pub async fn demographic_page(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    q: Select<demographic::Entity>,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<demographic::Model>> {
+    p.require(crate::auth::Scope::DemographicsRead)?;
+    let page = fetch_page(db, q, demographic::Column::UserId, req, count).await?;
+    p.reveal(page.rows.iter().map(|d| d.user_id));
+    Ok(page)
+}
+
+/// The sourcedIds of rows of a roster table (`orgs`, `users`, ...) by id, for references from
+/// records the caller already sees: one statement for a page's worth.
+#[tracing::instrument(skip_all, fields(table))]
+pub async fn sourced_ids(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    let ids: std::collections::BTreeSet<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let q = Query::select()
+        .column(Alias::new("id"))
+        .column(Alias::new("sourced_id"))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("id")).is_in(ids))
+        .to_owned();
+    let rows = db.query_all(&q).await?;
+    let mut out = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        out.insert(row.try_get::<i64>("", "id")?, row.try_get::<String>("", "sourced_id")?);
+    }
+    Ok(out)
 }
 
 /// Picks one visible record: by primary key or by sourcedId.

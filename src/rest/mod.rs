@@ -1,0 +1,319 @@
+//! The OneRoster 1.2 REST binding as a transport: what every endpoint of its services shares.
+//! A request is authenticated with the same bearer tokens as GraphQL (OneRoster's scope URIs
+//! map onto learnergraph's own, see [`crate::auth::Scope::implied`]), counted in the same rate
+//! buckets, answered from the same domain services (which apply the policy and note the
+//! students they reveal), and recorded in the same access audit. Problems are answered as the
+//! binding's `imsx_StatusInfo`; collections carry `X-Total-Count` and a `Link` header.
+
+pub mod query;
+
+use axum::{
+    Json,
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Map, Value, json};
+
+pub use query::{Field, ListParams, Ty};
+
+use crate::{
+    audit::Event,
+    auth::{Actor, Principal},
+    error::AppError,
+    graphql::http::{AuthFailure, principal_of},
+    ratelimit::{ClientIp, graphql::Admission, set_refusal_headers},
+    state::AppState,
+};
+
+/// A problem, as the binding's `imsx_StatusInfo` with its HTTP status.
+#[derive(Clone, Debug)]
+pub struct StatusInfo {
+    pub status: StatusCode,
+    /// `imsx_codeMinorFieldValue`: `invalid_filter_field`, `unknownobject`, ...
+    pub minor: &'static str,
+    pub description: String,
+}
+
+impl StatusInfo {
+    pub fn new(status: StatusCode, minor: &'static str, description: impl Into<String>) -> Self {
+        StatusInfo { status, minor, description: description.into() }
+    }
+    pub fn invalid_filter(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_filter_field", description)
+    }
+    pub fn invalid_selection(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_selection_field", description)
+    }
+    pub fn invalid_sort(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_sort_field", description)
+    }
+    pub fn invalid_data(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invaliddata", description)
+    }
+    /// 404 for a sourcedId the caller cannot see, whether or not it exists.
+    pub fn unknown(what: &str, sourced_id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "unknownobject", format!("no {what} with sourcedId `{sourced_id}`"))
+    }
+}
+
+impl From<AppError> for StatusInfo {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "unknownobject", format!("{what} not found")),
+            AppError::NotFoundAt { .. } => Self::new(StatusCode::NOT_FOUND, "unknownobject", e.to_string()),
+            AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthorisedrequest", e.to_string()),
+            AppError::Validation { .. } | AppError::Conflict(_) | AppError::StaleVersion { .. } => {
+                Self::invalid_data(e.to_string())
+            }
+            AppError::CursorExpired(m) => Self::invalid_data(m),
+            AppError::Unavailable { .. } => Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_busy", e.to_string()),
+            AppError::Server(cause) => {
+                tracing::error!(error = ?cause, "OneRoster request failed");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error", "internal error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for StatusInfo {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "imsx_codeMajor": "failure",
+            "imsx_severity": "error",
+            "imsx_description": self.description,
+            "imsx_CodeMinor": {"imsx_codeMinorField": [{
+                "imsx_codeMinorFieldName": "TargetEndSystem",
+                "imsx_codeMinorFieldValue": self.minor,
+            }]},
+        });
+        let mut res = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = format!(
+                "Bearer realm=\"learnergraph\", error=\"invalid_token\", error_description=\"{}\"",
+                self.description.replace('"', "'")
+            );
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+        }
+        res
+    }
+}
+
+/// What a read answers: a page of a collection, or one record, each already in the binding's
+/// JSON (the `fields` selection is applied here).
+pub enum Reply {
+    Collection { key: &'static str, items: Vec<Value>, total: u64, params: ListParams },
+    One { key: &'static str, item: Value, fields: Option<Vec<String>> },
+}
+
+/// Serves one read of the binding: authenticates (an anonymous caller gets 401), charges the
+/// caller's request budget, runs `read` with the principal, and records the students it
+/// revealed in the access audit, as one event named after the binding's operation.
+pub async fn read(
+    state: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    uri: &Uri,
+    operation: &'static str,
+    read: impl AsyncFnOnce(Principal) -> Result<Reply, StatusInfo>,
+) -> Response {
+    let principal = match principal_of(state, headers).await {
+        Ok(p) if p.actor == Actor::Anonymous => {
+            return StatusInfo::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorisedrequest",
+                "authentication required: send an access token as `Authorization: Bearer <token>`",
+            )
+            .into_response();
+        }
+        Ok(p) => p,
+        Err(AuthFailure::Invalid(m)) => {
+            return StatusInfo::new(StatusCode::UNAUTHORIZED, "unauthorisedrequest", m).into_response();
+        }
+        Err(AuthFailure::Unavailable(m)) => {
+            return StatusInfo::new(StatusCode::SERVICE_UNAVAILABLE, "server_busy", m).into_response();
+        }
+        Err(AuthFailure::Server(e)) => return StatusInfo::from(e).into_response(),
+    };
+    let admission = match Admission::check(&state.limits, &principal, ip).await {
+        Ok(a) => a,
+        Err(refusal) => {
+            let mut res = StatusInfo::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "server_busy",
+                format!("too many requests: retry after {} seconds", refusal.retry_after_secs()),
+            )
+            .into_response();
+            set_refusal_headers(res.headers_mut(), &refusal);
+            return res;
+        }
+    };
+    let trail = principal.trail.clone();
+    let (actor_kind, actor_id) = principal.actor_ref();
+    let client_id = principal.client_id().map(str::to_owned);
+    let outcome = read(principal).await;
+    let learners = trail.take();
+    if !learners.is_empty() {
+        let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        state
+            .audit
+            .record(Event {
+                occurred_at: crate::db::now(),
+                actor_kind,
+                actor_id,
+                client_id,
+                operation_type: "query".to_owned(),
+                operation_name: Some(format!("OneRoster {operation}")),
+                fields: uri.path().chars().take(1000).collect(),
+                request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
+                learners,
+            })
+            .await;
+    }
+    let mut res = match outcome {
+        Ok(reply) => respond(reply, uri),
+        Err(info) => info.into_response(),
+    };
+    admission.finish(&mut res);
+    res
+}
+
+/// The JSON of a reply, with the paging headers of a collection.
+fn respond(reply: Reply, uri: &Uri) -> Response {
+    match reply {
+        Reply::One { key, item, fields } => Json(json!({ key: select(item, fields.as_deref()) })).into_response(),
+        Reply::Collection { key, items, total, params } => {
+            let items: Vec<Value> = items.into_iter().map(|i| select(i, params.fields.as_deref())).collect();
+            let mut res = Json(json!({ key: items })).into_response();
+            let h = res.headers_mut();
+            h.insert("x-total-count", HeaderValue::from(total));
+            if let Some(link) = link_header(uri, &params, total).and_then(|l| HeaderValue::from_str(&l).ok()) {
+                h.insert(header::LINK, link);
+            }
+            res
+        }
+    }
+}
+
+/// Keeps the selected fields of a record (all of them when there is no selection).
+fn select(item: Value, fields: Option<&[String]>) -> Value {
+    match (item, fields) {
+        (Value::Object(map), Some(fields)) => {
+            Value::Object(map.into_iter().filter(|(k, _)| fields.iter().any(|f| f == k)).collect::<Map<_, _>>())
+        }
+        (item, _) => item,
+    }
+}
+
+/// RFC 8288 links to the first, previous, next and last pages, as references relative to the
+/// request (its path and its other parameters kept).
+fn link_header(uri: &Uri, params: &ListParams, total: u64) -> Option<String> {
+    let others: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or(""))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k != "limit" && k != "offset")
+        .collect();
+    let href = |offset: u64| {
+        let mut pairs = others.clone();
+        pairs.push(("limit".into(), params.limit.to_string()));
+        pairs.push(("offset".into(), offset.to_string()));
+        format!("{}?{}", uri.path(), serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    };
+    let limit = params.limit.max(1);
+    let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
+    let mut links = vec![format!("<{}>; rel=\"first\"", href(0))];
+    if params.offset > 0 {
+        links.push(format!("<{}>; rel=\"prev\"", href(params.offset.saturating_sub(limit))));
+    }
+    if params.offset.saturating_add(limit) < total {
+        links.push(format!("<{}>; rel=\"next\"", href(params.offset + limit)));
+    }
+    links.push(format!("<{}>; rel=\"last\"", href(last)));
+    Some(links.join(", "))
+}
+
+/// A reference to another record, as the binding nests them: `{href, sourcedId, type}`.
+pub fn reference(base: &str, collection: &str, ty: &str, sourced_id: &str) -> Value {
+    json!({
+        "href": format!("{base}/{collection}/{}", utf8_percent(sourced_id)),
+        "sourcedId": sourced_id,
+        "type": ty,
+    })
+}
+
+/// A sourcedId as one path segment.
+fn utf8_percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A time as the binding writes `dateLastModified`: UTC, milliseconds, `Z`.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A comma-separated stored list as the binding's array of strings.
+pub fn list(v: Option<&str>) -> Value {
+    Value::Array(
+        v.unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::from(s.to_owned()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(limit: u64, offset: u64) -> ListParams {
+        ListParams { limit, offset, sort: None, descending: false, filter: None, fields: None }
+    }
+
+    #[test]
+    fn links_name_the_neighbouring_and_end_pages_and_keep_the_other_parameters() {
+        let uri: Uri = "/ims/oneroster/rostering/v1p2/users?filter=status%3D%27active%27&limit=10&offset=10"
+            .parse()
+            .unwrap_or_default();
+        let got = link_header(&uri, &params(10, 10), 35).unwrap_or_default();
+        let base = "/ims/oneroster/rostering/v1p2/users?filter=status%3D%27active%27";
+        assert_eq!(
+            got,
+            format!(
+                "<{base}&limit=10&offset=0>; rel=\"first\", <{base}&limit=10&offset=0>; rel=\"prev\", \
+                 <{base}&limit=10&offset=20>; rel=\"next\", <{base}&limit=10&offset=30>; rel=\"last\""
+            )
+        );
+        let uri: Uri = "/x".parse().unwrap_or_default();
+        assert_eq!(
+            link_header(&uri, &params(10, 0), 10).unwrap_or_default(),
+            "</x?limit=10&offset=0>; rel=\"first\", </x?limit=10&offset=0>; rel=\"last\""
+        );
+        assert_eq!(
+            link_header(&uri, &params(10, 0), 0).unwrap_or_default(),
+            "</x?limit=10&offset=0>; rel=\"first\", </x?limit=10&offset=0>; rel=\"last\""
+        );
+    }
+
+    #[test]
+    fn references_escape_the_sourced_id_in_their_href() {
+        assert_eq!(
+            reference("/b", "users", "user", "a b/ç"),
+            json!({"href": "/b/users/a%20b%2F%C3%A7", "sourcedId": "a b/ç", "type": "user"})
+        );
+    }
+}

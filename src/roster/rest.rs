@@ -1,0 +1,1105 @@
+//! The OneRoster 1.2 Rostering service (REST binding, read) under
+//! `/ims/oneroster/rostering/v1p2`: orgs, schools, academic sessions (terms, grading periods),
+//! courses, classes, users (students, teachers), enrollments and demographics, each as a
+//! collection and by sourcedId, and the nested collections the binding defines.
+//!
+//! A thin transport over the roster store: every query starts from the store's visible-records
+//! query (org limits and, for a signed-in person, relationships already in its `WHERE`), pages
+//! through the store's paging (which notes revealed students for the audit), and only renders
+//! the binding's JSON here. A record the caller may not see answers 404 `unknownobject`, as an
+//! absent one does.
+
+use std::collections::HashMap;
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::{HeaderMap, Uri},
+    response::Response,
+    routing::get,
+};
+use entity::{OrgType, Role, Status, academic_session, class, class_term, course, demographic, enrollment, org, user};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+    sea_query::{Expr, Query},
+};
+use serde_json::{Value, json};
+
+use super::store::{self, Key, Sync};
+use crate::{
+    auth::{Principal, Scope, policy},
+    error::AppResult,
+    page::{PageRequest, fetch_page},
+    ratelimit::ClientIp,
+    rest::{self, Field, ListParams, Reply, StatusInfo, Ty, list, reference, time},
+    state::AppState,
+};
+
+/// Where the service is mounted.
+pub const BASE: &str = "/ims/oneroster/rostering/v1p2";
+
+/// Every record, deleted ones too: the binding hands out tombstones, and callers filter on
+/// `status` (`filter=status='active'`) or `dateLastModified` to sync.
+const ALL: Sync = Sync { updated_since: None, include_deleted: true };
+
+/// The service's routes (merged into the application's router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{BASE}/orgs"), get(get_all_orgs))
+        .route(&format!("{BASE}/orgs/{{id}}"), get(get_org))
+        .route(&format!("{BASE}/schools"), get(get_all_schools))
+        .route(&format!("{BASE}/schools/{{id}}"), get(get_school))
+        .route(&format!("{BASE}/schools/{{id}}/classes"), get(get_classes_for_school))
+        .route(&format!("{BASE}/schools/{{id}}/courses"), get(get_courses_for_school))
+        .route(&format!("{BASE}/schools/{{id}}/enrollments"), get(get_enrollments_for_school))
+        .route(&format!("{BASE}/schools/{{id}}/students"), get(get_students_for_school))
+        .route(&format!("{BASE}/schools/{{id}}/teachers"), get(get_teachers_for_school))
+        .route(&format!("{BASE}/schools/{{id}}/terms"), get(get_terms_for_school))
+        .route(
+            &format!("{BASE}/schools/{{id}}/classes/{{class}}/enrollments"),
+            get(get_enrollments_for_class_in_school),
+        )
+        .route(&format!("{BASE}/schools/{{id}}/classes/{{class}}/students"), get(get_students_for_class_in_school))
+        .route(&format!("{BASE}/schools/{{id}}/classes/{{class}}/teachers"), get(get_teachers_for_class_in_school))
+        .route(&format!("{BASE}/academicSessions"), get(get_all_academic_sessions))
+        .route(&format!("{BASE}/academicSessions/{{id}}"), get(get_academic_session))
+        .route(&format!("{BASE}/terms"), get(get_all_terms))
+        .route(&format!("{BASE}/terms/{{id}}"), get(get_term))
+        .route(&format!("{BASE}/terms/{{id}}/classes"), get(get_classes_for_term))
+        .route(&format!("{BASE}/terms/{{id}}/gradingPeriods"), get(get_grading_periods_for_term))
+        .route(&format!("{BASE}/gradingPeriods"), get(get_all_grading_periods))
+        .route(&format!("{BASE}/gradingPeriods/{{id}}"), get(get_grading_period))
+        .route(&format!("{BASE}/courses"), get(get_all_courses))
+        .route(&format!("{BASE}/courses/{{id}}"), get(get_course))
+        .route(&format!("{BASE}/courses/{{id}}/classes"), get(get_classes_for_course))
+        .route(&format!("{BASE}/classes"), get(get_all_classes))
+        .route(&format!("{BASE}/classes/{{id}}"), get(get_class))
+        .route(&format!("{BASE}/classes/{{id}}/students"), get(get_students_for_class))
+        .route(&format!("{BASE}/classes/{{id}}/teachers"), get(get_teachers_for_class))
+        .route(&format!("{BASE}/users"), get(get_all_users))
+        .route(&format!("{BASE}/users/{{id}}"), get(get_user))
+        .route(&format!("{BASE}/users/{{id}}/classes"), get(get_classes_for_user))
+        .route(&format!("{BASE}/students"), get(get_all_students))
+        .route(&format!("{BASE}/students/{{id}}"), get(get_student))
+        .route(&format!("{BASE}/students/{{id}}/classes"), get(get_classes_for_student))
+        .route(&format!("{BASE}/teachers"), get(get_all_teachers))
+        .route(&format!("{BASE}/teachers/{{id}}"), get(get_teacher))
+        .route(&format!("{BASE}/teachers/{{id}}/classes"), get(get_classes_for_teacher))
+        .route(&format!("{BASE}/enrollments"), get(get_all_enrollments))
+        .route(&format!("{BASE}/enrollments/{{id}}"), get(get_enrollment))
+        .route(&format!("{BASE}/demographics"), get(get_all_demographics))
+        .route(&format!("{BASE}/demographics/{{id}}"), get(get_demographics))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fields: what each collection filters and sorts by, and the names its records have.
+
+macro_rules! col {
+    ($e:ident, $c:ident) => {
+        || Expr::col(($e::Entity, $e::Column::$c))
+    };
+}
+
+macro_rules! field {
+    ($name:literal, $ty:ident, $expr:expr) => {
+        Field { name: $name, ty: Ty::$ty, expr: $expr }
+    };
+}
+
+const ORG_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, col!(org, SourcedId)),
+    field!("status", Enum, col!(org, Status)),
+    field!("dateLastModified", DateTime, col!(org, DateLastModified)),
+    field!("name", Text, col!(org, Name)),
+    field!("type", Enum, col!(org, OrgType)),
+    field!("identifier", Text, col!(org, Identifier)),
+    field!("parent.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = orgs.parent_id)")),
+];
+const ORG_KEYS: &[&str] =
+    &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parent", "children"];
+
+const SESSION_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, col!(academic_session, SourcedId)),
+    field!("status", Enum, col!(academic_session, Status)),
+    field!("dateLastModified", DateTime, col!(academic_session, DateLastModified)),
+    field!("title", Text, col!(academic_session, Title)),
+    field!("type", Enum, col!(academic_session, SessionType)),
+    field!("startDate", Date, col!(academic_session, StartDate)),
+    field!("endDate", Date, col!(academic_session, EndDate)),
+    field!("schoolYear", Int, col!(academic_session, SchoolYear)),
+    field!("parent.sourcedId", Text, || {
+        Expr::cust("(SELECT r.sourced_id FROM academic_sessions r WHERE r.id = academic_sessions.parent_id)")
+    }),
+    field!("org.sourcedId", Text, || Expr::cust(
+        "(SELECT r.sourced_id FROM orgs r WHERE r.id = academic_sessions.org_id)"
+    )),
+];
+const SESSION_KEYS: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "title",
+    "startDate",
+    "endDate",
+    "type",
+    "parent",
+    "children",
+    "schoolYear",
+    "org",
+];
+
+const COURSE_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, col!(course, SourcedId)),
+    field!("status", Enum, col!(course, Status)),
+    field!("dateLastModified", DateTime, col!(course, DateLastModified)),
+    field!("title", Text, col!(course, Title)),
+    field!("courseCode", Text, col!(course, CourseCode)),
+    field!("grades", List, col!(course, Grades)),
+    field!("subjects", List, col!(course, Subject)),
+    field!("subjectCodes", List, col!(course, SubjectCodes)),
+    field!("org.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = courses.org_id)")),
+    field!("schoolYear.sourcedId", Text, || {
+        Expr::cust("(SELECT r.sourced_id FROM academic_sessions r WHERE r.id = courses.school_year_id)")
+    }),
+];
+const COURSE_KEYS: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "title",
+    "schoolYear",
+    "courseCode",
+    "grades",
+    "subjects",
+    "org",
+    "subjectCodes",
+];
+
+const CLASS_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, col!(class, SourcedId)),
+    field!("status", Enum, col!(class, Status)),
+    field!("dateLastModified", DateTime, col!(class, DateLastModified)),
+    field!("title", Text, col!(class, Title)),
+    field!("classCode", Text, col!(class, ClassCode)),
+    field!("classType", Enum, col!(class, ClassType)),
+    field!("location", Text, col!(class, Location)),
+    field!("grades", List, col!(class, Grades)),
+    field!("subjects", List, col!(class, Subject)),
+    field!("subjectCodes", List, col!(class, SubjectCodes)),
+    field!("periods", List, col!(class, Periods)),
+    field!("course.sourcedId", Text, || Expr::cust(
+        "(SELECT r.sourced_id FROM courses r WHERE r.id = classes.course_id)"
+    )),
+    field!("school.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = classes.org_id)")),
+];
+const CLASS_KEYS: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "title",
+    "classCode",
+    "classType",
+    "location",
+    "grades",
+    "subjects",
+    "course",
+    "school",
+    "terms",
+    "subjectCodes",
+    "periods",
+];
+
+const USER_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, col!(user, SourcedId)),
+    field!("status", Enum, col!(user, Status)),
+    field!("dateLastModified", DateTime, col!(user, DateLastModified)),
+    field!("userMasterIdentifier", Text, col!(user, MasterIdentifier)),
+    field!("username", Text, col!(user, Username)),
+    field!("enabledUser", Bool, col!(user, EnabledUser)),
+    field!("givenName", Text, col!(user, GivenName)),
+    field!("familyName", Text, col!(user, FamilyName)),
+    field!("middleName", Text, col!(user, MiddleName)),
+    field!("preferredFirstName", Text, col!(user, PreferredName)),
+    field!("preferredMiddleName", Text, col!(user, PreferredMiddleName)),
+    field!("preferredLastName", Text, col!(user, PreferredFamilyName)),
+    field!("pronouns", Text, col!(user, Pronouns)),
+    field!("role", Enum, col!(user, Role)),
+    field!("identifier", Text, col!(user, Identifier)),
+    field!("email", Text, col!(user, Email)),
+    field!("sms", Text, col!(user, Sms)),
+    field!("phone", Text, col!(user, Phone)),
+    field!("grades", List, col!(user, Grades)),
+    field!("primaryOrg.sourcedId", Text, || Expr::cust(
+        "(SELECT r.sourced_id FROM orgs r WHERE r.id = users.primary_org_id)"
+    )),
+];
+const USER_KEYS: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "userMasterIdentifier",
+    "username",
+    "userIds",
+    "enabledUser",
+    "givenName",
+    "familyName",
+    "middleName",
+    "preferredFirstName",
+    "preferredMiddleName",
+    "preferredLastName",
+    "pronouns",
+    "roles",
+    "primaryOrg",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "agents",
+    "grades",
+];
+
+const ENROLLMENT_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, col!(enrollment, SourcedId)),
+    field!("status", Enum, col!(enrollment, Status)),
+    field!("dateLastModified", DateTime, col!(enrollment, DateLastModified)),
+    field!("role", Enum, col!(enrollment, Role)),
+    field!("primary", Bool, col!(enrollment, IsPrimary)),
+    field!("beginDate", Date, col!(enrollment, BeginDate)),
+    field!("endDate", Date, col!(enrollment, EndDate)),
+    field!("user.sourcedId", Text, || Expr::cust(
+        "(SELECT r.sourced_id FROM users r WHERE r.id = enrollments.user_id)"
+    )),
+    field!("class.sourcedId", Text, || Expr::cust(
+        "(SELECT r.sourced_id FROM classes r WHERE r.id = enrollments.class_id)"
+    )),
+    field!("school.sourcedId", Text, || {
+        Expr::cust(
+            "(SELECT r.sourced_id FROM orgs r JOIN classes c ON c.org_id = r.id WHERE c.id = enrollments.class_id)",
+        )
+    }),
+];
+const ENROLLMENT_KEYS: &[&str] =
+    &["sourcedId", "status", "dateLastModified", "user", "class", "school", "role", "primary", "beginDate", "endDate"];
+
+const DEMOGRAPHIC_FIELDS: &[Field] = &[
+    field!("sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM users r WHERE r.id = demographics.user_id)")),
+    field!("status", Enum, col!(demographic, Status)),
+    field!("dateLastModified", DateTime, col!(demographic, DateLastModified)),
+    field!("birthDate", Date, col!(demographic, BirthDate)),
+    field!("sex", Enum, col!(demographic, Sex)),
+    field!("americanIndianOrAlaskaNative", Bool, col!(demographic, AmericanIndianOrAlaskaNative)),
+    field!("asian", Bool, col!(demographic, Asian)),
+    field!("blackOrAfricanAmerican", Bool, col!(demographic, BlackOrAfricanAmerican)),
+    field!("nativeHawaiianOrOtherPacificIslander", Bool, col!(demographic, NativeHawaiianOrOtherPacificIslander)),
+    field!("white", Bool, col!(demographic, White)),
+    field!("demographicRaceTwoOrMoreRaces", Bool, col!(demographic, DemographicRaceTwoOrMoreRaces)),
+    field!("hispanicOrLatinoEthnicity", Bool, col!(demographic, HispanicOrLatinoEthnicity)),
+    field!("countryOfBirthCode", Text, col!(demographic, CountryOfBirthCode)),
+    field!("stateOfBirthAbbreviation", Text, col!(demographic, StateOfBirthAbbreviation)),
+    field!("cityOfBirth", Text, col!(demographic, CityOfBirth)),
+    field!("publicSchoolResidenceStatus", Text, col!(demographic, PublicSchoolResidenceStatus)),
+];
+const DEMOGRAPHIC_KEYS: &[&str] = &[
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "birthDate",
+    "sex",
+    "americanIndianOrAlaskaNative",
+    "asian",
+    "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander",
+    "white",
+    "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity",
+    "countryOfBirthCode",
+    "stateOfBirthAbbreviation",
+    "cityOfBirth",
+    "publicSchoolResidenceStatus",
+];
+
+// ---------------------------------------------------------------------------------------------
+// The records, as the binding writes them.
+
+fn base_of(
+    status: Status,
+    sourced_id: &str,
+    modified: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("sourcedId".into(), sourced_id.into());
+    m.insert("status".into(), status.as_str().into());
+    m.insert("dateLastModified".into(), time(modified).into());
+    m
+}
+
+fn put_opt(m: &mut serde_json::Map<String, Value>, key: &str, v: Option<impl Into<Value>>) {
+    if let Some(v) = v {
+        m.insert(key.into(), v.into());
+    }
+}
+
+fn ref_to(ids: &HashMap<i64, String>, id: Option<i64>, collection: &str, ty: &str) -> Option<Value> {
+    id.and_then(|id| ids.get(&id)).map(|s| reference(BASE, collection, ty, s))
+}
+
+fn true_false(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+async fn orgs_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<org::Model>) -> AppResult<Vec<Value>> {
+    let parents = store::sourced_ids(db, "orgs", rows.iter().filter_map(|o| o.parent_id)).await?;
+    let children: Vec<(i64, Option<i64>, String, OrgType)> = org::Entity::find()
+        .select_only()
+        .columns([org::Column::Id, org::Column::ParentId, org::Column::SourcedId, org::Column::OrgType])
+        .filter(org::Column::ParentId.is_in(rows.iter().map(|o| o.id)))
+        .filter(policy::orgs_visible(p))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let mut m = base_of(o.status, &o.sourced_id, o.date_last_modified);
+            m.insert("name".into(), o.name.into());
+            m.insert("type".into(), o.org_type.as_str().into());
+            put_opt(&mut m, "identifier", o.identifier);
+            put_opt(&mut m, "parent", ref_to(&parents, o.parent_id, "orgs", "org"));
+            let kids: Vec<Value> =
+                children.iter().filter(|c| c.1 == Some(o.id)).map(|c| reference(BASE, "orgs", "org", &c.2)).collect();
+            m.insert("children".into(), kids.into());
+            Value::Object(m)
+        })
+        .collect())
+}
+
+async fn sessions_json(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    rows: Vec<academic_session::Model>,
+) -> AppResult<Vec<Value>> {
+    let parents = store::sourced_ids(db, "academic_sessions", rows.iter().filter_map(|s| s.parent_id)).await?;
+    let orgs = store::sourced_ids(db, "orgs", rows.iter().map(|s| s.org_id)).await?;
+    let children: Vec<(Option<i64>, String, String)> = academic_session::Entity::find()
+        .select_only()
+        .columns([
+            academic_session::Column::ParentId,
+            academic_session::Column::SourcedId,
+            academic_session::Column::SessionType,
+        ])
+        .filter(academic_session::Column::ParentId.is_in(rows.iter().map(|s| s.id)))
+        .filter(policy::owned_by_visible_org(p, (academic_session::Entity, academic_session::Column::OrgId)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| {
+            let mut m = base_of(s.status, &s.sourced_id, s.date_last_modified);
+            m.insert("title".into(), s.title.into());
+            m.insert("startDate".into(), s.start_date.to_string().into());
+            m.insert("endDate".into(), s.end_date.to_string().into());
+            m.insert("type".into(), s.session_type.into());
+            put_opt(&mut m, "parent", ref_to(&parents, s.parent_id, "academicSessions", "academicSession"));
+            let kids: Vec<Value> = children
+                .iter()
+                .filter(|c| c.0 == Some(s.id))
+                .map(|c| reference(BASE, "academicSessions", "academicSession", &c.1))
+                .collect();
+            m.insert("children".into(), kids.into());
+            m.insert("schoolYear".into(), s.school_year.to_string().into());
+            put_opt(&mut m, "org", ref_to(&orgs, Some(s.org_id), "orgs", "org"));
+            Value::Object(m)
+        })
+        .collect())
+}
+
+async fn courses_json(db: &impl ConnectionTrait, rows: Vec<course::Model>) -> AppResult<Vec<Value>> {
+    let orgs = store::sourced_ids(db, "orgs", rows.iter().map(|c| c.org_id)).await?;
+    let years = store::sourced_ids(db, "academic_sessions", rows.iter().filter_map(|c| c.school_year_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let mut m = base_of(c.status, &c.sourced_id, c.date_last_modified);
+            m.insert("title".into(), c.title.into());
+            put_opt(&mut m, "schoolYear", ref_to(&years, c.school_year_id, "academicSessions", "academicSession"));
+            put_opt(&mut m, "courseCode", c.course_code);
+            m.insert("grades".into(), list(c.grades.as_deref()));
+            m.insert("subjects".into(), list(c.subject.as_deref()));
+            put_opt(&mut m, "org", ref_to(&orgs, Some(c.org_id), "orgs", "org"));
+            m.insert("subjectCodes".into(), list(c.subject_codes.as_deref()));
+            Value::Object(m)
+        })
+        .collect())
+}
+
+async fn classes_json(db: &impl ConnectionTrait, rows: Vec<class::Model>) -> AppResult<Vec<Value>> {
+    let orgs = store::sourced_ids(db, "orgs", rows.iter().map(|c| c.org_id)).await?;
+    let courses = store::sourced_ids(db, "courses", rows.iter().map(|c| c.course_id)).await?;
+    let mut terms_of: HashMap<i64, Vec<(i32, i64)>> = HashMap::new();
+    for t in
+        class_term::Entity::find().filter(class_term::Column::ClassId.is_in(rows.iter().map(|c| c.id))).all(db).await?
+    {
+        terms_of.entry(t.class_id).or_default().push((t.position, t.term_id));
+    }
+    let term_ids = terms_of.values().flatten().map(|t| t.1).chain(rows.iter().map(|c| c.term_id));
+    let terms = store::sourced_ids(db, "academic_sessions", term_ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let mut m = base_of(c.status, &c.sourced_id, c.date_last_modified);
+            m.insert("title".into(), c.title.into());
+            put_opt(&mut m, "classCode", c.class_code);
+            m.insert("classType".into(), c.class_type.into());
+            put_opt(&mut m, "location", c.location);
+            m.insert("grades".into(), list(c.grades.as_deref()));
+            m.insert("subjects".into(), list(c.subject.as_deref()));
+            put_opt(&mut m, "course", ref_to(&courses, Some(c.course_id), "courses", "course"));
+            put_opt(&mut m, "school", ref_to(&orgs, Some(c.org_id), "schools", "org"));
+            let mut ids = terms_of.remove(&c.id).unwrap_or_default();
+            ids.sort_unstable();
+            let ids: Vec<i64> = if ids.is_empty() { vec![c.term_id] } else { ids.into_iter().map(|t| t.1).collect() };
+            let refs: Vec<Value> = ids
+                .into_iter()
+                .filter_map(|t| ref_to(&terms, Some(t), "academicSessions", "academicSession"))
+                .collect();
+            m.insert("terms".into(), refs.into());
+            m.insert("subjectCodes".into(), list(c.subject_codes.as_deref()));
+            m.insert("periods".into(), list(c.periods.as_deref()));
+            Value::Object(m)
+        })
+        .collect())
+}
+
+/// `userIds` as the CSV binding stores them, `{type:identifier}` entries.
+fn user_ids(v: Option<&str>) -> Value {
+    let mut out = Vec::new();
+    for part in v.unwrap_or("").split('}') {
+        let part = part.trim_start_matches([',', ' ']).trim_start_matches('{');
+        if let Some((ty, id)) = part.split_once(':') {
+            out.push(json!({"type": ty.trim(), "identifier": id.trim()}));
+        }
+    }
+    Value::Array(out)
+}
+
+async fn users_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<user::Model>) -> AppResult<Vec<Value>> {
+    let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+    let memberships = entity::user_org::Entity::find()
+        .filter(entity::user_org::Column::UserId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let agents = entity::user_agent::Entity::find()
+        .filter(entity::user_agent::Column::UserId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let orgs = store::sourced_ids(
+        db,
+        "orgs",
+        memberships.iter().map(|m| m.org_id).chain(rows.iter().filter_map(|u| u.primary_org_id)),
+    )
+    .await?;
+    let agent_ids = store::sourced_ids(db, "users", agents.iter().map(|a| a.agent_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|u| {
+            let mut m = base_of(u.status, &u.sourced_id, u.date_last_modified);
+            put_opt(&mut m, "userMasterIdentifier", u.master_identifier);
+            put_opt(&mut m, "username", u.username);
+            m.insert("userIds".into(), user_ids(u.user_ids.as_deref()));
+            m.insert("enabledUser".into(), true_false(u.enabled_user).into());
+            m.insert("givenName".into(), u.given_name.into());
+            m.insert("familyName".into(), u.family_name.into());
+            put_opt(&mut m, "middleName", u.middle_name);
+            put_opt(&mut m, "preferredFirstName", u.preferred_name);
+            put_opt(&mut m, "preferredMiddleName", u.preferred_middle_name);
+            put_opt(&mut m, "preferredLastName", u.preferred_family_name);
+            put_opt(&mut m, "pronouns", u.pronouns);
+            // Only the memberships of orgs the caller may see: a learner shared by two schools
+            // shows a caller limited to one only that one.
+            let roles: Vec<Value> = memberships
+                .iter()
+                .filter(|r| r.user_id == u.id && p.may_see_org(r.org_id))
+                .filter_map(|r| {
+                    let mut role = serde_json::Map::new();
+                    role.insert("roleType".into(), if r.is_primary { "primary" } else { "secondary" }.into());
+                    role.insert(
+                        "role".into(),
+                        r.oneroster_role.clone().unwrap_or_else(|| r.role.as_str().to_owned()).into(),
+                    );
+                    role.insert("org".into(), ref_to(&orgs, Some(r.org_id), "orgs", "org")?);
+                    put_opt(&mut role, "beginDate", r.begin_date.map(|d| d.to_string()));
+                    put_opt(&mut role, "endDate", r.end_date.map(|d| d.to_string()));
+                    Some(Value::Object(role))
+                })
+                .collect();
+            m.insert("roles".into(), roles.into());
+            let primary = u.primary_org_id.filter(|o| p.may_see_org(*o));
+            put_opt(&mut m, "primaryOrg", ref_to(&orgs, primary, "orgs", "org"));
+            put_opt(&mut m, "identifier", u.identifier);
+            put_opt(&mut m, "email", u.email);
+            put_opt(&mut m, "sms", u.sms);
+            put_opt(&mut m, "phone", u.phone);
+            let mut mine: Vec<&entity::user_agent::Model> = agents.iter().filter(|a| a.user_id == u.id).collect();
+            mine.sort_by_key(|a| a.position);
+            let refs: Vec<Value> =
+                mine.into_iter().filter_map(|a| ref_to(&agent_ids, Some(a.agent_id), "users", "user")).collect();
+            m.insert("agents".into(), refs.into());
+            m.insert("grades".into(), list(u.grades.as_deref()));
+            Value::Object(m)
+        })
+        .collect())
+}
+
+async fn enrollments_json(db: &impl ConnectionTrait, rows: Vec<enrollment::Model>) -> AppResult<Vec<Value>> {
+    let users = store::sourced_ids(db, "users", rows.iter().map(|e| e.user_id)).await?;
+    let classes: Vec<(i64, String, i64)> = class::Entity::find()
+        .select_only()
+        .columns([class::Column::Id, class::Column::SourcedId, class::Column::OrgId])
+        .filter(class::Column::Id.is_in(rows.iter().map(|e| e.class_id)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let schools = store::sourced_ids(db, "orgs", classes.iter().map(|c| c.2)).await?;
+    let class_of: HashMap<i64, (&str, i64)> = classes.iter().map(|c| (c.0, (c.1.as_str(), c.2))).collect();
+    Ok(rows
+        .into_iter()
+        .map(|e| {
+            let mut m = base_of(e.status, &e.sourced_id, e.date_last_modified);
+            put_opt(&mut m, "user", ref_to(&users, Some(e.user_id), "users", "user"));
+            if let Some((sourced, org)) = class_of.get(&e.class_id) {
+                m.insert("class".into(), reference(BASE, "classes", "class", sourced));
+                put_opt(&mut m, "school", ref_to(&schools, Some(*org), "schools", "org"));
+            }
+            m.insert("role".into(), e.role.as_str().into());
+            m.insert("primary".into(), true_false(e.is_primary).into());
+            put_opt(&mut m, "beginDate", e.begin_date.map(|d| d.to_string()));
+            put_opt(&mut m, "endDate", e.end_date.map(|d| d.to_string()));
+            Value::Object(m)
+        })
+        .collect())
+}
+
+async fn demographics_json(db: &impl ConnectionTrait, rows: Vec<demographic::Model>) -> AppResult<Vec<Value>> {
+    let users = store::sourced_ids(db, "users", rows.iter().map(|d| d.user_id)).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|d| {
+            let sourced = users.get(&d.user_id)?;
+            let mut m = base_of(d.status, sourced, d.date_last_modified);
+            put_opt(&mut m, "birthDate", d.birth_date.map(|b| b.to_string()));
+            put_opt(&mut m, "sex", d.sex);
+            let flags = [
+                ("americanIndianOrAlaskaNative", d.american_indian_or_alaska_native),
+                ("asian", d.asian),
+                ("blackOrAfricanAmerican", d.black_or_african_american),
+                ("nativeHawaiianOrOtherPacificIslander", d.native_hawaiian_or_other_pacific_islander),
+                ("white", d.white),
+                ("demographicRaceTwoOrMoreRaces", d.demographic_race_two_or_more_races),
+                ("hispanicOrLatinoEthnicity", d.hispanic_or_latino_ethnicity),
+            ];
+            for (k, v) in flags {
+                put_opt(&mut m, k, v.map(true_false));
+            }
+            put_opt(&mut m, "countryOfBirthCode", d.country_of_birth_code);
+            put_opt(&mut m, "stateOfBirthAbbreviation", d.state_of_birth_abbreviation);
+            put_opt(&mut m, "cityOfBirth", d.city_of_birth);
+            put_opt(&mut m, "publicSchoolResidenceStatus", d.public_school_residence_status);
+            Some(Value::Object(m))
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: the store's visible-records queries, filtered, sorted and paged as asked.
+
+fn offset(params: &ListParams) -> PageRequest {
+    PageRequest::Offset { limit: params.limit, offset: params.offset }
+}
+
+fn key(sourced_id: &str) -> Result<Key<'_>, StatusInfo> {
+    store::lookup_key(sourced_id).map(Key::Sourced).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
+}
+
+fn one(key: &'static str, params: &ListParams, selectable: &[&str], items: Vec<Value>) -> Result<Reply, StatusInfo> {
+    params.check_selection(selectable)?;
+    let item = items.into_iter().next().ok_or_else(|| StatusInfo::unknown(key, ""))?;
+    Ok(Reply::One { key, item, fields: params.fields.clone() })
+}
+
+async fn org_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<org::Entity>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    params.check_selection(ORG_KEYS)?;
+    let q = params.apply(q, ORG_FIELDS, org::Column::Id)?;
+    let page = fetch_page(&s.db, q, org::Column::Id, offset(&params), true).await?;
+    let items = orgs_json(&s.db, p, page.rows).await?;
+    Ok(Reply::Collection { key: "orgs", items, total: page.total.unwrap_or(0), params })
+}
+
+/// A school the caller may see, by sourcedId (404 otherwise).
+async fn school(s: &AppState, p: &Principal, id: &str) -> Result<org::Model, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    store::find_org_of_type(&s.db, p, OrgType::School, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("school", id))
+}
+
+async fn org_one(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    id: &str,
+    only: Option<OrgType>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    let found = store::find_org(&s.db, p, key(id)?).await?.filter(|o| only.is_none_or(|t| o.org_type == t));
+    let found = found.ok_or_else(|| StatusInfo::unknown(if only.is_some() { "school" } else { "org" }, id))?;
+    one("org", &params, ORG_KEYS, orgs_json(&s.db, p, vec![found]).await?)
+}
+
+async fn session_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<academic_session::Entity>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    params.check_selection(SESSION_KEYS)?;
+    let q = params.apply(q, SESSION_FIELDS, academic_session::Column::Id)?;
+    let page = fetch_page(&s.db, q, academic_session::Column::Id, offset(&params), true).await?;
+    let items = sessions_json(&s.db, p, page.rows).await?;
+    Ok(Reply::Collection { key: "academicSessions", items, total: page.total.unwrap_or(0), params })
+}
+
+/// The session types the binding's `terms` endpoints serve: terms, and semesters (which SIS
+/// exports use for the terms classes are scheduled in).
+const TERMS: &[&str] = &["term", "semester"];
+const GRADING_PERIODS: &[&str] = &["gradingPeriod"];
+
+fn sessions_of_type(p: &Principal, types: Option<&[&str]>) -> Select<academic_session::Entity> {
+    let q = store::academic_sessions(p, None, ALL);
+    match types {
+        Some(types) => q.filter(academic_session::Column::SessionType.is_in(types.iter().copied())),
+        None => q,
+    }
+}
+
+async fn session(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    types: Option<&[&str]>,
+) -> Result<academic_session::Model, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    let found = store::find_session(&s.db, p, key(id)?)
+        .await?
+        .filter(|x| types.is_none_or(|t| t.contains(&x.session_type.as_str())));
+    let what = match types {
+        Some(TERMS) => "term",
+        Some(_) => "grading period",
+        None => "academic session",
+    };
+    found.ok_or_else(|| StatusInfo::unknown(what, id))
+}
+
+async fn session_one(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    id: &str,
+    ty: Option<&[&str]>,
+) -> Result<Reply, StatusInfo> {
+    let found = session(s, p, id, ty).await?;
+    one("academicSession", &params, SESSION_KEYS, sessions_json(&s.db, p, vec![found]).await?)
+}
+
+async fn course_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<course::Entity>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    params.check_selection(COURSE_KEYS)?;
+    let q = params.apply(q, COURSE_FIELDS, course::Column::Id)?;
+    let page = fetch_page(&s.db, q, course::Column::Id, offset(&params), true).await?;
+    let items = courses_json(&s.db, page.rows).await?;
+    Ok(Reply::Collection { key: "courses", items, total: page.total.unwrap_or(0), params })
+}
+
+async fn class_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<class::Entity>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    params.check_selection(CLASS_KEYS)?;
+    let q = params.apply(q, CLASS_FIELDS, class::Column::Id)?;
+    let page = fetch_page(&s.db, q, class::Column::Id, offset(&params), true).await?;
+    let items = classes_json(&s.db, page.rows).await?;
+    Ok(Reply::Collection { key: "classes", items, total: page.total.unwrap_or(0), params })
+}
+
+async fn class(s: &AppState, p: &Principal, id: &str) -> Result<class::Model, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    store::find_class(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("class", id))
+}
+
+/// A class of a school, both visible to the caller.
+async fn class_in_school(
+    s: &AppState,
+    p: &Principal,
+    school_id: &str,
+    class_id: &str,
+) -> Result<class::Model, StatusInfo> {
+    let school = school(s, p, school_id).await?;
+    Some(class(s, p, class_id).await?)
+        .filter(|c| c.org_id == school.id)
+        .ok_or_else(|| StatusInfo::unknown("class", class_id))
+}
+
+/// Classes a user is enrolled in (active enrollments), the user visible to the caller.
+async fn classes_of_user(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    id: &str,
+    role: Option<Role>,
+) -> Result<Reply, StatusInfo> {
+    let user = user(s, p, id, role).await?;
+    let enrolled = Query::select()
+        .column(enrollment::Column::ClassId)
+        .from(enrollment::Entity)
+        .and_where(enrollment::Column::UserId.eq(user.id))
+        .and_where(enrollment::Column::Status.eq(Status::Active))
+        .to_owned();
+    class_list(s, p, params, store::classes(p, None, None, None, ALL).filter(class::Column::Id.in_subquery(enrolled)))
+        .await
+}
+
+const PEOPLE: [Role; 3] = [Role::Student, Role::Teacher, Role::Administrator];
+
+fn roles_of(role: Option<Role>) -> &'static [Role] {
+    match role {
+        Some(Role::Student) => &[Role::Student],
+        Some(Role::Teacher) => &[Role::Teacher],
+        _ => &PEOPLE,
+    }
+}
+
+async fn user_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<user::Entity>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    params.check_selection(USER_KEYS)?;
+    let q = params.apply(q, USER_FIELDS, user::Column::Id)?;
+    let page = store::user_page(&s.db, p, q, offset(&params), true).await?;
+    let items = users_json(&s.db, p, page.rows).await?;
+    Ok(Reply::Collection { key: "users", items, total: page.total.unwrap_or(0), params })
+}
+
+/// A user the caller may see, of `role` when given (a student, a teacher), revealed when a
+/// student.
+async fn user(s: &AppState, p: &Principal, id: &str, role: Option<Role>) -> Result<user::Model, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    let what = match role {
+        Some(Role::Student) => "student",
+        Some(Role::Teacher) => "teacher",
+        _ => "user",
+    };
+    let found = match role {
+        Some(Role::Student) => store::find_learner(&s.db, p, key(id)?).await?,
+        _ => store::find_educator(&s.db, p, key(id)?)
+            .await?
+            .filter(|u| role.is_none_or(|r| u.role == r))
+            .or(if role.is_none() { store::find_learner(&s.db, p, key(id)?).await? } else { None }),
+    };
+    found.ok_or_else(|| StatusInfo::unknown(what, id))
+}
+
+async fn user_one(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    id: &str,
+    role: Option<Role>,
+) -> Result<Reply, StatusInfo> {
+    let found = user(s, p, id, role).await?;
+    one("user", &params, USER_KEYS, users_json(&s.db, p, vec![found]).await?)
+}
+
+async fn enrollment_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<enrollment::Entity>,
+) -> Result<Reply, StatusInfo> {
+    p.require(Scope::RosterRead)?;
+    params.check_selection(ENROLLMENT_KEYS)?;
+    let q = params.apply(q, ENROLLMENT_FIELDS, enrollment::Column::Id)?;
+    let page = store::enrollment_page(&s.db, p, q, offset(&params), true).await?;
+    let items = enrollments_json(&s.db, page.rows).await?;
+    Ok(Reply::Collection { key: "enrollments", items, total: page.total.unwrap_or(0), params })
+}
+
+fn enrollments_of_school(p: &Principal, school: i64) -> Select<enrollment::Entity> {
+    let classes = Query::select()
+        .column(class::Column::Id)
+        .from(class::Entity)
+        .and_where(class::Column::OrgId.eq(school))
+        .to_owned();
+    store::enrollments(p, None, None, ALL).filter(enrollment::Column::ClassId.in_subquery(classes))
+}
+
+async fn demographic_list(
+    s: &AppState,
+    p: &Principal,
+    params: ListParams,
+    q: Select<demographic::Entity>,
+) -> Result<Reply, StatusInfo> {
+    params.check_selection(DEMOGRAPHIC_KEYS)?;
+    let q = params.apply(q, DEMOGRAPHIC_FIELDS, demographic::Column::UserId)?;
+    let page = store::demographic_page(&s.db, p, q, offset(&params), true).await?;
+    let items = demographics_json(&s.db, page.rows).await?;
+    Ok(Reply::Collection { key: "demographics", items, total: page.total.unwrap_or(0), params })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: one per operation of the binding, each a line over the readers above.
+
+/// Serves one operation with its parameters read first.
+macro_rules! op {
+    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident| $body:expr) => {
+        async fn $fn(State($s): State<AppState>, ip: ClientIp, headers: HeaderMap, uri: Uri) -> Response {
+            rest::read(&$s, ip, &headers, &uri, $op, async |$p: Principal| {
+                let $params = ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                $body.await
+            })
+            .await
+        }
+    };
+    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident, $id:ident| $body:expr) => {
+        async fn $fn(
+            State($s): State<AppState>,
+            ip: ClientIp,
+            headers: HeaderMap,
+            uri: Uri,
+            Path($id): Path<String>,
+        ) -> Response {
+            rest::read(&$s, ip, &headers, &uri, $op, async |$p: Principal| {
+                let $params = ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                let $id = $id.as_str();
+                $body.await
+            })
+            .await
+        }
+    };
+    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident, $id:ident, $id2:ident| $body:expr) => {
+        async fn $fn(
+            State($s): State<AppState>,
+            ip: ClientIp,
+            headers: HeaderMap,
+            uri: Uri,
+            Path(($id, $id2)): Path<(String, String)>,
+        ) -> Response {
+            rest::read(&$s, ip, &headers, &uri, $op, async |$p: Principal| {
+                let $params = ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                let ($id, $id2) = ($id.as_str(), $id2.as_str());
+                $body.await
+            })
+            .await
+        }
+    };
+}
+
+op!(get_all_orgs, "getAllOrgs", |s, p, params| org_list(
+    s,
+    p,
+    params,
+    org::Entity::find().filter(policy::orgs_visible(p))
+));
+op!(get_org, "getOrg", |s, p, params, id| org_one(s, p, params, id, None));
+op!(get_all_schools, "getAllSchools", |s, p, params| org_list(
+    s,
+    p,
+    params,
+    store::orgs(p, OrgType::School, None, ALL)
+));
+op!(get_school, "getSchool", |s, p, params, id| org_one(s, p, params, id, Some(OrgType::School)));
+
+op!(get_all_academic_sessions, "getAllAcademicSessions", |s, p, params| session_list(
+    s,
+    p,
+    params,
+    sessions_of_type(p, None)
+));
+op!(get_academic_session, "getAcademicSession", |s, p, params, id| session_one(s, p, params, id, None));
+op!(get_all_terms, "getAllTerms", |s, p, params| session_list(s, p, params, sessions_of_type(p, Some(TERMS))));
+op!(get_term, "getTerm", |s, p, params, id| session_one(s, p, params, id, Some(TERMS)));
+op!(get_all_grading_periods, "getAllGradingPeriods", |s, p, params| {
+    session_list(s, p, params, sessions_of_type(p, Some(GRADING_PERIODS)))
+});
+op!(get_grading_period, "getGradingPeriod", |s, p, params, id| session_one(s, p, params, id, Some(GRADING_PERIODS)));
+op!(get_grading_periods_for_term, "getGradingPeriodsForTerm", |s, p, params, id| async move {
+    let term = session(s, p, id, Some(TERMS)).await?;
+    session_list(
+        s,
+        p,
+        params,
+        sessions_of_type(p, Some(GRADING_PERIODS)).filter(academic_session::Column::ParentId.eq(term.id)),
+    )
+    .await
+});
+op!(get_terms_for_school, "getTermsForSchool", |s, p, params, id| async move {
+    let school = school(s, p, id).await?;
+    session_list(s, p, params, sessions_of_type(p, Some(TERMS)).filter(academic_session::Column::OrgId.eq(school.id)))
+        .await
+});
+
+op!(get_all_courses, "getAllCourses", |s, p, params| course_list(s, p, params, store::courses(p, None, ALL)));
+op!(get_course, "getCourse", |s, p, params, id| async move {
+    p.require(Scope::RosterRead)?;
+    let found = store::find_course(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("course", id))?;
+    one("course", &params, COURSE_KEYS, courses_json(&s.db, vec![found]).await?)
+});
+op!(get_courses_for_school, "getCoursesForSchool", |s, p, params, id| async move {
+    let school = school(s, p, id).await?;
+    course_list(s, p, params, store::courses(p, Some(school.id), ALL)).await
+});
+
+op!(get_all_classes, "getAllClasses", |s, p, params| class_list(
+    s,
+    p,
+    params,
+    store::classes(p, None, None, None, ALL)
+));
+op!(get_class, "getClass", |s, p, params, id| async move {
+    let found = class(s, p, id).await?;
+    one("class", &params, CLASS_KEYS, classes_json(&s.db, vec![found]).await?)
+});
+op!(get_classes_for_school, "getClassesForSchool", |s, p, params, id| async move {
+    let school = school(s, p, id).await?;
+    class_list(s, p, params, store::classes(p, Some(school.id), None, None, ALL)).await
+});
+op!(get_classes_for_course, "getClassesForCourse", |s, p, params, id| async move {
+    p.require(Scope::RosterRead)?;
+    let course = store::find_course(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("course", id))?;
+    class_list(s, p, params, store::classes(p, None, Some(course.id), None, ALL)).await
+});
+op!(get_classes_for_term, "getClassesForTerm", |s, p, params, id| async move {
+    let term = session(s, p, id, Some(TERMS)).await?;
+    // A class runs in one or more terms: its own, and those of `class_terms`.
+    let in_terms = Query::select()
+        .column(class_term::Column::ClassId)
+        .from(class_term::Entity)
+        .and_where(class_term::Column::TermId.eq(term.id))
+        .to_owned();
+    let q = store::classes(p, None, None, None, ALL).filter(
+        sea_orm::Condition::any().add(class::Column::TermId.eq(term.id)).add(class::Column::Id.in_subquery(in_terms)),
+    );
+    class_list(s, p, params, q).await
+});
+op!(get_classes_for_user, "getClassesForUser", |s, p, params, id| classes_of_user(s, p, params, id, None));
+op!(get_classes_for_student, "getClassesForStudent", |s, p, params, id| {
+    classes_of_user(s, p, params, id, Some(Role::Student))
+});
+op!(get_classes_for_teacher, "getClassesForTeacher", |s, p, params, id| {
+    classes_of_user(s, p, params, id, Some(Role::Teacher))
+});
+
+op!(get_all_users, "getAllUsers", |s, p, params| user_list(
+    s,
+    p,
+    params,
+    store::users(p, &PEOPLE, None, None, None, ALL)
+));
+op!(get_user, "getUser", |s, p, params, id| user_one(s, p, params, id, None));
+op!(get_all_students, "getAllStudents", |s, p, params| {
+    user_list(s, p, params, store::users(p, roles_of(Some(Role::Student)), None, None, None, ALL))
+});
+op!(get_student, "getStudent", |s, p, params, id| user_one(s, p, params, id, Some(Role::Student)));
+op!(get_all_teachers, "getAllTeachers", |s, p, params| {
+    user_list(s, p, params, store::users(p, roles_of(Some(Role::Teacher)), None, None, None, ALL))
+});
+op!(get_teacher, "getTeacher", |s, p, params, id| user_one(s, p, params, id, Some(Role::Teacher)));
+op!(get_students_for_school, "getStudentsForSchool", |s, p, params, id| async move {
+    let school = school(s, p, id).await?;
+    user_list(s, p, params, store::users(p, &[Role::Student], Some(school.id), None, None, ALL)).await
+});
+op!(get_teachers_for_school, "getTeachersForSchool", |s, p, params, id| async move {
+    let school = school(s, p, id).await?;
+    user_list(s, p, params, store::users(p, &[Role::Teacher], Some(school.id), None, None, ALL)).await
+});
+op!(get_students_for_class, "getStudentsForClass", |s, p, params, id| async move {
+    let class = class(s, p, id).await?;
+    user_list(s, p, params, store::users(p, &[Role::Student], None, Some(class.id), None, ALL)).await
+});
+op!(get_teachers_for_class, "getTeachersForClass", |s, p, params, id| async move {
+    let class = class(s, p, id).await?;
+    user_list(s, p, params, store::users(p, &[Role::Teacher], None, Some(class.id), None, ALL)).await
+});
+op!(get_students_for_class_in_school, "getStudentsForClassInSchool", |s, p, params, id, class_id| async move {
+    let class = class_in_school(s, p, id, class_id).await?;
+    user_list(s, p, params, store::users(p, &[Role::Student], None, Some(class.id), None, ALL)).await
+});
+op!(get_teachers_for_class_in_school, "getTeachersForClassInSchool", |s, p, params, id, class_id| async move {
+    let class = class_in_school(s, p, id, class_id).await?;
+    user_list(s, p, params, store::users(p, &[Role::Teacher], None, Some(class.id), None, ALL)).await
+});
+
+op!(get_all_enrollments, "getAllEnrollments", |s, p, params| enrollment_list(
+    s,
+    p,
+    params,
+    store::enrollments(p, None, None, ALL)
+));
+op!(get_enrollment, "getEnrollment", |s, p, params, id| async move {
+    p.require(Scope::RosterRead)?;
+    let found =
+        store::find_enrollment(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("enrollment", id))?;
+    one("enrollment", &params, ENROLLMENT_KEYS, enrollments_json(&s.db, vec![found]).await?)
+});
+op!(get_enrollments_for_school, "getEnrollmentsForSchool", |s, p, params, id| async move {
+    let school = school(s, p, id).await?;
+    enrollment_list(s, p, params, enrollments_of_school(p, school.id)).await
+});
+op!(get_enrollments_for_class_in_school, "getEnrollmentsForClassInSchool", |s, p, params, id, class_id| async move {
+    let class = class_in_school(s, p, id, class_id).await?;
+    enrollment_list(s, p, params, store::enrollments(p, Some(class.id), None, ALL)).await
+});
+
+op!(get_all_demographics, "getAllDemographics", |s, p, params| demographic_list(
+    s,
+    p,
+    params,
+    store::demographics(p, ALL)
+));
+op!(get_demographics, "getDemographics", |s, p, params, id| async move {
+    p.require(Scope::DemographicsRead)?;
+    let lookup = key(id)?;
+    let Key::Sourced(sourced) = lookup else { return Err(StatusInfo::unknown("demographics", id)) };
+    let owner = Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::SourcedId.eq(sourced))
+        .to_owned();
+    let q = store::demographics(p, ALL).filter(demographic::Column::UserId.in_subquery(owner));
+    let page = store::demographic_page(&s.db, p, q, PageRequest::Offset { limit: 1, offset: 0 }, false).await?;
+    if page.rows.is_empty() {
+        return Err(StatusInfo::unknown("demographics", id));
+    }
+    one("demographics", &params, DEMOGRAPHIC_KEYS, demographics_json(&s.db, page.rows).await?)
+});

@@ -1,0 +1,554 @@
+//! The OneRoster 1.2 Rostering service (REST binding), read by a client written from the
+//! binding's text: bearer tokens from the token endpoint with the OneRoster scope URIs, the
+//! `{"users": [...]}` / `{"user": {...}}` envelopes, `X-Total-Count`, pages followed through
+//! the `Link` header's `next`, and `imsx_StatusInfo` for every refusal. The roster comes from
+//! the hand-made 1.2 CSV set, imported through the CLI.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::oneroster::{fixture, import, import_ok, temp_dir};
+use crate::support::{TestApp, data, spawn_app, spawn_app_with};
+
+const BASE: &str = "/ims/oneroster/rostering/v1p2";
+const CORE: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
+const ROSTER: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
+const DEMOGRAPHICS: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly";
+const GRADEBOOK: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly";
+
+/// A OneRoster consumer: GETs with a bearer token, reads envelopes and paging headers.
+struct Client<'a> {
+    app: &'a TestApp,
+    token: String,
+}
+
+/// One answer: status, body, `X-Total-Count`, and the `Link` header's relations.
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    total: Option<u64>,
+    links: Vec<(String, String)>,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    fn link(&self, rel: &str) -> Option<&str> {
+        self.links.iter().find(|(r, _)| r == rel).map(|(_, u)| u.as_str())
+    }
+
+    /// The `imsx_codeMinorFieldValue` of a refusal, checking the rest of the payload's shape.
+    fn minor(&self) -> &str {
+        assert_eq!(self.body["imsx_codeMajor"], "failure", "{}", self.body);
+        assert_eq!(self.body["imsx_severity"], "error", "{}", self.body);
+        assert!(self.body["imsx_description"].as_str().is_some_and(|d| !d.is_empty()), "{}", self.body);
+        let fields = &self.body["imsx_CodeMinor"]["imsx_codeMinorField"];
+        assert_eq!(fields[0]["imsx_codeMinorFieldName"], "TargetEndSystem", "{}", self.body);
+        fields[0]["imsx_codeMinorFieldValue"].as_str().unwrap_or_else(|| panic!("no codeMinor in {}", self.body))
+    }
+}
+
+/// `<url>; rel="name"` pairs of an RFC 8288 header, as the binding uses it.
+fn parse_links(header: Option<&str>) -> Vec<(String, String)> {
+    let Some(h) = header else { return vec![] };
+    h.split(", <")
+        .filter_map(|part| {
+            let part = part.trim_start_matches('<');
+            let (url, rest) = part.split_once('>')?;
+            let rel = rest.split("rel=\"").nth(1)?.split('"').next()?;
+            Some((rel.to_owned(), url.to_owned()))
+        })
+        .collect()
+}
+
+impl Client<'_> {
+    async fn get(&self, path: &str) -> Answer {
+        let url = if path.starts_with('/') && !path.starts_with(BASE) {
+            self.app.url(&format!("{BASE}{path}"))
+        } else {
+            self.app.url(path)
+        };
+        let res = self.app_http().get(url).bearer_auth(&self.token).send().await.unwrap();
+        answer(res).await
+    }
+
+    fn app_http(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// Every record of a collection, following `next` links until there are none.
+    async fn all(&self, path: &str, key: &str) -> (Vec<Value>, u64) {
+        let mut out = Vec::new();
+        let mut next = Some(path.to_owned());
+        let mut total = None;
+        let mut pages = 0;
+        while let Some(p) = next {
+            let a = self.get(&p).await;
+            assert_eq!(a.status, StatusCode::OK, "GET {p}: {}", a.body);
+            let items = a.body[key].as_array().unwrap_or_else(|| panic!("no `{key}` in {}", a.body)).clone();
+            out.extend(items);
+            let t = a.total.expect("X-Total-Count");
+            assert!(total.is_none_or(|x| x == t), "the total changed between pages");
+            total = Some(t);
+            next = a.link("next").map(str::to_owned);
+            pages += 1;
+            assert!(pages < 100, "paging does not end");
+        }
+        (out, total.unwrap_or(0))
+    }
+
+    /// The sourcedIds of a whole collection, checked against its `X-Total-Count`.
+    async fn ids(&self, path: &str, key: &str) -> Vec<String> {
+        let (items, total) = self.all(path, key).await;
+        assert_eq!(items.len() as u64, total, "GET {path}: X-Total-Count");
+        items.iter().map(|i| i["sourcedId"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+async fn answer(res: reqwest::Response) -> Answer {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let total = headers.get("x-total-count").map(|v| v.to_str().unwrap().parse().unwrap());
+    let links = parse_links(headers.get("link").map(|v| v.to_str().unwrap()));
+    let body = res.json().await.unwrap_or(Value::Null);
+    Answer { status, body, total, links, headers }
+}
+
+/// A token from the token endpoint for a new client registered with `scopes`, asking for
+/// exactly those scopes (as a OneRoster consumer does).
+async fn token(app: &TestApp, scopes: &str, orgs: &[&str]) -> String {
+    let (id, secret) = app.client(scopes, orgs).await;
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scopes)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["scope"], scopes, "granted exactly what was asked");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn district(app: &TestApp) {
+    import_ok(app, &fixture("v12_bulk")).await;
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn href(collection: &str, id: &str, ty: &str) -> Value {
+    json!({"href": format!("{BASE}/{collection}/{id}"), "sourcedId": id, "type": ty})
+}
+
+/// Checks `dateLastModified` is the binding's UTC time with milliseconds, and drops it.
+fn without_time(mut v: Value) -> Value {
+    let t = v["dateLastModified"].as_str().unwrap_or_else(|| panic!("no dateLastModified in {v}")).to_owned();
+    assert!(t.ends_with('Z') && t.len() == 24 && chrono::DateTime::parse_from_rfc3339(&t).is_ok(), "{t}");
+    v.as_object_mut().unwrap().remove("dateLastModified");
+    v
+}
+
+#[tokio::test]
+async fn a_vendor_reads_the_district_through_every_rostering_endpoint() {
+    let app = spawn_app().await;
+    district(&app).await;
+    let c = Client { app: &app, token: token(&app, CORE, &[]).await };
+
+    // Orgs and schools.
+    assert_eq!(c.ids("/orgs", "orgs").await, strs(&["d-lakeside", "sch-north", "sch-south"]));
+    assert_eq!(c.ids("/schools", "orgs").await, strs(&["sch-north", "sch-south"]));
+    let a = c.get("/schools/sch-north").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        without_time(a.body["org"].clone()),
+        json!({
+            "sourcedId": "sch-north", "status": "active", "name": "North Middle School", "type": "school",
+            "identifier": "NMS-0101", "parent": href("orgs", "d-lakeside", "org"), "children": [],
+        })
+    );
+    let d = c.get("/orgs/d-lakeside").await;
+    assert_eq!(d.body["org"]["children"], json!([href("orgs", "sch-north", "org"), href("orgs", "sch-south", "org")]));
+    assert_eq!(c.get("/schools/d-lakeside").await.minor(), "unknownobject", "a district is not a school");
+
+    // Academic sessions: terms (semesters are terms), grading periods, and their nesting.
+    assert_eq!(
+        c.ids("/academicSessions", "academicSessions").await,
+        strs(&["ay-2027", "t-fall", "t-spring", "gp-fall-q1"])
+    );
+    assert_eq!(c.ids("/terms", "academicSessions").await, strs(&["t-fall", "t-spring"]));
+    assert_eq!(c.ids("/gradingPeriods", "academicSessions").await, strs(&["gp-fall-q1"]));
+    assert_eq!(c.ids("/terms/t-fall/gradingPeriods", "academicSessions").await, strs(&["gp-fall-q1"]));
+    assert_eq!(c.ids("/terms/t-spring/gradingPeriods", "academicSessions").await, Vec::<String>::new());
+    let year = c.get("/academicSessions/ay-2027").await;
+    assert_eq!(
+        without_time(year.body["academicSession"].clone()),
+        json!({
+            "sourcedId": "ay-2027", "status": "active", "title": "2026-2027", "startDate": "2026-08-17",
+            "endDate": "2027-06-11", "type": "schoolYear", "schoolYear": "2027",
+            "children": [href("academicSessions", "t-fall", "academicSession"), href("academicSessions", "t-spring", "academicSession")],
+            "org": year.body["academicSession"]["org"].clone(),
+        })
+    );
+    assert_eq!(c.get("/terms/ay-2027").await.minor(), "unknownobject", "a school year is not a term");
+    assert_eq!(
+        c.get("/gradingPeriods/gp-fall-q1").await.body["academicSession"]["parent"],
+        href("academicSessions", "t-fall", "academicSession")
+    );
+
+    // Courses and classes.
+    assert_eq!(c.ids("/courses", "courses").await, strs(&["crs-math7", "crs-sci7", "crs-eng9"]));
+    assert_eq!(c.ids("/schools/sch-south/courses", "courses").await, strs(&["crs-eng9"]));
+    assert_eq!(
+        without_time(c.get("/courses/crs-eng9").await.body["course"].clone()),
+        json!({
+            "sourcedId": "crs-eng9", "status": "active", "title": "English 9", "courseCode": "ENG9",
+            "schoolYear": href("academicSessions", "ay-2027", "academicSession"), "grades": ["09", "10"],
+            "subjects": ["English", "Literature"], "org": href("orgs", "sch-south", "org"),
+            "subjectCodes": ["01001", "01051"],
+        })
+    );
+    assert_eq!(c.ids("/classes", "classes").await, strs(&["cls-math7-1", "cls-math7-2", "cls-sci7-1", "cls-eng9-hr"]));
+    assert_eq!(
+        without_time(c.get("/classes/cls-math7-2").await.body["class"].clone()),
+        json!({
+            "sourcedId": "cls-math7-2", "status": "active", "title": "Mathematics 7 - Periods 2-3",
+            "classCode": "MATH7-2", "classType": "scheduled", "location": "Room 101", "grades": ["07"],
+            "subjects": ["Mathematics"], "course": href("courses", "crs-math7", "course"),
+            "school": href("schools", "sch-north", "org"),
+            "terms": [href("academicSessions", "t-fall", "academicSession"), href("academicSessions", "t-spring", "academicSession")],
+            "subjectCodes": ["02052"], "periods": ["2", "3"],
+        })
+    );
+    assert_eq!(c.get("/classes/cls-sci7-1").await.body["class"]["location"], "Room 12, \"East\" wing\nFloor 2");
+    assert_eq!(c.ids("/schools/sch-south/classes", "classes").await, strs(&["cls-eng9-hr"]));
+    assert_eq!(c.ids("/courses/crs-math7/classes", "classes").await, strs(&["cls-math7-1", "cls-math7-2"]));
+    assert_eq!(c.ids("/terms/t-spring/classes", "classes").await, strs(&["cls-math7-2", "cls-sci7-1"]));
+
+    // Users, students, teachers.
+    let people = ["stu-1", "stu-2", "stu-3", "stu-4", "stu-5", "stu-6", "tch-1", "tch-2", "tch-3", "adm-1"];
+    assert_eq!(c.ids("/users", "users").await, strs(&people));
+    assert_eq!(c.ids("/students", "users").await, strs(&people[..6]));
+    assert_eq!(c.ids("/teachers", "users").await, strs(&["tch-1", "tch-2", "tch-3"]));
+    assert_eq!(c.ids("/schools/sch-south/students", "users").await, strs(&["stu-5", "stu-6"]));
+    assert_eq!(c.ids("/schools/sch-south/teachers", "users").await, strs(&["tch-1", "tch-3"]));
+    assert_eq!(c.ids("/classes/cls-math7-1/students", "users").await, strs(&["stu-1", "stu-2"]));
+    assert_eq!(c.ids("/classes/cls-math7-1/teachers", "users").await, strs(&["tch-1"]));
+    assert_eq!(
+        c.ids("/schools/sch-north/classes/cls-sci7-1/students", "users").await,
+        strs(&["stu-1", "stu-2", "stu-3"])
+    );
+    assert_eq!(c.ids("/schools/sch-north/classes/cls-sci7-1/teachers", "users").await, strs(&["tch-2"]));
+    assert_eq!(c.get("/schools/sch-south/classes/cls-sci7-1/students").await.minor(), "unknownobject");
+    assert_eq!(
+        without_time(c.get("/students/stu-1").await.body["user"].clone()),
+        json!({
+            "sourcedId": "stu-1", "status": "active", "userMasterIdentifier": "LUSD-S-0001", "username": "ava.lopez",
+            "userIds": [{"type": "SIS", "identifier": "100001"}], "enabledUser": "true", "givenName": "Ava",
+            "familyName": "Lopez", "middleName": "Maria", "preferredFirstName": "Avi", "pronouns": "she/her",
+            "roles": [{"roleType": "primary", "role": "student", "org": href("orgs", "sch-north", "org"), "beginDate": "2026-08-17"}],
+            "primaryOrg": href("orgs", "sch-north", "org"), "identifier": "100001",
+            "email": "ava.lopez@students.lakeside.example", "agents": [href("users", "par-1", "user")], "grades": ["07"],
+        })
+    );
+    let tch1 = c.get("/teachers/tch-1").await.body["user"].clone();
+    assert_eq!(
+        tch1["roles"],
+        json!([
+            {"roleType": "primary", "role": "teacher", "org": href("orgs", "sch-north", "org"), "beginDate": "2026-08-17"},
+            {"roleType": "secondary", "role": "teacher", "org": href("orgs", "sch-south", "org"), "beginDate": "2027-01-19", "endDate": "2027-06-11"},
+        ])
+    );
+    assert_eq!(
+        c.get("/users/stu-2").await.body["user"]["userIds"],
+        json!([{"type": "SIS", "identifier": "100002"}, {"type": "LDAP", "identifier": "bokafor"}])
+    );
+    assert_eq!(c.get("/users/adm-1").await.body["user"]["roles"][0]["role"], "districtAdministrator");
+    assert_eq!(c.get("/students/tch-1").await.minor(), "unknownobject", "a teacher is not a student");
+    assert_eq!(c.get("/teachers/stu-1").await.minor(), "unknownobject", "a student is not a teacher");
+    assert_eq!(c.ids("/students/stu-1/classes", "classes").await, strs(&["cls-math7-1", "cls-sci7-1"]));
+    assert_eq!(c.ids("/teachers/tch-2/classes", "classes").await, strs(&["cls-math7-2", "cls-sci7-1"]));
+    assert_eq!(c.ids("/users/stu-5/classes", "classes").await, strs(&["cls-eng9-hr"]));
+
+    // Enrollments.
+    let all: Vec<String> = (1..=13).map(|n| format!("enr-{n:03}")).collect();
+    assert_eq!(c.ids("/enrollments", "enrollments").await, all);
+    assert_eq!(c.ids("/schools/sch-south/enrollments", "enrollments").await, strs(&["enr-004", "enr-012", "enr-013"]));
+    assert_eq!(
+        c.ids("/schools/sch-north/classes/cls-math7-1/enrollments", "enrollments").await,
+        strs(&["enr-001", "enr-005", "enr-007"])
+    );
+    assert_eq!(
+        without_time(c.get("/enrollments/enr-005").await.body["enrollment"].clone()),
+        json!({
+            "sourcedId": "enr-005", "status": "active", "user": href("users", "stu-1", "user"),
+            "class": href("classes", "cls-math7-1", "class"), "school": href("schools", "sch-north", "org"),
+            "role": "student", "primary": "false", "beginDate": "2026-08-17",
+        })
+    );
+
+    // Deletions are served as tombstones, for syncing tools to see.
+    let w = app
+        .gql(
+            &app.token("roster.read roster.write", &[]).await,
+            "mutation { upsertRoster(input: {deletions: [{type: ENROLLMENT, sourcedId: \"enr-013\"}]}) { results { outcome } userErrors { message } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(w["data"]["upsertRoster"]["userErrors"], json!([]), "{w}");
+    let e = c.get("/enrollments/enr-013").await;
+    assert_eq!(e.body["enrollment"]["status"], "tobedeleted", "{}", e.body);
+    assert_eq!(c.ids("/enrollments?filter=status%3D%27active%27", "enrollments").await, all[..12].to_vec());
+}
+
+#[tokio::test]
+async fn paging_sorting_filtering_and_field_selection_follow_the_binding() {
+    let app = spawn_app().await;
+    district(&app).await;
+    let c = Client { app: &app, token: token(&app, ROSTER, &[]).await };
+
+    // limit and offset, with the total and the links to the other pages.
+    let a = c.get("/users?limit=3&offset=3").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.total, Some(10));
+    let ids: Vec<&str> = a.body["users"].as_array().unwrap().iter().map(|u| u["sourcedId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["stu-4", "stu-5", "stu-6"]);
+    assert_eq!(a.link("first"), Some(format!("{BASE}/users?limit=3&offset=0").as_str()));
+    assert_eq!(a.link("prev"), Some(format!("{BASE}/users?limit=3&offset=0").as_str()));
+    assert_eq!(a.link("next"), Some(format!("{BASE}/users?limit=3&offset=6").as_str()));
+    assert_eq!(a.link("last"), Some(format!("{BASE}/users?limit=3&offset=9").as_str()));
+    let (walked, _) = c.all("/users?limit=3", "users").await;
+    assert_eq!(walked.len(), 10, "following `next` from the first page reads every user once");
+    let last = c.get("/users?limit=3&offset=9").await;
+    assert_eq!(last.link("next"), None);
+    assert_eq!(last.body["users"].as_array().unwrap().len(), 1);
+    assert_eq!(c.get("/users?offset=50").await.body["users"], json!([]), "past the end: an empty page");
+    assert_eq!(c.get("/users").await.body["users"].as_array().unwrap().len(), 10, "the default limit is 100");
+
+    // sort and orderBy.
+    let sorted = c.ids("/students?sort=givenName&orderBy=desc", "users").await;
+    assert_eq!(sorted, strs(&["stu-6", "stu-5", "stu-4", "stu-3", "stu-2", "stu-1"]));
+    assert_eq!(
+        c.ids("/classes?filter=school.sourcedId%3D%27sch-north%27&sort=title", "classes").await,
+        strs(&["cls-sci7-1", "cls-math7-1", "cls-math7-2"])
+    );
+    assert_eq!(
+        c.ids("/enrollments?orderBy=desc&limit=2", "enrollments").await.first().map(String::as_str),
+        Some("enr-013")
+    );
+
+    // filter: the grammar, each type compared as itself.
+    let filtered = async |path: &str, q: &str, key: &str| {
+        let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        c.ids(&format!("{path}?filter={encoded}"), key).await
+    };
+    assert_eq!(filtered("/users", "familyName~'LOP'", "users").await, strs(&["stu-1"]), "~ ignores case");
+    assert_eq!(filtered("/students", "grades='10' OR givenName='Ava'", "users").await, strs(&["stu-1", "stu-6"]));
+    assert_eq!(filtered("/students", "grades='1'", "users").await, Vec::<String>::new(), "a list matches whole grades");
+    assert_eq!(filtered("/users", "role='teacher' AND email~'turing'", "users").await, strs(&["tch-2"]));
+    assert_eq!(filtered("/users", "role!='student' AND role!='teacher'", "users").await, strs(&["adm-1"]));
+    assert_eq!(
+        filtered("/users", "middleName!='Maria' AND role='student'", "users").await,
+        strs(&["stu-2", "stu-3", "stu-4", "stu-5", "stu-6"]),
+        "a missing value is not equal"
+    );
+    assert_eq!(filtered("/users", "dateLastModified>'2000-01-01'", "users").await.len(), 10);
+    assert_eq!(filtered("/users", "dateLastModified<'2000-01-01T00:00:00Z'", "users").await.len(), 0);
+    assert_eq!(
+        filtered("/users", "enabledUser='true' AND primaryOrg.sourcedId='sch-south'", "users").await,
+        strs(&["stu-5", "stu-6", "tch-3"])
+    );
+    assert_eq!(
+        filtered("/enrollments", "primary='true'", "enrollments").await,
+        strs(&["enr-001", "enr-002", "enr-003", "enr-004"])
+    );
+    assert_eq!(
+        filtered("/enrollments", "class.sourcedId='cls-sci7-1'", "enrollments").await,
+        strs(&["enr-003", "enr-006", "enr-008", "enr-010"])
+    );
+    assert_eq!(
+        filtered("/enrollments", "school.sourcedId='sch-south' AND role='student'", "enrollments").await,
+        strs(&["enr-012", "enr-013"])
+    );
+    assert_eq!(
+        filtered("/enrollments", "beginDate>='2027-01-01'", "enrollments").await,
+        strs(&["enr-003", "enr-006", "enr-008", "enr-010"])
+    );
+    assert_eq!(filtered("/academicSessions", "startDate>'2027-01-01'", "academicSessions").await, strs(&["t-spring"]));
+    assert_eq!(
+        filtered("/academicSessions", "schoolYear='2027' AND parent.sourcedId='t-fall'", "academicSessions").await,
+        strs(&["gp-fall-q1"])
+    );
+    assert_eq!(filtered("/courses", "subjects='Literature'", "courses").await, strs(&["crs-eng9"]));
+    assert_eq!(
+        filtered("/orgs", "type='district' OR identifier='SHS-0202'", "orgs").await,
+        strs(&["d-lakeside", "sch-south"])
+    );
+    assert_eq!(
+        filtered("/users", "familyName~'100%'", "users").await,
+        Vec::<String>::new(),
+        "% is the caller's text, not a wildcard"
+    );
+    let total = c.get("/users?filter=role%3D%27student%27&limit=2").await;
+    assert_eq!(total.total, Some(6), "the total counts the filtered records, not the page");
+    assert_eq!(total.link("next"), Some(format!("{BASE}/users?filter=role%3D%27student%27&limit=2&offset=2").as_str()));
+
+    // fields: only the selected fields, in collections and single records.
+    let a = c.get("/students?fields=sourcedId,familyName&limit=2").await;
+    assert_eq!(
+        a.body["users"],
+        json!([{"sourcedId": "stu-1", "familyName": "Lopez"}, {"sourcedId": "stu-2", "familyName": "Okafor"}])
+    );
+    assert_eq!(c.get("/users/stu-1?fields=givenName").await.body, json!({"user": {"givenName": "Ava"}}));
+
+    // Refusals: 400 with the binding's payload and codes; 404 for what is not there.
+    for (path, status, minor) in [
+        ("/users?filter=shoeSize%3D%279%27", 400, "invalid_filter_field"),
+        ("/users?filter=givenName%3DAva", 400, "invalid_filter_field"),
+        ("/users?filter=givenName%3D%27Ava%27%20XOR%20role%3D%27student%27", 400, "invalid_filter_field"),
+        ("/users?filter=dateLastModified%3E%27yesterday%27", 400, "invalid_filter_field"),
+        ("/users?filter=enabledUser%3D%27yes%27", 400, "invalid_filter_field"),
+        ("/academicSessions?filter=schoolYear%3D%27next%27", 400, "invalid_filter_field"),
+        ("/enrollments?filter=beginDate~%272027%27", 400, "invalid_filter_field"),
+        ("/users?fields=sourcedId,shoeSize", 400, "invalid_selection_field"),
+        ("/users/stu-1?fields=shoeSize", 400, "invalid_selection_field"),
+        ("/users?sort=shoeSize", 400, "invalid_sort_field"),
+        ("/users?limit=0", 400, "invaliddata"),
+        ("/users?offset=-1", 400, "invaliddata"),
+        ("/users?orderBy=sideways", 400, "invaliddata"),
+        ("/users/nobody", 404, "unknownobject"),
+        ("/classes/nothing/students", 404, "unknownobject"),
+        ("/enrollments/enr-999", 404, "unknownobject"),
+    ] {
+        let a = c.get(path).await;
+        assert_eq!(a.status.as_u16(), status, "GET {path}: {}", a.body);
+        assert_eq!(a.minor(), minor, "GET {path}");
+    }
+}
+
+#[tokio::test]
+async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    district(&app).await;
+    // Demographics for two students, imported as a delta with their own flag.
+    let dir = temp_dir("rest-demo");
+    let files = [
+        "academicSessions",
+        "categories",
+        "classes",
+        "classResources",
+        "courses",
+        "courseResources",
+        "enrollments",
+        "lineItemLearningObjectiveIds",
+        "lineItems",
+        "lineItemScoreScales",
+        "orgs",
+        "resources",
+        "resultLearningObjectiveIds",
+        "results",
+        "resultScoreScales",
+        "roles",
+        "scoreScales",
+        "userProfiles",
+        "userResources",
+        "users",
+    ];
+    let mut manifest =
+        String::from("propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\nfile.demographics,delta\n");
+    for f in files {
+        manifest.push_str(&format!("file.{f},absent\n"));
+    }
+    std::fs::write(dir.join("manifest.csv"), manifest).unwrap();
+    std::fs::write(
+        dir.join("demographics.csv"),
+        "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus\n\
+         stu-1,active,2026-09-01T00:00:00Z,2014-03-02,female,false,false,false,false,false,false,true,US,CA,Fresno,\n\
+         stu-5,active,2026-09-01T00:00:00Z,2012-11-30,male,,,,,true,,false,,,,\n",
+    )
+    .unwrap();
+    let run = import(&app, &dir, &["--with-demographics"]).await;
+    assert_eq!(run.code, Some(0), "{} {}", run.stdout, run.stderr);
+
+    // The token endpoint grants the OneRoster scopes to clients registered for them only.
+    let (id, secret) = app.client("roster.read", &[]).await;
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", CORE)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    let metadata: Value =
+        reqwest::get(app.url("/.well-known/oauth-authorization-server")).await.unwrap().json().await.unwrap();
+    for s in [CORE, ROSTER, DEMOGRAPHICS, GRADEBOOK] {
+        assert!(metadata["scopes_supported"].as_array().unwrap().contains(&json!(s)), "{s} is advertised");
+    }
+
+    // No token, a bad token: 401 with the challenge. A token for the wrong service: 403.
+    let anonymous = answer(reqwest::get(app.url(&format!("{BASE}/students"))).await.unwrap()).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.minor(), "unauthorisedrequest");
+    assert!(anonymous.headers["www-authenticate"].to_str().unwrap().starts_with("Bearer "));
+    let forged = Client { app: &app, token: "not.a.token".into() };
+    assert_eq!(forged.get("/students").await.status, StatusCode::UNAUTHORIZED);
+    let gradebook = Client { app: &app, token: token(&app, GRADEBOOK, &[]).await };
+    let refused = gradebook.get("/students").await;
+    assert_eq!((refused.status, refused.minor()), (StatusCode::FORBIDDEN, "forbidden"));
+
+    // Demographics need their own scope (or roster.readonly), never roster-core's.
+    let core = Client { app: &app, token: token(&app, CORE, &[]).await };
+    assert_eq!(core.get("/demographics").await.minor(), "forbidden");
+    assert_eq!(core.get("/demographics/stu-1").await.minor(), "forbidden");
+    let demo = Client { app: &app, token: token(&app, DEMOGRAPHICS, &[]).await };
+    assert_eq!(demo.get("/students").await.minor(), "forbidden", "demographics alone read no roster");
+    assert_eq!(demo.ids("/demographics", "demographics").await, strs(&["stu-1", "stu-5"]));
+    assert_eq!(
+        without_time(demo.get("/demographics/stu-5").await.body["demographics"].clone()),
+        json!({"sourcedId": "stu-5", "status": "active", "birthDate": "2012-11-30", "sex": "male", "white": "true", "hispanicOrLatinoEthnicity": "false"})
+    );
+    assert_eq!(demo.ids("/demographics?filter=sex%3D%27female%27", "demographics").await, strs(&["stu-1"]));
+    assert_eq!(demo.get("/demographics/tch-1").await.minor(), "unknownobject");
+    let full = Client { app: &app, token: token(&app, ROSTER, &[]).await };
+    assert_eq!(full.ids("/demographics", "demographics").await.len(), 2);
+
+    // An org-limited client sees its school only, and the district above it.
+    let south = Client { app: &app, token: token(&app, CORE, &["sch-south"]).await };
+    assert_eq!(south.ids("/students", "users").await, strs(&["stu-5", "stu-6"]));
+    assert_eq!(south.ids("/orgs", "orgs").await, strs(&["d-lakeside", "sch-south"]));
+    assert_eq!(south.get("/students/stu-1").await.minor(), "unknownobject");
+    assert_eq!(south.get("/schools/sch-north").await.minor(), "unknownobject");
+    assert_eq!(south.get("/classes/cls-math7-1/students").await.minor(), "unknownobject");
+    assert_eq!(south.ids("/enrollments", "enrollments").await, strs(&["enr-004", "enr-012", "enr-013"]));
+    let tch1 = south.get("/users/tch-1").await.body["user"].clone();
+    assert_eq!(tch1["roles"].as_array().unwrap().len(), 1, "only the membership of a school it sees: {tch1}");
+    assert_eq!(tch1["roles"][0]["org"]["sourcedId"], "sch-south");
+    assert!(tch1.get("primaryOrg").is_none(), "the primary org is a school it does not see: {tch1}");
+
+    // A signed-in teacher, through a front end asking for OneRoster's scope: their classes and
+    // their students only.
+    let teacher = app.dev_sign_in_via(&format!("roster.read {CORE}"), "tch-2", CORE).await;
+    let t = Client { app: &app, token: teacher };
+    assert_eq!(t.ids("/classes", "classes").await, strs(&["cls-math7-2", "cls-sci7-1"]));
+    assert_eq!(t.ids("/students", "users").await, strs(&["stu-1", "stu-2", "stu-3", "stu-4"]));
+    assert_eq!(t.get("/students/stu-5").await.minor(), "unknownobject");
+
+    // Every read that reveals students is in the access audit, as GraphQL reads are.
+    let (vendor_id, vendor_secret) = app.client(CORE, &[]).await;
+    let vendor = Client { app: &app, token: app.token_for(&vendor_id, &vendor_secret).await };
+    assert_eq!(vendor.ids("/schools", "orgs").await.len(), 2);
+    assert_eq!(vendor.ids("/classes/cls-math7-1/students", "users").await, strs(&["stu-1", "stu-2"]));
+    let admin = app.admin_token().await;
+    let q = "query($c: String) { auditEvents(filter: {clientId: $c}) { totalCount edges { node { actorKind operationType operationName fields learnerSourcedIds } } } }";
+    let events = data(app.gql(&admin, q, json!({"c": vendor_id})).await);
+    assert_eq!(events["auditEvents"]["totalCount"], 1, "only the read that revealed students: {events}");
+    let e = &events["auditEvents"]["edges"][0]["node"];
+    assert_eq!(e["actorKind"], "client");
+    assert_eq!(e["operationType"], "query");
+    assert_eq!(e["operationName"], "OneRoster getStudentsForClass");
+    assert_eq!(e["fields"], json!([format!("{BASE}/classes/cls-math7-1/students")]));
+    assert_eq!(e["learnerSourcedIds"], json!(["stu-1", "stu-2"]));
+}
