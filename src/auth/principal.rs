@@ -61,7 +61,7 @@ impl Scope {
         Scope::OneRosterGradebookDelete,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Scope::RosterRead => "roster.read",
             Scope::RosterWrite => "roster.write",

@@ -5,6 +5,7 @@
 //! students they reveal), and recorded in the same access audit. Problems are answered as the
 //! binding's `imsx_StatusInfo`; collections carry `X-Total-Count` and a `Link` header.
 
+pub mod openapi;
 pub mod query;
 
 use axum::{
@@ -102,6 +103,13 @@ impl IntoResponse for StatusInfo {
         }
         res
     }
+}
+
+/// `GET /ims/oneroster/openapi.json`: the OpenAPI 3 document of the OneRoster services, built
+/// once from their operation tables. Public, as the token endpoint's metadata is.
+pub async fn openapi_json() -> Response {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(|| openapi::document(&[crate::roster::rest::service()]))).into_response()
 }
 
 /// What a read answers: a page of a collection, or one record, each already in the binding's

@@ -14,7 +14,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, LikeExpr, Order},
 };
 
-use super::StatusInfo;
+use super::{StatusInfo, openapi::Schema};
 
 /// Rows a page holds when the caller names no `limit` (the binding's default).
 pub const DEFAULT_LIMIT: u64 = 100;
@@ -127,12 +127,12 @@ impl ListParams {
     }
 
     /// Checks `fields` against the names a record of the collection has.
-    pub fn check_selection(&self, selectable: &[&str]) -> Result<(), StatusInfo> {
+    pub fn check_selection(&self, schema: &Schema) -> Result<(), StatusInfo> {
         for f in self.fields.iter().flatten() {
-            if !selectable.contains(&f.as_str()) {
+            if !schema.selectable().any(|s| s == f) {
                 return Err(StatusInfo::invalid_selection(format!(
                     "`{f}` is not a field of these records; they have {}",
-                    selectable.join(", ")
+                    schema.selectable().collect::<Vec<_>>().join(", ")
                 )));
             }
         }

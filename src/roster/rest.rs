@@ -25,13 +25,20 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::store::{self, Key, Sync};
+use super::{
+    oneroster::records,
+    store::{self, Key, Sync},
+};
 use crate::{
     auth::{Principal, Scope, policy},
     error::AppResult,
     page::{PageRequest, fetch_page},
     ratelimit::ClientIp,
-    rest::{self, Field, ListParams, Reply, StatusInfo, Ty, list, reference, time},
+    rest::{
+        self, Field, ListParams, Reply, StatusInfo, Ty, list,
+        openapi::{Operation, Prop, Schema, Service},
+        reference, time,
+    },
     state::AppState,
 };
 
@@ -42,53 +49,81 @@ pub const BASE: &str = "/ims/oneroster/rostering/v1p2";
 /// `status` (`filter=status='active'`) or `dateLastModified` to sync.
 const ALL: Sync = Sync { updated_since: None, include_deleted: true };
 
-/// The service's routes (merged into the application's router).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{BASE}/orgs"), get(get_all_orgs))
-        .route(&format!("{BASE}/orgs/{{id}}"), get(get_org))
-        .route(&format!("{BASE}/schools"), get(get_all_schools))
-        .route(&format!("{BASE}/schools/{{id}}"), get(get_school))
-        .route(&format!("{BASE}/schools/{{id}}/classes"), get(get_classes_for_school))
-        .route(&format!("{BASE}/schools/{{id}}/courses"), get(get_courses_for_school))
-        .route(&format!("{BASE}/schools/{{id}}/enrollments"), get(get_enrollments_for_school))
-        .route(&format!("{BASE}/schools/{{id}}/students"), get(get_students_for_school))
-        .route(&format!("{BASE}/schools/{{id}}/teachers"), get(get_teachers_for_school))
-        .route(&format!("{BASE}/schools/{{id}}/terms"), get(get_terms_for_school))
-        .route(
-            &format!("{BASE}/schools/{{id}}/classes/{{class}}/enrollments"),
-            get(get_enrollments_for_class_in_school),
-        )
-        .route(&format!("{BASE}/schools/{{id}}/classes/{{class}}/students"), get(get_students_for_class_in_school))
-        .route(&format!("{BASE}/schools/{{id}}/classes/{{class}}/teachers"), get(get_teachers_for_class_in_school))
-        .route(&format!("{BASE}/academicSessions"), get(get_all_academic_sessions))
-        .route(&format!("{BASE}/academicSessions/{{id}}"), get(get_academic_session))
-        .route(&format!("{BASE}/terms"), get(get_all_terms))
-        .route(&format!("{BASE}/terms/{{id}}"), get(get_term))
-        .route(&format!("{BASE}/terms/{{id}}/classes"), get(get_classes_for_term))
-        .route(&format!("{BASE}/terms/{{id}}/gradingPeriods"), get(get_grading_periods_for_term))
-        .route(&format!("{BASE}/gradingPeriods"), get(get_all_grading_periods))
-        .route(&format!("{BASE}/gradingPeriods/{{id}}"), get(get_grading_period))
-        .route(&format!("{BASE}/courses"), get(get_all_courses))
-        .route(&format!("{BASE}/courses/{{id}}"), get(get_course))
-        .route(&format!("{BASE}/courses/{{id}}/classes"), get(get_classes_for_course))
-        .route(&format!("{BASE}/classes"), get(get_all_classes))
-        .route(&format!("{BASE}/classes/{{id}}"), get(get_class))
-        .route(&format!("{BASE}/classes/{{id}}/students"), get(get_students_for_class))
-        .route(&format!("{BASE}/classes/{{id}}/teachers"), get(get_teachers_for_class))
-        .route(&format!("{BASE}/users"), get(get_all_users))
-        .route(&format!("{BASE}/users/{{id}}"), get(get_user))
-        .route(&format!("{BASE}/users/{{id}}/classes"), get(get_classes_for_user))
-        .route(&format!("{BASE}/students"), get(get_all_students))
-        .route(&format!("{BASE}/students/{{id}}"), get(get_student))
-        .route(&format!("{BASE}/students/{{id}}/classes"), get(get_classes_for_student))
-        .route(&format!("{BASE}/teachers"), get(get_all_teachers))
-        .route(&format!("{BASE}/teachers/{{id}}"), get(get_teacher))
-        .route(&format!("{BASE}/teachers/{{id}}/classes"), get(get_classes_for_teacher))
-        .route(&format!("{BASE}/enrollments"), get(get_all_enrollments))
-        .route(&format!("{BASE}/enrollments/{{id}}"), get(get_enrollment))
-        .route(&format!("{BASE}/demographics"), get(get_all_demographics))
-        .route(&format!("{BASE}/demographics/{{id}}"), get(get_demographics))
+/// The scopes that grant the rostering reads (other than demographics), and demographics.
+const CORE_SCOPES: &[&str] = &[Scope::OneRosterCoreRead.as_str(), Scope::OneRosterRead.as_str()];
+const DEMOGRAPHIC_SCOPES: &[&str] = &[Scope::OneRosterDemographicsRead.as_str(), Scope::OneRosterRead.as_str()];
+
+/// Registers each operation's route and describes it for the OpenAPI document, from one list,
+/// so that the two cannot disagree.
+macro_rules! service {
+    ($($path:literal => $handler:ident, $id:literal, $many:ident $schema:ident, $scopes:ident;)*) => {
+        /// The service's routes (merged into the application's router).
+        pub fn routes() -> Router<AppState> {
+            Router::new()$(.route(&format!("{BASE}{}", $path), get($handler)))*
+        }
+
+        /// The service's operations, for the OpenAPI document.
+        pub fn service() -> Service {
+            Service {
+                title: "Rostering",
+                base: BASE,
+                operations: vec![$(Operation {
+                    path: $path,
+                    id: $id,
+                    summary: $id,
+                    many: service!(@many $many),
+                    schema: &$schema,
+                    scopes: $scopes,
+                }),*],
+            }
+        }
+    };
+    (@many many) => { true };
+    (@many one) => { false };
+}
+
+service! {
+    "/orgs" => get_all_orgs, "getAllOrgs", many ORG, CORE_SCOPES;
+    "/orgs/{id}" => get_org, "getOrg", one ORG, CORE_SCOPES;
+    "/schools" => get_all_schools, "getAllSchools", many ORG, CORE_SCOPES;
+    "/schools/{id}" => get_school, "getSchool", one ORG, CORE_SCOPES;
+    "/schools/{id}/classes" => get_classes_for_school, "getClassesForSchool", many CLASS, CORE_SCOPES;
+    "/schools/{id}/courses" => get_courses_for_school, "getCoursesForSchool", many COURSE, CORE_SCOPES;
+    "/schools/{id}/enrollments" => get_enrollments_for_school, "getEnrollmentsForSchool", many ENROLLMENT, CORE_SCOPES;
+    "/schools/{id}/students" => get_students_for_school, "getStudentsForSchool", many USER, CORE_SCOPES;
+    "/schools/{id}/teachers" => get_teachers_for_school, "getTeachersForSchool", many USER, CORE_SCOPES;
+    "/schools/{id}/terms" => get_terms_for_school, "getTermsForSchool", many SESSION, CORE_SCOPES;
+    "/schools/{id}/classes/{class}/enrollments" => get_enrollments_for_class_in_school, "getEnrollmentsForClassInSchool", many ENROLLMENT, CORE_SCOPES;
+    "/schools/{id}/classes/{class}/students" => get_students_for_class_in_school, "getStudentsForClassInSchool", many USER, CORE_SCOPES;
+    "/schools/{id}/classes/{class}/teachers" => get_teachers_for_class_in_school, "getTeachersForClassInSchool", many USER, CORE_SCOPES;
+    "/academicSessions" => get_all_academic_sessions, "getAllAcademicSessions", many SESSION, CORE_SCOPES;
+    "/academicSessions/{id}" => get_academic_session, "getAcademicSession", one SESSION, CORE_SCOPES;
+    "/terms" => get_all_terms, "getAllTerms", many SESSION, CORE_SCOPES;
+    "/terms/{id}" => get_term, "getTerm", one SESSION, CORE_SCOPES;
+    "/terms/{id}/classes" => get_classes_for_term, "getClassesForTerm", many CLASS, CORE_SCOPES;
+    "/terms/{id}/gradingPeriods" => get_grading_periods_for_term, "getGradingPeriodsForTerm", many SESSION, CORE_SCOPES;
+    "/gradingPeriods" => get_all_grading_periods, "getAllGradingPeriods", many SESSION, CORE_SCOPES;
+    "/gradingPeriods/{id}" => get_grading_period, "getGradingPeriod", one SESSION, CORE_SCOPES;
+    "/courses" => get_all_courses, "getAllCourses", many COURSE, CORE_SCOPES;
+    "/courses/{id}" => get_course, "getCourse", one COURSE, CORE_SCOPES;
+    "/courses/{id}/classes" => get_classes_for_course, "getClassesForCourse", many CLASS, CORE_SCOPES;
+    "/classes" => get_all_classes, "getAllClasses", many CLASS, CORE_SCOPES;
+    "/classes/{id}" => get_class, "getClass", one CLASS, CORE_SCOPES;
+    "/classes/{id}/students" => get_students_for_class, "getStudentsForClass", many USER, CORE_SCOPES;
+    "/classes/{id}/teachers" => get_teachers_for_class, "getTeachersForClass", many USER, CORE_SCOPES;
+    "/users" => get_all_users, "getAllUsers", many USER, CORE_SCOPES;
+    "/users/{id}" => get_user, "getUser", one USER, CORE_SCOPES;
+    "/users/{id}/classes" => get_classes_for_user, "getClassesForUser", many CLASS, CORE_SCOPES;
+    "/students" => get_all_students, "getAllStudents", many USER, CORE_SCOPES;
+    "/students/{id}" => get_student, "getStudent", one USER, CORE_SCOPES;
+    "/students/{id}/classes" => get_classes_for_student, "getClassesForStudent", many CLASS, CORE_SCOPES;
+    "/teachers" => get_all_teachers, "getAllTeachers", many USER, CORE_SCOPES;
+    "/teachers/{id}" => get_teacher, "getTeacher", one USER, CORE_SCOPES;
+    "/teachers/{id}/classes" => get_classes_for_teacher, "getClassesForTeacher", many CLASS, CORE_SCOPES;
+    "/enrollments" => get_all_enrollments, "getAllEnrollments", many ENROLLMENT, CORE_SCOPES;
+    "/enrollments/{id}" => get_enrollment, "getEnrollment", one ENROLLMENT, CORE_SCOPES;
+    "/demographics" => get_all_demographics, "getAllDemographics", many DEMOGRAPHICS, DEMOGRAPHIC_SCOPES;
+    "/demographics/{id}" => get_demographics, "getDemographics", one DEMOGRAPHICS, DEMOGRAPHIC_SCOPES;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -106,6 +141,9 @@ macro_rules! field {
     };
 }
 
+/// A record's status.
+const STATUS: Prop = Prop::Enum(&["active", "tobedeleted"]);
+
 const ORG_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(org, SourcedId)),
     field!("status", Enum, col!(org, Status)),
@@ -115,8 +153,23 @@ const ORG_FIELDS: &[Field] = &[
     field!("identifier", Text, col!(org, Identifier)),
     field!("parent.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = orgs.parent_id)")),
 ];
-const ORG_KEYS: &[&str] =
-    &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parent", "children"];
+static ORG: Schema = Schema {
+    name: "Org",
+    one: "org",
+    many: "orgs",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("name", Prop::Str),
+        ("type", Prop::Enum(&records::ORG_TYPES)),
+        ("identifier", Prop::Str),
+        ("parent", Prop::Ref),
+        ("children", Prop::RefList),
+    ],
+    required: &["sourcedId", "status", "dateLastModified", "name", "type", "children"],
+    fields: ORG_FIELDS,
+};
 
 const SESSION_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(academic_session, SourcedId)),
@@ -134,19 +187,37 @@ const SESSION_FIELDS: &[Field] = &[
         "(SELECT r.sourced_id FROM orgs r WHERE r.id = academic_sessions.org_id)"
     )),
 ];
-const SESSION_KEYS: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "title",
-    "startDate",
-    "endDate",
-    "type",
-    "parent",
-    "children",
-    "schoolYear",
-    "org",
-];
+static SESSION: Schema = Schema {
+    name: "AcademicSession",
+    one: "academicSession",
+    many: "academicSessions",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("title", Prop::Str),
+        ("startDate", Prop::Date),
+        ("endDate", Prop::Date),
+        ("type", Prop::Enum(&records::SESSION_TYPES)),
+        ("parent", Prop::Ref),
+        ("children", Prop::RefList),
+        ("schoolYear", Prop::Str),
+        ("org", Prop::Ref),
+    ],
+    required: &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "title",
+        "startDate",
+        "endDate",
+        "type",
+        "children",
+        "schoolYear",
+        "org",
+    ],
+    fields: SESSION_FIELDS,
+};
 
 const COURSE_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(course, SourcedId)),
@@ -162,18 +233,25 @@ const COURSE_FIELDS: &[Field] = &[
         Expr::cust("(SELECT r.sourced_id FROM academic_sessions r WHERE r.id = courses.school_year_id)")
     }),
 ];
-const COURSE_KEYS: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "title",
-    "schoolYear",
-    "courseCode",
-    "grades",
-    "subjects",
-    "org",
-    "subjectCodes",
-];
+static COURSE: Schema = Schema {
+    name: "Course",
+    one: "course",
+    many: "courses",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("title", Prop::Str),
+        ("schoolYear", Prop::Ref),
+        ("courseCode", Prop::Str),
+        ("grades", Prop::StrList),
+        ("subjects", Prop::StrList),
+        ("org", Prop::Ref),
+        ("subjectCodes", Prop::StrList),
+    ],
+    required: &["sourcedId", "status", "dateLastModified", "title", "grades", "subjects", "org", "subjectCodes"],
+    fields: COURSE_FIELDS,
+};
 
 const CLASS_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(class, SourcedId)),
@@ -192,22 +270,42 @@ const CLASS_FIELDS: &[Field] = &[
     )),
     field!("school.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = classes.org_id)")),
 ];
-const CLASS_KEYS: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "title",
-    "classCode",
-    "classType",
-    "location",
-    "grades",
-    "subjects",
-    "course",
-    "school",
-    "terms",
-    "subjectCodes",
-    "periods",
-];
+static CLASS: Schema = Schema {
+    name: "Class",
+    one: "class",
+    many: "classes",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("title", Prop::Str),
+        ("classCode", Prop::Str),
+        ("classType", Prop::Enum(&records::CLASS_TYPES)),
+        ("location", Prop::Str),
+        ("grades", Prop::StrList),
+        ("subjects", Prop::StrList),
+        ("course", Prop::Ref),
+        ("school", Prop::Ref),
+        ("terms", Prop::RefList),
+        ("subjectCodes", Prop::StrList),
+        ("periods", Prop::StrList),
+    ],
+    required: &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "title",
+        "classType",
+        "grades",
+        "subjects",
+        "course",
+        "school",
+        "terms",
+        "subjectCodes",
+        "periods",
+    ],
+    fields: CLASS_FIELDS,
+};
 
 const USER_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(user, SourcedId)),
@@ -233,30 +331,48 @@ const USER_FIELDS: &[Field] = &[
         "(SELECT r.sourced_id FROM orgs r WHERE r.id = users.primary_org_id)"
     )),
 ];
-const USER_KEYS: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "userMasterIdentifier",
-    "username",
-    "userIds",
-    "enabledUser",
-    "givenName",
-    "familyName",
-    "middleName",
-    "preferredFirstName",
-    "preferredMiddleName",
-    "preferredLastName",
-    "pronouns",
-    "roles",
-    "primaryOrg",
-    "identifier",
-    "email",
-    "sms",
-    "phone",
-    "agents",
-    "grades",
-];
+static USER: Schema = Schema {
+    name: "User",
+    one: "user",
+    many: "users",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("userMasterIdentifier", Prop::Str),
+        ("username", Prop::Str),
+        ("userIds", Prop::UserIds),
+        ("enabledUser", Prop::TrueFalse),
+        ("givenName", Prop::Str),
+        ("familyName", Prop::Str),
+        ("middleName", Prop::Str),
+        ("preferredFirstName", Prop::Str),
+        ("preferredMiddleName", Prop::Str),
+        ("preferredLastName", Prop::Str),
+        ("pronouns", Prop::Str),
+        ("roles", Prop::Roles),
+        ("primaryOrg", Prop::Ref),
+        ("identifier", Prop::Str),
+        ("email", Prop::Str),
+        ("sms", Prop::Str),
+        ("phone", Prop::Str),
+        ("agents", Prop::RefList),
+        ("grades", Prop::StrList),
+    ],
+    required: &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "userIds",
+        "enabledUser",
+        "givenName",
+        "familyName",
+        "roles",
+        "agents",
+        "grades",
+    ],
+    fields: USER_FIELDS,
+};
 
 const ENROLLMENT_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(enrollment, SourcedId)),
@@ -278,8 +394,25 @@ const ENROLLMENT_FIELDS: &[Field] = &[
         )
     }),
 ];
-const ENROLLMENT_KEYS: &[&str] =
-    &["sourcedId", "status", "dateLastModified", "user", "class", "school", "role", "primary", "beginDate", "endDate"];
+static ENROLLMENT: Schema = Schema {
+    name: "Enrollment",
+    one: "enrollment",
+    many: "enrollments",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("user", Prop::Ref),
+        ("class", Prop::Ref),
+        ("school", Prop::Ref),
+        ("role", Prop::Enum(&records::ENROLLMENT_ROLES)),
+        ("primary", Prop::TrueFalse),
+        ("beginDate", Prop::Date),
+        ("endDate", Prop::Date),
+    ],
+    required: &["sourcedId", "status", "dateLastModified", "user", "class", "school", "role", "primary"],
+    fields: ENROLLMENT_FIELDS,
+};
 
 const DEMOGRAPHIC_FIELDS: &[Field] = &[
     field!("sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM users r WHERE r.id = demographics.user_id)")),
@@ -299,24 +432,31 @@ const DEMOGRAPHIC_FIELDS: &[Field] = &[
     field!("cityOfBirth", Text, col!(demographic, CityOfBirth)),
     field!("publicSchoolResidenceStatus", Text, col!(demographic, PublicSchoolResidenceStatus)),
 ];
-const DEMOGRAPHIC_KEYS: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "birthDate",
-    "sex",
-    "americanIndianOrAlaskaNative",
-    "asian",
-    "blackOrAfricanAmerican",
-    "nativeHawaiianOrOtherPacificIslander",
-    "white",
-    "demographicRaceTwoOrMoreRaces",
-    "hispanicOrLatinoEthnicity",
-    "countryOfBirthCode",
-    "stateOfBirthAbbreviation",
-    "cityOfBirth",
-    "publicSchoolResidenceStatus",
-];
+static DEMOGRAPHICS: Schema = Schema {
+    name: "Demographics",
+    one: "demographics",
+    many: "demographics",
+    props: &[
+        ("sourcedId", Prop::Str),
+        ("status", STATUS),
+        ("dateLastModified", Prop::DateTime),
+        ("birthDate", Prop::Date),
+        ("sex", Prop::Enum(&records::SEXES)),
+        ("americanIndianOrAlaskaNative", Prop::TrueFalse),
+        ("asian", Prop::TrueFalse),
+        ("blackOrAfricanAmerican", Prop::TrueFalse),
+        ("nativeHawaiianOrOtherPacificIslander", Prop::TrueFalse),
+        ("white", Prop::TrueFalse),
+        ("demographicRaceTwoOrMoreRaces", Prop::TrueFalse),
+        ("hispanicOrLatinoEthnicity", Prop::TrueFalse),
+        ("countryOfBirthCode", Prop::Str),
+        ("stateOfBirthAbbreviation", Prop::Str),
+        ("cityOfBirth", Prop::Str),
+        ("publicSchoolResidenceStatus", Prop::Str),
+    ],
+    required: &["sourcedId", "status", "dateLastModified"],
+    fields: DEMOGRAPHIC_FIELDS,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The records, as the binding writes them.
@@ -621,10 +761,10 @@ fn key(sourced_id: &str) -> Result<Key<'_>, StatusInfo> {
     store::lookup_key(sourced_id).map(Key::Sourced).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
 }
 
-fn one(key: &'static str, params: &ListParams, selectable: &[&str], items: Vec<Value>) -> Result<Reply, StatusInfo> {
-    params.check_selection(selectable)?;
-    let item = items.into_iter().next().ok_or_else(|| StatusInfo::unknown(key, ""))?;
-    Ok(Reply::One { key, item, fields: params.fields.clone() })
+fn one(schema: &Schema, params: &ListParams, items: Vec<Value>) -> Result<Reply, StatusInfo> {
+    params.check_selection(schema)?;
+    let item = items.into_iter().next().ok_or_else(|| StatusInfo::unknown(schema.one, ""))?;
+    Ok(Reply::One { key: schema.one, item, fields: params.fields.clone() })
 }
 
 async fn org_list(
@@ -634,11 +774,11 @@ async fn org_list(
     q: Select<org::Entity>,
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
-    params.check_selection(ORG_KEYS)?;
-    let q = params.apply(q, ORG_FIELDS, org::Column::Id)?;
+    params.check_selection(&ORG)?;
+    let q = params.apply(q, ORG.fields, org::Column::Id)?;
     let page = fetch_page(&s.db, q, org::Column::Id, offset(&params), true).await?;
     let items = orgs_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: "orgs", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: ORG.many, items, total: page.total.unwrap_or(0), params })
 }
 
 /// A school the caller may see, by sourcedId (404 otherwise).
@@ -657,7 +797,7 @@ async fn org_one(
     p.require(Scope::RosterRead)?;
     let found = store::find_org(&s.db, p, key(id)?).await?.filter(|o| only.is_none_or(|t| o.org_type == t));
     let found = found.ok_or_else(|| StatusInfo::unknown(if only.is_some() { "school" } else { "org" }, id))?;
-    one("org", &params, ORG_KEYS, orgs_json(&s.db, p, vec![found]).await?)
+    one(&ORG, &params, orgs_json(&s.db, p, vec![found]).await?)
 }
 
 async fn session_list(
@@ -667,11 +807,11 @@ async fn session_list(
     q: Select<academic_session::Entity>,
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
-    params.check_selection(SESSION_KEYS)?;
-    let q = params.apply(q, SESSION_FIELDS, academic_session::Column::Id)?;
+    params.check_selection(&SESSION)?;
+    let q = params.apply(q, SESSION.fields, academic_session::Column::Id)?;
     let page = fetch_page(&s.db, q, academic_session::Column::Id, offset(&params), true).await?;
     let items = sessions_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: "academicSessions", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: SESSION.many, items, total: page.total.unwrap_or(0), params })
 }
 
 /// The session types the binding's `terms` endpoints serve: terms, and semesters (which SIS
@@ -713,7 +853,7 @@ async fn session_one(
     ty: Option<&[&str]>,
 ) -> Result<Reply, StatusInfo> {
     let found = session(s, p, id, ty).await?;
-    one("academicSession", &params, SESSION_KEYS, sessions_json(&s.db, p, vec![found]).await?)
+    one(&SESSION, &params, sessions_json(&s.db, p, vec![found]).await?)
 }
 
 async fn course_list(
@@ -723,11 +863,11 @@ async fn course_list(
     q: Select<course::Entity>,
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
-    params.check_selection(COURSE_KEYS)?;
-    let q = params.apply(q, COURSE_FIELDS, course::Column::Id)?;
+    params.check_selection(&COURSE)?;
+    let q = params.apply(q, COURSE.fields, course::Column::Id)?;
     let page = fetch_page(&s.db, q, course::Column::Id, offset(&params), true).await?;
     let items = courses_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: "courses", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: COURSE.many, items, total: page.total.unwrap_or(0), params })
 }
 
 async fn class_list(
@@ -737,11 +877,11 @@ async fn class_list(
     q: Select<class::Entity>,
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
-    params.check_selection(CLASS_KEYS)?;
-    let q = params.apply(q, CLASS_FIELDS, class::Column::Id)?;
+    params.check_selection(&CLASS)?;
+    let q = params.apply(q, CLASS.fields, class::Column::Id)?;
     let page = fetch_page(&s.db, q, class::Column::Id, offset(&params), true).await?;
     let items = classes_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: "classes", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: CLASS.many, items, total: page.total.unwrap_or(0), params })
 }
 
 async fn class(s: &AppState, p: &Principal, id: &str) -> Result<class::Model, StatusInfo> {
@@ -798,11 +938,11 @@ async fn user_list(
     q: Select<user::Entity>,
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
-    params.check_selection(USER_KEYS)?;
-    let q = params.apply(q, USER_FIELDS, user::Column::Id)?;
+    params.check_selection(&USER)?;
+    let q = params.apply(q, USER.fields, user::Column::Id)?;
     let page = store::user_page(&s.db, p, q, offset(&params), true).await?;
     let items = users_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: "users", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: USER.many, items, total: page.total.unwrap_or(0), params })
 }
 
 /// A user the caller may see, of `role` when given (a student, a teacher), revealed when a
@@ -832,7 +972,7 @@ async fn user_one(
     role: Option<Role>,
 ) -> Result<Reply, StatusInfo> {
     let found = user(s, p, id, role).await?;
-    one("user", &params, USER_KEYS, users_json(&s.db, p, vec![found]).await?)
+    one(&USER, &params, users_json(&s.db, p, vec![found]).await?)
 }
 
 async fn enrollment_list(
@@ -842,11 +982,11 @@ async fn enrollment_list(
     q: Select<enrollment::Entity>,
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
-    params.check_selection(ENROLLMENT_KEYS)?;
-    let q = params.apply(q, ENROLLMENT_FIELDS, enrollment::Column::Id)?;
+    params.check_selection(&ENROLLMENT)?;
+    let q = params.apply(q, ENROLLMENT.fields, enrollment::Column::Id)?;
     let page = store::enrollment_page(&s.db, p, q, offset(&params), true).await?;
     let items = enrollments_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: "enrollments", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: ENROLLMENT.many, items, total: page.total.unwrap_or(0), params })
 }
 
 fn enrollments_of_school(p: &Principal, school: i64) -> Select<enrollment::Entity> {
@@ -864,11 +1004,11 @@ async fn demographic_list(
     params: ListParams,
     q: Select<demographic::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    params.check_selection(DEMOGRAPHIC_KEYS)?;
-    let q = params.apply(q, DEMOGRAPHIC_FIELDS, demographic::Column::UserId)?;
+    params.check_selection(&DEMOGRAPHICS)?;
+    let q = params.apply(q, DEMOGRAPHICS.fields, demographic::Column::UserId)?;
     let page = store::demographic_page(&s.db, p, q, offset(&params), true).await?;
     let items = demographics_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: "demographics", items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: DEMOGRAPHICS.many, items, total: page.total.unwrap_or(0), params })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -973,7 +1113,7 @@ op!(get_all_courses, "getAllCourses", |s, p, params| course_list(s, p, params, s
 op!(get_course, "getCourse", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let found = store::find_course(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("course", id))?;
-    one("course", &params, COURSE_KEYS, courses_json(&s.db, vec![found]).await?)
+    one(&COURSE, &params, courses_json(&s.db, vec![found]).await?)
 });
 op!(get_courses_for_school, "getCoursesForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
@@ -988,7 +1128,7 @@ op!(get_all_classes, "getAllClasses", |s, p, params| class_list(
 ));
 op!(get_class, "getClass", |s, p, params, id| async move {
     let found = class(s, p, id).await?;
-    one("class", &params, CLASS_KEYS, classes_json(&s.db, vec![found]).await?)
+    one(&CLASS, &params, classes_json(&s.db, vec![found]).await?)
 });
 op!(get_classes_for_school, "getClassesForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
@@ -1070,7 +1210,7 @@ op!(get_enrollment, "getEnrollment", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let found =
         store::find_enrollment(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("enrollment", id))?;
-    one("enrollment", &params, ENROLLMENT_KEYS, enrollments_json(&s.db, vec![found]).await?)
+    one(&ENROLLMENT, &params, enrollments_json(&s.db, vec![found]).await?)
 });
 op!(get_enrollments_for_school, "getEnrollmentsForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
@@ -1101,5 +1241,5 @@ op!(get_demographics, "getDemographics", |s, p, params, id| async move {
     if page.rows.is_empty() {
         return Err(StatusInfo::unknown("demographics", id));
     }
-    one("demographics", &params, DEMOGRAPHIC_KEYS, demographics_json(&s.db, page.rows).await?)
+    one(&DEMOGRAPHICS, &params, demographics_json(&s.db, page.rows).await?)
 });

@@ -552,3 +552,166 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
     assert_eq!(e["fields"], json!([format!("{BASE}/classes/cls-math7-1/students")]));
     assert_eq!(e["learnerSourcedIds"], json!(["stu-1", "stu-2"]));
 }
+
+/// The binding's rostering operations, each once.
+const ROSTERING_OPERATIONS: [&str; 41] = [
+    "getAllAcademicSessions",
+    "getAcademicSession",
+    "getAllClasses",
+    "getClass",
+    "getStudentsForClass",
+    "getTeachersForClass",
+    "getAllCourses",
+    "getCourse",
+    "getClassesForCourse",
+    "getAllDemographics",
+    "getDemographics",
+    "getAllEnrollments",
+    "getEnrollment",
+    "getAllGradingPeriods",
+    "getGradingPeriod",
+    "getAllOrgs",
+    "getOrg",
+    "getAllSchools",
+    "getSchool",
+    "getClassesForSchool",
+    "getCoursesForSchool",
+    "getEnrollmentsForSchool",
+    "getStudentsForSchool",
+    "getTeachersForSchool",
+    "getTermsForSchool",
+    "getEnrollmentsForClassInSchool",
+    "getStudentsForClassInSchool",
+    "getTeachersForClassInSchool",
+    "getAllStudents",
+    "getStudent",
+    "getClassesForStudent",
+    "getAllTeachers",
+    "getTeacher",
+    "getClassesForTeacher",
+    "getAllTerms",
+    "getTerm",
+    "getClassesForTerm",
+    "getGradingPeriodsForTerm",
+    "getAllUsers",
+    "getUser",
+    "getClassesForUser",
+];
+
+/// Checks a value against the document's schema (the subset the document uses).
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{at}: odd $ref {r}"));
+        let target = &doc["components"]["schemas"][name];
+        assert!(target.is_object(), "{at}: $ref {r} does not resolve");
+        return conforms(doc, target, v, at);
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let o = v.as_object().unwrap_or_else(|| panic!("{at}: not an object: {v}"));
+            for r in schema["required"].as_array().into_iter().flatten() {
+                assert!(o.contains_key(r.as_str().unwrap()), "{at}: required {r} missing from {v}");
+            }
+            for (k, x) in o {
+                let s = &schema["properties"][k];
+                assert!(s.is_object(), "{at}: `{k}` is served but not in the document");
+                conforms(doc, s, x, &format!("{at}.{k}"));
+            }
+        }
+        Some("array") => {
+            for (i, x) in v.as_array().unwrap_or_else(|| panic!("{at}: not an array: {v}")).iter().enumerate() {
+                conforms(doc, &schema["items"], x, &format!("{at}[{i}]"));
+            }
+        }
+        Some("string") => {
+            let s = v.as_str().unwrap_or_else(|| panic!("{at}: not a string: {v}"));
+            if let Some(values) = schema["enum"].as_array() {
+                assert!(values.contains(v), "{at}: `{s}` is not one of {values:?}");
+            }
+            match schema["format"].as_str() {
+                Some("date") => assert!(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok(), "{at}: {s}"),
+                Some("date-time") => assert!(chrono::DateTime::parse_from_rfc3339(s).is_ok(), "{at}: {s}"),
+                _ => {}
+            }
+        }
+        other => panic!("{at}: the document has a schema of type {other:?}: {schema}"),
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_as_it_is_served() {
+    let app = spawn_app().await;
+    district(&app).await;
+    let res = reqwest::get(app.url("/ims/oneroster/openapi.json")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["OAuth2"]["flows"]["clientCredentials"]["tokenUrl"],
+        "/oauth/token"
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut ids: Vec<&str> = paths.values().map(|p| p["get"]["operationId"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut want = ROSTERING_OPERATIONS.to_vec();
+    want.sort_unstable();
+    assert_eq!(ids, want, "the document names each operation of the binding once");
+
+    // Every documented route is served, and what it serves is what the document says.
+    let c = Client { app: &app, token: token(&app, ROSTER, &[]).await };
+    let sample = |collection: &str| match collection {
+        "orgs" => "d-lakeside",
+        "schools" => "sch-north",
+        "academicSessions" => "ay-2027",
+        "terms" => "t-fall",
+        "gradingPeriods" => "gp-fall-q1",
+        "courses" => "crs-math7",
+        "classes" => "cls-math7-1",
+        "users" | "students" | "demographics" => "stu-1",
+        "teachers" => "tch-1",
+        "enrollments" => "enr-005",
+        other => panic!("no sample for {other}"),
+    };
+    let mut served = 0;
+    for (path, item) in paths {
+        let op = &item["get"];
+        let segments: Vec<&str> = path.trim_start_matches(BASE).split('/').filter(|s| !s.is_empty()).collect();
+        let url: String = segments
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| match *seg {
+                "{id}" => sample(segments[i - 1]).to_owned(),
+                "{class}" => "cls-math7-1".to_owned(),
+                s => s.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let a = c.get(&format!("{BASE}/{url}")).await;
+        assert!(
+            a.status == StatusCode::OK || (op["operationId"] == "getDemographics" && a.status == StatusCode::NOT_FOUND),
+            "{path} as /{url}: {} {}",
+            a.status,
+            a.body
+        );
+        if a.status != StatusCode::OK {
+            continue;
+        }
+        served += 1;
+        conforms(&doc, &op["responses"]["200"]["content"]["application/json"]["schema"], &a.body, path);
+        let scopes: Vec<&str> =
+            op["security"].as_array().unwrap().iter().map(|s| s["OAuth2"][0].as_str().unwrap()).collect();
+        assert!(scopes.contains(&ROSTER), "{path}: {scopes:?}");
+        // Each field the document offers to sort by sorts (its SQL holds on this database).
+        if let Some(fields) = op["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "sort") {
+            for f in fields["schema"]["enum"].as_array().unwrap() {
+                let f = f.as_str().unwrap();
+                let sorted = c.get(&format!("{BASE}/{url}?sort={f}&orderBy=desc&limit=2")).await;
+                assert_eq!(sorted.status, StatusCode::OK, "{path}?sort={f}: {}", sorted.body);
+            }
+        }
+    }
+    assert!(served >= 40, "{served} routes served");
+    // A path the binding does not have is not served, and is not in the document.
+    assert_eq!(c.get("/pets").await.status, StatusCode::NOT_FOUND);
+    assert!(!paths.contains_key(&format!("{BASE}/pets")));
+}
