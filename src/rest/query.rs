@@ -463,6 +463,103 @@ mod tests {
         assert!(ListParams::parse(Some("search=x&limit=2")).is_ok());
     }
 
+    mod grammar {
+        use proptest::{prelude::*, test_runner::RngSeed};
+
+        use super::super::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 512,
+                failure_persistence: None,
+                rng_seed: RngSeed::Fixed(0x0e05_7e12),
+                ..ProptestConfig::default()
+            }
+        }
+
+        const OPS: [(&str, Op); 7] = [
+            ("=", Op::Eq),
+            ("!=", Op::Ne),
+            (">", Op::Gt),
+            (">=", Op::Ge),
+            ("<", Op::Lt),
+            ("<=", Op::Le),
+            ("~", Op::Contains),
+        ];
+
+        fn predicate() -> impl Strategy<Value = (String, usize, String, String, String)> {
+            (
+                "[a-zA-Z][a-zA-Z0-9_.]{0,20}",
+                0..OPS.len(),
+                "[^']{0,20}",
+                prop::sample::select(vec!["", " ", "  "]).prop_map(str::to_owned),
+                prop::sample::select(vec!["", " ", "\t"]).prop_map(str::to_owned),
+            )
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Whatever a caller sends, the parser answers (a filter or a 400), never panics.
+            #[test]
+            fn never_panics_on_any_text(s in any::<String>()) {
+                let _ = parse_predicates(&s);
+            }
+
+            /// Nor on text made of the grammar's own pieces in any order.
+            #[test]
+            fn never_panics_on_shuffled_pieces(parts in prop::collection::vec(
+                prop::sample::select(vec!["a", "b.c", "=", "!=", ">=", "<", "~", "'", "'x'", " ", "AND", "OR", "and", "''"]),
+                0..12,
+            )) {
+                let _ = parse_predicates(&parts.concat());
+            }
+
+            /// Any well-formed filter parses into exactly its predicates, AND binding tighter
+            /// than OR.
+            #[test]
+            fn well_formed_filters_parse_into_their_predicates(
+                preds in prop::collection::vec(predicate(), 1..6),
+                joints in prop::collection::vec(any::<bool>(), 5),
+            ) {
+                let mut text = String::new();
+                let mut want: Vec<Vec<Predicate>> = vec![vec![]];
+                for (i, (field, op, value, pad1, pad2)) in preds.iter().enumerate() {
+                    if i > 0 {
+                        let or = joints[i - 1];
+                        text.push_str(if or { " OR " } else { " AND " });
+                        if or {
+                            want.push(vec![]);
+                        }
+                    }
+                    text.push_str(&format!("{field}{pad1}{}{pad2}'{value}'", OPS[*op].0));
+                    if let Some(g) = want.last_mut() {
+                        g.push(Predicate { field: field.clone(), op: OPS[*op].1, value: value.clone() });
+                    }
+                }
+                prop_assert_eq!(parse_predicates(&text).ok(), Some(want), "{}", text);
+            }
+
+            /// What the grammar does not allow is refused: an unquoted value, a value left
+            /// open, a joint in lower case, a joint with nothing after it.
+            #[test]
+            fn malformed_filters_are_refused((field, op, value, _, _) in predicate()) {
+                let op = OPS[op].0;
+                for bad in [
+                    format!("{field}{op}{value}x"),
+                    format!("{field}{op}'{value}"),
+                    format!("{field}{op}'{value}' and {field}{op}'{value}'"),
+                    format!("{field}{op}'{value}' AND"),
+                    format!("{field}{op}'{value}' {field}{op}'{value}'"),
+                    format!("{op}'{value}'"),
+                ] {
+                    let got = parse_predicates(&bad);
+                    prop_assert!(matches!(&got, Err(e) if e.minor == "invalid_filter_field"), "{}: {:?}", bad, got);
+                }
+            }
+        }
+    }
+
     #[test]
     fn like_patterns_escape_the_callers_wildcards() {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
