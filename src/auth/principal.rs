@@ -99,7 +99,10 @@ impl Scope {
             Scope::OneRosterRead => &[Scope::RosterRead, Scope::DemographicsRead],
             Scope::OneRosterDemographicsRead => &[Scope::DemographicsRead],
             Scope::OneRosterGradebookRead => &[Scope::ProgressRead],
-            Scope::OneRosterGradebookCreatePut | Scope::OneRosterGradebookDelete => &[Scope::ProgressWrite],
+            // The gradebook's writes stand for nothing yet: `progress.write` also edits
+            // frameworks and corrects mastery, far more than a gradebook's line items and
+            // results. They are granted, and will map onto the gradebook service's own rule.
+            Scope::OneRosterGradebookCreatePut | Scope::OneRosterGradebookDelete => &[],
             _ => &[],
         }
     }

@@ -33,11 +33,13 @@ pub struct StatusInfo {
     /// `imsx_codeMinorFieldValue`: `invalid_filter_field`, `unknownobject`, ...
     pub minor: &'static str,
     pub description: String,
+    /// `Retry-After`, in seconds, for a refusal that passes.
+    pub retry_after: Option<u64>,
 }
 
 impl StatusInfo {
     pub fn new(status: StatusCode, minor: &'static str, description: impl Into<String>) -> Self {
-        StatusInfo { status, minor, description: description.into() }
+        StatusInfo { status, minor, description: description.into(), retry_after: None }
     }
     pub fn invalid_filter(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_filter_field", description)
@@ -98,8 +100,14 @@ impl IntoResponse for StatusInfo {
                 res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+        match (self.retry_after, self.status) {
+            (Some(secs), _) => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            (None, StatusCode::SERVICE_UNAVAILABLE) => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            _ => {}
         }
         res
     }
@@ -112,11 +120,43 @@ pub async fn openapi_json() -> Response {
     Json(DOCUMENT.get_or_init(|| openapi::document(&[crate::roster::rest::service()]))).into_response()
 }
 
+/// Charges a collection read to the caller's cost budget, a unit per record it may return (as
+/// GraphQL charges a document's complexity): a page of 1,000 costs what 1,000 small reads do.
+pub async fn charge(state: &AppState, p: &Principal, records: u64) -> Result<(), StatusInfo> {
+    let Some(bucket) = crate::ratelimit::graphql::bucket(p, ClientIp(None)) else { return Ok(()) };
+    let cost = u32::try_from(records).unwrap_or(u32::MAX);
+    match state.limits.check(crate::ratelimit::Limit::ClientCost, &bucket, cost).await {
+        Ok(_) => Ok(()),
+        Err(refusal) => {
+            let mut info = StatusInfo::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "server_busy",
+                format!("query cost budget used up: retry after {} seconds", refusal.retry_after_secs()),
+            );
+            info.retry_after = Some(refusal.retry_after_secs());
+            Err(info)
+        }
+    }
+}
+
 /// What a read answers: a page of a collection, or one record, each already in the binding's
 /// JSON (the `fields` selection is applied here).
 pub enum Reply {
-    Collection { key: &'static str, items: Vec<Value>, total: u64, params: ListParams },
-    One { key: &'static str, item: Value, fields: Option<Vec<String>> },
+    /// `probed`: the collection holds students and the caller filtered it, so its total says
+    /// something of students the page may not show: the read is audited even when the page is
+    /// empty, with its query.
+    Collection {
+        key: &'static str,
+        items: Vec<Value>,
+        total: u64,
+        params: ListParams,
+        probed: bool,
+    },
+    One {
+        key: &'static str,
+        item: Value,
+        fields: Option<Vec<String>>,
+    },
 }
 
 /// Serves one read of the binding: authenticates (an anonymous caller gets 401), charges the
@@ -166,7 +206,12 @@ pub async fn read(
     let client_id = principal.client_id().map(str::to_owned);
     let outcome = read(principal).await;
     let learners = trail.take();
-    if !learners.is_empty() {
+    let probed = matches!(&outcome, Ok(Reply::Collection { probed: true, .. }));
+    if !learners.is_empty() || probed {
+        let what = match uri.query() {
+            Some(q) if probed => format!("{}?{q}", uri.path()),
+            _ => uri.path().to_owned(),
+        };
         let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
         state
             .audit
@@ -177,7 +222,7 @@ pub async fn read(
                 client_id,
                 operation_type: "query".to_owned(),
                 operation_name: Some(format!("OneRoster {operation}")),
-                fields: uri.path().chars().take(1000).collect(),
+                fields: what.chars().take(1000).collect(),
                 request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
                 learners,
             })
@@ -195,7 +240,7 @@ pub async fn read(
 fn respond(reply: Reply, uri: &Uri) -> Response {
     match reply {
         Reply::One { key, item, fields } => Json(json!({ key: select(item, fields.as_deref()) })).into_response(),
-        Reply::Collection { key, items, total, params } => {
+        Reply::Collection { key, items, total, params, .. } => {
             let items: Vec<Value> = items.into_iter().map(|i| select(i, params.fields.as_deref())).collect();
             let mut res = Json(json!({ key: items })).into_response();
             let h = res.headers_mut();

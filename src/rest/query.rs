@@ -11,10 +11,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     Condition, EntityTrait, QueryFilter, QueryOrder, Select,
-    sea_query::{Expr, ExprTrait, LikeExpr, Order},
+    sea_query::{BinOper, Expr, ExprTrait, Func, Order},
 };
 
 use super::{StatusInfo, openapi::Schema};
+use crate::auth::Principal;
 
 /// Rows a page holds when the caller names no `limit` (the binding's default).
 pub const DEFAULT_LIMIT: u64 = 100;
@@ -52,8 +53,9 @@ pub struct Field {
     /// As the binding names it (`familyName`, `dateLastModified`, `school.sourcedId`).
     pub name: &'static str,
     pub ty: Ty,
-    /// The SQL behind it, on the collection's own query.
-    pub expr: fn() -> Expr,
+    /// The SQL behind it, on the collection's own query, for this caller (a reference to a
+    /// record the caller may not see reads as NULL, so it neither matches nor sorts).
+    pub expr: fn(&Principal) -> Expr,
 }
 
 /// The parameters of a collection request.
@@ -96,9 +98,11 @@ impl ListParams {
                     p.limit = Ord::min(n, MAX_LIMIT);
                 }
                 "offset" => {
-                    p.offset = value.trim().parse().map_err(|_| {
-                        StatusInfo::invalid_data(format!("`offset` must be a whole number from 0 (got `{value}`)"))
-                    })?;
+                    // Bound as a signed 64-bit integer by both databases' drivers.
+                    p.offset =
+                        value.trim().parse::<u64>().ok().filter(|n| i64::try_from(*n).is_ok()).ok_or_else(|| {
+                            StatusInfo::invalid_data(format!("`offset` must be a whole number from 0 (got `{value}`)"))
+                        })?;
                 }
                 "sort" => p.sort = Some(value.trim().to_owned()).filter(|s| !s.is_empty()),
                 "orderBy" => {
@@ -142,13 +146,14 @@ impl ListParams {
     /// The collection's query with the filter and order applied (the caller pages it).
     pub fn apply<E: EntityTrait>(
         &self,
+        p: &Principal,
         select: Select<E>,
         fields: &[Field],
         id: E::Column,
     ) -> Result<Select<E>, StatusInfo> {
         let mut q = select;
         if let Some(filter) = &self.filter {
-            q = q.filter(parse_filter(filter, fields)?);
+            q = q.filter(parse_filter(p, filter, fields)?);
         }
         let order = if self.descending { Order::Desc } else { Order::Asc };
         if let Some(sort) = &self.sort {
@@ -158,7 +163,7 @@ impl ListParams {
                     fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
                 ))
             })?;
-            q = q.order_by((field.expr)(), order.clone());
+            q = q.order_by((field.expr)(p), order.clone());
         }
         // The primary key last: a stable order, so that pages neither repeat nor skip rows.
         Ok(q.order_by(id, if self.sort.is_some() { Order::Asc } else { order }))
@@ -225,6 +230,9 @@ fn parse_predicates(filter: &str) -> Result<Vec<Vec<Predicate>>, StatusInfo> {
             return Err(bad(format!("the value after `{field}` has no closing quote")));
         };
         let value = quoted[..end].to_owned();
+        if value.contains('\0') {
+            return Err(bad(format!("the value after `{field}` holds a NUL character")));
+        }
         rest = quoted[end + 1..].trim_start();
         count += 1;
         if count > MAX_PREDICATES {
@@ -247,7 +255,7 @@ fn parse_predicates(filter: &str) -> Result<Vec<Vec<Predicate>>, StatusInfo> {
 }
 
 /// The SQL condition a filter stands for, its fields checked against the collection's.
-pub fn parse_filter(filter: &str, fields: &[Field]) -> Result<Condition, StatusInfo> {
+pub fn parse_filter(principal: &Principal, filter: &str, fields: &[Field]) -> Result<Condition, StatusInfo> {
     let mut any = Condition::any();
     for group in parse_predicates(filter)? {
         let mut all = Condition::all();
@@ -259,15 +267,15 @@ pub fn parse_filter(filter: &str, fields: &[Field]) -> Result<Condition, StatusI
                     fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
                 ))
             })?;
-            all = all.add(predicate_sql(field, &p)?);
+            all = all.add(predicate_sql(principal, field, &p)?);
         }
         any = any.add(all);
     }
     Ok(any)
 }
 
-fn predicate_sql(field: &Field, p: &Predicate) -> Result<Condition, StatusInfo> {
-    let col = || (field.expr)();
+fn predicate_sql(principal: &Principal, field: &Field, p: &Predicate) -> Result<Condition, StatusInfo> {
+    let col = || (field.expr)(principal);
     let wrong = |what: &str| {
         StatusInfo::invalid_filter(format!(
             "`{}` is {what}: `{}` cannot compare it with '{}'",
@@ -293,13 +301,14 @@ fn predicate_sql(field: &Field, p: &Predicate) -> Result<Condition, StatusInfo> 
         Ty::Text | Ty::Enum => Ok(cmp(col(), Expr::value(p.value.clone()))),
         Ty::List => match p.op {
             Op::Eq | Op::Ne => {
-                let v = &p.value;
+                // One whole element of the comma-separated list, ignoring case as `~` does.
                 let c = col();
+                let v = escape_like(&p.value);
                 let whole = Condition::any()
-                    .add(c.clone().eq(v.as_str()))
-                    .add(c.clone().like(LikeExpr::new(format!("{},%", escape_like(v))).escape('\\')))
-                    .add(c.clone().like(LikeExpr::new(format!("%,{}", escape_like(v))).escape('\\')))
-                    .add(c.clone().like(LikeExpr::new(format!("%,{},%", escape_like(v))).escape('\\')));
+                    .add(like_lower(c.clone(), v.clone()))
+                    .add(like_lower(c.clone(), format!("{v},%")))
+                    .add(like_lower(c.clone(), format!("%,{v}")))
+                    .add(like_lower(c.clone(), format!("%,{v},%")));
                 Ok(if p.op == Op::Eq { whole } else { Condition::any().add(c.is_null()).add(whole.not()) })
             }
             Op::Contains => Ok(cmp(col(), Expr::value(p.value.clone()))),
@@ -343,10 +352,21 @@ fn predicate_sql(field: &Field, p: &Predicate) -> Result<Condition, StatusInfo> 
     }
 }
 
-/// `~`: the value anywhere in the field, whatever its case, the same on SQLite and PostgreSQL.
+/// `~`: the value anywhere in the field, ignoring case.
 fn contains_sql(e: Expr, value: &str) -> Expr {
-    Expr::expr(sea_orm::sea_query::Func::lower(e))
-        .like(LikeExpr::new(format!("%{}%", escape_like(&value.to_lowercase()))).escape('\\'))
+    like_lower(e, format!("%{}%", escape_like(value)))
+}
+
+/// `LOWER(e) LIKE LOWER(pattern) ESCAPE '\'`: both sides lowered by the database, so each
+/// database compares as it lowers (SQLite: ASCII letters only), and `\` escapes the pattern's
+/// wildcards on both (PostgreSQL's default, SQLite's only when asked).
+fn like_lower(e: Expr, pattern: String) -> Expr {
+    let pattern = Expr::Binary(
+        Box::new(Expr::expr(Func::lower(Expr::value(pattern)))),
+        BinOper::Escape,
+        Box::new(Expr::Constant('\\'.into())),
+    );
+    Expr::expr(Func::lower(e)).binary(BinOper::Like, pattern)
 }
 
 fn escape_like(s: &str) -> String {
@@ -491,7 +511,7 @@ mod tests {
             (
                 "[a-zA-Z][a-zA-Z0-9_.]{0,20}",
                 0..OPS.len(),
-                "[^']{0,20}",
+                "[^'\\x00]{0,20}",
                 prop::sample::select(vec!["", " ", "  "]).prop_map(str::to_owned),
                 prop::sample::select(vec!["", " ", "\t"]).prop_map(str::to_owned),
             )

@@ -21,7 +21,7 @@ use axum::{
 use entity::{OrgType, Role, Status, academic_session, class, class_term, course, demographic, enrollment, org, user};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
-    sea_query::{Expr, Query},
+    sea_query::{Alias, Expr, ExprTrait, Query, SubQueryStatement},
 };
 use serde_json::{Value, json};
 
@@ -30,8 +30,8 @@ use super::{
     store::{self, Key, Sync},
 };
 use crate::{
-    auth::{Principal, Scope, policy},
-    error::AppResult,
+    auth::{OrgAccess, Principal, Scope, policy},
+    error::{AppError, AppResult},
     page::{PageRequest, fetch_page},
     ratelimit::ClientIp,
     rest::{
@@ -131,7 +131,7 @@ service! {
 
 macro_rules! col {
     ($e:ident, $c:ident) => {
-        || Expr::col(($e::Entity, $e::Column::$c))
+        |_| Expr::col(($e::Entity, $e::Column::$c))
     };
 }
 
@@ -151,7 +151,7 @@ const ORG_FIELDS: &[Field] = &[
     field!("name", Text, col!(org, Name)),
     field!("type", Enum, col!(org, OrgType)),
     field!("identifier", Text, col!(org, Identifier)),
-    field!("parent.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = orgs.parent_id)")),
+    field!("parent.sourcedId", Text, |_| Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = orgs.parent_id)")),
 ];
 static ORG: Schema = Schema {
     name: "Org",
@@ -180,10 +180,10 @@ const SESSION_FIELDS: &[Field] = &[
     field!("startDate", Date, col!(academic_session, StartDate)),
     field!("endDate", Date, col!(academic_session, EndDate)),
     field!("schoolYear", Int, col!(academic_session, SchoolYear)),
-    field!("parent.sourcedId", Text, || {
+    field!("parent.sourcedId", Text, |_| {
         Expr::cust("(SELECT r.sourced_id FROM academic_sessions r WHERE r.id = academic_sessions.parent_id)")
     }),
-    field!("org.sourcedId", Text, || Expr::cust(
+    field!("org.sourcedId", Text, |_| Expr::cust(
         "(SELECT r.sourced_id FROM orgs r WHERE r.id = academic_sessions.org_id)"
     )),
 ];
@@ -228,8 +228,8 @@ const COURSE_FIELDS: &[Field] = &[
     field!("grades", List, col!(course, Grades)),
     field!("subjects", List, col!(course, Subject)),
     field!("subjectCodes", List, col!(course, SubjectCodes)),
-    field!("org.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = courses.org_id)")),
-    field!("schoolYear.sourcedId", Text, || {
+    field!("org.sourcedId", Text, |_| Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = courses.org_id)")),
+    field!("schoolYear.sourcedId", Text, |_| {
         Expr::cust("(SELECT r.sourced_id FROM academic_sessions r WHERE r.id = courses.school_year_id)")
     }),
 ];
@@ -265,10 +265,10 @@ const CLASS_FIELDS: &[Field] = &[
     field!("subjects", List, col!(class, Subject)),
     field!("subjectCodes", List, col!(class, SubjectCodes)),
     field!("periods", List, col!(class, Periods)),
-    field!("course.sourcedId", Text, || Expr::cust(
+    field!("course.sourcedId", Text, |_| Expr::cust(
         "(SELECT r.sourced_id FROM courses r WHERE r.id = classes.course_id)"
     )),
-    field!("school.sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = classes.org_id)")),
+    field!("school.sourcedId", Text, |_| Expr::cust("(SELECT r.sourced_id FROM orgs r WHERE r.id = classes.org_id)")),
 ];
 static CLASS: Schema = Schema {
     name: "Class",
@@ -327,9 +327,7 @@ const USER_FIELDS: &[Field] = &[
     field!("sms", Text, col!(user, Sms)),
     field!("phone", Text, col!(user, Phone)),
     field!("grades", List, col!(user, Grades)),
-    field!("primaryOrg.sourcedId", Text, || Expr::cust(
-        "(SELECT r.sourced_id FROM orgs r WHERE r.id = users.primary_org_id)"
-    )),
+    field!("primaryOrg.sourcedId", Text, primary_org_sourced_id),
 ];
 static USER: Schema = Schema {
     name: "User",
@@ -382,13 +380,13 @@ const ENROLLMENT_FIELDS: &[Field] = &[
     field!("primary", Bool, col!(enrollment, IsPrimary)),
     field!("beginDate", Date, col!(enrollment, BeginDate)),
     field!("endDate", Date, col!(enrollment, EndDate)),
-    field!("user.sourcedId", Text, || Expr::cust(
+    field!("user.sourcedId", Text, |_| Expr::cust(
         "(SELECT r.sourced_id FROM users r WHERE r.id = enrollments.user_id)"
     )),
-    field!("class.sourcedId", Text, || Expr::cust(
+    field!("class.sourcedId", Text, |_| Expr::cust(
         "(SELECT r.sourced_id FROM classes r WHERE r.id = enrollments.class_id)"
     )),
-    field!("school.sourcedId", Text, || {
+    field!("school.sourcedId", Text, |_| {
         Expr::cust(
             "(SELECT r.sourced_id FROM orgs r JOIN classes c ON c.org_id = r.id WHERE c.id = enrollments.class_id)",
         )
@@ -415,22 +413,22 @@ static ENROLLMENT: Schema = Schema {
 };
 
 const DEMOGRAPHIC_FIELDS: &[Field] = &[
-    field!("sourcedId", Text, || Expr::cust("(SELECT r.sourced_id FROM users r WHERE r.id = demographics.user_id)")),
+    field!("sourcedId", Text, |_| Expr::cust("(SELECT r.sourced_id FROM users r WHERE r.id = demographics.user_id)")),
     field!("status", Enum, col!(demographic, Status)),
     field!("dateLastModified", DateTime, col!(demographic, DateLastModified)),
-    field!("birthDate", Date, col!(demographic, BirthDate)),
-    field!("sex", Enum, col!(demographic, Sex)),
-    field!("americanIndianOrAlaskaNative", Bool, col!(demographic, AmericanIndianOrAlaskaNative)),
-    field!("asian", Bool, col!(demographic, Asian)),
-    field!("blackOrAfricanAmerican", Bool, col!(demographic, BlackOrAfricanAmerican)),
-    field!("nativeHawaiianOrOtherPacificIslander", Bool, col!(demographic, NativeHawaiianOrOtherPacificIslander)),
-    field!("white", Bool, col!(demographic, White)),
-    field!("demographicRaceTwoOrMoreRaces", Bool, col!(demographic, DemographicRaceTwoOrMoreRaces)),
-    field!("hispanicOrLatinoEthnicity", Bool, col!(demographic, HispanicOrLatinoEthnicity)),
-    field!("countryOfBirthCode", Text, col!(demographic, CountryOfBirthCode)),
-    field!("stateOfBirthAbbreviation", Text, col!(demographic, StateOfBirthAbbreviation)),
-    field!("cityOfBirth", Text, col!(demographic, CityOfBirth)),
-    field!("publicSchoolResidenceStatus", Text, col!(demographic, PublicSchoolResidenceStatus)),
+    field!("birthDate", Date, |_| while_active("birth_date")),
+    field!("sex", Enum, |_| while_active("sex")),
+    field!("americanIndianOrAlaskaNative", Bool, |_| while_active("american_indian_or_alaska_native")),
+    field!("asian", Bool, |_| while_active("asian")),
+    field!("blackOrAfricanAmerican", Bool, |_| while_active("black_or_african_american")),
+    field!("nativeHawaiianOrOtherPacificIslander", Bool, |_| while_active("native_hawaiian_or_other_pacific_islander")),
+    field!("white", Bool, |_| while_active("white")),
+    field!("demographicRaceTwoOrMoreRaces", Bool, |_| while_active("demographic_race_two_or_more_races")),
+    field!("hispanicOrLatinoEthnicity", Bool, |_| while_active("hispanic_or_latino_ethnicity")),
+    field!("countryOfBirthCode", Text, |_| while_active("country_of_birth_code")),
+    field!("stateOfBirthAbbreviation", Text, |_| while_active("state_of_birth_abbreviation")),
+    field!("cityOfBirth", Text, |_| while_active("city_of_birth")),
+    field!("publicSchoolResidenceStatus", Text, |_| while_active("public_school_residence_status")),
 ];
 static DEMOGRAPHICS: Schema = Schema {
     name: "Demographics",
@@ -457,6 +455,27 @@ static DEMOGRAPHICS: Schema = Schema {
     required: &["sourcedId", "status", "dateLastModified"],
     fields: DEMOGRAPHIC_FIELDS,
 };
+
+/// The sourcedId of a user's primary org when the caller may see that org (NULL otherwise), so
+/// that filtering or sorting on it says nothing of a school the record itself would not show.
+fn primary_org_sourced_id(p: &Principal) -> Expr {
+    let r = Alias::new("r");
+    let mut q = Query::select()
+        .column((r.clone(), org::Column::SourcedId))
+        .from_as(org::Entity, r.clone())
+        .and_where(Expr::col((r.clone(), org::Column::Id)).equals((user::Entity, user::Column::PrimaryOrgId)))
+        .to_owned();
+    if let OrgAccess::Only { orgs, ancestors } = &p.orgs {
+        q.and_where(Expr::col((r, org::Column::Id)).is_in(orgs.iter().chain(ancestors).copied()));
+    }
+    Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+}
+
+/// A demographics column while its record is active, NULL once deleted: a tombstone is served
+/// without what it held, and filtering or sorting on it learns nothing either.
+fn while_active(column: &'static str) -> Expr {
+    Expr::cust(format!("CASE WHEN demographics.status = 'active' THEN demographics.{column} END"))
+}
 
 // ---------------------------------------------------------------------------------------------
 // The records, as the binding writes them.
@@ -639,7 +658,17 @@ async fn users_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<user::Mo
         memberships.iter().map(|m| m.org_id).chain(rows.iter().filter_map(|u| u.primary_org_id)),
     )
     .await?;
-    let agent_ids = store::sourced_ids(db, "users", agents.iter().map(|a| a.agent_id)).await?;
+    // Agents (guardians and other relations) the caller may see, as any user.
+    let agent_ids: HashMap<i64, String> = user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::SourcedId])
+        .filter(user::Column::Id.is_in(agents.iter().map(|a| a.agent_id)))
+        .filter(policy::users_visible(p))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     Ok(rows
         .into_iter()
         .map(|u| {
@@ -727,6 +756,10 @@ async fn demographics_json(db: &impl ConnectionTrait, rows: Vec<demographic::Mod
         .filter_map(|d| {
             let sourced = users.get(&d.user_id)?;
             let mut m = base_of(d.status, sourced, d.date_last_modified);
+            // A deleted record is a tombstone: that it was deleted, never what it held.
+            if d.status != Status::Active {
+                return Some(Value::Object(m));
+            }
             put_opt(&mut m, "birthDate", d.birth_date.map(|b| b.to_string()));
             put_opt(&mut m, "sex", d.sex);
             let flags = [
@@ -775,10 +808,11 @@ async fn org_list(
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
     params.check_selection(&ORG)?;
-    let q = params.apply(q, ORG.fields, org::Column::Id)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, ORG.fields, org::Column::Id)?;
     let page = fetch_page(&s.db, q, org::Column::Id, offset(&params), true).await?;
     let items = orgs_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: ORG.many, items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: ORG.many, items, total: page.total.unwrap_or(0), params, probed: false })
 }
 
 /// A school the caller may see, by sourcedId (404 otherwise).
@@ -808,10 +842,11 @@ async fn session_list(
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
     params.check_selection(&SESSION)?;
-    let q = params.apply(q, SESSION.fields, academic_session::Column::Id)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, SESSION.fields, academic_session::Column::Id)?;
     let page = fetch_page(&s.db, q, academic_session::Column::Id, offset(&params), true).await?;
     let items = sessions_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: SESSION.many, items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: SESSION.many, items, total: page.total.unwrap_or(0), params, probed: false })
 }
 
 /// The session types the binding's `terms` endpoints serve: terms, and semesters (which SIS
@@ -864,10 +899,11 @@ async fn course_list(
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
     params.check_selection(&COURSE)?;
-    let q = params.apply(q, COURSE.fields, course::Column::Id)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, COURSE.fields, course::Column::Id)?;
     let page = fetch_page(&s.db, q, course::Column::Id, offset(&params), true).await?;
     let items = courses_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: COURSE.many, items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: COURSE.many, items, total: page.total.unwrap_or(0), params, probed: false })
 }
 
 async fn class_list(
@@ -878,10 +914,11 @@ async fn class_list(
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
     params.check_selection(&CLASS)?;
-    let q = params.apply(q, CLASS.fields, class::Column::Id)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, CLASS.fields, class::Column::Id)?;
     let page = fetch_page(&s.db, q, class::Column::Id, offset(&params), true).await?;
     let items = classes_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: CLASS.many, items, total: page.total.unwrap_or(0), params })
+    Ok(Reply::Collection { key: CLASS.many, items, total: page.total.unwrap_or(0), params, probed: false })
 }
 
 async fn class(s: &AppState, p: &Principal, id: &str) -> Result<class::Model, StatusInfo> {
@@ -939,10 +976,12 @@ async fn user_list(
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
     params.check_selection(&USER)?;
-    let q = params.apply(q, USER.fields, user::Column::Id)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, USER.fields, user::Column::Id)?;
     let page = store::user_page(&s.db, p, q, offset(&params), true).await?;
     let items = users_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: USER.many, items, total: page.total.unwrap_or(0), params })
+    let probed = params.filter.is_some();
+    Ok(Reply::Collection { key: USER.many, items, total: page.total.unwrap_or(0), params, probed })
 }
 
 /// A user the caller may see, of `role` when given (a student, a teacher), revealed when a
@@ -983,10 +1022,12 @@ async fn enrollment_list(
 ) -> Result<Reply, StatusInfo> {
     p.require(Scope::RosterRead)?;
     params.check_selection(&ENROLLMENT)?;
-    let q = params.apply(q, ENROLLMENT.fields, enrollment::Column::Id)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, ENROLLMENT.fields, enrollment::Column::Id)?;
     let page = store::enrollment_page(&s.db, p, q, offset(&params), true).await?;
     let items = enrollments_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: ENROLLMENT.many, items, total: page.total.unwrap_or(0), params })
+    let probed = params.filter.is_some();
+    Ok(Reply::Collection { key: ENROLLMENT.many, items, total: page.total.unwrap_or(0), params, probed })
 }
 
 fn enrollments_of_school(p: &Principal, school: i64) -> Select<enrollment::Entity> {
@@ -1005,10 +1046,12 @@ async fn demographic_list(
     q: Select<demographic::Entity>,
 ) -> Result<Reply, StatusInfo> {
     params.check_selection(&DEMOGRAPHICS)?;
-    let q = params.apply(q, DEMOGRAPHICS.fields, demographic::Column::UserId)?;
+    rest::charge(s, p, params.limit).await?;
+    let q = params.apply(p, q, DEMOGRAPHICS.fields, demographic::Column::UserId)?;
     let page = store::demographic_page(&s.db, p, q, offset(&params), true).await?;
     let items = demographics_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: DEMOGRAPHICS.many, items, total: page.total.unwrap_or(0), params })
+    let probed = params.filter.is_some();
+    Ok(Reply::Collection { key: DEMOGRAPHICS.many, items, total: page.total.unwrap_or(0), params, probed })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1105,8 +1148,16 @@ op!(get_grading_periods_for_term, "getGradingPeriodsForTerm", |s, p, params, id|
 });
 op!(get_terms_for_school, "getTermsForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
-    session_list(s, p, params, sessions_of_type(p, Some(TERMS)).filter(academic_session::Column::OrgId.eq(school.id)))
-        .await
+    // The school's own terms and those of the orgs above it (a district's terms are every
+    // school's): the school and its ancestors, walked up from it.
+    let mut owners = vec![school.id];
+    let mut parent = school.parent_id;
+    while let Some(id) = parent.filter(|id| !owners.contains(id)) {
+        owners.push(id);
+        parent = org::Entity::find_by_id(id).one(&s.db).await.map_err(AppError::from)?.and_then(|o| o.parent_id);
+    }
+    let q = sessions_of_type(p, Some(TERMS)).filter(academic_session::Column::OrgId.is_in(owners));
+    session_list(s, p, params, q).await
 });
 
 op!(get_all_courses, "getAllCourses", |s, p, params| course_list(s, p, params, store::courses(p, None, ALL)));

@@ -340,13 +340,7 @@ mod tests {
             "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
             "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly",
         ];
-        let teacher_extra = [
-            "profiles.sensitive.read",
-            "progress.write",
-            "redesign.read",
-            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput",
-            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.delete",
-        ];
+        let teacher_extra = ["profiles.sensitive.read", "progress.write", "redesign.read"];
         let admin_extra = ["roster.write", "redesign.write"];
         let sorted = |v: Vec<&'static str>| {
             let mut v = v;
