@@ -239,6 +239,7 @@ pub fn router(state: AppState, max_body_bytes: usize, body_timeout: Duration) ->
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
         .merge(crate::roster::rest::routes())
+        .merge(crate::progress::rest::routes())
         .route("/ims/oneroster/openapi.json", get(crate::rest::openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), bound_request))
         .layer(RequestBodyTimeoutLayer::new(body_timeout));

@@ -5,4 +5,5 @@ pub mod calculation;
 pub mod graphql;
 pub mod loaders;
 pub mod mastery;
+pub mod rest;
 pub mod store;

@@ -17,6 +17,95 @@ use serde_json::{Map, Value, json};
 
 pub use query::{Field, ListParams, Ty};
 
+/// Declares a service's operations from one list: registers each route (`routes()`) and
+/// describes it for the OpenAPI document (`service()`), so that the two cannot disagree.
+/// Each line: `"/path/{id}" => handler, "operationId", many|one SCHEMA, SCOPES;`.
+macro_rules! service {
+    ($title:literal, $base:expr; $($path:literal => $handler:ident, $id:literal, $many:ident $schema:ident, $scopes:ident;)*) => {
+        /// The service's routes (merged into the application's router).
+        pub fn routes() -> axum::Router<$crate::state::AppState> {
+            axum::Router::new()$(.route(&format!("{}{}", $base, $path), axum::routing::get($handler)))*
+        }
+
+        /// The service's operations, for the OpenAPI document.
+        pub fn service() -> $crate::rest::openapi::Service {
+            $crate::rest::openapi::Service {
+                title: $title,
+                base: $base,
+                operations: vec![$($crate::rest::openapi::Operation {
+                    path: $path,
+                    id: $id,
+                    summary: $id,
+                    many: $crate::rest::service!(@many $many),
+                    schema: &$schema,
+                    scopes: $scopes,
+                }),*],
+            }
+        }
+    };
+    (@many many) => { true };
+    (@many one) => { false };
+}
+pub(crate) use service;
+
+/// One operation's handler: reads the request's parameters, then runs the body with the state
+/// `s`, the principal `p`, the parameters and the path's ids, through [`read`].
+macro_rules! op {
+    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident| $body:expr) => {
+        async fn $fn(
+            axum::extract::State($s): axum::extract::State<$crate::state::AppState>,
+            ip: $crate::ratelimit::ClientIp,
+            headers: axum::http::HeaderMap,
+            uri: axum::http::Uri,
+        ) -> axum::response::Response {
+            $crate::rest::read(&$s, ip, &headers, &uri, $op, async |$p: $crate::auth::Principal| {
+                let $params = $crate::rest::ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                $body.await
+            })
+            .await
+        }
+    };
+    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident, $id:ident| $body:expr) => {
+        async fn $fn(
+            axum::extract::State($s): axum::extract::State<$crate::state::AppState>,
+            ip: $crate::ratelimit::ClientIp,
+            headers: axum::http::HeaderMap,
+            uri: axum::http::Uri,
+            axum::extract::Path($id): axum::extract::Path<String>,
+        ) -> axum::response::Response {
+            $crate::rest::read(&$s, ip, &headers, &uri, $op, async |$p: $crate::auth::Principal| {
+                let $params = $crate::rest::ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                let $id = $id.as_str();
+                $body.await
+            })
+            .await
+        }
+    };
+    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident, $id:ident, $id2:ident| $body:expr) => {
+        async fn $fn(
+            axum::extract::State($s): axum::extract::State<$crate::state::AppState>,
+            ip: $crate::ratelimit::ClientIp,
+            headers: axum::http::HeaderMap,
+            uri: axum::http::Uri,
+            axum::extract::Path(($id, $id2)): axum::extract::Path<(String, String)>,
+        ) -> axum::response::Response {
+            $crate::rest::read(&$s, ip, &headers, &uri, $op, async |$p: $crate::auth::Principal| {
+                let $params = $crate::rest::ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                let ($id, $id2) = ($id.as_str(), $id2.as_str());
+                $body.await
+            })
+            .await
+        }
+    };
+}
+pub(crate) use op;
+
 use crate::{
     audit::Event,
     auth::{Actor, Principal},
@@ -117,7 +206,10 @@ impl IntoResponse for StatusInfo {
 /// once from their operation tables. Public, as the token endpoint's metadata is.
 pub async fn openapi_json() -> Response {
     static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    Json(DOCUMENT.get_or_init(|| openapi::document(&[crate::roster::rest::service()]))).into_response()
+    Json(
+        DOCUMENT.get_or_init(|| openapi::document(&[crate::roster::rest::service(), crate::progress::rest::service()])),
+    )
+    .into_response()
 }
 
 /// Charges a collection read to the caller's cost budget, a unit per record it may return (as

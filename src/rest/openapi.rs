@@ -31,6 +31,12 @@ pub enum Prop {
     UserIds,
     /// The user's roles: `[{roleType, role, org, beginDate, endDate}]`.
     Roles,
+    /// A number.
+    Number,
+    /// A line item's `learningObjectiveSet`: `[{source, learningObjectiveIds}]`.
+    Objectives,
+    /// A score scale's `scoreScaleValue`: `[{itemValueLHS, itemValueRHS}]`.
+    ScaleValues,
 }
 
 /// A record type as the binding writes it, and how its collections are queried.
@@ -89,6 +95,17 @@ fn prop_schema(p: Prop) -> Value {
             "type": "object",
             "required": ["type", "identifier"],
             "properties": {"type": {"type": "string"}, "identifier": {"type": "string"}},
+        }}),
+        Prop::Number => json!({"type": "number"}),
+        Prop::Objectives => json!({"type": "array", "items": {
+            "type": "object",
+            "required": ["source", "learningObjectiveIds"],
+            "properties": {"source": {"type": "string"}, "learningObjectiveIds": {"type": "array", "items": {"type": "string"}}},
+        }}),
+        Prop::ScaleValues => json!({"type": "array", "items": {
+            "type": "object",
+            "required": ["itemValueLHS", "itemValueRHS"],
+            "properties": {"itemValueLHS": {"type": "string"}, "itemValueRHS": {"type": "string"}},
         }}),
         Prop::Roles => json!({"type": "array", "items": {
             "type": "object",

@@ -11,13 +11,6 @@
 
 use std::collections::HashMap;
 
-use axum::{
-    Router,
-    extract::{Path, State},
-    http::{HeaderMap, Uri},
-    response::Response,
-    routing::get,
-};
 use entity::{OrgType, Role, Status, academic_session, class, class_term, course, demographic, enrollment, org, user};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
@@ -33,10 +26,9 @@ use crate::{
     auth::{OrgAccess, Principal, Scope, policy},
     error::{AppError, AppResult},
     page::{PageRequest, fetch_page},
-    ratelimit::ClientIp,
     rest::{
         self, Field, ListParams, Reply, StatusInfo, Ty, list,
-        openapi::{Operation, Prop, Schema, Service},
+        openapi::{Prop, Schema},
         reference, time,
     },
     state::AppState,
@@ -53,36 +45,8 @@ const ALL: Sync = Sync { updated_since: None, include_deleted: true };
 const CORE_SCOPES: &[&str] = &[Scope::OneRosterCoreRead.as_str(), Scope::OneRosterRead.as_str()];
 const DEMOGRAPHIC_SCOPES: &[&str] = &[Scope::OneRosterDemographicsRead.as_str(), Scope::OneRosterRead.as_str()];
 
-/// Registers each operation's route and describes it for the OpenAPI document, from one list,
-/// so that the two cannot disagree.
-macro_rules! service {
-    ($($path:literal => $handler:ident, $id:literal, $many:ident $schema:ident, $scopes:ident;)*) => {
-        /// The service's routes (merged into the application's router).
-        pub fn routes() -> Router<AppState> {
-            Router::new()$(.route(&format!("{BASE}{}", $path), get($handler)))*
-        }
-
-        /// The service's operations, for the OpenAPI document.
-        pub fn service() -> Service {
-            Service {
-                title: "Rostering",
-                base: BASE,
-                operations: vec![$(Operation {
-                    path: $path,
-                    id: $id,
-                    summary: $id,
-                    many: service!(@many $many),
-                    schema: &$schema,
-                    scopes: $scopes,
-                }),*],
-            }
-        }
-    };
-    (@many many) => { true };
-    (@many one) => { false };
-}
-
-service! {
+rest::service! {
+    "Rostering", BASE;
     "/orgs" => get_all_orgs, "getAllOrgs", many ORG, CORE_SCOPES;
     "/orgs/{id}" => get_org, "getOrg", one ORG, CORE_SCOPES;
     "/schools" => get_all_schools, "getAllSchools", many ORG, CORE_SCOPES;
@@ -1057,86 +1021,41 @@ async fn demographic_list(
 // ---------------------------------------------------------------------------------------------
 // Handlers: one per operation of the binding, each a line over the readers above.
 
-/// Serves one operation with its parameters read first.
-macro_rules! op {
-    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident| $body:expr) => {
-        async fn $fn(State($s): State<AppState>, ip: ClientIp, headers: HeaderMap, uri: Uri) -> Response {
-            rest::read(&$s, ip, &headers, &uri, $op, async |$p: Principal| {
-                let $params = ListParams::parse(uri.query())?;
-                let $p = &$p;
-                let $s = &$s;
-                $body.await
-            })
-            .await
-        }
-    };
-    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident, $id:ident| $body:expr) => {
-        async fn $fn(
-            State($s): State<AppState>,
-            ip: ClientIp,
-            headers: HeaderMap,
-            uri: Uri,
-            Path($id): Path<String>,
-        ) -> Response {
-            rest::read(&$s, ip, &headers, &uri, $op, async |$p: Principal| {
-                let $params = ListParams::parse(uri.query())?;
-                let $p = &$p;
-                let $s = &$s;
-                let $id = $id.as_str();
-                $body.await
-            })
-            .await
-        }
-    };
-    ($fn:ident, $op:literal, |$s:ident, $p:ident, $params:ident, $id:ident, $id2:ident| $body:expr) => {
-        async fn $fn(
-            State($s): State<AppState>,
-            ip: ClientIp,
-            headers: HeaderMap,
-            uri: Uri,
-            Path(($id, $id2)): Path<(String, String)>,
-        ) -> Response {
-            rest::read(&$s, ip, &headers, &uri, $op, async |$p: Principal| {
-                let $params = ListParams::parse(uri.query())?;
-                let $p = &$p;
-                let $s = &$s;
-                let ($id, $id2) = ($id.as_str(), $id2.as_str());
-                $body.await
-            })
-            .await
-        }
-    };
-}
-
-op!(get_all_orgs, "getAllOrgs", |s, p, params| org_list(
+rest::op!(get_all_orgs, "getAllOrgs", |s, p, params| org_list(
     s,
     p,
     params,
     org::Entity::find().filter(policy::orgs_visible(p))
 ));
-op!(get_org, "getOrg", |s, p, params, id| org_one(s, p, params, id, None));
-op!(get_all_schools, "getAllSchools", |s, p, params| org_list(
+rest::op!(get_org, "getOrg", |s, p, params, id| org_one(s, p, params, id, None));
+rest::op!(get_all_schools, "getAllSchools", |s, p, params| org_list(
     s,
     p,
     params,
     store::orgs(p, OrgType::School, None, ALL)
 ));
-op!(get_school, "getSchool", |s, p, params, id| org_one(s, p, params, id, Some(OrgType::School)));
+rest::op!(get_school, "getSchool", |s, p, params, id| org_one(s, p, params, id, Some(OrgType::School)));
 
-op!(get_all_academic_sessions, "getAllAcademicSessions", |s, p, params| session_list(
+rest::op!(get_all_academic_sessions, "getAllAcademicSessions", |s, p, params| session_list(
     s,
     p,
     params,
     sessions_of_type(p, None)
 ));
-op!(get_academic_session, "getAcademicSession", |s, p, params, id| session_one(s, p, params, id, None));
-op!(get_all_terms, "getAllTerms", |s, p, params| session_list(s, p, params, sessions_of_type(p, Some(TERMS))));
-op!(get_term, "getTerm", |s, p, params, id| session_one(s, p, params, id, Some(TERMS)));
-op!(get_all_grading_periods, "getAllGradingPeriods", |s, p, params| {
+rest::op!(get_academic_session, "getAcademicSession", |s, p, params, id| session_one(s, p, params, id, None));
+rest::op!(get_all_terms, "getAllTerms", |s, p, params| session_list(s, p, params, sessions_of_type(p, Some(TERMS))));
+rest::op!(get_term, "getTerm", |s, p, params, id| session_one(s, p, params, id, Some(TERMS)));
+rest::op!(get_all_grading_periods, "getAllGradingPeriods", |s, p, params| {
     session_list(s, p, params, sessions_of_type(p, Some(GRADING_PERIODS)))
 });
-op!(get_grading_period, "getGradingPeriod", |s, p, params, id| session_one(s, p, params, id, Some(GRADING_PERIODS)));
-op!(get_grading_periods_for_term, "getGradingPeriodsForTerm", |s, p, params, id| async move {
+rest::op!(get_grading_period, "getGradingPeriod", |s, p, params, id| session_one(
+    s,
+    p,
+    params,
+    id,
+    Some(GRADING_PERIODS)
+));
+rest::op!(get_grading_periods_for_term, "getGradingPeriodsForTerm", |s, p, params, id| async move {
     let term = session(s, p, id, Some(TERMS)).await?;
     session_list(
         s,
@@ -1146,7 +1065,7 @@ op!(get_grading_periods_for_term, "getGradingPeriodsForTerm", |s, p, params, id|
     )
     .await
 });
-op!(get_terms_for_school, "getTermsForSchool", |s, p, params, id| async move {
+rest::op!(get_terms_for_school, "getTermsForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
     // The school's own terms and those of the orgs above it (a district's terms are every
     // school's): the school and its ancestors, walked up from it.
@@ -1160,37 +1079,37 @@ op!(get_terms_for_school, "getTermsForSchool", |s, p, params, id| async move {
     session_list(s, p, params, q).await
 });
 
-op!(get_all_courses, "getAllCourses", |s, p, params| course_list(s, p, params, store::courses(p, None, ALL)));
-op!(get_course, "getCourse", |s, p, params, id| async move {
+rest::op!(get_all_courses, "getAllCourses", |s, p, params| course_list(s, p, params, store::courses(p, None, ALL)));
+rest::op!(get_course, "getCourse", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let found = store::find_course(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("course", id))?;
     one(&COURSE, &params, courses_json(&s.db, vec![found]).await?)
 });
-op!(get_courses_for_school, "getCoursesForSchool", |s, p, params, id| async move {
+rest::op!(get_courses_for_school, "getCoursesForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
     course_list(s, p, params, store::courses(p, Some(school.id), ALL)).await
 });
 
-op!(get_all_classes, "getAllClasses", |s, p, params| class_list(
+rest::op!(get_all_classes, "getAllClasses", |s, p, params| class_list(
     s,
     p,
     params,
     store::classes(p, None, None, None, ALL)
 ));
-op!(get_class, "getClass", |s, p, params, id| async move {
+rest::op!(get_class, "getClass", |s, p, params, id| async move {
     let found = class(s, p, id).await?;
     one(&CLASS, &params, classes_json(&s.db, vec![found]).await?)
 });
-op!(get_classes_for_school, "getClassesForSchool", |s, p, params, id| async move {
+rest::op!(get_classes_for_school, "getClassesForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
     class_list(s, p, params, store::classes(p, Some(school.id), None, None, ALL)).await
 });
-op!(get_classes_for_course, "getClassesForCourse", |s, p, params, id| async move {
+rest::op!(get_classes_for_course, "getClassesForCourse", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let course = store::find_course(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("course", id))?;
     class_list(s, p, params, store::classes(p, None, Some(course.id), None, ALL)).await
 });
-op!(get_classes_for_term, "getClassesForTerm", |s, p, params, id| async move {
+rest::op!(get_classes_for_term, "getClassesForTerm", |s, p, params, id| async move {
     let term = session(s, p, id, Some(TERMS)).await?;
     // A class runs in one or more terms: its own, and those of `class_terms`.
     let in_terms = Query::select()
@@ -1203,82 +1122,86 @@ op!(get_classes_for_term, "getClassesForTerm", |s, p, params, id| async move {
     );
     class_list(s, p, params, q).await
 });
-op!(get_classes_for_user, "getClassesForUser", |s, p, params, id| classes_of_user(s, p, params, id, None));
-op!(get_classes_for_student, "getClassesForStudent", |s, p, params, id| {
+rest::op!(get_classes_for_user, "getClassesForUser", |s, p, params, id| classes_of_user(s, p, params, id, None));
+rest::op!(get_classes_for_student, "getClassesForStudent", |s, p, params, id| {
     classes_of_user(s, p, params, id, Some(Role::Student))
 });
-op!(get_classes_for_teacher, "getClassesForTeacher", |s, p, params, id| {
+rest::op!(get_classes_for_teacher, "getClassesForTeacher", |s, p, params, id| {
     classes_of_user(s, p, params, id, Some(Role::Teacher))
 });
 
-op!(get_all_users, "getAllUsers", |s, p, params| user_list(
+rest::op!(get_all_users, "getAllUsers", |s, p, params| user_list(
     s,
     p,
     params,
     store::users(p, &PEOPLE, None, None, None, ALL)
 ));
-op!(get_user, "getUser", |s, p, params, id| user_one(s, p, params, id, None));
-op!(get_all_students, "getAllStudents", |s, p, params| {
+rest::op!(get_user, "getUser", |s, p, params, id| user_one(s, p, params, id, None));
+rest::op!(get_all_students, "getAllStudents", |s, p, params| {
     user_list(s, p, params, store::users(p, roles_of(Some(Role::Student)), None, None, None, ALL))
 });
-op!(get_student, "getStudent", |s, p, params, id| user_one(s, p, params, id, Some(Role::Student)));
-op!(get_all_teachers, "getAllTeachers", |s, p, params| {
+rest::op!(get_student, "getStudent", |s, p, params, id| user_one(s, p, params, id, Some(Role::Student)));
+rest::op!(get_all_teachers, "getAllTeachers", |s, p, params| {
     user_list(s, p, params, store::users(p, roles_of(Some(Role::Teacher)), None, None, None, ALL))
 });
-op!(get_teacher, "getTeacher", |s, p, params, id| user_one(s, p, params, id, Some(Role::Teacher)));
-op!(get_students_for_school, "getStudentsForSchool", |s, p, params, id| async move {
+rest::op!(get_teacher, "getTeacher", |s, p, params, id| user_one(s, p, params, id, Some(Role::Teacher)));
+rest::op!(get_students_for_school, "getStudentsForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
     user_list(s, p, params, store::users(p, &[Role::Student], Some(school.id), None, None, ALL)).await
 });
-op!(get_teachers_for_school, "getTeachersForSchool", |s, p, params, id| async move {
+rest::op!(get_teachers_for_school, "getTeachersForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
     user_list(s, p, params, store::users(p, &[Role::Teacher], Some(school.id), None, None, ALL)).await
 });
-op!(get_students_for_class, "getStudentsForClass", |s, p, params, id| async move {
+rest::op!(get_students_for_class, "getStudentsForClass", |s, p, params, id| async move {
     let class = class(s, p, id).await?;
     user_list(s, p, params, store::users(p, &[Role::Student], None, Some(class.id), None, ALL)).await
 });
-op!(get_teachers_for_class, "getTeachersForClass", |s, p, params, id| async move {
+rest::op!(get_teachers_for_class, "getTeachersForClass", |s, p, params, id| async move {
     let class = class(s, p, id).await?;
     user_list(s, p, params, store::users(p, &[Role::Teacher], None, Some(class.id), None, ALL)).await
 });
-op!(get_students_for_class_in_school, "getStudentsForClassInSchool", |s, p, params, id, class_id| async move {
+rest::op!(get_students_for_class_in_school, "getStudentsForClassInSchool", |s, p, params, id, class_id| async move {
     let class = class_in_school(s, p, id, class_id).await?;
     user_list(s, p, params, store::users(p, &[Role::Student], None, Some(class.id), None, ALL)).await
 });
-op!(get_teachers_for_class_in_school, "getTeachersForClassInSchool", |s, p, params, id, class_id| async move {
+rest::op!(get_teachers_for_class_in_school, "getTeachersForClassInSchool", |s, p, params, id, class_id| async move {
     let class = class_in_school(s, p, id, class_id).await?;
     user_list(s, p, params, store::users(p, &[Role::Teacher], None, Some(class.id), None, ALL)).await
 });
 
-op!(get_all_enrollments, "getAllEnrollments", |s, p, params| enrollment_list(
+rest::op!(get_all_enrollments, "getAllEnrollments", |s, p, params| enrollment_list(
     s,
     p,
     params,
     store::enrollments(p, None, None, ALL)
 ));
-op!(get_enrollment, "getEnrollment", |s, p, params, id| async move {
+rest::op!(get_enrollment, "getEnrollment", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let found =
         store::find_enrollment(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("enrollment", id))?;
     one(&ENROLLMENT, &params, enrollments_json(&s.db, vec![found]).await?)
 });
-op!(get_enrollments_for_school, "getEnrollmentsForSchool", |s, p, params, id| async move {
+rest::op!(get_enrollments_for_school, "getEnrollmentsForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
     enrollment_list(s, p, params, enrollments_of_school(p, school.id)).await
 });
-op!(get_enrollments_for_class_in_school, "getEnrollmentsForClassInSchool", |s, p, params, id, class_id| async move {
-    let class = class_in_school(s, p, id, class_id).await?;
-    enrollment_list(s, p, params, store::enrollments(p, Some(class.id), None, ALL)).await
-});
+rest::op!(
+    get_enrollments_for_class_in_school,
+    "getEnrollmentsForClassInSchool",
+    |s, p, params, id, class_id| async move {
+        let class = class_in_school(s, p, id, class_id).await?;
+        enrollment_list(s, p, params, store::enrollments(p, Some(class.id), None, ALL)).await
+    }
+);
 
-op!(get_all_demographics, "getAllDemographics", |s, p, params| demographic_list(
+rest::op!(get_all_demographics, "getAllDemographics", |s, p, params| demographic_list(
     s,
     p,
     params,
     store::demographics(p, ALL)
 ));
-op!(get_demographics, "getDemographics", |s, p, params, id| async move {
+rest::op!(get_demographics, "getDemographics", |s, p, params, id| async move {
     p.require(Scope::DemographicsRead)?;
     let lookup = key(id)?;
     let Key::Sourced(sourced) = lookup else { return Err(StatusInfo::unknown("demographics", id)) };

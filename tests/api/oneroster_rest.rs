@@ -62,7 +62,7 @@ fn parse_links(header: Option<&str>) -> Vec<(String, String)> {
 
 impl Client<'_> {
     async fn get(&self, path: &str) -> Answer {
-        let url = if path.starts_with('/') && !path.starts_with(BASE) {
+        let url = if path.starts_with('/') && !path.starts_with("/ims/") {
             self.app.url(&format!("{BASE}{path}"))
         } else {
             self.app.url(path)
@@ -605,6 +605,24 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
     assert_eq!(e["learnerSourcedIds"], json!([]));
 }
 
+/// The gradebook's read operations, each once.
+const GRADEBOOK_OPERATIONS: [&str; 14] = [
+    "getAllCategories",
+    "getCategory",
+    "getAllLineItems",
+    "getLineItem",
+    "getAllResults",
+    "getResult",
+    "getAllScoreScales",
+    "getScoreScale",
+    "getCategoriesForClass",
+    "getLineItemsForClass",
+    "getResultsForClass",
+    "getResultsForLineItemForClass",
+    "getResultsForStudentForClass",
+    "getScoreScalesForClass",
+];
+
 /// The binding's rostering operations, each once.
 const ROSTERING_OPERATIONS: [&str; 41] = [
     "getAllAcademicSessions",
@@ -675,6 +693,7 @@ fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) {
                 conforms(doc, &schema["items"], x, &format!("{at}[{i}]"));
             }
         }
+        Some("number") => assert!(v.is_number(), "{at}: not a number: {v}"),
         Some("string") => {
             let s = v.as_str().unwrap_or_else(|| panic!("{at}: not a string: {v}"));
             if let Some(values) = schema["enum"].as_array() {
@@ -695,6 +714,7 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
     let app = spawn_app().await;
     district(&app).await;
     import_demographics(&app).await;
+    import_ok(&app, &fixture("v12_gradebook")).await;
     let res = reqwest::get(app.url("/ims/oneroster/openapi.json")).await.unwrap();
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
@@ -706,13 +726,17 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
     let paths = doc["paths"].as_object().unwrap();
     let mut ids: Vec<&str> = paths.values().map(|p| p["get"]["operationId"].as_str().unwrap()).collect();
     ids.sort_unstable();
-    let mut want = ROSTERING_OPERATIONS.to_vec();
+    let mut want = [&ROSTERING_OPERATIONS[..], &GRADEBOOK_OPERATIONS[..]].concat();
     want.sort_unstable();
     assert_eq!(ids, want, "the document names each operation of the binding once");
 
     // Every documented route is served, and what it serves is what the document says.
-    let c = Client { app: &app, token: token(&app, ROSTER, &[]).await };
+    let c = Client { app: &app, token: token(&app, &format!("{ROSTER} {GRADEBOOK}"), &[]).await };
     let sample = |collection: &str| match collection {
+        "categories" => "cat-test",
+        "lineItems" => "li-ratio-quiz",
+        "results" => "res-1",
+        "scoreScales" => "ss-letter",
         "orgs" => "d-lakeside",
         "schools" => "sch-north",
         "academicSessions" => "ay-2027",
@@ -728,35 +752,170 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
     let mut served = 0;
     for (path, item) in paths {
         let op = &item["get"];
-        let segments: Vec<&str> = path.trim_start_matches(BASE).split('/').filter(|s| !s.is_empty()).collect();
+        let (base, rest) = path.split_at(path.find("/v1p2").unwrap() + 5);
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         let url: String = segments
             .iter()
             .enumerate()
             .map(|(i, seg)| match *seg {
                 "{id}" => sample(segments[i - 1]).to_owned(),
                 "{class}" => "cls-math7-1".to_owned(),
+                "{item}" => "li-ratio-quiz".to_owned(),
+                "{student}" => "stu-1".to_owned(),
                 s => s.to_owned(),
             })
             .collect::<Vec<_>>()
             .join("/");
-        let a = c.get(&format!("{BASE}/{url}")).await;
+        let a = c.get(&format!("{base}/{url}")).await;
         assert_eq!(a.status, StatusCode::OK, "{path} as /{url}: {}", a.body);
         served += 1;
         conforms(&doc, &op["responses"]["200"]["content"]["application/json"]["schema"], &a.body, path);
         let scopes: Vec<&str> =
             op["security"].as_array().unwrap().iter().map(|s| s["OAuth2"][0].as_str().unwrap()).collect();
-        assert!(scopes.contains(&ROSTER), "{path}: {scopes:?}");
+        let service_scope = if base == BASE { ROSTER } else { GRADEBOOK };
+        assert!(scopes.contains(&service_scope), "{path}: {scopes:?}");
         // Each field the document offers to sort by sorts (its SQL holds on this database).
         if let Some(fields) = op["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "sort") {
             for f in fields["schema"]["enum"].as_array().unwrap() {
                 let f = f.as_str().unwrap();
-                let sorted = c.get(&format!("{BASE}/{url}?sort={f}&orderBy=desc&limit=2")).await;
+                let sorted = c.get(&format!("{base}/{url}?sort={f}&orderBy=desc&limit=2")).await;
                 assert_eq!(sorted.status, StatusCode::OK, "{path}?sort={f}: {}", sorted.body);
             }
         }
     }
-    assert_eq!(served, ROSTERING_OPERATIONS.len());
+    assert_eq!(served, ROSTERING_OPERATIONS.len() + GRADEBOOK_OPERATIONS.len());
     // A path the binding does not have is not served, and is not in the document.
     assert_eq!(c.get("/pets").await.status, StatusCode::NOT_FOUND);
     assert!(!paths.contains_key(&format!("{BASE}/pets")));
+}
+
+const GB: &str = "/ims/oneroster/gradebook/v1p2";
+
+fn gb(id: &str, collection: &str, ty: &str) -> Value {
+    json!({"href": format!("{GB}/{collection}/{id}"), "sourcedId": id, "type": ty})
+}
+
+#[tokio::test]
+async fn the_gradebook_serves_what_the_sis_sent_to_those_who_may_see_it() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    district(&app).await;
+    import_ok(&app, &fixture("v12_gradebook")).await;
+    let (vendor_id, vendor_secret) = app.client(GRADEBOOK, &[]).await;
+    let c = Client { app: &app, token: app.token_for(&vendor_id, &vendor_secret).await };
+
+    assert_eq!(c.ids(&format!("{GB}/categories"), "categories").await, strs(&["cat-test", "cat-hw"]));
+    assert_eq!(
+        without_time(c.get(&format!("{GB}/categories/cat-hw")).await.body["category"].clone()),
+        json!({"sourcedId": "cat-hw", "status": "active", "title": "Homework", "weight": 30.0})
+    );
+    assert_eq!(c.ids(&format!("{GB}/classes/cls-sci7-1/categories"), "categories").await, strs(&["cat-test"]));
+    assert_eq!(
+        c.ids(&format!("{GB}/lineItems"), "lineItems").await,
+        strs(&["li-ratio-quiz", "li-rate-hw", "li-sci-lab"])
+    );
+    let quiz = without_time(c.get(&format!("{GB}/lineItems/li-ratio-quiz")).await.body["lineItem"].clone());
+    let objectives = quiz["learningObjectiveSet"].clone();
+    assert_eq!(objectives[0]["source"], "case", "{quiz}");
+    assert!(objectives[0]["learningObjectiveIds"].as_array().unwrap().contains(&json!("c-rp-1")), "{quiz}");
+    let mut quiz = quiz;
+    quiz.as_object_mut().unwrap().remove("learningObjectiveSet");
+    assert_eq!(
+        quiz,
+        json!({
+            "sourcedId": "li-ratio-quiz", "status": "active", "title": "Ratios quiz",
+            "description": "Ratios, tables and tape diagrams", "assignDate": "2026-09-01T08:00:00.000Z",
+            "dueDate": "2026-09-05T23:59:00.000Z", "class": href("classes", "cls-math7-1", "class"),
+            "school": href("schools", "sch-north", "org"), "category": gb("cat-test", "categories", "category"),
+            "gradingPeriod": href("academicSessions", "gp-fall-q1", "academicSession"),
+            "resultValueMin": 0.0, "resultValueMax": 20.0,
+        })
+    );
+    assert_eq!(
+        c.ids(&format!("{GB}/classes/cls-math7-1/lineItems"), "lineItems").await,
+        strs(&["li-ratio-quiz", "li-rate-hw"])
+    );
+
+    // Results, by class, line item and student (a result without a class is its line item's).
+    assert_eq!(
+        c.ids(&format!("{GB}/results"), "results").await,
+        strs(&["res-1", "res-2", "res-3", "res-4", "res-5", "res-6"])
+    );
+    assert_eq!(
+        c.ids(&format!("{GB}/classes/cls-math7-1/results"), "results").await,
+        strs(&["res-1", "res-2", "res-3", "res-4", "res-6"])
+    );
+    assert_eq!(
+        c.ids(&format!("{GB}/classes/cls-math7-1/lineItems/li-rate-hw/results"), "results").await,
+        strs(&["res-3", "res-4"])
+    );
+    assert_eq!(
+        c.ids(&format!("{GB}/classes/cls-math7-1/students/stu-1/results"), "results").await,
+        strs(&["res-1", "res-3"])
+    );
+    assert_eq!(c.get(&format!("{GB}/classes/cls-sci7-1/lineItems/li-rate-hw/results")).await.minor(), "unknownobject");
+    assert_eq!(
+        without_time(c.get(&format!("{GB}/results/res-2")).await.body["result"].clone()),
+        json!({
+            "sourcedId": "res-2", "status": "active", "lineItem": gb("li-ratio-quiz", "lineItems", "lineItem"),
+            "student": href("students", "stu-2", "user"), "class": href("classes", "cls-math7-1", "class"),
+            "scoreStatus": "fully graded", "score": 9.0, "scoreDate": "2026-09-06",
+            "inProgress": "false", "incomplete": "false", "late": "true", "missing": "false",
+        })
+    );
+    assert_eq!(
+        c.get(&format!("{GB}/results/res-3")).await.body["result"]["class"],
+        href("classes", "cls-math7-1", "class")
+    );
+    let graded = c
+        .ids(
+            &format!(
+                "{GB}/results?filter=scoreStatus%3D%27fully%20graded%27%20AND%20class.sourcedId%3D%27cls-math7-1%27"
+            ),
+            "results",
+        )
+        .await;
+    assert_eq!(graded, strs(&["res-1", "res-2", "res-3"]));
+    assert_eq!(
+        c.ids(&format!("{GB}/results?filter=student.sourcedId%3D%27stu-3%27"), "results").await,
+        strs(&["res-6"])
+    );
+
+    // Score scales.
+    let scale = without_time(c.get(&format!("{GB}/scoreScales/ss-letter")).await.body["scoreScale"].clone());
+    assert_eq!(scale["course"], href("courses", "crs-math7", "course"));
+    assert_eq!(scale["scoreScaleValue"][0], json!({"itemValueLHS": "A", "itemValueRHS": "90-100"}));
+    assert_eq!(scale["scoreScaleValue"].as_array().unwrap().len(), 5);
+    assert_eq!(c.ids(&format!("{GB}/classes/cls-math7-1/scoreScales"), "scoreScales").await, Vec::<String>::new());
+
+    // The gradebook's scope reads no roster, the roster's no gradebook.
+    assert_eq!(c.get("/students").await.minor(), "forbidden");
+    let roster_only = Client { app: &app, token: token(&app, CORE, &[]).await };
+    assert_eq!(roster_only.get(&format!("{GB}/results")).await.minor(), "forbidden");
+    assert_eq!(roster_only.get(&format!("{GB}/lineItems")).await.minor(), "forbidden");
+
+    // Org limits and relationships, as for GraphQL's results.
+    let south = Client { app: &app, token: token(&app, GRADEBOOK, &["sch-south"]).await };
+    assert_eq!(south.ids(&format!("{GB}/results"), "results").await, Vec::<String>::new());
+    assert_eq!(south.ids(&format!("{GB}/lineItems"), "lineItems").await, Vec::<String>::new());
+    assert_eq!(south.get(&format!("{GB}/results/res-1")).await.minor(), "unknownobject");
+    assert_eq!(south.get(&format!("{GB}/classes/cls-math7-1/results")).await.minor(), "unknownobject");
+    let teacher = app.dev_sign_in_via(&format!("progress.read {GRADEBOOK}"), "tch-2", GRADEBOOK).await;
+    let t = Client { app: &app, token: teacher };
+    assert_eq!(
+        t.ids(&format!("{GB}/lineItems"), "lineItems").await,
+        strs(&["li-sci-lab"]),
+        "the line items of her classes"
+    );
+    assert_eq!(t.get(&format!("{GB}/classes/cls-math7-1/results")).await.minor(), "unknownobject", "not her class");
+
+    // Reads that reveal students are audited.
+    c.get(&format!("{GB}/results/res-5")).await;
+    let admin = app.admin_token().await;
+    let q = "query($c: String) { auditEvents(filter: {clientId: $c}) { totalCount edges { node { operationName fields learnerSourcedIds } } } }";
+    let events = data(app.gql(&admin, q, json!({"c": vendor_id})).await);
+    let last = events["auditEvents"]["edges"].as_array().unwrap().last().unwrap()["node"].clone();
+    assert_eq!(
+        last,
+        json!({"operationName": "OneRoster getResult", "fields": [format!("{GB}/results/res-5")], "learnerSourcedIds": ["stu-1"]})
+    );
 }

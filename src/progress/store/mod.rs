@@ -121,6 +121,31 @@ pub async fn result_page(
     Ok(page)
 }
 
+/// The OneRoster gradebook's results the caller may see (deleted ones included): those of the
+/// gradebook's namespace (written by the CSV import or the gradebook service), on a line item.
+pub fn gradebook_results(p: &Principal) -> Select<result::Entity> {
+    let sync = Sync { updated_since: None, include_deleted: true };
+    results(p, ResultFilter { sync, ..Default::default() })
+        .filter(result::Column::Poster.eq(crate::roster::oneroster::records::GRADEBOOK_POSTER))
+        .filter(result::Column::LineItemId.is_not_null())
+}
+
+/// A page of the results a query from [`gradebook_results`] finds (filtered and ordered by the
+/// caller), their learners noted on the caller's audit trail.
+#[tracing::instrument(skip_all)]
+pub async fn gradebook_result_page(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    q: Select<result::Entity>,
+    req: PageRequest,
+    count: bool,
+) -> AppResult<Page<result::Model>> {
+    p.require(crate::auth::Scope::ProgressRead)?;
+    let page = fetch_page(db, q, result::Column::Id, req, count).await?;
+    p.reveal(page.rows.iter().map(|r| r.learner_id));
+    Ok(page)
+}
+
 /// A result the caller may see (deleted ones included), noted on the caller's audit trail.
 #[tracing::instrument(skip_all, fields(result = id))]
 pub async fn find(db: &impl ConnectionTrait, p: &Principal, id: i64) -> AppResult<Option<result::Model>> {
