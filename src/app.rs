@@ -241,6 +241,7 @@ pub fn router(state: AppState, max_body_bytes: usize, body_timeout: Duration) ->
         .merge(crate::roster::rest::routes())
         .merge(crate::progress::rest::routes())
         .route("/ims/oneroster/openapi.json", get(crate::rest::openapi_json))
+        .route("/ims/oneroster/{*path}", axum::routing::any(crate::rest::no_such_endpoint))
         .route_layer(middleware::from_fn_with_state(state.clone(), bound_request))
         .layer(RequestBodyTimeoutLayer::new(body_timeout));
     Router::new()

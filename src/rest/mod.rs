@@ -231,6 +231,17 @@ pub async fn charge(state: &AppState, p: &Principal, records: u64) -> Result<(),
     }
 }
 
+/// Any other path under `/ims/oneroster`: 404 in the binding's shape, so a client that asks
+/// for an endpoint not served (a resource service, a misspelt collection) reads why.
+pub async fn no_such_endpoint(uri: Uri) -> Response {
+    StatusInfo::new(
+        StatusCode::NOT_FOUND,
+        "unknownobject",
+        format!("no OneRoster endpoint at {}; /ims/oneroster/openapi.json lists those served", uri.path()),
+    )
+    .into_response()
+}
+
 /// What a read answers: a page of a collection, or one record, each already in the binding's
 /// JSON (the `fields` selection is applied here).
 pub enum Reply {
