@@ -88,6 +88,8 @@ static CATEGORY: Schema = Schema {
         field!("dateLastModified", DateTime, col!(gradebook_category, DateLastModified)),
         field!("title", Text, col!(gradebook_category, Title)),
     ],
+    scope: Scope::ProgressRead,
+    students: false,
 };
 
 static LINE_ITEM: Schema = Schema {
@@ -126,6 +128,8 @@ static LINE_ITEM: Schema = Schema {
             Expr::cust("(SELECT r.sourced_id FROM gradebook_categories r WHERE r.id = line_items.category_id)")
         }),
     ],
+    scope: Scope::ProgressRead,
+    students: false,
 };
 
 static RESULT: Schema = Schema {
@@ -171,6 +175,8 @@ static RESULT: Schema = Schema {
             )
         }),
     ],
+    scope: Scope::ProgressRead,
+    students: true,
 };
 
 static SCORE_SCALE: Schema = Schema {
@@ -195,6 +201,8 @@ static SCORE_SCALE: Schema = Schema {
         field!("title", Text, col!(score_scale, Title)),
         field!("type", Text, col!(score_scale, ScaleType)),
     ],
+    scope: Scope::ProgressRead,
+    students: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -364,10 +372,6 @@ async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Mod
 // ---------------------------------------------------------------------------------------------
 // Reading.
 
-fn offset(params: &ListParams) -> PageRequest {
-    PageRequest::Offset { limit: params.limit, offset: params.offset }
-}
-
 fn key(sourced_id: &str) -> Result<&str, StatusInfo> {
     roster::lookup_key(sourced_id).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
 }
@@ -399,13 +403,16 @@ async fn category_list(
     params: ListParams,
     q: Select<gradebook_category::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::ProgressRead)?;
-    params.check_selection(&CATEGORY)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, CATEGORY.fields, gradebook_category::Column::Id)?;
-    let page = fetch_page(&s.db, q, gradebook_category::Column::Id, offset(&params), true).await?;
-    let items = categories_json(page.rows);
-    Ok(Reply::Collection { key: CATEGORY.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &CATEGORY,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| Ok(categories_json(rows)),
+    )
+    .await
 }
 
 async fn line_item_list(
@@ -414,13 +421,16 @@ async fn line_item_list(
     params: ListParams,
     q: Select<line_item::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::ProgressRead)?;
-    params.check_selection(&LINE_ITEM)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, LINE_ITEM.fields, line_item::Column::Id)?;
-    let page = fetch_page(&s.db, q, line_item::Column::Id, offset(&params), true).await?;
-    let items = line_items_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: LINE_ITEM.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &LINE_ITEM,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| line_items_json(&s.db, rows).await,
+    )
+    .await
 }
 
 async fn result_list(
@@ -429,14 +439,16 @@ async fn result_list(
     params: ListParams,
     q: Select<result::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::ProgressRead)?;
-    params.check_selection(&RESULT)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, RESULT.fields, result::Column::Id)?;
-    let page = crate::progress::store::gradebook_result_page(&s.db, p, q, offset(&params), true).await?;
-    let items = results_json(&s.db, page.rows).await?;
-    let probed = params.filter.is_some();
-    Ok(Reply::Collection { key: RESULT.many, items, total: page.total.unwrap_or(0), params, probed })
+    rest::collection(
+        s,
+        p,
+        params,
+        &RESULT,
+        q,
+        async |q, _id, req| crate::progress::store::gradebook_result_page(&s.db, p, q, req, true).await,
+        async |rows| results_json(&s.db, rows).await,
+    )
+    .await
 }
 
 async fn score_scale_list(
@@ -445,13 +457,16 @@ async fn score_scale_list(
     params: ListParams,
     q: Select<score_scale::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::ProgressRead)?;
-    params.check_selection(&SCORE_SCALE)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, SCORE_SCALE.fields, score_scale::Column::Id)?;
-    let page = fetch_page(&s.db, q, score_scale::Column::Id, offset(&params), true).await?;
-    let items = score_scales_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: SCORE_SCALE.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &SCORE_SCALE,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| score_scales_json(&s.db, rows).await,
+    )
+    .await
 }
 
 /// Score scales the caller may see: the district's (no class), and those of classes it sees.

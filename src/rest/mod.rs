@@ -13,6 +13,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
+use sea_orm::{EntityTrait, Iterable, PrimaryKeyToColumn, Select};
 use serde_json::{Map, Value, json};
 
 pub use query::{Field, ListParams, Ty};
@@ -109,8 +110,9 @@ pub(crate) use op;
 use crate::{
     audit::Event,
     auth::{Actor, Principal},
-    error::AppError,
+    error::{AppError, AppResult},
     graphql::http::{AuthFailure, principal_of},
+    page::{Page, PageRequest},
     ratelimit::{ClientIp, graphql::Admission, set_refusal_headers},
     state::AppState,
 };
@@ -240,6 +242,33 @@ pub async fn no_such_endpoint(uri: Uri) -> Response {
         format!("no OneRoster endpoint at {}; /ims/oneroster/openapi.json lists those served", uri.path()),
     )
     .into_response()
+}
+
+/// A collection read, the steps every one shares: the schema's scope, the `fields` selection,
+/// the cost charge, the filter and order on the service's own visible-records query `q`, then
+/// its paging (the store's, which reveals students) and its rendering.
+pub async fn collection<E: EntityTrait>(
+    state: &AppState,
+    p: &Principal,
+    params: ListParams,
+    schema: &'static openapi::Schema,
+    q: Select<E>,
+    page: impl AsyncFnOnce(Select<E>, E::Column, PageRequest) -> AppResult<Page<E::Model>>,
+    render: impl AsyncFnOnce(Vec<E::Model>) -> AppResult<Vec<Value>>,
+) -> Result<Reply, StatusInfo> {
+    p.require(schema.scope)?;
+    params.check_selection(schema)?;
+    charge(state, p, params.limit).await?;
+    let id = E::PrimaryKey::iter()
+        .next()
+        .map(PrimaryKeyToColumn::into_column)
+        .ok_or_else(|| AppError::Server(anyhow::anyhow!("{} has no primary key", schema.name)))?;
+    let q = params.apply(p, q, schema.fields, id)?;
+    let page = page(q, id, PageRequest::Offset { limit: params.limit, offset: params.offset }).await?;
+    let items = render(page.rows).await?;
+    // A filtered read of students: its total says something of students the page may not show.
+    let probed = schema.students && params.filter.is_some();
+    Ok(Reply::Collection { key: schema.many, items, total: page.total.unwrap_or(0), params, probed })
 }
 
 /// What a read answers: a page of a collection, or one record, each already in the binding's

@@ -51,6 +51,11 @@ pub struct Schema {
     pub required: &'static [&'static str],
     /// What `filter` and `sort` accept.
     pub fields: &'static [Field],
+    /// The learnergraph scope reading these records needs.
+    pub scope: crate::auth::Scope,
+    /// Whether the records are students' (users, enrollments, demographics, results): a
+    /// filtered read of them is audited even when its page shows none.
+    pub students: bool,
 }
 
 impl Schema {

@@ -133,6 +133,8 @@ static ORG: Schema = Schema {
     ],
     required: &["sourcedId", "status", "dateLastModified", "name", "type", "children"],
     fields: ORG_FIELDS,
+    scope: Scope::RosterRead,
+    students: false,
 };
 
 const SESSION_FIELDS: &[Field] = &[
@@ -181,6 +183,8 @@ static SESSION: Schema = Schema {
         "org",
     ],
     fields: SESSION_FIELDS,
+    scope: Scope::RosterRead,
+    students: false,
 };
 
 const COURSE_FIELDS: &[Field] = &[
@@ -215,6 +219,8 @@ static COURSE: Schema = Schema {
     ],
     required: &["sourcedId", "status", "dateLastModified", "title", "grades", "subjects", "org", "subjectCodes"],
     fields: COURSE_FIELDS,
+    scope: Scope::RosterRead,
+    students: false,
 };
 
 const CLASS_FIELDS: &[Field] = &[
@@ -269,6 +275,8 @@ static CLASS: Schema = Schema {
         "periods",
     ],
     fields: CLASS_FIELDS,
+    scope: Scope::RosterRead,
+    students: false,
 };
 
 const USER_FIELDS: &[Field] = &[
@@ -334,6 +342,8 @@ static USER: Schema = Schema {
         "grades",
     ],
     fields: USER_FIELDS,
+    scope: Scope::RosterRead,
+    students: true,
 };
 
 const ENROLLMENT_FIELDS: &[Field] = &[
@@ -374,6 +384,8 @@ static ENROLLMENT: Schema = Schema {
     ],
     required: &["sourcedId", "status", "dateLastModified", "user", "class", "school", "role", "primary"],
     fields: ENROLLMENT_FIELDS,
+    scope: Scope::RosterRead,
+    students: true,
 };
 
 const DEMOGRAPHIC_FIELDS: &[Field] = &[
@@ -418,6 +430,8 @@ static DEMOGRAPHICS: Schema = Schema {
     ],
     required: &["sourcedId", "status", "dateLastModified"],
     fields: DEMOGRAPHIC_FIELDS,
+    scope: Scope::DemographicsRead,
+    students: true,
 };
 
 /// The sourcedId of a user's primary org when the caller may see that org (NULL otherwise), so
@@ -750,10 +764,6 @@ async fn demographics_json(db: &impl ConnectionTrait, rows: Vec<demographic::Mod
 // ---------------------------------------------------------------------------------------------
 // Reading: the store's visible-records queries, filtered, sorted and paged as asked.
 
-fn offset(params: &ListParams) -> PageRequest {
-    PageRequest::Offset { limit: params.limit, offset: params.offset }
-}
-
 fn key(sourced_id: &str) -> Result<Key<'_>, StatusInfo> {
     store::lookup_key(sourced_id).map(Key::Sourced).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
 }
@@ -770,13 +780,16 @@ async fn org_list(
     params: ListParams,
     q: Select<org::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::RosterRead)?;
-    params.check_selection(&ORG)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, ORG.fields, org::Column::Id)?;
-    let page = fetch_page(&s.db, q, org::Column::Id, offset(&params), true).await?;
-    let items = orgs_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: ORG.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &ORG,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| orgs_json(&s.db, p, rows).await,
+    )
+    .await
 }
 
 /// A school the caller may see, by sourcedId (404 otherwise).
@@ -804,13 +817,16 @@ async fn session_list(
     params: ListParams,
     q: Select<academic_session::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::RosterRead)?;
-    params.check_selection(&SESSION)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, SESSION.fields, academic_session::Column::Id)?;
-    let page = fetch_page(&s.db, q, academic_session::Column::Id, offset(&params), true).await?;
-    let items = sessions_json(&s.db, p, page.rows).await?;
-    Ok(Reply::Collection { key: SESSION.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &SESSION,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| sessions_json(&s.db, p, rows).await,
+    )
+    .await
 }
 
 /// The session types the binding's `terms` endpoints serve: terms, and semesters (which SIS
@@ -861,13 +877,16 @@ async fn course_list(
     params: ListParams,
     q: Select<course::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::RosterRead)?;
-    params.check_selection(&COURSE)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, COURSE.fields, course::Column::Id)?;
-    let page = fetch_page(&s.db, q, course::Column::Id, offset(&params), true).await?;
-    let items = courses_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: COURSE.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &COURSE,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| courses_json(&s.db, rows).await,
+    )
+    .await
 }
 
 async fn class_list(
@@ -876,13 +895,16 @@ async fn class_list(
     params: ListParams,
     q: Select<class::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::RosterRead)?;
-    params.check_selection(&CLASS)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, CLASS.fields, class::Column::Id)?;
-    let page = fetch_page(&s.db, q, class::Column::Id, offset(&params), true).await?;
-    let items = classes_json(&s.db, page.rows).await?;
-    Ok(Reply::Collection { key: CLASS.many, items, total: page.total.unwrap_or(0), params, probed: false })
+    rest::collection(
+        s,
+        p,
+        params,
+        &CLASS,
+        q,
+        async |q, id, req| fetch_page(&s.db, q, id, req, true).await,
+        async |rows| classes_json(&s.db, rows).await,
+    )
+    .await
 }
 
 async fn class(s: &AppState, p: &Principal, id: &str) -> Result<class::Model, StatusInfo> {
@@ -938,14 +960,16 @@ async fn user_list(
     params: ListParams,
     q: Select<user::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::RosterRead)?;
-    params.check_selection(&USER)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, USER.fields, user::Column::Id)?;
-    let page = store::user_page(&s.db, p, q, offset(&params), true).await?;
-    let items = users_json(&s.db, p, page.rows).await?;
-    let probed = params.filter.is_some();
-    Ok(Reply::Collection { key: USER.many, items, total: page.total.unwrap_or(0), params, probed })
+    rest::collection(
+        s,
+        p,
+        params,
+        &USER,
+        q,
+        async |q, _id, req| store::user_page(&s.db, p, q, req, true).await,
+        async |rows| users_json(&s.db, p, rows).await,
+    )
+    .await
 }
 
 /// A user the caller may see, of `role` when given (a student, a teacher), revealed when a
@@ -984,14 +1008,16 @@ async fn enrollment_list(
     params: ListParams,
     q: Select<enrollment::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    p.require(Scope::RosterRead)?;
-    params.check_selection(&ENROLLMENT)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, ENROLLMENT.fields, enrollment::Column::Id)?;
-    let page = store::enrollment_page(&s.db, p, q, offset(&params), true).await?;
-    let items = enrollments_json(&s.db, page.rows).await?;
-    let probed = params.filter.is_some();
-    Ok(Reply::Collection { key: ENROLLMENT.many, items, total: page.total.unwrap_or(0), params, probed })
+    rest::collection(
+        s,
+        p,
+        params,
+        &ENROLLMENT,
+        q,
+        async |q, _id, req| store::enrollment_page(&s.db, p, q, req, true).await,
+        async |rows| enrollments_json(&s.db, rows).await,
+    )
+    .await
 }
 
 fn enrollments_of_school(p: &Principal, school: i64) -> Select<enrollment::Entity> {
@@ -1009,13 +1035,16 @@ async fn demographic_list(
     params: ListParams,
     q: Select<demographic::Entity>,
 ) -> Result<Reply, StatusInfo> {
-    params.check_selection(&DEMOGRAPHICS)?;
-    rest::charge(s, p, params.limit).await?;
-    let q = params.apply(p, q, DEMOGRAPHICS.fields, demographic::Column::UserId)?;
-    let page = store::demographic_page(&s.db, p, q, offset(&params), true).await?;
-    let items = demographics_json(&s.db, page.rows).await?;
-    let probed = params.filter.is_some();
-    Ok(Reply::Collection { key: DEMOGRAPHICS.many, items, total: page.total.unwrap_or(0), params, probed })
+    rest::collection(
+        s,
+        p,
+        params,
+        &DEMOGRAPHICS,
+        q,
+        async |q, _id, req| store::demographic_page(&s.db, p, q, req, true).await,
+        async |rows| demographics_json(&s.db, rows).await,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
