@@ -479,8 +479,57 @@ mod tests {
             let got = ListParams::parse(Some(q));
             assert!(matches!(&got, Err(e) if e.minor == minor), "{q}: {got:?}");
         }
-        // Parameters of the server's own are left alone.
+        // Parameters of the server's own are left alone; empty ones are as if not given.
         assert!(ListParams::parse(Some("search=x&limit=2")).is_ok());
+        let p = ListParams::parse(Some("sort=&filter=%20&orderBy=asc")).ok();
+        assert_eq!(p.map(|p| (p.sort, p.filter)), Some((None, None)));
+        let p = ListParams::parse(Some("sort=title&filter=status%3D%27active%27")).ok();
+        assert_eq!(p.map(|p| (p.sort, p.filter)), Some((Some("title".into()), Some("status='active'".into()))));
+    }
+
+    #[test]
+    fn a_filter_up_to_the_limit_is_read_and_a_longer_one_refused() {
+        let at_limit = format!("title='{}'", "x".repeat(MAX_FILTER - 8));
+        assert_eq!(at_limit.len(), MAX_FILTER);
+        assert!(parse_predicates(&at_limit).is_ok());
+        let over = format!("title='{}'", "x".repeat(MAX_FILTER - 7));
+        assert!(matches!(parse_predicates(&over), Err(e) if e.description.contains("longer than 4096")));
+    }
+
+    #[test]
+    fn a_comparison_a_type_does_not_have_is_refused_naming_it() {
+        let p = crate::auth::Principal::system();
+        let fields = [
+            Field { name: "enabledUser", ty: Ty::Bool, expr: |_| Expr::cust("enabled_user") },
+            Field { name: "grades", ty: Ty::List, expr: |_| Expr::cust("grades") },
+            Field { name: "beginDate", ty: Ty::Date, expr: |_| Expr::cust("begin_date") },
+            Field { name: "dateLastModified", ty: Ty::DateTime, expr: |_| Expr::cust("date_last_modified") },
+            Field { name: "schoolYear", ty: Ty::Int, expr: |_| Expr::cust("school_year") },
+        ];
+        for (filter, message) in [
+            ("enabledUser~'x'", "`enabledUser` is true or false: `~` cannot compare it with 'x'"),
+            ("enabledUser='yes'", "`enabledUser` is true or false: `=` cannot compare it with 'yes'"),
+            ("grades>'09'", "`grades` is a list: `>` cannot compare it with '09'"),
+            ("beginDate~'2026'", "`beginDate` is a date: `~` cannot compare it with '2026'"),
+            ("dateLastModified~'2026'", "`dateLastModified` is a time: `~` cannot compare it with '2026'"),
+            ("schoolYear~'20'", "`schoolYear` is a number: `~` cannot compare it with '20'"),
+            ("shoeSize='9'", "`shoeSize` cannot be filtered on"),
+        ] {
+            let got = parse_filter(&p, filter, &fields);
+            assert!(matches!(&got, Err(e) if e.description.starts_with(message)), "{filter}: {got:?}");
+        }
+        for filter in [
+            "enabledUser='true'",
+            "enabledUser!='false'",
+            "grades='09'",
+            "grades!='09'",
+            "grades~'0'",
+            "beginDate<='2026-09-01'",
+            "dateLastModified>'2026-09-01'",
+            "schoolYear>='2027'",
+        ] {
+            assert!(parse_filter(&p, filter, &fields).is_ok(), "{filter}");
+        }
     }
 
     mod grammar {
