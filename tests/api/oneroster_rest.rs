@@ -518,6 +518,19 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
         assert!(metadata["scopes_supported"].as_array().unwrap().contains(&json!(s)), "{s} is advertised");
     }
 
+    // Introspection names the scope the token was granted, not what it stands for.
+    let (id, secret) = app.client(CORE, &[]).await;
+    let granted = app.token_for(&id, &secret).await;
+    let res = reqwest::Client::new()
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", granted.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((body["active"].clone(), body["scope"].clone()), (json!(true), json!(CORE)), "{body}");
+
     // No token, a bad token: 401 with the challenge. A token for the wrong service: 403.
     let anonymous = answer(reqwest::get(app.url(&format!("{BASE}/students"))).await.unwrap()).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);

@@ -53,9 +53,11 @@ pub async fn introspect(
                 None
             };
             return Ok(if let Some(principal) = principal {
-                // The scopes the token carries today: narrowed by the client's and role's caps.
+                // The scopes the token carries today: narrowed by the client's and role's caps
+                // (not those a OneRoster scope stands for, which the token was not granted).
+                let carried = principal.scopes.iter().filter(|s| claims.scope.split_whitespace().any(|c| c == s.as_str()));
                 json!({
-                    "active": true, "token_type": "Bearer", "scope": format_scopes(&principal.scopes), "client_id": claims.client_id,
+                    "active": true, "token_type": "Bearer", "scope": format_scopes(carried), "client_id": claims.client_id,
                     "sub": claims.sub, "exp": claims.exp, "iat": claims.iat, "iss": claims.iss, "aud": claims.aud,
                     "jti": claims.jti, "username": claims.user,
                 })
