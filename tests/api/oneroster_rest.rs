@@ -616,6 +616,32 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
     assert_eq!(e["operationName"], "OneRoster getAllStudents");
     assert_eq!(e["fields"], json!([format!("{BASE}/students?filter=email~%27nobody%27&offset=5")]));
     assert_eq!(e["learnerSourcedIds"], json!([]));
+    // Neither a filtered read of records that are not students', nor an unfiltered page
+    // showing no student, says anything of a student: no event.
+    assert_eq!(vendor.ids("/schools?filter=name~%27x%27", "orgs").await.len(), 0);
+    assert_eq!(vendor.get("/students?offset=500").await.body["users"], json!([]));
+    let events = data(app.gql(&admin, q, json!({"c": vendor_id})).await);
+    assert_eq!(events["auditEvents"]["totalCount"], 2, "{events}");
+}
+
+#[tokio::test]
+async fn a_collection_costs_a_unit_per_record_of_the_callers_cost_budget() {
+    let app = spawn_app_with(&[
+        ("LEARNERGRAPH_CLIENT_COST_PER_WINDOW", "150"),
+        ("LEARNERGRAPH_RATE_LIMIT_WINDOW_SECONDS", "3600"),
+    ])
+    .await;
+    district(&app).await;
+    let c = Client { app: &app, token: token(&app, CORE, &[]).await };
+    assert_eq!(c.get("/users?limit=100").await.status, StatusCode::OK);
+    // 100 of 150 spent: a second page of 100 is refused, with when to retry.
+    let refused = c.get("/users?limit=100&offset=100").await;
+    assert_eq!((refused.status, refused.minor()), (StatusCode::TOO_MANY_REQUESTS, "server_busy"));
+    let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 3600, "{retry}");
+    // A smaller page still fits; a single record costs no records.
+    assert_eq!(c.get("/users?limit=40").await.status, StatusCode::OK);
+    assert_eq!(c.get("/users/stu-1").await.status, StatusCode::OK);
 }
 
 /// The gradebook's read operations, each once.
