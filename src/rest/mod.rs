@@ -340,9 +340,10 @@ pub async fn read(
     let learners = trail.take();
     let probed = matches!(&outcome, Ok(Reply::Collection { probed: true, .. }));
     if !learners.is_empty() || probed {
+        // The path, and the query that chose the records (a filter, a page).
         let what = match uri.query() {
-            Some(q) if probed => format!("{}?{q}", uri.path()),
-            _ => uri.path().to_owned(),
+            Some(q) => format!("{}?{q}", uri.path()),
+            None => uri.path().to_owned(),
         };
         let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
         state

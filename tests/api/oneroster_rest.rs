@@ -597,7 +597,7 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
     assert_eq!(vendor.ids("/schools", "orgs").await.len(), 2);
     assert_eq!(vendor.ids("/classes/cls-math7-1/students", "users").await, strs(&["stu-1", "stu-2"]));
     let admin = app.admin_token().await;
-    let q = "query($c: String) { auditEvents(filter: {clientId: $c}) { totalCount edges { node { actorKind operationType operationName fields learnerSourcedIds } } } }";
+    let q = "query($c: String) { auditEvents(filter: {clientId: $c}) { totalCount edges { node { actorKind operationType operationName fields learnerSourcedIds requestId } } } }";
     let events = data(app.gql(&admin, q, json!({"c": vendor_id})).await);
     assert_eq!(events["auditEvents"]["totalCount"], 1, "only the read that revealed students: {events}");
     let e = &events["auditEvents"]["edges"][0]["node"];
@@ -606,6 +606,7 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
     assert_eq!(e["operationName"], "OneRoster getStudentsForClass");
     assert_eq!(e["fields"], json!([format!("{BASE}/classes/cls-math7-1/students")]));
     assert_eq!(e["learnerSourcedIds"], json!(["stu-1", "stu-2"]));
+    assert!(e["requestId"].as_str().is_some_and(|r| r.len() == 36), "{e}");
     // A filtered read of students is audited even when its page shows none: its total answers
     // the question the filter asks.
     let probe = vendor.get("/students?filter=email~%27nobody%27&offset=5").await;
@@ -616,12 +617,18 @@ async fn oneroster_scopes_map_onto_the_same_policy_and_audit_as_graphql() {
     assert_eq!(e["operationName"], "OneRoster getAllStudents");
     assert_eq!(e["fields"], json!([format!("{BASE}/students?filter=email~%27nobody%27&offset=5")]));
     assert_eq!(e["learnerSourcedIds"], json!([]));
+    // An event names the query that chose the records.
+    assert_eq!(vendor.get("/classes/cls-math7-1/students?limit=1").await.status, StatusCode::OK);
+    let events = data(app.gql(&admin, q, json!({"c": vendor_id})).await);
+    let e = &events["auditEvents"]["edges"][2]["node"];
+    assert_eq!(e["fields"], json!([format!("{BASE}/classes/cls-math7-1/students?limit=1")]));
+    assert_eq!(e["learnerSourcedIds"], json!(["stu-1"]));
     // Neither a filtered read of records that are not students', nor an unfiltered page
     // showing no student, says anything of a student: no event.
     assert_eq!(vendor.ids("/schools?filter=name~%27x%27", "orgs").await.len(), 0);
     assert_eq!(vendor.get("/students?offset=500").await.body["users"], json!([]));
     let events = data(app.gql(&admin, q, json!({"c": vendor_id})).await);
-    assert_eq!(events["auditEvents"]["totalCount"], 2, "{events}");
+    assert_eq!(events["auditEvents"]["totalCount"], 3, "{events}");
 }
 
 #[tokio::test]
