@@ -981,12 +981,14 @@ async fn user(s: &AppState, p: &Principal, id: &str, role: Option<Role>) -> Resu
         Some(Role::Teacher) => "teacher",
         _ => "user",
     };
+    // Through the store's finders: a student found is revealed on the audit trail.
     let found = match role {
         Some(Role::Student) => store::find_learner(&s.db, p, key(id)?).await?,
-        _ => store::find_educator(&s.db, p, key(id)?)
-            .await?
-            .filter(|u| role.is_none_or(|r| u.role == r))
-            .or(if role.is_none() { store::find_learner(&s.db, p, key(id)?).await? } else { None }),
+        Some(r) => store::find_educator(&s.db, p, key(id)?).await?.filter(|u| u.role == r),
+        None => match store::find_educator(&s.db, p, key(id)?).await? {
+            Some(staff) => Some(staff),
+            None => store::find_learner(&s.db, p, key(id)?).await?,
+        },
     };
     found.ok_or_else(|| StatusInfo::unknown(what, id))
 }
