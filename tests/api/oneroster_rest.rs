@@ -818,9 +818,26 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
         conforms(&doc, &op["responses"]["200"]["content"]["application/json"]["schema"], &a.body, path);
         let scopes: Vec<&str> =
             op["security"].as_array().unwrap().iter().map(|s| s["OAuth2"][0].as_str().unwrap()).collect();
+        // Each refusal the operation can answer is documented as the binding's status payload.
+        for code in ["400", "401", "403", "404", "429", "500"] {
+            let schema = &op["responses"][code]["content"]["application/json"]["schema"];
+            assert_eq!(schema["$ref"], "#/components/schemas/imsx_StatusInfo", "{path} {code}");
+        }
         let service_scope = if base == BASE { ROSTER } else { GRADEBOOK };
         assert!(scopes.contains(&service_scope), "{path}: {scopes:?}");
         // Each field the document offers to sort by sorts (its SQL holds on this database).
+        // A collection documents the binding's query parameters; a single record only `fields`.
+        let params: Vec<&str> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let many = a.total.is_some();
+        let want: &[&str] =
+            if many { &["limit", "offset", "sort", "orderBy", "filter", "fields"] } else { &["fields"] };
+        assert_eq!(params, want, "{path}");
         if let Some(fields) = op["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "sort") {
             for f in fields["schema"]["enum"].as_array().unwrap() {
                 let f = f.as_str().unwrap();
