@@ -12,16 +12,16 @@ use entity::{Status, class, gradebook_category, line_item, line_item_objective, 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select, sea_query::Expr,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::{
     auth::{Principal, Scope},
     error::AppResult,
     page::{PageRequest, fetch_page},
     rest::{
-        self, Field, ListParams, Reply, StatusInfo, Ty,
-        openapi::{Prop, Schema},
-        reference, time,
+        self, ListParams, Reply, StatusInfo, col, field,
+        openapi::{Prop, STATUS, Schema},
+        put, reference, time,
     },
     roster::{
         oneroster::records,
@@ -54,20 +54,6 @@ rest::service! {
     "/classes/{id}/lineItems/{item}/results" => get_results_for_line_item_for_class, "getResultsForLineItemForClass", many RESULT, READ_SCOPES;
     "/classes/{id}/students/{student}/results" => get_results_for_student_for_class, "getResultsForStudentForClass", many RESULT, READ_SCOPES;
     "/classes/{id}/scoreScales" => get_score_scales_for_class, "getScoreScalesForClass", many SCORE_SCALE, READ_SCOPES;
-}
-
-const STATUS: Prop = Prop::Enum(&["active", "tobedeleted"]);
-
-macro_rules! col {
-    ($e:ident, $c:ident) => {
-        |_| Expr::col(($e::Entity, $e::Column::$c))
-    };
-}
-
-macro_rules! field {
-    ($name:literal, $ty:ident, $expr:expr) => {
-        Field { name: $name, ty: Ty::$ty, expr: $expr }
-    };
 }
 
 static CATEGORY: Schema = Schema {
@@ -208,20 +194,6 @@ static SCORE_SCALE: Schema = Schema {
 // ---------------------------------------------------------------------------------------------
 // The records, as the binding writes them.
 
-fn base_of(status: Status, sourced_id: &str, modified: chrono::DateTime<chrono::Utc>) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("sourcedId".into(), sourced_id.into());
-    m.insert("status".into(), status.as_str().into());
-    m.insert("dateLastModified".into(), time(modified).into());
-    m
-}
-
-fn put(m: &mut Map<String, Value>, key: &str, v: Option<impl Into<Value>>) {
-    if let Some(v) = v {
-        m.insert(key.into(), v.into());
-    }
-}
-
 fn to(ids: &HashMap<i64, String>, id: Option<i64>, collection: &str, ty: &str) -> Option<Value> {
     id.and_then(|id| ids.get(&id)).map(|s| reference(BASE, collection, ty, s))
 }
@@ -234,7 +206,7 @@ fn roster_ref(ids: &HashMap<i64, String>, id: Option<i64>, collection: &str, ty:
 fn categories_json(rows: Vec<gradebook_category::Model>) -> Vec<Value> {
     rows.into_iter()
         .map(|c| {
-            let mut m = base_of(c.status, &c.sourced_id, c.date_last_modified);
+            let mut m = rest::record(c.status, &c.sourced_id, c.date_last_modified);
             m.insert("title".into(), c.title.into());
             put(&mut m, "weight", c.weight);
             Value::Object(m)
@@ -260,7 +232,7 @@ async fn line_items_json(db: &impl ConnectionTrait, rows: Vec<line_item::Model>)
     Ok(rows
         .into_iter()
         .map(|l| {
-            let mut m = base_of(l.status, &l.sourced_id, l.date_last_modified);
+            let mut m = rest::record(l.status, &l.sourced_id, l.date_last_modified);
             m.insert("title".into(), l.title.into());
             put(&mut m, "description", l.description);
             m.insert("assignDate".into(), time(l.assign_date).into());
@@ -297,10 +269,6 @@ async fn line_items_json(db: &impl ConnectionTrait, rows: Vec<line_item::Model>)
         .collect())
 }
 
-fn true_false(b: Option<bool>) -> Option<&'static str> {
-    b.map(|b| if b { "true" } else { "false" })
-}
-
 async fn results_json(db: &impl ConnectionTrait, rows: Vec<result::Model>) -> AppResult<Vec<Value>> {
     // Each result's line item, and its class (a result names its class, or has its line item's).
     let items: HashMap<i64, (String, i64)> = line_item::Entity::find()
@@ -319,7 +287,7 @@ async fn results_json(db: &impl ConnectionTrait, rows: Vec<result::Model>) -> Ap
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mut m = base_of(r.status, &r.sourced_id, r.date_last_modified);
+            let mut m = rest::record(r.status, &r.sourced_id, r.date_last_modified);
             let item = r.line_item_id.and_then(|l| items.get(&l));
             put(&mut m, "lineItem", item.map(|i| reference(BASE, "lineItems", "lineItem", &i.0)));
             put(&mut m, "student", roster_ref(&learners, Some(r.learner_id), "students", "user"));
@@ -329,10 +297,10 @@ async fn results_json(db: &impl ConnectionTrait, rows: Vec<result::Model>) -> Ap
             put(&mut m, "textScore", r.text_score);
             put(&mut m, "scoreDate", r.score_date.map(|d| d.to_string()));
             put(&mut m, "comment", r.comment);
-            put(&mut m, "inProgress", true_false(r.in_progress));
-            put(&mut m, "incomplete", true_false(r.incomplete));
-            put(&mut m, "late", true_false(r.late));
-            put(&mut m, "missing", true_false(r.missing));
+            put(&mut m, "inProgress", r.in_progress.map(rest::true_false));
+            put(&mut m, "incomplete", r.incomplete.map(rest::true_false));
+            put(&mut m, "late", r.late.map(rest::true_false));
+            put(&mut m, "missing", r.missing.map(rest::true_false));
             Value::Object(m)
         })
         .collect())
@@ -358,7 +326,7 @@ async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Mod
     Ok(rows
         .into_iter()
         .map(|s| {
-            let mut m = base_of(s.status, &s.sourced_id, s.date_last_modified);
+            let mut m = rest::record(s.status, &s.sourced_id, s.date_last_modified);
             m.insert("title".into(), s.title.into());
             m.insert("type".into(), s.scale_type.into());
             put(&mut m, "course", roster_ref(&courses, s.course_id, "courses", "course"));
@@ -374,12 +342,6 @@ async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Mod
 
 fn key(sourced_id: &str) -> Result<&str, StatusInfo> {
     roster::lookup_key(sourced_id).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
-}
-
-fn one(schema: &Schema, params: &ListParams, items: Vec<Value>, id: &str) -> Result<Reply, StatusInfo> {
-    params.check_selection(schema)?;
-    let item = items.into_iter().next().ok_or_else(|| StatusInfo::unknown(schema.one, id))?;
-    Ok(Reply::One { key: schema.one, item, fields: params.fields.clone() })
 }
 
 /// Classes the caller may see: the roster store's rule.
@@ -515,7 +477,7 @@ rest::op!(get_category, "getCategory", |s, p, params, id| async move {
         .all(&s.db)
         .await
         .map_err(crate::error::AppError::from)?;
-    one(&CATEGORY, &params, categories_json(found), id)
+    rest::one(&CATEGORY, &params, id, categories_json(found))
 });
 rest::op!(get_categories_for_class, "getCategoriesForClass", |s, p, params, id| async move {
     let class = class(s, p, id).await?;
@@ -530,7 +492,7 @@ rest::op!(get_line_item, "getLineItem", |s, p, params, id| async move {
         .all(&s.db)
         .await
         .map_err(crate::error::AppError::from)?;
-    one(&LINE_ITEM, &params, line_items_json(&s.db, found).await?, id)
+    rest::one(&LINE_ITEM, &params, id, line_items_json(&s.db, found).await?)
 });
 rest::op!(get_line_items_for_class, "getLineItemsForClass", |s, p, params, id| async move {
     let class = class(s, p, id).await?;
@@ -545,7 +507,7 @@ rest::op!(get_result, "getResult", |s, p, params, id| async move {
     let page =
         crate::progress::store::gradebook_result_page(&s.db, p, q, PageRequest::Offset { limit: 1, offset: 0 }, false)
             .await?;
-    one(&RESULT, &params, results_json(&s.db, page.rows).await?, id)
+    rest::one(&RESULT, &params, id, results_json(&s.db, page.rows).await?)
 });
 rest::op!(get_results_for_class, "getResultsForClass", |s, p, params, id| async move {
     let class = class(s, p, id).await?;
@@ -583,7 +545,7 @@ rest::op!(get_score_scale, "getScoreScale", |s, p, params, id| async move {
         .all(&s.db)
         .await
         .map_err(crate::error::AppError::from)?;
-    one(&SCORE_SCALE, &params, score_scales_json(&s.db, found).await?, id)
+    rest::one(&SCORE_SCALE, &params, id, score_scales_json(&s.db, found).await?)
 });
 rest::op!(get_score_scales_for_class, "getScoreScalesForClass", |s, p, params, id| async move {
     let class = class(s, p, id).await?;

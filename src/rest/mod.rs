@@ -107,6 +107,22 @@ macro_rules! op {
 }
 pub(crate) use op;
 
+/// A [`Field`] whose SQL is one of the collection's own columns.
+macro_rules! col {
+    ($e:ident, $c:ident) => {
+        |_| sea_orm::sea_query::Expr::col(($e::Entity, $e::Column::$c))
+    };
+}
+pub(crate) use col;
+
+/// A [`Field`]: its name in the binding, its [`Ty`], its SQL.
+macro_rules! field {
+    ($name:literal, $ty:ident, $expr:expr) => {
+        $crate::rest::Field { name: $name, ty: $crate::rest::Ty::$ty, expr: $expr }
+    };
+}
+pub(crate) use field;
+
 use crate::{
     audit::Event,
     auth::{Actor, Principal},
@@ -421,6 +437,34 @@ fn link_header(uri: &Uri, params: &ListParams, total: u64) -> Option<String> {
     }
     links.push(format!("<{}>; rel=\"last\"", href(last)));
     Some(links.join(", "))
+}
+
+/// A record's JSON as the binding begins every one: `sourcedId`, `status`, `dateLastModified`.
+pub fn record(status: entity::Status, sourced_id: &str, modified: chrono::DateTime<chrono::Utc>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("sourcedId".into(), sourced_id.into());
+    m.insert("status".into(), status.as_str().into());
+    m.insert("dateLastModified".into(), time(modified).into());
+    m
+}
+
+/// Sets an optional property: the binding leaves out what a record does not have.
+pub fn put(m: &mut Map<String, Value>, key: &str, v: Option<impl Into<Value>>) {
+    if let Some(v) = v {
+        m.insert(key.into(), v.into());
+    }
+}
+
+/// The binding's TrueFalse strings.
+pub fn true_false(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+/// One record's reply, with the `fields` selection checked; 404 when `items` is empty.
+pub fn one(schema: &openapi::Schema, params: &ListParams, id: &str, items: Vec<Value>) -> Result<Reply, StatusInfo> {
+    params.check_selection(schema)?;
+    let item = items.into_iter().next().ok_or_else(|| StatusInfo::unknown(schema.one, id))?;
+    Ok(Reply::One { key: schema.one, item, fields: params.fields.clone() })
 }
 
 /// A reference to another record, as the binding nests them: `{href, sourcedId, type}`.

@@ -39,6 +39,9 @@ pub enum Prop {
     ScaleValues,
 }
 
+/// Every record's `status`.
+pub const STATUS: Prop = Prop::Enum(&["active", "tobedeleted"]);
+
 /// A record type as the binding writes it, and how its collections are queried.
 pub struct Schema {
     /// The schema's name in the document (`User`).

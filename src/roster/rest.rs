@@ -27,9 +27,9 @@ use crate::{
     error::{AppError, AppResult},
     page::{PageRequest, fetch_page},
     rest::{
-        self, Field, ListParams, Reply, StatusInfo, Ty, list,
-        openapi::{Prop, Schema},
-        reference, time,
+        self, Field, ListParams, Reply, StatusInfo, col, field, list,
+        openapi::{Prop, STATUS, Schema},
+        put, reference,
     },
     state::AppState,
 };
@@ -92,21 +92,6 @@ rest::service! {
 
 // ---------------------------------------------------------------------------------------------
 // Fields: what each collection filters and sorts by, and the names its records have.
-
-macro_rules! col {
-    ($e:ident, $c:ident) => {
-        |_| Expr::col(($e::Entity, $e::Column::$c))
-    };
-}
-
-macro_rules! field {
-    ($name:literal, $ty:ident, $expr:expr) => {
-        Field { name: $name, ty: Ty::$ty, expr: $expr }
-    };
-}
-
-/// A record's status.
-const STATUS: Prop = Prop::Enum(&["active", "tobedeleted"]);
 
 const ORG_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(org, SourcedId)),
@@ -458,30 +443,8 @@ fn while_active(column: &'static str) -> Expr {
 // ---------------------------------------------------------------------------------------------
 // The records, as the binding writes them.
 
-fn base_of(
-    status: Status,
-    sourced_id: &str,
-    modified: chrono::DateTime<chrono::Utc>,
-) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("sourcedId".into(), sourced_id.into());
-    m.insert("status".into(), status.as_str().into());
-    m.insert("dateLastModified".into(), time(modified).into());
-    m
-}
-
-fn put_opt(m: &mut serde_json::Map<String, Value>, key: &str, v: Option<impl Into<Value>>) {
-    if let Some(v) = v {
-        m.insert(key.into(), v.into());
-    }
-}
-
 fn ref_to(ids: &HashMap<i64, String>, id: Option<i64>, collection: &str, ty: &str) -> Option<Value> {
     id.and_then(|id| ids.get(&id)).map(|s| reference(BASE, collection, ty, s))
-}
-
-fn true_false(b: bool) -> &'static str {
-    if b { "true" } else { "false" }
 }
 
 async fn orgs_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<org::Model>) -> AppResult<Vec<Value>> {
@@ -497,11 +460,11 @@ async fn orgs_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<org::Mode
     Ok(rows
         .into_iter()
         .map(|o| {
-            let mut m = base_of(o.status, &o.sourced_id, o.date_last_modified);
+            let mut m = rest::record(o.status, &o.sourced_id, o.date_last_modified);
             m.insert("name".into(), o.name.into());
             m.insert("type".into(), o.org_type.as_str().into());
-            put_opt(&mut m, "identifier", o.identifier);
-            put_opt(&mut m, "parent", ref_to(&parents, o.parent_id, "orgs", "org"));
+            put(&mut m, "identifier", o.identifier);
+            put(&mut m, "parent", ref_to(&parents, o.parent_id, "orgs", "org"));
             let kids: Vec<Value> =
                 children.iter().filter(|c| c.1 == Some(o.id)).map(|c| reference(BASE, "orgs", "org", &c.2)).collect();
             m.insert("children".into(), kids.into());
@@ -532,12 +495,12 @@ async fn sessions_json(
     Ok(rows
         .into_iter()
         .map(|s| {
-            let mut m = base_of(s.status, &s.sourced_id, s.date_last_modified);
+            let mut m = rest::record(s.status, &s.sourced_id, s.date_last_modified);
             m.insert("title".into(), s.title.into());
             m.insert("startDate".into(), s.start_date.to_string().into());
             m.insert("endDate".into(), s.end_date.to_string().into());
             m.insert("type".into(), s.session_type.into());
-            put_opt(&mut m, "parent", ref_to(&parents, s.parent_id, "academicSessions", "academicSession"));
+            put(&mut m, "parent", ref_to(&parents, s.parent_id, "academicSessions", "academicSession"));
             let kids: Vec<Value> = children
                 .iter()
                 .filter(|c| c.0 == Some(s.id))
@@ -545,7 +508,7 @@ async fn sessions_json(
                 .collect();
             m.insert("children".into(), kids.into());
             m.insert("schoolYear".into(), s.school_year.to_string().into());
-            put_opt(&mut m, "org", ref_to(&orgs, Some(s.org_id), "orgs", "org"));
+            put(&mut m, "org", ref_to(&orgs, Some(s.org_id), "orgs", "org"));
             Value::Object(m)
         })
         .collect())
@@ -557,13 +520,13 @@ async fn courses_json(db: &impl ConnectionTrait, rows: Vec<course::Model>) -> Ap
     Ok(rows
         .into_iter()
         .map(|c| {
-            let mut m = base_of(c.status, &c.sourced_id, c.date_last_modified);
+            let mut m = rest::record(c.status, &c.sourced_id, c.date_last_modified);
             m.insert("title".into(), c.title.into());
-            put_opt(&mut m, "schoolYear", ref_to(&years, c.school_year_id, "academicSessions", "academicSession"));
-            put_opt(&mut m, "courseCode", c.course_code);
+            put(&mut m, "schoolYear", ref_to(&years, c.school_year_id, "academicSessions", "academicSession"));
+            put(&mut m, "courseCode", c.course_code);
             m.insert("grades".into(), list(c.grades.as_deref()));
             m.insert("subjects".into(), list(c.subject.as_deref()));
-            put_opt(&mut m, "org", ref_to(&orgs, Some(c.org_id), "orgs", "org"));
+            put(&mut m, "org", ref_to(&orgs, Some(c.org_id), "orgs", "org"));
             m.insert("subjectCodes".into(), list(c.subject_codes.as_deref()));
             Value::Object(m)
         })
@@ -584,15 +547,15 @@ async fn classes_json(db: &impl ConnectionTrait, rows: Vec<class::Model>) -> App
     Ok(rows
         .into_iter()
         .map(|c| {
-            let mut m = base_of(c.status, &c.sourced_id, c.date_last_modified);
+            let mut m = rest::record(c.status, &c.sourced_id, c.date_last_modified);
             m.insert("title".into(), c.title.into());
-            put_opt(&mut m, "classCode", c.class_code);
+            put(&mut m, "classCode", c.class_code);
             m.insert("classType".into(), c.class_type.into());
-            put_opt(&mut m, "location", c.location);
+            put(&mut m, "location", c.location);
             m.insert("grades".into(), list(c.grades.as_deref()));
             m.insert("subjects".into(), list(c.subject.as_deref()));
-            put_opt(&mut m, "course", ref_to(&courses, Some(c.course_id), "courses", "course"));
-            put_opt(&mut m, "school", ref_to(&orgs, Some(c.org_id), "schools", "org"));
+            put(&mut m, "course", ref_to(&courses, Some(c.course_id), "courses", "course"));
+            put(&mut m, "school", ref_to(&orgs, Some(c.org_id), "schools", "org"));
             let mut ids = terms_of.remove(&c.id).unwrap_or_default();
             ids.sort_unstable();
             let ids: Vec<i64> = if ids.is_empty() { vec![c.term_id] } else { ids.into_iter().map(|t| t.1).collect() };
@@ -650,18 +613,18 @@ async fn users_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<user::Mo
     Ok(rows
         .into_iter()
         .map(|u| {
-            let mut m = base_of(u.status, &u.sourced_id, u.date_last_modified);
-            put_opt(&mut m, "userMasterIdentifier", u.master_identifier);
-            put_opt(&mut m, "username", u.username);
+            let mut m = rest::record(u.status, &u.sourced_id, u.date_last_modified);
+            put(&mut m, "userMasterIdentifier", u.master_identifier);
+            put(&mut m, "username", u.username);
             m.insert("userIds".into(), user_ids(u.user_ids.as_deref()));
-            m.insert("enabledUser".into(), true_false(u.enabled_user).into());
+            m.insert("enabledUser".into(), rest::true_false(u.enabled_user).into());
             m.insert("givenName".into(), u.given_name.into());
             m.insert("familyName".into(), u.family_name.into());
-            put_opt(&mut m, "middleName", u.middle_name);
-            put_opt(&mut m, "preferredFirstName", u.preferred_name);
-            put_opt(&mut m, "preferredMiddleName", u.preferred_middle_name);
-            put_opt(&mut m, "preferredLastName", u.preferred_family_name);
-            put_opt(&mut m, "pronouns", u.pronouns);
+            put(&mut m, "middleName", u.middle_name);
+            put(&mut m, "preferredFirstName", u.preferred_name);
+            put(&mut m, "preferredMiddleName", u.preferred_middle_name);
+            put(&mut m, "preferredLastName", u.preferred_family_name);
+            put(&mut m, "pronouns", u.pronouns);
             // Only the memberships of orgs the caller may see: a learner shared by two schools
             // shows a caller limited to one only that one.
             let roles: Vec<Value> = memberships
@@ -675,18 +638,18 @@ async fn users_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<user::Mo
                         r.oneroster_role.clone().unwrap_or_else(|| r.role.as_str().to_owned()).into(),
                     );
                     role.insert("org".into(), ref_to(&orgs, Some(r.org_id), "orgs", "org")?);
-                    put_opt(&mut role, "beginDate", r.begin_date.map(|d| d.to_string()));
-                    put_opt(&mut role, "endDate", r.end_date.map(|d| d.to_string()));
+                    put(&mut role, "beginDate", r.begin_date.map(|d| d.to_string()));
+                    put(&mut role, "endDate", r.end_date.map(|d| d.to_string()));
                     Some(Value::Object(role))
                 })
                 .collect();
             m.insert("roles".into(), roles.into());
             let primary = u.primary_org_id.filter(|o| p.may_see_org(*o));
-            put_opt(&mut m, "primaryOrg", ref_to(&orgs, primary, "orgs", "org"));
-            put_opt(&mut m, "identifier", u.identifier);
-            put_opt(&mut m, "email", u.email);
-            put_opt(&mut m, "sms", u.sms);
-            put_opt(&mut m, "phone", u.phone);
+            put(&mut m, "primaryOrg", ref_to(&orgs, primary, "orgs", "org"));
+            put(&mut m, "identifier", u.identifier);
+            put(&mut m, "email", u.email);
+            put(&mut m, "sms", u.sms);
+            put(&mut m, "phone", u.phone);
             let mut mine: Vec<&entity::user_agent::Model> = agents.iter().filter(|a| a.user_id == u.id).collect();
             mine.sort_by_key(|a| a.position);
             let refs: Vec<Value> =
@@ -712,16 +675,16 @@ async fn enrollments_json(db: &impl ConnectionTrait, rows: Vec<enrollment::Model
     Ok(rows
         .into_iter()
         .map(|e| {
-            let mut m = base_of(e.status, &e.sourced_id, e.date_last_modified);
-            put_opt(&mut m, "user", ref_to(&users, Some(e.user_id), "users", "user"));
+            let mut m = rest::record(e.status, &e.sourced_id, e.date_last_modified);
+            put(&mut m, "user", ref_to(&users, Some(e.user_id), "users", "user"));
             if let Some((sourced, org)) = class_of.get(&e.class_id) {
                 m.insert("class".into(), reference(BASE, "classes", "class", sourced));
-                put_opt(&mut m, "school", ref_to(&schools, Some(*org), "schools", "org"));
+                put(&mut m, "school", ref_to(&schools, Some(*org), "schools", "org"));
             }
             m.insert("role".into(), e.role.as_str().into());
-            m.insert("primary".into(), true_false(e.is_primary).into());
-            put_opt(&mut m, "beginDate", e.begin_date.map(|d| d.to_string()));
-            put_opt(&mut m, "endDate", e.end_date.map(|d| d.to_string()));
+            m.insert("primary".into(), rest::true_false(e.is_primary).into());
+            put(&mut m, "beginDate", e.begin_date.map(|d| d.to_string()));
+            put(&mut m, "endDate", e.end_date.map(|d| d.to_string()));
             Value::Object(m)
         })
         .collect())
@@ -733,13 +696,13 @@ async fn demographics_json(db: &impl ConnectionTrait, rows: Vec<demographic::Mod
         .into_iter()
         .filter_map(|d| {
             let sourced = users.get(&d.user_id)?;
-            let mut m = base_of(d.status, sourced, d.date_last_modified);
+            let mut m = rest::record(d.status, sourced, d.date_last_modified);
             // A deleted record is a tombstone: that it was deleted, never what it held.
             if d.status != Status::Active {
                 return Some(Value::Object(m));
             }
-            put_opt(&mut m, "birthDate", d.birth_date.map(|b| b.to_string()));
-            put_opt(&mut m, "sex", d.sex);
+            put(&mut m, "birthDate", d.birth_date.map(|b| b.to_string()));
+            put(&mut m, "sex", d.sex);
             let flags = [
                 ("americanIndianOrAlaskaNative", d.american_indian_or_alaska_native),
                 ("asian", d.asian),
@@ -750,12 +713,12 @@ async fn demographics_json(db: &impl ConnectionTrait, rows: Vec<demographic::Mod
                 ("hispanicOrLatinoEthnicity", d.hispanic_or_latino_ethnicity),
             ];
             for (k, v) in flags {
-                put_opt(&mut m, k, v.map(true_false));
+                put(&mut m, k, v.map(rest::true_false));
             }
-            put_opt(&mut m, "countryOfBirthCode", d.country_of_birth_code);
-            put_opt(&mut m, "stateOfBirthAbbreviation", d.state_of_birth_abbreviation);
-            put_opt(&mut m, "cityOfBirth", d.city_of_birth);
-            put_opt(&mut m, "publicSchoolResidenceStatus", d.public_school_residence_status);
+            put(&mut m, "countryOfBirthCode", d.country_of_birth_code);
+            put(&mut m, "stateOfBirthAbbreviation", d.state_of_birth_abbreviation);
+            put(&mut m, "cityOfBirth", d.city_of_birth);
+            put(&mut m, "publicSchoolResidenceStatus", d.public_school_residence_status);
             Some(Value::Object(m))
         })
         .collect())
@@ -766,12 +729,6 @@ async fn demographics_json(db: &impl ConnectionTrait, rows: Vec<demographic::Mod
 
 fn key(sourced_id: &str) -> Result<Key<'_>, StatusInfo> {
     store::lookup_key(sourced_id).map(Key::Sourced).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
-}
-
-fn one(schema: &Schema, params: &ListParams, items: Vec<Value>) -> Result<Reply, StatusInfo> {
-    params.check_selection(schema)?;
-    let item = items.into_iter().next().ok_or_else(|| StatusInfo::unknown(schema.one, ""))?;
-    Ok(Reply::One { key: schema.one, item, fields: params.fields.clone() })
 }
 
 async fn org_list(
@@ -808,7 +765,7 @@ async fn org_one(
     p.require(Scope::RosterRead)?;
     let found = store::find_org(&s.db, p, key(id)?).await?.filter(|o| only.is_none_or(|t| o.org_type == t));
     let found = found.ok_or_else(|| StatusInfo::unknown(if only.is_some() { "school" } else { "org" }, id))?;
-    one(&ORG, &params, orgs_json(&s.db, p, vec![found]).await?)
+    rest::one(&ORG, &params, id, orgs_json(&s.db, p, vec![found]).await?)
 }
 
 async fn session_list(
@@ -868,7 +825,7 @@ async fn session_one(
     ty: Option<&[&str]>,
 ) -> Result<Reply, StatusInfo> {
     let found = session(s, p, id, ty).await?;
-    one(&SESSION, &params, sessions_json(&s.db, p, vec![found]).await?)
+    rest::one(&SESSION, &params, id, sessions_json(&s.db, p, vec![found]).await?)
 }
 
 async fn course_list(
@@ -1001,7 +958,7 @@ async fn user_one(
     role: Option<Role>,
 ) -> Result<Reply, StatusInfo> {
     let found = user(s, p, id, role).await?;
-    one(&USER, &params, users_json(&s.db, p, vec![found]).await?)
+    rest::one(&USER, &params, id, users_json(&s.db, p, vec![found]).await?)
 }
 
 async fn enrollment_list(
@@ -1114,7 +1071,7 @@ rest::op!(get_all_courses, "getAllCourses", |s, p, params| course_list(s, p, par
 rest::op!(get_course, "getCourse", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let found = store::find_course(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("course", id))?;
-    one(&COURSE, &params, courses_json(&s.db, vec![found]).await?)
+    rest::one(&COURSE, &params, id, courses_json(&s.db, vec![found]).await?)
 });
 rest::op!(get_courses_for_school, "getCoursesForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
@@ -1129,7 +1086,7 @@ rest::op!(get_all_classes, "getAllClasses", |s, p, params| class_list(
 ));
 rest::op!(get_class, "getClass", |s, p, params, id| async move {
     let found = class(s, p, id).await?;
-    one(&CLASS, &params, classes_json(&s.db, vec![found]).await?)
+    rest::one(&CLASS, &params, id, classes_json(&s.db, vec![found]).await?)
 });
 rest::op!(get_classes_for_school, "getClassesForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
@@ -1211,7 +1168,7 @@ rest::op!(get_enrollment, "getEnrollment", |s, p, params, id| async move {
     p.require(Scope::RosterRead)?;
     let found =
         store::find_enrollment(&s.db, p, key(id)?).await?.ok_or_else(|| StatusInfo::unknown("enrollment", id))?;
-    one(&ENROLLMENT, &params, enrollments_json(&s.db, vec![found]).await?)
+    rest::one(&ENROLLMENT, &params, id, enrollments_json(&s.db, vec![found]).await?)
 });
 rest::op!(get_enrollments_for_school, "getEnrollmentsForSchool", |s, p, params, id| async move {
     let school = school(s, p, id).await?;
@@ -1246,5 +1203,5 @@ rest::op!(get_demographics, "getDemographics", |s, p, params, id| async move {
     if page.rows.is_empty() {
         return Err(StatusInfo::unknown("demographics", id));
     }
-    one(&DEMOGRAPHICS, &params, demographics_json(&s.db, page.rows).await?)
+    rest::one(&DEMOGRAPHICS, &params, id, demographics_json(&s.db, page.rows).await?)
 });
