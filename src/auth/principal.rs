@@ -24,6 +24,12 @@ pub enum Scope {
     WinWrite,
     RedesignRead,
     RedesignWrite,
+    /// The OneRoster gradebook's writes (categories, line items, results, score scales): what
+    /// an LMS's grade passback needs, and no more (`progress.write` also edits frameworks and
+    /// corrects mastery).
+    GradebookWrite,
+    /// Deleting the OneRoster gradebook's records.
+    GradebookDelete,
     Admin,
     /// OneRoster 1.2's scopes, granted to clients registered for them and mapped onto
     /// learnergraph's own by [`Scope::implied`]: a vendor's OneRoster client asks for these,
@@ -37,7 +43,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 21] = [
+    pub const ALL: [Scope; 23] = [
         Scope::RosterRead,
         Scope::RosterWrite,
         Scope::ProfilesRead,
@@ -52,6 +58,8 @@ impl Scope {
         Scope::WinWrite,
         Scope::RedesignRead,
         Scope::RedesignWrite,
+        Scope::GradebookWrite,
+        Scope::GradebookDelete,
         Scope::Admin,
         Scope::OneRosterCoreRead,
         Scope::OneRosterRead,
@@ -77,6 +85,8 @@ impl Scope {
             Scope::WinWrite => "win.write",
             Scope::RedesignRead => "redesign.read",
             Scope::RedesignWrite => "redesign.write",
+            Scope::GradebookWrite => "gradebook.write",
+            Scope::GradebookDelete => "gradebook.delete",
             Scope::Admin => "admin",
             Scope::OneRosterCoreRead => "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
             Scope::OneRosterRead => "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
@@ -99,10 +109,8 @@ impl Scope {
             Scope::OneRosterRead => &[Scope::RosterRead, Scope::DemographicsRead],
             Scope::OneRosterDemographicsRead => &[Scope::DemographicsRead],
             Scope::OneRosterGradebookRead => &[Scope::ProgressRead],
-            // The gradebook's writes stand for nothing yet: `progress.write` also edits
-            // frameworks and corrects mastery, far more than a gradebook's line items and
-            // results. They are granted, and will map onto the gradebook service's own rule.
-            Scope::OneRosterGradebookCreatePut | Scope::OneRosterGradebookDelete => &[],
+            Scope::OneRosterGradebookCreatePut => &[Scope::GradebookWrite],
+            Scope::OneRosterGradebookDelete => &[Scope::GradebookDelete],
             _ => &[],
         }
     }

@@ -6,4 +6,5 @@ pub mod graphql;
 pub mod loaders;
 pub mod mastery;
 pub mod rest;
+mod rest_writes;
 pub mod store;

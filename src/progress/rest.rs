@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use super::rest_writes as writes;
 use crate::{
     auth::{Principal, Scope},
     error::AppResult,
@@ -35,6 +36,10 @@ pub const BASE: &str = "/ims/oneroster/gradebook/v1p2";
 
 /// The scopes that grant the gradebook's reads.
 const READ_SCOPES: &[&str] = &[Scope::OneRosterGradebookRead.as_str()];
+/// The scope of its PUTs.
+const WRITE_SCOPES: &[&str] = &[Scope::OneRosterGradebookCreatePut.as_str()];
+/// The scope of its DELETEs.
+const DELETE_SCOPES: &[&str] = &[Scope::OneRosterGradebookDelete.as_str()];
 
 const ALL: Sync = Sync { updated_since: None, include_deleted: true };
 
@@ -54,9 +59,17 @@ rest::service! {
     "/classes/{id}/lineItems/{item}/results" => get_results_for_line_item_for_class, "getResultsForLineItemForClass", many RESULT, READ_SCOPES;
     "/classes/{id}/students/{student}/results" => get_results_for_student_for_class, "getResultsForStudentForClass", many RESULT, READ_SCOPES;
     "/classes/{id}/scoreScales" => get_score_scales_for_class, "getScoreScalesForClass", many SCORE_SCALE, READ_SCOPES;
+    put "/categories/{id}" => put_category, "putCategory", one CATEGORY, WRITE_SCOPES;
+    delete "/categories/{id}" => delete_category, "deleteCategory", one CATEGORY, DELETE_SCOPES;
+    put "/lineItems/{id}" => put_line_item, "putLineItem", one LINE_ITEM, WRITE_SCOPES;
+    delete "/lineItems/{id}" => delete_line_item, "deleteLineItem", one LINE_ITEM, DELETE_SCOPES;
+    put "/results/{id}" => put_result, "putResult", one RESULT, WRITE_SCOPES;
+    delete "/results/{id}" => delete_result, "deleteResult", one RESULT, DELETE_SCOPES;
+    put "/scoreScales/{id}" => put_score_scale, "putScoreScale", one SCORE_SCALE, WRITE_SCOPES;
+    delete "/scoreScales/{id}" => delete_score_scale, "deleteScoreScale", one SCORE_SCALE, DELETE_SCOPES;
 }
 
-static CATEGORY: Schema = Schema {
+pub(super) static CATEGORY: Schema = Schema {
     name: "Category",
     one: "category",
     many: "categories",
@@ -78,7 +91,7 @@ static CATEGORY: Schema = Schema {
     students: false,
 };
 
-static LINE_ITEM: Schema = Schema {
+pub(super) static LINE_ITEM: Schema = Schema {
     name: "LineItem",
     one: "lineItem",
     many: "lineItems",
@@ -118,7 +131,7 @@ static LINE_ITEM: Schema = Schema {
     students: false,
 };
 
-static RESULT: Schema = Schema {
+pub(super) static RESULT: Schema = Schema {
     name: "Result",
     one: "result",
     many: "results",
@@ -165,7 +178,7 @@ static RESULT: Schema = Schema {
     students: true,
 };
 
-static SCORE_SCALE: Schema = Schema {
+pub(super) static SCORE_SCALE: Schema = Schema {
     name: "ScoreScale",
     one: "scoreScale",
     many: "scoreScales",
@@ -203,7 +216,7 @@ fn roster_ref(ids: &HashMap<i64, String>, id: Option<i64>, collection: &str, ty:
     id.and_then(|id| ids.get(&id)).map(|s| reference(crate::roster::rest::BASE, collection, ty, s))
 }
 
-fn categories_json(rows: Vec<gradebook_category::Model>) -> Vec<Value> {
+pub(super) fn categories_json(rows: Vec<gradebook_category::Model>) -> Vec<Value> {
     rows.into_iter()
         .map(|c| {
             let mut m = rest::record(c.status, &c.sourced_id, c.date_last_modified);
@@ -214,7 +227,7 @@ fn categories_json(rows: Vec<gradebook_category::Model>) -> Vec<Value> {
         .collect()
 }
 
-async fn line_items_json(db: &impl ConnectionTrait, rows: Vec<line_item::Model>) -> AppResult<Vec<Value>> {
+pub(super) async fn line_items_json(db: &impl ConnectionTrait, rows: Vec<line_item::Model>) -> AppResult<Vec<Value>> {
     let classes = roster::sourced_ids(db, "classes", rows.iter().map(|l| l.class_id)).await?;
     let orgs = roster::sourced_ids(db, "orgs", rows.iter().filter_map(|l| l.school_id)).await?;
     let sessions =
@@ -269,7 +282,7 @@ async fn line_items_json(db: &impl ConnectionTrait, rows: Vec<line_item::Model>)
         .collect())
 }
 
-async fn results_json(db: &impl ConnectionTrait, rows: Vec<result::Model>) -> AppResult<Vec<Value>> {
+pub(super) async fn results_json(db: &impl ConnectionTrait, rows: Vec<result::Model>) -> AppResult<Vec<Value>> {
     // Each result's line item, and its class (a result names its class, or has its line item's).
     let items: HashMap<i64, (String, i64)> = line_item::Entity::find()
         .select_only()
@@ -320,7 +333,7 @@ fn scale_values(v: Option<&str>) -> Value {
     )
 }
 
-async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Model>) -> AppResult<Vec<Value>> {
+pub(super) async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Model>) -> AppResult<Vec<Value>> {
     let courses = roster::sourced_ids(db, "courses", rows.iter().filter_map(|s| s.course_id)).await?;
     let classes = roster::sourced_ids(db, "classes", rows.iter().filter_map(|s| s.class_id)).await?;
     Ok(rows
@@ -340,7 +353,7 @@ async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Mod
 // ---------------------------------------------------------------------------------------------
 // Reading.
 
-fn key(sourced_id: &str) -> Result<&str, StatusInfo> {
+pub(super) fn key(sourced_id: &str) -> Result<&str, StatusInfo> {
     roster::lookup_key(sourced_id).ok_or_else(|| StatusInfo::unknown("record", sourced_id))
 }
 
@@ -349,7 +362,7 @@ fn visible_classes(p: &Principal) -> sea_orm::sea_query::SelectStatement {
     roster::classes(p, None, None, None, ALL).select_only().column(class::Column::Id).into_query()
 }
 
-fn line_items(p: &Principal) -> Select<line_item::Entity> {
+pub(super) fn line_items(p: &Principal) -> Select<line_item::Entity> {
     line_item::Entity::find().filter(line_item::Column::ClassId.in_subquery(visible_classes(p)))
 }
 
@@ -432,7 +445,7 @@ async fn score_scale_list(
 }
 
 /// Score scales the caller may see: the district's (no class), and those of classes it sees.
-fn score_scales(p: &Principal) -> Select<score_scale::Entity> {
+pub(super) fn score_scales(p: &Principal) -> Select<score_scale::Entity> {
     score_scale::Entity::find().filter(
         sea_orm::Condition::any()
             .add(score_scale::Column::ClassId.is_null())
@@ -551,6 +564,16 @@ rest::op!(get_score_scales_for_class, "getScoreScalesForClass", |s, p, params, i
     let class = class(s, p, id).await?;
     score_scale_list(s, p, params, score_scales(p).filter(score_scale::Column::ClassId.eq(class.id))).await
 });
+
+// Writes: the handlers of `rest_writes`.
+rest::op!(put_category, "putCategory", put |s, p, id, sent| writes::put_category(s, p, id, &sent));
+rest::op!(delete_category, "deleteCategory", delete |s, p, id| writes::delete_category(s, p, id));
+rest::op!(put_line_item, "putLineItem", put |s, p, id, sent| writes::put_line_item(s, p, id, &sent));
+rest::op!(delete_line_item, "deleteLineItem", delete |s, p, id| writes::delete_line_item(s, p, id));
+rest::op!(put_result, "putResult", put |s, p, id, sent| writes::put_result(s, p, id, &sent));
+rest::op!(delete_result, "deleteResult", delete |s, p, id| writes::delete_result(s, p, id));
+rest::op!(put_score_scale, "putScoreScale", put |s, p, id, sent| writes::put_score_scale(s, p, id, &sent));
+rest::op!(delete_score_scale, "deleteScoreScale", delete |s, p, id| writes::delete_score_scale(s, p, id));
 
 #[cfg(test)]
 mod tests {

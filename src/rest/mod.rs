@@ -22,10 +22,10 @@ pub use query::{Field, ListParams, Ty};
 /// describes it for the OpenAPI document (`service()`), so that the two cannot disagree.
 /// Each line: `"/path/{id}" => handler, "operationId", many|one SCHEMA, SCOPES;`.
 macro_rules! service {
-    ($title:literal, $base:expr; $($path:literal => $handler:ident, $id:literal, $many:ident $schema:ident, $scopes:ident;)*) => {
+    ($title:literal, $base:expr; $($($method:ident)? $path:literal => $handler:ident, $id:literal, $many:ident $schema:ident, $scopes:ident;)*) => {
         /// The service's routes (merged into the application's router).
         pub fn routes() -> axum::Router<$crate::state::AppState> {
-            axum::Router::new()$(.route(&format!("{}{}", $base, $path), axum::routing::get($handler)))*
+            axum::Router::new()$(.route(&format!("{}{}", $base, $path), $crate::rest::service!(@route $($method)?)($handler)))*
         }
 
         /// The service's operations, for the OpenAPI document.
@@ -34,6 +34,7 @@ macro_rules! service {
                 title: $title,
                 base: $base,
                 operations: vec![$($crate::rest::openapi::Operation {
+                    method: $crate::rest::service!(@method $($method)?),
                     path: $path,
                     id: $id,
                     summary: $id,
@@ -46,6 +47,12 @@ macro_rules! service {
     };
     (@many many) => { true };
     (@many one) => { false };
+    (@route) => { axum::routing::get };
+    (@route put) => { axum::routing::put };
+    (@route delete) => { axum::routing::delete };
+    (@method) => { $crate::rest::openapi::Method::Get };
+    (@method put) => { $crate::rest::openapi::Method::Put };
+    (@method delete) => { $crate::rest::openapi::Method::Delete };
 }
 pub(crate) use service;
 
@@ -78,6 +85,44 @@ macro_rules! op {
         ) -> axum::response::Response {
             $crate::rest::read(&$s, ip, &headers, &uri, $op, async |$p: $crate::auth::Principal| {
                 let $params = $crate::rest::ListParams::parse(uri.query())?;
+                let $p = &$p;
+                let $s = &$s;
+                let $id = $id.as_str();
+                $body.await
+            })
+            .await
+        }
+    };
+    ($fn:ident, $op:literal, put |$s:ident, $p:ident, $id:ident, $sent:ident| $body:expr) => {
+        async fn $fn(
+            axum::extract::State($s): axum::extract::State<$crate::state::AppState>,
+            ip: $crate::ratelimit::ClientIp,
+            headers: axum::http::HeaderMap,
+            uri: axum::http::Uri,
+            axum::extract::Path($id): axum::extract::Path<String>,
+            body: axum::body::Bytes,
+        ) -> axum::response::Response {
+            $crate::rest::serve(&$s, ip, &headers, &uri, $op, true, async |$p: $crate::auth::Principal| {
+                let $sent: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                    $crate::rest::StatusInfo::invalid_data(format!("the body is not JSON: {e}"))
+                })?;
+                let $p = &$p;
+                let $s = &$s;
+                let $id = $id.as_str();
+                $body.await
+            })
+            .await
+        }
+    };
+    ($fn:ident, $op:literal, delete |$s:ident, $p:ident, $id:ident| $body:expr) => {
+        async fn $fn(
+            axum::extract::State($s): axum::extract::State<$crate::state::AppState>,
+            ip: $crate::ratelimit::ClientIp,
+            headers: axum::http::HeaderMap,
+            uri: axum::http::Uri,
+            axum::extract::Path($id): axum::extract::Path<String>,
+        ) -> axum::response::Response {
+            $crate::rest::serve(&$s, ip, &headers, &uri, $op, true, async |$p: $crate::auth::Principal| {
                 let $p = &$p;
                 let $s = &$s;
                 let $id = $id.as_str();
@@ -305,11 +350,18 @@ pub enum Reply {
         item: Value,
         fields: Option<Vec<String>>,
     },
+    /// A PUT's record as stored: 201 when it was created, 200 when it replaced one (or was
+    /// already so, or was older than the stored version, which is what it answers then).
+    Written {
+        key: &'static str,
+        item: Value,
+        created: bool,
+    },
+    /// A DELETE done: 204.
+    Deleted,
 }
 
-/// Serves one read of the binding: authenticates (an anonymous caller gets 401), charges the
-/// caller's request budget, runs `read` with the principal, and records the students it
-/// revealed in the access audit, as one event named after the binding's operation.
+/// Serves one read of the binding: [`serve`] for a GET.
 pub async fn read(
     state: &AppState,
     ip: ClientIp,
@@ -317,6 +369,22 @@ pub async fn read(
     uri: &Uri,
     operation: &'static str,
     read: impl AsyncFnOnce(Principal) -> Result<Reply, StatusInfo>,
+) -> Response {
+    serve(state, ip, headers, uri, operation, false, read).await
+}
+
+/// Serves one operation of the binding: authenticates (an anonymous caller gets 401), charges
+/// the caller's request budget, runs `run` with the principal, and records the students it
+/// revealed or changed in the access audit, as one event named after the binding's operation.
+/// A write (`write`) is acknowledged only once its event is stored, as a GraphQL mutation is.
+pub async fn serve(
+    state: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    uri: &Uri,
+    operation: &'static str,
+    write: bool,
+    run: impl AsyncFnOnce(Principal) -> Result<Reply, StatusInfo>,
 ) -> Response {
     let principal = match principal_of(state, headers).await {
         Ok(p) if p.actor == Actor::Anonymous => {
@@ -352,7 +420,7 @@ pub async fn read(
     let trail = principal.trail.clone();
     let (actor_kind, actor_id) = principal.actor_ref();
     let client_id = principal.client_id().map(str::to_owned);
-    let outcome = read(principal).await;
+    let outcome = run(principal).await;
     let learners = trail.take();
     let probed = matches!(&outcome, Ok(Reply::Collection { probed: true, .. }));
     if !learners.is_empty() || probed {
@@ -362,20 +430,29 @@ pub async fn read(
             None => uri.path().to_owned(),
         };
         let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        state
-            .audit
-            .record(Event {
-                occurred_at: crate::db::now(),
-                actor_kind,
-                actor_id,
-                client_id,
-                operation_type: "query".to_owned(),
-                operation_name: Some(format!("OneRoster {operation}")),
-                fields: what.chars().take(1000).collect(),
-                request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
-                learners,
-            })
-            .await;
+        let event = Event {
+            occurred_at: crate::db::now(),
+            actor_kind,
+            actor_id,
+            client_id,
+            operation_type: if write { "mutation" } else { "query" }.to_owned(),
+            operation_name: Some(format!("OneRoster {operation}")),
+            fields: what.chars().take(1000).collect(),
+            request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
+            learners,
+        };
+        if !write {
+            state.audit.record(event).await;
+        } else if state.audit.record_durable(event).await.is_err() {
+            let mut res = StatusInfo::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                "the change was made but its audit record could not be stored; retry in a moment",
+            )
+            .into_response();
+            admission.finish(&mut res);
+            return res;
+        }
     }
     let mut res = match outcome {
         Ok(reply) => respond(reply, uri),
@@ -389,6 +466,11 @@ pub async fn read(
 fn respond(reply: Reply, uri: &Uri) -> Response {
     match reply {
         Reply::One { key, item, fields } => Json(json!({ key: select(item, fields.as_deref()) })).into_response(),
+        Reply::Written { key, item, created } => {
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            (status, Json(json!({ key: item }))).into_response()
+        }
+        Reply::Deleted => StatusCode::NO_CONTENT.into_response(),
         Reply::Collection { key, items, total, params, .. } => {
             let items: Vec<Value> = items.into_iter().map(|i| select(i, params.fields.as_deref())).collect();
             let mut res = Json(json!({ key: items })).into_response();

@@ -69,7 +69,27 @@ impl Schema {
 }
 
 /// One operation of a service.
+/// An operation's HTTP method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    /// Creates or replaces the record named in the path with the body's.
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Put => "put",
+            Method::Delete => "delete",
+        }
+    }
+}
+
 pub struct Operation {
+    pub method: Method,
     /// As mounted under the service's base (`/schools/{id}/classes`).
     pub path: &'static str,
     /// The binding's operation name (`getClassesForSchool`).
@@ -134,9 +154,12 @@ fn record_schema(s: &Schema) -> Value {
     json!({"type": "object", "required": s.required, "properties": props})
 }
 
-fn errors() -> Map<String, Value> {
+fn errors(method: Method) -> Map<String, Value> {
     let mut m = Map::new();
-    for (code, why) in [
+    let conflict = ("409", "The sourcedId is another's, outside the caller's orgs (`invaliddata`)");
+    let unavailable = ("503", "The change was made but its audit record could not be stored: retry (`server_busy`)");
+    let writes: &[(&str, &str)] = if method == Method::Get { &[] } else { &[conflict, unavailable] };
+    for (code, why) in writes.iter().copied().chain([
         (
             "400",
             "A bad parameter: `invalid_filter_field`, `invalid_selection_field`, `invalid_sort_field` or `invaliddata`",
@@ -146,7 +169,7 @@ fn errors() -> Map<String, Value> {
         ("404", "No record with this sourcedId that the caller may see (`unknownobject`)"),
         ("429", "Too many requests (`server_busy`); see `Retry-After`"),
         ("500", "An internal error (`internal_server_error`)"),
-    ] {
+    ]) {
         m.insert(
             code.to_owned(),
             json!({"description": why, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/imsx_StatusInfo"}}}}),
@@ -206,6 +229,41 @@ pub fn document(services: &[Service]) -> Value {
             let key = if op.many { s.many } else { s.one };
             let item = json!({"$ref": format!("#/components/schemas/{}", s.name)});
             let body = if op.many { json!({"type": "array", "items": item}) } else { item };
+            let security: Vec<Value> = op.scopes.iter().map(|s| json!({"OAuth2": [s]})).collect();
+            let id_parameter = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+            let envelope = json!({"type": "object", "required": [key], "properties": {key: body}});
+            let path = paths.entry(format!("{}{}", service.base, op.path)).or_insert_with(|| json!({}));
+            match op.method {
+                Method::Get => {}
+                Method::Put => {
+                    let mut responses = errors(op.method);
+                    responses.insert("200".into(), json!({"description": "The record as stored: replaced, already so, or newer than the one sent (which was ignored)", "content": {"application/json": {"schema": envelope}}}));
+                    responses.insert("201".into(), json!({"description": "The record, created", "content": {"application/json": {"schema": envelope}}}));
+                    path[op.method.as_str()] = json!({
+                        "operationId": op.id,
+                        "summary": op.summary,
+                        "tags": [service.title],
+                        "parameters": [id_parameter],
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": envelope}}},
+                        "responses": responses,
+                        "security": security,
+                    });
+                    continue;
+                }
+                Method::Delete => {
+                    let mut responses = errors(op.method);
+                    responses.insert("204".into(), json!({"description": "Deleted (kept as a `tobedeleted` tombstone)"}));
+                    path[op.method.as_str()] = json!({
+                        "operationId": op.id,
+                        "summary": op.summary,
+                        "tags": [service.title],
+                        "parameters": [id_parameter],
+                        "responses": responses,
+                        "security": security,
+                    });
+                    continue;
+                }
+            }
             let mut parameters: Vec<Value> = op
                 .path
                 .split('/')
@@ -227,20 +285,16 @@ pub fn document(services: &[Service]) -> Value {
                     "Link": {"description": "RFC 8288 links to the first, prev, next and last pages", "schema": {"type": "string"}},
                 });
             }
-            let mut responses = errors();
+            let mut responses = errors(op.method);
             responses.insert("200".into(), ok);
-            let security: Vec<Value> = op.scopes.iter().map(|s| json!({"OAuth2": [s]})).collect();
-            paths.insert(
-                format!("{}{}", service.base, op.path),
-                json!({"get": {
-                    "operationId": op.id,
-                    "summary": op.summary,
-                    "tags": [service.title],
-                    "parameters": parameters,
-                    "responses": responses,
-                    "security": security,
-                }}),
-            );
+            path["get"] = json!({
+                "operationId": op.id,
+                "summary": op.summary,
+                "tags": [service.title],
+                "parameters": parameters,
+                "responses": responses,
+                "security": security,
+            });
         }
     }
     json!({

@@ -61,6 +61,12 @@ pub struct Bus {
     revoked: broadcast::Sender<String>,
 }
 
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus").field("subscribers", &self.tx.receiver_count()).finish()
+    }
+}
+
 /// The notification prefix of a revocation (events use single letters and ids).
 const REVOKED: &str = "v:";
 

@@ -143,7 +143,7 @@ async fn rows(app: &TestApp, sql: &str) -> Vec<Vec<String>> {
 }
 
 /// `expr` as text on both backends (NULL stays NULL).
-fn t(expr: &str) -> String {
+pub(crate) fn t(expr: &str) -> String {
     format!("CAST({expr} AS TEXT)")
 }
 
@@ -152,7 +152,7 @@ fn b(expr: &str) -> String {
     format!("CAST(CASE WHEN {expr} THEN 1 ELSE 0 END AS TEXT)")
 }
 
-async fn count(app: &TestApp, sql_from: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql_from: &str) -> i64 {
     let r = rows(app, &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {sql_from}")).await;
     r[0][0].parse().unwrap()
 }
@@ -299,7 +299,7 @@ async fn modified(app: &TestApp) -> Vec<Vec<String>> {
 }
 
 /// The one value of a one-column query.
-async fn one(app: &TestApp, sql: &str) -> String {
+pub(crate) async fn one(app: &TestApp, sql: &str) -> String {
     let r = rows(app, sql).await;
     assert_eq!(r.len(), 1, "{sql}: {r:?}");
     r[0][0].clone()
@@ -309,12 +309,12 @@ async fn status_of(app: &TestApp, table: &str, sourced_id: &str) -> String {
     one(app, &format!("SELECT {} FROM {table} WHERE sourced_id = '{sourced_id}'", t("status"))).await
 }
 
-async fn sync_cursor(app: &TestApp, token: &str) -> String {
+pub(crate) async fn sync_cursor(app: &TestApp, token: &str) -> String {
     data(app.gql(token, "{ syncCursor }", json!({})).await)["syncCursor"].as_str().unwrap().to_owned()
 }
 
 /// Every change after `cursor` as `(entityType, type, sourcedId of the record)`.
-async fn changes_after(app: &TestApp, token: &str, cursor: &str) -> Vec<(String, String, String)> {
+pub(crate) async fn changes_after(app: &TestApp, token: &str, cursor: &str) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     let mut after = cursor.to_owned();
     loop {
@@ -1635,7 +1635,7 @@ const GRADEBOOK: [&str; 5] = ["categories", "scoreScales", "lineItems", "lineIte
 
 /// v12_bulk imported, then the CASE framework whose competencies (c-rp-1, c-rp-2) the
 /// gradebook's line items assess.
-async fn gradebook_district() -> (TestApp, String) {
+pub(crate) async fn gradebook_district() -> (TestApp, String) {
     let app = crate::support::spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
     import_ok(&app, &fixture("v12_bulk")).await;
     let admin = app.token("roster.read progress.read progress.write admin", &[]).await;
@@ -1653,7 +1653,7 @@ async fn gradebook_district() -> (TestApp, String) {
 
 /// The imported results: sourcedId, learner, line item, score, scoreMax, value, scoreStatus,
 /// textScore, late, status, override.
-async fn gradebook_results(app: &TestApp) -> Vec<Vec<String>> {
+pub(crate) async fn gradebook_results(app: &TestApp) -> Vec<Vec<String>> {
     rows(
         app,
         &format!(
@@ -1672,7 +1672,7 @@ async fn gradebook_results(app: &TestApp) -> Vec<Vec<String>> {
 }
 
 /// Masteries: learner, competency, evidence count, value.
-async fn masteries(app: &TestApp) -> Vec<Vec<String>> {
+pub(crate) async fn masteries(app: &TestApp) -> Vec<Vec<String>> {
     rows(
         app,
         &format!(
@@ -1685,7 +1685,7 @@ async fn masteries(app: &TestApp) -> Vec<Vec<String>> {
     .await
 }
 
-fn num(v: &str) -> f64 {
+pub(crate) fn num(v: &str) -> f64 {
     v.parse().unwrap_or_else(|_| panic!("not a number: {v}"))
 }
 
@@ -1965,7 +1965,7 @@ async fn a_gradebook_delta_updates_keeps_a_teachers_override_ignores_a_stale_row
 }
 
 /// A result's global id, as `sid`'s teacher reads it.
-async fn d_id(app: &TestApp, token: &str, sid: &str) -> Value {
+pub(crate) async fn d_id(app: &TestApp, token: &str, sid: &str) -> Value {
     let d = data(app.gql(token, "{ results(first: 50) { edges { node { id sourcedId } } } }", json!({})).await);
     d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == sid).unwrap()["node"]["id"]
         .clone()

@@ -15,6 +15,8 @@ const CORE: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.re
 const ROSTER: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
 const DEMOGRAPHICS: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly";
 const GRADEBOOK: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly";
+const CREATEPUT: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput";
+const DELETE: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.delete";
 
 /// A OneRoster consumer: GETs with a bearer token, reads envelopes and paging headers.
 struct Client<'a> {
@@ -69,6 +71,24 @@ impl Client<'_> {
         };
         let res = self.app_http().get(url).bearer_auth(&self.token).send().await.unwrap();
         answer(res).await
+    }
+
+    /// A PUT of `body` (raw bytes: a client may send anything).
+    async fn put(&self, path: &str, body: impl Into<reqwest::Body>) -> Answer {
+        let res = self
+            .app_http()
+            .put(self.app.url(path))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        answer(res).await
+    }
+
+    async fn delete(&self, path: &str) -> Answer {
+        answer(self.app_http().delete(self.app.url(path)).bearer_auth(&self.token).send().await.unwrap()).await
     }
 
     fn app_http(&self) -> reqwest::Client {
@@ -652,7 +672,15 @@ async fn a_collection_costs_a_unit_per_record_of_the_callers_cost_budget() {
 }
 
 /// The gradebook's read operations, each once.
-const GRADEBOOK_OPERATIONS: [&str; 14] = [
+const GRADEBOOK_OPERATIONS: [&str; 22] = [
+    "putCategory",
+    "deleteCategory",
+    "putLineItem",
+    "deleteLineItem",
+    "putResult",
+    "deleteResult",
+    "putScoreScale",
+    "deleteScoreScale",
     "getAllCategories",
     "getCategory",
     "getAllLineItems",
@@ -770,7 +798,10 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
         "/oauth/token"
     );
     let paths = doc["paths"].as_object().unwrap();
-    let mut ids: Vec<&str> = paths.values().map(|p| p["get"]["operationId"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = paths
+        .values()
+        .flat_map(|p| p.as_object().unwrap().values().map(|op| op["operationId"].as_str().unwrap()))
+        .collect();
     ids.sort_unstable();
     let mut want = [&ROSTERING_OPERATIONS[..], &GRADEBOOK_OPERATIONS[..]].concat();
     want.sort_unstable();
@@ -798,6 +829,22 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
     let mut served = 0;
     for (path, item) in paths {
         let op = &item["get"];
+        // A record's PUT and DELETE: the binding's envelope in and out, their own scope, and
+        // every refusal as the status payload (tested as served by the write tests).
+        for (method, scope, ok) in [("put", CREATEPUT, "201"), ("delete", DELETE, "204")] {
+            let Some(w) = item.get(method) else { continue };
+            assert_eq!(w["security"], json!([{"OAuth2": [scope]}]), "{method} {path}");
+            assert!(w["responses"][ok].is_object(), "{method} {path}");
+            for code in ["400", "401", "403", "404", "409", "429", "500", "503"] {
+                let schema = &w["responses"][code]["content"]["application/json"]["schema"];
+                assert_eq!(schema["$ref"], "#/components/schemas/imsx_StatusInfo", "{method} {path} {code}");
+            }
+            if method == "put" {
+                let sent = &w["requestBody"]["content"]["application/json"]["schema"];
+                assert_eq!(sent, &w["responses"]["201"]["content"]["application/json"]["schema"], "{path}");
+                assert_eq!(sent["properties"].as_object().unwrap().len(), 1, "{path}: one envelope key");
+            }
+        }
         let (base, rest) = path.split_at(path.find("/v1p2").unwrap() + 5);
         let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
         let url: String = segments
@@ -846,7 +893,8 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
             }
         }
     }
-    assert_eq!(served, ROSTERING_OPERATIONS.len() + GRADEBOOK_OPERATIONS.len());
+    let reads = ROSTERING_OPERATIONS.iter().chain(&GRADEBOOK_OPERATIONS).filter(|o| o.starts_with("get")).count();
+    assert_eq!(served, reads);
     // A path the binding does not have is not served, and is not in the document.
     let pets = c.get("/pets").await;
     assert_eq!((pets.status, pets.minor()), (StatusCode::NOT_FOUND, "unknownobject"));
@@ -983,5 +1031,231 @@ async fn the_gradebook_serves_what_the_sis_sent_to_those_who_may_see_it() {
     assert_eq!(
         last,
         json!({"operationName": "OneRoster getResult", "fields": [format!("{GB}/results/res-5")], "learnerSourcedIds": ["stu-1"]})
+    );
+}
+
+fn body(v: Value) -> Vec<u8> {
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// The gradebook's results, masteries and feed entries: what a refused write must leave as is.
+async fn gradebook_state(app: &TestApp) -> (Vec<Vec<String>>, Vec<Vec<String>>, i64, i64) {
+    (
+        crate::oneroster::gradebook_results(app).await,
+        crate::oneroster::masteries(app).await,
+        crate::oneroster::count(app, "line_items").await,
+        crate::oneroster::count(app, "sync_changes").await,
+    )
+}
+
+#[tokio::test]
+async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() {
+    use crate::oneroster::{changes_after, d_id, gradebook_district, gradebook_results, masteries, num, sync_cursor};
+    let (app, admin) = gradebook_district().await;
+    import_ok(&app, &fixture("v12_gradebook")).await;
+    let cursor = sync_cursor(&app, &admin).await;
+    let (lms_id, lms_secret) = app.client(&format!("{GRADEBOOK} {CREATEPUT} {DELETE}"), &[]).await;
+    let lms = Client { app: &app, token: app.token_for(&lms_id, &lms_secret).await };
+
+    // A category, then a line item in it that assesses c-rp-2.
+    let category = json!({"category": {"sourcedId": "cat-quiz", "status": "active", "title": "Quizzes", "weight": 40}});
+    let a = lms.put(&format!("{GB}/categories/cat-quiz"), body(category.clone())).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let want = json!({"sourcedId": "cat-quiz", "status": "active", "title": "Quizzes", "weight": 40.0});
+    assert_eq!(without_time(a.body["category"].clone()), want);
+    assert_eq!(without_time(lms.get(&format!("{GB}/categories/cat-quiz")).await.body["category"].clone()), want);
+    assert_eq!(lms.put(&format!("{GB}/categories/cat-quiz"), body(category)).await.status, StatusCode::OK);
+
+    let item = json!({"lineItem": {
+        "title": "Unit rates quiz", "description": "Unit rates", "assignDate": "2026-10-01T08:00:00Z",
+        "dueDate": "2026-10-05T23:59:00Z", "class": {"sourcedId": "cls-math7-1"}, "category": {"sourcedId": "cat-quiz"},
+        "gradingPeriod": {"sourcedId": "gp-fall-q1"}, "resultValueMin": 0, "resultValueMax": 10,
+        "learningObjectiveSet": [{"source": "case", "learningObjectiveIds": ["c-rp-2"]}],
+    }});
+    let a = lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(item)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let want = json!({
+        "sourcedId": "li-unit-rates", "status": "active", "title": "Unit rates quiz", "description": "Unit rates",
+        "assignDate": "2026-10-01T08:00:00.000Z", "dueDate": "2026-10-05T23:59:00.000Z",
+        "class": href("classes", "cls-math7-1", "class"), "category": gb("cat-quiz", "categories", "category"),
+        "gradingPeriod": href("academicSessions", "gp-fall-q1", "academicSession"),
+        "resultValueMin": 0.0, "resultValueMax": 10.0,
+        "learningObjectiveSet": [{"source": "case", "learningObjectiveIds": ["c-rp-2"]}],
+    });
+    assert_eq!(without_time(a.body["lineItem"].clone()), want);
+    assert_eq!(without_time(lms.get(&format!("{GB}/lineItems/li-unit-rates")).await.body["lineItem"].clone()), want);
+    assert!(
+        lms.ids(&format!("{GB}/classes/cls-math7-1/lineItems"), "lineItems").await.contains(&"li-unit-rates".into())
+    );
+
+    // A result on it: stored by the results pipeline, evidence of c-rp-2 for stu-1.
+    let result = |score: u32, modified: &str| {
+        json!({"result": {
+            "sourcedId": "res-unit-1", "lineItem": {"sourcedId": "li-unit-rates"}, "student": {"sourcedId": "stu-1"},
+            "scoreStatus": "fully graded", "score": score, "scoreDate": "2026-10-06", "comment": "Nice",
+            "late": "false", "dateLastModified": modified,
+        }})
+    };
+    let a = lms.put(&format!("{GB}/results/res-unit-1"), body(result(8, "2026-10-06T12:00:00Z"))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(
+        without_time(a.body["result"].clone()),
+        json!({
+            "sourcedId": "res-unit-1", "status": "active", "lineItem": gb("li-unit-rates", "lineItems", "lineItem"),
+            "student": href("students", "stu-1", "user"), "class": href("classes", "cls-math7-1", "class"),
+            "scoreStatus": "fully graded", "score": 8.0, "scoreDate": "2026-10-06", "comment": "Nice", "late": "false",
+        })
+    );
+    let m = masteries(&app).await;
+    let c_rp_2 = m.iter().find(|r| r[0] == "stu-1" && r[1] == "c-rp-2").unwrap().clone();
+    assert_eq!(c_rp_2[2], "2", "res-3 and the new result: {m:?}");
+    assert!(num(&c_rp_2[3]) > 0.5 && num(&c_rp_2[3]) < 0.8, "between res-3's 0.5 and the new 0.8: {m:?}");
+    // GraphQL sees it, with the competency its line item assesses.
+    let teacher = app.dev_sign_in("tch-1", "progress.read progress.write").await;
+    let d = data(
+        app.gql(&teacher, "{ results(first: 50) { edges { node { sourcedId competencies { sourcedId } } } } }", json!({}))
+            .await,
+    );
+    let node = d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == "res-unit-1");
+    assert_eq!(node.map(|n| n["node"]["competencies"].clone()), Some(json!([{"sourcedId": "c-rp-2"}])), "{d}");
+    // The feed names it; the same PUT again changes nothing.
+    let fed = changes_after(&app, &admin, &cursor).await;
+    assert!(fed.iter().any(|c| c.0 == "RESULT" && c.2 == "res-unit-1"), "{fed:?}");
+    let before = gradebook_state(&app).await;
+    let a = lms.put(&format!("{GB}/results/res-unit-1"), body(result(8, "2026-10-06T12:00:00Z"))).await;
+    assert_eq!((a.status, a.body["result"]["score"].clone()), (StatusCode::OK, json!(8.0)));
+    assert_eq!(gradebook_state(&app).await, before, "idempotent");
+    // An older version is ignored: the answer is the stored one.
+    let a = lms.put(&format!("{GB}/results/res-unit-1"), body(result(2, "2026-10-01T00:00:00Z"))).await;
+    assert_eq!((a.status, a.body["result"]["score"].clone()), (StatusCode::OK, json!(8.0)), "{}", a.body);
+    assert_eq!(gradebook_state(&app).await, before);
+    // A teacher's override outlives the LMS's regrade.
+    let id = d_id(&app, &teacher, "res-unit-1").await;
+    let d = data(
+        app.gql(
+            &teacher,
+            "mutation($id: ID!) { overrideResult(input: {resultId: $id, score: 10, scoreMax: 10, note: \"retake\"}) { result { effectiveValue } userErrors { message } } }",
+            json!({"id": id}),
+        )
+        .await,
+    );
+    assert_eq!(d["overrideResult"]["result"]["effectiveValue"], 1.0, "{d}");
+    let a = lms.put(&format!("{GB}/results/res-unit-1"), body(result(6, "2026-10-07T00:00:00Z"))).await;
+    assert_eq!((a.status, a.body["result"]["score"].clone()), (StatusCode::OK, json!(6.0)), "{}", a.body);
+    let row = gradebook_results(&app).await.into_iter().find(|r| r[0] == "res-unit-1").unwrap();
+    assert_eq!((num(&row[3]), num(&row[10])), (6.0, 1.0), "the SIS's score stored, the override kept: {row:?}");
+
+    // Refusals, each in the binding's shape, each writing nothing.
+    let before = gradebook_state(&app).await;
+    let path = format!("{GB}/results/res-unit-2");
+    let good = result(7, "2026-10-08T00:00:00Z")["result"].clone();
+    let with = |key: &str, v: Value| {
+        let mut r = good.clone();
+        r["sourcedId"] = json!("res-unit-2");
+        r[key] = v;
+        body(json!({"result": r}))
+    };
+    for (sent, needle) in [
+        (b"{not json".to_vec(), "not JSON"),
+        (body(json!({"lineItem": {}})), "the body must be"),
+        (with("student", json!({"sourcedId": "stu-nobody"})), "student"),
+        (with("student", json!("stu-1")), "student"),
+        (with("lineItem", json!({"sourcedId": "li-nothing"})), "lineItem"),
+        (with("scoreStatus", json!("graded")), "scoreStatus"),
+        (with("score", json!("lots")), "score"),
+        (with("scoreDate", json!("yesterday")), "scoreDate"),
+        (with("late", json!(3)), "late"),
+        (with("sourcedId", json!("res-other")), "sourcedId"),
+        (with("status", json!("tobedeleted")), "DELETE"),
+        (with("dateLastModified", json!("soon")), "dateLastModified"),
+    ] {
+        let a = lms.put(&path, sent).await;
+        assert_eq!((a.status, a.minor()), (StatusCode::BAD_REQUEST, "invaliddata"), "{}", a.body);
+        let why = a.body["imsx_description"].as_str().unwrap();
+        assert!(why.contains(needle), "{needle}: {why}");
+    }
+    assert_eq!(lms.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(gradebook_state(&app).await, before);
+
+    // Scopes: reading grants no write, writing no delete.
+    let reader = Client { app: &app, token: token(&app, GRADEBOOK, &[]).await };
+    let a = reader.put(&path, with("score", json!(7))).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::FORBIDDEN, "forbidden"));
+    let writer = Client { app: &app, token: token(&app, CREATEPUT, &[]).await };
+    let a = writer.delete(&format!("{GB}/results/res-unit-1")).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!(gradebook_state(&app).await, before);
+
+    // Org limits and relationships, as for reads: a school's tool writes for its school; a
+    // teacher for her classes and students; the district's categories need the district.
+    let south = Client { app: &app, token: token(&app, &format!("{GRADEBOOK} {CREATEPUT}"), &["sch-south"]).await };
+    let a = south.put(&path, with("score", json!(7))).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    let mut elsewhere = json!({"lineItem": {"title": "X", "assignDate": "2026-10-01T08:00:00Z",
+        "dueDate": "2026-10-05T23:59:00Z", "class": {"sourcedId": "cls-math7-1"}, "category": {"sourcedId": "cat-quiz"}}});
+    let a = south.put(&format!("{GB}/lineItems/li-south"), body(elsewhere.clone())).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::BAD_REQUEST, "invaliddata"), "{}", a.body);
+    let a = south.put(&format!("{GB}/lineItems/li-unit-rates"), body(elsewhere.clone())).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    let a = south.put(&format!("{GB}/categories/cat-south"), body(json!({"category": {"title": "S"}}))).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::FORBIDDEN, "forbidden"));
+    let tch2 = Client {
+        app: &app,
+        token: app.dev_sign_in_via(&format!("progress.read {CREATEPUT}"), "tch-2", CREATEPUT).await,
+    };
+    let a = tch2.put(&path, with("score", json!(7))).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "not her student: {}", a.body);
+    assert_eq!(gradebook_state(&app).await, before);
+    assert_eq!(lms.get(&format!("{GB}/lineItems/li-south")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(lms.get(&format!("{GB}/categories/cat-south")).await.status, StatusCode::NOT_FOUND);
+    let tch1 =
+        Client { app: &app, token: app.dev_sign_in_via(&format!("progress.read {CREATEPUT}"), "tch-1", CREATEPUT).await };
+    let mut mine = good.clone();
+    mine["student"] = json!({"sourcedId": "stu-2"});
+    mine["sourcedId"] = json!("res-unit-2");
+    let a = tch1.put(&path, body(json!({"result": mine}))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "her student: {}", a.body);
+
+    // Score scales: a class's, and refused for a class outside the writer's orgs.
+    let scale = json!({"scoreScale": {"title": "Pass/fail", "type": "pass-fail", "class": {"sourcedId": "cls-math7-1"},
+        "scoreScaleValue": [{"itemValueLHS": "P", "itemValueRHS": "Pass"}, {"itemValueLHS": "F", "itemValueRHS": "Fail"}]}});
+    let a = lms.put(&format!("{GB}/scoreScales/ss-pass"), body(scale.clone())).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(a.body["scoreScale"]["scoreScaleValue"], scale["scoreScale"]["scoreScaleValue"]);
+    assert_eq!(lms.ids(&format!("{GB}/classes/cls-math7-1/scoreScales"), "scoreScales").await, strs(&["ss-pass"]));
+    let a = south.put(&format!("{GB}/scoreScales/ss-south"), body(scale)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(lms.get(&format!("{GB}/scoreScales/ss-south")).await.status, StatusCode::NOT_FOUND);
+
+    // Deletes: a tombstone the reads show, its mastery recomputed; a line item's results end
+    // with it; a second delete finds nothing.
+    let a = lms.delete(&format!("{GB}/results/res-unit-1")).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.body);
+    assert_eq!(lms.get(&format!("{GB}/results/res-unit-1")).await.body["result"]["status"], "tobedeleted");
+    let m = masteries(&app).await;
+    assert_eq!(m.iter().find(|r| r[0] == "stu-1" && r[1] == "c-rp-2").map(|r| r[2].clone()), Some("1".into()));
+    let a = lms.delete(&format!("{GB}/results/res-unit-1")).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::NOT_FOUND, "unknownobject"));
+    elsewhere["lineItem"]["title"] = json!("Y");
+    assert_eq!(lms.delete(&format!("{GB}/lineItems/li-unit-rates")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(lms.get(&format!("{GB}/results/res-unit-2")).await.body["result"]["status"], "tobedeleted");
+    assert_eq!(lms.get(&format!("{GB}/lineItems/li-unit-rates")).await.body["lineItem"]["status"], "tobedeleted");
+    assert_eq!(lms.delete(&format!("{GB}/scoreScales/ss-pass")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(lms.delete(&format!("{GB}/categories/cat-quiz")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(lms.delete(&format!("{GB}/categories/cat-quiz")).await.status, StatusCode::NOT_FOUND);
+
+    // Each write is on the access audit as a mutation, with the student it changed.
+    let q = "query($c: String) { auditEvents(filter: {clientId: $c}, first: 100) { edges { node { operationType operationName fields learnerSourcedIds } } } }";
+    let events = data(app.gql(&app.admin_token().await, q, json!({"c": lms_id})).await);
+    let put = events["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["operationName"] == "OneRoster putResult")
+        .map(|e| e["node"].clone());
+    assert_eq!(
+        put,
+        Some(json!({"operationType": "mutation", "operationName": "OneRoster putResult",
+            "fields": [format!("{GB}/results/res-unit-1")], "learnerSourcedIds": ["stu-1"]}))
     );
 }

@@ -31,7 +31,8 @@ pub fn role_scopes(role: Role, district_admin: bool) -> BTreeSet<Scope> {
     const STUDENT: [Scope; 8] =
         [RosterRead, ProfilesRead, ProfilesWrite, PlaylistsRead, PlaylistsWrite, ProgressRead, WinRead, WinWrite];
     // A school's redesign plan (its money, its decline reasons) is for its staff.
-    const TEACHER_EXTRA: [Scope; 4] = [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, RedesignRead];
+    const TEACHER_EXTRA: [Scope; 6] =
+        [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, GradebookWrite, GradebookDelete, RedesignRead];
     // Guardians are rostered (as students' agents) but see nothing until the district's
     // guardian access is built: deny by default.
     if role == Role::Guardian {
@@ -340,7 +341,15 @@ mod tests {
             "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
             "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly",
         ];
-        let teacher_extra = ["profiles.sensitive.read", "progress.write", "redesign.read"];
+        let teacher_extra = [
+            "profiles.sensitive.read",
+            "progress.write",
+            "gradebook.write",
+            "gradebook.delete",
+            "redesign.read",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.delete",
+        ];
         let admin_extra = ["roster.write", "redesign.write"];
         let sorted = |v: Vec<&'static str>| {
             let mut v = v;

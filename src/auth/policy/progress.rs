@@ -40,6 +40,32 @@ pub fn may_delete_result(p: &Principal, own: bool) -> AppResult<()> {
     require_overrider(p).map_err(|_| AppError::Forbidden("only the result's poster or a teacher may delete it".into()))
 }
 
+/// Who writes the OneRoster gradebook (`scope`: `gradebook.write` to put, `gradebook.delete` to
+/// delete): staff and tools, never a learner. Answers the orgs the writer is limited to (`None`:
+/// the whole district); within them a signed-in teacher writes only for the classes and
+/// students they may see, as every write checks. Categories and score scales that name no
+/// class are the district's (`district_record`): writing them needs district-wide access.
+pub fn gradebook_writer(p: &Principal, scope: Scope, district_record: bool) -> AppResult<Option<Vec<i64>>> {
+    p.require(scope)?;
+    let staff_or_tool = match &p.actor {
+        Actor::User { role, .. } => matches!(role, Role::Teacher | Role::Administrator),
+        Actor::Client { .. } | Actor::System => true,
+        Actor::Anonymous => false,
+    };
+    if !staff_or_tool || matches!(p.people, People::Only(_)) {
+        return Err(AppError::Forbidden("only staff and tools write the gradebook".into()));
+    }
+    match &p.orgs {
+        crate::auth::OrgAccess::All => Ok(None),
+        crate::auth::OrgAccess::Only { ancestors, .. } if ancestors.is_empty() && district_record => Ok(None),
+        crate::auth::OrgAccess::Only { .. } if district_record => Err(AppError::Forbidden(
+            "categories and score scales of no class are the district's: writing them needs district-wide access"
+                .into(),
+        )),
+        crate::auth::OrgAccess::Only { orgs, .. } => Ok(Some(orgs.clone())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +130,41 @@ mod tests {
                 ],
             );
         }
+    }
+
+    #[test]
+    fn staff_and_tools_write_the_gradebook_within_their_orgs() {
+        use crate::auth::OrgAccess;
+        for scope in [Scope::GradebookWrite, Scope::GradebookDelete] {
+            check(
+                &format!("gradebook_writer {scope}"),
+                &[scope],
+                |p| gradebook_writer(p, scope, false).is_ok(),
+                &[
+                    ("student", false),
+                    ("teacher", true),
+                    ("school admin", true),
+                    ("other-school admin", true),
+                    ("tool with scopes", true),
+                    ("tool without scopes", false),
+                    ("anonymous", false),
+                ],
+            );
+        }
+        // The one scope does not grant the other.
+        assert!(gradebook_writer(&tool(&[Scope::GradebookWrite]), Scope::GradebookDelete, false).is_err());
+        // A school's tool writes within its school, and not the district's records.
+        let school_tool = tool(&[Scope::GradebookWrite]);
+        let OrgAccess::Only { orgs, .. } = &school_tool.orgs else { unreachable!() };
+        assert_eq!(gradebook_writer(&school_tool, Scope::GradebookWrite, false).ok(), Some(Some(orgs.clone())));
+        assert!(matches!(
+            gradebook_writer(&school_tool, Scope::GradebookWrite, true),
+            Err(AppError::Forbidden(_))
+        ));
+        let mut district_tool = tool(&[Scope::GradebookWrite]);
+        district_tool.orgs = OrgAccess::All;
+        assert_eq!(gradebook_writer(&district_tool, Scope::GradebookWrite, true).ok(), Some(None));
+        // `progress.write` alone writes no gradebook record.
+        assert!(gradebook_writer(&tool(&[Scope::ProgressWrite]), Scope::GradebookWrite, false).is_err());
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
     auth::policy::roster::roster_write_scope,
@@ -20,7 +20,7 @@ use crate::{
         Options, RowWrite,
         problems::{Code, Problems},
         records::{self, Kind},
-        set::{CsvSet, Mode},
+        set::MemoryFile,
     },
 };
 
@@ -302,50 +302,26 @@ enum Origin {
     Role { user: usize, role: usize },
 }
 
-/// One file of the set being built: its rows by column, and where each came from.
+/// One file of the set being built, and where each of its rows came from.
 struct File {
-    kind: Kind,
-    rows: Vec<HashMap<&'static str, String>>,
+    file: MemoryFile,
     origins: Vec<Origin>,
 }
 
 impl File {
     fn new(kind: Kind) -> Self {
-        File { kind, rows: Vec::new(), origins: Vec::new() }
+        File { file: MemoryFile::new(kind), origins: Vec::new() }
     }
 
     fn push(&mut self, origin: Origin, modified: Option<DateTime<Utc>>, cells: Vec<(&'static str, String)>) {
-        let mut row: HashMap<&'static str, String> = cells.into_iter().collect();
-        row.insert("status", "active".into());
-        row.insert("dateLastModified", stamp(modified));
-        self.rows.push(row);
+        self.file.push(modified, cells);
         self.origins.push(origin);
     }
 
     fn delete(&mut self, origin: Origin, sourced_id: &str, modified: Option<DateTime<Utc>>) {
-        let row = HashMap::from([
-            ("sourcedId", sourced_id.to_owned()),
-            ("status", "tobedeleted".to_owned()),
-            // An undated deletion orders nothing: no date is recorded, none is compared.
-            ("dateLastModified", modified.map(|t| stamp(Some(t))).unwrap_or_default()),
-        ]);
-        self.rows.push(row);
+        self.file.delete(sourced_id, modified);
         self.origins.push(origin);
     }
-
-    fn csv(&self) -> anyhow::Result<Vec<u8>> {
-        let header = records::header(self.kind);
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(header)?;
-        for row in &self.rows {
-            w.write_record(header.iter().map(|c| row.get(c).map_or("", String::as_str)))?;
-        }
-        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-    }
-}
-
-fn stamp(t: Option<DateTime<Utc>>) -> String {
-    t.unwrap_or_else(crate::db::now).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -566,11 +542,7 @@ impl RosterWriteMutation {
             .collect();
         schools.extend(records::schools_of(db, &unknown, scope.as_deref()).await?);
         let files = build(&input, &memberships, &schools);
-        let mut bytes = BTreeMap::new();
-        for (kind, f) in &files {
-            bytes.insert(kind.name().to_owned(), f.csv().map_err(crate::error::AppError::Server)?);
-        }
-        let set = CsvSet::memory(bytes, Mode::Delta);
+        let set = MemoryFile::set(files.values().map(|f| &f.file)).map_err(crate::error::AppError::Server)?;
         let opts = Options {
             skip_invalid: true,
             stale_check: true,

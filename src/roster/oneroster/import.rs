@@ -60,13 +60,16 @@ pub struct Options {
     /// Keep each row's outcome (`Report::rows`), for a writer that answers per row.
     pub per_row: bool,
     /// Read only the stored records the set names or refers to, not the whole district: for a
-    /// small set of rostering deltas (a GraphQL write). Ignored when a file is bulk, which needs
-    /// every stored record of its type, and when the set holds gradebook files.
+    /// small set of deltas (a GraphQL roster write, a OneRoster REST write). Ignored when a file
+    /// is bulk, which needs every stored record of its type.
     pub targeted: bool,
+    /// The process's live events, for a writer serving subscribers in this process (a REST
+    /// write on SQLite); a command's own process has none.
+    pub bus: Option<Bus>,
 }
 
 /// The columns that name another record: what a targeted import reads beside the rows' own.
-const REFERENCE_COLUMNS: [&str; 8] = [
+const REFERENCE_COLUMNS: [&str; 12] = [
     "parentSourcedId",
     "orgSourcedId",
     "schoolYearSourcedId",
@@ -75,6 +78,10 @@ const REFERENCE_COLUMNS: [&str; 8] = [
     "primaryOrgSourcedId",
     "userSourcedId",
     "classSourcedId",
+    "categorySourcedId",
+    "academicSessionSourcedId",
+    "lineItemSourcedId",
+    "studentSourcedId",
 ];
 
 /// The columns that name several (comma-separated).
@@ -326,7 +333,8 @@ pub async fn apply(
         crate::sync::record(&txn, &run.changes).await?;
         // Results' feed entries and live events (on PostgreSQL, notified at the commit to every
         // replica; a command's own process has no subscribers).
-        let staged = std::mem::take(&mut run.effects).finish(&txn, &Bus::new()).await?;
+        let bus = opts.bus.clone().unwrap_or_else(Bus::new);
+        let staged = std::mem::take(&mut run.effects).finish(&txn, &bus).await?;
         txn.commit().await?;
         staged.sent();
     } else {
@@ -478,8 +486,7 @@ impl<'s> Run<'s> {
     /// those its rows name): whether loading them can start before the first pass ends.
     fn loads_everything(&self) -> bool {
         let bulk = Kind::ALL.iter().any(|k| self.mode(*k) == Mode::Bulk);
-        let gradebook = Kind::ALL.iter().any(|k| k.gradebook() && self.mode(*k) != Mode::Absent);
-        !self.opts.targeted || bulk || gradebook
+        !self.opts.targeted || bulk
     }
 
     /// The first pass over the files on a second thread while this one loads what is stored:
@@ -657,7 +664,7 @@ impl<'s> Run<'s> {
             let mut pending: Vec<String> = known.iter().cloned().collect();
             for _ in 0..2 {
                 let mut more = Vec::new();
-                for kind in Kind::ALL.into_iter().filter(|k| !k.gradebook()) {
+                for kind in Kind::ALL.into_iter().filter(|k| !k.gradebook() || gradebook) {
                     let stored = records::load_some(txn, kind, &self.names, &pending).await?;
                     for r in stored.iter().flat_map(|s| records::references(&s.rec)) {
                         if known.insert(r.clone()) {

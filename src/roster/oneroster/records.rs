@@ -1542,7 +1542,10 @@ async fn load_where(
         }
         Kind::Enrollments => load_enrollments(db, n, only).await?,
         Kind::Categories => {
-            read_all(db, gradebook_category::Entity::find().order_by_asc(gradebook_category::Column::Id), "id", |m| {
+            let q = gradebook_category::Entity::find()
+                .apply_if(only, |q, o| q.filter(gradebook_category::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(gradebook_category::Column::Id);
+            read_all(db, q, "id", |m| {
                 Stored {
                     id: m.id,
                     active: active(m.status),
@@ -1553,7 +1556,10 @@ async fn load_where(
             .await?
         }
         Kind::ScoreScales => {
-            read_all(db, score_scale::Entity::find().order_by_asc(score_scale::Column::Id), "id", |m| Stored {
+            let q = score_scale::Entity::find()
+                .apply_if(only, |q, o| q.filter(score_scale::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(score_scale::Column::Id);
+            read_all(db, q, "id", |m| Stored {
                 id: m.id,
                 active: active(m.status),
                 rec: Rec::ScoreScale(ScoreScaleRec {
@@ -1569,7 +1575,10 @@ async fn load_where(
             .await?
         }
         Kind::LineItems => {
-            read_all(db, line_item::Entity::find().order_by_asc(line_item::Column::Id), "id", |m| Stored {
+            let q = line_item::Entity::find()
+                .apply_if(only, |q, o| q.filter(line_item::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(line_item::Column::Id);
+            read_all(db, q, "id", |m| Stored {
                 id: m.id,
                 active: active(m.status),
                 rec: Rec::LineItem(LineItemRec {
@@ -1589,7 +1598,10 @@ async fn load_where(
             .await?
         }
         Kind::LineItemObjectives => {
-            read_all(db, line_item_objective::Entity::find().order_by_asc(line_item_objective::Column::Id), "id", |m| {
+            let q = line_item_objective::Entity::find()
+                .apply_if(only, |q, o| q.filter(line_item_objective::Column::SourcedId.is_in(sids(o))))
+                .order_by_asc(line_item_objective::Column::Id);
+            read_all(db, q, "id", |m| {
                 Stored {
                     id: m.id,
                     active: active(m.status),
@@ -1609,6 +1621,7 @@ async fn load_where(
                 db,
                 result::Entity::find()
                     .filter(result::Column::Poster.eq(GRADEBOOK_POSTER))
+                    .apply_if(only, |q, o| q.filter(result::Column::SourcedId.is_in(sids(o))))
                     .order_by_asc(result::Column::Id),
                 "id",
                 |m| Stored {

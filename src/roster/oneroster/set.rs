@@ -13,6 +13,63 @@ use anyhow::Context;
 
 use super::problems::{Problem, Problems};
 
+/// One file of a delta set built in memory, its rows by column: what a write through the API
+/// (`upsertRoster`, a OneRoster REST PUT or DELETE) hands the import engine, so that every
+/// check is the import's.
+pub struct MemoryFile {
+    pub kind: super::records::Kind,
+    rows: Vec<std::collections::HashMap<&'static str, String>>,
+}
+
+impl MemoryFile {
+    pub fn new(kind: super::records::Kind) -> Self {
+        MemoryFile { kind, rows: Vec::new() }
+    }
+
+    /// A live record, dated `modified` (now when `None`).
+    pub fn push(&mut self, modified: Option<chrono::DateTime<chrono::Utc>>, cells: Vec<(&'static str, String)>) {
+        let mut row: std::collections::HashMap<&'static str, String> = cells.into_iter().collect();
+        row.insert("status", "active".into());
+        row.insert("dateLastModified", stamp(modified));
+        self.rows.push(row);
+    }
+
+    /// A deletion of `sourced_id`. An undated deletion orders nothing: no date is recorded,
+    /// none is compared.
+    pub fn delete(&mut self, sourced_id: &str, modified: Option<chrono::DateTime<chrono::Utc>>) {
+        let row = std::collections::HashMap::from([
+            ("sourcedId", sourced_id.to_owned()),
+            ("status", "tobedeleted".to_owned()),
+            ("dateLastModified", modified.map(|t| stamp(Some(t))).unwrap_or_default()),
+        ]);
+        self.rows.push(row);
+    }
+
+    /// The file as the 1.2 CSV binding writes it.
+    pub fn csv(&self) -> anyhow::Result<Vec<u8>> {
+        let header = super::records::header(self.kind);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(header)?;
+        for row in &self.rows {
+            w.write_record(header.iter().map(|c| row.get(c).map_or("", String::as_str)))?;
+        }
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// A delta set of these files.
+    pub fn set<'a>(files: impl IntoIterator<Item = &'a MemoryFile>) -> anyhow::Result<CsvSet> {
+        let mut bytes = BTreeMap::new();
+        for f in files {
+            bytes.insert(f.kind.name().to_owned(), f.csv()?);
+        }
+        Ok(CsvSet::memory(bytes, Mode::Delta))
+    }
+}
+
+fn stamp(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.unwrap_or_else(crate::db::now).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// How the manifest says a file is to be applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
