@@ -333,7 +333,10 @@ fn scale_values(v: Option<&str>) -> Value {
     )
 }
 
-pub(super) async fn score_scales_json(db: &impl ConnectionTrait, rows: Vec<score_scale::Model>) -> AppResult<Vec<Value>> {
+pub(super) async fn score_scales_json(
+    db: &impl ConnectionTrait,
+    rows: Vec<score_scale::Model>,
+) -> AppResult<Vec<Value>> {
     let courses = roster::sourced_ids(db, "courses", rows.iter().filter_map(|s| s.course_id)).await?;
     let classes = roster::sourced_ids(db, "classes", rows.iter().filter_map(|s| s.class_id)).await?;
     Ok(rows
@@ -566,14 +569,14 @@ rest::op!(get_score_scales_for_class, "getScoreScalesForClass", |s, p, params, i
 });
 
 // Writes: the handlers of `rest_writes`.
-rest::op!(put_category, "putCategory", put |s, p, id, sent| writes::put_category(s, p, id, &sent));
-rest::op!(delete_category, "deleteCategory", delete |s, p, id| writes::delete_category(s, p, id));
-rest::op!(put_line_item, "putLineItem", put |s, p, id, sent| writes::put_line_item(s, p, id, &sent));
-rest::op!(delete_line_item, "deleteLineItem", delete |s, p, id| writes::delete_line_item(s, p, id));
-rest::op!(put_result, "putResult", put |s, p, id, sent| writes::put_result(s, p, id, &sent));
-rest::op!(delete_result, "deleteResult", delete |s, p, id| writes::delete_result(s, p, id));
-rest::op!(put_score_scale, "putScoreScale", put |s, p, id, sent| writes::put_score_scale(s, p, id, &sent));
-rest::op!(delete_score_scale, "deleteScoreScale", delete |s, p, id| writes::delete_score_scale(s, p, id));
+rest::op!(put_category, "putCategory", put | s, p, id, sent | writes::put_category(s, p, id, &sent));
+rest::op!(delete_category, "deleteCategory", delete | s, p, id | writes::delete_category(s, p, id));
+rest::op!(put_line_item, "putLineItem", put | s, p, id, sent | writes::put_line_item(s, p, id, &sent));
+rest::op!(delete_line_item, "deleteLineItem", delete | s, p, id | writes::delete_line_item(s, p, id));
+rest::op!(put_result, "putResult", put | s, p, id, sent | writes::put_result(s, p, id, &sent));
+rest::op!(delete_result, "deleteResult", delete | s, p, id | writes::delete_result(s, p, id));
+rest::op!(put_score_scale, "putScoreScale", put | s, p, id, sent | writes::put_score_scale(s, p, id, &sent));
+rest::op!(delete_score_scale, "deleteScoreScale", delete | s, p, id | writes::delete_score_scale(s, p, id));
 
 #[cfg(test)]
 mod tests {

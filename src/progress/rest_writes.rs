@@ -152,8 +152,9 @@ async fn apply(
         bus: Some(s.bus.clone()),
         ..Default::default()
     };
-    let report =
-        crate::roster::oneroster::import::apply(&s.db, &set, 0, opts, Problems::default()).await.map_err(AppError::Server)?;
+    let report = crate::roster::oneroster::import::apply(&s.db, &set, 0, opts, Problems::default())
+        .await
+        .map_err(AppError::Server)?;
     // The students it changed are named on the writer's access audit.
     p.reveal(report.learners.iter().copied());
     if let Some(problem) = report.problems.first() {
@@ -178,7 +179,8 @@ async fn apply(
 
 /// A PUT's answer: the record as stored.
 fn written(schema: &Schema, outcome: RowWrite, items: Vec<Value>) -> Result<Reply, StatusInfo> {
-    let item = items.into_iter().next().ok_or_else(|| AppError::Server(anyhow::anyhow!("{} not stored", schema.one)))?;
+    let item =
+        items.into_iter().next().ok_or_else(|| AppError::Server(anyhow::anyhow!("{} not stored", schema.one)))?;
     Ok(Reply::Written { key: schema.one, item, created: outcome == RowWrite::Created })
 }
 
@@ -262,7 +264,11 @@ async fn delete(
 // Line items.
 
 /// A stored line item and whether the caller may change it (its class is one they see).
-async fn stored_line_item(s: &AppState, p: &Principal, id: &str) -> Result<Option<(line_item::Model, bool)>, StatusInfo> {
+async fn stored_line_item(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+) -> Result<Option<(line_item::Model, bool)>, StatusInfo> {
     let Some(found) =
         line_item::Entity::find().filter(line_item::Column::SourcedId.eq(id)).one(&s.db).await.map_err(db_error)?
     else {
@@ -347,7 +353,8 @@ pub async fn put_line_item(s: &AppState, p: &Principal, id: &str, sent: &Value) 
         }
     }
     let outcome = apply(s, p, scope, &[&f, &objectives]).await?;
-    let found = line_item::Entity::find().filter(line_item::Column::SourcedId.eq(id)).all(&s.db).await.map_err(db_error)?;
+    let found =
+        line_item::Entity::find().filter(line_item::Column::SourcedId.eq(id)).all(&s.db).await.map_err(db_error)?;
     written(&LINE_ITEM, outcome, line_items_json(&s.db, found).await?)
 }
 
@@ -477,11 +484,8 @@ pub async fn put_score_scale(s: &AppState, p: &Principal, id: &str, sent: &Value
     if let Some(c) = &class {
         visible_class(s, p, c, "class").await?;
     }
-    let stored = score_scale::Entity::find()
-        .filter(score_scale::Column::SourcedId.eq(id))
-        .one(&s.db)
-        .await
-        .map_err(db_error)?;
+    let stored =
+        score_scale::Entity::find().filter(score_scale::Column::SourcedId.eq(id)).one(&s.db).await.map_err(db_error)?;
     if let Some(old) = stored {
         let mine = score_scales(p).filter(score_scale::Column::Id.eq(old.id)).one(&s.db).await.map_err(db_error)?;
         if mine.is_none() || (old.class_id.is_none() && scope.is_some()) {
@@ -549,7 +553,8 @@ mod tests {
 
     #[test]
     fn score_scale_values_are_stored_as_the_csv_binding_writes_them() {
-        let v = json!([{"itemValueLHS": "A", "itemValueRHS": "90-100"}, {"itemValueLHS": "B", "itemValueRHS": "80-89"}]);
+        let v =
+            json!([{"itemValueLHS": "A", "itemValueRHS": "90-100"}, {"itemValueLHS": "B", "itemValueRHS": "80-89"}]);
         assert_eq!(scale_values(Some(&v)).ok().as_deref(), Some("A:90-100,B:80-89"));
         assert_eq!(scale_values(None).ok().as_deref(), Some(""));
         for bad in [

@@ -103,9 +103,8 @@ macro_rules! op {
             body: axum::body::Bytes,
         ) -> axum::response::Response {
             $crate::rest::serve(&$s, ip, &headers, &uri, $op, true, async |$p: $crate::auth::Principal| {
-                let $sent: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                    $crate::rest::StatusInfo::invalid_data(format!("the body is not JSON: {e}"))
-                })?;
+                let $sent: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| $crate::rest::StatusInfo::invalid_data(format!("the body is not JSON: {e}")))?;
                 let $p = &$p;
                 let $s = &$s;
                 let $id = $id.as_str();

@@ -252,7 +252,8 @@ pub fn document(services: &[Service]) -> Value {
                 }
                 Method::Delete => {
                     let mut responses = errors(op.method);
-                    responses.insert("204".into(), json!({"description": "Deleted (kept as a `tobedeleted` tombstone)"}));
+                    responses
+                        .insert("204".into(), json!({"description": "Deleted (kept as a `tobedeleted` tombstone)"}));
                     path[op.method.as_str()] = json!({
                         "operationId": op.id,
                         "summary": op.summary,

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use entity::{Role, class, enrollment};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    QueryOrder, QuerySelect,
 };
 
 use super::{SeedReport, Spec, synthetic::generate};
@@ -36,6 +36,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     let report = generate(&txn, spec).await?;
     redesign(&txn).await.context("the demo redesign plans")?;
     progress(&txn).await?;
+    gradebook(&txn).await.context("the demo gradebook")?;
     win(&txn).await.context("the demo WIN block")?;
     txn.commit().await?;
     Ok(report)
@@ -254,6 +255,207 @@ async fn progress(db: &DatabaseTransaction) -> anyhow::Result<()> {
             anyhow::bail!("demo result {i} was refused: {e}");
         }
     }
+    Ok(())
+}
+
+/// Riverbend's gradebook as its SIS would send it: two grading periods in each semester, the
+/// district's categories and letter scale, and for Cedar Hollow's grade 6 math sections three
+/// line items assessing the framework's ratio standards, with their students' results (quizzes
+/// graded, homework partly missing, projects still coming in) and demographics. Written as a OneRoster delta set
+/// through the import engine, the pipeline a SIS's files and the REST gradebook take, inside the
+/// seed's transaction; a second run finds it all unchanged.
+#[tracing::instrument(skip_all)]
+async fn gradebook(db: &DatabaseTransaction) -> anyhow::Result<()> {
+    use crate::roster::oneroster::{
+        Options, Outcome, import::apply, problems::Problems, records::Kind, set::MemoryFile,
+    };
+    let sent = Utc.with_ymd_and_hms(2026, 11, 30, 18, 0, 0).single();
+    let mut sessions = MemoryFile::new(Kind::AcademicSessions);
+    for (sid, title, start, end, term) in [
+        ("rb-gp-2027-q1", "Quarter 1", "2026-08-17", "2026-10-23", "rb-term-2027-fall"),
+        ("rb-gp-2027-q2", "Quarter 2", "2026-10-26", "2027-01-15", "rb-term-2027-fall"),
+        ("rb-gp-2027-q3", "Quarter 3", "2027-01-19", "2027-03-26", "rb-term-2027-spring"),
+        ("rb-gp-2027-q4", "Quarter 4", "2027-03-29", "2027-06-11", "rb-term-2027-spring"),
+    ] {
+        sessions.push(
+            sent,
+            vec![
+                ("sourcedId", sid.into()),
+                ("title", title.into()),
+                ("type", "gradingPeriod".into()),
+                ("startDate", start.into()),
+                ("endDate", end.into()),
+                ("parentSourcedId", term.into()),
+                ("schoolYear", "2027".into()),
+            ],
+        );
+    }
+    let mut categories = MemoryFile::new(Kind::Categories);
+    for (sid, title, weight) in
+        [("rb-cat-homework", "Homework", "20"), ("rb-cat-quiz", "Quizzes", "30"), ("rb-cat-project", "Projects", "50")]
+    {
+        categories.push(sent, vec![("sourcedId", sid.into()), ("title", title.into()), ("weight", weight.into())]);
+    }
+    let mut scales = MemoryFile::new(Kind::ScoreScales);
+    scales.push(
+        sent,
+        vec![
+            ("sourcedId", "rb-ss-letter".into()),
+            ("title", "Letter grade".into()),
+            ("type", "letter".into()),
+            ("orgSourcedId", "rb-district".into()),
+            ("scoreScaleValue", "A:90-100,B:80-89,C:70-79,D:60-69,F:0-59".into()),
+        ],
+    );
+    // Cedar Hollow's grade 6 math sections and their students.
+    let classes: Vec<(i64, String)> = class::Entity::find()
+        .select_only()
+        .columns([class::Column::Id, class::Column::SourcedId])
+        .filter(class::Column::SourcedId.like("rb-c-003-06-math-%"))
+        .order_by_asc(class::Column::SourcedId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let (mut lines, mut objectives, mut results, mut demographics) = (
+        MemoryFile::new(Kind::LineItems),
+        MemoryFile::new(Kind::LineItemObjectives),
+        MemoryFile::new(Kind::Results),
+        MemoryFile::new(Kind::Demographics),
+    );
+    for (class_id, class_sid) in &classes {
+        let students: Vec<String> = entity::user::Entity::find()
+            .select_only()
+            .column(entity::user::Column::SourcedId)
+            .filter(entity::user::Column::Role.eq(Role::Student))
+            .filter(
+                entity::user::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(enrollment::Column::UserId)
+                        .from(enrollment::Entity)
+                        .and_where(enrollment::Column::ClassId.eq(*class_id))
+                        .to_owned(),
+                ),
+            )
+            .order_by_asc(entity::user::Column::SourcedId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        // Their demographics, as the SIS holds them (read only with the demographics scope).
+        for (n, student) in students.iter().enumerate() {
+            demographics.push(
+                sent,
+                vec![
+                    ("sourcedId", student.clone()),
+                    ("birthDate", format!("2014-{:02}-{:02}", n % 12 + 1, n % 28 + 1)),
+                    ("sex", ["female", "male", "female", "male", "unspecified"][n % 5].into()),
+                    ("hispanicOrLatinoEthnicity", (n % 4 == 1).to_string()),
+                    ("publicSchoolResidenceStatus", "01652".into()),
+                ],
+            );
+        }
+        // The project's rubric, the section's own scale.
+        scales.push(
+            sent,
+            vec![
+                ("sourcedId", format!("{class_sid}-ss-rubric")),
+                ("title", "Project rubric".into()),
+                ("type", "rubric".into()),
+                ("classSourcedId", class_sid.clone()),
+                ("scoreScaleValue", "4:Exceeds,3:Meets,2:Approaching,1:Beginning".into()),
+            ],
+        );
+        let items = [
+            (
+                "ratios-quiz",
+                "Ratios quiz",
+                "rb-cat-quiz",
+                "2026-09-14",
+                "2026-09-18",
+                "rb-gp-2027-q1",
+                "20",
+                "rb-m6-rp-1",
+            ),
+            (
+                "unit-rates-hw",
+                "Unit rates homework",
+                "rb-cat-homework",
+                "2026-10-05",
+                "2026-10-09",
+                "rb-gp-2027-q1",
+                "10",
+                "rb-m6-rp-2",
+            ),
+            (
+                "scale-model",
+                "Scale model project",
+                "rb-cat-project",
+                "2026-11-02",
+                "2026-11-20",
+                "rb-gp-2027-q2",
+                "100",
+                "rb-m6-rp-3",
+            ),
+        ];
+        for (key, title, category, assigned, due, period, max, standard) in items {
+            let line = format!("{class_sid}-li-{key}");
+            lines.push(
+                sent,
+                vec![
+                    ("sourcedId", line.clone()),
+                    ("title", title.into()),
+                    ("assignDate", format!("{assigned}T15:00:00Z")),
+                    ("dueDate", format!("{due}T23:59:00Z")),
+                    ("classSourcedId", class_sid.clone()),
+                    ("categorySourcedId", category.into()),
+                    ("academicSessionSourcedId", period.into()),
+                    ("resultValueMin", "0".into()),
+                    ("resultValueMax", max.into()),
+                    ("schoolSourcedId", "rb-school-003".into()),
+                ],
+            );
+            objectives.push(
+                sent,
+                vec![
+                    ("sourcedId", format!("{line}:case:{standard}")),
+                    ("lineItemSourcedId", line.clone()),
+                    ("source", "case".into()),
+                    ("learningObjectiveId", standard.into()),
+                ],
+            );
+            for (n, student) in students.iter().enumerate() {
+                // Spread deterministically: most quizzes graded high, some homework missing,
+                // projects partly graded.
+                let (status, score, date, missing) = match key {
+                    "ratios-quiz" => ("fully graded", Some(10 + n * 7 % 11), "2026-09-19", false),
+                    "unit-rates-hw" if n % 6 == 5 => ("not submitted", None, "2026-10-10", true),
+                    "unit-rates-hw" => ("fully graded", Some(n * 3 % 11), "2026-10-10", false),
+                    _ if n % 3 == 0 => ("partially graded", Some(60 + n % 40), "2026-11-23", false),
+                    _ => ("submitted", None, "2026-11-21", false),
+                };
+                results.push(
+                    sent,
+                    vec![
+                        ("sourcedId", format!("{line}-{student}")),
+                        ("lineItemSourcedId", line.clone()),
+                        ("studentSourcedId", student.clone()),
+                        ("scoreStatus", status.into()),
+                        ("score", score.map(|s| s.to_string()).unwrap_or_default()),
+                        ("scoreDate", date.into()),
+                        ("classSourcedId", class_sid.clone()),
+                        ("missing", missing.to_string()),
+                        ("late", (key == "unit-rates-hw" && n % 7 == 3).to_string()),
+                    ],
+                );
+            }
+        }
+    }
+    let set = MemoryFile::set([&sessions, &demographics, &categories, &scales, &lines, &objectives, &results])?;
+    let opts = Options { targeted: true, with_demographics: true, ..Default::default() };
+    let report = apply(db, &set, 0, opts, Problems::default()).await?;
+    if let Some(problem) = report.problems.first() {
+        anyhow::bail!("{}: {} {} ({})", problem.file, problem.column, problem.message, problem.value);
+    }
+    anyhow::ensure!(report.outcome == Outcome::Applied, "the gradebook was not applied: {:?}", report.outcome);
     Ok(())
 }
 

@@ -1113,8 +1113,12 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     // GraphQL sees it, with the competency its line item assesses.
     let teacher = app.dev_sign_in("tch-1", "progress.read progress.write").await;
     let d = data(
-        app.gql(&teacher, "{ results(first: 50) { edges { node { sourcedId competencies { sourcedId } } } } }", json!({}))
-            .await,
+        app.gql(
+            &teacher,
+            "{ results(first: 50) { edges { node { sourcedId competencies { sourcedId } } } } }",
+            json!({}),
+        )
+        .await,
     );
     let node = d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == "res-unit-1");
     assert_eq!(node.map(|n| n["node"]["competencies"].clone()), Some(json!([{"sourcedId": "c-rp-2"}])), "{d}");
@@ -1208,8 +1212,10 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     assert_eq!(gradebook_state(&app).await, before);
     assert_eq!(lms.get(&format!("{GB}/lineItems/li-south")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(lms.get(&format!("{GB}/categories/cat-south")).await.status, StatusCode::NOT_FOUND);
-    let tch1 =
-        Client { app: &app, token: app.dev_sign_in_via(&format!("progress.read {CREATEPUT}"), "tch-1", CREATEPUT).await };
+    let tch1 = Client {
+        app: &app,
+        token: app.dev_sign_in_via(&format!("progress.read {CREATEPUT}"), "tch-1", CREATEPUT).await,
+    };
     let mut mine = good.clone();
     mine["student"] = json!({"sourcedId": "stu-2"});
     mine["sourcedId"] = json!("res-unit-2");
@@ -1258,4 +1264,64 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
         Some(json!({"operationType": "mutation", "operationName": "OneRoster putResult",
             "fields": [format!("{GB}/results/res-unit-1")], "learnerSourcedIds": ["stu-1"]}))
     );
+}
+
+#[tokio::test]
+async fn the_demo_district_answers_every_oneroster_read_with_records() {
+    let app = spawn_app().await;
+    learnergraph::seed::demo(&app.db).await.unwrap();
+    let doc: Value = reqwest::get(app.url("/ims/oneroster/openapi.json")).await.unwrap().json().await.unwrap();
+    let c = Client { app: &app, token: token(&app, &format!("{ROSTER} {GRADEBOOK}"), &[]).await };
+    // Every teacher has an email, every class a term.
+    let (teachers, _) = c.all("/teachers?limit=1000", "users").await;
+    assert!(!teachers.is_empty() && teachers.iter().all(|t| t["email"].as_str().is_some_and(|e| e.contains('@'))));
+    let (classes, _) = c.all("/classes?limit=1000", "classes").await;
+    assert!(classes.iter().all(|k| !k["terms"].as_array().unwrap().is_empty()), "every class has a term");
+    let class = "rb-c-003-06-math-s1";
+    let student = c.get(&format!("/classes/{class}/students?limit=1")).await.body["users"][0]["sourcedId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sample = |collection: &str| match collection {
+        "categories" => "rb-cat-quiz".to_owned(),
+        "lineItems" => format!("{class}-li-ratios-quiz"),
+        "results" => format!("{class}-li-ratios-quiz-{student}"),
+        "scoreScales" => "rb-ss-letter".to_owned(),
+        "orgs" => "rb-district".to_owned(),
+        "schools" => "rb-school-003".to_owned(),
+        "academicSessions" | "terms" => "rb-term-2027-fall".to_owned(),
+        "gradingPeriods" => "rb-gp-2027-q1".to_owned(),
+        "courses" => "rb-c-003-06-math".to_owned(),
+        "classes" => class.to_owned(),
+        "users" | "students" | "demographics" => student.clone(),
+        "teachers" => "rb-t-003-06-math-0".to_owned(),
+        "enrollments" => format!("rb-e-{class}-{student}"),
+        other => panic!("no sample for {other}"),
+    };
+    let mut read = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let (base, rest) = path.split_at(path.find("/v1p2").unwrap() + 5);
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        let url: Vec<String> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| match *seg {
+                "{id}" => sample(segments[i - 1]),
+                "{item}" => sample("lineItems"),
+                "{class}" => class.to_owned(),
+                "{student}" => student.clone(),
+                s => s.to_owned(),
+            })
+            .collect();
+        let a = c.get(&format!("{base}/{}", url.join("/"))).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.body);
+        let key =
+            item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["required"][0].as_str().unwrap();
+        match a.total {
+            Some(total) => assert!(total > 0 && !a.body[key].as_array().unwrap().is_empty(), "{path}: no records"),
+            None => assert!(a.body[key]["sourcedId"].is_string(), "{path}: {}", a.body),
+        }
+        read += 1;
+    }
+    assert_eq!(read, ROSTERING_OPERATIONS.len() + GRADEBOOK_OPERATIONS.iter().filter(|o| o.starts_with("get")).count());
 }

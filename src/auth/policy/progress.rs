@@ -157,10 +157,7 @@ mod tests {
         let school_tool = tool(&[Scope::GradebookWrite]);
         let OrgAccess::Only { orgs, .. } = &school_tool.orgs else { unreachable!() };
         assert_eq!(gradebook_writer(&school_tool, Scope::GradebookWrite, false).ok(), Some(Some(orgs.clone())));
-        assert!(matches!(
-            gradebook_writer(&school_tool, Scope::GradebookWrite, true),
-            Err(AppError::Forbidden(_))
-        ));
+        assert!(matches!(gradebook_writer(&school_tool, Scope::GradebookWrite, true), Err(AppError::Forbidden(_))));
         let mut district_tool = tool(&[Scope::GradebookWrite]);
         district_tool.orgs = OrgAccess::All;
         assert_eq!(gradebook_writer(&district_tool, Scope::GradebookWrite, true).ok(), Some(None));

@@ -249,14 +249,12 @@ pub async fn import(db: &DatabaseConnection, path: &Path, opts: Options) -> anyh
     apply(db, &set, record, opts, problems).await
 }
 
-/// Applies an opened set (files on disk, or a GraphQL write held in memory).
-pub async fn apply(
-    db: &DatabaseConnection,
-    set: &CsvSet,
-    record: i64,
-    opts: Options,
-    problems: Problems,
-) -> anyhow::Result<Report> {
+/// Applies an opened set (files on disk, or a write held in memory), in a transaction of its
+/// own, or a savepoint of the caller's (the demo seed writes its gradebook inside its own).
+pub async fn apply<C>(db: &C, set: &CsvSet, record: i64, opts: Options, problems: Problems) -> anyhow::Result<Report>
+where
+    C: sea_orm::TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait,
+{
     let mut run = Run::new(set, opts.clone(), problems);
     let concurrent = run.loads_everything()
         && tokio::runtime::Handle::try_current()
@@ -333,7 +331,7 @@ pub async fn apply(
         crate::sync::record(&txn, &run.changes).await?;
         // Results' feed entries and live events (on PostgreSQL, notified at the commit to every
         // replica; a command's own process has no subscribers).
-        let bus = opts.bus.clone().unwrap_or_else(Bus::new);
+        let bus = opts.bus.clone().unwrap_or_default();
         let staged = std::mem::take(&mut run.effects).finish(&txn, &bus).await?;
         txn.commit().await?;
         staged.sent();

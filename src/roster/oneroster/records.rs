@@ -1545,13 +1545,11 @@ async fn load_where(
             let q = gradebook_category::Entity::find()
                 .apply_if(only, |q, o| q.filter(gradebook_category::Column::SourcedId.is_in(sids(o))))
                 .order_by_asc(gradebook_category::Column::Id);
-            read_all(db, q, "id", |m| {
-                Stored {
-                    id: m.id,
-                    active: active(m.status),
-                    rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
-                    sourced_id: m.sourced_id,
-                }
+            read_all(db, q, "id", |m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::Category(CategoryRec { title: m.title, weight: num(m.weight) }),
+                sourced_id: m.sourced_id,
             })
             .await?
         }
@@ -1601,17 +1599,15 @@ async fn load_where(
             let q = line_item_objective::Entity::find()
                 .apply_if(only, |q, o| q.filter(line_item_objective::Column::SourcedId.is_in(sids(o))))
                 .order_by_asc(line_item_objective::Column::Id);
-            read_all(db, q, "id", |m| {
-                Stored {
-                    id: m.id,
-                    active: active(m.status),
-                    rec: Rec::Objective(ObjectiveRec {
-                        line_item: name(&n.line_items, m.line_item_id),
-                        source: m.source,
-                        objective: m.objective_id,
-                    }),
-                    sourced_id: m.sourced_id,
-                }
+            read_all(db, q, "id", |m| Stored {
+                id: m.id,
+                active: active(m.status),
+                rec: Rec::Objective(ObjectiveRec {
+                    line_item: name(&n.line_items, m.line_item_id),
+                    source: m.source,
+                    objective: m.objective_id,
+                }),
+                sourced_id: m.sourced_id,
             })
             .await?
         }
