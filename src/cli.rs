@@ -31,6 +31,44 @@ pub enum Command {
     /// Export data as files.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Pull data from another system's API.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Pull the roster from a SIS's OneRoster 1.2 Rostering service (REST) into the same
+    /// pipeline as `import oneroster`: every collection, page by page. The first sync reads
+    /// everything (records the SIS no longer has are deleted); later ones read what changed
+    /// since the last applied sync of the same base URL (`filter=dateLastModified>'…'`).
+    /// Prints the import's report as JSON and keeps it in `import history`; exit status as
+    /// `import oneroster`'s.
+    Oneroster {
+        /// The Rostering service's base, e.g. https://sis.example/ims/oneroster/rostering/v1p2.
+        #[arg(long)]
+        base_url: String,
+        /// The SIS's OAuth 2.0 token endpoint (client credentials).
+        #[arg(long)]
+        token_url: String,
+        #[arg(long)]
+        client_id: String,
+        /// A file holding the client secret (kept out of the command line and shell history).
+        #[arg(long)]
+        client_secret_file: std::path::PathBuf,
+        /// Read what changed after this time (RFC 3339) instead of after the last sync.
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Also pull demographics (asks for the `roster.readonly` scope).
+        #[arg(long)]
+        with_demographics: bool,
+        /// Check and count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the valid records; report the rest.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -7,7 +7,7 @@ use clap::Parser;
 use learnergraph::{
     app::{App, shutdown_signal},
     auth::clients,
-    cli::{AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand},
+    cli::{AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand, SyncCommand},
     config::Config,
     db, graphql, seed, telemetry,
 };
@@ -104,6 +104,43 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let report = learnergraph::roster::oneroster::import(&conn, &path, opts).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            use learnergraph::roster::oneroster::Outcome;
+            match report.outcome {
+                Outcome::Applied => Ok(()),
+                Outcome::DryRun if report.problem_count == 0 => Ok(()),
+                Outcome::AppliedWithSkips => std::process::exit(2),
+                _ => std::process::exit(1),
+            }
+        }
+        Command::Sync(SyncCommand::Oneroster {
+            base_url,
+            token_url,
+            client_id,
+            client_secret_file,
+            since,
+            with_demographics,
+            dry_run,
+            skip_invalid,
+        }) => {
+            let secret = std::fs::read_to_string(&client_secret_file)
+                .with_context(|| format!("cannot read {}", client_secret_file.display()))?;
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+            let pull = learnergraph::roster::oneroster::pull::Pull {
+                base_url,
+                token_url,
+                client_id,
+                client_secret: secret.trim().to_owned(),
+                since,
+                with_demographics,
+                dry_run,
+                skip_invalid,
+                ran_by: format!("cli:{who}"),
+                echo: true,
+            };
+            let report = learnergraph::roster::oneroster::pull::pull(&conn, pull).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             use learnergraph::roster::oneroster::Outcome;
             match report.outcome {

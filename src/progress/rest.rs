@@ -111,7 +111,7 @@ pub(super) static LINE_ITEM: Schema = Schema {
         ("resultValueMax", Prop::Number),
         ("learningObjectiveSet", Prop::Objectives),
     ],
-    required: &["sourcedId", "status", "dateLastModified", "title", "assignDate", "dueDate", "class"],
+    required: &["sourcedId", "status", "dateLastModified", "title", "assignDate", "dueDate", "class", "category"],
     fields: &[
         field!("sourcedId", Text, col!(line_item, SourcedId)),
         field!("status", Enum, col!(line_item, Status)),
@@ -152,7 +152,7 @@ pub(super) static RESULT: Schema = Schema {
         ("late", Prop::TrueFalse),
         ("missing", Prop::TrueFalse),
     ],
-    required: &["sourcedId", "status", "dateLastModified", "lineItem", "student", "scoreStatus"],
+    required: &["sourcedId", "status", "dateLastModified", "lineItem", "student", "scoreStatus", "scoreDate"],
     fields: &[
         field!("sourcedId", Text, col!(result, SourcedId)),
         field!("status", Enum, col!(result, Status)),
@@ -188,6 +188,7 @@ pub(super) static SCORE_SCALE: Schema = Schema {
         ("dateLastModified", Prop::DateTime),
         ("title", Prop::Str),
         ("type", Prop::Str),
+        ("org", Prop::Ref),
         ("course", Prop::Ref),
         ("class", Prop::Ref),
         ("scoreScaleValue", Prop::ScaleValues),
@@ -337,6 +338,7 @@ pub(super) async fn score_scales_json(
     db: &impl ConnectionTrait,
     rows: Vec<score_scale::Model>,
 ) -> AppResult<Vec<Value>> {
+    let orgs = roster::sourced_ids(db, "orgs", rows.iter().filter_map(|s| s.org_id)).await?;
     let courses = roster::sourced_ids(db, "courses", rows.iter().filter_map(|s| s.course_id)).await?;
     let classes = roster::sourced_ids(db, "classes", rows.iter().filter_map(|s| s.class_id)).await?;
     Ok(rows
@@ -345,6 +347,7 @@ pub(super) async fn score_scales_json(
             let mut m = rest::record(s.status, &s.sourced_id, s.date_last_modified);
             m.insert("title".into(), s.title.into());
             m.insert("type".into(), s.scale_type.into());
+            put(&mut m, "org", roster_ref(&orgs, s.org_id, "orgs", "org"));
             put(&mut m, "course", roster_ref(&courses, s.course_id, "courses", "course"));
             put(&mut m, "class", roster_ref(&classes, s.class_id, "classes", "class"));
             m.insert("scoreScaleValue".into(), scale_values(s.scale_values.as_deref()));

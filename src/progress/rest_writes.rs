@@ -41,6 +41,20 @@ fn invalid(description: impl Into<String>) -> StatusInfo {
     StatusInfo::invalid_data(description)
 }
 
+/// A sourcedId a write names (in its path or its body): the engine reads every value trimmed,
+/// so one with spaces around it would be checked as one record and written as another.
+fn sourced<'a>(at: &str, id: &'a str) -> Result<&'a str, StatusInfo> {
+    if id.is_empty() || id.trim() != id || id.contains('\0') {
+        return Err(invalid(format!("{at} `{id}`: a sourcedId is not empty and has no spaces around it")));
+    }
+    Ok(id)
+}
+
+/// The path's sourcedId, for a write.
+fn write_key(id: &str) -> Result<&str, StatusInfo> {
+    sourced("sourcedId", key(id)?)
+}
+
 impl<'a> Body<'a> {
     /// The body's record, checked against the path: its sourcedId (when it names one) must be
     /// the path's, and its status `active` (DELETE deletes).
@@ -67,6 +81,7 @@ impl<'a> Body<'a> {
     fn text(&self, name: &str) -> Result<Option<String>, StatusInfo> {
         match self.m.get(name) {
             None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.contains('\0') => Err(invalid(format!("{name} holds a NUL character"))),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(invalid(format!("{name} must be a string, not {other}"))),
         }
@@ -77,7 +92,7 @@ impl<'a> Body<'a> {
         match self.m.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(r)) => match r.get("sourcedId") {
-                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::String(s)) => Ok(Some(sourced(name, s)?.to_owned())),
                 _ => Err(invalid(format!("{name} must be a reference {{\"sourcedId\": \"...\"}}"))),
             },
             Some(other) => Err(invalid(format!("{name} must be a reference {{\"sourcedId\": \"...\"}}, not {other}"))),
@@ -108,12 +123,15 @@ impl<'a> Body<'a> {
     /// When the sender last changed the record (a version older than the stored one is
     /// ignored); now when the body does not say.
     fn modified(&self) -> Result<Option<DateTime<Utc>>, StatusInfo> {
-        match self.text("dateLastModified")? {
-            None => Ok(None),
-            Some(t) => DateTime::parse_from_rfc3339(&t)
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(|_| invalid(format!("dateLastModified `{t}` is not an ISO 8601 date and time"))),
+        let Some(t) = self.text("dateLastModified")? else { return Ok(None) };
+        let at = DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| invalid(format!("dateLastModified `{t}` is not an ISO 8601 date and time")))?;
+        // A version dated ahead would make every later one look stale.
+        if at > crate::db::now() + chrono::TimeDelta::days(1) {
+            return Err(invalid(format!("dateLastModified `{t}` is in the future")));
         }
+        Ok(Some(at))
     }
 }
 
@@ -209,7 +227,7 @@ async fn visible_class(s: &AppState, p: &Principal, id: &str, at: &str) -> Resul
 // Categories.
 
 pub async fn put_category(s: &AppState, p: &Principal, id: &str, sent: &Value) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let scope = gradebook_writer(p, Scope::GradebookWrite, true)?;
     let b = Body::of(sent, &CATEGORY, id)?;
     let mut f = MemoryFile::new(Kind::Categories);
@@ -231,7 +249,7 @@ pub async fn put_category(s: &AppState, p: &Principal, id: &str, sent: &Value) -
 }
 
 pub async fn delete_category(s: &AppState, p: &Principal, id: &str) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let scope = gradebook_writer(p, Scope::GradebookDelete, true)?;
     let live = gradebook_category::Entity::find()
         .filter(gradebook_category::Column::SourcedId.eq(id))
@@ -279,7 +297,7 @@ async fn stored_line_item(
 }
 
 pub async fn put_line_item(s: &AppState, p: &Principal, id: &str, sent: &Value) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let scope = gradebook_writer(p, Scope::GradebookWrite, false)?;
     let b = Body::of(sent, &LINE_ITEM, id)?;
     let class = b.reference("class")?.ok_or_else(|| invalid("class: required"))?;
@@ -335,7 +353,7 @@ pub async fn put_line_item(s: &AppState, p: &Principal, id: &str, sent: &Value) 
             let sid = old
                 .iter()
                 .find(|(_, s, o)| s == source && o == objective)
-                .map_or_else(|| format!("{id}:{source}:{objective}"), |(sid, _, _)| sid.clone());
+                .map_or_else(|| objective_id(id, source, objective), |(sid, _, _)| sid.clone());
             objectives.push(
                 modified,
                 vec![
@@ -358,6 +376,15 @@ pub async fn put_line_item(s: &AppState, p: &Principal, id: &str, sent: &Value) 
     written(&LINE_ITEM, outcome, line_items_json(&s.db, found).await?)
 }
 
+/// A new learning objective's sourcedId: its line item's, and a digest of what it names (no two
+/// line items' objectives can share one, whatever their text).
+fn objective_id(line: &str, source: &str, objective: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest([line, source, objective].join("\u{1f}").as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("lio-{hex}")
+}
+
 /// `learningObjectiveSet`: `[{"source": "case", "learningObjectiveIds": ["..."]}]`, as
 /// (source, identifier) pairs.
 fn objective_pairs(sets: &Value) -> Result<Vec<(String, String)>, StatusInfo> {
@@ -376,7 +403,7 @@ fn objective_pairs(sets: &Value) -> Result<Vec<(String, String)>, StatusInfo> {
 }
 
 pub async fn delete_line_item(s: &AppState, p: &Principal, id: &str) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let scope = gradebook_writer(p, Scope::GradebookDelete, false)?;
     match stored_line_item(s, p, id).await? {
         Some((l, true)) if l.status == Status::Active => delete(s, p, scope, Kind::LineItems, id).await,
@@ -408,7 +435,7 @@ async fn stored_result(s: &AppState, p: &Principal, id: &str) -> Result<Option<(
 }
 
 pub async fn put_result(s: &AppState, p: &Principal, id: &str, sent: &Value) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let scope = gradebook_writer(p, Scope::GradebookWrite, false)?;
     let b = Body::of(sent, &RESULT, id)?;
     let line = b.reference("lineItem")?.ok_or_else(|| invalid("lineItem: required"))?;
@@ -419,19 +446,22 @@ pub async fn put_result(s: &AppState, p: &Principal, id: &str, sent: &Value) -> 
     }
     let visible_line =
         line_items(p).filter(line_item::Column::SourcedId.eq(line.as_str())).one(&s.db).await.map_err(db_error)?;
-    if visible_line.is_none() {
+    let Some(visible_line) = visible_line else {
         return Err(invalid(format!("lineItem: no line item `{line}` that you may write results for")));
-    }
+    };
+    // A result is its line item's class's.
     let class = b.reference("class")?;
-    if let Some(c) = &class {
-        visible_class(s, p, c, "class").await?;
+    if let Some(c) = &class
+        && visible_class(s, p, c, "class").await? != visible_line.class_id
+    {
+        return Err(invalid(format!("class: `{c}` is not the class of line item `{line}`")));
     }
     if stored_result(s, p, id).await?.is_some_and(|(_, mine)| !mine) {
         return Err(taken("result", id));
     }
     // 1.2 writes scoreDate as a date; a date and time is read as its day.
     let score_date = b.text("scoreDate")?.map(|d| match DateTime::parse_from_rfc3339(&d) {
-        Ok(t) => t.with_timezone(&Utc).date_naive().to_string(),
+        Ok(t) => t.date_naive().to_string(),
         Err(_) => d,
     });
     let mut f = MemoryFile::new(Kind::Results);
@@ -464,7 +494,7 @@ pub async fn put_result(s: &AppState, p: &Principal, id: &str, sent: &Value) -> 
 }
 
 pub async fn delete_result(s: &AppState, p: &Principal, id: &str) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let scope = gradebook_writer(p, Scope::GradebookDelete, false)?;
     match stored_result(s, p, id).await? {
         Some((r, true)) if r.status == Status::Active => delete(s, p, scope, Kind::Results, id).await,
@@ -476,7 +506,7 @@ pub async fn delete_result(s: &AppState, p: &Principal, id: &str) -> Result<Repl
 // Score scales.
 
 pub async fn put_score_scale(s: &AppState, p: &Principal, id: &str, sent: &Value) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
     let b = Body::of(sent, &SCORE_SCALE, id)?;
     let class = b.reference("class")?;
     // A scale of no class is the district's.
@@ -533,7 +563,8 @@ fn scale_values(v: Option<&Value>) -> Result<String, StatusInfo> {
 }
 
 pub async fn delete_score_scale(s: &AppState, p: &Principal, id: &str) -> Result<Reply, StatusInfo> {
-    let id = key(id)?;
+    let id = write_key(id)?;
+    p.require(Scope::GradebookDelete)?;
     let stored = score_scales(p)
         .filter(score_scale::Column::SourcedId.eq(id))
         .filter(score_scale::Column::Status.eq(Status::Active))

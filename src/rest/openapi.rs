@@ -68,7 +68,6 @@ impl Schema {
     }
 }
 
-/// One operation of a service.
 /// An operation's HTTP method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -88,6 +87,7 @@ impl Method {
     }
 }
 
+/// One operation of a service.
 pub struct Operation {
     pub method: Method,
     /// As mounted under the service's base (`/schools/{id}/classes`).
@@ -154,18 +154,36 @@ fn record_schema(s: &Schema) -> Value {
     json!({"type": "object", "required": s.required, "properties": props})
 }
 
+/// A record as a PUT sends it: the path names it and the service dates it, so `sourcedId`,
+/// `status` and `dateLastModified` may be left out, and a reference needs only its sourcedId.
+fn input_schema(s: &Schema) -> Value {
+    let input = |p: Prop| match p {
+        Prop::Ref => json!({"$ref": "#/components/schemas/GUIDRefInput"}),
+        Prop::RefList => json!({"type": "array", "items": {"$ref": "#/components/schemas/GUIDRefInput"}}),
+        other => prop_schema(other),
+    };
+    let props: Map<String, Value> = s.props.iter().map(|(k, p)| ((*k).to_owned(), input(*p))).collect();
+    let required: Vec<&str> =
+        s.required.iter().copied().filter(|r| !matches!(*r, "sourcedId" | "status" | "dateLastModified")).collect();
+    json!({"type": "object", "required": required, "properties": props})
+}
+
 fn errors(method: Method) -> Map<String, Value> {
     let mut m = Map::new();
     let conflict = ("409", "The sourcedId is another's, outside the caller's orgs (`invaliddata`)");
     let unavailable = ("503", "The change was made but its audit record could not be stored: retry (`server_busy`)");
-    let writes: &[(&str, &str)] = if method == Method::Get { &[] } else { &[conflict, unavailable] };
+    let writes: &[(&str, &str)] = match method {
+        Method::Get => &[],
+        Method::Put => &[conflict, unavailable],
+        Method::Delete => &[unavailable],
+    };
     for (code, why) in writes.iter().copied().chain([
         (
             "400",
             "A bad parameter: `invalid_filter_field`, `invalid_selection_field`, `invalid_sort_field` or `invaliddata`",
         ),
         ("401", "No token, or one that does not hold (`unauthorisedrequest`)"),
-        ("403", "The token lacks the scope (`forbidden`)"),
+        ("403", "The token lacks the scope, or the caller may not do this (`forbidden`)"),
         ("404", "No record with this sourcedId that the caller may see (`unknownobject`)"),
         ("429", "Too many requests (`server_busy`); see `Retry-After`"),
         ("500", "An internal error (`internal_server_error`)"),
@@ -207,6 +225,12 @@ pub fn document(services: &[Service]) -> Value {
         }}),
     );
     schemas.insert(
+        "GUIDRefInput".into(),
+        json!({"type": "object", "required": ["sourcedId"], "properties": {
+            "href": {"type": "string", "format": "uri-reference"}, "sourcedId": {"type": "string"}, "type": {"type": "string"},
+        }}),
+    );
+    schemas.insert(
         "imsx_StatusInfo".into(),
         json!({"type": "object", "required": ["imsx_codeMajor", "imsx_severity"], "properties": {
             "imsx_codeMajor": {"type": "string", "enum": ["success", "processing", "failure", "unsupported"]},
@@ -236,6 +260,11 @@ pub fn document(services: &[Service]) -> Value {
             match op.method {
                 Method::Get => {}
                 Method::Put => {
+                    let input_name = format!("{}Input", s.name);
+                    schemas.entry(input_name.clone()).or_insert_with(|| input_schema(s));
+                    let sent = json!({"type": "object", "required": [key], "properties": {
+                        key: {"$ref": format!("#/components/schemas/{input_name}")},
+                    }});
                     let mut responses = errors(op.method);
                     responses.insert("200".into(), json!({"description": "The record as stored: replaced, already so, or newer than the one sent (which was ignored)", "content": {"application/json": {"schema": envelope}}}));
                     responses.insert("201".into(), json!({"description": "The record, created", "content": {"application/json": {"schema": envelope}}}));
@@ -244,7 +273,7 @@ pub fn document(services: &[Service]) -> Value {
                         "summary": op.summary,
                         "tags": [service.title],
                         "parameters": [id_parameter],
-                        "requestBody": {"required": true, "content": {"application/json": {"schema": envelope}}},
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": sent}}},
                         "responses": responses,
                         "security": security,
                     });

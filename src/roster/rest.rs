@@ -903,6 +903,10 @@ async fn classes_of_user(
 
 const PEOPLE: [Role; 3] = [Role::Student, Role::Teacher, Role::Administrator];
 
+/// Everyone `users` serves: the people, and the guardians, parents and relatives rostered as
+/// students' agents (their references would otherwise name users a client cannot read).
+const USERS: [Role; 4] = [Role::Student, Role::Teacher, Role::Administrator, Role::Guardian];
+
 fn roles_of(role: Option<Role>) -> &'static [Role] {
     match role {
         Some(Role::Student) => &[Role::Student],
@@ -944,7 +948,14 @@ async fn user(s: &AppState, p: &Principal, id: &str, role: Option<Role>) -> Resu
         Some(r) => store::find_educator(&s.db, p, key(id)?).await?.filter(|u| u.role == r),
         None => match store::find_educator(&s.db, p, key(id)?).await? {
             Some(staff) => Some(staff),
-            None => store::find_learner(&s.db, p, key(id)?).await?,
+            None => match store::find_learner(&s.db, p, key(id)?).await? {
+                Some(learner) => Some(learner),
+                None => store::users(p, &[Role::Guardian], None, None, None, ALL)
+                    .filter(user::Column::SourcedId.eq(id))
+                    .one(&s.db)
+                    .await
+                    .map_err(crate::error::AppError::from)?,
+            },
         },
     };
     found.ok_or_else(|| StatusInfo::unknown(what, id))
@@ -1122,7 +1133,7 @@ rest::op!(get_all_users, "getAllUsers", |s, p, params| user_list(
     s,
     p,
     params,
-    store::users(p, &PEOPLE, None, None, None, ALL)
+    store::users(p, &USERS, None, None, None, ALL)
 ));
 rest::op!(get_user, "getUser", |s, p, params, id| user_one(s, p, params, id, None));
 rest::op!(get_all_students, "getAllStudents", |s, p, params| {

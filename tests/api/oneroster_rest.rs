@@ -253,7 +253,9 @@ async fn a_vendor_reads_the_district_through_every_rostering_endpoint() {
 
     // Users, students, teachers.
     let people = ["stu-1", "stu-2", "stu-3", "stu-4", "stu-5", "stu-6", "tch-1", "tch-2", "tch-3", "adm-1"];
-    assert_eq!(c.ids("/users", "users").await, strs(&people));
+    // A student's guardian is a user too (her `agents` name him).
+    assert_eq!(c.ids("/users", "users").await, strs(&[&people[..], &["par-1"]].concat()));
+    assert_eq!(c.get("/users/par-1").await.body["user"]["roles"][0]["role"], "guardian");
     assert_eq!(c.ids("/students", "users").await, strs(&people[..6]));
     assert_eq!(c.ids("/teachers", "users").await, strs(&["tch-1", "tch-2", "tch-3"]));
     assert_eq!(c.ids("/schools/sch-south/students", "users").await, strs(&["stu-5", "stu-6"]));
@@ -336,7 +338,7 @@ async fn paging_sorting_filtering_and_field_selection_follow_the_binding() {
     // limit and offset, with the total and the links to the other pages.
     let a = c.get("/users?limit=3&offset=3").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    assert_eq!(a.total, Some(10));
+    assert_eq!(a.total, Some(11), "ten people and a guardian");
     let ids: Vec<&str> = a.body["users"].as_array().unwrap().iter().map(|u| u["sourcedId"].as_str().unwrap()).collect();
     assert_eq!(ids, ["stu-4", "stu-5", "stu-6"]);
     assert_eq!(a.link("first"), Some(format!("{BASE}/users?limit=3&offset=0").as_str()));
@@ -344,12 +346,12 @@ async fn paging_sorting_filtering_and_field_selection_follow_the_binding() {
     assert_eq!(a.link("next"), Some(format!("{BASE}/users?limit=3&offset=6").as_str()));
     assert_eq!(a.link("last"), Some(format!("{BASE}/users?limit=3&offset=9").as_str()));
     let (walked, _) = c.all("/users?limit=3", "users").await;
-    assert_eq!(walked.len(), 10, "following `next` from the first page reads every user once");
+    assert_eq!(walked.len(), 11, "following `next` from the first page reads every user once");
     let last = c.get("/users?limit=3&offset=9").await;
     assert_eq!(last.link("next"), None);
-    assert_eq!(last.body["users"].as_array().unwrap().len(), 1);
+    assert_eq!(last.body["users"].as_array().unwrap().len(), 2);
     assert_eq!(c.get("/users?offset=50").await.body["users"], json!([]), "past the end: an empty page");
-    assert_eq!(c.get("/users").await.body["users"].as_array().unwrap().len(), 10, "the default limit is 100");
+    assert_eq!(c.get("/users").await.body["users"].as_array().unwrap().len(), 11, "the default limit is 100");
 
     // sort and orderBy.
     let sorted = c.ids("/students?sort=givenName&orderBy=desc", "users").await;
@@ -368,17 +370,17 @@ async fn paging_sorting_filtering_and_field_selection_follow_the_binding() {
         let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
         c.ids(&format!("{path}?filter={encoded}"), key).await
     };
-    assert_eq!(filtered("/users", "familyName~'LOP'", "users").await, strs(&["stu-1"]), "~ ignores case");
+    assert_eq!(filtered("/users", "familyName~'LOP'", "users").await, strs(&["stu-1", "par-1"]), "~ ignores case");
     assert_eq!(filtered("/students", "grades='10' OR givenName='Ava'", "users").await, strs(&["stu-1", "stu-6"]));
     assert_eq!(filtered("/students", "grades='1'", "users").await, Vec::<String>::new(), "a list matches whole grades");
     assert_eq!(filtered("/users", "role='teacher' AND email~'turing'", "users").await, strs(&["tch-2"]));
-    assert_eq!(filtered("/users", "role!='student' AND role!='teacher'", "users").await, strs(&["adm-1"]));
+    assert_eq!(filtered("/users", "role!='student' AND role!='teacher'", "users").await, strs(&["adm-1", "par-1"]));
     assert_eq!(
         filtered("/users", "middleName!='Maria' AND role='student'", "users").await,
         strs(&["stu-2", "stu-3", "stu-4", "stu-5", "stu-6"]),
         "a missing value is not equal"
     );
-    assert_eq!(filtered("/users", "dateLastModified>'2000-01-01'", "users").await.len(), 10);
+    assert_eq!(filtered("/users", "dateLastModified>'2000-01-01'", "users").await.len(), 11);
     assert_eq!(filtered("/users", "dateLastModified<'2000-01-01T00:00:00Z'", "users").await.len(), 0);
     assert_eq!(
         filtered("/users", "enabledUser='true' AND primaryOrg.sourcedId='sch-south'", "users").await,
@@ -835,14 +837,35 @@ async fn the_openapi_document_describes_every_route_as_it_is_served() {
             let Some(w) = item.get(method) else { continue };
             assert_eq!(w["security"], json!([{"OAuth2": [scope]}]), "{method} {path}");
             assert!(w["responses"][ok].is_object(), "{method} {path}");
-            for code in ["400", "401", "403", "404", "409", "429", "500", "503"] {
+            // Only a PUT can find its sourcedId taken.
+            assert_eq!(w["responses"]["409"].is_object(), method == "put", "{method} {path}");
+            for code in ["400", "401", "403", "404", "429", "500", "503"] {
                 let schema = &w["responses"][code]["content"]["application/json"]["schema"];
                 assert_eq!(schema["$ref"], "#/components/schemas/imsx_StatusInfo", "{method} {path} {code}");
             }
             if method == "put" {
+                // The body is the record under the envelope's key, as the answer is; what the
+                // path names and the service stamps may be left out.
                 let sent = &w["requestBody"]["content"]["application/json"]["schema"];
-                assert_eq!(sent, &w["responses"]["201"]["content"]["application/json"]["schema"], "{path}");
-                assert_eq!(sent["properties"].as_object().unwrap().len(), 1, "{path}: one envelope key");
+                let answer = &w["responses"]["201"]["content"]["application/json"]["schema"];
+                assert_eq!(sent["required"], answer["required"], "{path}: one envelope key");
+                let key = sent["required"][0].as_str().unwrap();
+                let input = sent["properties"][key]["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+                let output = answer["properties"][key]["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+                assert_eq!(input, format!("{output}Input"), "{path}");
+                let (input, output) = (&doc["components"]["schemas"][input], &doc["components"]["schemas"][output]);
+                assert_eq!(
+                    input["properties"].as_object().unwrap().keys().collect::<Vec<_>>(),
+                    output["properties"].as_object().unwrap().keys().collect::<Vec<_>>(),
+                    "{path}: the same properties"
+                );
+                let required: Vec<&Value> = output["required"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| !["sourcedId", "status", "dateLastModified"].contains(&r.as_str().unwrap()))
+                    .collect();
+                assert_eq!(input["required"].as_array().unwrap().iter().collect::<Vec<_>>(), required, "{path}");
             }
         }
         let (base, rest) = path.split_at(path.find("/v1p2").unwrap() + 5);
@@ -1172,6 +1195,12 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
         (with("sourcedId", json!("res-other")), "sourcedId"),
         (with("status", json!("tobedeleted")), "DELETE"),
         (with("dateLastModified", json!("soon")), "dateLastModified"),
+        (with("dateLastModified", json!("2999-01-01T00:00:00Z")), "future"),
+        (with("comment", json!("a\u{0}b")), "NUL"),
+        // Spaces around a sourcedId: the engine would trim it into another record's.
+        (with("student", json!({"sourcedId": " stu-1"})), "student"),
+        // A result is its line item's class's.
+        (with("class", json!({"sourcedId": "cls-math7-2"})), "class"),
     ] {
         let a = lms.put(&path, sent).await;
         assert_eq!((a.status, a.minor()), (StatusCode::BAD_REQUEST, "invaliddata"), "{}", a.body);
@@ -1179,6 +1208,8 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
         assert!(why.contains(needle), "{needle}: {why}");
     }
     assert_eq!(lms.get(&path).await.status, StatusCode::NOT_FOUND);
+    let padded = lms.put(&format!("{GB}/results/%20res-unit-1"), with("score", json!(1))).await;
+    assert_eq!((padded.status, padded.minor()), (StatusCode::BAD_REQUEST, "invaliddata"), "{}", padded.body);
     assert_eq!(gradebook_state(&app).await, before);
 
     // Scopes: reading grants no write, writing no delete.
@@ -1324,4 +1355,136 @@ async fn the_demo_district_answers_every_oneroster_read_with_records() {
         read += 1;
     }
     assert_eq!(read, ROSTERING_OPERATIONS.len() + GRADEBOOK_OPERATIONS.iter().filter(|o| o.starts_with("get")).count());
+}
+
+/// Every record of the rostering collections as `c` reads them, without their times (each
+/// service stamps its own writes).
+async fn roster_snapshot(c: &Client<'_>) -> Vec<(&'static str, Vec<Value>)> {
+    let mut out = Vec::new();
+    for (path, key) in [
+        ("orgs", "orgs"),
+        ("academicSessions", "academicSessions"),
+        ("courses", "courses"),
+        ("classes", "classes"),
+        ("users", "users"),
+        ("enrollments", "enrollments"),
+        ("demographics", "demographics"),
+    ] {
+        // The live records: a tombstone of a record the target never had is not one to copy.
+        let (items, _) = c.all(&format!("/{path}?limit=1000&sort=sourcedId"), key).await;
+        out.push((path, items.into_iter().filter(|i| i["status"] == "active").map(without_time).collect()));
+    }
+    out
+}
+
+/// Two snapshots hold the same records, compared record by record (a difference names one).
+fn same_roster(got: Vec<(&'static str, Vec<Value>)>, want: Vec<(&'static str, Vec<Value>)>) {
+    for ((path, got), (_, want)) in got.iter().zip(&want) {
+        let ids =
+            |v: &Vec<Value>| v.iter().map(|r| r["sourcedId"].as_str().unwrap_or("").to_owned()).collect::<Vec<_>>();
+        assert_eq!(ids(got), ids(want), "{path}");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g, w, "{path}");
+        }
+    }
+}
+
+/// `learnergraph sync oneroster` into `target`'s database, from `sis`.
+async fn sync(target: &TestApp, sis: &TestApp, id: &str, secret_file: &std::path::Path) -> (bool, Value, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_learnergraph"));
+    cmd.args(["sync", "oneroster", "--with-demographics", "--client-id", id])
+        .arg("--base-url")
+        .arg(sis.url(BASE))
+        .arg("--token-url")
+        .arg(sis.url("/oauth/token"))
+        .arg("--client-secret-file")
+        .arg(secret_file)
+        .env("DATABASE_URL", &target.database_url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // Off the test's runtime thread: the SIS under test answers on it.
+    let child = cmd.spawn().unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), report, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn a_district_pulls_its_roster_from_a_sis_that_serves_oneroster_rest() {
+    let sis = spawn_app().await;
+    district(&sis).await;
+    import_demographics(&sis).await;
+    let (id, secret) = sis.client(ROSTER, &[]).await;
+    let dir = temp_dir("sync");
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let target = spawn_app().await;
+    let from = Client { app: &sis, token: token(&sis, ROSTER, &[]).await };
+    let to = Client { app: &target, token: token(&target, ROSTER, &[]).await };
+
+    // A wrong secret: the token endpoint's refusal, and nothing written.
+    let wrong = dir.join("wrong");
+    std::fs::write(&wrong, "nope").unwrap();
+    let (ok, _, err) = sync(&target, &sis, &id, &wrong).await;
+    assert!(!ok && err.contains("invalid_client"), "{err}");
+    assert!(to.get("/users").await.body["users"].as_array().unwrap().is_empty());
+
+    // The first sync reads everything: the district as the SIS serves it.
+    let (ok, report, err) = sync(&target, &sis, &id, &secret_file).await;
+    assert!(ok, "{err}\n{report}");
+    assert_eq!(report["outcome"], "applied", "{report}");
+    assert_eq!(report["files"]["users"], "bulk", "{report}");
+    let want = roster_snapshot(&from).await;
+    assert!(want.iter().all(|(_, items)| !items.is_empty()), "{want:?}");
+    same_roster(roster_snapshot(&to).await, want);
+
+    // The SIS changes (a user edited, one deleted, an enrollment added, one ended): the next
+    // sync asks for what changed since the last, and applies it as a delta.
+    import_ok(&sis, &fixture("v12_delta")).await;
+    let (ok, report, err) = sync(&target, &sis, &id, &secret_file).await;
+    assert!(ok, "{err}\n{report}");
+    assert_eq!(report["files"]["users"], "delta", "{report}");
+    assert_eq!(
+        (report["counts"]["users"]["updated"].clone(), report["counts"]["users"]["deleted"].clone()),
+        (json!(1), json!(1)),
+        "{report}"
+    );
+    // enr-014 added; enr-009 ended, and stu-4's enrollment with her.
+    assert_eq!(
+        (report["counts"]["enrollments"]["created"].clone(), report["counts"]["enrollments"]["deleted"].clone()),
+        (json!(1), json!(2)),
+        "{report}"
+    );
+    same_roster(roster_snapshot(&to).await, roster_snapshot(&from).await);
+    // It asked with the binding's filter: the SIS's audit of the sync's reads says so.
+    let q = "query($c: String) { auditEvents(filter: {clientId: $c}, first: 100) { edges { node { operationName fields } } } }";
+    let events = data(sis.gql(&sis.admin_token().await, q, json!({"c": id})).await);
+    let users: Vec<String> = events["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["operationName"] == "OneRoster getAllUsers")
+        .map(|e| e["node"]["fields"][0].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(users.len(), 2, "{users:?}");
+    assert!(!users[0].contains("filter=") && users[1].contains("filter=dateLastModified%3E%27"), "{users:?}");
+    // Each sync is in the import history.
+    let history = data(
+        target
+            .gql(
+                &target.admin_token().await,
+                "{ rosterImports(first: 10) { edges { node { source outcome } } } }",
+                json!({}),
+            )
+            .await,
+    );
+    let sources: Vec<Value> =
+        history["rosterImports"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect();
+    let source = format!("OneRoster REST {}", sis.url(BASE));
+    assert_eq!(
+        sources.iter().filter(|n| n["source"] == source.as_str() && n["outcome"] == "APPLIED").count(),
+        2,
+        "{sources:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -55,8 +55,19 @@ pub fn gradebook_writer(p: &Principal, scope: Scope, district_record: bool) -> A
     if !staff_or_tool || matches!(p.people, People::Only(_)) {
         return Err(AppError::Forbidden("only staff and tools write the gradebook".into()));
     }
+    // The district's records are for its administrators and tools, not a teacher's to change.
+    if district_record && matches!(p.actor, Actor::User { role: Role::Teacher, .. }) {
+        return Err(AppError::Forbidden(
+            "categories and score scales of no class are the district's: its administrators and tools write them"
+                .into(),
+        ));
+    }
     match &p.orgs {
         crate::auth::OrgAccess::All => Ok(None),
+        // Granted no org at all (every membership ended): nothing to write in.
+        crate::auth::OrgAccess::Only { orgs, .. } if orgs.is_empty() => {
+            Err(AppError::Forbidden("you belong to no org to write the gradebook in".into()))
+        }
         crate::auth::OrgAccess::Only { ancestors, .. } if ancestors.is_empty() && district_record => Ok(None),
         crate::auth::OrgAccess::Only { .. } if district_record => Err(AppError::Forbidden(
             "categories and score scales of no class are the district's: writing them needs district-wide access"
@@ -161,6 +172,22 @@ mod tests {
         let mut district_tool = tool(&[Scope::GradebookWrite]);
         district_tool.orgs = OrgAccess::All;
         assert_eq!(gradebook_writer(&district_tool, Scope::GradebookWrite, true).ok(), Some(None));
+        // A teacher writes no district record, and a caller granted no org writes nothing.
+        let mut district_teacher = crate::auth::policy::playlists::tests::callers(&[Scope::GradebookWrite])
+            .into_iter()
+            .find(|(n, _)| *n == "teacher")
+            .map(|(_, p)| p)
+            .unwrap_or_else(Principal::anonymous);
+        district_teacher.orgs = OrgAccess::Only { orgs: vec![1], ancestors: vec![] };
+        assert!(gradebook_writer(&district_teacher, Scope::GradebookWrite, false).is_ok());
+        assert!(matches!(
+            gradebook_writer(&district_teacher, Scope::GradebookWrite, true),
+            Err(AppError::Forbidden(_))
+        ));
+        let mut nowhere = tool(&[Scope::GradebookWrite]);
+        nowhere.orgs = OrgAccess::Only { orgs: vec![], ancestors: vec![] };
+        assert!(matches!(gradebook_writer(&nowhere, Scope::GradebookWrite, true), Err(AppError::Forbidden(_))));
+        assert!(matches!(gradebook_writer(&nowhere, Scope::GradebookWrite, false), Err(AppError::Forbidden(_))));
         // `progress.write` alone writes no gradebook record.
         assert!(gradebook_writer(&tool(&[Scope::ProgressWrite]), Scope::GradebookWrite, false).is_err());
     }

@@ -6,6 +6,7 @@ mod gradebook;
 pub mod history;
 pub mod import;
 pub mod problems;
+pub mod pull;
 pub mod records;
 mod rows;
 pub mod set;

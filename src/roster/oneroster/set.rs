@@ -58,11 +58,16 @@ impl MemoryFile {
 
     /// A delta set of these files.
     pub fn set<'a>(files: impl IntoIterator<Item = &'a MemoryFile>) -> anyhow::Result<CsvSet> {
+        Self::set_as(files, Mode::Delta)
+    }
+
+    /// A set of these files, each applied as `mode` says.
+    pub fn set_as<'a>(files: impl IntoIterator<Item = &'a MemoryFile>, mode: Mode) -> anyhow::Result<CsvSet> {
         let mut bytes = BTreeMap::new();
         for f in files {
             bytes.insert(f.kind.name().to_owned(), f.csv()?);
         }
-        Ok(CsvSet::memory(bytes, Mode::Delta))
+        Ok(CsvSet::memory(bytes, mode))
     }
 }
 
