@@ -74,6 +74,51 @@ async fn counted_toward(ctx: &Context<'_>, r: &result::Model) -> async_graphql::
     }
 }
 
+/// A OneRoster gradebook line item: an assignment of a class, its results graded on its range,
+/// evidence for the competencies its learning objectives name.
+pub struct LineItem(pub entity::line_item::Model);
+
+#[Object]
+impl LineItem {
+    async fn sourced_id(&self) -> &str {
+        &self.0.sourced_id
+    }
+    async fn status(&self) -> RecordStatus {
+        self.0.status.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn assign_date(&self) -> DateTime<Utc> {
+        self.0.assign_date
+    }
+    async fn due_date(&self) -> DateTime<Utc> {
+        self.0.due_date
+    }
+    /// The lowest and highest scores of its results.
+    async fn result_value_min(&self) -> Option<f64> {
+        self.0.result_value_min
+    }
+    async fn result_value_max(&self) -> Option<f64> {
+        self.0.result_value_max
+    }
+    /// Its gradebook category's title (`Homework`, `Quizzes`...).
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(id) = self.0.category_id else { return Ok(None) };
+        Ok(prl(ctx)?.categories.load_one(id).await?.map(|c| c.title))
+    }
+    async fn class(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::roster::graphql::Class>> {
+        Ok(loaders(ctx)?.classes.load_one(self.0.class_id).await?.map(crate::roster::graphql::Class))
+    }
+    /// The competencies its results are evidence for (its `case` learning objectives).
+    async fn competencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Competency>> {
+        Ok(prl(ctx)?.by_line_item.load_one(self.0.id).await?.unwrap_or_default().into_iter().map(Competency).collect())
+    }
+}
+
 /// A teacher's override of a result.
 #[derive(SimpleObject)]
 pub struct ResultOverride {
@@ -138,6 +183,16 @@ impl ResultNode {
     /// A gradebook result's score as text (a letter grade, say).
     async fn text_score(&self) -> Option<&str> {
         self.0.text_score.as_deref()
+    }
+    /// A gradebook result's line item (the assignment it grades, as the SIS or an LMS wrote it
+    /// to the OneRoster gradebook); null for results posted through the API, or when the line
+    /// item's class is in a school the caller does not see.
+    async fn line_item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LineItem>> {
+        let Some(id) = self.0.line_item_id else { return Ok(None) };
+        let Some(line) = prl(ctx)?.line_items.load_one(id).await? else { return Ok(None) };
+        let class = loaders(ctx)?.classes.load_one(line.class_id).await?;
+        let p = principal(ctx)?;
+        Ok(class.filter(|c| p.owns_org(c.org_id)).map(|_| LineItem(line)))
     }
     async fn score_max(&self) -> Option<f64> {
         self.0.score_max

@@ -6,7 +6,7 @@ use std::{
 };
 
 use async_graphql::dataloader::Loader;
-use entity::{Status, competency, competency_framework, mastery, result};
+use entity::{Status, competency, competency_framework, gradebook_category, line_item, mastery, result};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
 
 use crate::{
@@ -55,6 +55,9 @@ pub struct ProgressLoaders {
     pub competencies: Arc<Cached<ById<competency::Entity>>>,
     pub frameworks: Arc<Cached<ById<competency_framework::Entity>>>,
     pub by_line_item: Arc<Cached<CompetenciesByLineItem>>,
+    /// Gradebook line items, and their categories, by id.
+    pub line_items: Arc<Cached<ById<line_item::Entity>>>,
+    pub categories: Arc<Cached<ById<gradebook_category::Entity>>>,
 }
 
 /// Active results grouped by `parent`, newest first.
@@ -75,6 +78,8 @@ impl ProgressLoaders {
             competencies: Arc::new(cached(ById::new(db))),
             frameworks: Arc::new(cached(ById::new(db))),
             by_line_item: Arc::new(cached(CompetenciesByLineItem(db.clone()))),
+            line_items: Arc::new(cached(ById::new(db))),
+            categories: Arc::new(cached(ById::new(db))),
         }
     }
 
@@ -86,5 +91,7 @@ impl ProgressLoaders {
         self.competencies.clear();
         self.frameworks.clear();
         self.by_line_item.clear();
+        self.line_items.clear();
+        self.categories.clear();
     }
 }

@@ -1138,13 +1138,20 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     let d = data(
         app.gql(
             &teacher,
-            "{ results(first: 50) { edges { node { sourcedId competencies { sourcedId } } } } }",
+            "{ results(first: 50) { edges { node { sourcedId competencies { sourcedId } lineItem { sourcedId title category dueDate resultValueMax class { sourcedId } competencies { sourcedId } } } } } }",
             json!({}),
         )
         .await,
     );
     let node = d["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["sourcedId"] == "res-unit-1");
     assert_eq!(node.map(|n| n["node"]["competencies"].clone()), Some(json!([{"sourcedId": "c-rp-2"}])), "{d}");
+    assert_eq!(
+        node.map(|n| n["node"]["lineItem"].clone()),
+        Some(json!({"sourcedId": "li-unit-rates", "title": "Unit rates quiz", "category": "Quizzes",
+            "dueDate": "2026-10-05T23:59:00Z", "resultValueMax": 10.0, "class": {"sourcedId": "cls-math7-1"},
+            "competencies": [{"sourcedId": "c-rp-2"}]})),
+        "{d}"
+    );
     // The feed names it; the same PUT again changes nothing.
     let fed = changes_after(&app, &admin, &cursor).await;
     assert!(fed.iter().any(|c| c.0 == "RESULT" && c.2 == "res-unit-1"), "{fed:?}");
