@@ -1148,7 +1148,7 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     assert_eq!(
         node.map(|n| n["node"]["lineItem"].clone()),
         Some(json!({"sourcedId": "li-unit-rates", "title": "Unit rates quiz", "category": "Quizzes",
-            "dueDate": "2026-10-05T23:59:00Z", "resultValueMax": 10.0, "class": {"sourcedId": "cls-math7-1"},
+            "dueDate": "2026-10-05T23:59:00+00:00", "resultValueMax": 10.0, "class": {"sourcedId": "cls-math7-1"},
             "competencies": [{"sourcedId": "c-rp-2"}]})),
         "{d}"
     );
