@@ -161,15 +161,8 @@ async fn apply(
 ) -> Result<RowWrite, StatusInfo> {
     let main = files.first().map(|f| f.kind).ok_or_else(|| AppError::Server(anyhow::anyhow!("nothing to write")))?;
     let set = MemoryFile::set(files.iter().copied()).map_err(AppError::Server)?;
-    let opts = Options {
-        skip_invalid: false,
-        stale_check: true,
-        per_row: true,
-        targeted: true,
-        scope,
-        bus: Some(s.bus.clone()),
-        ..Default::default()
-    };
+    // Results are always ordered by their senders' dates; a write reads only what it names.
+    let opts = Options { per_row: true, targeted: true, scope, bus: Some(s.bus.clone()), ..Default::default() };
     let report = crate::roster::oneroster::import::apply(&s.db, &set, 0, opts, Problems::default())
         .await
         .map_err(AppError::Server)?;

@@ -1061,12 +1061,14 @@ fn body(v: Value) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-/// The gradebook's results, masteries and feed entries: what a refused write must leave as is.
+/// The gradebook's results, masteries, line items and objectives (one number: line items plus a
+/// thousand per objective row) and feed entries: what a refused write must leave as is.
 async fn gradebook_state(app: &TestApp) -> (Vec<Vec<String>>, Vec<Vec<String>>, i64, i64) {
     (
         crate::oneroster::gradebook_results(app).await,
         crate::oneroster::masteries(app).await,
-        crate::oneroster::count(app, "line_items").await,
+        crate::oneroster::count(app, "line_items").await
+            + 1000 * crate::oneroster::count(app, "line_item_objectives").await,
         crate::oneroster::count(app, "sync_changes").await,
     )
 }
@@ -1095,7 +1097,7 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
         "gradingPeriod": {"sourcedId": "gp-fall-q1"}, "resultValueMin": 0, "resultValueMax": 10,
         "learningObjectiveSet": [{"source": "case", "learningObjectiveIds": ["c-rp-2"]}],
     }});
-    let a = lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(item)).await;
+    let a = lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(item.clone())).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     let want = json!({
         "sourcedId": "li-unit-rates", "status": "active", "title": "Unit rates quiz", "description": "Unit rates",
@@ -1110,6 +1112,25 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     assert!(
         lms.ids(&format!("{GB}/classes/cls-math7-1/lineItems"), "lineItems").await.contains(&"li-unit-rates".into())
     );
+    // The same line item again changes nothing (its objective is kept, not replaced); a new set
+    // of objectives replaces the old.
+    let before = gradebook_state(&app).await;
+    let a = lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(item.clone())).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(gradebook_state(&app).await, before);
+    let mut both = item.clone();
+    both["lineItem"]["learningObjectiveSet"] =
+        json!([{"source": "case", "learningObjectiveIds": ["c-rp-1", "c-rp-2"]}]);
+    lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(both)).await;
+    let mut first = item.clone();
+    first["lineItem"]["learningObjectiveSet"] = json!([{"source": "case", "learningObjectiveIds": ["c-rp-1"]}]);
+    lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(first)).await;
+    assert_eq!(
+        lms.get(&format!("{GB}/lineItems/li-unit-rates")).await.body["lineItem"]["learningObjectiveSet"],
+        json!([{"source": "case", "learningObjectiveIds": ["c-rp-1"]}])
+    );
+    let a = lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(item.clone())).await;
+    assert_eq!(a.body["lineItem"]["learningObjectiveSet"], want["learningObjectiveSet"], "{}", a.body);
 
     // A result on it: stored by the results pipeline, evidence of c-rp-2 for stu-1.
     let result = |score: u32, modified: &str| {
@@ -1119,8 +1140,14 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
             "late": "false", "dateLastModified": modified,
         }})
     };
+    // A live subscriber (the district's) hears it as soon as it is written.
+    let mut ws = crate::support::ws::Ws::connect(&app, &admin).await.unwrap();
+    ws.subscribe("r", "subscription { resultChanged { sourcedId score } }").await;
+    crate::sync::warm_up(&app, &admin, "stu-3", &mut [&mut ws]).await;
     let a = lms.put(&format!("{GB}/results/res-unit-1"), body(result(8, "2026-10-06T12:00:00Z"))).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let heard = ws.next_event("r").await;
+    assert_eq!(heard["data"]["resultChanged"], json!({"sourcedId": "res-unit-1", "score": 8.0}), "{heard}");
     assert_eq!(
         without_time(a.body["result"].clone()),
         json!({
@@ -1247,9 +1274,23 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     };
     let a = tch2.put(&path, with("score", json!(7))).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "not her student: {}", a.body);
+    // Her student, on her line item, but the sourcedId is a result of another teacher's class.
+    let mut moved = good.clone();
+    moved["lineItem"] = json!({"sourcedId": "li-sci-lab"});
+    let a = tch2.put(&format!("{GB}/results/res-unit-1"), body(json!({"result": moved}))).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::CONFLICT, "invaliddata"), "{}", a.body);
+    // A school's tool names only its own school's records, references included.
+    let mut theirs = elsewhere.clone();
+    theirs["lineItem"]["class"] = json!({"sourcedId": "cls-eng9-hr"});
+    theirs["lineItem"]["school"] = json!({"sourcedId": "sch-north"});
+    let a = south.put(&format!("{GB}/lineItems/li-south"), body(theirs.clone())).await;
+    assert_eq!((a.status, a.minor()), (StatusCode::BAD_REQUEST, "invaliddata"), "{}", a.body);
     assert_eq!(gradebook_state(&app).await, before);
     assert_eq!(lms.get(&format!("{GB}/lineItems/li-south")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(lms.get(&format!("{GB}/categories/cat-south")).await.status, StatusCode::NOT_FOUND);
+    theirs["lineItem"]["school"] = json!({"sourcedId": "sch-south"});
+    let a = south.put(&format!("{GB}/lineItems/li-south"), body(theirs)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "its own class: {}", a.body);
     let tch1 = Client {
         app: &app,
         token: app.dev_sign_in_via(&format!("progress.read {CREATEPUT}"), "tch-1", CREATEPUT).await,
@@ -1267,8 +1308,16 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     assert_eq!(a.body["scoreScale"]["scoreScaleValue"], scale["scoreScale"]["scoreScaleValue"]);
     assert_eq!(lms.ids(&format!("{GB}/classes/cls-math7-1/scoreScales"), "scoreScales").await, strs(&["ss-pass"]));
-    let a = south.put(&format!("{GB}/scoreScales/ss-south"), body(scale)).await;
+    let a = south.put(&format!("{GB}/scoreScales/ss-south"), body(scale.clone())).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    // Nor may it take over another class's scale, or the district's, for a class of its own.
+    let mut own = scale.clone();
+    own["scoreScale"]["class"] = json!({"sourcedId": "cls-eng9-hr"});
+    for taken in ["ss-pass", "ss-letter"] {
+        let a = south.put(&format!("{GB}/scoreScales/{taken}"), body(own.clone())).await;
+        assert_eq!((a.status, a.minor()), (StatusCode::CONFLICT, "invaliddata"), "{taken}: {}", a.body);
+    }
+    assert_eq!(lms.get(&format!("{GB}/scoreScales/ss-letter")).await.body["scoreScale"]["class"], Value::Null);
     assert_eq!(lms.get(&format!("{GB}/scoreScales/ss-south")).await.status, StatusCode::NOT_FOUND);
 
     // Deletes: a tombstone the reads show, its mastery recomputed; a line item's results end
@@ -1284,6 +1333,7 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     assert_eq!(lms.delete(&format!("{GB}/lineItems/li-unit-rates")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(lms.get(&format!("{GB}/results/res-unit-2")).await.body["result"]["status"], "tobedeleted");
     assert_eq!(lms.get(&format!("{GB}/lineItems/li-unit-rates")).await.body["lineItem"]["status"], "tobedeleted");
+    assert_eq!(lms.delete(&format!("{GB}/lineItems/li-unit-rates")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(lms.delete(&format!("{GB}/scoreScales/ss-pass")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(lms.delete(&format!("{GB}/categories/cat-quiz")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(lms.delete(&format!("{GB}/categories/cat-quiz")).await.status, StatusCode::NOT_FOUND);
@@ -1397,9 +1447,16 @@ fn same_roster(got: Vec<(&'static str, Vec<Value>)>, want: Vec<(&'static str, Ve
 }
 
 /// `learnergraph sync oneroster` into `target`'s database, from `sis`.
-async fn sync(target: &TestApp, sis: &TestApp, id: &str, secret_file: &std::path::Path) -> (bool, Value, String) {
+async fn sync(
+    target: &TestApp,
+    sis: &TestApp,
+    id: &str,
+    secret_file: &std::path::Path,
+    extra: &[&str],
+) -> (bool, Value, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_learnergraph"));
     cmd.args(["sync", "oneroster", "--with-demographics", "--client-id", id])
+        .args(extra)
         .arg("--base-url")
         .arg(sis.url(BASE))
         .arg("--token-url")
@@ -1432,13 +1489,14 @@ async fn a_district_pulls_its_roster_from_a_sis_that_serves_oneroster_rest() {
     // A wrong secret: the token endpoint's refusal, and nothing written.
     let wrong = dir.join("wrong");
     std::fs::write(&wrong, "nope").unwrap();
-    let (ok, _, err) = sync(&target, &sis, &id, &wrong).await;
+    let (ok, _, err) = sync(&target, &sis, &id, &wrong, &[]).await;
     assert!(!ok && err.contains("invalid_client"), "{err}");
     assert!(to.get("/users").await.body["users"].as_array().unwrap().is_empty());
 
-    // The first sync reads everything: the district as the SIS serves it.
-    let (ok, report, err) = sync(&target, &sis, &id, &secret_file).await;
+    // The first sync reads everything: the district as the SIS serves it, telling its progress.
+    let (ok, report, err) = sync(&target, &sis, &id, &secret_file, &[]).await;
     assert!(ok, "{err}\n{report}");
+    assert!(err.contains("progress: read 11 users") && err.contains("progress: writing users"), "{err}");
     assert_eq!(report["outcome"], "applied", "{report}");
     assert_eq!(report["files"]["users"], "bulk", "{report}");
     let want = roster_snapshot(&from).await;
@@ -1448,7 +1506,13 @@ async fn a_district_pulls_its_roster_from_a_sis_that_serves_oneroster_rest() {
     // The SIS changes (a user edited, one deleted, an enrollment added, one ended): the next
     // sync asks for what changed since the last, and applies it as a delta.
     import_ok(&sis, &fixture("v12_delta")).await;
-    let (ok, report, err) = sync(&target, &sis, &id, &secret_file).await;
+    // A dry run counts the delta and writes nothing (nor moves where the next sync starts).
+    let before = roster_snapshot(&to).await;
+    let (ok, report, err) = sync(&target, &sis, &id, &secret_file, &["--dry-run"]).await;
+    assert!(ok, "{err}\n{report}");
+    assert_eq!((report["outcome"].clone(), report["counts"]["users"]["deleted"].clone()), (json!("dry_run"), json!(1)));
+    same_roster(roster_snapshot(&to).await, before);
+    let (ok, report, err) = sync(&target, &sis, &id, &secret_file, &[]).await;
     assert!(ok, "{err}\n{report}");
     assert_eq!(report["files"]["users"], "delta", "{report}");
     assert_eq!(
@@ -1473,14 +1537,15 @@ async fn a_district_pulls_its_roster_from_a_sis_that_serves_oneroster_rest() {
         .filter(|e| e["node"]["operationName"] == "OneRoster getAllUsers")
         .map(|e| e["node"]["fields"][0].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(users.len(), 2, "{users:?}");
+    assert_eq!(users.len(), 3, "{users:?}");
     assert!(!users[0].contains("filter=") && users[1].contains("filter=dateLastModified%3E%27"), "{users:?}");
+    assert_eq!(users[1], users[2], "the dry run left the next sync's starting point where it was");
     // Each sync is in the import history.
     let history = data(
         target
             .gql(
                 &target.admin_token().await,
-                "{ rosterImports(first: 10) { edges { node { source outcome } } } }",
+                "{ rosterImports(first: 10) { edges { node { source outcome ranBy dryRun } } } }",
                 json!({}),
             )
             .await,
@@ -1493,5 +1558,7 @@ async fn a_district_pulls_its_roster_from_a_sis_that_serves_oneroster_rest() {
         2,
         "{sources:?}"
     );
+    assert_eq!(sources.iter().filter(|n| n["dryRun"] == true).count(), 1, "{sources:?}");
+    assert!(sources.iter().all(|n| n["ranBy"].as_str().is_some_and(|r| r.starts_with("cli:"))), "{sources:?}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -15,7 +15,7 @@ const ITEMS: &str = "subscription { playlistItemStateChanged { id state } }";
 
 /// Posts warm-up results for `learner` until every subscriber has heard one: a subscription
 /// (and, on PostgreSQL, the replica's LISTEN) is live only some time after it was asked for.
-async fn warm_up(app: &TestApp, token: &str, learner: &str, subscribers: &mut [&mut Ws]) {
+pub(crate) async fn warm_up(app: &TestApp, token: &str, learner: &str, subscribers: &mut [&mut Ws]) {
     let mut heard = vec![false; subscribers.len()];
     for i in 0..100 {
         post(app, token, json!([row(&format!("warm{i}"), learner, 1.0, "2026-01-01T10:00:00Z")])).await;

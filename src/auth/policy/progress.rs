@@ -52,7 +52,7 @@ pub fn gradebook_writer(p: &Principal, scope: Scope, district_record: bool) -> A
         Actor::Client { .. } | Actor::System => true,
         Actor::Anonymous => false,
     };
-    if !staff_or_tool || matches!(p.people, People::Only(_)) {
+    if !staff_or_tool {
         return Err(AppError::Forbidden("only staff and tools write the gradebook".into()));
     }
     // The district's records are for its administrators and tools, not a teacher's to change.
@@ -169,6 +169,14 @@ mod tests {
         let OrgAccess::Only { orgs, .. } = &school_tool.orgs else { unreachable!() };
         assert_eq!(gradebook_writer(&school_tool, Scope::GradebookWrite, false).ok(), Some(Some(orgs.clone())));
         assert!(matches!(gradebook_writer(&school_tool, Scope::GradebookWrite, true), Err(AppError::Forbidden(_))));
+        // A district administrator (granted the root org) writes the district's records.
+        let mut district_admin = crate::auth::policy::playlists::tests::callers(&[Scope::GradebookWrite])
+            .into_iter()
+            .find(|(n, _)| *n == "school admin")
+            .map(|(_, p)| p)
+            .unwrap_or_else(Principal::anonymous);
+        district_admin.orgs = OrgAccess::Only { orgs: vec![1, 10], ancestors: vec![] };
+        assert_eq!(gradebook_writer(&district_admin, Scope::GradebookWrite, true).ok(), Some(None));
         let mut district_tool = tool(&[Scope::GradebookWrite]);
         district_tool.orgs = OrgAccess::All;
         assert_eq!(gradebook_writer(&district_tool, Scope::GradebookWrite, true).ok(), Some(None));
