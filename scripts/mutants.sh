@@ -7,8 +7,9 @@
 #
 #   scripts/mutants.sh auth   [cargo-mutants options]   src/auth/ and client management
 #   scripts/mutants.sh policy [options]                 the policy alone (src/auth/policy/, principal.rs)
-#   scripts/mutants.sh writes [options]                 the write paths: results, profiles, WIN,
-#                                                       redesign money, roster writes
+#   scripts/mutants.sh writes [options]                 the write paths: results (and the OneRoster
+#                                                       gradebook's), profiles, WIN, redesign money,
+#                                                       roster writes
 #   scripts/mutants.sh all    [options]                 auth and writes together
 #   scripts/mutants.sh any    [options]                 nothing chosen: name it, e.g.
 #                                                         -f src/win/store.rs, or --in-diff my.diff
@@ -27,10 +28,10 @@ area="${1:-}"
 [ $# -gt 0 ] && shift
 # The write paths: whole stores for results, profiles, roster writes and WIN, and the money
 # half of redesign (grants, disbursements, funding ceilings, fiscal years, totals).
-writes_files=(-f 'src/progress/store/**' -f src/profiles/store.rs -f 'src/roster/store/**' -f 'src/win/store/**'
-  -f src/redesign/money.rs -f 'src/redesign/store/**' -f src/validate.rs)
+writes_files=(-f 'src/progress/store/**' -f src/progress/rest_writes.rs -f src/profiles/store.rs -f 'src/roster/store/**'
+  -f 'src/win/store/**' -f src/redesign/money.rs -f 'src/redesign/store/**' -f src/validate.rs)
 money='(award_grant|disburse|set_funding|lock_funds|find_grant|check_fiscal_year|plan_money|totals|Totals::add_[a-z_]+)'
-writes_re="^src/(progress/store/|profiles/store\\.rs:|roster/store/|win/store/|validate\\.rs:)|^src/redesign/money\\.rs:|^src/redesign/store/[a-z_]+\\.rs:[0-9]+:[0-9]+: (replace $money -> .*|.* in $money)\$"
+writes_re="^src/(progress/store/|progress/rest_writes\\.rs:|profiles/store\\.rs:|roster/store/|win/store/|validate\\.rs:)|^src/redesign/money\\.rs:|^src/redesign/store/[a-z_]+\\.rs:[0-9]+:[0-9]+: (replace $money -> .*|.* in $money)\$"
 # The test targets each mutant is built and tested with: the integration suite, and the unit
 # tests where the area has some (src/auth/ outside the policy has none; building them would compile the crate twice).
 targets=(-C --lib -C --test=api)

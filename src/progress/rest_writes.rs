@@ -151,7 +151,7 @@ fn property(column: &str) -> &str {
     }
 }
 
-/// Writes `files` (the first holds the record the path names) through the import engine, for
+/// Writes `files` (the first holds the record the path names, its only row) through the import engine, for
 /// a writer limited to `scope`, and answers what became of that record.
 async fn apply(
     s: &AppState,
@@ -183,7 +183,7 @@ async fn apply(
     report
         .rows
         .iter()
-        .find(|r| r.kind == main && r.index == 0)
+        .find(|r| r.kind == main)
         .map(|r| r.outcome)
         .ok_or_else(|| AppError::Server(anyhow::anyhow!("the write answered nothing for its record")).into())
 }

@@ -1131,6 +1131,13 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     );
     let a = lms.put(&format!("{GB}/lineItems/li-unit-rates"), body(item.clone())).await;
     assert_eq!(a.body["lineItem"]["learningObjectiveSet"], want["learningObjectiveSet"], "{}", a.body);
+    // A line item as the SIS's files wrote it, PUT back as read: nothing changes (its objectives
+    // keep the SIS's sourcedIds).
+    let before = gradebook_state(&app).await;
+    let quiz = lms.get(&format!("{GB}/lineItems/li-ratio-quiz")).await.body;
+    let a = lms.put(&format!("{GB}/lineItems/li-ratio-quiz"), body(quiz)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(gradebook_state(&app).await, before);
 
     // A result on it: stored by the results pipeline, evidence of c-rp-2 for stu-1.
     let result = |score: u32, modified: &str| {
@@ -1291,6 +1298,27 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
     theirs["lineItem"]["school"] = json!({"sourcedId": "sch-south"});
     let a = south.put(&format!("{GB}/lineItems/li-south"), body(theirs)).await;
     assert_eq!(a.status, StatusCode::CREATED, "its own class: {}", a.body);
+    // A student who also belongs to the other school is still its own school's to grade.
+    let dir = temp_dir("shared-student");
+    let mut manifest = std::fs::read_to_string(fixture("v12_delta").join("manifest.csv")).unwrap();
+    manifest = manifest
+        .replace("file.users,delta", "file.users,absent")
+        .replace("file.enrollments,delta", "file.enrollments,absent");
+    manifest = manifest.replace("file.roles,absent", "file.roles,delta");
+    std::fs::write(dir.join("manifest.csv"), manifest).unwrap();
+    std::fs::write(
+        dir.join("roles.csv"),
+        "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId\n\
+         stu-1:sch-south,active,2026-12-01T00:00:00Z,stu-1,secondary,student,,,sch-south,\n",
+    )
+    .unwrap();
+    import_ok(&app, &dir).await;
+    let mut shared = good.clone();
+    shared["sourcedId"] = json!("res-south-1");
+    shared["lineItem"] = json!({"sourcedId": "li-south"});
+    let a = south.put(&format!("{GB}/results/res-south-1"), body(json!({"result": shared}))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    std::fs::remove_dir_all(&dir).ok();
     let tch1 = Client {
         app: &app,
         token: app.dev_sign_in_via(&format!("progress.read {CREATEPUT}"), "tch-1", CREATEPUT).await,
@@ -1352,6 +1380,14 @@ async fn an_lms_writes_the_gradebook_through_the_pipeline_the_sis_import_uses() 
         Some(json!({"operationType": "mutation", "operationName": "OneRoster putResult",
             "fields": [format!("{GB}/results/res-unit-1")], "learnerSourcedIds": ["stu-1"]}))
     );
+    // Deleting a line item ends its results: the students whose results ended are named.
+    let deleted = events["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["operationName"] == "OneRoster deleteLineItem")
+        .map(|e| e["node"]["learnerSourcedIds"].clone());
+    assert_eq!(deleted, Some(json!(["stu-2"])));
 }
 
 #[tokio::test]

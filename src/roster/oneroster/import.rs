@@ -321,7 +321,13 @@ where
         problem_count: run.problems.problem_count,
         warnings: run.problems.warnings.clone(),
         rows: std::mem::take(&mut run.rows),
-        learners: run.students().collect(),
+        // The students whose roster records or results it changed (a deleted line item's
+        // results, a regrade).
+        learners: {
+            let mut seen = HashSet::new();
+            let results = run.effects.changes.iter().filter(|c| c.entity == ChangeEntity::Result);
+            run.students().chain(results.filter_map(|c| c.person_id)).filter(|id| seen.insert(*id)).collect()
+        },
     };
     if matches!(outcome, Outcome::Applied | Outcome::AppliedWithSkips) {
         if opts.record {
@@ -815,10 +821,13 @@ impl<'s> Run<'s> {
 
     /// Whether `sid` names a live record of `kind` once this import is applied.
     fn alive(&self, kind: Kind, sid: &str) -> bool {
+        !flagged(&self.outside, kind, sid) && self.exists(kind, sid)
+    }
+
+    /// Whether `sid` names a live record of `kind` once this import is applied, whether or not
+    /// the writer may change it: what a record that only names it needs (a result its student).
+    fn exists(&self, kind: Kind, sid: &str) -> bool {
         if flagged(&self.invalid, kind, sid) {
-            return false;
-        }
-        if flagged(&self.outside, kind, sid) {
             return false;
         }
         let in_file = self.seen.get(&kind).and_then(|s| s.get(sid));
@@ -942,11 +951,16 @@ impl<'s> Run<'s> {
             Rec::Objective(r) => check("lineItemSourcedId", Kind::LineItems, &r.line_item),
             Rec::Result(r) => {
                 check("lineItemSourcedId", Kind::LineItems, &r.line_item);
-                check("studentSourcedId", Kind::Users, &r.student);
+                // A result only names its student, whom a writer limited to some schools may
+                // share with another school: who may grade whom is the caller's check (the
+                // policy's visible learners), not the engine's org limits.
+                if !self.exists(Kind::Users, &r.student) {
+                    check("studentSourcedId", Kind::Users, &r.student);
+                }
                 if let Some(c) = &r.class {
                     check("classSourcedId", Kind::Classes, c);
                 }
-                if self.alive(Kind::Users, &r.student) && self.user_role(&r.student) != Role::Student {
+                if self.exists(Kind::Users, &r.student) && self.user_role(&r.student) != Role::Student {
                     row.fail("studentSourcedId", "results are a student's: this user is not a student", &r.student);
                 }
             }
