@@ -1595,6 +1595,27 @@ async fn a_district_pulls_its_roster_from_a_sis_that_serves_oneroster_rest() {
         "{sources:?}"
     );
     assert_eq!(sources.iter().filter(|n| n["dryRun"] == true).count(), 1, "{sources:?}");
+    // A role the SIS ends: the user's next version lists one role fewer, and the sync ends it.
+    let roles = temp_dir("sync-roles");
+    let manifest = std::fs::read_to_string(fixture("v12_delta").join("manifest.csv")).unwrap();
+    let manifest = manifest
+        .replace("file.users,delta", "file.users,absent")
+        .replace("file.enrollments,delta", "file.enrollments,absent")
+        .replace("file.roles,absent", "file.roles,delta");
+    std::fs::write(roles.join("manifest.csv"), manifest).unwrap();
+    std::fs::write(
+        roles.join("roles.csv"),
+        "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId\n\
+         role-tch-1-south,tobedeleted,2026-12-02T00:00:00Z,tch-1,secondary,teacher,,,sch-south,\n",
+    )
+    .unwrap();
+    import_ok(&sis, &roles).await;
+    let (ok, report, err) = sync(&target, &sis, &id, &secret_file, &[]).await;
+    assert!(ok, "{err}\n{report}");
+    assert_eq!(report["counts"]["roles"]["deleted"], 1, "{report}");
+    same_roster(roster_snapshot(&to).await, roster_snapshot(&from).await);
+    assert_eq!(to.get("/users/tch-1").await.body["user"]["roles"].as_array().map(Vec::len), Some(1));
+    std::fs::remove_dir_all(&roles).ok();
     assert!(sources.iter().all(|n| n["ranBy"].as_str().is_some_and(|r| r.starts_with("cli:"))), "{sources:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
