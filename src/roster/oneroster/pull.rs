@@ -110,11 +110,18 @@ pub async fn pull(db: &DatabaseConnection, p: Pull) -> anyhow::Result<Report> {
     for (path, kind) in collections(p.with_demographics) {
         let mut file = MemoryFile::new(kind);
         let mut offset = 0u64;
+        let mut first_of_last_page: Option<String> = None;
         loop {
             let (items, total) = page(&http, &token, &base_url, path, since, offset).await?;
             if items.is_empty() {
                 break;
             }
+            // A server that ignores `offset` answers the same page again: stop, do not loop.
+            let first = text(&items[0], "sourcedId");
+            if first_of_last_page.as_deref() == Some(first.as_str()) {
+                anyhow::bail!("{base}/{path} answered the same page for offset {offset}: it does not page by offset");
+            }
+            first_of_last_page = Some(first);
             offset += items.len() as u64;
             for r in &items {
                 add(&mut file, &mut roles, &mut listed, kind, r, mode)?;
@@ -320,8 +327,11 @@ fn add(
             let ids: Vec<String> = r["userIds"].as_array().map_or_else(Vec::new, |a| {
                 a.iter().map(|i| format!("{{{}:{}}}", text(i, "type"), text(i, "identifier"))).collect()
             });
-            let mine = listed.entry(sid.clone()).or_default();
-            for role in r["roles"].as_array().into_iter().flatten() {
+            // A user that lists its roles has those: in a delta, the others end. One that lists
+            // none (`roles` left out) keeps its roles as they are.
+            let roles_listed = r["roles"].as_array();
+            let mut mine = Vec::new();
+            for role in roles_listed.into_iter().flatten() {
                 let org = reference(role, "org");
                 let role_sid = records::role_id(&sid, &org);
                 mine.push(role_sid.clone());
@@ -337,6 +347,9 @@ fn add(
                         ("endDate", text(role, "endDate")),
                     ],
                 );
+            }
+            if roles_listed.is_some() {
+                listed.insert(sid.clone(), mine);
             }
             vec![
                 ("enabledUser", t("enabledUser")),
@@ -409,6 +422,13 @@ mod tests {
             Some("u1:sch,active,2026-09-01T00:00:00.000000Z,u1,primary,student,2026-08-17,,sch,")
         );
         assert_eq!(listed.get("u1"), Some(&vec!["u1:sch".to_owned()]));
+        // A user that lists no roles keeps its own: nothing is listed for it.
+        let quiet = json!({"sourcedId": "u2", "status": "active", "givenName": "B", "familyName": "C"});
+        add(&mut users, &mut roles, &mut listed, Kind::Users, &quiet, Mode::Delta).unwrap_or_default();
+        assert!(!listed.contains_key("u2"));
+        let none = json!({"sourcedId": "u3", "status": "active", "roles": []});
+        add(&mut users, &mut roles, &mut listed, Kind::Users, &none, Mode::Delta).unwrap_or_default();
+        assert_eq!(listed.get("u3"), Some(&vec![]), "an empty list is a list: every role ends");
 
         // A tombstone: left out of a bulk set, a deletion in a delta.
         let gone = json!({"sourcedId": "c9", "status": "tobedeleted", "dateLastModified": "2026-09-02T00:00:00Z"});
