@@ -92,8 +92,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Oneroster { path, dry_run, skip_invalid, with_demographics }) => {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
-            let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-            let ran_by = format!("cli:{who}");
+            let ran_by = cli_user();
             let opts = learnergraph::roster::oneroster::Options {
                 dry_run,
                 skip_invalid,
@@ -104,14 +103,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let report = learnergraph::roster::oneroster::import(&conn, &path, opts).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            use learnergraph::roster::oneroster::Outcome;
-            match report.outcome {
-                Outcome::Applied => Ok(()),
-                Outcome::DryRun if report.problem_count == 0 => Ok(()),
-                Outcome::AppliedWithSkips => std::process::exit(2),
-                _ => std::process::exit(1),
-            }
+            import_done(&report)
         }
         Command::Sync(SyncCommand::Oneroster {
             base_url,
@@ -127,7 +119,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot read {}", client_secret_file.display()))?;
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
-            let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
             let pull = learnergraph::roster::oneroster::pull::Pull {
                 base_url,
                 token_url,
@@ -137,18 +128,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 with_demographics,
                 dry_run,
                 skip_invalid,
-                ran_by: format!("cli:{who}"),
+                ran_by: cli_user(),
                 echo: true,
             };
             let report = learnergraph::roster::oneroster::pull::pull(&conn, pull).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            use learnergraph::roster::oneroster::Outcome;
-            match report.outcome {
-                Outcome::Applied => Ok(()),
-                Outcome::DryRun if report.problem_count == 0 => Ok(()),
-                Outcome::AppliedWithSkips => std::process::exit(2),
-                _ => std::process::exit(1),
-            }
+            import_done(&report)
         }
         Command::Import(ImportCommand::History { limit }) => {
             let conn = db::connect(&config, None).await?;
@@ -226,5 +210,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Schema => Ok(()),
+    }
+}
+
+/// Who runs a command, for an import's record: `cli:<login>`.
+fn cli_user() -> String {
+    let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
+}
+
+/// Prints a roster import's report (a file set's or a sync's) and exits as `import oneroster`
+/// documents: 0 applied (or a clean dry run), 1 rejected, 2 applied with invalid rows skipped.
+fn import_done(report: &learnergraph::roster::oneroster::Report) -> anyhow::Result<()> {
+    use learnergraph::roster::oneroster::Outcome;
+    println!("{}", serde_json::to_string_pretty(report)?);
+    match report.outcome {
+        Outcome::Applied => Ok(()),
+        Outcome::DryRun if report.problem_count == 0 => Ok(()),
+        Outcome::AppliedWithSkips => std::process::exit(2),
+        _ => std::process::exit(1),
     }
 }

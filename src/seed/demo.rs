@@ -308,6 +308,7 @@ async fn gradebook(db: &DatabaseTransaction) -> anyhow::Result<()> {
         ],
     );
     // Cedar Hollow's grade 6 math sections and their students.
+    let system = crate::auth::Principal::system();
     let classes: Vec<(i64, String)> = class::Entity::find()
         .select_only()
         .columns([class::Column::Id, class::Column::SourcedId])
@@ -323,23 +324,16 @@ async fn gradebook(db: &DatabaseTransaction) -> anyhow::Result<()> {
         MemoryFile::new(Kind::Demographics),
     );
     for (class_id, class_sid) in &classes {
-        let students: Vec<String> = entity::user::Entity::find()
-            .select_only()
-            .column(entity::user::Column::SourcedId)
-            .filter(entity::user::Column::Role.eq(Role::Student))
-            .filter(
-                entity::user::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(enrollment::Column::UserId)
-                        .from(enrollment::Entity)
-                        .and_where(enrollment::Column::ClassId.eq(*class_id))
-                        .to_owned(),
-                ),
-            )
-            .order_by_asc(entity::user::Column::SourcedId)
-            .into_tuple()
-            .all(db)
-            .await?;
+        // The class's students, by the roster store's own query.
+        let live = crate::roster::store::Sync { updated_since: None, include_deleted: false };
+        let students: Vec<String> =
+            crate::roster::store::users(&system, &[Role::Student], None, Some(*class_id), None, live)
+                .select_only()
+                .column(entity::user::Column::SourcedId)
+                .order_by_asc(entity::user::Column::SourcedId)
+                .into_tuple()
+                .all(db)
+                .await?;
         // Their demographics, as the SIS holds them (read only with the demographics scope).
         for (n, student) in students.iter().enumerate() {
             demographics.push(

@@ -104,6 +104,11 @@ pub(super) mod tests {
         ]
     }
 
+    /// The caller of [`callers`] named `name`, holding `scopes`.
+    pub fn caller(name: &str, scopes: &[Scope]) -> Principal {
+        callers(scopes).into_iter().find(|(n, _)| *n == name).map_or_else(Principal::anonymous, |(_, p)| p)
+    }
+
     /// Checks a rule against the expected outcome for each caller (`true`: allowed).
     pub fn check(rule: &str, scopes: &[Scope], f: impl Fn(&Principal) -> bool, expected: &[(&str, bool)]) {
         let callers = callers(scopes);

@@ -80,7 +80,7 @@ pub fn gradebook_writer(p: &Principal, scope: Scope, district_record: bool) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::policy::playlists::tests::{check, tool};
+    use crate::auth::policy::playlists::tests::{caller, check, tool};
 
     const W: &[Scope] = &[Scope::ProgressRead, Scope::ProgressWrite];
 
@@ -170,22 +170,14 @@ mod tests {
         assert_eq!(gradebook_writer(&school_tool, Scope::GradebookWrite, false).ok(), Some(Some(orgs.clone())));
         assert!(matches!(gradebook_writer(&school_tool, Scope::GradebookWrite, true), Err(AppError::Forbidden(_))));
         // A district administrator (granted the root org) writes the district's records.
-        let mut district_admin = crate::auth::policy::playlists::tests::callers(&[Scope::GradebookWrite])
-            .into_iter()
-            .find(|(n, _)| *n == "school admin")
-            .map(|(_, p)| p)
-            .unwrap_or_else(Principal::anonymous);
+        let mut district_admin = caller("school admin", &[Scope::GradebookWrite]);
         district_admin.orgs = OrgAccess::Only { orgs: vec![1, 10], ancestors: vec![] };
         assert_eq!(gradebook_writer(&district_admin, Scope::GradebookWrite, true).ok(), Some(None));
         let mut district_tool = tool(&[Scope::GradebookWrite]);
         district_tool.orgs = OrgAccess::All;
         assert_eq!(gradebook_writer(&district_tool, Scope::GradebookWrite, true).ok(), Some(None));
         // A teacher writes no district record, and a caller granted no org writes nothing.
-        let mut district_teacher = crate::auth::policy::playlists::tests::callers(&[Scope::GradebookWrite])
-            .into_iter()
-            .find(|(n, _)| *n == "teacher")
-            .map(|(_, p)| p)
-            .unwrap_or_else(Principal::anonymous);
+        let mut district_teacher = caller("teacher", &[Scope::GradebookWrite]);
         district_teacher.orgs = OrgAccess::Only { orgs: vec![1], ancestors: vec![] };
         assert!(gradebook_writer(&district_teacher, Scope::GradebookWrite, false).is_ok());
         assert!(matches!(
