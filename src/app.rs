@@ -83,6 +83,8 @@ impl App {
             limits,
             hashing,
             bus,
+            principals: Default::default(),
+            documents: Default::default(),
             db,
             keys,
             metrics,

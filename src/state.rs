@@ -26,12 +26,16 @@ pub struct AppState {
     pub sign_in: Arc<SignIn>,
     pub audit: AuditLog,
     pub bus: crate::sync::Bus,
+    /// The principals of recent tokens (`crate::auth::cache`).
+    pub principals: Arc<crate::auth::cache::PrincipalCache>,
     /// Fair sharing: rate limits and the failed-secret lockout (`src/ratelimit`).
     pub limits: crate::ratelimit::Limits,
     /// Where secret hashes are computed, a bounded few at a time.
     pub hashing: crate::ratelimit::HashPool,
     /// Limits on GraphQL documents, checked before parsing.
     pub doc_limits: crate::graphql::limits::DocumentLimits,
+    /// Parsed documents by their text (`crate::graphql::documents`).
+    pub documents: Arc<crate::graphql::documents::DocumentCache>,
     /// Permits for requests in flight: none left means answer 503 at once.
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub request_timeout: Duration,

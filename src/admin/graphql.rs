@@ -157,16 +157,43 @@ impl AdminMutation {
         enabled: bool,
     ) -> async_graphql::Result<OAuthClientPayload> {
         district_admin(ctx)?;
-        Ok(match into_user_errors(clients::set_enabled(db(ctx)?, &client_id, enabled).await)? {
-            Ok(()) if !enabled => {
-                // Its live subscriptions end at once, on every replica.
-                ctx.data::<crate::sync::Bus>()?.revoked(db(ctx)?, &client_id).await;
-                OAuthClientPayload { client: summary(ctx, &client_id).await?, user_errors: vec![] }
-            }
-            Ok(()) => OAuthClientPayload { client: summary(ctx, &client_id).await?, user_errors: vec![] },
-            Err(user_errors) => OAuthClientPayload { client: None, user_errors },
-        })
+        // Disabled: its tokens and live subscriptions end at once, on every replica.
+        changed_client(ctx, &client_id, clients::set_enabled(db(ctx)?, &client_id, enabled).await, !enabled).await
     }
+
+    /// Limits a client to these orgs (sourcedIds of schools or districts; an empty list: the
+    /// whole district). The tokens it already holds are limited at once, on every replica.
+    /// Needs `admin`.
+    #[graphql(name = "setOAuthClientOrgs")]
+    async fn set_oauth_client_orgs(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+        orgs: Vec<String>,
+    ) -> async_graphql::Result<OAuthClientPayload> {
+        district_admin(ctx)?;
+        changed_client(ctx, &client_id, clients::set_orgs(db(ctx)?, &client_id, &orgs).await, true).await
+    }
+}
+
+/// What the admin mutations that change a client's rights share: the change, then the
+/// announcement that ends what every replica concluded about its tokens (and re-checks its live
+/// subscriptions), then the client as it is now.
+async fn changed_client(
+    ctx: &Context<'_>,
+    client_id: &str,
+    changed: crate::error::AppResult<()>,
+    announce: bool,
+) -> async_graphql::Result<OAuthClientPayload> {
+    Ok(match into_user_errors(changed)? {
+        Ok(()) => {
+            if announce {
+                ctx.data::<crate::sync::Bus>()?.revoked(db(ctx)?, client_id).await;
+            }
+            OAuthClientPayload { client: summary(ctx, client_id).await?, user_errors: vec![] }
+        }
+        Err(user_errors) => OAuthClientPayload { client: None, user_errors },
+    })
 }
 
 /// The service's hashing pool (request data), or a one-slot pool where none was given.

@@ -6,7 +6,7 @@ use argon2::{
     password_hash::{PasswordHasher, SaltString},
 };
 use entity::oauth_client;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{principal::format_scopes, tokens::random_token};
@@ -115,15 +115,7 @@ pub async fn create_with_pool(
     if scope_set.is_empty() {
         return Err(AppError::validation("scopes", "name at least one scope"));
     }
-    if !orgs.is_empty() {
-        let found = entity::org::Entity::find()
-            .filter(entity::org::Column::SourcedId.is_in(orgs.iter().cloned()))
-            .all(db)
-            .await?;
-        if let Some(missing) = orgs.iter().find(|o| !found.iter().any(|f| &f.sourced_id == *o)) {
-            return Err(AppError::validation("orgs", format!("no org with sourcedId `{missing}`")));
-        }
-    }
+    orgs_exist(db, orgs).await?;
     let client_id = format!("lg_{}", random_token(12)?);
     let secret = random_token(32)?;
     let secret_hash = hash_secret(pool, &secret).await?;
@@ -150,6 +142,41 @@ pub async fn create_with_pool(
         orgs: orgs.to_vec(),
         grant_types: options.grant_types,
     })
+}
+
+/// Refuses org sourcedIds that name no org.
+async fn orgs_exist(db: &DatabaseConnection, orgs: &[String]) -> AppResult<()> {
+    if orgs.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<String> = entity::org::Entity::find()
+        .select_only()
+        .column(entity::org::Column::SourcedId)
+        .filter(entity::org::Column::SourcedId.is_in(orgs.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    match orgs.iter().find(|o| !found.contains(o)) {
+        Some(missing) => Err(AppError::validation("orgs", format!("no org with sourcedId `{missing}`"))),
+        None => Ok(()),
+    }
+}
+
+/// Limits a client to these orgs (by sourcedId; none: the whole district). The tokens it
+/// already holds are limited as well: the caller announces the change on the bus, so that
+/// every replica stops using what it cached about them.
+pub async fn set_orgs(db: &DatabaseConnection, client_id: &str, orgs: &[String]) -> AppResult<()> {
+    orgs_exist(db, orgs).await?;
+    let value = (!orgs.is_empty()).then(|| serde_json::json!(orgs));
+    let result = oauth_client::Entity::update_many()
+        .col_expr(oauth_client::Column::Orgs, sea_orm::sea_query::Expr::value(value))
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound("client"));
+    }
+    Ok(())
 }
 
 /// Replaces a client's secret; the old one stops working at once. Returns the new secret.

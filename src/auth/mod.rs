@@ -1,6 +1,7 @@
 //! Who is calling and what they may see: OAuth clients, access tokens, the request principal,
 //! and the scope and org rules every resolver and store function applies.
 
+pub mod cache;
 pub mod clients;
 pub mod grants;
 pub mod oauth;

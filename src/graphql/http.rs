@@ -18,7 +18,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::limits;
+use super::{documents, limits};
 use crate::{
     audit::Event,
     auth::{Actor, Principal, policy::principal_from_claims},
@@ -157,8 +157,13 @@ async fn execute(
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "the request has no `query`");
     };
+    // A document seen before passed the limits and parsed then: its tree is copied, not
+    // parsed again.
+    let cached = state.documents.get(&query);
     // Counted before it is parsed: a megabyte of tokens costs a scan, not a parse.
-    if let Err(e) = limits::check_tokens(&query, &state.doc_limits) {
+    if cached.is_none()
+        && let Err(e) = limits::check_tokens(&query, &state.doc_limits)
+    {
         state.metrics.refused_documents.inc();
         let err = e.into_server_error(None);
         let body = json!({"errors": [err]});
@@ -179,10 +184,20 @@ async fn execute(
             return plain_error(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", "`variables` must be a JSON object");
         }
     };
-    // Parsed once here; execution reuses the parsed document.
+    // Parsed once here (or copied from the cache); execution reuses the parsed document.
     let mut request = Request::new(query).variables(variables);
     if let Some(name) = &params.operation_name {
         request = request.operation_name(name.clone());
+    }
+    match cached {
+        Some(doc) => request.set_parsed_query(doc),
+        None if request.query.len() <= documents::MAX_BYTES => {
+            let text = request.query.clone();
+            if let Ok(doc) = request.parsed_query() {
+                state.documents.put(&text, doc);
+            }
+        }
+        None => {}
     }
     let (op_type, op_name, root_fields) = operation_info(request.parsed_query().ok(), params.operation_name.as_deref());
     if method == Method::GET && op_type != "query" && op_type != "invalid" {
@@ -388,8 +403,21 @@ pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Princ
         .and_then(bearer_token)
         .ok_or_else(|| AuthFailure::Invalid("use the Bearer authentication scheme".into()))?;
     let claims = state.keys.verify(token).map_err(|e| AuthFailure::Invalid(e.0))?;
+    // Read before the lookup: a revocation that lands during it keeps its result out of the
+    // cache.
+    let epoch = state.bus.auth_epoch();
+    if let Some(principal) = state.principals.get(&claims.jti, epoch) {
+        return Ok(principal);
+    }
     match principal_from_claims(&state.db, &claims).await {
-        Ok(Some(principal)) => Ok(principal),
+        Ok(Some(principal)) => {
+            // A tool's principal: a person's follows the roster (a membership or a role ended)
+            // at once, and a front end's traffic is a person's pace.
+            if matches!(principal.actor, Actor::Client { .. }) {
+                state.principals.put(&claims.jti, &principal, epoch, state.bus.auth_epoch());
+            }
+            Ok(principal)
+        }
         Ok(None) => Err(AuthFailure::Invalid("token revoked, or its client or user is no longer active".into())),
         Err(e @ AppError::Unavailable { .. }) => Err(AuthFailure::Unavailable(e.to_string())),
         Err(e) => Err(AuthFailure::Server(e)),

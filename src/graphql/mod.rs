@@ -2,6 +2,7 @@
 //! it is built (depth and complexity limits, capped page sizes).
 
 pub mod context;
+pub mod documents;
 pub mod graphiql;
 pub mod http;
 pub mod limits;

@@ -4,7 +4,13 @@
 //! every replica, so a subscriber sees writes made through any replica. On SQLite, which has
 //! one process by nature, they are handed to local subscribers once the commit succeeded.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use tokio::sync::broadcast;
@@ -59,6 +65,12 @@ pub struct Bus {
     /// Client ids whose tokens were revoked or which were disabled: live subscriptions of
     /// that client check their token again. Carried on the same channel as events.
     revoked: broadcast::Sender<String>,
+    /// Moves on whenever a token or client may have lost its rights (a revocation, a disabled
+    /// client, here or on another replica, or a listener that missed notifications): what was
+    /// concluded about a token before (the principal cache, `crate::auth::cache`) no longer
+    /// holds. Bumped before the notice goes out, so the replica that revoked never answers
+    /// from a principal it cached earlier.
+    auth_epoch: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Bus {
@@ -97,7 +109,16 @@ impl Bus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(4096);
         let (revoked, _) = broadcast::channel(256);
-        Bus { tx, revoked }
+        Bus { tx, revoked, auth_epoch: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// See `auth_epoch`: a principal cached under an older epoch is not used.
+    pub fn auth_epoch(&self) -> u64 {
+        self.auth_epoch.load(Ordering::Acquire)
+    }
+
+    fn auth_changed(epoch: &AtomicU64) {
+        epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn subscribe_revocations(&self) -> broadcast::Receiver<String> {
@@ -112,6 +133,7 @@ impl Bus {
     pub async fn revoked(&self, db: &impl ConnectionTrait, client_id: &str) {
         // Client ids never hold commas (they separate items of a notification); be safe.
         let client_id: String = client_id.chars().filter(|c| *c != ',').collect();
+        Self::auth_changed(&self.auth_epoch);
         if db.get_database_backend() != DatabaseBackend::Postgres {
             let _ = self.revoked.send(client_id);
             return;
@@ -162,7 +184,7 @@ impl Bus {
         // own, so that it never takes one of the requests' connections.
         let options = (*db.get_postgres_connection_pool().connect_options()).clone();
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
-        let (tx, revoked) = (self.tx.clone(), self.revoked.clone());
+        let (tx, revoked, epoch) = (self.tx.clone(), self.revoked.clone(), self.auth_epoch.clone());
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(&pool).await {
@@ -170,11 +192,15 @@ impl Bus {
                         if let Err(e) = listener.listen(CHANNEL).await {
                             tracing::error!(error = %e, "cannot LISTEN for events");
                         } else {
+                            // Revocations sent while no listener listened are lost: whatever
+                            // was cached about tokens before may be stale.
+                            Self::auth_changed(&epoch);
                             loop {
                                 match listener.recv().await {
                                     Ok(n) => {
                                         for item in n.payload().split(',') {
                                             if let Some(client_id) = item.strip_prefix(REVOKED) {
+                                                Self::auth_changed(&epoch);
                                                 let _ = revoked.send(client_id.to_owned());
                                             } else if let Some(e) = Event::decode(item) {
                                                 let _ = tx.send(e);

@@ -77,6 +77,7 @@ const NEUTRAL_MUTATIONS: &[(&str, &str)] = &[
     ("createOAuthClient", "client administration"),
     ("rotateOAuthClientSecret", "client administration"),
     ("setOAuthClientEnabled", "client administration"),
+    ("setOAuthClientOrgs", "client administration"),
     ("createRedesignPillar", "school redesign: about schools, not students"),
     ("updateRedesignPillar", "school redesign"),
     ("createRedesignCohort", "school redesign"),

@@ -365,6 +365,14 @@ const RULES: &[Rule] = &[
         writes: &["oauth_clients"],
     },
     Rule {
+        field: "setOAuthClientOrgs",
+        scopes: ADMIN,
+        doc: "mutation($client: String!) { setOAuthClientOrgs(clientId: $client, orgs: [\"sc-school-001\"]) { client { clientId orgs } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("clientId", "$client"), ("orgs", "sc-school-001")],
+        writes: &["oauth_clients"],
+    },
+    Rule {
         field: "redesignPillars",
         scopes: REDESIGN_READ,
         doc: "{ redesignPillars(includeArchived: true) { name position } }",
@@ -1254,6 +1262,7 @@ const DISTRICT_DECISIONS: &[(&str, bool, ReadBack)] = &[
     ("createOAuthClient", false, ReadBack::Gql("{ oauthClients { name } }")),
     ("rotateOAuthClientSecret", false, ReadBack::OldSecret),
     ("setOAuthClientEnabled", false, ReadBack::Gql("{ oauthClients { clientId enabled } }")),
+    ("setOAuthClientOrgs", false, ReadBack::Gql("{ oauthClients { clientId orgs } }")),
     ("importCaseFramework", true, ReadBack::Gql("{ competencyFrameworks { edges { node { sourcedId title } } } }")),
     (
         "setMasteryCalculation",

@@ -261,20 +261,35 @@ async fn narrowing_a_clients_orgs_limits_the_tokens_it_already_holds() {
         }
     };
     assert_eq!(count(token.clone()).await, 6);
-    let backend = app.db.get_database_backend();
-    app.db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            if backend == sea_orm::DatabaseBackend::Postgres {
-                "UPDATE oauth_clients SET orgs = $1 WHERE client_id = $2"
-            } else {
-                "UPDATE oauth_clients SET orgs = ? WHERE client_id = ?"
-            },
-            [json!(["sc-school-002"]).into(), id.clone().into()],
-        ))
-        .await
-        .unwrap();
-    assert_eq!(count(token).await, 3, "the token issued before now sees only school 002");
+    // Cached now: the next requests of this token don't ask the database who it is.
+    assert_eq!(count(token.clone()).await, 6);
+    let admin = app.admin_token().await;
+    let set = |orgs: Value| {
+        let (app, admin, id) = (&app, &admin, &id);
+        async move {
+            let m = "mutation($id: String!, $orgs: [String!]!) { setOAuthClientOrgs(clientId: $id, orgs: $orgs) { client { orgs } userErrors { field message } } }";
+            data(app.gql(admin, m, json!({"id": id, "orgs": orgs})).await)["setOAuthClientOrgs"].clone()
+        }
+    };
+    // An org that does not exist changes nothing.
+    let refused = set(json!(["sc-school-404"])).await;
+    assert_eq!(refused["client"], Value::Null);
+    assert_eq!(refused["userErrors"][0]["field"], json!(["orgs"]), "{refused}");
+    assert_eq!(count(token.clone()).await, 6);
+    // The tool itself may not narrow or widen what it sees.
+    let tools_own = app
+        .gql(
+            &token,
+            "mutation($id: String!) { setOAuthClientOrgs(clientId: $id, orgs: []) { client { orgs } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(tools_own["errors"][0]["extensions"]["code"], "FORBIDDEN", "{tools_own}");
+    assert_eq!(set(json!(["sc-school-002"])).await, json!({"client": {"orgs": ["sc-school-002"]}, "userErrors": []}));
+    assert_eq!(count(token.clone()).await, 3, "the token issued before now sees only school 002, at once");
+    // An empty list is the whole district again.
+    assert_eq!(set(json!([])).await, json!({"client": {"orgs": []}, "userErrors": []}));
+    assert_eq!(count(token).await, 6);
 }
 
 /// Reads from a raw connection until it closes (or a response arrives); `None` when nothing

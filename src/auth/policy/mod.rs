@@ -76,15 +76,19 @@ pub async fn person_scope_cap(db: &impl ConnectionTrait, person: &user::Model) -
 /// The principal a verified token stands for, or `None` when the token no longer holds: it
 /// was revoked, its client was disabled, or its person is gone.
 pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessClaims) -> AppResult<Option<Principal>> {
-    // One statement: the client must still be enabled and the token not revoked.
-    let client = oauth_client::Entity::find()
+    // One statement: the client must still be enabled and the token not revoked. Only the
+    // columns the principal needs (never the secret's hash).
+    let client: Option<(String, Option<serde_json::Value>)> = oauth_client::Entity::find()
+        .select_only()
+        .columns([oauth_client::Column::Scopes, oauth_client::Column::Orgs])
         .filter(oauth_client::Column::ClientId.eq(claims.client_id.as_str()))
         .filter(oauth_client::Column::Enabled.eq(true))
         .filter(grants::not_revoked(&claims.jti, claims.fam.as_deref()))
+        .into_tuple()
         .one(db)
         .await?;
-    let Some(client) = client else { return Ok(None) };
-    let client_scopes = parse_scopes(&client.scopes).unwrap_or_default();
+    let Some((client_scopes, client_orgs)) = client else { return Ok(None) };
+    let client_scopes = parse_scopes(&client_scopes).unwrap_or_default();
     // Unknown scopes in a token we signed can only come from an older version: drop them.
     let mut scopes: BTreeSet<Scope> =
         claims.scope.split_whitespace().filter_map(|s| s.parse().ok()).filter(|s| client_scopes.contains(s)).collect();
@@ -95,8 +99,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
     // The client's registration as it is now limits the token as much as the token's own
     // claim: narrowing a client's orgs takes effect on tokens already issued. A registration
     // that can't be read limits the client to nothing.
-    let registered: Option<Vec<String>> =
-        client.orgs.as_ref().map(|v| serde_json::from_value(v.clone()).unwrap_or_default());
+    let registered: Option<Vec<String>> = client_orgs.map(|v| serde_json::from_value(v).unwrap_or_default());
     let needs_orgs = claims.orgs.is_some() || claims.user.is_some() || registered.is_some();
     let all_orgs: Vec<(i64, Option<i64>, String, OrgType)> = if needs_orgs {
         org::Entity::find()

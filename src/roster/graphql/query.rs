@@ -8,9 +8,9 @@ use super::{
     LearnerFilter, School, SyncFilter, enrollments::enrollment_page, opt_id, people::learner_page, sync, user_ref,
 };
 use crate::{
-    auth::Scope,
+    auth::{Scope, policy},
     graphql::{
-        context::{db, gql, needs, principal},
+        context::{db, gql, loaders, needs, principal},
         relay::{Conn, Kind, PageArgs, paginate},
     },
     roster::store::{self, Key},
@@ -213,7 +213,16 @@ impl RosterQuery {
     /// A student by sourcedId.
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn learner(&self, ctx: &Context<'_>, sourced_id: String) -> async_graphql::Result<Option<Learner>> {
-        Ok(gql(store::find_learner(db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id)).await)?.map(Learner))
+        let (db, p, key) = (db(ctx)?, principal(ctx)?, Key::Sourced(&sourced_id));
+        if !(ctx.look_ahead().field("profile").exists() && policy::roster::may_read_profiles(p)) {
+            return Ok(gql(store::find_learner(db, p, key).await)?.map(Learner));
+        }
+        // The profile the document asks for comes in the learner's statement, and is fed to the
+        // loader its field reads (a learner without one as having none).
+        let found = gql(store::find_learner_with_profile(db, p, key).await)?;
+        let Some((learner, profile)) = found else { return Ok(None) };
+        loaders(ctx)?.profiles.feed_one(learner.id, profile.into_iter().collect()).await;
+        Ok(Some(Learner(learner)))
     }
 
     /// A teacher or administrator by sourcedId.

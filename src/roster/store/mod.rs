@@ -10,9 +10,9 @@ pub use write::{Deletable, LearnerFields, mark_deleted, upsert_learner};
 pub use zone::{Tz, set_time_zone, today_in, zone_of, zone_with};
 
 use chrono::{DateTime, Utc};
-use entity::{Status, academic_session, class, course, demographic, enrollment, org, user, user_org};
+use entity::{Status, academic_session, class, course, demographic, enrollment, learner_profile, org, user, user_org};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select, sea_query::Query,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Select, sea_query::Query,
 };
 
 use super::loaders::Loaders;
@@ -319,6 +319,29 @@ pub async fn find_learner(db: &impl ConnectionTrait, p: &Principal, key: Key<'_>
     let learner = find_user(db, p, key).await?.filter(|u| u.role == Role::Student);
     reveal_learners(p, learner.iter());
     Ok(learner)
+}
+
+/// [`find_learner`] with the learner's profile (if they have one) in the same statement: what
+/// a tool asking for one learner and their profile costs is one round trip. The caller decides
+/// whether it may read profiles.
+#[tracing::instrument(skip_all, fields(key = ?key))]
+pub async fn find_learner_with_profile(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    key: Key<'_>,
+) -> AppResult<Option<(user::Model, Option<learner_profile::Model>)>> {
+    let q = users(p, &[Role::Student], None, None, None, ANY);
+    let q = match key {
+        Key::Id(id) => q.filter(user::Column::Id.eq(id)),
+        Key::Sourced(s) => q.filter(user::Column::SourcedId.eq(s)),
+    };
+    let profile = user::Entity::belongs_to(learner_profile::Entity)
+        .from(user::Column::Id)
+        .to(learner_profile::Column::UserId)
+        .into();
+    let found = q.join(JoinType::LeftJoin, profile).select_also(learner_profile::Entity).one(db).await?;
+    reveal_learners(p, found.iter().map(|(u, _)| u));
+    Ok(found)
 }
 
 /// A teacher or administrator the caller may see, by id or sourcedId; `None` for a student.
