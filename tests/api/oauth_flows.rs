@@ -704,3 +704,46 @@ async fn a_district_administrator_moved_to_a_school_loses_district_scopes_on_the
     let seen = data(app.gql(&access, "{ schools { totalCount } }", json!({})).await);
     assert_eq!(seen["schools"]["totalCount"], 1, "and sees their school only");
 }
+
+#[tokio::test]
+async fn a_tools_cached_principal_ends_at_once_when_its_token_is_revoked_or_its_client_disabled() {
+    let app = dev_app().await;
+    let (id, secret) = app.client("roster.read", &[]).await;
+    let status = async |token: &str| app.gql_raw(Some(token), "{ viewer { kind } }", json!({})).await.status().as_u16();
+    let token = app.token_for(&id, &secret).await;
+    // The second request is answered from the cached principal.
+    assert_eq!((status(&token).await, status(&token).await), (200, 200));
+    let res = app
+        .http
+        .post(app.url("/oauth/revoke"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(status(&token).await, 401, "a revoked token stops at once");
+
+    let second = app.token_for(&id, &secret).await;
+    assert_eq!((status(&second).await, status(&second).await), (200, 200));
+    let admin = app.admin_token().await;
+    let off = app
+        .gql(
+            &admin,
+            "mutation($c: String!) { setOAuthClientEnabled(clientId: $c, enabled: false) { client { enabled } } }",
+            json!({"c": id}),
+        )
+        .await;
+    assert_eq!(data(off)["setOAuthClientEnabled"]["client"]["enabled"], false);
+    assert_eq!(status(&second).await, 401, "a disabled client's tokens stop at once");
+    let on = app
+        .gql(
+            &admin,
+            "mutation($c: String!) { setOAuthClientEnabled(clientId: $c, enabled: true) { client { enabled } } }",
+            json!({"c": id}),
+        )
+        .await;
+    assert_eq!(data(on)["setOAuthClientEnabled"]["client"]["enabled"], true);
+    // Nothing refused was cached: enabled again, the token it holds works again.
+    assert_eq!(status(&second).await, 200);
+}
