@@ -5,7 +5,8 @@
 //! Both order by the primary key, so a record's place never depends on the transport.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, sea_query::Expr,
 };
 
 use crate::error::AppResult;
@@ -53,6 +54,9 @@ where
     E: EntityTrait,
     E::Model: Sync,
 {
+    if count && let PageRequest::Keyset { forward, size, after: None, before: None } = req {
+        return first_page_counted(db, select, id_col, forward, size).await;
+    }
     let total = if count { Some(select.clone().count(db).await?) } else { None };
     match req {
         PageRequest::Keyset { forward, size, after, before } => {
@@ -80,6 +84,41 @@ where
             Ok(Page { rows, has_previous: offset > 0, has_next, total })
         }
     }
+}
+
+/// A first page and the count of the whole query in one statement: the count as a window
+/// over the query's rows (`COUNT(*) OVER ()`, computed before the `LIMIT`), so a connection's
+/// first page with `totalCount` costs one round trip, not two. (Not for later pages: their
+/// cursor condition would narrow the count. The queries paged here have no `DISTINCT` or
+/// `GROUP BY`, so the window counts exactly the rows a separate `COUNT` would.)
+async fn first_page_counted<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    id_col: E::Column,
+    forward: bool,
+    size: u64,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    const TOTAL: &str = "page_total_count";
+    let q = if forward { select.order_by_asc(id_col) } else { select.order_by_desc(id_col) };
+    let q = q.expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL).limit(size.saturating_add(1));
+    let found = db.query_all_raw(q.build(db.get_database_backend())).await?;
+    // No row: the query holds none.
+    let total = match found.first() {
+        Some(row) => u64::try_from(row.try_get::<i64>("", TOTAL)?).unwrap_or(0),
+        None => 0,
+    };
+    let mut rows = found.iter().map(|row| E::Model::from_query_result(row, "")).collect::<Result<Vec<_>, _>>()?;
+    let more = rows.len() as u64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    if !forward {
+        rows.reverse();
+    }
+    let (has_previous, has_next) = if forward { (false, more) } else { (more, false) };
+    Ok(Page { rows, has_previous, has_next, total: Some(total) })
 }
 
 /// Pages rows already in memory (a request's batched load), sorted ascending by `key`, which

@@ -353,6 +353,29 @@ async fn fifty_learners_with_profiles_cost_a_bounded_number_of_statements() {
     }
     // The school, the page, and one query each for profiles and schools.
     assert_eq!(costs, [4.0, 4.0], "cost independent of page size");
+    // The count of a first page comes with the page; a later page's (its cursor narrows the
+    // page's query) is a statement of its own.
+    let counted = "query($after: String) { school(sourcedId: \"sc-school-001\") { learners(first: 50, after: $after) { totalCount pageInfo { endCursor hasNextPage hasPreviousPage } edges { node { sourcedId profile { version } } } } } }";
+    let (cost, body) = app.gql_counted(&token, counted, json!({})).await;
+    let page = data(body)["school"]["learners"].clone();
+    assert_eq!((cost, page["totalCount"].clone(), page["edges"].as_array().unwrap().len()), (3.0, json!(120), 50));
+    assert_eq!(
+        (page["pageInfo"]["hasNextPage"].clone(), page["pageInfo"]["hasPreviousPage"].clone()),
+        (json!(true), json!(false))
+    );
+    let (cost, body) = app.gql_counted(&token, counted, json!({"after": page["pageInfo"]["endCursor"]})).await;
+    let next = data(body)["school"]["learners"].clone();
+    assert_eq!((cost, next["totalCount"].clone(), next["edges"].as_array().unwrap().len()), (4.0, json!(120), 50));
+    // Backward from the end, and a school with no learners: the same counts.
+    let last = "{ school(sourcedId: \"sc-school-001\") { learners(last: 30) { totalCount pageInfo { hasNextPage hasPreviousPage } edges { node { sourcedId } } } } }";
+    let tail = data(app.gql(&token, last, json!({})).await)["school"]["learners"].clone();
+    assert_eq!((tail["totalCount"].clone(), tail["edges"].as_array().unwrap().len()), (json!(120), 30));
+    assert_eq!(
+        (tail["pageInfo"]["hasNextPage"].clone(), tail["pageInfo"]["hasPreviousPage"].clone()),
+        (json!(false), json!(true))
+    );
+    let none = data(app.gql(&token, "{ learners(first: 5, filter: {grade: \"12\"}) { totalCount edges { node { sourcedId } } pageInfo { hasNextPage } } }", json!({})).await);
+    assert_eq!(none["learners"], json!({"totalCount": 0, "edges": [], "pageInfo": {"hasNextPage": false}}));
     assert_eq!(first, 6.0, "and the tool's client with its revocations, and the orgs, once");
     eprintln!("SQL statements for 50 learners of a school with their profiles: {}", costs[1]);
 }
