@@ -50,10 +50,13 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
-/// The handle requests send events through.
+/// The handle requests send events through: reads' events on one queue, writes' (whose
+/// requests wait to hear they were stored) on a queue of their own that the writer always
+/// serves first, so a write is never acknowledged late because of a backlog of reads.
 #[derive(Clone)]
 pub struct AuditLog {
     tx: mpsc::Sender<Msg>,
+    writes: mpsc::Sender<Msg>,
 }
 
 /// The background writer; `close` flushes what is queued.
@@ -64,19 +67,38 @@ pub struct AuditWriter {
 impl AuditLog {
     pub fn start(db: DatabaseConnection) -> (AuditLog, AuditWriter) {
         let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
+        let (writes, mut writes_rx) = mpsc::channel::<Msg>(QUEUE);
         let handle = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
+            // What each queue handed over (two buffers: both receives are polled at once).
+            let (mut from_writes, mut from_reads) = (Vec::new(), Vec::new());
+            let (mut reads_open, mut writes_open) = (true, true);
             let urgent = |msgs: &[Msg]| msgs.iter().any(|m| matches!(m, Msg::Event(_, Some(_)) | Msg::Flush(_)));
-            while rx.recv_many(&mut batch, BATCH).await > 0 {
+            while reads_open || writes_open {
+                // Writes' events first; a closed queue is not listened to again.
+                tokio::select! {
+                    biased;
+                    n = writes_rx.recv_many(&mut from_writes, BATCH), if writes_open => writes_open = n > 0,
+                    n = rx.recv_many(&mut from_reads, BATCH), if reads_open => reads_open = n > 0,
+                }
+                batch.append(&mut from_writes);
+                batch.append(&mut from_reads);
+                if batch.is_empty() {
+                    continue;
+                }
+                // Reads' events wait a little for company, unless a write's (or a flush) is
+                // among them or arrives meanwhile.
                 let deadline = tokio::time::Instant::now() + LINGER;
-                let mut now = urgent(&batch);
-                while !now && batch.len() < BATCH {
-                    let seen = batch.len();
-                    match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, BATCH - seen)).await {
-                        // Closed: write what there is; the next receive ends the loop.
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => now = urgent(&batch[seen..]),
+                while !urgent(&batch) && batch.len() < BATCH && reads_open {
+                    let room = BATCH - batch.len();
+                    tokio::select! {
+                        biased;
+                        n = writes_rx.recv_many(&mut from_writes, room), if writes_open => writes_open = n > 0,
+                        n = rx.recv_many(&mut from_reads, room) => reads_open = n > 0,
+                        () = tokio::time::sleep_until(deadline) => break,
                     }
+                    batch.append(&mut from_writes);
+                    batch.append(&mut from_reads);
                 }
                 let mut events = Vec::with_capacity(batch.len());
                 let mut waiting = Vec::with_capacity(batch.len());
@@ -128,7 +150,7 @@ impl AuditLog {
                 }
             }
         });
-        (AuditLog { tx }, AuditWriter { handle })
+        (AuditLog { tx, writes }, AuditWriter { handle })
     }
 
     /// Queues an event (waits only if the writer is far behind). Reads use this: their
@@ -145,7 +167,7 @@ impl AuditLog {
     pub async fn record_durable(&self, event: Event) -> Result<(), ()> {
         let (ack, stored) = oneshot::channel();
         if let Err(mpsc::error::SendError(Msg::Event(e, _))) =
-            self.tx.send(Msg::Event(Box::new(event), Some(ack))).await
+            self.writes.send(Msg::Event(Box::new(event), Some(ack))).await
         {
             tracing::error!(event = ?e, "audit writer has stopped; event logged here instead");
             return Err(());

@@ -13,8 +13,8 @@ use crate::db::begin_write;
 /// Writes a batch of events and the students they touched in one transaction, in a fixed
 /// number of statements whatever the batch's size on PostgreSQL: the events' ids reserved from
 /// their sequence in one statement, the events in one multi-row `INSERT`, their students in
-/// one more per 1,000. SQLite, in process, has no round trips to save: its events are
-/// inserted one by one, each returning its id.
+/// one more. SQLite, in process, has no round trips to save: its events are inserted one by
+/// one, each returning its id, their students 1,000 a statement.
 pub async fn write(db: &DatabaseConnection, events: &[Event]) -> Result<(), DbErr> {
     if events.is_empty() {
         return Ok(());
@@ -53,15 +53,26 @@ pub async fn write(db: &DatabaseConnection, events: &[Event]) -> Result<(), DbEr
         }
         ids
     };
-    let links: Vec<audit_event_learner::ActiveModel> = events
-        .iter()
-        .zip(&ids)
-        .flat_map(|(e, id)| {
-            e.learners.iter().map(|u| audit_event_learner::ActiveModel { event_id: Set(*id), user_id: Set(*u) })
-        })
-        .collect();
-    for chunk in links.chunks(1000) {
-        audit_event_learner::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+    let links = events.iter().zip(&ids).flat_map(|(e, id)| e.learners.iter().map(move |u| (*id, *u)));
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        // Every (event, student) of the batch in one statement, however many: two id lists
+        // unnested side by side.
+        let (events, users): (Vec<String>, Vec<String>) = links.map(|(e, u)| (e.to_string(), u.to_string())).unzip();
+        if !events.is_empty() {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "INSERT INTO audit_event_learners (event_id, user_id) \
+                 SELECT * FROM unnest(string_to_array($1, ',')::bigint[], string_to_array($2, ',')::bigint[])",
+                [events.join(",").into(), users.join(",").into()],
+            ))
+            .await?;
+        }
+    } else {
+        let links: Vec<_> =
+            links.map(|(e, u)| audit_event_learner::ActiveModel { event_id: Set(e), user_id: Set(u) }).collect();
+        for chunk in links.chunks(1000) {
+            audit_event_learner::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        }
     }
     txn.commit().await
 }

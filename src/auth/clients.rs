@@ -168,8 +168,18 @@ async fn orgs_exist(db: &DatabaseConnection, orgs: &[String]) -> AppResult<()> {
 pub async fn set_orgs(db: &DatabaseConnection, client_id: &str, orgs: &[String]) -> AppResult<()> {
     orgs_exist(db, orgs).await?;
     let value = (!orgs.is_empty()).then(|| serde_json::json!(orgs));
+    set_column(db, client_id, oauth_client::Column::Orgs, value.into()).await
+}
+
+/// Sets one column of a client's registration; not found when no client has that id.
+async fn set_column(
+    db: &DatabaseConnection,
+    client_id: &str,
+    column: oauth_client::Column,
+    value: sea_orm::Value,
+) -> AppResult<()> {
     let result = oauth_client::Entity::update_many()
-        .col_expr(oauth_client::Column::Orgs, sea_orm::sea_query::Expr::value(value))
+        .col_expr(column, sea_orm::sea_query::Expr::value(value))
         .filter(oauth_client::Column::ClientId.eq(client_id))
         .exec(db)
         .await?;
@@ -188,29 +198,14 @@ pub async fn rotate_secret(db: &DatabaseConnection, client_id: &str) -> AppResul
 pub async fn rotate_secret_with_pool(db: &DatabaseConnection, pool: &HashPool, client_id: &str) -> AppResult<String> {
     let secret = random_token(32)?;
     let hash = hash_secret(pool, &secret).await?;
-    let result = oauth_client::Entity::update_many()
-        .col_expr(oauth_client::Column::SecretHash, sea_orm::sea_query::Expr::value(hash))
-        .filter(oauth_client::Column::ClientId.eq(client_id))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::NotFound("client"));
-    }
+    set_column(db, client_id, oauth_client::Column::SecretHash, hash.into()).await?;
     Ok(secret)
 }
 
 /// Enables or disables a client. A disabled client gets no tokens, and the tokens it holds
 /// stop working at once.
 pub async fn set_enabled(db: &DatabaseConnection, client_id: &str, enabled: bool) -> AppResult<()> {
-    let result = oauth_client::Entity::update_many()
-        .col_expr(oauth_client::Column::Enabled, sea_orm::sea_query::Expr::value(enabled))
-        .filter(oauth_client::Column::ClientId.eq(client_id))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::NotFound("client"));
-    }
-    Ok(())
+    set_column(db, client_id, oauth_client::Column::Enabled, enabled.into()).await
 }
 
 /// An enabled client by id.
