@@ -34,6 +34,15 @@ pub enum Command {
     /// Pull data from another system's API.
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Serve DATABASE_URL in process and send COUNT requests of a workload (w1, w2, w4) through
+    /// HTTP, one at a time: what the instruction guard runs under callgrind.
+    #[command(hide = true)]
+    MeasureRequests {
+        #[arg(long)]
+        workload: String,
+        #[arg(long)]
+        count: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]

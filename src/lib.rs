@@ -13,6 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod html;
 pub mod loader;
+pub mod measure;
 pub mod metrics;
 pub mod page;
 pub mod playlists;

@@ -54,6 +54,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             tracing::info!(address = %config.bind, port = app.port(), "learnergraph listening");
             app.run_until(shutdown_signal()).await
         }
+        Command::MeasureRequests { workload, count } => learnergraph::measure::requests(config, &workload, count).await,
         Command::Migrate => {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;

@@ -14,6 +14,7 @@ mod cli;
 mod graphql_http;
 mod hardening;
 mod hostile_input;
+mod instructions;
 mod migrations;
 mod oauth_flows;
 mod oneroster;
