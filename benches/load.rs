@@ -32,7 +32,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use learnergraph::auth::{clients, tokens::generate_pem};
+use learnergraph::auth::tokens::generate_pem;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
@@ -752,18 +752,7 @@ end"#,
 
 /// An OAuth client in `db` and a client_credentials token for it from `base`.
 async fn token(db: &DatabaseConnection, http: &reqwest::Client, base: &str) -> String {
-    let client = clients::create(db, "load", SCOPES, &[]).await.unwrap();
-    let token: Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(&client.client_id, Some(&client.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap_or_else(|| panic!("no token: {token}")).to_owned()
+    common::client_token(db, http, base, SCOPES).await
 }
 
 /// A fresh database: on the PostgreSQL server `admin` names, or an SQLite file in `dir`.

@@ -17,7 +17,7 @@
 use std::time::Instant;
 
 use entity::{class, enrollment, user, user_org};
-use learnergraph::{app::App, auth::clients};
+use learnergraph::app::App;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
     sea_query::Query,
@@ -37,19 +37,8 @@ async fn main() {
     let app = App::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = clients::create(&db, "bench", SCOPE, &[]).await.unwrap();
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(&client.client_id, Some(&client.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", SCOPE)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = common::client_token(&db, &http, &base, SCOPE).await;
     // The class with the most students.
     let row = db
         .query_one_raw(Statement::from_string(

@@ -21,7 +21,6 @@ use std::{
 use entity::{competency, mastery, result, user};
 use learnergraph::{
     app::App,
-    auth::clients,
     seed::DEMO_CASE_PACKAGE,
     sync::{Change, ChangeEntity},
 };
@@ -69,19 +68,8 @@ async fn main() {
         .unwrap();
     assert_eq!(learners.len(), ROWS);
 
-    let client = clients::create(&db, "bench", "progress.read progress.write", &[]).await.unwrap();
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(&client.client_id, Some(&client.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = common::client_token(&db, &http, &base, "progress.read progress.write").await;
 
     // Row i of round r: learner i, one of the framework's standards, a score out of 10.
     let at = chrono::DateTime::parse_from_rfc3339("2026-10-01T10:00:00Z").unwrap().with_timezone(&chrono::Utc);

@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use entity::{learner_profile, user, user_org};
-use learnergraph::{app::App, auth::clients};
+use learnergraph::app::App;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query};
 use serde_json::json;
 
@@ -28,19 +28,8 @@ async fn main() {
     let app = App::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = clients::create(&db, "bench", "roster.read profiles.read", &[]).await.unwrap();
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(&client.client_id, Some(&client.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = common::client_token(&db, &http, &base, "roster.read profiles.read").await;
 
     // Floor: the school, its first 50 students and their profiles, through the same driver.
     let floor_once = || async {

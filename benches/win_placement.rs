@@ -20,7 +20,7 @@ use entity::{
 };
 use learnergraph::{
     app::App,
-    auth::{Principal, clients},
+    auth::Principal,
     seed::DEMO_CASE_PACKAGE,
     win::placement::{self, Problem, Student},
 };
@@ -190,19 +190,8 @@ async fn main() {
     let app = App::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = clients::create(&db, "bench", "win.read win.write", &[]).await.unwrap();
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(&client.client_id, Some(&client.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = common::client_token(&db, &http, &base, "win.read win.write").await;
     let block_id = learnergraph::graphql::relay::global_id(learnergraph::graphql::relay::Kind::WinBlock, block);
     let expected = learners.len() as u64;
     let run = || {

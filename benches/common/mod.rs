@@ -72,3 +72,21 @@ pub async fn fresh_postgres(admin_url: &str) -> String {
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
     format!("{base}/{name}")
 }
+
+/// A new OAuth client with these scopes in `db`, and a client_credentials token for it from
+/// the server at `base`.
+#[allow(dead_code)] // not every bench calls the API as a tool
+pub async fn client_token(db: &DatabaseConnection, http: &reqwest::Client, base: &str, scopes: &str) -> String {
+    let client = learnergraph::auth::clients::create(db, "bench", scopes, &[]).await.unwrap();
+    let token: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client.client_id, Some(&client.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scopes)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap_or_else(|| panic!("no token: {token}")).to_owned()
+}
