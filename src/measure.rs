@@ -26,6 +26,8 @@ const ROWS: usize = 1000;
 /// Serves `config`'s database and sends `count` requests of `workload` (`w1`, `w2`, `w4`),
 /// each checked (HTTP 200, no errors, the rows expected); fails on the first wrong answer.
 pub async fn requests(config: Config, workload: &str, count: usize) -> anyhow::Result<()> {
+    // It writes a client and 1,000 results a W4 request: never into a district's database.
+    ensure!(config.database_url.expose().starts_with("sqlite:"), "measure-requests runs on an SQLite copy only");
     let conn = db::connect(&config, None).await?;
     let app = App::build(Config { bind: ([127, 0, 0, 1], 0).into(), ..config }).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -105,5 +107,6 @@ pub async fn requests(config: Config, workload: &str, count: usize) -> anyhow::R
         };
         ensure!(got == expect, "expected {expect} rows, got {got}: {body}");
     }
+    clients::set_enabled(&conn, &client.client_id, false).await?;
     Ok(())
 }

@@ -45,6 +45,7 @@ mod m20261203_000038_alter_orgs_and_win_for_corrections;
 mod m20261203_000039_oneroster_csv;
 mod m20261203_000040_oneroster_gradebook;
 mod m20261204_000041_roster_source_modified;
+mod m20261206_000042_audit_links_without_event_fk;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000039_oneroster_csv::Migration),
             Box::new(m20261203_000040_oneroster_gradebook::Migration),
             Box::new(m20261204_000041_roster_source_modified::Migration),
+            Box::new(m20261206_000042_audit_links_without_event_fk::Migration),
         ]
     }
 }

@@ -83,6 +83,12 @@ impl AuditLog {
                 }
                 batch.append(&mut from_writes);
                 batch.append(&mut from_reads);
+                // Reads already waiting share the transaction a write's event takes anyway.
+                while batch.len() < BATCH
+                    && let Ok(msg) = rx.try_recv()
+                {
+                    batch.push(msg);
+                }
                 if batch.is_empty() {
                     continue;
                 }

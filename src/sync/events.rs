@@ -196,8 +196,14 @@ impl Bus {
                             // was cached about tokens before may be stale.
                             Self::auth_changed(&epoch);
                             loop {
-                                match listener.recv().await {
-                                    Ok(n) => {
+                                // `try_recv`, not `recv`: `recv` reconnects by itself and would
+                                // hide that notifications were lost meanwhile.
+                                match listener.try_recv().await {
+                                    Ok(None) => {
+                                        tracing::warn!("event listener lost its connection; reconnecting");
+                                        Self::auth_changed(&epoch);
+                                    }
+                                    Ok(Some(n)) => {
                                         for item in n.payload().split(',') {
                                             if let Some(client_id) = item.strip_prefix(REVOKED) {
                                                 Self::auth_changed(&epoch);

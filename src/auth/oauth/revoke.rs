@@ -14,18 +14,25 @@ pub async fn revoke(
         let token = params.get("token").ok_or_else(|| OAuthError::new("invalid_request", "missing `token`"))?;
         // Any `token_type_hint` is only a hint: every kind of token we issue is searched
         // (RFC 7009 §2.1).
+        let mut revoked = false;
         if let Ok(claims) = state.keys.verify(token) {
             if claims.client_id == client.client_id {
                 let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
                 grants::revoke_access_token(&state.db, &claims.jti, expires).await.map_err(OAuthError::server)?;
+                revoked = true;
             }
         } else if let Some(row) = grants::find_refresh(&state.db, token).await.map_err(OAuthError::server)?
             && row.client_id == client.client_id
         {
             grants::revoke_family(&state.db, &row.family_id, state.keys.ttl()).await.map_err(OAuthError::server)?;
+            revoked = true;
         }
-        // Live subscriptions of this client check their tokens again at once.
-        state.bus.revoked(&state.db, &client.client_id).await;
+        // Live subscriptions of this client check their tokens again at once, and cached
+        // principals are dropped: only when something was revoked (an unknown or another
+        // client's token is acknowledged, RFC 7009 §2.2, and changes nothing).
+        if revoked {
+            state.bus.revoked(&state.db, &client.client_id).await;
+        }
         Ok(())
     }
     .await;
