@@ -727,23 +727,14 @@ async fn a_tools_cached_principal_ends_at_once_when_its_token_is_revoked_or_its_
     let second = app.token_for(&id, &secret).await;
     assert_eq!((status(&second).await, status(&second).await), (200, 200));
     let admin = app.admin_token().await;
-    let off = app
-        .gql(
-            &admin,
-            "mutation($c: String!) { setOAuthClientEnabled(clientId: $c, enabled: false) { client { enabled } } }",
-            json!({"c": id}),
-        )
-        .await;
-    assert_eq!(data(off)["setOAuthClientEnabled"]["client"]["enabled"], false);
+    let set_enabled = async |enabled: bool| {
+        let m = "mutation($c: String!, $on: Boolean!) { setOAuthClientEnabled(clientId: $c, enabled: $on) { client { enabled } } }";
+        data(app.gql(&admin, m, json!({"c": id, "on": enabled})).await)["setOAuthClientEnabled"]["client"]["enabled"]
+            .clone()
+    };
+    assert_eq!(set_enabled(false).await, false);
     assert_eq!(status(&second).await, 401, "a disabled client's tokens stop at once");
-    let on = app
-        .gql(
-            &admin,
-            "mutation($c: String!) { setOAuthClientEnabled(clientId: $c, enabled: true) { client { enabled } } }",
-            json!({"c": id}),
-        )
-        .await;
-    assert_eq!(data(on)["setOAuthClientEnabled"]["client"]["enabled"], true);
+    assert_eq!(set_enabled(true).await, true);
     // Nothing refused was cached: enabled again, the token it holds works again.
     assert_eq!(status(&second).await, 200);
 }
