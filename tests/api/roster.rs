@@ -366,6 +366,14 @@ async fn fifty_learners_with_profiles_cost_a_bounded_number_of_statements() {
     let (cost, body) = app.gql_counted(&token, counted, json!({"after": page["pageInfo"]["endCursor"]})).await;
     let next = data(body)["school"]["learners"].clone();
     assert_eq!((cost, next["totalCount"].clone(), next["edges"].as_array().unwrap().len()), (4.0, json!(120), 50));
+    // A first page that holds exactly every learner has no next page; one short of it has
+    // (the 40 of grade 6).
+    let exact =
+        "query($n: Int) { learners(first: $n, filter: {grade: \"06\"}) { totalCount pageInfo { hasNextPage } } }";
+    for (n, next) in [(40, false), (39, true), (41, false)] {
+        let page = data(app.gql(&token, exact, json!({"n": n})).await)["learners"].clone();
+        assert_eq!(page, json!({"totalCount": 40, "pageInfo": {"hasNextPage": next}}), "first: {n}");
+    }
     // Backward from the end, and a school with no learners: the same counts.
     let last = "{ school(sourcedId: \"sc-school-001\") { learners(last: 30) { totalCount pageInfo { hasNextPage hasPreviousPage } edges { node { sourcedId } } } } }";
     let tail = data(app.gql(&token, last, json!({})).await)["school"]["learners"].clone();
