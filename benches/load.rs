@@ -32,7 +32,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use learnergraph::auth::tokens::generate_pem;
+use learnergraph::{
+    auth::tokens::generate_pem,
+    measure::{W1, W2, W4},
+};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
@@ -46,23 +49,7 @@ const CONNECTIONS: u32 = 10;
 const THREADS: u32 = 2;
 const ROWS: usize = 1000;
 
-macro_rules! profile {
-    () => {
-        "profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } }"
-    };
-}
-const W1: &str = concat!(
-    "query($id: String!) { learner(sourcedId: $id) { sourcedId givenName familyName grades ",
-    profile!(),
-    " } }"
-);
-const W2: &str = concat!(
-    "query($id: String!) { school(sourcedId: $id) { learners(first: 50) { totalCount edges { node { sourcedId givenName familyName grades ",
-    profile!(),
-    " } } } } }"
-);
 const W3: &str = "query($id: String!) { class(sourcedId: $id) { learners(first: 20) { edges { node { sourcedId playlists { title items { title state latestResult { value occurredAt } } } mastery { level value mastered competency { sourcedId } } } } } } }";
-const W4: &str = "mutation($rows: [PostResultInput!]!) { postResults(input: {results: $rows}) { results { outcome } userErrors { field message } } }";
 const OCCURRED_AT: &str = "2026-10-01T10:00:00Z";
 
 // ---- floors: pgbench scripts (-M prepared), one transaction = one API request ----

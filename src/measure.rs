@@ -13,10 +13,11 @@ use serde_json::{Value, json};
 
 use crate::{app::App, auth::clients, config::Config, db};
 
+// The workloads of issue 17, as the load bench (`benches/load.rs`) sends them too.
 /// One learner by sourcedId with their profile.
 pub const W1: &str = "query($id: String!) { learner(sourcedId: $id) { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } }";
 /// 50 learners of a school with their profiles and the school's count.
-pub const W2: &str = "query($school: String!) { school(sourcedId: $school) { learners(first: 50) { totalCount edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
+pub const W2: &str = "query($id: String!) { school(sourcedId: $id) { learners(first: 50) { totalCount edges { node { sourcedId givenName familyName grades profile { version strengths interests goals { description targetDate status } learningPreferences { modalities pace } } } } } } }";
 /// 1,000 results in one `postResults`.
 pub const W4: &str = "mutation($rows: [PostResultInput!]!) { postResults(input: {results: $rows}) { results { outcome } userErrors { field message } } }";
 
@@ -75,7 +76,7 @@ pub async fn requests(config: Config, workload: &str, count: usize) -> anyhow::R
     for n in 0..count {
         let (query, variables, expect): (&str, Value, usize) = match workload {
             "w1" => (W1, json!({"id": learners[n % learners.len()]}), 1),
-            "w2" => (W2, json!({"school": school.as_deref().context("no school")?}), 50.min(learners.len())),
+            "w2" => (W2, json!({"id": school.as_deref().context("no school")?}), 50.min(learners.len())),
             "w4" => {
                 ensure!(!competencies.is_empty(), "W4 needs a competency framework");
                 let rows: Vec<Value> = (0..ROWS)
