@@ -72,3 +72,41 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
     })
     .await
 }
+
+/// `(a, b) IN` the given pairs of ids, as one condition whatever their number: on PostgreSQL
+/// two id lists unnested side by side (two parameters, one plan), on SQLite a list of row
+/// values. `a` and `b` are column names of the query's only table.
+pub fn pairs_in(
+    backend: sea_orm::DatabaseBackend,
+    (a, b): (&'static str, &'static str),
+    pairs: impl IntoIterator<Item = (i64, i64)>,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    let pairs: Vec<(i64, i64)> = pairs.into_iter().collect();
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        let (left, right) = id_lists(pairs);
+        Expr::cust_with_values(
+            format!(
+                "({a}, {b}) IN (SELECT * FROM unnest(string_to_array($1, ',')::bigint[], \
+                 string_to_array($2, ',')::bigint[]))"
+            ),
+            [left, right],
+        )
+    } else if pairs.is_empty() {
+        Expr::cust("1 = 0")
+    } else {
+        Expr::tuple([Expr::col(Alias::new(a)), Expr::col(Alias::new(b))]).in_tuples(pairs)
+    }
+}
+
+/// Pairs of ids as two comma-separated lists, for `unnest(string_to_array(..))` on PostgreSQL.
+pub fn id_lists(pairs: impl IntoIterator<Item = (i64, i64)>) -> (String, String) {
+    use std::fmt::Write;
+    let (mut left, mut right) = (String::new(), String::new());
+    for (a, b) in pairs {
+        let sep = if left.is_empty() { "" } else { "," };
+        let _ = write!(left, "{sep}{a}");
+        let _ = write!(right, "{sep}{b}");
+    }
+    (left, right)
+}

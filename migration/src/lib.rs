@@ -46,6 +46,7 @@ mod m20261203_000039_oneroster_csv;
 mod m20261203_000040_oneroster_gradebook;
 mod m20261204_000041_roster_source_modified;
 mod m20261206_000042_audit_links_without_event_fk;
+mod m20261206_000043_results_by_learner_and_competency;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000040_oneroster_gradebook::Migration),
             Box::new(m20261204_000041_roster_source_modified::Migration),
             Box::new(m20261206_000042_audit_links_without_event_fk::Migration),
+            Box::new(m20261206_000043_results_by_learner_and_competency::Migration),
         ]
     }
 }

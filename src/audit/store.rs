@@ -57,13 +57,13 @@ pub async fn write(db: &DatabaseConnection, events: &[Event]) -> Result<(), DbEr
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Every (event, student) of the batch in one statement, however many: two id lists
         // unnested side by side.
-        let (events, users): (Vec<String>, Vec<String>) = links.map(|(e, u)| (e.to_string(), u.to_string())).unzip();
+        let (events, users) = crate::db::id_lists(links);
         if !events.is_empty() {
             txn.execute_raw(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
                 "INSERT INTO audit_event_learners (event_id, user_id) \
                  SELECT * FROM unnest(string_to_array($1, ',')::bigint[], string_to_array($2, ',')::bigint[])",
-                [events.join(",").into(), users.join(",").into()],
+                [events.into(), users.into()],
             ))
             .await?;
         }

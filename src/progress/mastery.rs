@@ -3,7 +3,7 @@
 //! override, a deletion, a new calculation) recomputes the pairs it touches in the same
 //! transaction, and moves playlist items whose competencies are all mastered to `MASTERED`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -12,8 +12,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, OnConflict, Query},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    sea_query::{OnConflict, Query},
 };
 
 use crate::{
@@ -98,34 +98,51 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
     let scale_of: HashMap<i64, &Scale> =
         competencies.iter().filter_map(|c| scales.get(&c.framework_id).map(|s| (c.id, s))).collect();
 
-    // Results bearing on these competencies: posted against one of them, or against an item
-    // that builds one of them (without naming a competency).
+    // Results bearing on these pairs: posted against one of them (exactly these pairs, not
+    // every result of these learners: their history grows), or, naming no competency, against
+    // an item or a graded line item that builds one of them. Two branches of one statement,
+    // each planned on its own index (`ix_results_learner_competency`).
+    let backend = txn.get_database_backend();
+    let columns = [
+        result::Column::Id,
+        result::Column::LearnerId,
+        result::Column::ItemId,
+        result::Column::CompetencyId,
+        result::Column::LineItemId,
+        result::Column::Value,
+        result::Column::OverrideValue,
+        result::Column::OccurredAt,
+        result::Column::ScoreStatus,
+        result::Column::ScoreMax,
+    ];
     let items_of_comps = Query::select()
         .column(playlist_item_competency::Column::ItemId)
         .from(playlist_item_competency::Entity)
         .and_where(playlist_item_competency::Column::CompetencyId.is_in(comps.iter().copied()))
         .to_owned();
-    let results = result::Entity::find()
-        .filter(result::Column::LearnerId.is_in(learners.iter().copied()))
-        .filter(result::Column::Status.eq(Status::Active))
-        .filter(
-            Condition::any()
-                .add(result::Column::CompetencyId.is_in(comps.iter().copied()))
-                .add(
-                    Condition::all()
-                        .add(result::Column::CompetencyId.is_null())
-                        .add(result::Column::ItemId.in_subquery(items_of_comps)),
-                )
-                .add(
-                    Condition::all()
-                        .add(result::Column::CompetencyId.is_null())
-                        .add(result::Column::ItemId.is_null())
-                        .add(graded())
-                        .add(result::Column::LineItemId.in_subquery(line_items_of(&comps))),
-                ),
+    let mut direct = Query::select()
+        .columns(columns)
+        .from(result::Entity)
+        .and_where(crate::db::pairs_in(backend, ("learner_id", "competency_id"), pairs.iter().copied()))
+        .and_where(result::Column::Status.eq(Status::Active))
+        .to_owned();
+    let through_items = Query::select()
+        .columns(columns)
+        .from(result::Entity)
+        .and_where(result::Column::LearnerId.is_in(learners.iter().copied()))
+        .and_where(result::Column::CompetencyId.is_null())
+        .and_where(result::Column::Status.eq(Status::Active))
+        .cond_where(
+            Condition::any().add(result::Column::ItemId.in_subquery(items_of_comps)).add(
+                Condition::all()
+                    .add(result::Column::ItemId.is_null())
+                    .add(graded())
+                    .add(result::Column::LineItemId.in_subquery(line_items_of(&comps))),
+            ),
         )
-        .all(txn)
-        .await?;
+        .to_owned();
+    direct.union(sea_orm::sea_query::UnionType::All, through_items);
+    let results = EvidenceRow::find_by_statement(backend.build(&direct)).all(txn).await?;
     let item_ids: BTreeSet<i64> =
         results.iter().filter(|r| r.competency_id.is_none()).filter_map(|r| r.item_id).collect();
     let links = item_links(txn, &item_ids).await?;
@@ -137,12 +154,14 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
     let line_links = line_item_links(txn, &line_ids).await?;
     let mut evidence: HashMap<(i64, i64), Vec<Evidence>> = HashMap::new();
     for r in &results {
-        let e = Evidence { value: effective(r), at: r.occurred_at, result_id: r.id };
+        let e = Evidence { value: r.override_value.unwrap_or(r.value), at: r.occurred_at, result_id: r.id };
         let targets: Vec<i64> = match (r.competency_id, r.item_id) {
             (Some(c), _) => vec![c],
             (None, Some(item)) => links.get(&item).cloned().unwrap_or_default(),
             (None, None) => match r.line_item_id {
-                Some(l) if is_graded(r) => line_links.get(&l).cloned().unwrap_or_default(),
+                Some(l) if graded_score(r.score_status.as_deref(), r.score_max) => {
+                    line_links.get(&l).cloned().unwrap_or_default()
+                }
                 _ => vec![],
             },
         };
@@ -174,10 +193,9 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
             date_last_modified: Set(now),
         });
     }
-    for (learner, comp) in emptied {
+    if !emptied.is_empty() {
         mastery::Entity::delete_many()
-            .filter(mastery::Column::LearnerId.eq(learner))
-            .filter(mastery::Column::CompetencyId.eq(comp))
+            .filter(crate::db::pairs_in(backend, ("learner_id", "competency_id"), emptied))
             .exec(txn)
             .await?;
     }
@@ -221,7 +239,26 @@ pub async fn item_links(txn: &impl ConnectionTrait, items: &BTreeSet<i64>) -> Ap
 /// Whether a gradebook result is evidence of mastery: fully graded, with a score on the line
 /// item's range (the import sets `score_max` only then).
 pub fn is_graded(r: &result::Model) -> bool {
-    r.score_status.as_deref() == Some(FULLY_GRADED) && r.score_max.is_some()
+    graded_score(r.score_status.as_deref(), r.score_max)
+}
+
+fn graded_score(score_status: Option<&str>, score_max: Option<f64>) -> bool {
+    score_status == Some(FULLY_GRADED) && score_max.is_some()
+}
+
+/// What the roll-up reads of a result.
+#[derive(Debug, FromQueryResult)]
+struct EvidenceRow {
+    id: i64,
+    learner_id: i64,
+    item_id: Option<i64>,
+    competency_id: Option<i64>,
+    line_item_id: Option<i64>,
+    value: f64,
+    override_value: Option<f64>,
+    occurred_at: DateTime<Utc>,
+    score_status: Option<String>,
+    score_max: Option<f64>,
 }
 
 /// OneRoster's `scoreStatus` of a result that is final.
@@ -353,44 +390,61 @@ async fn master_items(
         .await?
         .into_iter()
         .collect();
-    let now = crate::db::now();
-    for item in candidates {
+    // The items now complete, by the state they were read in: each state's items move in one
+    // conditional UPDATE (an item another transaction moved meanwhile is left to it), so the
+    // statements are as many as the states, whatever the number of items.
+    let mut ready: BTreeMap<ItemState, Vec<(i64, i64, Option<i64>)>> = BTreeMap::new();
+    for item in &candidates {
         let pl = playlists.get(&item.playlist_id);
         let Some(learner) = pl.and_then(|p| p.learner_id) else { continue };
-        let needed = links.get(&item.id).cloned().unwrap_or_default();
+        let needed = links.get(&item.id).map(Vec::as_slice).unwrap_or_default();
         if needed.is_empty() || !needed.iter().all(|c| mastered.contains(&(learner, *c))) {
             continue;
         }
-        let moved = playlist_item::Entity::update_many()
-            .col_expr(playlist_item::Column::State, Expr::value(ItemState::Mastered))
-            .col_expr(playlist_item::Column::DateLastModified, Expr::value(now))
-            .filter(playlist_item::Column::Id.eq(item.id))
-            .filter(playlist_item::Column::State.eq(item.state))
-            .exec(txn)
-            .await?;
-        if moved.rows_affected == 0 {
-            continue;
+        ready.entry(item.state).or_default().push((item.id, learner, pl.map(|p| p.org_id)));
+    }
+    let now = crate::db::now();
+    let backend = txn.get_database_backend();
+    let mut transitions = Vec::new();
+    for (state, items) in ready {
+        let mut update = Query::update()
+            .table(playlist_item::Entity)
+            .value(playlist_item::Column::State, ItemState::Mastered)
+            .value(playlist_item::Column::DateLastModified, now)
+            .and_where(playlist_item::Column::Id.is_in(items.iter().map(|i| i.0)))
+            .and_where(playlist_item::Column::State.eq(state))
+            .to_owned();
+        update.returning_col(playlist_item::Column::Id);
+        let moved: BTreeSet<i64> = txn
+            .query_all_raw(backend.build(&update))
+            .await?
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id"))
+            .collect::<Result<_, _>>()?;
+        for (id, learner, org_id) in items.into_iter().filter(|i| moved.contains(&i.0)) {
+            transitions.push(playlist_item_transition::ActiveModel {
+                item_id: Set(id),
+                from_state: Set(Some(state)),
+                to_state: Set(ItemState::Mastered),
+                actor_kind: Set(entity::ActorKind::System),
+                actor_id: Set("mastery".to_owned()),
+                note: Set(Some("every competency of this item is mastered".to_owned())),
+                changed_at: Set(now),
+                ..Default::default()
+            });
+            effects.changes.push(Change {
+                entity: ChangeEntity::PlaylistItem,
+                id,
+                org_id,
+                person_id: Some(learner),
+                deleted: false,
+            });
+            effects.events.push(Event { kind: EventKind::ItemState, id, learner_id: learner });
         }
-        playlist_item_transition::Entity::insert(playlist_item_transition::ActiveModel {
-            item_id: Set(item.id),
-            from_state: Set(Some(item.state)),
-            to_state: Set(ItemState::Mastered),
-            actor_kind: Set(entity::ActorKind::System),
-            actor_id: Set("mastery".to_owned()),
-            note: Set(Some("every competency of this item is mastered".to_owned())),
-            changed_at: Set(now),
-            ..Default::default()
-        })
-        .exec(txn)
-        .await?;
-        effects.changes.push(Change {
-            entity: ChangeEntity::PlaylistItem,
-            id: item.id,
-            org_id: pl.map(|p| p.org_id),
-            person_id: Some(learner),
-            deleted: false,
-        });
-        effects.events.push(Event { kind: EventKind::ItemState, id: item.id, learner_id: learner });
+    }
+    // 7 values a row: far under SQLite's 32,766 parameters.
+    for chunk in transitions.chunks(4000) {
+        playlist_item_transition::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
     }
     Ok(effects)
 }

@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select,
     TransactionSession, TransactionTrait,
-    sea_query::{Expr, OnConflict, Query},
+    sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
 

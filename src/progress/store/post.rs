@@ -1,6 +1,8 @@
 //! Posting results: each row resolved against what the caller may see and checked on its
 //! own, good rows stored in one transaction with their outcome.
 
+use sea_orm::{ActiveModelTrait, FromQueryResult, QuerySelect};
+
 use super::*;
 
 /// A result ready to store: checked, its references resolved.
@@ -24,7 +26,8 @@ pub(crate) struct Resolved {
 
 /// Everything needed to resolve a batch's references in a few statements.
 struct Lookup {
-    learners: HashMap<String, user::Model>,
+    /// Learners' ids by sourcedId.
+    learners: HashMap<String, i64>,
     items: HashMap<i64, (playlist_item::Model, playlist::Model)>,
     competencies: HashMap<String, competency::Model>,
     comp_by_id: HashMap<i64, competency::Model>,
@@ -34,16 +37,18 @@ struct Lookup {
 
 async fn lookup(db: &impl ConnectionTrait, p: &Principal, rows: &[ResultInput]) -> AppResult<Lookup> {
     let learner_keys: BTreeSet<&str> = rows.iter().filter_map(|r| lookup_key(&r.learner)).collect();
+    // A batch's learners in one statement (`MAX_BATCH` sourcedIds), their ids alone.
     let mut learners = HashMap::new();
-    let keys: Vec<&str> = learner_keys.into_iter().collect();
-    for chunk in keys.chunks(500) {
-        for u in crate::roster::store::users(p, &[Role::Student], None, None, None, Sync::default())
-            .filter(user::Column::SourcedId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?
-        {
-            learners.insert(u.sourced_id.clone(), u);
-        }
+    if !learner_keys.is_empty() {
+        let found: Vec<(i64, String)> =
+            crate::roster::store::users(p, &[Role::Student], None, None, None, Sync::default())
+                .select_only()
+                .columns([user::Column::Id, user::Column::SourcedId])
+                .filter(user::Column::SourcedId.is_in(learner_keys))
+                .into_tuple()
+                .all(db)
+                .await?;
+        learners.extend(found.into_iter().map(|(id, sid)| (sid, id)));
     }
     let item_ids: BTreeSet<i64> = rows.iter().filter_map(|r| r.item_id).collect();
     let mut items = HashMap::new();
@@ -101,14 +106,14 @@ async fn lookup(db: &impl ConnectionTrait, p: &Principal, rows: &[ResultInput]) 
 fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTime<Utc>) -> AppResult<Resolved> {
     let f = |name: &str| format!("input.results.{index}.{name}");
     check_len(&f("sourcedId"), &r.sourced_id, 255)?;
-    let learner = l
+    let learner_id = *l
         .learners
         .get(r.learner.as_str())
         .ok_or_else(|| AppError::not_found_at(f("learnerSourcedId"), "no such learner among those you may see"))?;
     let item = match r.item_id {
         Some(id) => {
             let (item, pl) = l.items.get(&id).ok_or_else(|| AppError::not_found_at(f("itemId"), "no such item"))?;
-            if pl.learner_id != Some(learner.id) || pl.status != Status::Active || item.status != Status::Active {
+            if pl.learner_id != Some(learner_id) || pl.status != Status::Active || item.status != Status::Active {
                 return Err(AppError::validation(f("itemId"), "the item is not on this learner's playlists"));
             }
             Some(item)
@@ -197,7 +202,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
     };
     let occurred_at = r.occurred_at.trunc_subsecs_micro();
     let canonical = serde_json::json!([
-        learner.id,
+        learner_id,
         item.map(|i| i.id),
         comp.map(|c| c.id),
         r.score,
@@ -211,7 +216,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
     let model = result::ActiveModel {
         poster: Set(poster.to_owned()),
         sourced_id: Set(r.sourced_id.clone()),
-        learner_id: Set(learner.id),
+        learner_id: Set(learner_id),
         item_id: Set(item.map(|i| i.id)),
         competency_id: Set(comp.map(|c| c.id)),
         score: Set(r.score),
@@ -232,16 +237,7 @@ fn resolve(index: usize, r: &ResultInput, l: &Lookup, poster: &str, now: DateTim
         date_last_modified: Set(now),
         ..Default::default()
     };
-    Ok(Resolved {
-        index,
-        model,
-        sourced_id: r.sourced_id.clone(),
-        hash,
-        learner_id: learner.id,
-        occurred_at,
-        pairs,
-        force: false,
-    })
+    Ok(Resolved { index, model, sourced_id: r.sourced_id.clone(), hash, learner_id, occurred_at, pairs, force: false })
 }
 
 trait Micros {
@@ -317,9 +313,9 @@ pub async fn post(
     }
 
     let txn = crate::db::begin_write(db).await?;
-    let (outcomes, effects) = store(&txn, &poster, &good).await?;
-    let ids: Vec<i64> = outcomes.values().map(|(_, id)| *id).collect();
-    let mut stored: HashMap<i64, result::Model> = HashMap::new();
+    let Stored { outcomes, created: mut stored, effects } = store(&txn, &poster, &good).await?;
+    // The rows it did not insert (updated, unchanged, stale) as they now stand.
+    let ids: Vec<i64> = outcomes.values().map(|(_, id)| *id).filter(|id| !stored.contains_key(id)).collect();
     for chunk in ids.chunks(1000) {
         for r in result::Entity::find().filter(result::Column::Id.is_in(chunk.iter().copied())).all(&txn).await? {
             stored.insert(r.id, r);
@@ -345,11 +341,7 @@ pub async fn post(
 /// replaced by later ones (a teacher's override kept), retries left alone; the masteries they
 /// bear on recomputed. The outcome and id of each, by its index; and what others must hear of
 /// (not yet staged). `postResults` and the OneRoster gradebook import both write through here.
-pub(crate) async fn store(
-    txn: &impl ConnectionTrait,
-    poster: &str,
-    good: &[Resolved],
-) -> AppResult<(HashMap<usize, (PostOutcome, i64)>, Effects)> {
+pub(crate) async fn store(txn: &impl ConnectionTrait, poster: &str, good: &[Resolved]) -> AppResult<Stored> {
     let mut outcomes: HashMap<usize, (PostOutcome, i64)> = HashMap::new();
     // New results in multi-row inserts; a sourcedId already stored (by an earlier post or one
     // committing concurrently) is skipped here and compared below.
@@ -359,18 +351,28 @@ pub(crate) async fn store(
     // take their row locks in one order and wait for each other instead of deadlocking.
     let mut ordered: Vec<&Resolved> = good.iter().collect();
     ordered.sort_by(|a, b| a.sourced_id.cmp(&b.sourced_id));
-    for chunk in ordered.chunks(500) {
+    // As many rows a statement as the backend's parameters allow: a batch of `MAX_BATCH` is
+    // one INSERT. The inserted rows come back whole, so they need not be read again.
+    let columns = good
+        .iter()
+        .map(|g| <result::Column as sea_orm::Iterable>::iter().filter(|c| g.model.get(*c).is_set()).count())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let max_params = if backend == sea_orm::DatabaseBackend::Postgres { 65_535 } else { 32_766 };
+    let mut created: HashMap<i64, result::Model> = HashMap::new();
+    for chunk in ordered.chunks(max_params / columns) {
         let mut insert = result::Entity::insert_many(chunk.iter().map(|g| g.model.clone()).collect::<Vec<_>>())
             .on_conflict(
                 OnConflict::columns([result::Column::Poster, result::Column::SourcedId]).do_nothing().to_owned(),
             )
             .into_query();
-        insert.returning(Query::returning().columns([result::Column::Id, result::Column::SourcedId]));
+        insert.returning_all();
         for row in txn.query_all_raw(backend.build(&insert)).await? {
-            let id: i64 = row.try_get("", "id")?;
-            let sid: String = row.try_get("", "sourced_id")?;
-            if let Some(g) = by_sid.get(sid.as_str()) {
-                outcomes.insert(g.index, (PostOutcome::Created, id));
+            let r = result::Model::from_query_result(&row, "")?;
+            if let Some(g) = by_sid.get(r.sourced_id.as_str()) {
+                outcomes.insert(g.index, (PostOutcome::Created, r.id));
+                created.insert(r.id, r);
             }
         }
     }
@@ -440,5 +442,15 @@ pub(crate) async fn store(
         }
     }
     effects.extend(crate::progress::mastery::recompute(txn, pairs).await?);
-    Ok((outcomes, effects))
+    Ok(Stored { outcomes, created, effects })
+}
+
+/// What [`store`] did.
+pub(crate) struct Stored {
+    /// The outcome and id of each stored row, by its index.
+    pub outcomes: HashMap<usize, (PostOutcome, i64)>,
+    /// The rows it inserted, as stored, by id.
+    pub created: HashMap<i64, result::Model>,
+    /// What others must hear of (not yet staged).
+    pub effects: Effects,
 }

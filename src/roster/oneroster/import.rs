@@ -1767,7 +1767,8 @@ impl<'s> Run<'s> {
                     let class = r.class.as_deref().and_then(|c| self.id(Kind::Classes, c));
                     good.push(gradebook::resolved(i, sid, r, line, learner, class, now));
                 }
-                let (outcomes, effects) = crate::progress::store::store(txn, records::GRADEBOOK_POSTER, &good).await?;
+                let crate::progress::store::Stored { outcomes, effects, .. } =
+                    crate::progress::store::store(txn, records::GRADEBOOK_POSTER, &good).await?;
                 self.results_kept += outcomes
                     .values()
                     .filter(|(o, _)| {
