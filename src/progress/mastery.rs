@@ -172,7 +172,7 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
         }
     }
     let now = crate::db::now();
-    let mut upserts = Vec::new();
+    let mut upserts: Vec<mastery::ActiveModel> = Vec::new();
     let mut emptied = Vec::new();
     for &(learner, comp) in &pairs {
         let Some(scale) = scale_of.get(&comp) else { continue };
@@ -198,6 +198,20 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
             .filter(crate::db::pairs_in(backend, ("learner_id", "competency_id"), emptied))
             .exec(txn)
             .await?;
+    }
+    let unnested = (backend == sea_orm::DatabaseBackend::Postgres)
+        .then(|| {
+            crate::db::unnest_insert(
+                &upserts,
+                "ON CONFLICT (learner_id, competency_id) DO UPDATE SET value = EXCLUDED.value, \
+                 level = EXCLUDED.level, mastered = EXCLUDED.mastered, evidence_count = EXCLUDED.evidence_count, \
+                 last_evidence_at = EXCLUDED.last_evidence_at, date_last_modified = EXCLUDED.date_last_modified",
+            )
+        })
+        .flatten();
+    if let Some(statement) = unnested {
+        txn.execute_raw(statement).await?;
+        upserts.clear();
     }
     for chunk in upserts.chunks(2000) {
         mastery::Entity::insert_many(chunk.to_vec())

@@ -160,15 +160,23 @@ impl Bus {
         if txn.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Staged { tx: self.tx.clone(), events });
         }
-        for chunk in events.chunks(EVENTS_PER_NOTIFY) {
-            let payload = chunk.iter().map(Event::encode).collect::<Vec<_>>().join(",");
-            txn.execute_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), payload.into()],
-            ))
-            .await?;
+        if events.is_empty() {
+            return Ok(Staged { tx: self.tx.clone(), events: vec![] });
         }
+        // A notification's payload is limited (8,000 bytes): one per `EVENTS_PER_NOTIFY`
+        // events, all sent by one statement (the payloads joined by `|`, which no encoded
+        // event holds).
+        let payloads = events
+            .chunks(EVENTS_PER_NOTIFY)
+            .map(|chunk| chunk.iter().map(Event::encode).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+            .join("|");
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, payload) FROM unnest(string_to_array($2, '|')) AS payload",
+            [CHANNEL.into(), payloads.into()],
+        ))
+        .await?;
         Ok(Staged { tx: self.tx.clone(), events: vec![] })
     }
 

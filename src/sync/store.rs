@@ -112,9 +112,12 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
     // SQLite binds at most 32766 values per statement: 7 per row. Each statement's rows are
     // built as it is sent (an import records hundreds of thousands of changes).
     const CHUNK: usize = 2000;
-    for (k, chunk) in changes.chunks(CHUNK).enumerate() {
+    // On PostgreSQL in one statement, each column an array, up to a chunk's worth.
+    let postgres = backend == sea_orm::DatabaseBackend::Postgres;
+    let size = if postgres { 50_000 } else { CHUNK };
+    for (k, chunk) in changes.chunks(size).enumerate() {
         let rows = chunk.iter().enumerate().map(|(i, c)| sync_change::ActiveModel {
-            seq: sea_orm::Set(first + i64::try_from(k * CHUNK + i).unwrap_or(0)),
+            seq: sea_orm::Set(first + i64::try_from(k * size + i).unwrap_or(0)),
             entity: sea_orm::Set(c.entity.as_str().to_owned()),
             entity_id: sea_orm::Set(c.id),
             org_id: sea_orm::Set(c.org_id),
@@ -122,7 +125,15 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
             deleted: sea_orm::Set(c.deleted),
             changed_at: sea_orm::Set(now),
         });
-        sync_change::Entity::insert_many(rows).exec_without_returning(txn).await?;
+        let rows: Vec<sync_change::ActiveModel> = rows.collect();
+        match postgres.then(|| crate::db::unnest_insert(&rows, "")).flatten() {
+            Some(statement) => {
+                txn.execute_raw(statement).await?;
+            }
+            None => {
+                sync_change::Entity::insert_many(rows).exec_without_returning(txn).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::{
     authz_matrix::CASE_PACKAGE,
-    support::{TestApp, data, error_code, spawn_app, spawn_app_with},
+    support::{TestApp, backend_is_postgres, data, error_code, spawn_app, spawn_app_with},
 };
 
 pub const ALL: &str = "roster.read profiles.read playlists.read playlists.write progress.read progress.write admin";
@@ -942,4 +942,128 @@ async fn the_scheduled_pruning_drops_changes_past_the_retention_keeps_newer_ones
     assert_eq!(error_code(&body), "CURSOR_EXPIRED", "{body}");
     let d = data(replica.gql(&admin, feed, json!({"after": rest["changes"]["cursor"], "n": 10})).await);
     assert_eq!(d["changes"]["changes"], json!([]), "a cursor at the head is still good");
+}
+
+/// Issue 17 (W4): a post of results costs the same statements whatever its size: its rows are
+/// inserted in one statement, the masteries they touch recomputed in set-based statements, the
+/// items they complete moved and recorded together.
+#[tokio::test]
+async fn posting_results_costs_the_same_statements_whatever_the_batch_size() {
+    let app = spawn_app().await;
+    app.seed(1, 120).await;
+    let admin = app.token(ALL, &[]).await;
+    data(
+        app.gql(
+            &admin,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created } }",
+            json!({"pkg": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    let d = data(
+        app.gql(
+            &admin,
+            "mutation { createPlaylist(input: {schoolSourcedId: \"sc-school-001\", subject: \"Math\", title: \"T\", items: [{title: \"A\", evidence: TEST, competencyIds: [\"c-rp-1\"]}, {title: \"B\", evidence: TEST, competencyIds: [\"c-rp-1\", \"c-rp-2\"]}]}) { playlist { id } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let template = d["createPlaylist"]["playlist"]["id"].clone();
+    let classes = data(app.gql(&admin, "{ classes(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
+    for c in classes["classes"]["edges"].as_array().unwrap() {
+        app.gql(
+            &admin,
+            "mutation($t: ID!, $c: String!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: $c}) { alreadyAssigned } }",
+            json!({"t": template, "c": c["node"]["sourcedId"]}),
+        )
+        .await;
+    }
+    let d = data(app.gql(&admin, "{ learners(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
+    let learners: Vec<String> = d["learners"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["sourcedId"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(learners.len() >= 60, "{} learners", learners.len());
+    let doc = "mutation($rows: [PostResultInput!]!) { postResults(input: {results: $rows}) { results { outcome } userErrors { message } } }";
+    // Each learner: a mastering score on c-rp-1 (item A is then mastered, B not yet) and an
+    // earlier, weaker one on c-rp-2.
+    let rows = |from: usize, n: usize| -> Value {
+        (from..from + n)
+            .flat_map(|i| {
+                let l = &learners[i];
+                [
+                    json!({"sourcedId": format!("w4-{i}-a"), "learnerSourcedId": l, "competencyId": "c-rp-1", "score": 9, "scoreMax": 10, "evidenceType": "TEST", "occurredAt": "2026-03-02T10:00:00Z"}),
+                    json!({"sourcedId": format!("w4-{i}-b"), "learnerSourcedId": l, "competencyId": "c-rp-2", "score": 3, "scoreMax": 10, "evidenceType": "TEST", "occurredAt": "2026-03-01T10:00:00Z"}),
+                ]
+            })
+            .collect()
+    };
+    let mut costs = Vec::new();
+    for (from, n) in [(0, 3), (3, 50)] {
+        let (cost, body) = app.gql_counted(&admin, doc, json!({"rows": rows(from, n)})).await;
+        let d = data(body);
+        assert_eq!(d["postResults"]["userErrors"], json!([]), "{d}");
+        let outcomes: Vec<&Value> =
+            d["postResults"]["results"].as_array().unwrap().iter().map(|r| &r["outcome"]).collect();
+        assert_eq!(outcomes, vec![&json!("CREATED"); 2 * n]);
+        costs.push(cost);
+    }
+    // The lookups, the results' INSERT (on PostgreSQL one INSERT of unnested arrays), the
+    // roll-up (scales, evidence, masteries), the completed items (found, moved, recorded), the
+    // changes feed and the audit, each once; PostgreSQL also sends the live events, in one
+    // pg_notify statement.
+    let expected = if backend_is_postgres() { 18.0 } else { 17.0 };
+    assert_eq!(costs, [expected, expected], "statements for 6 and 100 rows");
+    // What the statements did: every learner posted for holds both masteries, and item A (and
+    // only A) of each of them moved to MASTERED, once, by the roll-up.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries").await, 2 * 53);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries WHERE mastered = true").await, 53);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM playlist_items WHERE state = 'MASTERED'").await, 53);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM playlist_item_transitions t JOIN playlist_items i ON i.id = t.item_id \
+             WHERE t.to_state = 'MASTERED' AND t.actor_kind = 'system' AND i.title = 'A'",
+        )
+        .await,
+        53
+    );
+    // A learner posted for in neither batch holds nothing.
+    let untouched = data(
+        app.gql(
+            &admin,
+            "query($id: String!) { learner(sourcedId: $id) { mastery { level } playlists { items { state } } } }",
+            json!({"id": learners[59]}),
+        )
+        .await,
+    );
+    assert_eq!(untouched["learner"]["mastery"], json!([]), "{untouched}");
+    // Text survives the way a batch travels (on PostgreSQL, each column one array literal):
+    // quotes, backslashes, braces, commas, the word NULL, an empty-looking comment, unicode.
+    let tricky = ["he said \"a\\b\", {x}, NULL", "NULL", "\\", "{}", "é ✓ \u{1F600}"];
+    let rows: Vec<Value> = tricky
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"sourcedId": format!("t-{i}"), "learnerSourcedId": learners[60], "competencyId": "c-rp-1", "score": 5, "scoreMax": 10, "evidenceType": "TEST", "occurredAt": "2026-03-03T10:00:00.123456Z", "comment": c}))
+        .collect();
+    let posted = post(&app, &admin, Value::Array(rows)).await;
+    assert_eq!(posted["userErrors"], json!([]), "{posted}");
+    for (i, c) in tricky.iter().enumerate() {
+        let id = &posted["results"][i]["result"]["id"];
+        let read = data(
+            app.gql(
+                &admin,
+                "query($r: ID!) { node(id: $r) { ... on Result { comment occurredAt score } } }",
+                json!({"r": id}),
+            )
+            .await,
+        );
+        assert_eq!(
+            read["node"],
+            json!({"comment": c, "occurredAt": "2026-03-03T10:00:00.123456+00:00", "score": 5.0}),
+            "row {i}"
+        );
+    }
 }

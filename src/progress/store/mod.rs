@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 pub use entity::Evidence;
 use entity::{Role, Status, competency, competency_framework, playlist, playlist_item, result, user};
 use sea_orm::{
-    ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select,
-    TransactionSession, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select, TransactionSession,
+    TransactionTrait,
     sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
@@ -166,20 +166,34 @@ fn related_competencies(r: &result::Model) -> Vec<i64> {
 
 /// The `(learner, competency)` pairs a stored result bears on.
 async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BTreeSet<(i64, i64)>> {
-    let mut out: BTreeSet<(i64, i64)> = related_competencies(r).into_iter().map(|c| (r.learner_id, c)).collect();
-    if r.competency_id.is_none()
-        && let Some(item) = r.item_id
-    {
-        let links = crate::progress::mastery::item_links(txn, &BTreeSet::from([item])).await?;
-        out.extend(links.get(&item).into_iter().flatten().map(|c| (r.learner_id, *c)));
-    }
-    if r.competency_id.is_none()
-        && r.item_id.is_none()
-        && crate::progress::mastery::is_graded(r)
-        && let Some(line) = r.line_item_id
-    {
-        let links = crate::progress::mastery::line_item_links(txn, &BTreeSet::from([line])).await?;
-        out.extend(links.get(&line).into_iter().flatten().map(|c| (r.learner_id, *c)));
+    pairs_of_all(txn, [r]).await
+}
+
+/// The `(learner, competency)` pairs stored results bear on, in two statements at most
+/// whatever their number.
+async fn pairs_of_all<'a>(
+    txn: &impl ConnectionTrait,
+    results: impl IntoIterator<Item = &'a result::Model>,
+) -> AppResult<BTreeSet<(i64, i64)>> {
+    let results: Vec<&result::Model> = results.into_iter().collect();
+    let mut out: BTreeSet<(i64, i64)> =
+        results.iter().flat_map(|r| related_competencies(r).into_iter().map(|c| (r.learner_id, c))).collect();
+    let through_item = |r: &&&result::Model| r.competency_id.is_none() && r.item_id.is_some();
+    let through_line = |r: &&&result::Model| {
+        r.competency_id.is_none() && r.item_id.is_none() && crate::progress::mastery::is_graded(r)
+    };
+    let items: BTreeSet<i64> = results.iter().filter(through_item).filter_map(|r| r.item_id).collect();
+    let lines: BTreeSet<i64> = results.iter().filter(through_line).filter_map(|r| r.line_item_id).collect();
+    let item_links = crate::progress::mastery::item_links(txn, &items).await?;
+    let line_links = crate::progress::mastery::line_item_links(txn, &lines).await?;
+    for r in &results {
+        let linked = match (r.competency_id, r.item_id, r.line_item_id) {
+            (Some(_), _, _) => None,
+            (None, Some(item), _) => item_links.get(&item),
+            (None, None, Some(line)) if through_line(&r) => line_links.get(&line),
+            _ => None,
+        };
+        out.extend(linked.into_iter().flatten().map(|c| (r.learner_id, *c)));
     }
     Ok(out)
 }

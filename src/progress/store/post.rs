@@ -1,6 +1,8 @@
 //! Posting results: each row resolved against what the caller may see and checked on its
 //! own, good rows stored in one transaction with their outcome.
 
+use std::collections::BTreeMap;
+
 use sea_orm::{ActiveModelTrait, FromQueryResult, QuerySelect};
 
 use super::*;
@@ -361,14 +363,29 @@ pub(crate) async fn store(txn: &impl ConnectionTrait, poster: &str, good: &[Reso
         .max(1);
     let max_params = if backend == sea_orm::DatabaseBackend::Postgres { 65_535 } else { 32_766 };
     let mut created: HashMap<i64, result::Model> = HashMap::new();
-    for chunk in ordered.chunks(max_params / columns) {
-        let mut insert = result::Entity::insert_many(chunk.iter().map(|g| g.model.clone()).collect::<Vec<_>>())
-            .on_conflict(
-                OnConflict::columns([result::Column::Poster, result::Column::SourcedId]).do_nothing().to_owned(),
-            )
-            .into_query();
-        insert.returning_all();
-        for row in txn.query_all_raw(backend.build(&insert)).await? {
+    let models: Vec<result::ActiveModel> = ordered.iter().map(|g| g.model.clone()).collect();
+    let unnested = (backend == sea_orm::DatabaseBackend::Postgres)
+        .then(|| crate::db::unnest_insert(&models, "ON CONFLICT (poster, sourced_id) DO NOTHING RETURNING results.*"))
+        .flatten();
+    let statements: Vec<sea_orm::Statement> = match unnested {
+        Some(statement) => vec![statement],
+        None => models
+            .chunks(max_params / columns)
+            .map(|chunk| {
+                let mut insert = result::Entity::insert_many(chunk.to_vec())
+                    .on_conflict(
+                        OnConflict::columns([result::Column::Poster, result::Column::SourcedId])
+                            .do_nothing()
+                            .to_owned(),
+                    )
+                    .into_query();
+                insert.returning_all();
+                backend.build(&insert)
+            })
+            .collect(),
+    };
+    for statement in statements {
+        for row in txn.query_all_raw(statement).await? {
             let r = result::Model::from_query_result(&row, "")?;
             if let Some(g) = by_sid.get(r.sourced_id.as_str()) {
                 outcomes.insert(g.index, (PostOutcome::Created, r.id));
@@ -376,57 +393,43 @@ pub(crate) async fn store(txn: &impl ConnectionTrait, poster: &str, good: &[Reso
             }
         }
     }
-    let mut pairs: BTreeSet<(i64, i64)> = BTreeSet::new();
+    // The rest are stored already: read (and on PostgreSQL locked, in sourcedId order, so
+    // that concurrent batches sharing results wait for each other instead of deadlocking) in
+    // one statement, compared here, and the newer versions written in one UPDATE.
     let existing_sids: Vec<&str> =
         ordered.iter().filter(|g| !outcomes.contains_key(&g.index)).map(|g| g.sourced_id.as_str()).collect();
-    for chunk in existing_sids.chunks(500) {
-        let stored = result::Entity::find()
-            .filter(result::Column::Poster.eq(poster))
-            .filter(result::Column::SourcedId.is_in(chunk.iter().copied()))
-            .order_by_asc(result::Column::SourcedId)
-            .all(txn)
-            .await?;
-        for old in stored {
-            let Some(g) = by_sid.get(old.sourced_id.as_str()) else { continue };
-            let revived = old.status != Status::Active;
-            // The same post again changes nothing, even for a result deleted since: a retry
-            // must not bring back what a teacher removed.
-            let outcome = if old.content_hash == g.hash {
-                PostOutcome::Unchanged
-            } else if g.force || g.occurred_at > old.occurred_at || revived {
-                let mut m = g.model.clone();
-                m.id = Set(old.id);
-                m.created_at = Set(old.created_at);
-                // A teacher's override outlives the tool's newer posts: it wins until the
-                // teacher lifts it.
-                m.override_value = NotSet;
-                m.override_level = NotSet;
-                m.override_by = NotSet;
-                m.override_note = NotSet;
-                m.overridden_at = NotSet;
-                // The conditional UPDATE settles a race between two newer posts: the later
-                // timestamp wins whichever commits first.
-                let mut update = result::Entity::update_many().set(m).filter(result::Column::Id.eq(old.id));
-                if !g.force {
-                    update = update.filter(
-                        Condition::any()
-                            .add(result::Column::OccurredAt.lt(g.occurred_at))
-                            .add(result::Column::Status.ne(Status::Active)),
-                    );
-                }
-                let updated = update.exec(txn).await?;
-                if updated.rows_affected == 1 {
-                    pairs.extend(pairs_of(txn, &old).await?);
-                    if revived { PostOutcome::Created } else { PostOutcome::Updated }
-                } else {
-                    PostOutcome::IgnoredStale
-                }
-            } else {
-                PostOutcome::IgnoredStale
-            };
-            outcomes.insert(g.index, (outcome, old.id));
-        }
+    let mut olds: Vec<result::Model> = Vec::new();
+    for chunk in existing_sids.chunks(max_params - 1) {
+        olds.extend(
+            result::Entity::find()
+                .filter(result::Column::Poster.eq(poster))
+                .filter(result::Column::SourcedId.is_in(chunk.iter().copied()))
+                .order_by_asc(result::Column::SourcedId)
+                .lock_exclusive()
+                .all(txn)
+                .await?,
+        );
     }
+    let mut updates: Vec<(&Resolved, &result::Model)> = Vec::new();
+    for old in &olds {
+        let Some(g) = by_sid.get(old.sourced_id.as_str()) else { continue };
+        let revived = old.status != Status::Active;
+        // The same post again changes nothing, even for a result deleted since: a retry
+        // must not bring back what a teacher removed. A later version replaces the stored
+        // one; an earlier one (or one of the same time) is stale.
+        let outcome = if old.content_hash == g.hash {
+            PostOutcome::Unchanged
+        } else if g.force || g.occurred_at > old.occurred_at || revived {
+            updates.push((g, old));
+            if revived { PostOutcome::Created } else { PostOutcome::Updated }
+        } else {
+            PostOutcome::IgnoredStale
+        };
+        outcomes.insert(g.index, (outcome, old.id));
+    }
+    replace(txn, &updates, max_params).await?;
+    // The masteries the replaced versions bore on are recomputed too.
+    let mut pairs = pairs_of_all(txn, updates.iter().map(|(_, old)| *old)).await?;
     let mut effects = Effects::default();
     for g in good {
         if let Some((PostOutcome::Created | PostOutcome::Updated, id)) = outcomes.get(&g.index) {
@@ -443,6 +446,67 @@ pub(crate) async fn store(txn: &impl ConnectionTrait, poster: &str, good: &[Reso
     }
     effects.extend(crate::progress::mastery::recompute(txn, pairs).await?);
     Ok(Stored { outcomes, created, effects })
+}
+
+/// Writes each `(new, stored)` pair's new version over the stored row, in as few UPDATEs as
+/// the backend's parameters allow (one for a batch of `MAX_BATCH`). The row keeps its id, its
+/// creation time and a teacher's override, which outlives the tool's newer posts until the
+/// teacher lifts it.
+async fn replace(
+    txn: &impl ConnectionTrait,
+    updates: &[(&Resolved, &result::Model)],
+    max_params: usize,
+) -> AppResult<()> {
+    use sea_orm::{IdenStatic, Iterable};
+    let kept = [
+        result::Column::Id,
+        result::Column::CreatedAt,
+        result::Column::OverrideValue,
+        result::Column::OverrideLevel,
+        result::Column::OverrideBy,
+        result::Column::OverrideNote,
+        result::Column::OverriddenAt,
+    ];
+    // Rows setting the same columns go together (a batch's rows all do).
+    let mut groups: BTreeMap<Vec<usize>, Vec<(i64, Vec<sea_orm::Value>)>> = BTreeMap::new();
+    let columns: Vec<result::Column> =
+        result::Column::iter().filter(|c| !kept.iter().any(|k| k.as_str() == c.as_str())).collect();
+    for (g, old) in updates {
+        let set: Vec<(usize, sea_orm::Value)> = columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| g.model.get(*c).into_value().filter(|_| g.model.get(*c).is_set()).map(|v| (i, v)))
+            .collect();
+        let (key, values): (Vec<usize>, Vec<sea_orm::Value>) = set.into_iter().unzip();
+        groups.entry(key).or_default().push((old.id, values));
+    }
+    let backend = txn.get_database_backend();
+    for (key, rows) in groups {
+        let names: Vec<&str> = key.iter().map(|i| columns[*i].as_str()).collect();
+        for chunk in rows.chunks((max_params / (names.len() + 1)).max(1)) {
+            let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * (names.len() + 1));
+            let mut tuples = Vec::with_capacity(chunk.len());
+            for (id, row) in chunk {
+                let mut marks = Vec::with_capacity(row.len() + 1);
+                for v in std::iter::once(sea_orm::Value::from(*id)).chain(row.iter().cloned()) {
+                    values.push(v);
+                    marks.push(match backend {
+                        sea_orm::DatabaseBackend::Postgres => format!("${}", values.len()),
+                        _ => "?".to_owned(),
+                    });
+                }
+                tuples.push(format!("({})", marks.join(", ")));
+            }
+            let sql = format!(
+                "WITH v (id, {cols}) AS (VALUES {tuples}) UPDATE results SET {sets} FROM v WHERE results.id = v.id",
+                cols = names.join(", "),
+                tuples = tuples.join(", "),
+                sets = names.iter().map(|n| format!("{n} = v.{n}")).collect::<Vec<_>>().join(", "),
+            );
+            txn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What [`store`] did.
