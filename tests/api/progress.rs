@@ -1016,6 +1016,48 @@ async fn posting_results_costs_the_same_statements_whatever_the_batch_size() {
     // pg_notify statement.
     let expected = if backend_is_postgres() { 18.0 } else { 17.0 };
     assert_eq!(costs, [expected, expected], "statements for 6 and 100 rows");
+    // Newer versions of the same results replace them, for 3 learners or 50, in the same
+    // statements: their masteries follow (c-rp-1 drops below mastery, c-rp-2 rises to it).
+    let newer = |from: usize, n: usize| -> Value {
+        let mut rows = rows(from, n);
+        for r in rows.as_array_mut().unwrap() {
+            let b = r["sourcedId"].as_str().unwrap().ends_with("-b");
+            r["score"] = json!(if b { 10 } else { 2 });
+            r["occurredAt"] = json!("2026-03-05T10:00:00Z");
+        }
+        rows
+    };
+    let mut update_costs = Vec::new();
+    for (from, n) in [(0, 3), (3, 50)] {
+        let (cost, body) = app.gql_counted(&admin, doc, json!({"rows": newer(from, n)})).await;
+        let d = data(body);
+        let outcomes: Vec<&Value> =
+            d["postResults"]["results"].as_array().unwrap().iter().map(|r| &r["outcome"]).collect();
+        assert_eq!(outcomes, vec![&json!("UPDATED"); 2 * n], "{d}");
+        update_costs.push(cost);
+    }
+    assert_eq!(update_costs[0], update_costs[1], "statements for 6 and 100 newer versions: {update_costs:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE score = 10 AND sourced_id LIKE 'w4-%-b'").await, 53);
+    let mastered = "SELECT COUNT(*) FROM masteries m JOIN competencies c ON c.id = m.competency_id \
+                    WHERE m.mastered = true AND c.source_id = 'c-rp-2'";
+    assert_eq!(count(&app, mastered).await, 53);
+    // The first versions again are stale: nothing changes.
+    let stale = post(&app, &admin, rows(0, 3)).await;
+    let outcomes: Vec<&Value> = stale["results"].as_array().unwrap().iter().map(|r| &r["outcome"]).collect();
+    assert_eq!(outcomes, vec![&json!("IGNORED_STALE"); 6], "{stale}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM results WHERE score = 10 AND sourced_id LIKE 'w4-%-b'").await, 53);
+    // Back to the first versions' standing for the checks below.
+    let first = |from: usize, n: usize| -> Value {
+        let mut rows = rows(from, n);
+        for r in rows.as_array_mut().unwrap() {
+            r["occurredAt"] = json!("2026-03-06T10:00:00Z");
+        }
+        rows
+    };
+    for (from, n) in [(0, 3), (3, 50)] {
+        assert_eq!(post(&app, &admin, first(from, n)).await["userErrors"], json!([]));
+    }
+
     // What the statements did: every learner posted for holds both masteries, and item A (and
     // only A) of each of them moved to MASTERED, once, by the roll-up.
     assert_eq!(count(&app, "SELECT COUNT(*) FROM masteries").await, 2 * 53);

@@ -88,27 +88,25 @@ pub fn users(
         .filter(user::Column::Role.is_in(roles.iter().copied()))
         .filter(sync.condition(user::Column::Status, user::Column::DateLastModified));
     if let Some(school) = school {
-        q = q.filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(user_org::Column::UserId)
-                    .from(user_org::Entity)
-                    .and_where(user_org::Column::OrgId.eq(school))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(crate::db::in_list_of(
+            (user::Entity, user::Column::Id),
+            Query::select()
+                .column(user_org::Column::UserId)
+                .from(user_org::Entity)
+                .and_where(user_org::Column::OrgId.eq(school))
+                .to_owned(),
+        ));
     }
     if let Some(class) = class {
-        q = q.filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(enrollment::Column::UserId)
-                    .from(enrollment::Entity)
-                    .and_where(enrollment::Column::ClassId.eq(class))
-                    .and_where(enrollment::Column::Status.eq(Status::Active))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(crate::db::in_list_of(
+            (user::Entity, user::Column::Id),
+            Query::select()
+                .column(enrollment::Column::UserId)
+                .from(enrollment::Entity)
+                .and_where(enrollment::Column::ClassId.eq(class))
+                .and_where(enrollment::Column::Status.eq(Status::Active))
+                .to_owned(),
+        ));
     }
     if let Some(grade) = grade {
         // `grades` is a comma-separated list; match a whole code.
