@@ -39,9 +39,10 @@ pub async fn connect(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::
         // turns foreign keys on and sets a busy timeout on every connection it opens.
         db.execute_unprepared("PRAGMA journal_mode = WAL").await.context("cannot configure SQLite")?;
     }
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        POSTGRES.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
+    BACKENDS.fetch_or(
+        if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres { POSTGRES } else { SQLITE },
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if let Some(metrics) = metrics {
         db.set_metric_callback(move |info| {
             metrics.db_statements.inc();
@@ -95,10 +96,17 @@ pub fn pairs_in(
             ),
             [left, right],
         )
-    } else if pairs.is_empty() {
-        Expr::cust("1 = 0")
     } else {
-        Expr::tuple([Expr::col(Alias::new(a)), Expr::col(Alias::new(b))]).in_tuples(pairs)
+        // One JSON parameter, not two a pair: a district-wide recompute passes tens of
+        // thousands of pairs, over SQLite's 32,766 parameters.
+        let json = serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned());
+        Expr::tuple([Expr::col(Alias::new(a)), Expr::col(Alias::new(b))]).in_subquery(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::cust("value ->> 0"))
+                .expr(Expr::cust("value ->> 1"))
+                .from_function(sea_orm::sea_query::Func::cust("json_each").arg(json), Alias::new("pairs"))
+                .to_owned(),
+        )
     }
 }
 
@@ -129,8 +137,15 @@ where
 {
     use sea_orm::{EntityName, IdenStatic, Iterable, Value};
     let first = rows.first()?;
-    let columns: Vec<<A::Entity as sea_orm::EntityTrait>::Column> =
-        <<A::Entity as sea_orm::EntityTrait>::Column as Iterable>::iter().filter(|c| first.get(*c).is_set()).collect();
+    let set = |row: &A| {
+        <<A::Entity as sea_orm::EntityTrait>::Column as Iterable>::iter()
+            .filter(|c| row.get(*c).is_set())
+            .collect::<Vec<_>>()
+    };
+    let columns = set(first);
+    if rows.iter().any(|row| set(row).len() != columns.len()) {
+        return None;
+    }
     let mut arrays: Vec<(String, &'static str)> = Vec::with_capacity(columns.len());
     for c in &columns {
         let mut text = String::with_capacity(rows.len() * 8 + 2);
@@ -214,6 +229,10 @@ fn array_element(v: &sea_orm::Value, out: &mut String) -> Option<&'static str> {
                 out.push('"');
             }),
         ),
+        // PostgreSQL reads years 1 to 9999 in this form (earlier ones are written `... BC`):
+        // others travel as bound parameters.
+        V::ChronoDateTimeUtc(Some(t)) if !(1..=9999).contains(&chrono::Datelike::year(t)) => return None,
+        V::ChronoDate(Some(d)) if !(1..=9999).contains(&chrono::Datelike::year(d)) => return None,
         V::ChronoDateTimeUtc(t) => (
             "timestamptz",
             t.map(|t| {
@@ -234,9 +253,12 @@ fn array_element(v: &sea_orm::Value, out: &mut String) -> Option<&'static str> {
     Some(kind)
 }
 
-/// Whether this process serves PostgreSQL (set by [`connect`]). It only picks between query
-/// shapes that mean the same on both backends (see [`in_list_of`]).
-static POSTGRES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The backends this process has connected to ([`connect`]): [`POSTGRES`], [`SQLITE`] or both.
+/// It only picks between query shapes that mean the same on both (see [`in_list_of`]): the
+/// PostgreSQL-only shape only while every connection is to PostgreSQL.
+static BACKENDS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+const POSTGRES: u8 = 1;
+const SQLITE: u8 = 2;
 
 /// `column IN (subquery)` for a subquery listing a few ids out of a large table (a school's
 /// members, a class's students). On PostgreSQL as `column = ANY(ARRAY(subquery))`: the ids
@@ -249,12 +271,93 @@ pub fn in_list_of(
     subquery: sea_orm::sea_query::SelectStatement,
 ) -> sea_orm::sea_query::Expr {
     use sea_orm::sea_query::{Expr, ExprTrait, SubQueryStatement};
-    if POSTGRES.load(std::sync::atomic::Ordering::Relaxed) {
+    if BACKENDS.load(std::sync::atomic::Ordering::Relaxed) == POSTGRES {
         Expr::cust_with_exprs(
             "$1 = ANY(ARRAY $2)",
             [Expr::col(column), Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(subquery)))],
         )
     } else {
         Expr::col(column).in_subquery(subquery)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use entity::sync_change;
+    use sea_orm::{ActiveValue::Set, Value};
+
+    use super::*;
+
+    fn change(entity: &str, org: Option<i64>, at: chrono::DateTime<chrono::Utc>) -> sync_change::ActiveModel {
+        sync_change::ActiveModel {
+            seq: Set(7),
+            entity: Set(entity.to_owned()),
+            entity_id: Set(42),
+            org_id: Set(org),
+            learner_id: Set(None),
+            deleted: Set(true),
+            changed_at: Set(at),
+        }
+    }
+
+    #[test]
+    fn unnest_insert_writes_each_column_as_one_array_literal() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap() + chrono::Duration::microseconds(123_456);
+        let rows = [change("a \"b\" \\ {c}, NULL", Some(3), at), change("", None, at)];
+        let statement = unnest_insert(&rows, "ON CONFLICT DO NOTHING").expect("an unnest insert");
+        assert_eq!(
+            statement.sql,
+            "INSERT INTO \"sync_changes\" (\"seq\", \"entity\", \"entity_id\", \"org_id\", \"learner_id\", \"deleted\", \
+             \"changed_at\") SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], \
+             $6::boolean[], $7::timestamptz[]) ON CONFLICT DO NOTHING"
+        );
+        let values: Vec<Value> = statement.values.expect("values").0;
+        let text = |v: &Value| match v {
+            Value::String(Some(s)) => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        let texts: Vec<String> = values.iter().map(text).collect();
+        assert_eq!(
+            texts,
+            [
+                "{7,7}",
+                r#"{"a \"b\" \\ {c}, NULL",""}"#,
+                "{42,42}",
+                "{3,NULL}",
+                "{NULL,NULL}",
+                "{t,t}",
+                r#"{"2026-03-02 10:00:00.123456+00","2026-03-02 10:00:00.123456+00"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn unnest_insert_declines_what_it_cannot_write_as_arrays() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+        assert!(unnest_insert::<sync_change::ActiveModel>(&[], "").is_none(), "no rows");
+        let ancient = chrono::Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap();
+        assert!(unnest_insert(&[change("a", None, ancient)], "").is_none(), "a year PostgreSQL reads as BC");
+        let mut fewer = change("b", None, at);
+        fewer.learner_id = sea_orm::ActiveValue::NotSet;
+        assert!(unnest_insert(&[change("a", None, at), fewer.clone()], "").is_none(), "rows setting other columns");
+        assert!(unnest_insert(&[fewer, change("a", None, at)], "").is_none(), "rows setting other columns");
+    }
+
+    #[test]
+    fn pairs_take_a_fixed_number_of_parameters_whatever_their_number() {
+        use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+        let pairs: Vec<(i64, i64)> = (0..50_000).map(|i| (i, i % 9)).collect();
+        for backend in [sea_orm::DatabaseBackend::Sqlite, sea_orm::DatabaseBackend::Postgres] {
+            let q = entity::mastery::Entity::find()
+                .filter(pairs_in(backend, ("learner_id", "competency_id"), pairs.iter().copied()))
+                .build(backend);
+            assert_eq!(
+                q.values.map(|v| v.0.len()),
+                Some(if backend == sea_orm::DatabaseBackend::Postgres { 2 } else { 1 })
+            );
+        }
+        let (left, right) = id_lists([(1, 2), (30, 40)]);
+        assert_eq!((left.as_str(), right.as_str()), ("1,30", "2,40"));
     }
 }

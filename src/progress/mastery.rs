@@ -421,20 +421,21 @@ async fn master_items(
     let backend = txn.get_database_backend();
     let mut transitions = Vec::new();
     for (state, items) in ready {
-        let mut update = Query::update()
-            .table(playlist_item::Entity)
-            .value(playlist_item::Column::State, ItemState::Mastered)
-            .value(playlist_item::Column::DateLastModified, now)
-            .and_where(playlist_item::Column::Id.is_in(items.iter().map(|i| i.0)))
-            .and_where(playlist_item::Column::State.eq(state))
-            .to_owned();
-        update.returning_col(playlist_item::Column::Id);
-        let moved: BTreeSet<i64> = txn
-            .query_all_raw(backend.build(&update))
-            .await?
-            .iter()
-            .map(|row| row.try_get::<i64>("", "id"))
-            .collect::<Result<_, _>>()?;
+        let mut moved: BTreeSet<i64> = BTreeSet::new();
+        // Under either backend's parameter limit: a district-wide recompute may complete more.
+        for chunk in items.chunks(30_000) {
+            let mut update = Query::update()
+                .table(playlist_item::Entity)
+                .value(playlist_item::Column::State, ItemState::Mastered)
+                .value(playlist_item::Column::DateLastModified, now)
+                .and_where(playlist_item::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .and_where(playlist_item::Column::State.eq(state))
+                .to_owned();
+            update.returning_col(playlist_item::Column::Id);
+            for row in txn.query_all_raw(backend.build(&update)).await? {
+                moved.insert(row.try_get::<i64>("", "id")?);
+            }
+        }
         for (id, learner, org_id) in items.into_iter().filter(|i| moved.contains(&i.0)) {
             transitions.push(playlist_item_transition::ActiveModel {
                 item_id: Set(id),

@@ -173,7 +173,8 @@ impl Bus {
             .join("|");
         txn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT pg_notify($1, payload) FROM unnest(string_to_array($2, '|')) AS payload",
+            "SELECT pg_notify($1, t.payload) FROM unnest(string_to_array($2, '|')) WITH ORDINALITY AS t (payload, n) \
+             ORDER BY t.n",
             [CHANNEL.into(), payloads.into()],
         ))
         .await?;

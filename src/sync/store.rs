@@ -131,7 +131,9 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
                 txn.execute_raw(statement).await?;
             }
             None => {
-                sync_change::Entity::insert_many(rows).exec_without_returning(txn).await?;
+                for rows in rows.chunks(CHUNK) {
+                    sync_change::Entity::insert_many(rows.to_vec()).exec_without_returning(txn).await?;
+                }
             }
         }
     }
