@@ -459,19 +459,24 @@ struct Ctx {
 
 impl Ctx {
     async fn gql(&self, query: &str, variables: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        let body: Value = res.json().await.unwrap();
-        assert!(status.is_success() && body.get("errors").is_none(), "{status}: {body}");
-        body
+        gql(&self.http, &self.base, &self.token, query, variables).await
     }
+}
+
+/// A GraphQL request to the server at `base` as `token`; fails unless it is a 200 free of
+/// `errors`.
+async fn gql(http: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
+    let res = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert!(status.is_success() && body.get("errors").is_none(), "{status}: {body}");
+    body
 }
 
 /// One workload's row.
@@ -968,16 +973,7 @@ async fn scale_check(
     let check = |base: String, token: String, school: String| {
         let http = ctx.http.clone();
         async move {
-            let got: Value = http
-                .post(format!("{base}/graphql"))
-                .bearer_auth(&token)
-                .json(&json!({"query": W2, "variables": {"id": school}}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let got = gql(&http, &base, &token, W2, json!({"id": school})).await;
             let edges = got["data"]["school"]["learners"]["edges"].as_array().map(Vec::len);
             assert_eq!(edges, Some(50), "scale: {school}: {got}");
         }
@@ -1037,18 +1033,7 @@ async fn explain_reads(ctx: &Ctx, env: &[(&'static str, String)], db: &DatabaseC
     .await;
     let start = std::fs::metadata(&server.log).map(|m| m.len()).unwrap_or(0);
     for (doc, vars) in [(W1, json!({"id": learner[0]})), (W2, json!({"id": school}))] {
-        let got: Value = ctx
-            .http
-            .post(format!("{}/graphql", server.base))
-            .bearer_auth(&token)
-            .json(&json!({"query": doc, "variables": vars}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(got.get("errors").is_none(), "explain: {got}");
+        gql(&ctx.http, &server.base, &token, doc, vars).await;
     }
     let log = std::fs::read_to_string(&server.log).unwrap();
     drop(server);

@@ -60,6 +60,37 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
+/// One school of `students`, the CASE framework, and a playlist template of two items (A
+/// building `a`, B building `b`, GraphQL lists of competency ids) assigned to every class.
+/// Returns a district-wide token with every scope.
+async fn playlists_for_every_class(app: &TestApp, students: usize, a: &str, b: &str) -> String {
+    app.seed(1, students).await;
+    let admin = app.token(ALL, &[]).await;
+    data(
+        app.gql(
+            &admin,
+            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created } }",
+            json!({"pkg": CASE_PACKAGE}),
+        )
+        .await,
+    );
+    let create = format!(
+        "mutation {{ createPlaylist(input: {{schoolSourcedId: \"sc-school-001\", subject: \"Math\", title: \"T\", items: [{{title: \"A\", evidence: TEST, competencyIds: {a}}}, {{title: \"B\", evidence: TEST, competencyIds: {b}}}]}}) {{ playlist {{ id }} }} }}"
+    );
+    let d = data(app.gql(&admin, &create, json!({})).await);
+    let template = d["createPlaylist"]["playlist"]["id"].clone();
+    let classes = data(app.gql(&admin, "{ classes(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
+    for c in classes["classes"]["edges"].as_array().unwrap() {
+        app.gql(
+            &admin,
+            "mutation($t: ID!, $c: String!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: $c}) { alreadyAssigned } }",
+            json!({"t": template, "c": c["node"]["sourcedId"]}),
+        )
+        .await;
+    }
+    admin
+}
+
 /// The one userError of a mutation payload: its field path and code (its message not empty).
 pub fn the_user_error(payload: &Value) -> (Value, &str) {
     let errors = payload["userErrors"].as_array().unwrap_or_else(|| panic!("no userErrors in {payload}"));
@@ -381,34 +412,7 @@ async fn the_changes_feed_follows_commit_order_keeps_deletions_and_expires_old_c
 #[tokio::test]
 async fn a_page_of_learners_with_playlists_items_and_results_takes_a_bounded_number_of_statements() {
     let app = spawn_app().await;
-    app.seed(1, 60).await;
-    let admin = app.token(ALL, &[]).await;
-    data(
-        app.gql(
-            &admin,
-            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created } }",
-            json!({"pkg": CASE_PACKAGE}),
-        )
-        .await,
-    );
-    let d = data(
-        app.gql(
-            &admin,
-            "mutation { createPlaylist(input: {schoolSourcedId: \"sc-school-001\", subject: \"Math\", title: \"T\", items: [{title: \"A\", evidence: TEST, competencyIds: [\"c-rp-1\"]}, {title: \"B\", evidence: TEST}]}) { playlist { id } } }",
-            json!({}),
-        )
-        .await,
-    );
-    let template = d["createPlaylist"]["playlist"]["id"].clone();
-    let classes = data(app.gql(&admin, "{ classes(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
-    for c in classes["classes"]["edges"].as_array().unwrap() {
-        app.gql(
-            &admin,
-            "mutation($t: ID!, $c: String!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: $c}) { alreadyAssigned } }",
-            json!({"t": template, "c": c["node"]["sourcedId"]}),
-        )
-        .await;
-    }
+    let admin = playlists_for_every_class(&app, 60, "[\"c-rp-1\"]", "[]").await;
     let items = data(
         app.gql(
             &admin,
@@ -950,34 +954,7 @@ async fn the_scheduled_pruning_drops_changes_past_the_retention_keeps_newer_ones
 #[tokio::test]
 async fn posting_results_costs_the_same_statements_whatever_the_batch_size() {
     let app = spawn_app().await;
-    app.seed(1, 120).await;
-    let admin = app.token(ALL, &[]).await;
-    data(
-        app.gql(
-            &admin,
-            "mutation($pkg: String!) { importCaseFramework(input: {package: $pkg}) { created } }",
-            json!({"pkg": CASE_PACKAGE}),
-        )
-        .await,
-    );
-    let d = data(
-        app.gql(
-            &admin,
-            "mutation { createPlaylist(input: {schoolSourcedId: \"sc-school-001\", subject: \"Math\", title: \"T\", items: [{title: \"A\", evidence: TEST, competencyIds: [\"c-rp-1\"]}, {title: \"B\", evidence: TEST, competencyIds: [\"c-rp-1\", \"c-rp-2\"]}]}) { playlist { id } } }",
-            json!({}),
-        )
-        .await,
-    );
-    let template = d["createPlaylist"]["playlist"]["id"].clone();
-    let classes = data(app.gql(&admin, "{ classes(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
-    for c in classes["classes"]["edges"].as_array().unwrap() {
-        app.gql(
-            &admin,
-            "mutation($t: ID!, $c: String!) { assignPlaylistTemplate(input: {templateId: $t, classSourcedId: $c}) { alreadyAssigned } }",
-            json!({"t": template, "c": c["node"]["sourcedId"]}),
-        )
-        .await;
-    }
+    let admin = playlists_for_every_class(&app, 120, "[\"c-rp-1\"]", "[\"c-rp-1\", \"c-rp-2\"]").await;
     let d = data(app.gql(&admin, "{ learners(first: 100) { edges { node { sourcedId } } } }", json!({})).await);
     let learners: Vec<String> = d["learners"]["edges"]
         .as_array()
