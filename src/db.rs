@@ -78,8 +78,8 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
 }
 
 /// `(a, b) IN` the given pairs of ids, as one condition whatever their number: on PostgreSQL
-/// two id lists unnested side by side (two parameters, one plan), on SQLite a list of row
-/// values. `a` and `b` are column names of the query's only table.
+/// two id lists unnested side by side (two parameters, one plan), on SQLite one JSON array
+/// read by `json_each` (one parameter). `a` and `b` are column names of the query's only table.
 pub fn pairs_in(
     backend: sea_orm::DatabaseBackend,
     (a, b): (&'static str, &'static str),
@@ -127,15 +127,19 @@ pub fn id_lists(pairs: impl IntoIterator<Item = (i64, i64)>) -> (String, String)
 /// <tail>`, however many rows. A VALUES list of 1,000 results binds 21,000 parameters, which
 /// cost PostgreSQL more to bind (12 ms) than to insert the rows. `tail` follows the SELECT
 /// (`ON CONFLICT ...`, `RETURNING ...`). The rows must all set the same columns; `None` when
-/// they do not, or when a value has no array form here (the caller then inserts as usual).
+/// they do not, when a value has no array form here, or when `backend` is not PostgreSQL (the
+/// caller then inserts as usual).
 ///
 /// Each array travels as its text form (`{1,NULL,"a \"b\""}`): sea-query's arrays cannot hold
 /// NULL elements, and sqlx is reached here only through SeaORM.
-pub fn unnest_insert<A>(rows: &[A], tail: &str) -> Option<sea_orm::Statement>
+pub fn unnest_insert<A>(backend: sea_orm::DatabaseBackend, rows: &[A], tail: &str) -> Option<sea_orm::Statement>
 where
     A: sea_orm::ActiveModelTrait,
 {
     use sea_orm::{EntityName, IdenStatic, Iterable, Value};
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        return None;
+    }
     let first = rows.first()?;
     let set = |row: &A| {
         <<A::Entity as sea_orm::EntityTrait>::Column as Iterable>::iter()
@@ -289,6 +293,8 @@ mod tests {
 
     use super::*;
 
+    const PG: sea_orm::DatabaseBackend = sea_orm::DatabaseBackend::Postgres;
+
     fn change(entity: &str, org: Option<i64>, at: chrono::DateTime<chrono::Utc>) -> sync_change::ActiveModel {
         sync_change::ActiveModel {
             seq: Set(7),
@@ -305,7 +311,7 @@ mod tests {
     fn unnest_insert_writes_each_column_as_one_array_literal() {
         let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap() + chrono::Duration::microseconds(123_456);
         let rows = [change("a \"b\" \\ {c}, NULL", Some(3), at), change("", None, at)];
-        let statement = unnest_insert(&rows, "ON CONFLICT DO NOTHING").expect("an unnest insert");
+        let statement = unnest_insert(PG, &rows, "ON CONFLICT DO NOTHING").expect("an unnest insert");
         assert_eq!(
             statement.sql,
             "INSERT INTO \"sync_changes\" (\"seq\", \"entity\", \"entity_id\", \"org_id\", \"learner_id\", \"deleted\", \
@@ -335,13 +341,15 @@ mod tests {
     #[test]
     fn unnest_insert_declines_what_it_cannot_write_as_arrays() {
         let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
-        assert!(unnest_insert::<sync_change::ActiveModel>(&[], "").is_none(), "no rows");
+        assert!(unnest_insert::<sync_change::ActiveModel>(PG, &[], "").is_none(), "no rows");
         let ancient = chrono::Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap();
-        assert!(unnest_insert(&[change("a", None, ancient)], "").is_none(), "a year PostgreSQL reads as BC");
+        assert!(unnest_insert(PG, &[change("a", None, ancient)], "").is_none(), "a year PostgreSQL reads as BC");
         let mut fewer = change("b", None, at);
         fewer.learner_id = sea_orm::ActiveValue::NotSet;
-        assert!(unnest_insert(&[change("a", None, at), fewer.clone()], "").is_none(), "rows setting other columns");
-        assert!(unnest_insert(&[fewer, change("a", None, at)], "").is_none(), "rows setting other columns");
+        assert!(unnest_insert(PG, &[change("a", None, at), fewer.clone()], "").is_none(), "rows setting other columns");
+        assert!(unnest_insert(PG, &[fewer, change("a", None, at)], "").is_none(), "rows setting other columns");
+        let sqlite = sea_orm::DatabaseBackend::Sqlite;
+        assert!(unnest_insert(sqlite, &[change("a", None, at)], "").is_none(), "SQLite has no arrays");
     }
 
     #[test]

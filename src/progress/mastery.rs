@@ -199,16 +199,13 @@ pub async fn recompute(txn: &impl ConnectionTrait, pairs: BTreeSet<(i64, i64)>) 
             .exec(txn)
             .await?;
     }
-    let unnested = (backend == sea_orm::DatabaseBackend::Postgres)
-        .then(|| {
-            crate::db::unnest_insert(
-                &upserts,
-                "ON CONFLICT (learner_id, competency_id) DO UPDATE SET value = EXCLUDED.value, \
-                 level = EXCLUDED.level, mastered = EXCLUDED.mastered, evidence_count = EXCLUDED.evidence_count, \
-                 last_evidence_at = EXCLUDED.last_evidence_at, date_last_modified = EXCLUDED.date_last_modified",
-            )
-        })
-        .flatten();
+    let unnested = crate::db::unnest_insert(
+        backend,
+        &upserts,
+        "ON CONFLICT (learner_id, competency_id) DO UPDATE SET value = EXCLUDED.value, \
+         level = EXCLUDED.level, mastered = EXCLUDED.mastered, evidence_count = EXCLUDED.evidence_count, \
+         last_evidence_at = EXCLUDED.last_evidence_at, date_last_modified = EXCLUDED.date_last_modified",
+    );
     if let Some(statement) = unnested {
         txn.execute_raw(statement).await?;
         upserts.clear();

@@ -126,7 +126,7 @@ pub async fn record(txn: &impl ConnectionTrait, changes: &[Change]) -> AppResult
             changed_at: sea_orm::Set(now),
         });
         let rows: Vec<sync_change::ActiveModel> = rows.collect();
-        match postgres.then(|| crate::db::unnest_insert(&rows, "")).flatten() {
+        match crate::db::unnest_insert(backend, &rows, "") {
             Some(statement) => {
                 txn.execute_raw(statement).await?;
             }

@@ -364,9 +364,8 @@ pub(crate) async fn store(txn: &impl ConnectionTrait, poster: &str, good: &[Reso
     let max_params = if backend == sea_orm::DatabaseBackend::Postgres { 65_535 } else { 32_766 };
     let mut created: HashMap<i64, result::Model> = HashMap::new();
     let models: Vec<result::ActiveModel> = ordered.iter().map(|g| g.model.clone()).collect();
-    let unnested = (backend == sea_orm::DatabaseBackend::Postgres)
-        .then(|| crate::db::unnest_insert(&models, "ON CONFLICT (poster, sourced_id) DO NOTHING RETURNING results.*"))
-        .flatten();
+    let unnested =
+        crate::db::unnest_insert(backend, &models, "ON CONFLICT (poster, sourced_id) DO NOTHING RETURNING results.*");
     let statements: Vec<sea_orm::Statement> = match unnested {
         Some(statement) => vec![statement],
         None => models
@@ -475,7 +474,10 @@ async fn replace(
         let set: Vec<(usize, sea_orm::Value)> = columns
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| g.model.get(*c).into_value().filter(|_| g.model.get(*c).is_set()).map(|v| (i, v)))
+            .filter_map(|(i, c)| {
+                let v = g.model.get(*c);
+                if v.is_set() { v.into_value().map(|v| (i, v)) } else { None }
+            })
             .collect();
         let (key, values): (Vec<usize>, Vec<sea_orm::Value>) = set.into_iter().unzip();
         groups.entry(key).or_default().push((old.id, values));
