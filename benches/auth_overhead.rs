@@ -77,6 +77,7 @@ async fn main() {
                     fields: "school".into(),
                     request_id: None,
                     learners,
+                    agreement: None,
                 })
                 .await;
         }

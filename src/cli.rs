@@ -22,6 +22,9 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage data-sharing agreements with vendors.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
     /// Read the access audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -146,6 +149,9 @@ pub enum AuditCommand {
         /// Only events of this OAuth client.
         #[arg(long)]
         client: Option<String>,
+        /// Only events served under (or changing) this data-sharing agreement.
+        #[arg(long)]
+        agreement: Option<String>,
         /// Only events at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<chrono::DateTime<chrono::Utc>>,
@@ -188,6 +194,23 @@ pub enum ClientCommand {
         /// An exact redirect URI for authorization_code; repeat for several.
         #[arg(long = "redirect-uri", value_name = "URI")]
         redirect_uris: Vec<String>,
+        /// The district's own client (its front ends, SIS middleware, admin tools): a school
+        /// official, needing no data-sharing agreement.
+        #[arg(long, conflicts_with = "agreement")]
+        internal: bool,
+        /// Bind a vendor's client to this data-sharing agreement (`agreement create`). A vendor's
+        /// client with neither this nor --internal sees no student data.
+        #[arg(long, value_name = "AGREEMENT_ID")]
+        agreement: Option<String>,
+    },
+    /// Bind a client to a data-sharing agreement (it becomes a vendor's), or with --none to no
+    /// agreement (it then sees no student data).
+    SetAgreement {
+        client_id: String,
+        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        agreement_id: Option<String>,
+        #[arg(long)]
+        none: bool,
     },
     /// Replace a client's secret (the old one stops working); prints the new one as JSON.
     RotateSecret { client_id: String },
@@ -197,4 +220,51 @@ pub enum ClientCommand {
     Enable { client_id: String },
     /// List clients as JSON (never their secrets).
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgreementCommand {
+    /// Record a data-sharing agreement; prints it (with its id) as JSON.
+    Create {
+        /// The vendor it is signed with.
+        #[arg(long)]
+        vendor: String,
+        /// What the vendor may use the data for.
+        #[arg(long)]
+        purpose: String,
+        /// The student data elements covered, e.g. "Learner { sourcedId givenName familyName
+        /// grades } Mastery": types (Learner, Demographics, LearnerProfile, Playlist,
+        /// PlaylistItem, Result, Mastery, WinPreference, WinAssignment) and, for Learner and
+        /// LearnerProfile, fields.
+        #[arg(long)]
+        elements: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        starts: chrono::NaiveDate,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        ends: chrono::NaiveDate,
+        /// Who signed it for the district.
+        #[arg(long)]
+        signed_by: String,
+        /// When it was signed (default: today).
+        #[arg(long)]
+        signed_on: Option<chrono::NaiveDate>,
+        /// A school (org sourcedId) it covers; repeat for several. None: every school.
+        #[arg(long = "school", value_name = "ORG_SOURCED_ID")]
+        schools: Vec<String>,
+        /// Signed under FERPA's school-official exception (students who opted out of directory
+        /// information stay visible to its clients).
+        #[arg(long)]
+        school_official: bool,
+    },
+    /// List agreements as JSON, newest first, with their status and clients.
+    List,
+    /// Revoke an agreement at once: its clients get no more tokens, and theirs stop working.
+    Revoke {
+        agreement_id: String,
+        /// Why (kept with the agreement and in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
 }

@@ -24,6 +24,9 @@ pub enum AppError {
     /// The caller is known but lacks what the operation needs (a scope, a relationship).
     #[error("{0}")]
     Forbidden(String),
+    /// The caller's data-sharing agreement does not cover this data element.
+    #[error("{0}")]
+    NotShared(String),
     /// No valid credentials came with the request.
     #[error("authentication required: send an access token as `Authorization: Bearer <token>`")]
     Unauthenticated,
@@ -80,6 +83,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) | AppError::NotFoundAt { .. } => "NOT_FOUND",
             AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotShared(_) => "NOT_SHARED",
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Validation { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",

@@ -17,6 +17,7 @@ pub mod measure;
 pub mod metrics;
 pub mod page;
 pub mod playlists;
+pub mod privacy;
 pub mod profiles;
 pub mod progress;
 pub mod ratelimit;

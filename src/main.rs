@@ -7,7 +7,7 @@ use clap::Parser;
 use learnergraph::{
     app::{App, shutdown_signal},
     auth::clients,
-    cli::{AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand, SyncCommand},
+    cli::{AgreementCommand, AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand, SyncCommand},
     config::Config,
     db, graphql, seed, telemetry,
 };
@@ -71,7 +71,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
-        Command::Audit(AuditCommand::Export { learner, client, since }) => {
+        Command::Audit(AuditCommand::Export { learner, client, agreement, since }) => {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
             let learner = match learner {
@@ -85,7 +85,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
                         .id,
                 ),
             };
-            let filter = learnergraph::audit::store::Filter { learner, client_id: client, since, until: None };
+            let filter = learnergraph::audit::store::Filter {
+                learner,
+                client_id: client,
+                agreement_id: agreement,
+                since,
+                until: None,
+            };
             let rows = learnergraph::audit::store::export(&conn, &filter, std::io::stdout().lock()).await?;
             eprintln!("{rows} rows");
             Ok(())
@@ -184,8 +190,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let conn = db::connect(&config, None).await?;
             db::migrate(&conn).await?;
             let out = match cmd {
-                ClientCommand::Create { name, scopes, orgs, grant_types, redirect_uris } => {
-                    let mut options = clients::ClientOptions { redirect_uris, ..Default::default() };
+                ClientCommand::Create { name, scopes, orgs, grant_types, redirect_uris, internal, agreement } => {
+                    let mut options = clients::ClientOptions { redirect_uris, internal, agreement, ..Default::default() };
                     if !grant_types.is_empty() {
                         options.grant_types = grant_types;
                     }
@@ -206,6 +212,55 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "enabled": enable}))?
                 }
                 ClientCommand::List => serde_json::to_string_pretty(&clients::list(&conn).await?)?,
+                ClientCommand::SetAgreement { client_id, agreement_id, none: _ } => {
+                    let p = learnergraph::auth::Principal::system();
+                    learnergraph::privacy::agreements::bind(&conn, &p, &client_id, agreement_id.as_deref()).await?;
+                    learnergraph::sync::Bus::new().revoked(&conn, &client_id).await;
+                    serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "agreement": agreement_id}))?
+                }
+            };
+            println!("{out}");
+            Ok(())
+        }
+        Command::Agreement(cmd) => {
+            use learnergraph::privacy::agreements;
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let p = learnergraph::auth::Principal::system();
+            let out = match cmd {
+                AgreementCommand::Create {
+                    vendor,
+                    purpose,
+                    elements,
+                    starts,
+                    ends,
+                    signed_by,
+                    signed_on,
+                    schools,
+                    school_official,
+                } => {
+                    let new = agreements::NewAgreement {
+                        vendor,
+                        purpose,
+                        schools,
+                        starts_on: starts,
+                        ends_on: ends,
+                        signed_by,
+                        signed_on: signed_on.unwrap_or_else(|| learnergraph::db::now().date_naive()),
+                        elements,
+                        school_official,
+                    };
+                    serde_json::to_string_pretty(&agreements::create(&conn, &p, new).await?)?
+                }
+                AgreementCommand::List => serde_json::to_string_pretty(&agreements::list(&conn).await?)?,
+                AgreementCommand::Revoke { agreement_id, reason } => {
+                    let clients = agreements::revoke(&conn, &p, &agreement_id, &reason).await?;
+                    let bus = learnergraph::sync::Bus::new();
+                    for c in &clients {
+                        bus.revoked(&conn, c).await;
+                    }
+                    serde_json::to_string_pretty(&agreements::find(&conn, &agreement_id).await?)?
+                }
             };
             println!("{out}");
             Ok(())

@@ -19,6 +19,9 @@ pub struct Model {
     /// Space-separated root fields of the operation.
     pub fields: String,
     pub request_id: Option<String>,
+    /// The data-sharing agreement the request was served under (its public id); null for the
+    /// district's own clients and people.
+    pub agreement_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod class_term;
 pub mod competency;
 pub mod competency_framework;
 pub mod course;
+pub mod data_agreement;
 pub mod demographic;
 pub mod enrollment;
 pub mod gradebook_category;

@@ -20,9 +20,26 @@ pub struct Model {
     /// Space-separated redirect URIs, matched exactly.
     pub redirect_uris: String,
     pub created_at: ChronoDateTimeUtc,
+    /// The district's own (a school official): needs no data-sharing agreement.
+    pub internal: bool,
+    /// The data-sharing agreement a vendor's client is bound to (`data_agreements.id`).
+    pub agreement_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::data_agreement::Entity",
+        from = "Column::AgreementId",
+        to = "super::data_agreement::Column::Id"
+    )]
+    Agreement,
+}
+
+impl Related<super::data_agreement::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Agreement.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -47,6 +47,7 @@ mod m20261203_000040_oneroster_gradebook;
 mod m20261204_000041_roster_source_modified;
 mod m20261206_000042_audit_links_without_event_fk;
 mod m20261206_000043_results_by_learner_and_competency;
+mod m20261206_000044_data_agreements;
 
 /// The ordered list of every migration; `learnergraph serve` and `learnergraph migrate` apply the pending ones.
 pub struct Migrator;
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000041_roster_source_modified::Migration),
             Box::new(m20261206_000042_audit_links_without_event_fk::Migration),
             Box::new(m20261206_000043_results_by_learner_and_competency::Migration),
+            Box::new(m20261206_000044_data_agreements::Migration),
         ]
     }
 }

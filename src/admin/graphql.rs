@@ -15,7 +15,7 @@ use crate::{
     },
 };
 
-fn district_admin<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+pub(crate) fn district_admin<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
     let p = require(ctx, Scope::Admin)?;
     if p.orgs != OrgAccess::All {
         return Err(AppError::Forbidden("managing clients needs district-wide access".into()).into());
@@ -35,6 +35,11 @@ pub struct OAuthClient {
     pub redirect_uris: Vec<String>,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
+    /// The district's own client (a school official): needs no data-sharing agreement.
+    pub internal: bool,
+    /// The data-sharing agreement a vendor's client is bound to; a vendor's client bound to
+    /// none sees no student data.
+    pub agreement_id: Option<String>,
 }
 
 impl From<ClientSummary> for OAuthClient {
@@ -48,6 +53,8 @@ impl From<ClientSummary> for OAuthClient {
             redirect_uris: c.redirect_uris,
             enabled: c.enabled,
             created_at: c.created_at,
+            internal: c.internal,
+            agreement_id: c.agreement,
         }
     }
 }
@@ -66,6 +73,13 @@ pub struct CreateOAuthClientInput {
     /// Exact redirect URIs (needed for `authorization_code`).
     #[graphql(default)]
     pub redirect_uris: Vec<String>,
+    /// The district's own client (its front ends, SIS middleware, admin tools): a school
+    /// official that needs no data-sharing agreement. Default: a vendor's client.
+    #[graphql(default)]
+    pub internal: bool,
+    /// The data-sharing agreement a vendor's client is bound to (`dataAgreements`). A vendor's
+    /// client bound to none sees no student data.
+    pub agreement_id: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -113,7 +127,12 @@ impl AdminMutation {
         input: CreateOAuthClientInput,
     ) -> async_graphql::Result<OAuthClientSecretPayload> {
         district_admin(ctx)?;
-        let options = ClientOptions { grant_types: input.grant_types, redirect_uris: input.redirect_uris };
+        let options = ClientOptions {
+            grant_types: input.grant_types,
+            redirect_uris: input.redirect_uris,
+            internal: input.internal,
+            agreement: input.agreement_id,
+        };
         let pool = hash_pool(ctx);
         let created =
             clients::create_with_pool(db(ctx)?, &pool, &input.name, &input.scopes.join(" "), &input.orgs, options)
@@ -173,6 +192,21 @@ impl AdminMutation {
     ) -> async_graphql::Result<OAuthClientPayload> {
         district_admin(ctx)?;
         changed_client(ctx, &client_id, clients::set_orgs(db(ctx)?, &client_id, &orgs).await, true).await
+    }
+
+    /// Binds a vendor's client to a data-sharing agreement (`null`: to none, when it sees no
+    /// student data); an internal client becomes a vendor's. Its tokens follow at once, on
+    /// every replica. Audited. Needs `admin`, district-wide.
+    #[graphql(name = "setOAuthClientAgreement")]
+    async fn set_oauth_client_agreement(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+        agreement_id: Option<String>,
+    ) -> async_graphql::Result<OAuthClientPayload> {
+        let p = district_admin(ctx)?;
+        let bound = crate::privacy::agreements::bind(db(ctx)?, p, &client_id, agreement_id.as_deref()).await;
+        changed_client(ctx, &client_id, bound, true).await
     }
 }
 

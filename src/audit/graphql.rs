@@ -32,6 +32,9 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     /// sourcedIds of the students whose records the request touched.
     pub learner_sourced_ids: Vec<String>,
+    /// The data-sharing agreement the request was served under (a vendor's client), or the
+    /// agreement an agreement change was about; null for the district's own clients and people.
+    pub agreement_id: Option<String>,
     #[graphql(skip)]
     pub id: i64,
 }
@@ -43,6 +46,8 @@ pub struct AuditEventFilter {
     pub learner_id: Option<ID>,
     /// Only events of this OAuth client.
     pub client_id: Option<String>,
+    /// Only events served under (or changing) this data-sharing agreement.
+    pub agreement_id: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -59,6 +64,7 @@ fn event(m: audit_event::Model) -> AuditEvent {
         fields: m.fields.split_whitespace().map(str::to_owned).collect(),
         request_id: m.request_id,
         learner_sourced_ids: vec![],
+        agreement_id: m.agreement_id,
     }
 }
 
@@ -88,7 +94,8 @@ impl AuditQuery {
         let f = filter.unwrap_or_default();
         let learner =
             f.learner_id.as_deref().map(|id| decode_kind(id, Kind::Learner, "filter.learnerId")).transpose()?;
-        let filter = Filter { learner, client_id: f.client_id, since: f.since, until: f.until };
+        let filter =
+            Filter { learner, client_id: f.client_id, agreement_id: f.agreement_id, since: f.since, until: f.until };
         let db = db(ctx)?;
         let args = PageArgs::new(first, after, last, before);
         let mut conn =

@@ -39,6 +39,8 @@ pub struct Event {
     pub request_id: Option<String>,
     /// User ids of the students whose records the request touched.
     pub learners: Vec<i64>,
+    /// The data-sharing agreement the caller was served under (its public id).
+    pub agreement: Option<String>,
 }
 
 pub use trail::Trail;

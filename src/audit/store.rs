@@ -29,6 +29,7 @@ pub async fn write(db: &DatabaseConnection, events: &[Event]) -> Result<(), DbEr
         operation_name: Set(e.operation_name.clone()),
         fields: Set(e.fields.clone()),
         request_id: Set(e.request_id.clone()),
+        agreement_id: Set(e.agreement.clone()),
         ..Default::default()
     };
     let ids: Vec<i64> = if txn.get_database_backend() == DatabaseBackend::Postgres {
@@ -86,6 +87,7 @@ pub struct Filter {
     /// Only events that touched this student (user id).
     pub learner: Option<i64>,
     pub client_id: Option<String>,
+    pub agreement_id: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -105,6 +107,9 @@ pub fn events(f: &Filter) -> Select<audit_event::Entity> {
     }
     if let Some(c) = &f.client_id {
         q = q.filter(audit_event::Column::ClientId.eq(c.as_str()));
+    }
+    if let Some(a) = &f.agreement_id {
+        q = q.filter(audit_event::Column::AgreementId.eq(a.as_str()));
     }
     if let Some(s) = f.since {
         q = q.filter(audit_event::Column::OccurredAt.gte(s));
@@ -149,6 +154,7 @@ pub async fn export(db: &DatabaseConnection, f: &Filter, out: impl std::io::Writ
         "fields",
         "request_id",
         "learner_sourced_id",
+        "agreement_id",
     ])?;
     let mut rows = 0;
     let mut after = 0i64;
@@ -176,6 +182,7 @@ pub async fn export(db: &DatabaseConnection, f: &Filter, out: impl std::io::Writ
                     &e.fields,
                     e.request_id.as_deref().unwrap_or(""),
                     learner,
+                    e.agreement_id.as_deref().unwrap_or(""),
                 ])?;
                 rows += 1;
             }

@@ -26,6 +26,10 @@ pub struct CreatedClient {
     /// Org sourcedIds; empty means district-wide.
     pub orgs: Vec<String>,
     pub grant_types: Vec<String>,
+    /// The district's own client (a school official), needing no agreement.
+    pub internal: bool,
+    /// The data-sharing agreement a vendor's client is bound to.
+    pub agreement: Option<String>,
 }
 
 /// A client as listed (no secret, not even its hash).
@@ -39,6 +43,9 @@ pub struct ClientSummary {
     pub grant_types: Vec<String>,
     pub redirect_uris: Vec<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub internal: bool,
+    /// The public id of the data-sharing agreement it is bound to.
+    pub agreement: Option<String>,
 }
 
 /// Grant types a client may be registered for.
@@ -50,17 +57,38 @@ pub struct ClientOptions {
     pub grant_types: Vec<String>,
     /// Exact redirect URIs, required for `authorization_code`.
     pub redirect_uris: Vec<String>,
+    /// The district's own client (its front ends, SIS middleware, admin tools: school
+    /// officials), which needs no data-sharing agreement.
+    pub internal: bool,
+    /// The data-sharing agreement (public id) a vendor's client is bound to. A vendor's client
+    /// bound to none sees no student data.
+    pub agreement: Option<String>,
 }
 
 impl Default for ClientOptions {
+    /// A vendor's client for client credentials, bound to no agreement: no student data until
+    /// the district binds it to one (deny by default).
     fn default() -> Self {
-        ClientOptions { grant_types: vec!["client_credentials".to_owned()], redirect_uris: vec![] }
+        ClientOptions {
+            grant_types: vec!["client_credentials".to_owned()],
+            redirect_uris: vec![],
+            internal: false,
+            agreement: None,
+        }
     }
 }
 
-/// Registers a client for client credentials. Every named org must exist (by sourcedId).
+impl ClientOptions {
+    /// One of the district's own clients.
+    pub fn internal() -> Self {
+        ClientOptions { internal: true, ..Default::default() }
+    }
+}
+
+/// Registers one of the district's own (internal) clients for client credentials. Every named
+/// org must exist (by sourcedId).
 pub async fn create(db: &DatabaseConnection, name: &str, scopes: &str, orgs: &[String]) -> AppResult<CreatedClient> {
-    create_with(db, name, scopes, orgs, ClientOptions::default()).await
+    create_with(db, name, scopes, orgs, ClientOptions::internal()).await
 }
 
 /// Registers a client with explicit grant types and redirect URIs, hashing its secret on a
@@ -115,7 +143,17 @@ pub async fn create_with_pool(
     if scope_set.is_empty() {
         return Err(AppError::validation("scopes", "name at least one scope"));
     }
+    if options.internal && options.agreement.is_some() {
+        return Err(AppError::validation(
+            "agreement",
+            "an internal client is the district's own and needs no data-sharing agreement: choose one",
+        ));
+    }
     orgs_exist(db, orgs).await?;
+    let agreement_id = match &options.agreement {
+        Some(a) => Some(crate::privacy::agreements::id_for_binding(db, a).await?),
+        None => None,
+    };
     let client_id = format!("lg_{}", random_token(12)?);
     let secret = random_token(32)?;
     let secret_hash = hash_secret(pool, &secret).await?;
@@ -130,6 +168,8 @@ pub async fn create_with_pool(
         redirect_uris: Set(options.redirect_uris.join(" ")),
         enabled: Set(true),
         created_at: Set(crate::db::now()),
+        internal: Set(options.internal),
+        agreement_id: Set(agreement_id),
         ..Default::default()
     })
     .exec(db)
@@ -141,11 +181,13 @@ pub async fn create_with_pool(
         scopes: scopes.split(' ').map(str::to_owned).collect(),
         orgs: orgs.to_vec(),
         grant_types: options.grant_types,
+        internal: options.internal,
+        agreement: options.agreement,
     })
 }
 
 /// Refuses org sourcedIds that name no org.
-async fn orgs_exist(db: &DatabaseConnection, orgs: &[String]) -> AppResult<()> {
+pub(crate) async fn orgs_exist(db: &DatabaseConnection, orgs: &[String]) -> AppResult<()> {
     if orgs.is_empty() {
         return Ok(());
     }
@@ -221,10 +263,16 @@ pub async fn find_enabled(
 }
 
 pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ClientSummary>> {
-    let rows = oauth_client::Entity::find().order_by_asc(oauth_client::Column::Id).all(db).await?;
+    let rows = oauth_client::Entity::find()
+        .find_also_related(entity::data_agreement::Entity)
+        .order_by_asc(oauth_client::Column::Id)
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|c| ClientSummary {
+        .map(|(c, a)| ClientSummary {
+            internal: c.internal,
+            agreement: a.map(|a| a.agreement_id),
             orgs: client_orgs(&c).unwrap_or_default(),
             scopes: c.scopes.split_whitespace().map(str::to_owned).collect(),
             grant_types: c.grant_types.split_whitespace().map(str::to_owned).collect(),

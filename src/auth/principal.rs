@@ -182,6 +182,8 @@ pub struct Principal {
     pub people: People,
     /// The students this request has been shown; see [`Principal::reveal`].
     pub trail: crate::audit::Trail,
+    /// Under what terms it sees student data: the district's own, or a vendor's agreement.
+    pub sharing: super::policy::sharing::Sharing,
 }
 
 impl Principal {
@@ -192,6 +194,7 @@ impl Principal {
             orgs: OrgAccess::Only { orgs: vec![], ancestors: vec![] },
             people: People::Only(0),
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 
@@ -203,6 +206,7 @@ impl Principal {
             orgs: OrgAccess::All,
             people: People::All,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 
@@ -241,6 +245,10 @@ impl Principal {
             Ok(())
         } else if self.actor == Actor::Anonymous {
             Err(AppError::Unauthenticated)
+        } else if self.sharing.withholds(scope) {
+            Err(AppError::NotShared(format!(
+                "the client's data-sharing agreement does not cover the data `{scope}` reads or writes"
+            )))
         } else {
             Err(AppError::Forbidden(format!("this operation needs the `{scope}` scope")))
         }

@@ -72,6 +72,20 @@ pub struct Viewer {
 
 #[async_graphql::ComplexObject]
 impl Viewer {
+    /// The data-sharing agreement the caller is served under: which student data elements it
+    /// may see, for which purpose and until when. Null for the district's own clients and
+    /// people, and for a vendor's client bound to no agreement (which sees no student data).
+    async fn data_agreement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::privacy::graphql::DataAgreement>> {
+        crate::privacy::graphql::own_agreement(ctx).await
+    }
+    /// Whether the caller is a vendor's client, seeing only what a data-sharing agreement
+    /// covers (`dataAgreement`), rather than the district's own.
+    async fn vendor(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(principal(ctx)?.sharing.is_vendor())
+    }
     /// A signed-in student's own Learner record. Needs `roster.read`.
     #[graphql(guard = "needs(Scope::RosterRead)")]
     async fn learner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::roster::graphql::Learner>> {

@@ -214,6 +214,7 @@ async fn execute(
     let trail = principal.trail.clone();
     let (actor_kind, actor_id) = principal.actor_ref();
     let client_id = principal.client_id().map(str::to_owned);
+    let agreement = principal.sharing.agreement_id().map(str::to_owned);
     let request = request
         .data(principal)
         .data(Loaders::new(&state.db))
@@ -245,6 +246,7 @@ async fn execute(
             // The id may come from the caller: keep it within the column.
             request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
             learners,
+            agreement,
         };
         if op_type == "mutation" {
             // A write is acknowledged only once its audit event is stored.

@@ -8,6 +8,7 @@ pub mod http;
 pub mod limits;
 pub mod node;
 pub mod relay;
+pub mod sharing;
 pub mod user_errors;
 pub mod ws;
 
@@ -37,7 +38,7 @@ macro_rules! both_ways {
 }
 pub(crate) use both_ways;
 
-use crate::{admin, audit, competencies, playlists, profiles, progress, redesign, roster, sync, win};
+use crate::{admin, audit, competencies, playlists, privacy, profiles, progress, redesign, roster, sync, win};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -54,6 +55,7 @@ pub struct Query(
     progress::graphql::ProgressQuery,
     sync::graphql::SyncQuery,
     win::graphql::WinQuery,
+    privacy::graphql::PrivacyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -68,6 +70,7 @@ pub struct Mutation(
     playlists::graphql::PlaylistsMutation,
     progress::graphql::ProgressMutation,
     win::graphql::WinMutation,
+    privacy::graphql::PrivacyMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -127,7 +130,8 @@ pub fn build_schema_with(
         .limit_complexity(options.complexity)
         .limit_recursive_depth(32)
         .limit_directives(8)
-        .extension(crate::ratelimit::graphql::CostLimit);
+        .extension(crate::ratelimit::graphql::CostLimit)
+        .extension(sharing::Agreements);
     if !options.introspection {
         builder = builder.disable_introspection();
     }

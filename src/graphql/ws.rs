@@ -79,12 +79,19 @@ struct Caller {
     actor_kind: entity::ActorKind,
     actor_id: String,
     client_id: Option<String>,
+    agreement: Option<String>,
 }
 
 impl Caller {
     fn of(p: &Principal) -> Caller {
         let (actor_kind, actor_id) = p.actor_ref();
-        Caller { trail: p.trail.clone(), actor_kind, actor_id, client_id: p.client_id().map(str::to_owned) }
+        Caller {
+            trail: p.trail.clone(),
+            actor_kind,
+            actor_id,
+            client_id: p.client_id().map(str::to_owned),
+            agreement: p.sharing.agreement_id().map(str::to_owned),
+        }
     }
 }
 
@@ -148,6 +155,7 @@ async fn audit(state: &AppState, caller: &OnceLock<Caller>, ops: &Operations, te
         fields: fields.join(" "),
         request_id: request_id.clone(),
         learners,
+        agreement: caller.agreement.clone(),
     };
     if op_type == "mutation" {
         // A write's answer waits for its audit event, as over HTTP.

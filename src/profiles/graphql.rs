@@ -104,17 +104,17 @@ impl LearnerProfile {
         Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(Learner))
     }
     /// What the student is good at.
-    async fn strengths(&self) -> Vec<String> {
-        strings(&self.0.strengths)
+    async fn strengths(&self) -> Option<Vec<String>> {
+        Some(strings(&self.0.strengths))
     }
     /// What the student cares about.
-    async fn interests(&self) -> Vec<String> {
-        strings(&self.0.interests)
+    async fn interests(&self) -> Option<Vec<String>> {
+        Some(strings(&self.0.interests))
     }
     /// Goals with target dates.
-    async fn goals(&self) -> Vec<LearnerGoal> {
+    async fn goals(&self) -> Option<Vec<LearnerGoal>> {
         let goals: Vec<Goal> = serde_json::from_value(self.0.goals.clone()).unwrap_or_default();
-        goals
+        let goals = goals
             .into_iter()
             .map(|g| LearnerGoal {
                 id: ID(g.id),
@@ -122,18 +122,19 @@ impl LearnerProfile {
                 target_date: g.target_date,
                 status: from_name(&g.status).unwrap_or(GoalStatus::NotStarted),
             })
-            .collect()
+            .collect();
+        Some(goals)
     }
-    async fn learning_preferences(&self) -> LearningPreferences {
-        LearningPreferences {
+    async fn learning_preferences(&self) -> Option<LearningPreferences> {
+        Some(LearningPreferences {
             modalities: strings(&self.0.modalities).iter().filter_map(|m| from_name(m)).collect(),
             pace: self.0.pace.as_deref().and_then(from_name),
-        }
+        })
     }
     /// Sensitive: accommodations the student receives. Needs `profiles.sensitive.read`.
     #[graphql(guard = "needs(Scope::ProfilesSensitiveRead)")]
-    async fn accommodations(&self) -> Vec<String> {
-        strings(&self.0.accommodations)
+    async fn accommodations(&self) -> Option<Vec<String>> {
+        Some(strings(&self.0.accommodations))
     }
     /// Sensitive: notes on how to support the student. Needs `profiles.sensitive.read`.
     #[graphql(guard = "needs(Scope::ProfilesSensitiveRead)")]
@@ -149,7 +150,7 @@ impl LearnerProfile {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> async_graphql::Result<Conn<ProfileRevision>> {
+    ) -> async_graphql::Result<Option<Conn<ProfileRevision>>> {
         let q = store::revisions(self.0.id);
         let conn = paginate(
             ctx,
@@ -160,7 +161,7 @@ impl LearnerProfile {
             |m| m.id,
             ProfileRevision,
         );
-        gql(conn.await)
+        gql(conn.await).map(Some)
     }
 }
 

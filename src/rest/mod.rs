@@ -215,7 +215,7 @@ impl From<AppError> for StatusInfo {
         match e {
             AppError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "unknownobject", format!("{what} not found")),
             AppError::NotFoundAt { .. } => Self::new(StatusCode::NOT_FOUND, "unknownobject", e.to_string()),
-            AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::Forbidden(m) | AppError::NotShared(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             AppError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthorisedrequest", e.to_string()),
             AppError::Validation { .. } | AppError::Conflict(_) | AppError::StaleVersion { .. } => {
                 Self::invalid_data(e.to_string())
@@ -419,6 +419,7 @@ pub async fn serve(
     let trail = principal.trail.clone();
     let (actor_kind, actor_id) = principal.actor_ref();
     let client_id = principal.client_id().map(str::to_owned);
+    let agreement = principal.sharing.agreement_id().map(str::to_owned);
     let outcome = run(principal).await;
     let learners = trail.take();
     let probed = matches!(&outcome, Ok(Reply::Collection { probed: true, .. }));
@@ -439,6 +440,7 @@ pub async fn serve(
             fields: what.chars().take(1000).collect(),
             request_id: Some(request_id.chars().take(64).collect()).filter(|r: &String| !r.is_empty()),
             learners,
+            agreement,
         };
         if !write {
             state.audit.record(event).await;

@@ -583,6 +583,22 @@ fn user_ids(v: Option<&str>) -> Value {
     Value::Array(out)
 }
 
+/// Whether a student's OneRoster `user` property reaches the caller: a vendor's client gets
+/// the record's identity and org memberships, and of the rest only the attributes its
+/// data-sharing agreement lists (`Learner { ... }`); properties no agreement field names (contact
+/// numbers, agents, other identifiers) only when it shares the learner whole.
+fn learner_key_shared(p: &Principal, key: &str) -> bool {
+    let attribute = match key {
+        "sourcedId" | "status" | "dateLastModified" | "metadata" | "roles" | "primaryOrg" | "enabledUser" => {
+            return true;
+        }
+        "givenName" | "familyName" | "middleName" | "pronouns" | "username" | "identifier" | "email" | "grades" => key,
+        "preferredFirstName" | "preferredMiddleName" | "preferredLastName" => "preferredName",
+        _ => return p.sharing.shares_learner_whole(),
+    };
+    p.sharing.shares_learner_field(attribute)
+}
+
 async fn users_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<user::Model>) -> AppResult<Vec<Value>> {
     let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
     let memberships = entity::user_org::Entity::find()
@@ -656,6 +672,9 @@ async fn users_json(db: &impl ConnectionTrait, p: &Principal, rows: Vec<user::Mo
                 mine.into_iter().filter_map(|a| ref_to(&agent_ids, Some(a.agent_id), "users", "user")).collect();
             m.insert("agents".into(), refs.into());
             m.insert("grades".into(), list(u.grades.as_deref()));
+            if u.role == Role::Student {
+                m.retain(|key, _| learner_key_shared(p, key));
+            }
             Value::Object(m)
         })
         .collect())

@@ -1189,6 +1189,7 @@ async fn oauth_setup() -> (TestApp, OAuthPools, reqwest::Client) {
         learnergraph::auth::clients::ClientOptions {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             redirect_uris: vec![DEV_REDIRECT.into()],
+            ..learnergraph::auth::clients::ClientOptions::internal()
         },
     )
     .await

@@ -43,6 +43,7 @@ async fn front_end(app: &TestApp, scopes: &str) -> FrontEnd {
         ClientOptions {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             redirect_uris: vec![REDIRECT.into()],
+            ..ClientOptions::internal()
         },
     )
     .await

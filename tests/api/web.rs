@@ -123,6 +123,7 @@ async fn every_sign_in_page_has_the_strict_policy() {
         ClientOptions {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             redirect_uris: vec![DEV_REDIRECT.into()],
+            ..ClientOptions::internal()
         },
     )
     .await

@@ -24,6 +24,24 @@ async fn token_grant(
     let grant_type =
         params.get("grant_type").ok_or_else(|| OAuthError::new("invalid_request", "missing `grant_type`"))?;
     let client = authenticate_client(state, headers, &params).await?;
+    // A vendor's client whose agreement has ended or was revoked gets no more tokens.
+    if let Some(agreement) = client.agreement_id.filter(|_| !client.internal) {
+        let m = entity::data_agreement::Entity::find_by_id(agreement).one(&state.db).await.map_err(OAuthError::server)?;
+        let why = match m {
+            Some(m) => crate::privacy::agreements::standing(
+                &m.agreement_id,
+                Some(m.starts_on),
+                Some(m.ends_on),
+                m.revoked_at,
+                crate::db::now().date_naive(),
+            )
+            .err(),
+            None => Some("the data-sharing agreement this client was bound to no longer exists".to_owned()),
+        };
+        if let Some(why) = why {
+            return Err(OAuthError { description: why, ..OAuthError::invalid_client() });
+        }
+    }
     if !matches!(grant_type.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
         return Err(OAuthError::new("unsupported_grant_type", format!("grant type `{grant_type}` is not supported")));
     }

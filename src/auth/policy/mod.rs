@@ -6,12 +6,14 @@ pub mod playlists;
 pub mod progress;
 pub mod redesign;
 pub mod roster;
+pub mod sharing;
 pub mod win;
 
 use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{Status, enrollment, oauth_client, org, user, user_org};
+use entity::{Status, data_agreement, enrollment, oauth_client, org, user, user_org};
+use sharing::{Elements, Sharing, Terms};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
@@ -78,17 +80,31 @@ pub async fn person_scope_cap(db: &impl ConnectionTrait, person: &user::Model) -
 pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessClaims) -> AppResult<Option<Principal>> {
     // One statement: the client must still be enabled and the token not revoked. Only the
     // columns the principal needs (never the secret's hash).
-    let client: Option<(String, Option<serde_json::Value>)> = oauth_client::Entity::find()
+    // The agreement a vendor's client is bound to comes in the same statement.
+    let client = oauth_client::Entity::find()
         .select_only()
-        .columns([oauth_client::Column::Scopes, oauth_client::Column::Orgs])
+        .columns([oauth_client::Column::Scopes, oauth_client::Column::Orgs, oauth_client::Column::Internal])
+        .left_join(data_agreement::Entity)
+        .column_as(data_agreement::Column::AgreementId, "agreement_id")
+        .column_as(data_agreement::Column::SchoolOfficial, "school_official")
+        .column_as(data_agreement::Column::Elements, "elements")
+        .column_as(data_agreement::Column::Schools, "schools")
+        .column_as(data_agreement::Column::StartsOn, "starts_on")
+        .column_as(data_agreement::Column::EndsOn, "ends_on")
+        .column_as(data_agreement::Column::RevokedAt, "revoked_at")
         .filter(oauth_client::Column::ClientId.eq(claims.client_id.as_str()))
         .filter(oauth_client::Column::Enabled.eq(true))
         .filter(grants::not_revoked(&claims.jti, claims.fam.as_deref()))
-        .into_tuple()
+        .into_model::<ClientTerms>()
         .one(db)
         .await?;
-    let Some((client_scopes, client_orgs)) = client else { return Ok(None) };
-    let client_scopes = parse_scopes(&client_scopes).unwrap_or_default();
+    let Some(client) = client else { return Ok(None) };
+    let client_orgs = client.orgs.clone();
+    // A vendor's agreement that has ended or was revoked ends its tokens too.
+    if !client.internal && client.agreement_id.is_some() && sharing_standing(&client).is_err() {
+        return Ok(None);
+    }
+    let client_scopes = parse_scopes(&client.scopes).unwrap_or_default();
     // Unknown scopes in a token we signed can only come from an older version: drop them.
     let mut scopes: BTreeSet<Scope> =
         claims.scope.split_whitespace().filter_map(|s| s.parse().ok()).filter(|s| client_scopes.contains(s)).collect();
@@ -100,7 +116,13 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
     // claim: narrowing a client's orgs takes effect on tokens already issued. A registration
     // that can't be read limits the client to nothing.
     let registered: Option<Vec<String>> = client_orgs.map(|v| serde_json::from_value(v).unwrap_or_default());
-    let needs_orgs = claims.orgs.is_some() || claims.user.is_some() || registered.is_some();
+    // An agreement naming schools limits its clients to them as well.
+    let agreed: Option<Vec<String>> = if client.internal {
+        None
+    } else {
+        client.schools.clone().map(|v| serde_json::from_value(v).unwrap_or_default())
+    };
+    let needs_orgs = claims.orgs.is_some() || claims.user.is_some() || registered.is_some() || agreed.is_some();
     let all_orgs: Vec<(i64, Option<i64>, String, OrgType)> = if needs_orgs {
         org::Entity::find()
             .select_only()
@@ -120,6 +142,12 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
             (Some(token), Some(client)) => Some(token.intersection(&client).copied().collect()),
             (token, client) => token.or(client),
         };
+    if let Some(agreed) = agreed.as_ref().map(limit_of) {
+        granted = Some(match granted {
+            None => agreed,
+            Some(g) => g.intersection(&agreed).copied().collect(),
+        });
+    }
     let (actor, people) = match &claims.user {
         None => (Actor::Client { client_id: claims.client_id.clone() }, People::All),
         Some(sourced_id) => {
@@ -179,7 +207,45 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
             OrgAccess::Only { orgs: granted.into_iter().collect(), ancestors: ancestors.into_iter().collect() }
         }
     };
-    Ok(Some(Principal { actor, scopes, orgs, people, trail: Default::default() }))
+    let sharing = if client.internal {
+        Sharing::District
+    } else {
+        // An agreement's elements were checked when it was recorded; text that no longer
+        // parses (an element this version dropped) shares nothing rather than everything.
+        let elements = client.elements.as_deref().map(Elements::parse).and_then(Result::ok).unwrap_or_default();
+        let kept = elements.allowed_scopes(&scopes);
+        let withheld = scopes.difference(&kept).copied().collect();
+        scopes = kept;
+        Sharing::Agreement(std::sync::Arc::new(Terms {
+            agreement_id: client.agreement_id.clone(),
+            school_official: client.school_official.unwrap_or(false),
+            elements,
+            withheld,
+        }))
+    };
+    Ok(Some(Principal { actor, scopes, orgs, people, trail: Default::default(), sharing }))
+}
+
+/// A client's registration with the agreement it is bound to, as the principal needs them.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct ClientTerms {
+    pub scopes: String,
+    pub orgs: Option<serde_json::Value>,
+    pub internal: bool,
+    pub agreement_id: Option<String>,
+    pub school_official: Option<bool>,
+    pub elements: Option<String>,
+    pub schools: Option<serde_json::Value>,
+    pub starts_on: Option<chrono::NaiveDate>,
+    pub ends_on: Option<chrono::NaiveDate>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Whether a bound agreement holds today (UTC): `Err` says why not, as the token endpoint
+/// tells the client.
+pub fn sharing_standing(c: &ClientTerms) -> Result<(), String> {
+    let Some(id) = &c.agreement_id else { return Ok(()) };
+    crate::privacy::agreements::standing(id, c.starts_on, c.ends_on, c.revoked_at, crate::db::now().date_naive())
 }
 
 /// The given orgs and every org below them (a district grant covers its schools).
@@ -268,6 +334,18 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
             ),
         ),
     };
+    // A vendor's client whose agreement does not cover the learner sees no student at all.
+    if !p.sharing.shares(sharing::Kind::Learner) {
+        c = c.add(
+            Expr::col(col.clone()).not_in_subquery(
+                Query::select()
+                    .column(user::Column::Id)
+                    .from(user::Entity)
+                    .and_where(user::Column::Role.eq(Role::Student))
+                    .to_owned(),
+            ),
+        );
+    }
     match p.people {
         People::All => {}
         People::Only(person) => c = c.add(Expr::col(col).eq(person)),
@@ -383,6 +461,7 @@ mod tests {
             orgs,
             people: People::All,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 

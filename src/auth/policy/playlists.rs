@@ -77,6 +77,7 @@ pub(super) mod tests {
             orgs: OrgAccess::Only { orgs: vec![org], ancestors: vec![DISTRICT] },
             people,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 
@@ -87,6 +88,7 @@ pub(super) mod tests {
             orgs: OrgAccess::Only { orgs: vec![SCHOOL], ancestors: vec![DISTRICT] },
             people: People::All,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 

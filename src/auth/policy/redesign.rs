@@ -126,6 +126,7 @@ mod tests {
             orgs: OrgAccess::Only { orgs, ancestors },
             people,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 
@@ -136,6 +137,7 @@ mod tests {
             orgs,
             people: People::All,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 

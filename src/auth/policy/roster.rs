@@ -93,6 +93,7 @@ mod tests {
             },
             people,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 
@@ -103,6 +104,7 @@ mod tests {
             orgs,
             people: People::All,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 

@@ -227,6 +227,7 @@ mod tests {
             orgs: OrgAccess::Only { orgs: vec![org], ancestors: vec![DISTRICT] },
             people,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 
@@ -237,6 +238,7 @@ mod tests {
             orgs: OrgAccess::Only { orgs: vec![SCHOOL], ancestors: vec![DISTRICT] },
             people: People::All,
             trail: Default::default(),
+            sharing: Default::default(),
         }
     }
 

@@ -133,11 +133,13 @@ impl Learner {
     async fn date_last_modified(&self) -> DateTime<Utc> {
         self.0.date_last_modified
     }
-    async fn given_name(&self) -> &str {
-        &self.0.given_name
+    /// Null, with the error code `NOT_SHARED`, for a vendor's client whose data-sharing agreement leaves it out.
+    async fn given_name(&self) -> Option<&str> {
+        Some(&self.0.given_name)
     }
-    async fn family_name(&self) -> &str {
-        &self.0.family_name
+    /// Null, with the error code `NOT_SHARED`, for a vendor's client whose data-sharing agreement leaves it out.
+    async fn family_name(&self) -> Option<&str> {
+        Some(&self.0.family_name)
     }
     /// The name the student goes by, when it differs from the given name.
     async fn preferred_name(&self) -> Option<&str> {
@@ -167,8 +169,8 @@ impl Learner {
         Ok(rows.into_iter().find(|d| d.status == entity::Status::Active).map(Demographics))
     }
     /// Grade codes (`06`).
-    async fn grades(&self) -> Vec<String> {
-        list(&self.0.grades)
+    async fn grades(&self) -> Option<Vec<String>> {
+        Some(list(&self.0.grades))
     }
     /// Schools the student belongs to.
     async fn schools(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<School>> {

@@ -244,6 +244,7 @@ impl TestApp {
             ClientOptions {
                 grant_types: vec!["authorization_code".into(), "refresh_token".into()],
                 redirect_uris: vec![DEV_REDIRECT.into()],
+                ..ClientOptions::internal()
             },
         )
         .await
