@@ -191,7 +191,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db::migrate(&conn).await?;
             let out = match cmd {
                 ClientCommand::Create { name, scopes, orgs, grant_types, redirect_uris, internal, agreement } => {
-                    let mut options = clients::ClientOptions { redirect_uris, internal, agreement, ..Default::default() };
+                    let mut options =
+                        clients::ClientOptions { redirect_uris, internal, agreement, ..Default::default() };
                     if !grant_types.is_empty() {
                         options.grant_types = grant_types;
                     }
@@ -216,7 +217,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     let p = learnergraph::auth::Principal::system();
                     learnergraph::privacy::agreements::bind(&conn, &p, &client_id, agreement_id.as_deref()).await?;
                     learnergraph::sync::Bus::new().revoked(&conn, &client_id).await;
-                    serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "agreement": agreement_id}))?
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"client_id": client_id, "agreement": agreement_id}),
+                    )?
                 }
             };
             println!("{out}");

@@ -43,18 +43,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .alter_table(
-                Table::alter().table("oauth_clients").add_column(big_integer_null("agreement_id")).to_owned(),
-            )
+            .alter_table(Table::alter().table("oauth_clients").add_column(big_integer_null("agreement_id")).to_owned())
             .await?;
         manager
             .create_index(
-                Index::create().name("ix_oauth_clients_agreement").table("oauth_clients").col("agreement_id").to_owned(),
+                Index::create()
+                    .name("ix_oauth_clients_agreement")
+                    .table("oauth_clients")
+                    .col("agreement_id")
+                    .to_owned(),
             )
             .await?;
-        manager
-            .exec_stmt(Query::update().table("oauth_clients").value("internal", true).to_owned())
-            .await?;
+        manager.exec_stmt(Query::update().table("oauth_clients").value("internal", true).to_owned()).await?;
         manager
             .alter_table(
                 Table::alter().table("audit_events").add_column(string_len_null("agreement_id", 64)).to_owned(),

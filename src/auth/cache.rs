@@ -53,7 +53,9 @@ impl PrincipalCache {
     pub fn get(&self, jti: &str, epoch: u64) -> Option<Principal> {
         let mut entries = self.entries.lock().ok()?;
         let entry = entries.get(jti)?;
-        if entry.epoch != epoch || entry.at.elapsed() >= TTL {
+        // An agreement whose last day passed since ends its principals at once, not at the TTL.
+        let ended = entry.principal.sharing.ended(crate::db::now().date_naive());
+        if entry.epoch != epoch || entry.at.elapsed() >= TTL || ended {
             entries.pop(jti);
             return None;
         }

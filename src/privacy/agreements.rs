@@ -98,7 +98,10 @@ pub fn standing(
     today: NaiveDate,
 ) -> Result<(), String> {
     if let Some(at) = revoked_at {
-        return Err(format!("the data-sharing agreement `{id}` this client is bound to was revoked on {}", at.date_naive()));
+        return Err(format!(
+            "the data-sharing agreement `{id}` this client is bound to was revoked on {}",
+            at.date_naive()
+        ));
     }
     if let Some(start) = starts_on
         && today < start
@@ -204,7 +207,12 @@ async fn model_of(db: &impl ConnectionTrait, agreement_id: &str) -> AppResult<da
 /// Revokes an agreement at once, with a reason. Its clients get no more tokens and the tokens
 /// they hold stop working; returns their ids, for the caller to announce the change to every
 /// replica.
-pub async fn revoke(db: &DatabaseConnection, by: &Principal, agreement_id: &str, reason: &str) -> AppResult<Vec<String>> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    by: &Principal,
+    agreement_id: &str,
+    reason: &str,
+) -> AppResult<Vec<String>> {
     let reason = required("reason", reason)?;
     let (kind, actor) = by.actor_ref();
     let txn = begin_write(db).await?;

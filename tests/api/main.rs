@@ -21,6 +21,7 @@ mod oneroster;
 mod oneroster_rest;
 mod operations;
 mod playlists;
+mod privacy;
 mod profiles;
 mod progress;
 mod ratelimit;

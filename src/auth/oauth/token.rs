@@ -26,7 +26,8 @@ async fn token_grant(
     let client = authenticate_client(state, headers, &params).await?;
     // A vendor's client whose agreement has ended or was revoked gets no more tokens.
     if let Some(agreement) = client.agreement_id.filter(|_| !client.internal) {
-        let m = entity::data_agreement::Entity::find_by_id(agreement).one(&state.db).await.map_err(OAuthError::server)?;
+        let m =
+            entity::data_agreement::Entity::find_by_id(agreement).one(&state.db).await.map_err(OAuthError::server)?;
         let why = match m {
             Some(m) => crate::privacy::agreements::standing(
                 &m.agreement_id,

@@ -13,11 +13,11 @@ use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
 use entity::{Status, data_agreement, enrollment, oauth_client, org, user, user_org};
-use sharing::{Elements, Sharing, Terms};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
 };
+use sharing::{Elements, Sharing, Terms};
 
 use super::{Actor, OrgAccess, People, Principal, Scope, grants, principal::parse_scopes, tokens::AccessClaims};
 use crate::error::{AppError, AppResult};
@@ -221,6 +221,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
             school_official: client.school_official.unwrap_or(false),
             elements,
             withheld,
+            ends_on: client.ends_on,
         }))
     };
     Ok(Some(Principal { actor, scopes, orgs, people, trail: Default::default(), sharing }))

@@ -69,12 +69,27 @@ const CATALOGUE: [Entry; 9] = [
         also: &[],
         needs: &[],
     },
-    Entry { kind: Kind::Demographics, name: "Demographics", always: &[], attributes: &[], also: &[], needs: &[Kind::Learner] },
+    Entry {
+        kind: Kind::Demographics,
+        name: "Demographics",
+        always: &[],
+        attributes: &[],
+        also: &[],
+        needs: &[Kind::Learner],
+    },
     Entry {
         kind: Kind::LearnerProfile,
         name: "LearnerProfile",
         always: &["id", "version", "createdAt", "dateLastModified", "learner"],
-        attributes: &["strengths", "interests", "goals", "learningPreferences", "accommodations", "supportNotes", "revisions"],
+        attributes: &[
+            "strengths",
+            "interests",
+            "goals",
+            "learningPreferences",
+            "accommodations",
+            "supportNotes",
+            "revisions",
+        ],
         also: &["ProfileRevision", "ProfileChange"],
         needs: &[Kind::Learner],
     },
@@ -102,7 +117,14 @@ const CATALOGUE: [Entry; 9] = [
         also: &["ResultOverride", "PostedResult"],
         needs: &[Kind::Learner],
     },
-    Entry { kind: Kind::Mastery, name: "Mastery", always: &[], attributes: &[], also: &["MasteryGap"], needs: &[Kind::Learner] },
+    Entry {
+        kind: Kind::Mastery,
+        name: "Mastery",
+        always: &[],
+        attributes: &[],
+        also: &["MasteryGap"],
+        needs: &[Kind::Learner],
+    },
     Entry {
         kind: Kind::WinPreference,
         name: "WinPreference",
@@ -155,7 +177,10 @@ impl Elements {
             }
             let Some(e) = CATALOGUE.iter().find(|e| e.name == word) else {
                 let names: Vec<&str> = CATALOGUE.iter().map(|e| e.name).collect();
-                return Err(format!("`{word}` is not a student data type an agreement can name ({})", names.join(", ")));
+                return Err(format!(
+                    "`{word}` is not a student data type an agreement can name ({})",
+                    names.join(", ")
+                ));
             };
             let fields = if words.peek() == Some(&"{") {
                 words.next();
@@ -258,8 +283,12 @@ impl Elements {
             ProgressRead => self.shares(Kind::Result) || self.shares(Kind::Mastery),
             ProgressWrite | GradebookWrite | GradebookDelete => self.shares(Kind::Result),
             WinRead | WinWrite => self.shares(Kind::WinPreference) || self.shares(Kind::WinAssignment),
-            OneRosterCoreRead | OneRosterRead | OneRosterDemographicsRead | OneRosterGradebookRead
-            | OneRosterGradebookCreatePut | OneRosterGradebookDelete => true,
+            OneRosterCoreRead
+            | OneRosterRead
+            | OneRosterDemographicsRead
+            | OneRosterGradebookRead
+            | OneRosterGradebookCreatePut
+            | OneRosterGradebookDelete => true,
         };
         let kept: BTreeSet<Scope> = scopes.iter().copied().filter(|s| keep(*s)).collect();
         kept.iter().copied().filter(|s| s.implied().iter().all(|i| kept.contains(i))).collect()
@@ -286,6 +315,8 @@ pub struct Terms {
     pub elements: Elements,
     /// The scopes the client was granted that the agreement withholds.
     pub withheld: BTreeSet<Scope>,
+    /// The agreement's last day.
+    pub ends_on: Option<chrono::NaiveDate>,
 }
 
 /// How a GraphQL field of a student type answers under an agreement.
@@ -345,6 +376,11 @@ impl Sharing {
         }
     }
 
+    /// Whether the agreement's term ended before `today`.
+    pub fn ended(&self, today: chrono::NaiveDate) -> bool {
+        matches!(self, Sharing::Agreement(t) if t.ends_on.is_some_and(|end| today > end))
+    }
+
     /// Whether `scope` was granted but is withheld by the agreement.
     pub fn withholds(&self, scope: Scope) -> bool {
         match self {
@@ -356,7 +392,10 @@ impl Sharing {
     /// How the field `field` of `parent` (returning `returns`, a GraphQL type name) answers.
     pub fn field(&self, parent: &str, field: &str, returns: &str) -> Field {
         let Sharing::Agreement(t) = self else { return Field::Shared };
+        // Students outside the agreement are already left out of every list and lookup by
+        // the policy's conditions (`user_id_visible`): a learner list answers empty.
         if let Some(kind) = kind_of_type(returns)
+            && kind != Kind::Learner
             && !t.elements.shares(kind)
         {
             return Field::Invisible;
@@ -438,6 +477,7 @@ mod tests {
                 school_official: false,
                 elements: Elements::parse(text).unwrap(),
                 withheld: BTreeSet::new(),
+                ends_on: None,
             }))
         };
         let s = terms("Learner { givenName } Mastery");

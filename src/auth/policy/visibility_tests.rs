@@ -63,7 +63,14 @@ async fn roster() -> DatabaseConnection {
 }
 
 fn principal(actor: Actor, orgs: OrgAccess, people: People) -> Principal {
-    Principal { actor, scopes: Scope::ALL.into_iter().collect(), orgs, people, trail: Default::default(), sharing: Default::default() }
+    Principal {
+        actor,
+        scopes: Scope::ALL.into_iter().collect(),
+        orgs,
+        people,
+        trail: Default::default(),
+        sharing: Default::default(),
+    }
 }
 
 fn only(orgs: &[i64], ancestors: &[i64]) -> OrgAccess {
