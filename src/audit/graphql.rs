@@ -89,15 +89,22 @@ impl AuditQuery {
         if p.orgs != OrgAccess::All {
             return Err(AppError::Forbidden("the audit trail needs district-wide access".into()).into());
         }
-        // Read what this replica has recorded so far, including the requests just before.
-        ctx.data::<super::AuditLog>()?.flush().await;
         let f = filter.unwrap_or_default();
         let learner =
             f.learner_id.as_deref().map(|id| decode_kind(id, Kind::Learner, "filter.learnerId")).transpose()?;
         let filter =
             Filter { learner, client_id: f.client_id, agreement_id: f.agreement_id, since: f.since, until: f.until };
+        page(ctx, filter, PageArgs::new(first, after, last, before)).await
+    }
+}
+
+/// A page of the events `filter` selects, with their students (for `auditEvents` and a
+/// learner's `accessHistory`).
+pub async fn page(ctx: &Context<'_>, filter: Filter, args: PageArgs) -> async_graphql::Result<Conn<AuditEvent>> {
+    // Read what this replica has recorded so far, including the requests just before.
+    ctx.data::<super::AuditLog>()?.flush().await;
+    {
         let db = db(ctx)?;
-        let args = PageArgs::new(first, after, last, before);
         let mut conn =
             gql(paginate(ctx, db, store::events(&filter), audit_event::Column::Id, args, |m| m.id, event).await)?;
         let ids: Vec<i64> = conn.edges.iter().map(|e| e.node.id).collect();

@@ -171,6 +171,17 @@ pub enum People {
     Taught(i64),
     /// A student: only themself.
     Only(i64),
+    /// A guardian (parent, relative): themself and the students they are rostered as an agent
+    /// of, read-only.
+    Family(i64),
+}
+
+impl People {
+    /// Whether the principal is a student or a guardian, who see their own (or their
+    /// children's) records and never staff's views or tools' powers.
+    pub fn is_family(self) -> bool {
+        matches!(self, People::Only(_) | People::Family(_))
+    }
 }
 
 /// The verified caller.

@@ -81,7 +81,7 @@ async fn the_trail_survives_shutdown_and_exports_as_csv() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "occurred_at,actor_kind,actor_id,client_id,operation_type,operation_name,fields,request_id,learner_sourced_id"
+        "occurred_at,actor_kind,actor_id,client_id,operation_type,operation_name,fields,request_id,learner_sourced_id,agreement_id"
     );
     assert_eq!(lines.len(), 2, "{csv}");
     let row: Vec<&str> = lines[1].split(',').collect();
@@ -207,13 +207,13 @@ fn export(database_url: &str, args: &[&str]) -> Vec<(String, String, String, Str
     assert_eq!(
         lines.next(),
         Some(
-            "occurred_at,actor_kind,actor_id,client_id,operation_type,operation_name,fields,request_id,learner_sourced_id"
+            "occurred_at,actor_kind,actor_id,client_id,operation_type,operation_name,fields,request_id,learner_sourced_id,agreement_id"
         )
     );
     let rows: Vec<(String, String, String, String)> = lines
         .map(|l| {
             let c: Vec<&str> = l.split(',').collect();
-            assert_eq!(c.len(), 9, "{l}");
+            assert_eq!(c.len(), 10, "{l}");
             (c[7].to_owned(), c[3].to_owned(), c[0].to_owned(), c[8].to_owned())
         })
         .collect();

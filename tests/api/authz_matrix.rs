@@ -373,6 +373,38 @@ const RULES: &[Rule] = &[
         writes: &["oauth_clients"],
     },
     Rule {
+        field: "dataAgreements",
+        scopes: ADMIN,
+        doc: "{ dataAgreements { agreementId vendor } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("agreementId", "$agreement")],
+        ..RULE
+    },
+    Rule {
+        field: "createDataAgreement",
+        scopes: ADMIN,
+        doc: "mutation { createDataAgreement(input: {vendor: \"Matrix vendor\", purpose: \"matrix\", startsOn: \"2026-01-01\", endsOn: \"2099-12-31\", signedBy: \"Matrix officer\", signedOn: \"2026-01-01\", elements: \"Learner { givenName }\"}) { agreement { vendor } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("vendor", "Matrix vendor")],
+        writes: &["data_agreements", "audit_events"],
+    },
+    Rule {
+        field: "setOAuthClientAgreement",
+        scopes: ADMIN,
+        doc: "mutation($vendor: String!, $agreement: String) { setOAuthClientAgreement(clientId: $vendor, agreementId: $agreement) { client { clientId agreementId } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("clientId", "$vendor"), ("agreementId", "$agreement")],
+        writes: &["oauth_clients", "audit_events"],
+    },
+    Rule {
+        field: "revokeDataAgreement",
+        scopes: ADMIN,
+        doc: "mutation($agreement: String!) { revokeDataAgreement(agreementId: $agreement, reason: \"matrix\") { agreement { agreementId status } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("agreementId", "$agreement"), ("status", "REVOKED")],
+        writes: &["data_agreements", "audit_events"],
+    },
+    Rule {
         field: "redesignPillars",
         scopes: REDESIGN_READ,
         doc: "{ redesignPillars(includeArchived: true) { name position } }",
@@ -969,6 +1001,25 @@ pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
         .await
         .unwrap();
     let (client_id, _) = app.client("roster.read", &[]).await;
+    let (vendor_id, _) = app.client("roster.read", &[]).await;
+    let agreement = learnergraph::privacy::agreements::create(
+        &app.db,
+        &learnergraph::auth::Principal::system(),
+        learnergraph::privacy::agreements::NewAgreement {
+            vendor: "Fixture vendor".into(),
+            purpose: "matrix".into(),
+            schools: vec![],
+            starts_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            ends_on: chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap(),
+            signed_by: "Fixture officer".into(),
+            signed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            elements: "Learner".into(),
+            school_official: false,
+        },
+    )
+    .await
+    .expect("agreement")
+    .agreement_id;
     let mut vars = json!({
         "learner": learner["id"],
         "sid": learner["sourcedId"],
@@ -979,6 +1030,8 @@ pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
         // deleteRosterRecord's control run deletes this one, so the others stay for the rules after it.
         "victim": victim["id"],
         "client": client_id,
+        "vendor": vendor_id,
+        "agreement": agreement,
         "mission": SECRET_MISSION,
         "pkg2": MATRIX_PACKAGE,
     });
@@ -1263,6 +1316,10 @@ const DISTRICT_DECISIONS: &[(&str, bool, ReadBack)] = &[
     ("rotateOAuthClientSecret", false, ReadBack::OldSecret),
     ("setOAuthClientEnabled", false, ReadBack::Gql("{ oauthClients { clientId enabled } }")),
     ("setOAuthClientOrgs", false, ReadBack::Gql("{ oauthClients { clientId orgs } }")),
+    ("dataAgreements", false, ReadBack::Query),
+    ("createDataAgreement", false, ReadBack::Gql("{ dataAgreements { vendor } }")),
+    ("setOAuthClientAgreement", false, ReadBack::Gql("{ oauthClients { clientId agreementId } }")),
+    ("revokeDataAgreement", false, ReadBack::Gql("{ dataAgreements { agreementId status } }")),
     ("importCaseFramework", true, ReadBack::Gql("{ competencyFrameworks { edges { node { sourcedId title } } } }")),
     (
         "setMasteryCalculation",

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     progress::{post, row, setup},
-    support::{TestApp, data, error_code, spawn_app},
+    support::{TestApp, data, error_code, spawn_app, spawn_app_with},
 };
 
 const CORE: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
@@ -381,4 +381,92 @@ async fn agreements_refuse_bad_terms_and_write_nothing() {
         .unwrap()
         .len();
     assert_eq!(count, 0, "nothing recorded, nothing audited");
+}
+
+const GUARDIAN_SCOPES: &str = "roster.read profiles.read playlists.read progress.read win.read";
+
+/// Rosters a guardian of `child` at the first school through `upsertRoster` (the guardian names
+/// the child as an agent, as OneRoster allows either side to).
+async fn guardian(app: &TestApp, admin: &str, sid: &str, child: &str) {
+    let d = data(
+        app.gql(
+            admin,
+            "mutation($sid: String!, $child: String!) { upsertRoster(input: {users: [{sourcedId: $sid, givenName: \"Pat\", familyName: \"Parent\", agentSourcedIds: [$child], roles: [{roleType: \"primary\", role: \"parent\", orgSourcedId: \"sc-school-001\"}]}]}) { results { outcome } userErrors { message } } }",
+            json!({"sid": sid, "child": child}),
+        )
+        .await,
+    );
+    assert_eq!(d["upsertRoster"]["userErrors"], json!([]), "{d}");
+}
+
+#[tokio::test]
+async fn a_guardian_reads_their_own_childs_learning_and_nothing_else() {
+    let app = spawn_app_with(&[("LEARNERGRAPH_DEV_SIGNIN", "true")]).await;
+    let (admin, learners) = setup(&app).await;
+    let writer = app.token("roster.read roster.write admin", &[]).await;
+    let posted = post(&app, &admin, json!([row("r-g", &learners[0], 8.0, "2026-11-20T10:00:00Z")])).await;
+    assert_eq!(posted["userErrors"], json!([]), "{posted}");
+    guardian(&app, &writer, "g-parent-1", &learners[0]).await;
+    guardian(&app, &writer, "g-parent-2", &learners[1]).await;
+
+    let parent = app.dev_sign_in("g-parent-1", GUARDIAN_SCOPES).await;
+    let v = data(app.gql(&parent, "{ viewer { role scopes } }", json!({})).await);
+    assert_eq!(v["viewer"]["role"], "guardian");
+    let scopes = v["viewer"]["scopes"].as_array().unwrap();
+    for s in ["roster.read", "profiles.read", "playlists.read", "progress.read", "win.read"] {
+        assert!(scopes.contains(&json!(s)), "{v}");
+    }
+    assert!(!scopes.iter().any(|s| s.as_str().unwrap().ends_with("write") || s == "profiles.sensitive.read"), "{v}");
+
+    // Their own child, and no other student, wherever they look.
+    let q = "{ learners(first: 100) { totalCount nodes { sourcedId } } results(first: 100) { nodes { learner { sourcedId } } } }";
+    let d = data(app.gql(&parent, q, json!({})).await);
+    assert_eq!(d["learners"], json!({"totalCount": 1, "nodes": [{"sourcedId": learners[0]}]}), "{d}");
+    let results = d["results"]["nodes"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{d}");
+    assert_eq!(results[0]["learner"]["sourcedId"], learners[0].as_str());
+    let one = "query($s: String!) { learner(sourcedId: $s) { sourcedId profile { strengths } mastery { level } playlists { id } winHistory { id } } }";
+    let mine = data(app.gql(&parent, one, json!({"s": learners[0]})).await);
+    assert_eq!(mine["learner"]["sourcedId"], learners[0].as_str());
+    assert!(mine["learner"]["profile"]["strengths"].is_array(), "{mine}");
+    assert_eq!(mine["learner"]["mastery"].as_array().map(Vec::len), Some(1), "{mine}");
+    let theirs = data(app.gql(&parent, one, json!({"s": learners[1]})).await);
+    assert!(theirs["learner"].is_null(), "another family's child: {theirs}");
+    // The other parent sees their own child only.
+    let other = app.dev_sign_in("g-parent-2", GUARDIAN_SCOPES).await;
+    let d = data(app.gql(&other, "{ learners(first: 100) { nodes { sourcedId } } }", json!({})).await);
+    assert_eq!(d["learners"]["nodes"], json!([{"sourcedId": learners[1]}]));
+
+    // Sensitive notes stay with staff; read-only: a write is refused and changes nothing.
+    let notes = app
+        .gql(&parent, "query($s: String!) { learner(sourcedId: $s) { profile { supportNotes } } }", json!({"s": learners[0]}))
+        .await;
+    assert_eq!(error_code(&notes), "FORBIDDEN", "{notes}");
+    let profile = "query($s: String!) { learner(sourcedId: $s) { profile { id version strengths } } }";
+    let before = data(app.gql(&admin, profile, json!({"s": learners[0]})).await);
+    assert!(before["learner"]["profile"]["id"].is_string(), "{before}");
+    let write = app
+        .gql(
+            &parent,
+            "mutation($id: ID!) { updateLearnerProfile(input: {profileId: $id, expectedVersion: 1, strengths: [\"changed by a parent\"]}) { userErrors { code } } }",
+            json!({"id": before["learner"]["profile"]["id"]}),
+        )
+        .await;
+    assert_eq!(error_code(&write), "FORBIDDEN", "{write}");
+    assert_eq!(data(app.gql(&admin, profile, json!({"s": learners[0]})).await), before);
+    // Staff views are not theirs.
+    let summary = app
+        .gql(&parent, "{ winSummary(schoolSourcedId: \"sc-school-001\", from: \"2026-01-01\", to: \"2026-12-31\") { blocks } }", json!({}))
+        .await;
+    assert!(summary["errors"].is_array(), "{summary}");
+
+    // Every read is audited under the guardian's name, and the guardian can ask who saw their
+    // child's records; never another child's.
+    let history = "query($s: String!) { learner(sourcedId: $s) { accessHistory(first: 100) { nodes { actorKind actorId clientId } } } }";
+    let h = data(app.gql(&parent, history, json!({"s": learners[0]})).await);
+    let nodes = h["learner"]["accessHistory"]["nodes"].as_array().unwrap();
+    assert!(nodes.iter().any(|n| n["actorId"] == "g-parent-1" && n["actorKind"] == "user"), "{h}");
+    assert!(nodes.iter().any(|n| n["actorKind"] == "client"), "the district's own reads are listed too: {h}");
+    let teacher_view = data(app.gql(&app.token("roster.read", &[]).await, history, json!({"s": learners[0]})).await);
+    assert!(teacher_view["learner"]["accessHistory"].is_null(), "not for a tool without admin: {teacher_view}");
 }

@@ -12,7 +12,7 @@ pub mod win;
 use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{Status, data_agreement, enrollment, oauth_client, org, user, user_org};
+use entity::{Status, data_agreement, enrollment, oauth_client, org, user, user_agent, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
@@ -35,10 +35,13 @@ pub fn role_scopes(role: Role, district_admin: bool) -> BTreeSet<Scope> {
     // A school's redesign plan (its money, its decline reasons) is for its staff.
     const TEACHER_EXTRA: [Scope; 6] =
         [ProfilesSensitiveRead, PlaylistsWrite, ProgressWrite, GradebookWrite, GradebookDelete, RedesignRead];
-    // Guardians are rostered (as students' agents) but see nothing until the district's
-    // guardian access is built: deny by default.
+    // A guardian reads their own children's records (the policy's `People::Family` keeps
+    // them to those), never their sensitive profile notes, and writes nothing.
     if role == Role::Guardian {
-        return BTreeSet::new();
+        let mut read: BTreeSet<Scope> = [RosterRead, ProfilesRead, PlaylistsRead, ProgressRead, WinRead].into();
+        read.insert(OneRosterCoreRead);
+        read.insert(OneRosterGradebookRead);
+        return read;
     }
     let mut scopes: BTreeSet<Scope> = STUDENT.into_iter().collect();
     if role == Role::Teacher || role == Role::Administrator {
@@ -179,6 +182,7 @@ pub async fn principal_from_claims(db: &impl ConnectionTrait, claims: &AccessCla
             let people = match person.role {
                 Role::Administrator => People::All,
                 Role::Teacher => People::Taught(person.id),
+                Role::Guardian => People::Family(person.id),
                 _ => People::Only(person.id),
             };
             let actor = Actor::User {
@@ -292,6 +296,16 @@ pub fn in_own_classes(p: &Principal, class_id: impl IntoColumnRef) -> Condition 
         People::Taught(person) | People::Only(person) => {
             Condition::all().add(Expr::col(class_id).in_subquery(classes_of(person)))
         }
+        People::Family(guardian) => Condition::all().add(
+            Expr::col(class_id).in_subquery(
+                Query::select()
+                    .column(enrollment::Column::ClassId)
+                    .from(enrollment::Entity)
+                    .and_where(enrollment::Column::UserId.in_subquery(children_of(guardian)))
+                    .and_where(enrollment::Column::Status.eq(Status::Active))
+                    .to_owned(),
+            ),
+        ),
     }
 }
 
@@ -350,6 +364,11 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
     match p.people {
         People::All => {}
         People::Only(person) => c = c.add(Expr::col(col).eq(person)),
+        People::Family(guardian) => {
+            c = c.add(
+                Condition::any().add(Expr::col(col.clone()).eq(guardian)).add(Expr::col(col).in_subquery(children_of(guardian))),
+            )
+        }
         People::Taught(teacher) => {
             let taught = Query::select()
                 .column(enrollment::Column::ClassId)
@@ -371,6 +390,43 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
         }
     }
     c
+}
+
+/// Who may read a student's access history (who saw or changed their records): the district
+/// (an administrator or a tool holding `admin` district-wide), the student themself, and their
+/// guardians. `learner` must already be visible to the principal (a guardian sees only their
+/// own children).
+pub fn may_read_access_history(p: &Principal, learner: i64) -> bool {
+    match p.people {
+        People::Only(me) => me == learner,
+        People::Family(_) => true,
+        People::All | People::Taught(_) => p.has(Scope::Admin) && p.orgs == OrgAccess::All,
+    }
+}
+
+/// The students a guardian is rostered as an agent of: a student's `agentSourcedIds` naming
+/// the guardian, or the guardian's naming the student (OneRoster allows either side).
+pub fn children_of(guardian: i64) -> SelectStatement {
+    let named_by_student = Query::select()
+        .column(user_agent::Column::UserId)
+        .from(user_agent::Entity)
+        .and_where(user_agent::Column::AgentId.eq(guardian))
+        .to_owned();
+    let named_by_guardian = Query::select()
+        .column(user_agent::Column::AgentId)
+        .from(user_agent::Entity)
+        .and_where(user_agent::Column::UserId.eq(guardian))
+        .to_owned();
+    Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::Role.eq(Role::Student))
+        .cond_where(
+            Condition::any()
+                .add(user::Column::Id.in_subquery(named_by_student))
+                .add(user::Column::Id.in_subquery(named_by_guardian)),
+        )
+        .to_owned()
 }
 
 /// Decisions that belong to the district (redesign stages and money, competency frameworks):

@@ -16,7 +16,7 @@ use crate::{
 pub fn visible(p: &Principal) -> Condition {
     let templates = match p.people {
         // Never true: learners see no templates.
-        People::Only(_) => Condition::all().add(playlist::Column::Id.is_null()),
+        People::Only(_) | People::Family(_) => Condition::all().add(playlist::Column::Id.is_null()),
         _ => Condition::all().add(playlist::Column::LearnerId.is_null()),
     };
     Condition::all().add(owned_by_granted_org(p, (playlist::Entity, playlist::Column::OrgId))).add(
@@ -38,7 +38,7 @@ pub fn shows_playlist_of(p: &Principal, org_id: i64) -> bool {
 /// their own items forward.
 pub fn require_editor(p: &Principal) -> AppResult<()> {
     p.require(Scope::PlaylistsWrite)?;
-    if matches!(p.people, People::Only(_)) {
+    if p.people.is_family() {
         return Err(AppError::Forbidden("learners progress their items; their teachers edit playlists".into()));
     }
     Ok(())
@@ -49,7 +49,7 @@ pub fn require_editor(p: &Principal) -> AppResult<()> {
 pub fn may_move_item(p: &Principal, from: ItemState, to: ItemState) -> AppResult<()> {
     p.require(Scope::PlaylistsWrite)?;
     let learner_may = matches!(to, ItemState::InProgress | ItemState::Submitted) && from != ItemState::Mastered;
-    if matches!(p.people, People::Only(_)) && !learner_may {
+    if p.people.is_family() && !learner_may {
         return Err(AppError::Forbidden("a learner may start and submit work; their teacher decides mastery".into()));
     }
     Ok(())

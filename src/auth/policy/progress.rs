@@ -5,14 +5,14 @@
 use entity::Role;
 
 use crate::{
-    auth::{Actor, People, Principal, Scope},
+    auth::{Actor, Principal, Scope},
     error::{AppError, AppResult},
 };
 
 /// Results are posted by tools and staff: a learner does not post their own.
 pub fn require_poster(p: &Principal) -> AppResult<()> {
     p.require(Scope::ProgressWrite)?;
-    if matches!(p.people, People::Only(_)) {
+    if p.people.is_family() {
         return Err(AppError::Forbidden("learners do not post their own results".into()));
     }
     Ok(())

@@ -23,7 +23,7 @@ pub fn may_read(p: &Principal) -> bool {
 /// only chooses.
 pub fn require_staff(p: &Principal) -> AppResult<()> {
     p.require(Scope::WinWrite)?;
-    if matches!(p.people, People::Only(_)) {
+    if p.people.is_family() {
         return Err(AppError::Forbidden("students choose their sessions; their teachers run WIN".into()));
     }
     Ok(())
@@ -105,7 +105,7 @@ pub fn may_run_placements(mine: impl IntoIterator<Item = bool>) -> AppResult<()>
 /// A school's WIN summary is for its staff and tools, with `win.read`.
 pub fn require_summary_reader(p: &Principal) -> AppResult<()> {
     p.require(Scope::WinRead)?;
-    if matches!(p.people, People::Only(_)) {
+    if p.people.is_family() {
         return Err(AppError::Forbidden("the school's WIN summary is for its staff".into()));
     }
     Ok(())
@@ -122,6 +122,8 @@ pub enum LearnerView {
     All,
     Only(i64),
     TaughtBy(i64),
+    /// A guardian: their children.
+    ChildrenOf(i64),
 }
 
 /// Whether a learner seen in a block is also one the roster shows the caller (their whole
@@ -137,6 +139,9 @@ where
         LearnerView::All => Ok(true),
         LearnerView::Only(me) => Ok(me == learner),
         LearnerView::TaughtBy(t) => taught(t, learner).await,
+        // The view's condition already keeps a guardian's rows to their children, whom the
+        // roster shows them too.
+        LearnerView::ChildrenOf(_) => Ok(true),
     }
 }
 
@@ -146,6 +151,7 @@ pub fn learner_view(p: &Principal) -> LearnerView {
         People::All => LearnerView::All,
         People::Only(me) => LearnerView::Only(me),
         People::Taught(t) => LearnerView::TaughtBy(t),
+        People::Family(g) => LearnerView::ChildrenOf(g),
     }
 }
 
@@ -158,6 +164,7 @@ impl LearnerView {
         match self {
             LearnerView::All => Condition::all(),
             LearnerView::Only(me) => Condition::all().add(learner.eq(me)),
+            LearnerView::ChildrenOf(g) => Condition::all().add(learner.in_subquery(super::children_of(g))),
             LearnerView::TaughtBy(t) => {
                 let pair = Expr::tuple([learner.clone(), block.into()]);
                 Condition::any()

@@ -217,6 +217,27 @@ impl Learner {
     async fn win_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::win::graphql::WinAssignment>> {
         crate::win::graphql::history_of(ctx, self.0.id).await
     }
+    /// Who saw or changed this student's records, oldest first: which clients and people,
+    /// when, through which operation, under which data-sharing agreement. For the student's
+    /// guardians, the student themself, and district-wide administrators (who also have
+    /// `auditEvents`). Null for anyone else.
+    #[graphql(complexity = "crate::graphql::relay::list_complexity(first, last, child_complexity)")]
+    async fn access_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Option<crate::graphql::relay::Conn<crate::audit::graphql::AuditEvent>>> {
+        let p = crate::graphql::context::principal(ctx)?;
+        if !crate::auth::policy::may_read_access_history(p, self.0.id) {
+            return Ok(None);
+        }
+        let filter = crate::audit::store::Filter { learner: Some(self.0.id), ..Default::default() };
+        let args = crate::graphql::relay::PageArgs::new(first, after, last, before);
+        crate::audit::graphql::page(ctx, filter, args).await.map(Some)
+    }
 }
 
 /// A teacher or administrator.
