@@ -10,6 +10,7 @@ pub mod competency;
 pub mod competency_framework;
 pub mod course;
 pub mod data_agreement;
+pub mod data_use_restriction;
 pub mod demographic;
 pub mod enrollment;
 pub mod gradebook_category;

@@ -60,6 +60,30 @@ impl MigrationTrait for Migration {
                 Table::alter().table("audit_events").add_column(string_len_null("agreement_id", 64)).to_owned(),
             )
             .await?;
+        // A family's choices about their child's data: a directory-information opt-out (hidden
+        // from vendors' clients, except under a school-official agreement) and an opt-out of
+        // all sharing with vendors. One row a student, only once something is restricted.
+        manager
+            .create_table(
+                Table::create()
+                    .table("data_use_restrictions")
+                    .col(big_integer("user_id").primary_key())
+                    .col(boolean("directory_opt_out").default(false))
+                    .col(boolean("vendor_opt_out").default(false))
+                    .col(text_null("note"))
+                    .col(string_len("set_by", 255))
+                    .col(timestamp_with_time_zone("set_at"))
+                    .col(string_len("source", 16))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_data_use_restrictions_user")
+                            .from("data_use_restrictions", "user_id")
+                            .to("users", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create().name("ix_audit_events_agreement").table("audit_events").col("agreement_id").to_owned(),
@@ -68,6 +92,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table("data_use_restrictions").to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_audit_events_agreement").table("audit_events").to_owned()).await?;
         manager.alter_table(Table::alter().table("audit_events").drop_column("agreement_id").to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_oauth_clients_agreement").table("oauth_clients").to_owned()).await?;

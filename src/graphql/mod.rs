@@ -71,6 +71,7 @@ pub struct Mutation(
     progress::graphql::ProgressMutation,
     win::graphql::WinMutation,
     privacy::graphql::PrivacyMutation,
+    privacy::graphql::DataUseMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -184,3 +184,96 @@ pub async fn own_agreement(ctx: &Context<'_>) -> async_graphql::Result<Option<Da
     let Some(id) = principal(ctx)?.sharing.agreement_id() else { return Ok(None) };
     Ok(agreements::find(db(ctx)?, id).await?.map(Into::into))
 }
+
+/// A family's choices about a student's data, as the district's staff see them.
+#[derive(SimpleObject)]
+pub struct LearnerDataUse {
+    /// Opted out of directory information: hidden from vendors' clients, except those under a
+    /// school-official agreement.
+    pub directory_opt_out: bool,
+    /// Opted out of all sharing with vendors: hidden from every vendor's client.
+    pub vendor_opt_out: bool,
+    pub note: Option<String>,
+    /// Who set it last (null when nothing was ever set).
+    pub set_by: Option<String>,
+    pub set_at: Option<DateTime<Utc>>,
+    /// `admin` or `roster` (the roster import).
+    pub source: Option<String>,
+}
+
+impl LearnerDataUse {
+    pub fn of(m: Option<entity::data_use_restriction::Model>) -> Self {
+        match m {
+            None => LearnerDataUse {
+                directory_opt_out: false,
+                vendor_opt_out: false,
+                note: None,
+                set_by: None,
+                set_at: None,
+                source: None,
+            },
+            Some(m) => LearnerDataUse {
+                directory_opt_out: m.directory_opt_out,
+                vendor_opt_out: m.vendor_opt_out,
+                note: m.note,
+                set_by: Some(m.set_by),
+                set_at: Some(m.set_at),
+                source: Some(m.source),
+            },
+        }
+    }
+}
+
+/// `Learner.dataUse`: null for a vendor's client.
+pub async fn data_use_of(ctx: &Context<'_>, learner: i64) -> async_graphql::Result<Option<LearnerDataUse>> {
+    if !super::restrictions::may_see(principal(ctx)?) {
+        return Ok(None);
+    }
+    let row = crate::graphql::context::loaders(ctx)?.data_use.load_one(learner).await?;
+    Ok(Some(LearnerDataUse::of(row)))
+}
+
+#[derive(InputObject)]
+pub struct SetLearnerDataUseInput {
+    pub learner_sourced_id: String,
+    /// Left out: unchanged.
+    pub directory_opt_out: Option<bool>,
+    /// Left out: unchanged.
+    pub vendor_opt_out: Option<bool>,
+    /// Why, or the family's words (left out: unchanged; empty: cleared).
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct LearnerDataUsePayload {
+    pub data_use: Option<LearnerDataUse>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct DataUseMutation;
+
+#[Object]
+impl DataUseMutation {
+    /// Records a family's choices about their child's data: the directory-information opt-out
+    /// and the opt-out of all sharing with vendors. They apply at once to every vendor's
+    /// client, whichever API it calls. Needs `admin`, district-wide (the district's
+    /// administrators).
+    async fn set_learner_data_use(
+        &self,
+        ctx: &Context<'_>,
+        input: SetLearnerDataUseInput,
+    ) -> async_graphql::Result<LearnerDataUsePayload> {
+        let p = principal(ctx)?;
+        super::restrictions::require_setter(p)?;
+        let change = super::restrictions::Change {
+            directory_opt_out: input.directory_opt_out,
+            vendor_opt_out: input.vendor_opt_out,
+            note: input.note,
+        };
+        Ok(match into_user_errors(super::restrictions::set(db(ctx)?, p, &input.learner_sourced_id, change).await)? {
+            Ok(m) => LearnerDataUsePayload { data_use: Some(LearnerDataUse::of(Some(m))), user_errors: vec![] },
+            Err(user_errors) => LearnerDataUsePayload { data_use: None, user_errors },
+        })
+    }
+}

@@ -5,3 +5,4 @@
 
 pub mod agreements;
 pub mod graphql;
+pub mod restrictions;

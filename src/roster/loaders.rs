@@ -70,6 +70,8 @@ pub struct Loaders {
     pub profiles: Arc<Cached<ByParent<learner_profile::Entity>>>,
     /// A learner's demographics by user id (a group of at most one).
     pub demographics: Arc<Cached<ByParent<demographic::Entity>>>,
+    /// A student's data-use restrictions by user id.
+    pub data_use: Arc<Cached<ById<entity::data_use_restriction::Entity>>>,
 }
 
 impl Loaders {
@@ -83,6 +85,7 @@ impl Loaders {
             user_orgs: Arc::new(cached(UserOrgsLoader(db.clone()))),
             profiles: Arc::new(cached(ByParent::new(db, learner_profile::Column::UserId))),
             demographics: Arc::new(cached(ByParent::new(db, demographic::Column::UserId))),
+            data_use: Arc::new(cached(ById::new(db))),
         }
     }
 
@@ -101,5 +104,6 @@ impl Loaders {
         self.user_orgs.clear();
         self.profiles.clear();
         self.demographics.clear();
+        self.data_use.clear();
     }
 }

@@ -439,7 +439,11 @@ async fn a_guardian_reads_their_own_childs_learning_and_nothing_else() {
 
     // Sensitive notes stay with staff; read-only: a write is refused and changes nothing.
     let notes = app
-        .gql(&parent, "query($s: String!) { learner(sourcedId: $s) { profile { supportNotes } } }", json!({"s": learners[0]}))
+        .gql(
+            &parent,
+            "query($s: String!) { learner(sourcedId: $s) { profile { supportNotes } } }",
+            json!({"s": learners[0]}),
+        )
         .await;
     assert_eq!(error_code(&notes), "FORBIDDEN", "{notes}");
     let profile = "query($s: String!) { learner(sourcedId: $s) { profile { id version strengths } } }";
@@ -456,7 +460,11 @@ async fn a_guardian_reads_their_own_childs_learning_and_nothing_else() {
     assert_eq!(data(app.gql(&admin, profile, json!({"s": learners[0]})).await), before);
     // Staff views are not theirs.
     let summary = app
-        .gql(&parent, "{ winSummary(schoolSourcedId: \"sc-school-001\", from: \"2026-01-01\", to: \"2026-12-31\") { blocks } }", json!({}))
+        .gql(
+            &parent,
+            "{ winSummary(schoolSourcedId: \"sc-school-001\", from: \"2026-01-01\", to: \"2026-12-31\") { blocks } }",
+            json!({}),
+        )
         .await;
     assert!(summary["errors"].is_array(), "{summary}");
 
@@ -469,4 +477,86 @@ async fn a_guardian_reads_their_own_childs_learning_and_nothing_else() {
     assert!(nodes.iter().any(|n| n["actorKind"] == "client"), "the district's own reads are listed too: {h}");
     let teacher_view = data(app.gql(&app.token("roster.read", &[]).await, history, json!({"s": learners[0]})).await);
     assert!(teacher_view["learner"]["accessHistory"].is_null(), "not for a tool without admin: {teacher_view}");
+}
+
+#[tokio::test]
+async fn a_familys_opt_outs_hide_their_child_from_vendors() {
+    let app = spawn_app().await;
+    app.seed(1, 3).await;
+    let admin = app.admin_token().await;
+    let q = "{ learners(first: 10) { totalCount nodes { sourcedId } } }";
+    let all = data(app.gql(&admin, q, json!({})).await);
+    let sids: Vec<String> = all["learners"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["sourcedId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sids.len(), 3);
+    let plain = create_agreement(&app, &admin, "Learner", &[]).await;
+    let mut official = agreement("Learner", &[]);
+    official["schoolOfficial"] = json!(true);
+    let d = data(app.gql(&admin, CREATE, json!({"i": official})).await);
+    let official = d["createDataAgreement"]["agreement"]["agreementId"].as_str().unwrap().to_owned();
+    let (a, sa) = vendor_client(&app, &admin, &format!("roster.read {CORE}"), Some(&plain)).await;
+    let (b, sb) = vendor_client(&app, &admin, "roster.read", Some(&official)).await;
+    let (vendor, school_official) = (app.token_for(&a, &sa).await, app.token_for(&b, &sb).await);
+
+    let set = "mutation($i: SetLearnerDataUseInput!) { setLearnerDataUse(input: $i) { dataUse { directoryOptOut vendorOptOut note setBy source } userErrors { field code } } }";
+    // Only the district's administrators set them; nothing changes otherwise.
+    let school_tool = app.token("roster.read admin", &["sc-school-001"]).await;
+    let denied = app.gql(&school_tool, set, json!({"i": {"learnerSourcedId": sids[0], "directoryOptOut": true}})).await;
+    assert_eq!(error_code(&denied), "FORBIDDEN");
+    let vendor_try = app.gql(&vendor, set, json!({"i": {"learnerSourcedId": sids[0], "directoryOptOut": true}})).await;
+    assert!(vendor_try["errors"].is_array(), "{vendor_try}");
+    assert_eq!(learner_count(&app, &vendor).await, 3);
+    let unknown = data(app.gql(&admin, set, json!({"i": {"learnerSourcedId": "nobody", "vendorOptOut": true}})).await);
+    assert_eq!(unknown["setLearnerDataUse"]["userErrors"][0]["code"], "NOT_FOUND", "{unknown}");
+
+    // Directory opt-out: hidden from the vendor, not from a school official's client.
+    let d = data(
+        app.gql(
+            &admin,
+            set,
+            json!({"i": {"learnerSourcedId": sids[0], "directoryOptOut": true, "note": "family request 2026-11-30"}}),
+        )
+        .await,
+    );
+    assert_eq!(
+        d["setLearnerDataUse"]["dataUse"],
+        json!({"directoryOptOut": true, "vendorOptOut": false, "note": "family request 2026-11-30", "setBy": a_client_of(&app, &admin).await, "source": "admin"})
+    );
+    assert_eq!(learner_count(&app, &vendor).await, 2);
+    assert_eq!(learner_count(&app, &school_official).await, 3);
+    let one = "query($s: String!) { learner(sourcedId: $s) { sourcedId dataUse { directoryOptOut } } }";
+    assert!(data(app.gql(&vendor, one, json!({"s": sids[0]})).await)["learner"].is_null());
+    let rest = app
+        .http
+        .get(app.url(&format!("/ims/oneroster/rostering/v1p2/users/{}", sids[0])))
+        .bearer_auth(&vendor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 404, "OneRoster REST hides them too");
+    // The restriction is the district's to see, never a vendor's.
+    let staff = data(app.gql(&admin, one, json!({"s": sids[0]})).await);
+    assert_eq!(staff["learner"]["dataUse"], json!({"directoryOptOut": true}));
+    let theirs = data(app.gql(&school_official, one, json!({"s": sids[0]})).await);
+    assert_eq!(theirs["learner"], json!({"sourcedId": sids[0], "dataUse": null}));
+
+    // Opting out of all vendor sharing hides them from every vendor's client.
+    let d = data(app.gql(&admin, set, json!({"i": {"learnerSourcedId": sids[1], "vendorOptOut": true}})).await);
+    assert_eq!(d["setLearnerDataUse"]["userErrors"], json!([]));
+    assert_eq!(learner_count(&app, &vendor).await, 1);
+    assert_eq!(learner_count(&app, &school_official).await, 2);
+    assert_eq!(learner_count(&app, &admin).await, 3, "the district's own tools see every student");
+    // Lifting it shows them again; the other choice is kept.
+    let d = data(app.gql(&admin, set, json!({"i": {"learnerSourcedId": sids[0], "directoryOptOut": false}})).await);
+    assert_eq!(d["setLearnerDataUse"]["dataUse"]["note"], "family request 2026-11-30");
+    assert_eq!(learner_count(&app, &vendor).await, 2);
+}
+
+/// The client id behind the suite's admin token (the actor an admin change records).
+async fn a_client_of(app: &TestApp, admin: &str) -> String {
+    data(app.gql(admin, "{ viewer { clientId } }", json!({})).await)["viewer"]["clientId"].as_str().unwrap().to_owned()
 }

@@ -12,7 +12,7 @@ pub mod win;
 use entity::{OrgType, Role};
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{Status, data_agreement, enrollment, oauth_client, org, user, user_agent, user_org};
+use entity::{Status, data_agreement, data_use_restriction, enrollment, oauth_client, org, user, user_agent, user_org};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement},
@@ -361,12 +361,34 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
             ),
         );
     }
+    // A family's opt-outs: of all sharing with vendors (every vendor's client), of directory
+    // information (every vendor's client but a school official's).
+    if p.sharing.is_vendor() {
+        let opted_out = if p.sharing.hides_opted_out() {
+            Condition::any()
+                .add(data_use_restriction::Column::VendorOptOut.eq(true))
+                .add(data_use_restriction::Column::DirectoryOptOut.eq(true))
+        } else {
+            Condition::all().add(data_use_restriction::Column::VendorOptOut.eq(true))
+        };
+        c = c.add(
+            Expr::col(col.clone()).not_in_subquery(
+                Query::select()
+                    .column(data_use_restriction::Column::UserId)
+                    .from(data_use_restriction::Entity)
+                    .cond_where(opted_out)
+                    .to_owned(),
+            ),
+        );
+    }
     match p.people {
         People::All => {}
         People::Only(person) => c = c.add(Expr::col(col).eq(person)),
         People::Family(guardian) => {
             c = c.add(
-                Condition::any().add(Expr::col(col.clone()).eq(guardian)).add(Expr::col(col).in_subquery(children_of(guardian))),
+                Condition::any()
+                    .add(Expr::col(col.clone()).eq(guardian))
+                    .add(Expr::col(col).in_subquery(children_of(guardian))),
             )
         }
         People::Taught(teacher) => {

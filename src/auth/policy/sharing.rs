@@ -44,6 +44,9 @@ struct Entry {
     always: &'static [&'static str],
     /// Fields an agreement may list one by one; empty: the type is shared whole.
     attributes: &'static [&'static str],
+    /// Fields leading to other records, governed by their own type's place in the agreement.
+    /// Under a field list, any field in none of these three lists answers `NOT_SHARED`.
+    relations: &'static [&'static str],
     /// Other GraphQL types holding the same data (reached through it or about it).
     also: &'static [&'static str],
     /// The kinds that must be shared with it (a student's records name the student).
@@ -66,6 +69,17 @@ const CATALOGUE: [Entry; 9] = [
             "pronouns",
             "grades",
         ],
+        relations: &[
+            "schools",
+            "enrollments",
+            "demographics",
+            "profile",
+            "playlists",
+            "mastery",
+            "winHistory",
+            "dataUse",
+            "accessHistory",
+        ],
         also: &[],
         needs: &[],
     },
@@ -74,6 +88,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "Demographics",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &[],
         needs: &[Kind::Learner],
     },
@@ -90,6 +105,7 @@ const CATALOGUE: [Entry; 9] = [
             "supportNotes",
             "revisions",
         ],
+        relations: &[],
         also: &["ProfileRevision", "ProfileChange"],
         needs: &[Kind::Learner],
     },
@@ -98,6 +114,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "Playlist",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &["LearnerPlaylistProgress"],
         needs: &[Kind::Learner],
     },
@@ -106,6 +123,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "PlaylistItem",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &["ItemTransition"],
         needs: &[Kind::Learner, Kind::Playlist],
     },
@@ -114,6 +132,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "Result",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &["ResultOverride", "PostedResult"],
         needs: &[Kind::Learner],
     },
@@ -122,6 +141,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "Mastery",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &["MasteryGap"],
         needs: &[Kind::Learner],
     },
@@ -130,6 +150,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "WinPreference",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &["WinChoiceReview", "ReviewedChoice", "WinStudent"],
         needs: &[Kind::Learner],
     },
@@ -138,6 +159,7 @@ const CATALOGUE: [Entry; 9] = [
         name: "WinAssignment",
         always: &[],
         attributes: &[],
+        relations: &[],
         also: &["AbsentLearner"],
         needs: &[Kind::Learner],
     },
@@ -256,7 +278,7 @@ impl Elements {
             Some(None) => true,
             Some(Some(fields)) => {
                 let e = entry(kind);
-                e.always.contains(&field) || fields.contains(field) || !e.attributes.contains(&field)
+                e.always.contains(&field) || fields.contains(field) || e.relations.contains(&field)
             }
         }
     }
@@ -497,5 +519,35 @@ mod tests {
         assert_eq!(p.field("LearnerProfile", "revisions", "ProfileRevisionConnection"), Field::NotShared);
         assert_eq!(Sharing::District.field("Learner", "email", "String"), Field::Shared);
         assert_eq!(terms("").field("Result", "score", "Float"), Field::Invisible);
+        // A field the catalogue does not know is not shared under a field list.
+        assert_eq!(s.field("Learner", "somethingNew", "String"), Field::NotShared);
+        assert_eq!(terms("Learner").field("Learner", "somethingNew", "String"), Field::Shared);
+    }
+
+    #[test]
+    fn the_catalogue_names_every_field_of_the_types_shared_field_by_field() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let sdl = include_str!("../../../schema.graphql");
+        let doc = async_graphql::parser::parse_schema(sdl).expect("schema.graphql parses");
+        for e in CATALOGUE.iter().filter(|e| !e.attributes.is_empty()) {
+            let fields: Vec<String> = doc
+                .definitions
+                .iter()
+                .find_map(|d| match d {
+                    TypeSystemDefinition::Type(t) if t.node.name.node == e.name => match &t.node.kind {
+                        TypeKind::Object(o) => Some(o.fields.iter().map(|f| f.node.name.node.to_string()).collect()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .expect("the type is in the schema");
+            let known: Vec<&str> = [e.always, e.attributes, e.relations].concat();
+            for f in &fields {
+                assert!(known.contains(&f.as_str()), "`{}.{f}` is in no list of the catalogue", e.name);
+            }
+            for k in known {
+                assert!(fields.iter().any(|f| f == k), "the catalogue names `{}.{k}`, which the schema lacks", e.name);
+            }
+        }
     }
 }

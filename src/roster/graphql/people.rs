@@ -217,6 +217,15 @@ impl Learner {
     async fn win_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::win::graphql::WinAssignment>> {
         crate::win::graphql::history_of(ctx, self.0.id).await
     }
+    /// The family's choices about this student's data (directory-information and vendor
+    /// opt-outs), for the district's own staff and tools, the student and their guardians;
+    /// null for a vendor's client.
+    async fn data_use(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::privacy::graphql::LearnerDataUse>> {
+        crate::privacy::graphql::data_use_of(ctx, self.0.id).await
+    }
     /// Who saw or changed this student's records, oldest first: which clients and people,
     /// when, through which operation, under which data-sharing agreement. For the student's
     /// guardians, the student themself, and district-wide administrators (who also have

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// A family's choices about a student's data, set by the district's administrators or carried
+/// by the roster import (`metadata.directoryOptOut`, `metadata.vendorOptOut` in users.csv).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "data_use_restrictions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: i64,
+    /// Opted out of directory information: hidden from vendors' clients unless their agreement
+    /// is a school-official one.
+    pub directory_opt_out: bool,
+    /// Opted out of all sharing with vendors: hidden from every vendor's client.
+    pub vendor_opt_out: bool,
+    pub note: Option<String>,
+    /// Who set it: a user sourcedId, a client id, `learnergraph` (CLI) or `roster import`.
+    pub set_by: String,
+    pub set_at: ChronoDateTimeUtc,
+    /// `admin` or `roster`.
+    pub source: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
