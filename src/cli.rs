@@ -25,6 +25,16 @@ pub enum Command {
     /// Manage data-sharing agreements with vendors.
     #[command(subcommand)]
     Agreement(AgreementCommand),
+    /// Students' records: deletion on request.
+    #[command(subcommand)]
+    Learner(LearnerCommand),
+    /// Delete results and audit events older than the retention the district configured
+    /// (LEARNERGRAPH_RETENTION_RESULTS_YEARS, LEARNERGRAPH_RETENTION_AUDIT_YEARS).
+    Retention {
+        /// Count what would go, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Read the access audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -264,6 +274,18 @@ pub enum AgreementCommand {
     Revoke {
         agreement_id: String,
         /// Why (kept with the agreement and in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LearnerCommand {
+    /// Delete a student on request: every record of them in every table, tombstones left in
+    /// the changes feed, the audit trail kept under a pseudonym. Prints what went as JSON.
+    Purge {
+        sourced_id: String,
+        /// Why (kept in the purge record).
         #[arg(long)]
         reason: String,
     },

@@ -90,6 +90,8 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Fair sharing: rate limits, failed-secret lockout, the hashing pool (`src/ratelimit`).
     pub limits: LimitsConfig,
+    /// How many years results and audit events are kept (`learnergraph retention`).
+    pub retention: crate::privacy::retention::RetentionConfig,
 }
 
 /// Limits that keep one caller from crowding out the others. A limit of 0 turns that limit off.
@@ -275,6 +277,19 @@ impl Config {
                     );
                 }
                 Duration::from_secs(days * 86_400)
+            },
+            retention: {
+                let results_years = number("LEARNERGRAPH_RETENTION_RESULTS_YEARS", 7)?;
+                let audit_years = number("LEARNERGRAPH_RETENTION_AUDIT_YEARS", 7)?;
+                if results_years == 0 || audit_years == 0 {
+                    bail!(
+                        "LEARNERGRAPH_RETENTION_RESULTS_YEARS and LEARNERGRAPH_RETENTION_AUDIT_YEARS must be at least 1"
+                    );
+                }
+                crate::privacy::retention::RetentionConfig {
+                    results_years: u32::try_from(results_years).unwrap_or(u32::MAX),
+                    audit_years: u32::try_from(audit_years).unwrap_or(u32::MAX),
+                }
             },
             log_json: matches!(get("LEARNERGRAPH_LOG_FORMAT").as_deref(), Some("json")),
             log_spans: matches!(get("LEARNERGRAPH_LOG_SPANS").as_deref(), Some("1" | "true")),

@@ -7,7 +7,10 @@ use clap::Parser;
 use learnergraph::{
     app::{App, shutdown_signal},
     auth::clients,
-    cli::{AgreementCommand, AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand, SyncCommand},
+    cli::{
+        AgreementCommand, AuditCommand, Cli, ClientCommand, Command, ExportCommand, ImportCommand, LearnerCommand,
+        SyncCommand,
+    },
     config::Config,
     db, graphql, seed, telemetry,
 };
@@ -266,6 +269,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             };
             println!("{out}");
+            Ok(())
+        }
+        Command::Learner(LearnerCommand::Purge { sourced_id, reason }) => {
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let p = learnergraph::auth::Principal::system();
+            let done = learnergraph::privacy::purge::purge_learner(&conn, &p, &sourced_id, &reason).await?;
+            println!("{}", serde_json::to_string_pretty(&done)?);
+            Ok(())
+        }
+        Command::Retention { dry_run } => {
+            let conn = db::connect(&config, None).await?;
+            db::migrate(&conn).await?;
+            let done = learnergraph::privacy::retention::run(&conn, &config.retention, dry_run).await?;
+            println!("{}", serde_json::to_string_pretty(&done)?);
             Ok(())
         }
         Command::Schema => Ok(()),

@@ -4,6 +4,7 @@
 pub mod academic_session;
 pub mod audit_event;
 pub mod audit_event_learner;
+pub mod audit_event_pseudonym;
 pub mod class;
 pub mod class_term;
 pub mod competency;
@@ -15,6 +16,7 @@ pub mod demographic;
 pub mod enrollment;
 pub mod gradebook_category;
 pub mod learner_profile;
+pub mod learner_purge;
 pub mod line_item;
 pub mod line_item_objective;
 pub mod mastery;

@@ -84,6 +84,34 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Deletion on request: who purged whom (by pseudonym), when and why; and the audit
+        // events that touched a purged student, linked to the pseudonym instead of the student.
+        manager
+            .create_table(
+                Table::create()
+                    .table("learner_purges")
+                    .col(pk_auto("id").big_integer())
+                    .col(string_len("pseudonym", 64))
+                    .col(timestamp_with_time_zone("purged_at"))
+                    .col(string_len("actor_kind", 16))
+                    .col(string_len("actor_id", 255))
+                    .col(string_len_null("client_id", 64))
+                    .col(text("reason"))
+                    .col(json("removed"))
+                    .index(Index::create().name("uq_learner_purges_pseudonym").col("pseudonym").unique())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("audit_event_pseudonyms")
+                    .col(big_integer("event_id"))
+                    .col(string_len("pseudonym", 64))
+                    .primary_key(Index::create().col("event_id").col("pseudonym"))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create().name("ix_audit_events_agreement").table("audit_events").col("agreement_id").to_owned(),
@@ -92,6 +120,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table("audit_event_pseudonyms").to_owned()).await?;
+        manager.drop_table(Table::drop().table("learner_purges").to_owned()).await?;
         manager.drop_table(Table::drop().table("data_use_restrictions").to_owned()).await?;
         manager.drop_index(Index::drop().name("ix_audit_events_agreement").table("audit_events").to_owned()).await?;
         manager.alter_table(Table::alter().table("audit_events").drop_column("agreement_id").to_owned()).await?;

@@ -30,7 +30,8 @@ pub struct AuditEvent {
     /// The operation's root fields.
     pub fields: Vec<String>,
     pub request_id: Option<String>,
-    /// sourcedIds of the students whose records the request touched.
+    /// sourcedIds of the students whose records the request touched (a purged student by the
+    /// pseudonym their purge gave them, `purged-...`).
     pub learner_sourced_ids: Vec<String>,
     /// The data-sharing agreement the request was served under (a vendor's client), or the
     /// agreement an agreement change was about; null for the district's own clients and people.
@@ -109,9 +110,13 @@ pub async fn page(ctx: &Context<'_>, filter: Filter, args: PageArgs) -> async_gr
             gql(paginate(ctx, db, store::events(&filter), audit_event::Column::Id, args, |m| m.id, event).await)?;
         let ids: Vec<i64> = conn.edges.iter().map(|e| e.node.id).collect();
         let learners = store::learners_of(db, &ids).await.map_err(AppError::from)?;
+        let purged = store::pseudonyms_of(db, &ids).await.map_err(AppError::from)?;
         for edge in &mut conn.edges {
             edge.node.learner_sourced_ids =
                 learners.iter().filter(|(e, _, _)| *e == edge.node.id).map(|(_, _, s)| s.clone()).collect();
+            edge.node
+                .learner_sourced_ids
+                .extend(purged.iter().filter(|(e, _)| *e == edge.node.id).map(|(_, p)| p.clone()));
         }
         Ok(conn)
     }

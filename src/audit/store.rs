@@ -141,6 +141,18 @@ pub async fn learners_of(db: &impl ConnectionTrait, events: &[i64]) -> Result<Ve
         .await
 }
 
+/// `(event id, pseudonym)` of the purged students the given events touched.
+pub async fn pseudonyms_of(db: &impl ConnectionTrait, events: &[i64]) -> Result<Vec<(i64, String)>, DbErr> {
+    entity::audit_event_pseudonym::Entity::find()
+        .select_only()
+        .column(entity::audit_event_pseudonym::Column::EventId)
+        .column(entity::audit_event_pseudonym::Column::Pseudonym)
+        .filter(entity::audit_event_pseudonym::Column::EventId.is_in(events.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Every matching event with its students, oldest first, for the CSV export.
 pub async fn export(db: &DatabaseConnection, f: &Filter, out: impl std::io::Write) -> anyhow::Result<usize> {
     let mut csv = csv::Writer::from_writer(out);
@@ -169,9 +181,14 @@ pub async fn export(db: &DatabaseConnection, f: &Filter, out: impl std::io::Writ
         after = last.id;
         let ids: Vec<i64> = page.iter().map(|e| e.id).collect();
         let learners = learners_of(db, &ids).await?;
+        let purged = pseudonyms_of(db, &ids).await?;
         for e in &page {
-            let of_event = learners.iter().filter(|(id, user, _)| *id == e.id && f.learner.is_none_or(|l| l == *user));
-            for (_, _, learner) in of_event {
+            let of_event = learners
+                .iter()
+                .filter(|(id, user, _)| *id == e.id && f.learner.is_none_or(|l| l == *user))
+                .map(|(_, _, sid)| sid)
+                .chain(purged.iter().filter(|(id, _)| *id == e.id && f.learner.is_none()).map(|(_, p)| p));
+            for learner in of_event {
                 csv.write_record([
                     e.occurred_at.to_rfc3339().as_str(),
                     e.actor_kind.as_str(),

@@ -72,6 +72,7 @@ pub struct Mutation(
     win::graphql::WinMutation,
     privacy::graphql::PrivacyMutation,
     privacy::graphql::DataUseMutation,
+    privacy::graphql::PurgeMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -277,3 +277,62 @@ impl DataUseMutation {
         })
     }
 }
+
+/// Records of one table a purge removed.
+#[derive(SimpleObject)]
+pub struct PurgedRecords {
+    pub table: String,
+    pub count: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct PurgeLearnerPayload {
+    /// Stands for the student in the audit trail from now on.
+    pub pseudonym: Option<String>,
+    pub purged_at: Option<DateTime<Utc>>,
+    pub removed: Vec<PurgedRecords>,
+    /// Tombstones left in the changes feed for vendors to delete their copies.
+    pub tombstones: i32,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct PurgeMutation;
+
+#[Object]
+impl PurgeMutation {
+    /// Deletes a student on request: every record of them, in every table (roster, profile and
+    /// its revisions, playlists, items, results and overrides, mastery, WIN choices,
+    /// placements and reviews, sign-in grants, feed history). Leaves tombstones in the changes
+    /// feed, and keeps the audit trail with the student replaced by a pseudonym; the purge
+    /// itself is recorded (who, when, why) and audited. Cannot be undone. Needs `admin`,
+    /// district-wide.
+    async fn purge_learner(
+        &self,
+        ctx: &Context<'_>,
+        learner_sourced_id: String,
+        reason: String,
+    ) -> async_graphql::Result<PurgeLearnerPayload> {
+        let p = principal(ctx)?;
+        super::restrictions::require_setter(p)?;
+        // Events this replica has queued about the student are written first, so the purge
+        // pseudonymises them too.
+        ctx.data::<crate::audit::AuditLog>()?.flush().await;
+        Ok(match into_user_errors(super::purge::purge_learner(db(ctx)?, p, &learner_sourced_id, &reason).await)? {
+            Ok(done) => PurgeLearnerPayload {
+                pseudonym: Some(done.pseudonym),
+                purged_at: Some(done.purged_at),
+                removed: done
+                    .removed
+                    .into_iter()
+                    .map(|(table, count)| PurgedRecords { table, count: i64::try_from(count).unwrap_or(i64::MAX) })
+                    .collect(),
+                tombstones: i32::try_from(done.tombstones).unwrap_or(i32::MAX),
+                user_errors: vec![],
+            },
+            Err(user_errors) => {
+                PurgeLearnerPayload { pseudonym: None, purged_at: None, removed: vec![], tombstones: 0, user_errors }
+            }
+        })
+    }
+}

@@ -5,4 +5,6 @@
 
 pub mod agreements;
 pub mod graphql;
+pub mod purge;
 pub mod restrictions;
+pub mod retention;

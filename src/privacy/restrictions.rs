@@ -56,6 +56,8 @@ pub async fn set(
         })?;
     let (_, actor) = by.actor_ref();
     write(db, learner.id, change, &actor, "admin").await?;
+    // A change to the student's record: audited naming them.
+    by.reveal([learner.id]);
     Ok(of(db, learner.id).await?.expect("just written"))
 }
 

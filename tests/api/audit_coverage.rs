@@ -81,6 +81,10 @@ const NEUTRAL_MUTATIONS: &[(&str, &str)] = &[
     ("setOAuthClientAgreement", "client administration (audited as an agreement change)"),
     ("createDataAgreement", "data-sharing agreements: about vendors, audited in their own transaction"),
     ("revokeDataAgreement", "data-sharing agreements"),
+    (
+        "purgeLearner",
+        "deletion on request: audited in its own transaction under the student's pseudonym, never their name",
+    ),
     ("createRedesignPillar", "school redesign: about schools, not students"),
     ("updateRedesignPillar", "school redesign"),
     ("createRedesignCohort", "school redesign"),

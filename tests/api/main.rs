@@ -24,6 +24,7 @@ mod playlists;
 mod privacy;
 mod profiles;
 mod progress;
+mod purge;
 mod ratelimit;
 mod redesign;
 mod roster;

@@ -171,7 +171,7 @@ async fn pairs_of(txn: &impl ConnectionTrait, r: &result::Model) -> AppResult<BT
 
 /// The `(learner, competency)` pairs stored results bear on, in two statements at most
 /// whatever their number.
-async fn pairs_of_all<'a>(
+pub(crate) async fn pairs_of_all<'a>(
     txn: &impl ConnectionTrait,
     results: impl IntoIterator<Item = &'a result::Model>,
 ) -> AppResult<BTreeSet<(i64, i64)>> {

@@ -1,0 +1,430 @@
+//! Deletion on request: every trace of a student removed from every table, in one
+//! transaction. What stays:
+//!
+//! - tombstones in the changes feed, one per record the feed could have carried (the student,
+//!   their enrollments, profile, playlists, items and results), naming only the record's kind
+//!   and old id, so vendors delete their copies;
+//! - the audit events, pseudonymised: the student's sourcedId replaced by a pseudonym
+//!   (`purged-...`) wherever an event names it (as actor, or in a OneRoster path), and the
+//!   event's link to the student replaced by a link to the pseudonym;
+//! - the purge record: who purged the pseudonym, when, why, and how many records went.
+
+use std::collections::{BTreeMap, HashMap};
+
+use entity::{
+    ActorKind, Role, audit_event, audit_event_learner, audit_event_pseudonym, data_use_restriction, demographic,
+    enrollment, learner_profile, learner_purge, mastery, oauth_code, oauth_refresh_token, playlist, playlist_item,
+    playlist_item_competency, playlist_item_transition, profile_revision, result, roster_import, sync_change, user,
+    user_agent, user_org, win_assignment, win_choice, win_review, win_session_invite,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Func},
+};
+use serde::Serialize;
+
+use crate::{
+    auth::Principal,
+    db::begin_write,
+    error::{AppError, AppResult},
+    sync::{Change, ChangeEntity},
+};
+
+/// What a purge did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Purged {
+    /// Stands for the student in the audit trail from now on.
+    pub pseudonym: String,
+    pub purged_at: chrono::DateTime<chrono::Utc>,
+    /// Records removed, by table.
+    pub removed: BTreeMap<String, u64>,
+    /// Tombstones left in the changes feed.
+    pub tombstones: usize,
+    /// Audit events pseudonymised.
+    pub audit_events: u64,
+}
+
+/// Removes the student `sourced_id` from every table. District administrators only (the
+/// same rule as their data-use choices); a reason is required.
+pub async fn purge_learner(
+    db: &DatabaseConnection,
+    by: &Principal,
+    sourced_id: &str,
+    reason: &str,
+) -> AppResult<Purged> {
+    super::restrictions::require_setter(by)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::validation("reason", "say why the student's records are deleted"));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(AppError::validation("reason", "must be at most 2,000 characters"));
+    }
+    let txn = begin_write(db).await?;
+    let learner = user::Entity::find()
+        .filter(user::Column::SourcedId.eq(sourced_id))
+        .filter(user::Column::Role.eq(Role::Student))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFoundAt {
+            field: "learnerSourcedId".into(),
+            message: format!("no student `{sourced_id}`"),
+        })?;
+    let id = learner.id;
+    let pseudonym = format!("purged-{}", crate::auth::tokens::random_token(9)?);
+    let mut removed = BTreeMap::new();
+    let mut count = |table: &str, n: u64| {
+        if n > 0 {
+            *removed.entry(table.to_owned()).or_insert(0) += n;
+        }
+    };
+
+    // The records the feed may have carried, for the tombstones, with the org each was filed
+    // under (a school's tools see their school's tombstones).
+    let mut filed: HashMap<(String, i64), Option<i64>> = HashMap::new();
+    let history: Vec<(String, i64, Option<i64>)> = sync_change::Entity::find()
+        .select_only()
+        .columns([sync_change::Column::Entity, sync_change::Column::EntityId, sync_change::Column::OrgId])
+        .filter(
+            Condition::any().add(sync_change::Column::LearnerId.eq(id)).add(
+                Condition::all()
+                    .add(sync_change::Column::Entity.eq(ChangeEntity::Learner.as_str()))
+                    .add(sync_change::Column::EntityId.eq(id)),
+            ),
+        )
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    for (entity, entity_id, org) in history {
+        let slot = filed.entry((entity, entity_id)).or_insert(None);
+        *slot = slot.or(org);
+    }
+    let ids = |rows: Vec<i64>| rows;
+    let playlists: Vec<i64> = ids(playlist::Entity::find()
+        .select_only()
+        .column(playlist::Column::Id)
+        .filter(playlist::Column::LearnerId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?);
+    let items: Vec<i64> = playlist_item::Entity::find()
+        .select_only()
+        .column(playlist_item::Column::Id)
+        .filter(playlist_item::Column::PlaylistId.is_in(playlists.iter().copied()))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let results: Vec<i64> = result::Entity::find()
+        .select_only()
+        .column(result::Column::Id)
+        .filter(result::Column::LearnerId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let enrollments: Vec<i64> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::Id)
+        .filter(enrollment::Column::UserId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let profiles: Vec<i64> = learner_profile::Entity::find()
+        .select_only()
+        .column(learner_profile::Column::Id)
+        .filter(learner_profile::Column::UserId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut tombstone = |entity: ChangeEntity, ids: &[i64]| {
+        for i in ids {
+            filed.entry((entity.as_str().to_owned(), *i)).or_insert(None);
+        }
+    };
+    tombstone(ChangeEntity::Learner, &[id]);
+    tombstone(ChangeEntity::Enrollment, &enrollments);
+    tombstone(ChangeEntity::LearnerProfile, &profiles);
+    tombstone(ChangeEntity::Playlist, &playlists);
+    tombstone(ChangeEntity::PlaylistItem, &items);
+    tombstone(ChangeEntity::Result, &results);
+
+    // Learning records, children before parents.
+    count(
+        "playlist_item_competencies",
+        playlist_item_competency::Entity::delete_many()
+            .filter(playlist_item_competency::Column::ItemId.is_in(items.iter().copied()))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "playlist_item_transitions",
+        playlist_item_transition::Entity::delete_many()
+            .filter(playlist_item_transition::Column::ItemId.is_in(items.iter().copied()))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "results",
+        result::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(result::Column::LearnerId.eq(id))
+                    .add(result::Column::ItemId.is_in(items.iter().copied())),
+            )
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "masteries",
+        mastery::Entity::delete_many().filter(mastery::Column::LearnerId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    // Items instantiated from this student's playlist items (none expected) would keep a
+    // dangling template link: the link goes first.
+    playlist_item::Entity::update_many()
+        .col_expr(playlist_item::Column::TemplateItemId, Expr::value(Option::<i64>::None))
+        .filter(playlist_item::Column::TemplateItemId.is_in(items.iter().copied()))
+        .exec(&txn)
+        .await?;
+    count(
+        "playlist_items",
+        playlist_item::Entity::delete_many()
+            .filter(playlist_item::Column::PlaylistId.is_in(playlists.iter().copied()))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "playlists",
+        playlist::Entity::delete_many().filter(playlist::Column::LearnerId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "win_assignments",
+        win_assignment::Entity::delete_many()
+            .filter(win_assignment::Column::LearnerId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "win_choices",
+        win_choice::Entity::delete_many().filter(win_choice::Column::LearnerId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "win_reviews",
+        win_review::Entity::delete_many().filter(win_review::Column::LearnerId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "win_session_invites",
+        win_session_invite::Entity::delete_many()
+            .filter(win_session_invite::Column::LearnerId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "profile_revisions",
+        profile_revision::Entity::delete_many()
+            .filter(profile_revision::Column::ProfileId.is_in(profiles.iter().copied()))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "learner_profiles",
+        learner_profile::Entity::delete_many()
+            .filter(learner_profile::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    // The roster's records of them.
+    count(
+        "demographics",
+        demographic::Entity::delete_many().filter(demographic::Column::UserId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "data_use_restrictions",
+        data_use_restriction::Entity::delete_many()
+            .filter(data_use_restriction::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "user_agents",
+        user_agent::Entity::delete_many()
+            .filter(Condition::any().add(user_agent::Column::UserId.eq(id)).add(user_agent::Column::AgentId.eq(id)))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    count(
+        "enrollments",
+        enrollment::Entity::delete_many().filter(enrollment::Column::UserId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "user_orgs",
+        user_org::Entity::delete_many().filter(user_org::Column::UserId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "oauth_codes",
+        oauth_code::Entity::delete_many().filter(oauth_code::Column::UserId.eq(id)).exec(&txn).await?.rows_affected,
+    );
+    count(
+        "oauth_refresh_tokens",
+        oauth_refresh_token::Entity::delete_many()
+            .filter(oauth_refresh_token::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    // The feed: the student's history goes, tombstones take its place.
+    count(
+        "sync_changes",
+        sync_change::Entity::delete_many()
+            .filter(
+                Condition::any().add(sync_change::Column::LearnerId.eq(id)).add(
+                    Condition::all()
+                        .add(sync_change::Column::Entity.eq(ChangeEntity::Learner.as_str()))
+                        .add(sync_change::Column::EntityId.eq(id)),
+                ),
+            )
+            .exec(&txn)
+            .await?
+            .rows_affected,
+    );
+    // Roster import reports: a problem about the student's row goes (it quotes their values).
+    scrub_import_reports(&txn, &learner, &mut count).await?;
+
+    // The audit trail: kept, pseudonymised.
+    let linked: Vec<i64> = audit_event_learner::Entity::find()
+        .select_only()
+        .column(audit_event_learner::Column::EventId)
+        .filter(audit_event_learner::Column::UserId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    for chunk in linked.chunks(1000) {
+        audit_event_pseudonym::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|e| audit_event_pseudonym::ActiveModel { event_id: Set(*e), pseudonym: Set(pseudonym.clone()) }),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    audit_event_learner::Entity::delete_many().filter(audit_event_learner::Column::UserId.eq(id)).exec(&txn).await?;
+    let mut pseudonymised = linked.len() as u64;
+    pseudonymised += audit_event::Entity::update_many()
+        .col_expr(audit_event::Column::ActorId, Expr::value(pseudonym.clone()))
+        .filter(audit_event::Column::ActorKind.eq(ActorKind::User))
+        .filter(audit_event::Column::ActorId.eq(learner.sourced_id.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    for column in [audit_event::Column::Fields, audit_event::Column::OperationName, audit_event::Column::RequestId] {
+        pseudonymised += audit_event::Entity::update_many()
+            .col_expr(
+                column,
+                Func::cust("REPLACE")
+                    .arg(Expr::col(column))
+                    .arg(learner.sourced_id.clone())
+                    .arg(pseudonym.clone())
+                    .into(),
+            )
+            .filter(column.contains(learner.sourced_id.as_str()))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+    }
+    count("users", user::Entity::delete_many().filter(user::Column::Id.eq(id)).exec(&txn).await?.rows_affected);
+
+    // The purge record and its own audit event, naming only the pseudonym.
+    let (kind, actor) = by.actor_ref();
+    let now = crate::db::now();
+    learner_purge::ActiveModel {
+        pseudonym: Set(pseudonym.clone()),
+        purged_at: Set(now),
+        actor_kind: Set(kind.to_string()),
+        actor_id: Set(actor.clone()),
+        client_id: Set(by.client_id().map(str::to_owned)),
+        reason: Set(reason.to_owned()),
+        removed: Set(serde_json::json!(removed)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let event = audit_event::ActiveModel {
+        occurred_at: Set(now),
+        actor_kind: Set(kind),
+        actor_id: Set(actor),
+        client_id: Set(by.client_id().map(str::to_owned)),
+        operation_type: Set("mutation".into()),
+        operation_name: Set(Some("purgeLearner".into())),
+        fields: Set("purgeLearner".into()),
+        request_id: Set(None),
+        agreement_id: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit_event_pseudonym::ActiveModel { event_id: Set(event.id), pseudonym: Set(pseudonym.clone()) }
+        .insert(&txn)
+        .await?;
+
+    let mut changes: Vec<Change> = filed
+        .into_iter()
+        .filter_map(|((entity, entity_id), org_id)| {
+            Some(Change {
+                entity: ChangeEntity::parse(&entity)?,
+                id: entity_id,
+                org_id,
+                person_id: None,
+                deleted: true,
+            })
+        })
+        .collect();
+    changes.sort_by_key(|c| (c.entity.as_str(), c.id));
+    crate::sync::record(&txn, &changes).await?;
+    txn.commit().await?;
+    Ok(Purged { pseudonym, purged_at: now, removed, tombstones: changes.len(), audit_events: pseudonymised })
+}
+
+/// Drops, from every roster import's report, the problems that quote the student (their
+/// sourcedId, email or username).
+async fn scrub_import_reports(
+    txn: &impl ConnectionTrait,
+    learner: &user::Model,
+    count: &mut impl FnMut(&str, u64),
+) -> AppResult<()> {
+    let needles: Vec<&str> = [Some(learner.sourced_id.as_str()), learner.email.as_deref(), learner.username.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut mentions = Condition::any();
+    for n in &needles {
+        mentions = mentions.add(roster_import::Column::Problems.contains(*n));
+    }
+    let reports = roster_import::Entity::find().filter(mentions).all(txn).await?;
+    for report in reports {
+        let quotes = |v: &serde_json::Value| {
+            let text = v.to_string();
+            needles.iter().any(|n| text.contains(n))
+        };
+        // A report that does not parse (it always does) is emptied rather than kept quoting them.
+        let mut problems: Vec<serde_json::Value> = serde_json::from_str(&report.problems).unwrap_or_default();
+        let before = problems.len();
+        problems.retain(|p| !quotes(p));
+        let dropped = before - problems.len();
+        let mut am: roster_import::ActiveModel = report.into();
+        am.problems = Set(serde_json::Value::Array(problems).to_string());
+        am.update(txn).await?;
+        count("roster_import_problems", dropped as u64);
+    }
+    Ok(())
+}
