@@ -101,6 +101,15 @@ pub async fn purge_learner(
         let slot = filed.entry((entity, entity_id)).or_insert(None);
         *slot = slot.or(org);
     }
+    // The orgs the student belonged to: their tombstones are filed under each, so each school's
+    // tools (and the district's) hear of the deletion, and no other school's.
+    let orgs: Vec<i64> = user_org::Entity::find()
+        .select_only()
+        .column(user_org::Column::OrgId)
+        .filter(user_org::Column::UserId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
     let ids = |rows: Vec<i64>| rows;
     let playlists: Vec<i64> = ids(playlist::Entity::find()
         .select_only()
@@ -376,19 +385,22 @@ pub async fn purge_learner(
         .insert(&txn)
         .await?;
 
-    let mut changes: Vec<Change> = filed
-        .into_iter()
-        .filter_map(|((entity, entity_id), org_id)| {
-            Some(Change {
-                entity: ChangeEntity::parse(&entity)?,
-                id: entity_id,
-                org_id,
-                person_id: None,
-                deleted: true,
-            })
-        })
-        .collect();
-    changes.sort_by_key(|c| (c.entity.as_str(), c.id));
+    let mut changes: Vec<Change> = vec![];
+    for ((entity, entity_id), filed_under) in filed {
+        let Some(entity) = ChangeEntity::parse(&entity) else { continue };
+        let mut under: std::collections::BTreeSet<Option<i64>> = orgs.iter().map(|o| Some(*o)).collect();
+        if filed_under.is_some() || under.is_empty() {
+            under.insert(filed_under);
+        }
+        changes.extend(under.into_iter().map(|org_id| Change {
+            entity,
+            id: entity_id,
+            org_id,
+            person_id: None,
+            deleted: true,
+        }));
+    }
+    changes.sort_by_key(|c| (c.entity.as_str(), c.id, c.org_id));
     crate::sync::record(&txn, &changes).await?;
     txn.commit().await?;
     Ok(Purged { pseudonym, purged_at: now, removed, tombstones: changes.len(), audit_events: pseudonymised })

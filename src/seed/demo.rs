@@ -38,8 +38,85 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     progress(&txn).await?;
     gradebook(&txn).await.context("the demo gradebook")?;
     win(&txn).await.context("the demo WIN block")?;
+    privacy(&txn).await.context("the demo data-sharing agreement, guardian and opt-out")?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// The demo agreement's id: `client create ... --agreement dsa_demo_reading`.
+pub const DEMO_AGREEMENT: &str = "dsa_demo_reading";
+
+/// Children's data under the district's control, for trying it out: a data-sharing agreement
+/// with a reading vendor for Cedar Hollow (names, grades and mastery, not emails), a guardian
+/// of one student (`rb-g-001118`, parent of `rb-s-001118`, for the development sign-in), and one
+/// family's directory-information opt-out (`rb-s-001119`). Written once each.
+#[tracing::instrument(skip_all)]
+async fn privacy(db: &DatabaseTransaction) -> anyhow::Result<()> {
+    use entity::{Role, data_agreement, user, user_agent, user_org};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    let agreed =
+        data_agreement::Entity::find().filter(data_agreement::Column::AgreementId.eq(DEMO_AGREEMENT)).one(db).await?;
+    if agreed.is_none() {
+        data_agreement::ActiveModel {
+            agreement_id: Set(DEMO_AGREEMENT.to_owned()),
+            vendor: Set("Adaptive Reading Co.".to_owned()),
+            purpose: Set("adaptive reading practice for Cedar Hollow's students".to_owned()),
+            schools: Set(Some(serde_json::json!(["rb-school-003"]))),
+            starts_on: Set(date(2026, 8, 1)),
+            ends_on: Set(date(2030, 6, 30)),
+            signed_by: Set("Dana Ruiz, district privacy officer".to_owned()),
+            signed_on: Set(date(2026, 7, 20)),
+            elements: Set("Learner { sourcedId givenName familyName grades } Mastery".to_owned()),
+            school_official: Set(false),
+            created_at: Set(crate::db::now()),
+            created_by: Set("learnergraph".to_owned()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    let by_sid = |sid: &'static str| user::Entity::find().filter(user::Column::SourcedId.eq(sid)).one(db);
+    let (Some(child), None) = (by_sid("rb-s-001118").await?, by_sid("rb-g-001118").await?) else { return Ok(()) };
+    let now = crate::db::now();
+    let guardian = user::ActiveModel {
+        sourced_id: Set("rb-g-001118".to_owned()),
+        status: Set(entity::Status::Active),
+        date_last_modified: Set(now),
+        role: Set(Role::Guardian),
+        given_name: Set("Morgan".to_owned()),
+        family_name: Set(child.family_name.clone()),
+        enabled_user: Set(true),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let schools: Vec<user_org::Model> =
+        user_org::Entity::find().filter(user_org::Column::UserId.eq(child.id)).all(db).await?;
+    for m in schools {
+        user_org::ActiveModel {
+            user_id: Set(guardian.id),
+            org_id: Set(m.org_id),
+            role: Set(Role::Guardian),
+            is_primary: Set(m.is_primary),
+            sourced_id: Set(None),
+            oneroster_role: Set(Some("parent".to_owned())),
+            begin_date: Set(None),
+            end_date: Set(None),
+        }
+        .insert(db)
+        .await?;
+    }
+    user_agent::ActiveModel { user_id: Set(child.id), agent_id: Set(guardian.id), position: Set(0) }.insert(db).await?;
+    if let Some(opted) = by_sid("rb-s-001119").await? {
+        let change = crate::privacy::restrictions::Change {
+            directory_opt_out: Some(true),
+            vendor_opt_out: None,
+            note: Some("demo: the family opted out of directory information".to_owned()),
+        };
+        crate::privacy::restrictions::write(db, opted.id, change, "learnergraph", "admin").await?;
+    }
+    Ok(())
 }
 
 /// A WIN block at Cedar Hollow on the Monday at least a week ahead: four sessions on the

@@ -180,8 +180,11 @@ fn visible(p: &Principal) -> Condition {
     // are (and get a tombstone of their own when the person is deleted altogether).
     let school_tombstone =
         Condition::all().add(sync_change::Column::Deleted.eq(true)).add(sync_change::Column::OrgId.is_not_null());
+    // (A purged student's tombstones name no person: they are filed under each school the
+    // student belonged to, for that school's tools and the district's.)
     let left_a_school = Condition::all()
         .add(sync_change::Column::Entity.is_in([ChangeEntity::Learner.as_str(), ChangeEntity::Educator.as_str()]))
+        .add(sync_change::Column::LearnerId.is_not_null())
         .add(school_tombstone.clone());
     c.add(match (p.people, &p.orgs) {
         (People::All, OrgAccess::All) => Condition::all()

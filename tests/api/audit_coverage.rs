@@ -450,6 +450,12 @@ const ENTRIES: &[Entry] = &[
         ..E
     },
     Entry {
+        keys: &["Mutation.setLearnerDataUse"],
+        doc: "mutation AcDataUse($sid: String!) { setLearnerDataUse(input: {learnerSourcedId: $sid, vendorOptOut: true}) { dataUse { vendorOptOut } userErrors { code } } }",
+        learners: &["$sid"],
+        ..E
+    },
+    Entry {
         keys: &["Mutation.updateLearnerProfile"],
         doc: "mutation AcUpdateProfile($profile: ID!) { updateLearnerProfile(input: {profileId: $profile, expectedVersion: 1, strengths: [\"changed\"]}) { profile { id } userErrors { code } } }",
         learners: &["$sid"],

@@ -386,7 +386,7 @@ const RULES: &[Rule] = &[
         doc: "mutation { createDataAgreement(input: {vendor: \"Matrix vendor\", purpose: \"matrix\", startsOn: \"2026-01-01\", endsOn: \"2099-12-31\", signedBy: \"Matrix officer\", signedOn: \"2026-01-01\", elements: \"Learner { givenName }\"}) { agreement { vendor } userErrors { code } } }",
         other_school: DISTRICT_ONLY,
         reveals: &[("vendor", "Matrix vendor")],
-        writes: &["data_agreements", "audit_events"],
+        writes: &["data_agreements"],
     },
     Rule {
         field: "setOAuthClientAgreement",
@@ -394,7 +394,7 @@ const RULES: &[Rule] = &[
         doc: "mutation($vendor: String!, $agreement: String) { setOAuthClientAgreement(clientId: $vendor, agreementId: $agreement) { client { clientId agreementId } userErrors { code } } }",
         other_school: DISTRICT_ONLY,
         reveals: &[("clientId", "$vendor"), ("agreementId", "$agreement")],
-        writes: &["oauth_clients", "audit_events"],
+        writes: &["oauth_clients"],
     },
     Rule {
         field: "revokeDataAgreement",
@@ -402,7 +402,23 @@ const RULES: &[Rule] = &[
         doc: "mutation($agreement: String!) { revokeDataAgreement(agreementId: $agreement, reason: \"matrix\") { agreement { agreementId status } userErrors { code } } }",
         other_school: DISTRICT_ONLY,
         reveals: &[("agreementId", "$agreement"), ("status", "REVOKED")],
-        writes: &["data_agreements", "audit_events"],
+        writes: &["data_agreements"],
+    },
+    Rule {
+        field: "setLearnerDataUse",
+        scopes: ADMIN,
+        doc: "mutation($sid: String!) { setLearnerDataUse(input: {learnerSourcedId: $sid, directoryOptOut: true}) { dataUse { directoryOptOut } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("directoryOptOut", "true")],
+        writes: &["data_use_restrictions"],
+    },
+    Rule {
+        field: "purgeLearner",
+        scopes: ADMIN,
+        doc: "mutation($doomed: String!) { purgeLearner(learnerSourcedId: $doomed, reason: \"matrix\") { tombstones removed { table count } userErrors { code } } }",
+        other_school: DISTRICT_ONLY,
+        reveals: &[("table", "users")],
+        writes: &["users", "learner_purges"],
     },
     Rule {
         field: "redesignPillars",
@@ -1001,6 +1017,39 @@ pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
         .await
         .unwrap();
     let (client_id, _) = app.client("roster.read", &[]).await;
+    let (vendor_id, agreement) = agreement_fixture(app).await;
+    let mut vars = json!({
+        "learner": learner["id"],
+        "sid": learner["sourcedId"],
+        "enr": learner["enrollments"]["edges"][0]["node"]["sourcedId"],
+        "profile": learner["profile"]["id"],
+        "fresh": fresh["id"],
+        "psid": fresh_sid,
+        // deleteRosterRecord's control run deletes this one, so the others stay for the rules after it.
+        "victim": victim["id"],
+        "client": client_id,
+        "vendor": vendor_id,
+        "agreement": agreement,
+        "doomed": doomed_fixture(app, &admin).await,
+        "mission": SECRET_MISSION,
+        "pkg2": MATRIX_PACKAGE,
+    });
+    for (k, v) in redesign.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    for (k, v) in progress_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    for (k, v) in win_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
+        vars[k] = v.clone();
+    }
+    import_on_record(app).await;
+    assert!(vars.as_object().unwrap().values().all(|v| !v.is_null()), "matrix fixtures: {vars}");
+    (admin, vars)
+}
+
+/// A vendor's client and a data-sharing agreement for the agreement rules to bind and revoke.
+async fn agreement_fixture(app: &TestApp) -> (String, String) {
     let (vendor_id, _) = app.client("roster.read", &[]).await;
     let agreement = learnergraph::privacy::agreements::create(
         &app.db,
@@ -1020,33 +1069,20 @@ pub(crate) async fn matrix_fixtures(app: &TestApp) -> (String, Value) {
     .await
     .expect("agreement")
     .agreement_id;
-    let mut vars = json!({
-        "learner": learner["id"],
-        "sid": learner["sourcedId"],
-        "enr": learner["enrollments"]["edges"][0]["node"]["sourcedId"],
-        "profile": learner["profile"]["id"],
-        "fresh": fresh["id"],
-        "psid": fresh_sid,
-        // deleteRosterRecord's control run deletes this one, so the others stay for the rules after it.
-        "victim": victim["id"],
-        "client": client_id,
-        "vendor": vendor_id,
-        "agreement": agreement,
-        "mission": SECRET_MISSION,
-        "pkg2": MATRIX_PACKAGE,
-    });
-    for (k, v) in redesign.as_object().unwrap() {
-        vars[k] = v.clone();
-    }
-    for (k, v) in progress_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
-        vars[k] = v.clone();
-    }
-    for (k, v) in win_fixtures(app, &admin, &fresh_sid).await.as_object().unwrap() {
-        vars[k] = v.clone();
-    }
-    import_on_record(app).await;
-    assert!(vars.as_object().unwrap().values().all(|v| !v.is_null()), "matrix fixtures: {vars}");
-    (admin, vars)
+    (vendor_id, agreement)
+}
+
+/// A student of another school, for `purgeLearner`'s control run to delete last.
+async fn doomed_fixture(app: &TestApp, token: &str) -> Value {
+    let d = data(
+        app.gql(
+            token,
+            "{ school(sourcedId: \"sc-school-002\") { learners(first: 1) { edges { node { sourcedId } } } } }",
+            json!({}),
+        )
+        .await,
+    );
+    d["school"]["learners"]["edges"][0]["node"]["sourcedId"].clone()
 }
 
 /// The feed's current position, as `syncCursor` encodes it, read from the database.
@@ -1320,6 +1356,12 @@ const DISTRICT_DECISIONS: &[(&str, bool, ReadBack)] = &[
     ("createDataAgreement", false, ReadBack::Gql("{ dataAgreements { vendor } }")),
     ("setOAuthClientAgreement", false, ReadBack::Gql("{ oauthClients { clientId agreementId } }")),
     ("revokeDataAgreement", false, ReadBack::Gql("{ dataAgreements { agreementId status } }")),
+    (
+        "setLearnerDataUse",
+        false,
+        ReadBack::Gql("query($sid: String!) { learner(sourcedId: $sid) { dataUse { directoryOptOut } } }"),
+    ),
+    ("purgeLearner", false, ReadBack::Gql("query($doomed: String!) { learner(sourcedId: $doomed) { sourcedId } }")),
     ("importCaseFramework", true, ReadBack::Gql("{ competencyFrameworks { edges { node { sourcedId title } } } }")),
     (
         "setMasteryCalculation",
@@ -1408,6 +1450,10 @@ async fn district_decisions_refuse_school_limited_callers() {
     for (k, v) in redesign.as_object().unwrap() {
         vars[k] = v.clone();
     }
+    let (vendor_id, agreement) = agreement_fixture(&app).await;
+    vars["vendor"] = json!(vendor_id);
+    vars["agreement"] = json!(agreement);
+    vars["doomed"] = doomed_fixture(&app, &district_tool).await;
     assert!(vars.as_object().unwrap().values().all(|v| !v.is_null()), "fixtures: {vars}");
 
     // A tool holding every scope for school 001 only, and school 001's administrator.

@@ -276,7 +276,6 @@ async fn a_purged_student_leaves_no_trace_but_tombstones_and_a_pseudonymised_aud
 
 #[tokio::test]
 async fn the_cli_purges_a_student_and_retention_removes_old_results_and_audit_events() {
-    use std::process::Command;
     let app = spawn_app().await;
     let (admin, learners) = setup(&app).await;
     let old = post(&app, &admin, json!([row("old-1", &learners[0], 4.0, "2015-01-10T10:00:00Z")])).await;
@@ -288,18 +287,18 @@ async fn the_cli_purges_a_student_and_retention_removes_old_results_and_audit_ev
         .unwrap();
     let events_before = count(&app, "SELECT COUNT(*) FROM audit_events").await;
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_learnergraph"))
-            .args(args)
-            .env("DATABASE_URL", &app.database_url)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let url = app.database_url.clone();
+        async move {
+            let out = cli(args.clone(), url).await;
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        }
     };
-    let dry = run(&["retention", "--dry-run"]);
+    let dry = run(&["retention", "--dry-run"]).await;
     assert_eq!((dry["results"].as_i64(), dry["audit_events"].as_i64()), (Some(1), Some(1)), "{dry}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM results").await, 2, "a dry run deletes nothing");
-    let ran = run(&["retention"]);
+    let ran = run(&["retention"]).await;
     assert_eq!((ran["results"].as_i64(), ran["audit_events"].as_i64()), (Some(1), Some(1)), "{ran}");
     let left = data(app.gql(&admin, "{ results(first: 10) { nodes { sourcedId } } }", json!({})).await);
     assert_eq!(left["results"]["nodes"], json!([{"sourcedId": "new-1"}]));
@@ -315,19 +314,23 @@ async fn the_cli_purges_a_student_and_retention_removes_old_results_and_audit_ev
     );
     assert_eq!(m["learner"]["mastery"][0]["evidence"], json!([{"sourcedId": "new-1"}]), "{m}");
 
-    let purged = run(&["learner", "purge", &learners[1], "--reason", "records request from the family"]);
+    let purged = run(&["learner", "purge", &learners[1], "--reason", "records request from the family"]).await;
     assert!(purged["pseudonym"].as_str().unwrap().starts_with("purged-"), "{purged}");
     assert_eq!(purged["removed"]["users"], 1);
     let gone =
         data(app.gql(&admin, "query($s: String!) { learner(sourcedId: $s) { id } }", json!({"s": learners[1]})).await);
     assert!(gone["learner"].is_null());
-    let again = Command::new(env!("CARGO_BIN_EXE_learnergraph"))
-        .args(["learner", "purge", &learners[1], "--reason", "again"])
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .unwrap();
+    let again = cli(
+        ["learner", "purge", &learners[1], "--reason", "again"].iter().map(|a| (*a).to_owned()).collect(),
+        app.database_url.clone(),
+    )
+    .await;
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("no student"));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("no student"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -338,4 +341,18 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
         .try_get_by_index::<i64>(0)
         .unwrap()
+}
+
+/// Runs the binary off the test's runtime thread, which the app under test shares: a blocked
+/// runtime would stall the app in the middle of a transaction the command then waits on.
+async fn cli(args: Vec<String>, database_url: String) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_learnergraph"))
+            .args(args)
+            .env("DATABASE_URL", database_url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
 }
