@@ -1,7 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// A family's choices about a student's data, set by the district's administrators or carried
-/// by the roster import (`metadata.directoryOptOut`, `metadata.vendorOptOut` in users.csv).
+/// A family's choices about a student's data, set by the district's administrators.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "data_use_restrictions")]
 pub struct Model {
@@ -13,10 +12,10 @@ pub struct Model {
     /// Opted out of all sharing with vendors: hidden from every vendor's client.
     pub vendor_opt_out: bool,
     pub note: Option<String>,
-    /// Who set it: a user sourcedId, a client id, `learnergraph` (CLI) or `roster import`.
+    /// Who set it: a user sourcedId, a client id, or `learnergraph` (the service itself).
     pub set_by: String,
     pub set_at: ChronoDateTimeUtc,
-    /// `admin` or `roster`.
+    /// Where it came from: `admin` (the only source today).
     pub source: String,
 }
 

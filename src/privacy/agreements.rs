@@ -143,7 +143,10 @@ pub async fn create(db: &DatabaseConnection, by: &Principal, new: NewAgreement) 
     if elements == Elements::default() {
         return Err(AppError::validation("elements", "name at least one student data type"));
     }
-    crate::auth::clients::orgs_exist(db, &new.schools).await?;
+    crate::auth::clients::orgs_exist(db, &new.schools).await.map_err(|e| match e {
+        AppError::Validation { message, .. } => AppError::validation("schools", message),
+        other => other,
+    })?;
     let agreement_id = format!("dsa_{}", crate::auth::tokens::random_token(9)?);
     let (kind, actor) = by.actor_ref();
     let txn = begin_write(db).await?;

@@ -19,7 +19,7 @@ use crate::{
 pub enum DataAgreementStatus {
     /// In its term and not revoked: its clients see what it covers.
     Active,
-    /// Its term has not started: its clients see no student data yet.
+    /// Its term has not started: its clients get no tokens yet.
     Pending,
     /// Its term has ended: its clients get no tokens.
     Expired,
@@ -197,7 +197,7 @@ pub struct LearnerDataUse {
     /// Who set it last (null when nothing was ever set).
     pub set_by: Option<String>,
     pub set_at: Option<DateTime<Utc>>,
-    /// `admin` or `roster` (the roster import).
+    /// `admin`: set by the district's administrators.
     pub source: Option<String>,
 }
 

@@ -21,7 +21,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, Func},
+    sea_query::{Expr, ExprTrait, Func},
 };
 use serde::Serialize;
 
@@ -327,29 +327,38 @@ pub async fn purge_learner(
         .await?;
     }
     audit_event_learner::Entity::delete_many().filter(audit_event_learner::Column::UserId.eq(id)).exec(&txn).await?;
-    let mut pseudonymised = linked.len() as u64;
-    pseudonymised += audit_event::Entity::update_many()
-        .col_expr(audit_event::Column::ActorId, Expr::value(pseudonym.clone()))
-        .filter(audit_event::Column::ActorKind.eq(ActorKind::User))
-        .filter(audit_event::Column::ActorId.eq(learner.sourced_id.as_str()))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    for column in [audit_event::Column::Fields, audit_event::Column::OperationName, audit_event::Column::RequestId] {
-        pseudonymised += audit_event::Entity::update_many()
-            .col_expr(
-                column,
-                Func::cust("REPLACE")
-                    .arg(Expr::col(column))
-                    .arg(learner.sourced_id.clone())
-                    .arg(pseudonym.clone())
-                    .into(),
-            )
-            .filter(column.contains(learner.sourced_id.as_str()))
-            .exec(&txn)
-            .await?
-            .rows_affected;
+    // Events that name them (as the actor, in a OneRoster path, in a request id): found by an
+    // exact, case-sensitive substring search on either database, then rewritten where the
+    // sourcedId stands whole (`stu-1` is not part of `stu-12`).
+    let sid = learner.sourced_id.as_str();
+    let position = if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres { "strpos" } else { "instr" };
+    let mentions = [
+        audit_event::Column::ActorId,
+        audit_event::Column::Fields,
+        audit_event::Column::OperationName,
+        audit_event::Column::RequestId,
+    ]
+    .into_iter()
+    .fold(Condition::any(), |c, column| c.add(Expr::expr(Func::cust(position).arg(Expr::col(column)).arg(sid)).gt(0)));
+    let mut pseudonymised: std::collections::BTreeSet<i64> = linked.iter().copied().collect();
+    for e in audit_event::Entity::find().filter(mentions).all(&txn).await? {
+        let actor =
+            if e.actor_kind == ActorKind::User && e.actor_id == sid { pseudonym.clone() } else { e.actor_id.clone() };
+        let fields = replace_whole(&e.fields, sid, &pseudonym);
+        let name = e.operation_name.as_deref().map(|n| replace_whole(n, sid, &pseudonym));
+        let request = e.request_id.as_deref().map(|r| replace_whole(r, sid, &pseudonym));
+        if actor == e.actor_id && fields == e.fields && name == e.operation_name && request == e.request_id {
+            continue;
+        }
+        pseudonymised.insert(e.id);
+        let mut am: audit_event::ActiveModel = e.into();
+        am.actor_id = Set(actor);
+        am.fields = Set(fields);
+        am.operation_name = Set(name);
+        am.request_id = Set(request);
+        am.update(&txn).await?;
     }
+    let pseudonymised = pseudonymised.len() as u64;
     count("users", user::Entity::delete_many().filter(user::Column::Id.eq(id)).exec(&txn).await?.rows_affected);
 
     // The purge record and its own audit event, naming only the pseudonym.
@@ -406,6 +415,26 @@ pub async fn purge_learner(
     Ok(Purged { pseudonym, purged_at: now, removed, tombstones: changes.len(), audit_events: pseudonymised })
 }
 
+/// `text` with every whole occurrence of `id` (not part of a longer identifier) replaced.
+fn replace_whole(text: &str, id: &str, with: &str) -> String {
+    let part_of_id = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(id) {
+        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
+        let after = rest[at + id.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(part_of_id) || after.is_some_and(part_of_id) {
+            out.push_str(id);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + id.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Drops, from every roster import's report, the problems that quote the student (their
 /// sourcedId, email or username).
 async fn scrub_import_reports(
@@ -439,4 +468,20 @@ async fn scrub_import_reports(
         count("roster_import_problems", dropped as u64);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_whole;
+
+    #[test]
+    fn only_whole_identifiers_are_replaced() {
+        assert_eq!(replace_whole("/users/stu-1", "stu-1", "P"), "/users/P");
+        assert_eq!(replace_whole("/users/stu-12", "stu-1", "P"), "/users/stu-12");
+        assert_eq!(replace_whole("/users/astu-1", "stu-1", "P"), "/users/astu-1");
+        assert_eq!(replace_whole("/users/stu-1/classes?filter=x", "stu-1", "P"), "/users/P/classes?filter=x");
+        assert_eq!(replace_whole("stu-1 stu-1", "stu-1", "P"), "P P");
+        assert_eq!(replace_whole("STU-1", "stu-1", "P"), "STU-1");
+        assert_eq!(replace_whole("", "stu-1", "P"), "");
+    }
 }

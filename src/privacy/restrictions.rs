@@ -1,6 +1,6 @@
 //! A family's choices about their child's data: the directory-information opt-out and the
-//! opt-out of all sharing with vendors. Set by the district's administrators (GraphQL, CLI) or
-//! carried by the roster import; enforced by the policy (`user_id_visible`) for every vendor's
+//! opt-out of all sharing with vendors. Set by the district's administrators (GraphQL);
+//! enforced by the policy (`user_id_visible`) for every vendor's
 //! client, whatever the transport; visible to the district's own staff and tools.
 
 use entity::{Role, data_use_restriction, user};
@@ -25,7 +25,7 @@ pub struct Change {
 /// district administrator, or the CLI) set a family's choices.
 pub fn require_setter(p: &Principal) -> AppResult<()> {
     p.require(Scope::Admin)?;
-    if p.orgs != crate::auth::OrgAccess::All || p.sharing.is_vendor() {
+    if !crate::auth::policy::is_district_admin(p) {
         return Err(AppError::Forbidden("a family's data-use choices are set by the district's administrators".into()));
     }
     Ok(())
@@ -55,7 +55,9 @@ pub async fn set(
             message: format!("no student `{learner_sourced_id}`"),
         })?;
     let (_, actor) = by.actor_ref();
-    write(db, learner.id, change, &actor, "admin").await?;
+    let txn = crate::db::begin_write(db).await?;
+    write(&txn, learner.id, change, &actor, "admin").await?;
+    txn.commit().await?;
     // A change to the student's record: audited naming them.
     by.reveal([learner.id]);
     Ok(of(db, learner.id).await?.expect("just written"))
@@ -63,6 +65,8 @@ pub async fn set(
 
 /// Writes a student's restrictions (an upsert keeping what `change` leaves out).
 pub async fn write(db: &impl ConnectionTrait, user_id: i64, change: Change, by: &str, source: &str) -> AppResult<()> {
+    // Read and written in the caller's transaction (`set` opens one), so two changes to one
+    // student do not overwrite each other's other choice.
     let current = of(db, user_id).await?;
     let row = data_use_restriction::ActiveModel {
         user_id: Set(user_id),

@@ -268,22 +268,30 @@ const USER_FIELDS: &[Field] = &[
     field!("sourcedId", Text, col!(user, SourcedId)),
     field!("status", Enum, col!(user, Status)),
     field!("dateLastModified", DateTime, col!(user, DateLastModified)),
-    field!("userMasterIdentifier", Text, col!(user, MasterIdentifier)),
-    field!("username", Text, col!(user, Username)),
+    field!("userMasterIdentifier", Text, |p| student_attribute(
+        p,
+        "userMasterIdentifier",
+        user::Column::MasterIdentifier
+    )),
+    field!("username", Text, |p| student_attribute(p, "username", user::Column::Username)),
     field!("enabledUser", Bool, col!(user, EnabledUser)),
-    field!("givenName", Text, col!(user, GivenName)),
-    field!("familyName", Text, col!(user, FamilyName)),
-    field!("middleName", Text, col!(user, MiddleName)),
-    field!("preferredFirstName", Text, col!(user, PreferredName)),
-    field!("preferredMiddleName", Text, col!(user, PreferredMiddleName)),
-    field!("preferredLastName", Text, col!(user, PreferredFamilyName)),
-    field!("pronouns", Text, col!(user, Pronouns)),
+    field!("givenName", Text, |p| student_attribute(p, "givenName", user::Column::GivenName)),
+    field!("familyName", Text, |p| student_attribute(p, "familyName", user::Column::FamilyName)),
+    field!("middleName", Text, |p| student_attribute(p, "middleName", user::Column::MiddleName)),
+    field!("preferredFirstName", Text, |p| student_attribute(p, "preferredFirstName", user::Column::PreferredName)),
+    field!("preferredMiddleName", Text, |p| student_attribute(
+        p,
+        "preferredMiddleName",
+        user::Column::PreferredMiddleName
+    )),
+    field!("preferredLastName", Text, |p| student_attribute(p, "preferredLastName", user::Column::PreferredFamilyName)),
+    field!("pronouns", Text, |p| student_attribute(p, "pronouns", user::Column::Pronouns)),
     field!("role", Enum, col!(user, Role)),
-    field!("identifier", Text, col!(user, Identifier)),
-    field!("email", Text, col!(user, Email)),
-    field!("sms", Text, col!(user, Sms)),
-    field!("phone", Text, col!(user, Phone)),
-    field!("grades", List, col!(user, Grades)),
+    field!("identifier", Text, |p| student_attribute(p, "identifier", user::Column::Identifier)),
+    field!("email", Text, |p| student_attribute(p, "email", user::Column::Email)),
+    field!("sms", Text, |p| student_attribute(p, "sms", user::Column::Sms)),
+    field!("phone", Text, |p| student_attribute(p, "phone", user::Column::Phone)),
+    field!("grades", List, |p| student_attribute(p, "grades", user::Column::Grades)),
     field!("primaryOrg.sourcedId", Text, primary_org_sourced_id),
 ];
 static USER: Schema = Schema {
@@ -581,6 +589,18 @@ fn user_ids(v: Option<&str>) -> Value {
         }
     }
     Value::Array(out)
+}
+
+/// A `user` property for `filter` and `sort`: for a caller whose agreement withholds it,
+/// NULL for students, so that filtering or sorting by it reveals nothing of them.
+fn student_attribute(p: &Principal, key: &str, column: user::Column) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{CaseStatement, Expr};
+    let value = Expr::col((user::Entity, column));
+    if learner_key_shared(p, key) {
+        return value;
+    }
+    let is_student = Expr::col((user::Entity, user::Column::Role)).eq(Role::Student.as_str());
+    CaseStatement::new().case(is_student, Expr::cust("NULL")).finally(value).into()
 }
 
 /// Whether a student's OneRoster `user` property reaches the caller: a vendor's client gets

@@ -58,6 +58,19 @@ impl ChangeEntity {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
+    /// The student data type (of a data-sharing agreement) records of this kind are.
+    pub fn kind(self) -> Option<crate::auth::policy::sharing::Kind> {
+        use crate::auth::policy::sharing::Kind;
+        match self {
+            ChangeEntity::Learner | ChangeEntity::Enrollment => Some(Kind::Learner),
+            ChangeEntity::Educator | ChangeEntity::Class => None,
+            ChangeEntity::LearnerProfile => Some(Kind::LearnerProfile),
+            ChangeEntity::Playlist => Some(Kind::Playlist),
+            ChangeEntity::PlaylistItem => Some(Kind::PlaylistItem),
+            ChangeEntity::Result => Some(Kind::Result),
+        }
+    }
+
     /// The scope that reads records of this kind.
     pub fn scope(self) -> Scope {
         match self {
@@ -163,8 +176,11 @@ pub struct Page {
 /// people it may see. A signed-in person sees only changes about people (not a school's
 /// classes), and only those related to them.
 fn visible(p: &Principal) -> Condition {
-    let kinds: Vec<&str> =
-        ChangeEntity::ALL.into_iter().filter(|e| p.has(e.scope())).map(ChangeEntity::as_str).collect();
+    let kinds: Vec<&str> = ChangeEntity::ALL
+        .into_iter()
+        .filter(|e| p.has(e.scope()) && e.kind().is_none_or(|k| p.sharing.shares(k)))
+        .map(ChangeEntity::as_str)
+        .collect();
     let mut c = Condition::all().add(sync_change::Column::Entity.is_in(kinds));
     if let OrgAccess::Only { orgs, .. } = &p.orgs {
         c = c.add(

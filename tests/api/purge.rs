@@ -78,7 +78,9 @@ async fn traces(app: &TestApp, id: i64) -> Vec<String> {
             if !person {
                 continue;
             }
-            let tombstone = if table == "sync_changes" { " AND (entity = 'learner' AND deleted = false)" } else { "" };
+            // A feed entry's `entity_id` is a record of its kind: it is the student's only in a
+            // learner entry, which must be a tombstone.
+            let tombstone = if column == "entity_id" { " AND entity = 'learner' AND deleted = false" } else { "" };
             let sql = format!("SELECT COUNT(*) AS n FROM \"{table}\" WHERE \"{column}\" = {id}{tombstone}");
             let n: i64 = app
                 .db

@@ -349,14 +349,19 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
             ),
         ),
     };
-    // A vendor's client whose agreement does not cover the learner sees no student at all.
-    if !p.sharing.shares(sharing::Kind::Learner) {
+    // A vendor's client whose agreement does not cover the learner sees no student at all, and
+    // no vendor's client sees guardians (family data no agreement lists).
+    if p.sharing.is_vendor() {
+        let mut hidden = vec![Role::Guardian];
+        if !p.sharing.shares(sharing::Kind::Learner) {
+            hidden.push(Role::Student);
+        }
         c = c.add(
             Expr::col(col.clone()).not_in_subquery(
                 Query::select()
                     .column(user::Column::Id)
                     .from(user::Entity)
-                    .and_where(user::Column::Role.eq(Role::Student))
+                    .and_where(user::Column::Role.is_in(hidden))
                     .to_owned(),
             ),
         );
@@ -364,22 +369,7 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
     // A family's opt-outs: of all sharing with vendors (every vendor's client), of directory
     // information (every vendor's client but a school official's).
     if p.sharing.is_vendor() {
-        let opted_out = if p.sharing.hides_opted_out() {
-            Condition::any()
-                .add(data_use_restriction::Column::VendorOptOut.eq(true))
-                .add(data_use_restriction::Column::DirectoryOptOut.eq(true))
-        } else {
-            Condition::all().add(data_use_restriction::Column::VendorOptOut.eq(true))
-        };
-        c = c.add(
-            Expr::col(col.clone()).not_in_subquery(
-                Query::select()
-                    .column(data_use_restriction::Column::UserId)
-                    .from(data_use_restriction::Entity)
-                    .cond_where(opted_out)
-                    .to_owned(),
-            ),
-        );
+        c = c.add(Expr::col(col.clone()).not_in_subquery(opted_out(p.sharing.hides_opted_out())));
     }
     match p.people {
         People::All => {}
@@ -414,6 +404,20 @@ pub fn user_id_visible(p: &Principal, col: impl IntoColumnRef + Clone) -> Condit
     c
 }
 
+/// The students whose families opted out of sharing with vendors, and, with `directory`, of
+/// directory information too.
+pub fn opted_out(directory: bool) -> SelectStatement {
+    let mut which = Condition::any().add(data_use_restriction::Column::VendorOptOut.eq(true));
+    if directory {
+        which = which.add(data_use_restriction::Column::DirectoryOptOut.eq(true));
+    }
+    Query::select()
+        .column(data_use_restriction::Column::UserId)
+        .from(data_use_restriction::Entity)
+        .cond_where(which)
+        .to_owned()
+}
+
 /// Who may read a student's access history (who saw or changed their records): the district
 /// (an administrator or a tool holding `admin` district-wide), the student themself, and their
 /// guardians. `learner` must already be visible to the principal (a guardian sees only their
@@ -422,7 +426,22 @@ pub fn may_read_access_history(p: &Principal, learner: i64) -> bool {
     match p.people {
         People::Only(me) => me == learner,
         People::Family(_) => true,
-        People::All | People::Taught(_) => p.has(Scope::Admin) && p.orgs == OrgAccess::All,
+        People::All | People::Taught(_) => is_district_admin(p),
+    }
+}
+
+/// The district's administration: a signed-in district administrator (the only person
+/// `admin` is granted to), or one of the district's own tools holding `admin` over the whole
+/// district. Never a vendor's client, a school's people or a tool limited to schools.
+pub fn is_district_admin(p: &Principal) -> bool {
+    if !p.has(Scope::Admin) || p.sharing.is_vendor() {
+        return false;
+    }
+    match &p.actor {
+        Actor::User { role, .. } => *role == Role::Administrator,
+        Actor::Client { .. } => p.orgs == OrgAccess::All,
+        Actor::System => true,
+        Actor::Anonymous => false,
     }
 }
 

@@ -299,7 +299,10 @@ impl Elements {
             RosterWrite => self.shares_whole(Kind::Learner),
             RosterRead | RedesignRead | RedesignWrite => true,
             DemographicsRead => self.shares(Kind::Demographics),
-            ProfilesRead | ProfilesWrite => self.shares(Kind::LearnerProfile),
+            ProfilesRead => self.shares(Kind::LearnerProfile),
+            // Writing a profile changes fields an agreement may not list: only when it is
+            // shared whole.
+            ProfilesWrite => self.shares_whole(Kind::LearnerProfile),
             ProfilesSensitiveRead => profile_sensitive,
             PlaylistsRead | PlaylistsWrite => self.shares(Kind::Playlist),
             ProgressRead => self.shares(Kind::Result) || self.shares(Kind::Mastery),
@@ -425,6 +428,15 @@ impl Sharing {
         match kind_of_type(parent) {
             Some(kind) if !t.elements.shares(kind) => Field::Invisible,
             Some(kind) if !t.elements.shares_field(kind, field) => Field::NotShared,
+            // A student's name (or email...) shown by another student type (a WIN roster's
+            // `WinStudent.givenName`) follows the learner's field list.
+            Some(kind)
+                if kind != Kind::Learner
+                    && entry(Kind::Learner).attributes.contains(&field)
+                    && !t.elements.shares_field(Kind::Learner, field) =>
+            {
+                Field::NotShared
+            }
             _ => Field::Shared,
         }
     }
@@ -485,6 +497,7 @@ mod tests {
         assert!(!results.contains(&Admin) && !results.contains(&ProfilesRead) && !results.contains(&DemographicsRead));
         let profile = kept("Learner LearnerProfile { strengths }");
         assert!(profile.contains(&ProfilesRead) && !profile.contains(&ProfilesSensitiveRead));
+        assert!(!profile.contains(&ProfilesWrite) && kept("Learner LearnerProfile").contains(&ProfilesWrite));
         assert!(kept("Learner LearnerProfile { supportNotes }").contains(&ProfilesSensitiveRead));
         let demo = kept("Learner Demographics");
         assert!(demo.contains(&DemographicsRead) && demo.contains(&OneRosterRead));
@@ -511,6 +524,9 @@ mod tests {
         assert_eq!(s.field("Learner", "profile", "LearnerProfile"), Field::Invisible);
         assert_eq!(s.field("Learner", "playlists", "Playlist"), Field::Invisible);
         assert_eq!(s.field("MasteryGap", "level", "MasteryLevel"), Field::Shared);
+        let win = terms("Learner { sourcedId } WinPreference");
+        assert_eq!(win.field("WinStudent", "givenName", "String"), Field::NotShared);
+        assert_eq!(win.field("WinStudent", "sourcedId", "String"), Field::Shared);
         assert_eq!(s.field("Query", "school", "School"), Field::Shared);
         assert_eq!(s.field("Class", "learners", "LearnerConnection"), Field::Shared);
         let p = terms("Learner LearnerProfile { strengths }");

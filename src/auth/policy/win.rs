@@ -124,6 +124,11 @@ pub enum LearnerView {
     TaughtBy(i64),
     /// A guardian: their children.
     ChildrenOf(i64),
+    /// A vendor's client: every learner but those whose family opted out of sharing with
+    /// vendors (and, unless its agreement is a school official's, of directory information).
+    Vendor {
+        directory_hidden: bool,
+    },
 }
 
 /// Whether a learner seen in a block is also one the roster shows the caller (their whole
@@ -139,14 +144,17 @@ where
         LearnerView::All => Ok(true),
         LearnerView::Only(me) => Ok(me == learner),
         LearnerView::TaughtBy(t) => taught(t, learner).await,
-        // The view's condition already keeps a guardian's rows to their children, whom the
-        // roster shows them too.
-        LearnerView::ChildrenOf(_) => Ok(true),
+        // The view's condition already keeps a guardian's rows to their children, and a
+        // vendor's to students whose family did not opt out: the roster shows them those too.
+        LearnerView::ChildrenOf(_) | LearnerView::Vendor { .. } => Ok(true),
     }
 }
 
 /// The principal's [`LearnerView`].
 pub fn learner_view(p: &Principal) -> LearnerView {
+    if p.sharing.is_vendor() {
+        return LearnerView::Vendor { directory_hidden: p.sharing.hides_opted_out() };
+    }
     match p.people {
         People::All => LearnerView::All,
         People::Only(me) => LearnerView::Only(me),
@@ -165,6 +173,9 @@ impl LearnerView {
             LearnerView::All => Condition::all(),
             LearnerView::Only(me) => Condition::all().add(learner.eq(me)),
             LearnerView::ChildrenOf(g) => Condition::all().add(learner.in_subquery(super::children_of(g))),
+            LearnerView::Vendor { directory_hidden } => {
+                Condition::all().add(learner.not_in_subquery(super::opted_out(directory_hidden)))
+            }
             LearnerView::TaughtBy(t) => {
                 let pair = Expr::tuple([learner.clone(), block.into()]);
                 Condition::any()

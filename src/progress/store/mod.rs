@@ -92,6 +92,11 @@ pub struct ResultFilter {
 /// Results of learners the principal may see.
 fn results(p: &Principal, f: ResultFilter) -> Select<result::Entity> {
     let mut q = result::Entity::find().filter(user_id_visible(p, (result::Entity, result::Column::LearnerId)));
+    // A vendor whose agreement does not cover results sees none, whichever API asks (mastery
+    // alone keeps `progress.read`).
+    if !p.sharing.shares(crate::auth::policy::sharing::Kind::Result) {
+        q = q.filter(result::Column::Id.is_null());
+    }
     if let Some(since) = f.sync.updated_since {
         q = q.filter(result::Column::DateLastModified.gte(since));
     } else if !f.sync.include_deleted {

@@ -245,7 +245,15 @@ impl Learner {
         }
         let filter = crate::audit::store::Filter { learner: Some(self.0.id), ..Default::default() };
         let args = crate::graphql::relay::PageArgs::new(first, after, last, before);
-        crate::audit::graphql::page(ctx, filter, args).await.map(Some)
+        let mut conn = crate::audit::graphql::page(ctx, filter, args).await?;
+        // An event names every student its request touched (a teacher's class list): a family
+        // sees only their own child among them.
+        if !crate::auth::policy::is_district_admin(p) {
+            for edge in &mut conn.edges {
+                edge.node.learner_sourced_ids.retain(|s| *s == self.0.sourced_id);
+            }
+        }
+        Ok(Some(conn))
     }
 }
 

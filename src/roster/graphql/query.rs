@@ -76,6 +76,13 @@ impl RosterQuery {
         let f = filter.unwrap_or_default();
         let school = opt_id(&f.school_id, Kind::School, "filter.schoolId")?;
         let class = opt_id(&f.class_id, Kind::Class, "filter.classId")?;
+        // Filtering by a field the caller's agreement withholds would reveal it.
+        if f.grade.is_some() && !principal(ctx)?.sharing.shares_learner_field("grades") {
+            return Err(crate::error::AppError::NotShared(
+                "`grades` is not covered by the client's data-sharing agreement: it cannot filter by it".into(),
+            )
+            .into());
+        }
         let q = store::users(
             principal(ctx)?,
             &[Role::Student],
