@@ -84,13 +84,10 @@ impl Extension for AgreementFields {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let Some(Sharing::Agreement(_)) = ctx.data_opt::<Principal>().map(|p| &p.sharing) else {
-            return next.run(ctx, info).await;
+        let sharing = match ctx.data_opt::<Principal>().map(|p| &p.sharing) {
+            Some(s @ Sharing::Agreement(_)) if !info.is_for_introspection => s,
+            _ => return next.run(ctx, info).await,
         };
-        if info.is_for_introspection {
-            return next.run(ctx, info).await;
-        }
-        let sharing = &ctx.data_opt::<Principal>().expect("checked above").sharing;
         let (returns, list, nullable) = shape(info.return_type);
         match sharing.field(info.parent_type, info.name, returns) {
             Field::Shared => next.run(ctx, info).await,

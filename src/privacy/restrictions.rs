@@ -60,7 +60,7 @@ pub async fn set(
     txn.commit().await?;
     // A change to the student's record: audited naming them.
     by.reveal([learner.id]);
-    Ok(of(db, learner.id).await?.expect("just written"))
+    of(db, learner.id).await?.ok_or_else(|| AppError::Server(anyhow::anyhow!("a data-use change was not stored")))
 }
 
 /// Writes a student's restrictions (an upsert keeping what `change` leaves out).

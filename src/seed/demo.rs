@@ -54,7 +54,7 @@ pub const DEMO_AGREEMENT: &str = "dsa_demo_reading";
 async fn privacy(db: &DatabaseTransaction) -> anyhow::Result<()> {
     use entity::{Role, data_agreement, user, user_agent, user_org};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
     let agreed =
         data_agreement::Entity::find().filter(data_agreement::Column::AgreementId.eq(DEMO_AGREEMENT)).one(db).await?;
     if agreed.is_none() {
