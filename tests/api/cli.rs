@@ -423,16 +423,8 @@ async fn agreements_from_the_command_line_bind_and_revoke_clients() {
     assert_eq!((r["status"].as_str(), r["revoked_by"].as_str()), (Some("revoked"), Some("learnergraph")));
     // No new token (the server's cached principals follow within seconds; the GraphQL revoke
     // test checks the token held is refused at once where the change is announced in process).
-    let refused = app
-        .http
-        .post(app.url("/oauth/token"))
-        .basic_auth(cid, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 401);
-    let why: serde_json::Value = refused.json().await.unwrap();
+    let (status, why) = app.token_response(cid, secret).await;
+    assert_eq!(status, 401);
     assert!(why["error_description"].as_str().unwrap().contains("revoked"), "{why}");
     drop(vendor);
     let again = cli(&["agreement", "revoke", &id, "--reason", "again"]).await;

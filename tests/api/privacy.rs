@@ -61,18 +61,6 @@ async fn vendor_client(app: &TestApp, admin: &str, scopes: &str, agreement: Opti
     (c["client"]["clientId"].as_str().unwrap().to_owned(), c["clientSecret"].as_str().unwrap().to_owned())
 }
 
-async fn token_response(app: &TestApp, id: &str, secret: &str) -> (u16, Value) {
-    let res = app
-        .http
-        .post(app.url("/oauth/token"))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
-}
-
 async fn learner_count(app: &TestApp, token: &str) -> u64 {
     data(app.gql(token, "{ learners(first: 100) { totalCount } }", json!({})).await)["learners"]["totalCount"]
         .as_u64()
@@ -306,7 +294,7 @@ async fn an_ended_or_revoked_agreement_ends_the_clients_tokens() {
     assert_eq!(a["clients"], json!([cid]));
     // The token it holds stops working; it gets no new one, and is told why.
     assert_eq!(app.gql_raw(Some(&vendor), q, json!({})).await.status(), 401);
-    let (status, body) = token_response(&app, &cid, &secret).await;
+    let (status, body) = app.token_response(&cid, &secret).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "invalid_client");
     assert!(body["error_description"].as_str().unwrap().contains("revoked"), "{body}");
@@ -346,7 +334,7 @@ async fn an_ended_or_revoked_agreement_ends_the_clients_tokens() {
     // within its cache's few seconds (an entry is also dropped the day after its term ends).
     let fresh = app.replica().await;
     assert_eq!(fresh.gql_raw(Some(&vendor2), q, json!({})).await.status(), 401);
-    let (status, body) = token_response(&app, &cid2, &secret2).await;
+    let (status, body) = app.token_response(&cid2, &secret2).await;
     assert_eq!(status, 401);
     assert!(body["error_description"].as_str().unwrap().contains(&format!("ended on {yesterday}")), "{body}");
     let list = data(app.gql(&admin, LIST, json!({})).await);

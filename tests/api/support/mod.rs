@@ -166,6 +166,13 @@ impl TestApp {
 
     /// An access token from the real token endpoint for an existing client.
     pub async fn token_for(&self, id: &str, secret: &str) -> String {
+        let (status, body) = self.token_response(id, secret).await;
+        assert_eq!(status, 200, "token endpoint refused a valid client: {body}");
+        body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// The token endpoint's answer to a client credentials request: its status and JSON body.
+    pub async fn token_response(&self, id: &str, secret: &str) -> (u16, Value) {
         let res = self
             .http
             .post(self.url("/oauth/token"))
@@ -174,9 +181,7 @@ impl TestApp {
             .send()
             .await
             .expect("token request");
-        assert_eq!(res.status(), 200, "token endpoint refused a valid client");
-        let body: Value = res.json().await.expect("token json");
-        body["access_token"].as_str().expect("access_token").to_owned()
+        (res.status().as_u16(), res.json().await.expect("token json"))
     }
 
     /// A district-wide token holding every scope.
