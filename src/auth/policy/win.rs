@@ -124,8 +124,9 @@ pub enum LearnerView {
     TaughtBy(i64),
     /// A guardian: their children.
     ChildrenOf(i64),
-    /// A vendor's client: every learner but those whose family opted out of sharing with
-    /// vendors (and, unless its agreement is a school official's, of directory information).
+    /// A vendor's tool: every learner but those whose family opted out of sharing with vendors
+    /// (and, unless its agreement is a school official's, of directory information). A person
+    /// signed in through a vendor's front end keeps the view of their relationships.
     Vendor {
         directory_hidden: bool,
     },
@@ -152,10 +153,9 @@ where
 
 /// The principal's [`LearnerView`].
 pub fn learner_view(p: &Principal) -> LearnerView {
-    if p.sharing.is_vendor() {
-        return LearnerView::Vendor { directory_hidden: p.sharing.hides_opted_out() };
-    }
     match p.people {
+        // A vendor's tool sees every student of the block but those whose family opted out.
+        People::All if p.sharing.is_vendor() => LearnerView::Vendor { directory_hidden: p.sharing.hides_opted_out() },
         People::All => LearnerView::All,
         People::Only(me) => LearnerView::Only(me),
         People::Taught(t) => LearnerView::TaughtBy(t),
@@ -499,6 +499,30 @@ mod tests {
         for ((name, p), (want_name, view)) in callers().iter().zip(want) {
             assert_eq!(*name, want_name);
             assert_eq!(learner_view(p), view, "{name}");
+        }
+        // Under a vendor's agreement: a tool loses the opted-out students; a person signed in
+        // through the vendor's front end keeps exactly their relationships.
+        let vendor = |p: &Principal, school_official: bool| Principal {
+            sharing: crate::auth::policy::sharing::Sharing::Agreement(std::sync::Arc::new(
+                crate::auth::policy::sharing::Terms {
+                    agreement_id: Some("dsa_x".into()),
+                    school_official,
+                    elements: crate::auth::policy::sharing::Elements::parse("Learner WinPreference").unwrap(),
+                    withheld: Default::default(),
+                    ends_on: None,
+                },
+            )),
+            ..p.clone()
+        };
+        for (name, p) in callers() {
+            let got = learner_view(&vendor(&p, false));
+            match learner_view(&p) {
+                LearnerView::All => assert_eq!(got, LearnerView::Vendor { directory_hidden: true }, "{name}"),
+                person => assert_eq!(got, person, "{name}"),
+            }
+            if learner_view(&p) == LearnerView::All {
+                assert_eq!(learner_view(&vendor(&p, true)), LearnerView::Vendor { directory_hidden: false }, "{name}");
+            }
         }
     }
 
