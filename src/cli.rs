@@ -213,14 +213,18 @@ pub enum ClientCommand {
         #[arg(long, value_name = "AGREEMENT_ID")]
         agreement: Option<String>,
     },
-    /// Bind a client to a data-sharing agreement (it becomes a vendor's), or with --none to no
-    /// agreement (it then sees no student data).
+    /// Bind a client to a data-sharing agreement (it becomes a vendor's), with --none to no
+    /// agreement (it then sees no student data), or with --internal make it one of the
+    /// district's own again.
     SetAgreement {
         client_id: String,
-        #[arg(required_unless_present = "none", conflicts_with = "none")]
+        #[arg(required_unless_present_any = ["none", "internal"], conflicts_with_all = ["none", "internal"])]
         agreement_id: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "internal")]
         none: bool,
+        /// Make it one of the district's own clients again (no agreement needed).
+        #[arg(long)]
+        internal: bool,
     },
     /// Replace a client's secret (the old one stops working); prints the new one as JSON.
     RotateSecret { client_id: String },

@@ -216,12 +216,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     serde_json::to_string_pretty(&serde_json::json!({"client_id": client_id, "enabled": enable}))?
                 }
                 ClientCommand::List => serde_json::to_string_pretty(&clients::list(&conn).await?)?,
-                ClientCommand::SetAgreement { client_id, agreement_id, none: _ } => {
+                ClientCommand::SetAgreement { client_id, agreement_id, none: _, internal } => {
                     let p = learnergraph::auth::Principal::system();
-                    learnergraph::privacy::agreements::bind(&conn, &p, &client_id, agreement_id.as_deref()).await?;
+                    if internal {
+                        learnergraph::privacy::agreements::make_internal(&conn, &p, &client_id).await?;
+                    } else {
+                        learnergraph::privacy::agreements::bind(&conn, &p, &client_id, agreement_id.as_deref()).await?;
+                    }
                     learnergraph::sync::Bus::new().revoked(&conn, &client_id).await;
                     serde_json::to_string_pretty(
-                        &serde_json::json!({"client_id": client_id, "agreement": agreement_id}),
+                        &serde_json::json!({"client_id": client_id, "agreement": agreement_id, "internal": internal}),
                     )?
                 }
             };

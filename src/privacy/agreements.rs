@@ -280,6 +280,25 @@ pub async fn bind(
     Ok(())
 }
 
+/// Makes a client one of the district's own again (internal, bound to no agreement). Audited.
+pub async fn make_internal(db: &DatabaseConnection, by: &Principal, client_id: &str) -> AppResult<()> {
+    let (kind, _) = by.actor_ref();
+    let txn = begin_write(db).await?;
+    let updated = oauth_client::Entity::update_many()
+        .col_expr(oauth_client::Column::AgreementId, sea_orm::sea_query::Expr::value(Option::<i64>::None))
+        .col_expr(oauth_client::Column::Internal, sea_orm::sea_query::Expr::value(true))
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::NotFoundAt { field: "clientId".into(), message: format!("no client `{client_id}`") });
+    }
+    let fields = format!("internal oauthClient:{client_id}");
+    audit_with(&txn, by, kind, "bindClientAgreement", &fields, "").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// The agreement's database id for a client being registered (which must hold today or later).
 pub(crate) async fn id_for_binding(db: &impl ConnectionTrait, agreement_id: &str) -> AppResult<i64> {
     let m = model_of(db, agreement_id).await?;

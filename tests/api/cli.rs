@@ -436,6 +436,15 @@ async fn agreements_from_the_command_line_bind_and_revoke_clients() {
     let t = app.token_for(p["client_id"].as_str().unwrap(), p["client_secret"].as_str().unwrap()).await;
     let none = app.gql(&t, "{ learners(first: 10) { totalCount } }", serde_json::json!({})).await;
     assert_eq!(none["data"]["learners"]["totalCount"], 0, "{none}");
+    // Made one of the district's own, its new tokens see the students.
+    let plain_id = p["client_id"].as_str().unwrap();
+    let made = cli(&["client", "set-agreement", plain_id, "--internal"]).await;
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let both = cli(&["client", "set-agreement", plain_id, "--internal", "--none"]).await;
+    assert!(!both.status.success());
+    let t = app.token_for(plain_id, p["client_secret"].as_str().unwrap()).await;
+    let own = app.gql(&t, "{ learners(first: 10) { totalCount } }", serde_json::json!({})).await;
+    assert_eq!(own["data"]["learners"]["totalCount"], 3, "{own}");
     let internal = cli(&["client", "create", "--name", "SIS", "--scopes", "roster.read", "--internal"]).await;
     let i: serde_json::Value = serde_json::from_slice(&internal.stdout).unwrap();
     let t = app.token_for(i["client_id"].as_str().unwrap(), i["client_secret"].as_str().unwrap()).await;
