@@ -151,7 +151,7 @@ pub async fn create_with_pool(
     }
     orgs_exist(db, orgs).await?;
     let agreement_id = match &options.agreement {
-        Some(a) => Some(crate::privacy::agreements::id_for_binding(db, a).await?),
+        Some(a) => Some(crate::privacy::agreements::id_for_binding(db, a, "agreement").await?),
         None => None,
     };
     let client_id = format!("lg_{}", random_token(12)?);

@@ -253,17 +253,7 @@ pub async fn bind(
     let txn = begin_write(db).await?;
     let agreement = match agreement_id {
         None => None,
-        Some(a) => {
-            let m = model_of(&txn, a).await?;
-            let today = crate::db::now().date_naive();
-            if m.revoked_at.is_some() || today > m.ends_on {
-                return Err(AppError::validation(
-                    "agreementId",
-                    standing(a, None, Some(m.ends_on), m.revoked_at, today).err().unwrap_or_default(),
-                ));
-            }
-            Some(m.id)
-        }
+        Some(a) => Some(id_for_binding(&txn, a, "agreementId").await?),
     };
     let updated = oauth_client::Entity::update_many()
         .col_expr(oauth_client::Column::AgreementId, sea_orm::sea_query::Expr::value(agreement))
@@ -300,12 +290,13 @@ pub async fn make_internal(db: &DatabaseConnection, by: &Principal, client_id: &
 }
 
 /// The agreement's database id for a client being registered (which must hold today or later).
-pub(crate) async fn id_for_binding(db: &impl ConnectionTrait, agreement_id: &str) -> AppResult<i64> {
+/// `field` names the input the id came from, for the error.
+pub(crate) async fn id_for_binding(db: &impl ConnectionTrait, agreement_id: &str, field: &str) -> AppResult<i64> {
     let m = model_of(db, agreement_id).await?;
     let today = crate::db::now().date_naive();
     if m.revoked_at.is_some() || today > m.ends_on {
         return Err(AppError::validation(
-            "agreement",
+            field,
             standing(agreement_id, None, Some(m.ends_on), m.revoked_at, today).err().unwrap_or_default(),
         ));
     }
